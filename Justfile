@@ -1,0 +1,35 @@
+# authgate tasks. Run as `uv run just <recipe>`.
+
+set dotenv-load := false
+
+workers := env("AUTH_WORKERS", "1")
+host := env("AUTH_HOST", "127.0.0.1")
+port := env("AUTH_PORT", "8000")
+
+# Apply migrations, then serve the API under granian.
+serve: migrate
+    granian --interface asgi --factory --host {{host}} --port {{port}} --workers {{workers}} interfaces.http.asgi:app_from_environment
+
+# Apply pending database migrations.
+migrate:
+    authgate migrate
+
+# The whole test suite.
+test *args:
+    pytest {{args}}
+
+# Lint, type-check and check the layer contracts.
+check:
+    ruff check src tests
+    ruff format --check src tests
+    mypy
+    lint-imports
+
+# Format the code.
+fmt:
+    ruff format src tests
+    ruff check --fix src tests
+
+# Benchmarks (performance targets live here, never in unit tests).
+bench *args:
+    python -m benchmarks {{args}}

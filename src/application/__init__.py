@@ -1,0 +1,1 @@
+"""Use cases: one class each, ``execute(command)``; they talk to ports only."""

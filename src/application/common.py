@@ -1,0 +1,153 @@
+"""What several use cases share: client context, session policy, and issuing a session."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.entities import RefreshGrant, Session, User
+from domain.errors import StorageUnavailable
+from domain.ports import (
+    AccessClaims,
+    AccessTokens,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    IdGenerator,
+    RefreshGrantStore,
+    RefreshTokens,
+    SessionRepository,
+)
+
+log = logging.getLogger("authgate")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientInfo:
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionPolicy:
+    access_ttl: timedelta
+    idle_ttl: timedelta  # AUTH_REFRESH_TTL: sliding, renewed by every refresh
+    max_age: timedelta  # AUTH_SESSION_MAX_AGE: absolute, whatever the activity
+    grace: timedelta  # AUTH_REFRESH_GRACE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedIn:
+    user: User
+    tokens: IssuedTokens
+
+
+async def quietly(step: Awaitable[object]) -> None:
+    """Best-effort compensation: the original error is what the caller must see."""
+    with contextlib.suppress(StorageUnavailable):
+        await step
+
+
+def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: object) -> None:
+    audit.record(
+        AuditEvent(
+            event=event,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+            **fields,  # type: ignore[arg-type]
+        )
+    )
+
+
+class SessionIssuer:
+    """Starts a session: session row, then its grant, then the access token.
+
+    No token leaves without its grant stored; a session whose grant could not be stored
+    is revoked again so it never shows up as a device.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionRepository,
+        grants: RefreshGrantStore,
+        access_tokens: AccessTokens,
+        refresh_tokens: RefreshTokens,
+        clock: Clock,
+        ids: IdGenerator,
+        policy: SessionPolicy,
+    ) -> None:
+        self._sessions = sessions
+        self._grants = grants
+        self._access_tokens = access_tokens
+        self._refresh_tokens = refresh_tokens
+        self._clock = clock
+        self._ids = ids
+        self.policy = policy
+
+    async def start(self, user: User, client: ClientInfo) -> IssuedTokens:
+        now = self._clock.now()
+        absolute = now + self.policy.max_age
+        idle = min(now + self.policy.idle_ttl, absolute)
+        session = Session(
+            id=self._ids.session_id(),
+            user_id=user.id,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+            created_at=now,
+            last_used_at=now,
+            expires_at=idle,
+        )
+        refresh_token = self._refresh_tokens.new()
+        await self._sessions.add(session)
+        grant = RefreshGrant(
+            session_id=session.id,
+            user_id=user.id,
+            token_hash=self._refresh_tokens.digest(refresh_token),
+            idle_expires_at=idle,
+            absolute_expires_at=absolute,
+        )
+        try:
+            await self._grants.issue(grant, now)
+        except StorageUnavailable:
+            await quietly(self._sessions.revoke(session.id, now, "grant_not_stored"))
+            raise
+        return self.tokens(user, session.id, refresh_token, idle, now)
+
+    def tokens(
+        self, user: User, session_id: str, refresh_token: str, idle: datetime, now: datetime
+    ) -> IssuedTokens:
+        expires_at = now + self.policy.access_ttl
+        access_token = self._access_tokens.issue(
+            AccessClaims(
+                user_id=user.id,
+                session_id=session_id,
+                role=user.role,
+                token_id=self._ids.token_id(),
+                issued_at=now,
+                expires_at=expires_at,
+            )
+        )
+        return IssuedTokens(
+            access_token=access_token,
+            expires_in=int(self.policy.access_ttl.total_seconds()),
+            refresh_token=refresh_token,
+            refresh_expires_in=max(0, int((idle - now).total_seconds())),
+            session_id=session_id,
+        )
+
+    def deny_until(self, now: datetime) -> datetime:
+        """Until when a revoked session's access tokens must be refused."""
+        return now + self.policy.access_ttl

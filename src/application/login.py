@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event
+from domain.entities import User
+from domain.errors import InvalidCredentials
+from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
+from domain.values import PASSWORD_MAX, Email
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginCommand:
+    email: str
+    password: str
+    client: ClientInfo
+
+
+class Login:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        issuer: SessionIssuer,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._issuer = issuer
+        self._clock = clock
+        self._audit = audit
+        self._dummy_hash: str | None = None
+
+    async def execute(self, command: LoginCommand) -> SignedIn:
+        user = await self._find(command.email)
+        if user is None or user.password_hash is None:
+            # OWASP ASVS V6.3.8 / fastapi-users: an unknown account costs one hash
+            # verification too, so status, body and timing do not reveal it.
+            await self._hasher.verify(await self._dummy(), command.password)
+            self._failed(command, user, "unknown_account" if user is None else "no_password")
+        if not await self._verified(user.password_hash, command.password):
+            self._failed(command, user, "wrong_password")
+        if self._hasher.needs_rehash(user.password_hash):
+            await self._rehash(user, command)
+        tokens = await self._issuer.start(user, command.client)
+        audit_event(
+            self._audit,
+            "login_succeeded",
+            command.client,
+            user_id=user.id,
+            session_id=tokens.session_id,
+        )
+        return SignedIn(user=user, tokens=tokens)
+
+    async def _find(self, raw_email: str) -> User | None:
+        try:
+            email = Email.parse(raw_email)
+        except ValueError:
+            return None
+        return await self._users.get_by_email(email.value)
+
+    async def _verified(self, password_hash: str, password: str) -> bool:
+        return len(password) <= PASSWORD_MAX and await self._hasher.verify(password_hash, password)
+
+    async def _rehash(self, user: User, command: LoginCommand) -> None:
+        new_hash = await self._hasher.hash(command.password)
+        await self._users.update_password_hash(user.id, new_hash, self._clock.now())
+        audit_event(self._audit, "password_rehashed", command.client, user_id=user.id)
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hasher.hash("timing-equaliser-not-a-password")
+        return self._dummy_hash
+
+    def _failed(self, command: LoginCommand, user: User | None, reason: str) -> NoReturn:
+        audit_event(
+            self._audit,
+            "login_failed",
+            command.client,
+            user_id=user.id if user else None,
+            reason=reason,
+        )
+        raise InvalidCredentials()

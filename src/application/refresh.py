@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.common import ClientInfo, IssuedTokens, SessionIssuer, audit_event, quietly
+from domain.errors import InvalidRefreshToken, RefreshTokenReused
+from domain.ports import (
+    AuditLog,
+    Clock,
+    GraceReplay,
+    Invalid,
+    RefreshGrantStore,
+    RefreshTokens,
+    Reused,
+    Rotated,
+    Rotation,
+    SessionRepository,
+    UserRepository,
+)
+
+# Our tokens are 43 characters; anything much longer is not one of ours.
+MAX_REFRESH_TOKEN_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshCommand:
+    refresh_token: str | None
+    client: ClientInfo
+
+
+class RefreshSession:
+    """Rotates the refresh token of one session (RFC 9700 §4.14.2).
+
+    The successor of a token is derived from it (``RefreshTokens.successor``: an HMAC
+    under a server secret), so a repeat of the previous token within the grace window
+    is answered with the very same successor without ever storing a token.
+    """
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        sessions: SessionRepository,
+        grants: RefreshGrantStore,
+        refresh_tokens: RefreshTokens,
+        issuer: SessionIssuer,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._grants = grants
+        self._refresh_tokens = refresh_tokens
+        self._issuer = issuer
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: RefreshCommand) -> IssuedTokens:
+        token = command.refresh_token
+        if not token or len(token) > MAX_REFRESH_TOKEN_LENGTH:
+            raise InvalidRefreshToken()
+        now = self._clock.now()
+        policy = self._issuer.policy
+        successor = self._refresh_tokens.successor(token)
+        outcome = await self._grants.rotate(
+            Rotation(
+                presented_hash=self._refresh_tokens.digest(token),
+                successor_hash=self._refresh_tokens.digest(successor),
+                now=now,
+                idle_ttl=policy.idle_ttl,
+                grace=policy.grace,
+                deny_until=self._issuer.deny_until(now),
+            )
+        )
+        if isinstance(outcome, Invalid):
+            raise InvalidRefreshToken()
+        if isinstance(outcome, Reused):
+            await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
+            audit_event(
+                self._audit,
+                "refresh_token_reused",
+                command.client,
+                user_id=outcome.user_id,
+                session_id=outcome.session_id,
+            )
+            raise RefreshTokenReused()
+        return await self._issue(outcome, successor, command)
+
+    async def _issue(
+        self, outcome: Rotated | GraceReplay, successor: str, command: RefreshCommand
+    ) -> IssuedTokens:
+        now = self._clock.now()
+        user = await self._users.get(outcome.user_id)
+        if user is None:
+            await quietly(
+                self._grants.revoke_session(outcome.session_id, self._issuer.deny_until(now))
+            )
+            raise InvalidRefreshToken()
+        if isinstance(outcome, Rotated):
+            await self._sessions.touch(outcome.session_id, now, outcome.idle_expires_at)
+        return self._issuer.tokens(
+            user, outcome.session_id, successor, outcome.idle_expires_at, now
+        )

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event, quietly
+from domain.entities import DEFAULT_ROLE, NewUser
+from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
+from domain.ports import AuditLog, CaptchaVerifier, Clock, PasswordHasher, UserRepository
+from domain.values import NAME_MAX, Email, password_problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegisterCommand:
+    email: str
+    password: str
+    name: str | None
+    captcha_token: str | None
+    client: ClientInfo
+
+
+class RegisterUser:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        captcha: CaptchaVerifier,
+        issuer: SessionIssuer,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._captcha = captcha
+        self._issuer = issuer
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: RegisterCommand) -> SignedIn:
+        await self._captcha.verify(command.captcha_token, command.client.ip_address)
+        email = _validated(command)
+        if await self._users.get_by_email(email.value) is not None:
+            raise EmailTaken()
+        password_hash = await self._hasher.hash(command.password)
+        user = await self._users.add(
+            NewUser(
+                email=email.value,
+                password_hash=password_hash,
+                name=command.name,
+                role=DEFAULT_ROLE,
+                created_at=self._clock.now(),
+            )
+        )
+        try:
+            tokens = await self._issuer.start(user, command.client)
+        except StorageUnavailable:
+            # Nothing half-written: an account nobody received tokens for is undone.
+            await quietly(self._users.remove(user.id))
+            raise
+        audit_event(
+            self._audit,
+            "user_registered",
+            command.client,
+            user_id=user.id,
+            session_id=tokens.session_id,
+        )
+        return SignedIn(user=user, tokens=tokens)
+
+
+def _validated(command: RegisterCommand) -> Email:
+    errors: list[FieldError] = []
+    email: Email | None = None
+    try:
+        email = Email.parse(command.email)
+    except ValueError as e:
+        errors.append(FieldError("email", str(e)))
+    errors += password_problems(command.password)
+    if command.name is not None and len(command.name) > NAME_MAX:
+        errors.append(FieldError("name", f"must be at most {NAME_MAX} characters"))
+    if errors or email is None:
+        raise ValidationFailed(errors)
+    return email

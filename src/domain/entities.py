@@ -1,0 +1,69 @@
+"""Entities: plain frozen dataclasses, no behaviour that needs I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ADMIN_ROLE = "admin"
+DEFAULT_ROLE = "user"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    id: int
+    email: str
+    password_hash: str | None
+    name: str | None
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN_ROLE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUser:
+    email: str
+    password_hash: str | None
+    name: str | None
+    role: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    id: str
+    user_id: int
+    ip_address: str | None
+    user_agent: str | None
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefreshGrant:
+    """One session's token family: only hashes of refresh tokens, never the tokens."""
+
+    session_id: str
+    user_id: int
+    token_hash: str
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalIdentity:
+    provider: str
+    subject: str
+    user_id: int
+    email: str | None
+    created_at: datetime

@@ -1,0 +1,114 @@
+"""Domain errors. Each carries a stable machine-readable ``code``; never an HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    code = "error"
+    message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.detail = message or self.message
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+    message = "The request body is not valid."
+
+    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    message = "An account with this email already exists."
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    message = "Invalid email or password."
+
+
+class InvalidRefreshToken(DomainError):
+    code = "invalid_refresh_token"
+    message = "The refresh token is missing, unknown, expired or revoked."
+
+
+class RefreshTokenReused(DomainError):
+    code = "refresh_token_reused"
+    message = "This refresh token was already used; the session has been revoked."
+
+
+class InvalidAccessToken(DomainError):
+    code = "invalid_token"
+    message = "The access token is missing, invalid, expired or revoked."
+
+
+class SessionNotFound(DomainError):
+    code = "session_not_found"
+    message = "No such session."
+
+
+class StorageUnavailable(DomainError):
+    code = "service_unavailable"
+    message = "A storage backend is unavailable. Try again shortly."
+
+
+class CaptchaFailed(DomainError):
+    code = "captcha_failed"
+    message = "The captcha check failed."
+
+
+class CaptchaUnavailable(DomainError):
+    code = "captcha_unavailable"
+    message = "The captcha service could not be reached. Try again shortly."
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    message = "Too many attempts. Try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class InvalidOAuthState(DomainError):
+    code = "invalid_oauth_state"
+    message = "The sign-in attempt is unknown, expired or was already used."
+
+
+class InvalidReturnTo(DomainError):
+    code = "invalid_return_to"
+    message = "return_to is not an allowed destination."
+
+
+class IdentityProviderError(DomainError):
+    """The provider refused the sign-in (an ``error=`` callback or a bad ID token)."""
+
+    code = "identity_provider_error"
+    message = "The identity provider did not confirm the sign-in."
+
+    def __init__(self, provider_code: str, message: str | None = None) -> None:
+        super().__init__(message)
+        self.provider_code = provider_code
+
+
+class IdentityProviderUnavailable(DomainError):
+    code = "identity_provider_unavailable"
+    message = "The identity provider could not be reached. Try again shortly."
+
+
+class UnknownProvider(DomainError):
+    code = "unknown_provider"
+    message = "No such sign-in provider is configured."

@@ -1,0 +1,44 @@
+"""Ports: what the application needs from the outside world, one small role each."""
+
+from domain.ports.audit import AuditEvent, AuditLog
+from domain.ports.captcha import CaptchaVerifier
+from domain.ports.clock import Clock, IdGenerator
+from domain.ports.grants import (
+    GraceReplay,
+    Invalid,
+    RefreshGrantStore,
+    Reused,
+    Rotated,
+    Rotation,
+    RotationOutcome,
+)
+from domain.ports.identity import ExternalProfile, IdentityProvider
+from domain.ports.keyed import OneTimeStore, RateLimiter
+from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
+from domain.ports.sessions import SessionRepository
+from domain.ports.users import UserRepository
+
+__all__ = [
+    "AccessClaims",
+    "AccessTokens",
+    "AuditEvent",
+    "AuditLog",
+    "CaptchaVerifier",
+    "Clock",
+    "ExternalProfile",
+    "GraceReplay",
+    "IdGenerator",
+    "IdentityProvider",
+    "Invalid",
+    "OneTimeStore",
+    "PasswordHasher",
+    "RateLimiter",
+    "RefreshGrantStore",
+    "RefreshTokens",
+    "Reused",
+    "Rotated",
+    "Rotation",
+    "RotationOutcome",
+    "SessionRepository",
+    "UserRepository",
+]

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """A security event. Never carries a password, token or hash."""
+
+    event: str
+    user_id: int | None = None
+    session_id: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    reason: str | None = None
+
+
+class AuditLog(Protocol):
+    def record(self, event: AuditEvent) -> None: ...

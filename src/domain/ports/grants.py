@@ -1,0 +1,87 @@
+"""The refresh grant store: one token family per session, only hashes at rest.
+
+Every method is one atomic step on the backend (RFC 9700 §4.14.2 rotation with reuse
+detection). Time is always passed in, so expiry never depends on the backend's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from domain.entities import RefreshGrant
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rotation:
+    presented_hash: str
+    successor_hash: str
+    now: datetime
+    idle_ttl: timedelta
+    grace: timedelta
+    deny_until: datetime  # access tokens of a session revoked for reuse die until then
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rotated:
+    """The presented token was current; the successor is current now."""
+
+    session_id: str
+    user_id: int
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GraceReplay:
+    """The presented token was the previous one, within the grace window."""
+
+    session_id: str
+    user_id: int
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reused:
+    """An old token came back: the whole session was revoked in the same step."""
+
+    session_id: str
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    reason: str  # unknown | expired | revoked
+
+
+RotationOutcome = Rotated | GraceReplay | Reused | Invalid
+
+
+class RefreshGrantStore(Protocol):
+    async def issue(self, grant: RefreshGrant, now: datetime) -> None:
+        """Start a session's token family with its first token."""
+        ...
+
+    async def rotate(self, rotation: Rotation) -> RotationOutcome: ...
+
+    async def session_of(self, token_hash: str, now: datetime) -> str | None:
+        """The live session a token (of any generation) belongs to, if any."""
+        ...
+
+    async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
+        """Drop the session's grant and deny its access tokens; False if it had none."""
+        ...
+
+    async def revoke_user(
+        self, user_id: int, deny_until: datetime, keep: str | None = None
+    ) -> list[str]:
+        """Revoke every session of the user but ``keep``, in O(that user's sessions)."""
+        ...
+
+    async def is_denied(self, session_id: str, now: datetime) -> bool:
+        """True while access tokens of this session must be refused."""
+        ...
+
+    async def ping(self) -> None: ...

@@ -1,0 +1,20 @@
+"""Short-lived keyed records: single-use values (OAuth state) and rate-limit windows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+
+class OneTimeStore(Protocol):
+    async def put(self, key: str, value: bytes, expires_at: datetime) -> None: ...
+
+    async def take(self, key: str, now: datetime) -> bytes | None:
+        """Return and delete the value in one atomic step; None if missing or expired."""
+        ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
+        """Count one attempt in a sliding window; seconds to wait when over ``limit``."""
+        ...

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.entities import ExternalIdentity, NewUser, User
+
+
+class UserRepository(Protocol):
+    """Users and their external identities. Emails are stored normalised and unique."""
+
+    async def add(self, user: NewUser) -> User:
+        """Insert a user; raises ``EmailTaken`` when the email exists (also under races)."""
+        ...
+
+    async def remove(self, user_id: int) -> None: ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def get_by_identity(self, provider: str, subject: str) -> User | None: ...
+
+    async def link_identity(self, identity: ExternalIdentity) -> None:
+        """Attach (provider, subject) to a user; a second link of the same pair is a no-op."""
+        ...
+
+    async def update_password_hash(
+        self, user_id: int, password_hash: str, now: datetime
+    ) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise ``StorageUnavailable`` when the backend cannot answer."""
+        ...

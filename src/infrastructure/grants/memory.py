@@ -1,0 +1,148 @@
+"""In-process grant store and keyed records: for tests and single-process development.
+
+It is the reference the contract suite holds every other store to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.entities import RefreshGrant
+from domain.ports import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    user_id: int
+    current_hash: str
+    previous_hash: str | None
+    rotated_at: datetime | None
+    idle_expires_at: datetime
+    absolute_expires_at: datetime
+
+
+class MemoryGrantStore:
+    def __init__(self) -> None:
+        self._token_sessions: dict[str, str] = {}
+        self._families: dict[str, _Family] = {}
+        self._user_sessions: dict[int, set[str]] = {}
+        self._denied: dict[str, datetime] = {}
+
+    async def issue(self, grant: RefreshGrant, now: datetime) -> None:
+        self._families[grant.session_id] = _Family(
+            user_id=grant.user_id,
+            current_hash=grant.token_hash,
+            previous_hash=None,
+            rotated_at=None,
+            idle_expires_at=grant.idle_expires_at,
+            absolute_expires_at=grant.absolute_expires_at,
+        )
+        self._token_sessions[grant.token_hash] = grant.session_id
+        self._user_sessions.setdefault(grant.user_id, set()).add(grant.session_id)
+
+    async def rotate(self, rotation: Rotation) -> RotationOutcome:
+        session_id = self._token_sessions.get(rotation.presented_hash)
+        family = self._families.get(session_id) if session_id else None
+        if session_id is None or family is None:
+            return Invalid("unknown")
+        now = rotation.now
+        if family.idle_expires_at <= now or family.absolute_expires_at <= now:
+            self._drop(session_id)
+            return Invalid("expired")
+        if rotation.presented_hash == family.current_hash:
+            idle = min(now + rotation.idle_ttl, family.absolute_expires_at)
+            self._families[session_id] = replace(
+                family,
+                current_hash=rotation.successor_hash,
+                previous_hash=family.current_hash,
+                rotated_at=now,
+                idle_expires_at=idle,
+            )
+            self._token_sessions[rotation.successor_hash] = session_id
+            return Rotated(
+                session_id=session_id,
+                user_id=family.user_id,
+                idle_expires_at=idle,
+                absolute_expires_at=family.absolute_expires_at,
+            )
+        if (
+            rotation.presented_hash == family.previous_hash
+            and family.rotated_at is not None
+            and now - family.rotated_at < rotation.grace
+            and rotation.successor_hash == family.current_hash
+        ):
+            return GraceReplay(
+                session_id=session_id,
+                user_id=family.user_id,
+                idle_expires_at=family.idle_expires_at,
+                absolute_expires_at=family.absolute_expires_at,
+            )
+        self._drop(session_id)
+        self._denied[session_id] = rotation.deny_until
+        return Reused(session_id=session_id, user_id=family.user_id)
+
+    async def session_of(self, token_hash: str, now: datetime) -> str | None:
+        session_id = self._token_sessions.get(token_hash)
+        family = self._families.get(session_id) if session_id else None
+        if family is None or family.idle_expires_at <= now or family.absolute_expires_at <= now:
+            return None
+        return session_id
+
+    async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
+        self._denied[session_id] = deny_until
+        return self._drop(session_id)
+
+    async def revoke_user(
+        self, user_id: int, deny_until: datetime, keep: str | None = None
+    ) -> list[str]:
+        revoked = sorted(self._user_sessions.get(user_id, set()) - {keep})
+        for session_id in revoked:
+            await self.revoke_session(session_id, deny_until)
+        return revoked
+
+    async def is_denied(self, session_id: str, now: datetime) -> bool:
+        until = self._denied.get(session_id)
+        return until is not None and until > now
+
+    async def ping(self) -> None:
+        return None
+
+    def _drop(self, session_id: str) -> bool:
+        family = self._families.pop(session_id, None)
+        if family is None:
+            return False
+        self._user_sessions.get(family.user_id, set()).discard(session_id)
+        return True
+
+
+class MemoryOneTimeStore:
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[bytes, datetime]] = {}
+
+    async def put(self, key: str, value: bytes, expires_at: datetime) -> None:
+        self._values[key] = (value, expires_at)
+
+    async def take(self, key: str, now: datetime) -> bytes | None:
+        entry = self._values.pop(key, None)
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+
+class MemoryRateLimiter:
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[datetime]] = {}
+        self._lock = asyncio.Lock()
+
+    async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
+        async with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return max(1, int((hits[0] + window - now).total_seconds() + 0.999))
+            hits.append(now)
+            return None

@@ -1,0 +1,58 @@
+"""A thin seam over the two SQL drivers, so each repository is written once.
+
+SQL is written with ``?`` placeholders; the Postgres side numbers them. Driver errors
+never leave this package: a unique-key clash is ``UniqueViolation`` (for the repository
+to translate), everything else is the port-level ``StorageUnavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+Row = Mapping[str, Any]
+
+
+class UniqueViolation(Exception):
+    pass
+
+
+class Tx(Protocol):
+    async def fetchone(self, sql: str, *args: object) -> Row | None: ...
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]: ...
+
+    async def execute(self, sql: str, *args: object) -> int:
+        """Run a statement; the number of rows it changed."""
+        ...
+
+
+class Database(Protocol):
+    dialect: str
+    # Appended to a SELECT that reads a row it is about to change. Postgres locks the
+    # row; SQLite needs nothing because every write transaction is BEGIN IMMEDIATE.
+    for_update: str
+
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]: ...
+
+    async def lock_key(self, tx: Tx, key: str) -> None:
+        """Serialise writers of one logical key until the transaction ends."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def as_datetime(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def as_optional_datetime(value: object) -> datetime | None:
+    return None if value is None else as_datetime(value)

@@ -1,0 +1,89 @@
+"""PostgreSQL through an asyncpg pool, opened lazily so a late database is no crash."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from domain.errors import StorageUnavailable
+from infrastructure.persistence.database import Row, Tx, UniqueViolation
+
+_PLACEHOLDER = re.compile(r"\?")
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, 1000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+class _PostgresTx(Tx):
+    def __init__(self, connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> None:
+        self._connection = connection
+
+    async def fetchone(self, sql: str, *args: object) -> Row | None:
+        row = await self._connection.fetchrow(_numbered(sql), *args)
+        return dict(row) if row is not None else None
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        return [dict(row) for row in await self._connection.fetch(_numbered(sql), *args)]
+
+    async def execute(self, sql: str, *args: object) -> int:
+        try:
+            status = await self._connection.execute(_numbered(sql), *args)
+        except asyncpg.UniqueViolationError as e:
+            raise UniqueViolation(str(e)) from e
+        count = status.rsplit(" ", 1)[-1]
+        return int(count) if count.isdigit() else 0
+
+
+class PostgresDatabase:
+    dialect = "postgres"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, dsn: str, *, max_size: int = 10, timeout: float = 5.0) -> None:
+        self._dsn = dsn
+        self._max_size = max_size
+        self._timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+        try:
+            pool = await self._open()
+            async with (
+                pool.acquire(timeout=self._timeout) as connection,
+                connection.transaction(),
+            ):
+                yield _PostgresTx(connection)
+        except _DRIVER_ERRORS as e:
+            raise StorageUnavailable() from e
+
+    async def lock_key(self, tx: Tx, key: str) -> None:
+        await tx.fetchone("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
+
+    async def ping(self) -> None:
+        async with self.transaction(write=False) as tx:
+            await tx.fetchone("SELECT 1 AS ok")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=self._max_size,
+                    timeout=self._timeout,
+                    command_timeout=self._timeout,
+                )
+            return self._pool

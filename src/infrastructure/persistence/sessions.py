@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.entities import Session
+from domain.ports import SessionRepository
+from infrastructure.persistence.database import (
+    Database,
+    Row,
+    as_datetime,
+    as_optional_datetime,
+)
+
+_COLUMNS = (
+    "id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at,"
+    " revoked_at, revoked_reason"
+)
+
+
+def _session(row: Row) -> Session:
+    return Session(
+        id=row["id"],
+        user_id=int(row["user_id"]),
+        ip_address=row["ip_address"],
+        user_agent=row["user_agent"],
+        created_at=as_datetime(row["created_at"]),
+        last_used_at=as_datetime(row["last_used_at"]),
+        expires_at=as_datetime(row["expires_at"]),
+        revoked_at=as_optional_datetime(row["revoked_at"]),
+        revoked_reason=row["revoked_reason"],
+    )
+
+
+class SqlSessionRepository(SessionRepository):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, session: Session) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                session.id,
+                session.user_id,
+                session.ip_address,
+                session.user_agent,
+                session.created_at,
+                session.last_used_at,
+                session.expires_at,
+                session.revoked_at,
+                session.revoked_reason,
+            )
+
+    async def get(self, session_id: str) -> Session | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", session_id)
+        return _session(row) if row is not None else None
+
+    async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE sessions SET last_used_at = ?, expires_at = ?"
+                " WHERE id = ? AND revoked_at IS NULL",
+                last_used_at,
+                expires_at,
+                session_id,
+            )
+
+    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ?"
+                " WHERE id = ? AND revoked_at IS NULL",
+                now,
+                reason,
+                session_id,
+            )
+        return changed > 0
+
+    async def revoke_all(
+        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+    ) -> list[str]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ?"
+                " WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id",
+                now,
+                reason,
+                user_id,
+                keep or "",
+            )
+        return sorted(row["id"] for row in rows)
+
+    async def list_live(self, user_id: int, now: datetime) -> list[Session]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL"
+                " AND expires_at > ? ORDER BY created_at DESC, id",
+                user_id,
+                now,
+            )
+        return [_session(row) for row in rows]

@@ -1,0 +1,114 @@
+"""The embedded default: one SQLite file, one connection per process, WAL mode."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from domain.errors import StorageUnavailable
+from infrastructure.persistence.database import Row, Tx, UniqueViolation
+
+_BUSY_TIMEOUT_MS = 5000
+
+
+def _bind(value: object) -> object:
+    # One fixed-width UTC format, so timestamps compare correctly as text.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value
+
+
+class _SqliteTx(Tx):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, sql: str, *args: object) -> Row | None:
+        async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+            rows = await cursor.fetchall()
+        return [dict(row) for row in rows]
+
+    async def execute(self, sql: str, *args: object) -> int:
+        try:
+            async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+                return cursor.rowcount
+        except sqlite3.IntegrityError as e:
+            if "UNIQUE" in str(e) or "PRIMARY KEY" in str(e):
+                raise UniqueViolation(str(e)) from e
+            raise
+
+
+class SqliteDatabase:
+    dialect = "sqlite"
+    for_update = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: aiosqlite.Connection | None = None
+        # aiosqlite runs one connection's statements in order, but two coroutines'
+        # transactions would interleave on it: one at a time per process.
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+        async with self._lock:
+            try:
+                connection = await self._connect()
+                await connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            try:
+                yield _SqliteTx(connection)
+            except BaseException as e:
+                await self._rollback(connection)
+                if isinstance(e, sqlite3.Error):
+                    raise StorageUnavailable() from e
+                raise
+            try:
+                await connection.commit()
+            except sqlite3.Error as e:
+                await self._rollback(connection)
+                raise StorageUnavailable() from e
+
+    async def lock_key(self, tx: Tx, key: str) -> None:
+        return None  # BEGIN IMMEDIATE already holds the database's write lock
+
+    async def ping(self) -> None:
+        async with self.transaction(write=False) as tx:
+            await tx.fetchone("SELECT 1 AS ok")
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(self.path, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA synchronous=NORMAL",
+            ):
+                await connection.execute(pragma)
+            self._connection = connection
+        return self._connection
+
+    async def _rollback(self, connection: aiosqlite.Connection) -> None:
+        try:
+            await connection.rollback()
+        except sqlite3.Error:
+            await self.close()

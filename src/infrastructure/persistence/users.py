@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.entities import ExternalIdentity, NewUser, User
+from domain.errors import EmailTaken
+from domain.ports import UserRepository
+from infrastructure.persistence.database import Database, Row, UniqueViolation, as_datetime
+
+_FIELDS = ("id", "email", "password_hash", "name", "role", "created_at", "updated_at")
+_RETURNING = ", ".join(_FIELDS)
+_COLUMNS = ", ".join(f"u.{field}" for field in _FIELDS)
+
+
+def _user(row: Row) -> User:
+    return User(
+        id=int(row["id"]),
+        email=row["email"],
+        password_hash=row["password_hash"],
+        name=row["name"],
+        role=row["role"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+    )
+
+
+class SqlUserRepository(UserRepository):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, user: NewUser) -> User:
+        try:
+            async with self._db.transaction() as tx:
+                row = await tx.fetchone(
+                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
+                    f" VALUES (?, ?, ?, ?, ?, ?) RETURNING {_RETURNING}",
+                    user.email,
+                    user.password_hash,
+                    user.name,
+                    user.role,
+                    user.created_at,
+                    user.created_at,
+                )
+        except UniqueViolation as e:
+            raise EmailTaken() from e
+        assert row is not None
+        return _user(row)
+
+    async def remove(self, user_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM users WHERE id = ?", user_id)
+
+    async def get(self, user_id: int) -> User | None:
+        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.id = ?", user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.email = ?", email)
+
+    async def get_by_identity(self, provider: str, subject: str) -> User | None:
+        return await self._one(
+            f"SELECT {_COLUMNS} FROM users u JOIN user_identities i ON i.user_id = u.id"
+            " WHERE i.provider = ? AND i.subject = ?",
+            provider,
+            subject,
+        )
+
+    async def link_identity(self, identity: ExternalIdentity) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO user_identities (provider, subject, user_id, email, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, subject) DO NOTHING",
+                identity.provider,
+                identity.subject,
+                identity.user_id,
+                identity.email,
+                identity.created_at,
+            )
+
+    async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                password_hash,
+                now,
+                user_id,
+            )
+
+    async def ping(self) -> None:
+        await self._db.ping()
+
+    async def _one(self, sql: str, *args: object) -> User | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(sql, *args)
+        return _user(row) if row is not None else None

@@ -1,0 +1,56 @@
+"""The service's secret material in one file: ES256 signing keys and the refresh secret.
+
+Created on first start with mode 0600 (OWASP ASVS V13.3: secrets readable by the service
+only). Several signing keys may be listed: the first signs, all are published and
+accepted, which is how keys are rotated.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKeys:
+    signing: KeySet
+    refresh_secret: bytes
+
+
+def load_or_create_keys(path: Path) -> ServiceKeys:
+    if not path.exists():
+        _create(path)
+    data: dict[str, Any] = json.loads(path.read_text())
+    signing = KeySet.import_key_set(data["keys"])
+    if not signing.keys:
+        raise ValueError(f"{path} lists no signing keys")
+    return ServiceKeys(
+        signing=signing,
+        refresh_secret=base64.urlsafe_b64decode(data["refresh_secret"]),
+    )
+
+
+def new_signing_key() -> dict[str, Any]:
+    key = ECKey.generate_key("P-256", {"alg": "ES256", "use": "sig"}, private=True, auto_kid=True)
+    return key.as_dict(private=True)
+
+
+def _create(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = {
+        "keys": {"keys": [new_signing_key()]},
+        "refresh_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another worker created it first; read theirs
+    with os.fdopen(fd, "w") as handle:
+        json.dump(content, handle, indent=2)

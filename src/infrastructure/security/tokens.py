@@ -1,0 +1,97 @@
+"""ES256 access tokens (RFC 9068 profile) signed and verified with joserfc."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
+
+from domain.errors import InvalidAccessToken
+from domain.ports import AccessClaims, AccessTokens
+
+ALGORITHM = "ES256"
+TOKEN_TYPE = "at+jwt"
+# RFC 8725 §3.1/§3.10: one pinned algorithm; no header may point at keys elsewhere.
+_ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
+_REGISTRY = JWSRegistry(algorithms=[ALGORITHM])
+MAX_TOKEN_LENGTH = 4096
+
+
+class JwtAccessTokens(AccessTokens):
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        issuer: str,
+        audience: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._keys = keys
+        self._signing_key = keys.keys[0]
+        self._issuer = issuer
+        self._audience = audience
+        self._clock = clock
+
+    def issue(self, claims: AccessClaims) -> str:
+        header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": self._signing_key.kid}
+        payload = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(claims.user_id),
+            "sid": claims.session_id,
+            "jti": claims.token_id,
+            "iat": int(claims.issued_at.timestamp()),
+            "exp": int(claims.expires_at.timestamp()),
+            "role": claims.role,
+        }
+        return jwt.encode(header, payload, self._signing_key, algorithms=[ALGORITHM])
+
+    def verify(self, token: str) -> AccessClaims:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidAccessToken()
+        try:
+            decoded = jwt.decode(token, self._keys, algorithms=[ALGORITHM], registry=_REGISTRY)
+            header = decoded.header
+            # RFC 8725 §3.11 / RFC 9068 §4: explicit typing against cross-JWT confusion.
+            if header.get("typ") != TOKEN_TYPE or not set(header) <= _ALLOWED_HEADERS:
+                raise InvalidAccessToken()
+            self._claims_registry().validate(decoded.claims)
+            return _to_claims(decoded.claims)
+        except (JoseError, ValueError, TypeError, KeyError) as e:
+            raise InvalidAccessToken() from e
+
+    def jwks(self) -> dict[str, Any]:
+        return dict(self._keys.as_dict(private=False))
+
+    def _claims_registry(self) -> jwt.JWTClaimsRegistry:
+        return jwt.JWTClaimsRegistry(
+            now=int(self._clock().timestamp()),
+            iss={"essential": True, "value": self._issuer},
+            aud={"essential": True, "value": self._audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+            sid={"essential": True},
+            jti={"essential": True},
+        )
+
+
+def _to_claims(claims: dict[str, Any]) -> AccessClaims:
+    sub, sid, role = claims["sub"], claims["sid"], claims.get("role", "user")
+    if not (isinstance(sub, str) and sub.isdigit() and isinstance(sid, str)):
+        raise ValueError("malformed subject or session id")
+    if not isinstance(role, str):
+        raise ValueError("malformed role")
+    return AccessClaims(
+        user_id=int(sub),
+        session_id=sid,
+        role=role,
+        token_id=str(claims["jti"]),
+        issued_at=datetime.fromtimestamp(claims["iat"], UTC),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )

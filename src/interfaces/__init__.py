@@ -1,0 +1,1 @@
+"""The outer ring: the HTTP app (the one composition root) and the CLI."""

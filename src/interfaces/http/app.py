@@ -1,0 +1,94 @@
+"""``create_app(settings)``: the one composition root, used by the server, CLI and tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from domain.errors import StorageUnavailable
+from domain.ports import AccessClaims, Clock
+from infrastructure.config import Settings
+from infrastructure.persistence import migrations
+from interfaces.http.container import Container, open_container, open_database
+from interfaces.http.controllers.auth import AuthController, Services
+from interfaces.http.controllers.sessions import SessionsController
+from interfaces.http.controllers.system import SystemController
+from interfaces.http.errors import EXCEPTION_HANDLERS
+from interfaces.http.transport import bearer_token
+
+log = logging.getLogger("authgate")
+MAX_BODY_BYTES = 64 * 1024
+
+
+class NotMigrated(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await _require_migrated(settings)
+        async with open_container(settings, clock=clock) as container:
+            app.state.container = container
+            yield
+
+    return Litestar(
+        route_handlers=[AuthController, SessionsController, SystemController],
+        lifespan=[lifespan],
+        dependencies={
+            "services": Provide(_services, sync_to_thread=False),
+            "caller": Provide(_caller),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=MAX_BODY_BYTES,
+        cors_config=_cors(settings),
+        openapi_config=OpenAPIConfig(
+            title="authgate",
+            version="0.1.0",
+            description="Sign-in, rotated refresh cookies, device sessions. See README.md.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )
+
+
+def _services(request: Request[Any, Any, Any]) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+async def _caller(request: Request[Any, Any, Any], services: Services) -> AccessClaims:
+    return await services.authenticate.execute(bearer_token(request))
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.allowed_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.allowed_origins),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Auth-Transport"],
+        max_age=600,
+    )
+
+
+async def _require_migrated(settings: Settings) -> None:
+    database = open_database(settings)
+    try:
+        pending = await migrations.pending(database)
+    except StorageUnavailable:
+        log.warning("database unreachable at start; /health/ready reports it until it answers")
+        return
+    finally:
+        await database.close()
+    if pending:
+        raise NotMigrated(f"database needs migrations {pending}: run `authgate migrate` first")

