@@ -8,11 +8,16 @@ A backend that cannot be had is a skip with its reason, or a failure when
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from typing import NoReturn
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn, TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 REQUIRE_BACKENDS = os.environ.get("AUTH_TEST_REQUIRE_BACKENDS", "") == "1"
 
@@ -27,12 +32,23 @@ def docker_reachable() -> bool:
     try:
         import docker  # type: ignore[import-untyped]
 
-        docker.from_env(timeout=2).ping()
+        client = docker.from_env(timeout=2)
     except Exception:
         return False
-    return True
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
 
 
 def run_token() -> str:
     """A short random name part, so parallel runs never touch each other's data."""
     return secrets.token_hex(4)
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from sync code, even inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

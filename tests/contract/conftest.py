@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from valkey.asyncio import Valkey
 
 from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
+from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
 from infrastructure.grants.valkey import (
     ValkeyGrantStore,
     ValkeyOneTimeStore,
@@ -23,11 +25,12 @@ from infrastructure.grants.valkey import (
     open_valkey,
     parse_valkey_url,
 )
+from infrastructure.persistence.database import Database
 from tests.backends import run_token
-from tests.backends.valkey import valkey_url
+from tests.contract.sql import sql_database
 
-GRANT_STORES = ["memory", "valkey"]
-KEYED_STORES = ["memory", "valkey"]
+GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
+KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
 NEEDS_A_SERVER = {"valkey", "postgres"}
 
 
@@ -56,20 +59,37 @@ class ValkeyBackend:
 
 
 @pytest.fixture(scope="session")
-async def valkey_backend() -> AsyncIterator[ValkeyBackend]:
-    with valkey_url() as url:
-        client_url, prefix = parse_valkey_url(url)
-        backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
-        try:
-            yield backend
-        finally:
-            for client in [backend.client, *backend.others]:
-                await client.aclose()
+async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]:
+    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
+    client_url, prefix = parse_valkey_url(valkey_server_url)
+    backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
+    try:
+        yield backend
+    finally:
+        for client in [backend.client, *backend.others]:
+            await client.aclose()
 
 
 def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
     backend: ValkeyBackend = request.getfixturevalue("valkey_backend")
     return backend
+
+
+@pytest.fixture
+async def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with sql_database("sqlite", request, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture
+async def postgres_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with sql_database("postgres", request, tmp_path) as database:
+        yield database
+
+
+def _sql(request: pytest.FixtureRequest, name: str) -> Database:
+    database: Database = request.getfixturevalue(f"{name}_db")
+    return database
 
 
 # The port fixtures are sync so they can ask for the async session backend lazily.
@@ -80,6 +100,8 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
     name: str = request.param
     if name == "memory":
         return MemoryGrantStore()
+    if name in ("sqlite", "postgres"):
+        return SqlGrantStore(_sql(request, name))
     if name == "valkey":
         backend = _valkey(request)
         return ValkeyGrantStore(backend.client, backend.fresh_prefix())
@@ -91,6 +113,8 @@ def one_time_store(request: pytest.FixtureRequest) -> OneTimeStore:
     name: str = request.param
     if name == "memory":
         return MemoryOneTimeStore()
+    if name in ("sqlite", "postgres"):
+        return SqlOneTimeStore(_sql(request, name))
     if name == "valkey":
         backend = _valkey(request)
         return ValkeyOneTimeStore(backend.client, backend.fresh_prefix())
@@ -104,6 +128,9 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     if name == "memory":
         limiter = MemoryRateLimiter()
         return lambda: limiter  # in one process the instance is the backing store
+    if name in ("sqlite", "postgres"):
+        database = _sql(request, name)
+        return lambda: SqlRateLimiter(database)
     if name == "valkey":
         backend = _valkey(request)
         prefix = backend.fresh_prefix()

@@ -38,6 +38,8 @@ Configuration: plain attributes, read when a request arrives; set them between s
   Wrong nonce ``{"nonce": "other"}``, wrong audience ``{"aud": "someone-else"}``, wrong
   issuer ``{"iss": "https://evil.example"}``, expired ``{"exp": int(time.time()) - 3600}``,
   foreign party ``{"azp": "other-client"}``, no subject ``{"sub": OMIT}``.
+- ``token_overrides``: the same for the token endpoint's JSON answer, e.g.
+  ``{"id_token": OMIT}``.
 - ``header``: overrides of the JWS header, e.g. ``{"kid": "unknown"}`` (a key the JWKS
   never had; the token is still signed with the current key).
 - ``forge = "HS256"`` (HMAC keyed with the client secret) or ``"none"`` (no signature):
@@ -62,6 +64,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import socketserver
 import threading
 import time
 from collections import Counter
@@ -149,17 +152,19 @@ class FakeOidcProvider:
         self.forge: Literal["HS256", "none"] | None = None
         self.down: dict[Endpoint, Outage] = {}
         self.discovery_overrides: dict[str, Any] = {}
+        self.token_overrides: dict[str, Any] = {}
         self.now: Callable[[], float] = time.time
         self.hits: Counter[Endpoint] = Counter()
         self.authorizations: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self._grants: dict[str, _Grant] = {}
+        self._generated = 0
         self._keys: list[Key] = [self._new_key()]
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = _Server(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
         host, port = self._server.server_address[:2]
@@ -307,17 +312,14 @@ class FakeOidcProvider:
         verifier = form.get("code_verifier")
         if not verifier or not hmac.compare_digest(s256(verifier), grant.code_challenge):
             return _invalid_grant("Invalid code verifier.")
-        return _json(
-            200,
-            {
-                "access_token": secrets.token_urlsafe(32),
-                "expires_in": 3599,
-                "token_type": "Bearer",
-                "scope": grant.scope,
-                "id_token": self._id_token(grant),
-            },
-            {"Cache-Control": "no-store"},
-        )
+        body = {
+            "access_token": secrets.token_urlsafe(32),
+            "expires_in": 3599,
+            "token_type": "Bearer",
+            "scope": grant.scope,
+            "id_token": self._id_token(grant),
+        }
+        return _json(200, _merge(body, self.token_overrides), {"Cache-Control": "no-store"})
 
     def _id_token(self, grant: _Grant) -> str:
         now = int(self.now())
@@ -336,11 +338,7 @@ class FakeOidcProvider:
             claims["email_verified"] = profile.email_verified
         if profile.name is not None:
             claims["name"] = profile.name
-        for name, value in self.claims.items():
-            if value is OMIT:
-                claims.pop(name, None)
-            else:
-                claims[name] = value
+        claims = _merge(claims, self.claims)
         with self._lock:
             key = self._keys[-1]
         header: dict[str, Any] = {"alg": self.algorithm, "kid": key.kid, **self.header}
@@ -357,14 +355,29 @@ class FakeOidcProvider:
         return signing_input + "." + _b64(mac.digest())
 
     def _new_key(self) -> Key:
-        parameters: KeyParameters = {
-            "kid": secrets.token_hex(8),
-            "alg": self.algorithm,
-            "use": "sig",
-        }
-        if self.algorithm == "ES256":
-            return ECKey.generate_key("P-256", parameters)
-        return RSAKey.generate_key(2048, parameters)
+        self._generated += 1
+        return _signing_key(self.algorithm, self._generated)
+
+
+# Generating an RSA key takes tens of milliseconds: fakes share key material (the n-th key
+# of every fake is the same pair) but each key gets a fresh kid.
+_KEY_MATERIAL: dict[tuple[str, int], dict[str, Any]] = {}
+_KEY_MATERIAL_LOCK = threading.Lock()
+
+
+def _signing_key(algorithm: Algorithm, number: int) -> Key:
+    with _KEY_MATERIAL_LOCK:
+        material = _KEY_MATERIAL.get((algorithm, number))
+        if material is None:
+            generated = (
+                ECKey.generate_key("P-256") if algorithm == "ES256" else RSAKey.generate_key(2048)
+            )
+            material = generated.as_dict(private=True)
+            _KEY_MATERIAL[(algorithm, number)] = material
+    parameters: KeyParameters = {"kid": secrets.token_hex(8), "alg": algorithm, "use": "sig"}
+    if algorithm == "ES256":
+        return ECKey.import_key(material, parameters)
+    return RSAKey.import_key(material, parameters)
 
 
 def _authorize_problem(query: dict[str, str]) -> str | None:
@@ -378,6 +391,11 @@ def _authorize_problem(query: dict[str, str]) -> str | None:
     if query.get("code_challenge_method") != "S256":
         return "code_challenge_method must be S256"
     return None
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = {**base, **overrides}
+    return {name: value for name, value in merged.items() if value is not OMIT}
 
 
 def _b64(data: bytes) -> str:
@@ -415,6 +433,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeOidcProvider) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks socket.getfqdn(), a reverse DNS lookup that can take
+        # a while; the name is never used here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -13,7 +13,8 @@ Times are integer microseconds since the epoch, always the caller's ``now``: exp
 decided by comparing them, never by Valkey's clock. TTLs only collect garbage, with slack.
 Every state change is one Lua script (``redis.call``: Valkey and Redis). Scripts build
 the session keys from the prefix, so this targets a single primary (standalone or
-Sentinel), not Cluster.
+Sentinel), not Cluster. Clients must return bytes (``decode_responses=False``, as from
+``open_valkey``): one-time values are binary.
 """
 
 from __future__ import annotations

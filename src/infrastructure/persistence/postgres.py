@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
@@ -21,22 +21,31 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
 
 
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.UniqueViolationError as e:
+        raise UniqueViolation(str(e)) from e
+
+
 class _PostgresTx(Tx):
     def __init__(self, connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> None:
         self._connection = connection
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
-        row = await self._connection.fetchrow(_numbered(sql), *args)
+        with _unique_violations():
+            row = await self._connection.fetchrow(_numbered(sql), *args)
         return dict(row) if row is not None else None
 
     async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
-        return [dict(row) for row in await self._connection.fetch(_numbered(sql), *args)]
+        with _unique_violations():
+            rows = await self._connection.fetch(_numbered(sql), *args)
+        return [dict(row) for row in rows]
 
     async def execute(self, sql: str, *args: object) -> int:
-        try:
+        with _unique_violations():
             status = await self._connection.execute(_numbered(sql), *args)
-        except asyncpg.UniqueViolationError as e:
-            raise UniqueViolation(str(e)) from e
         count = status.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,28 +24,34 @@ def _bind(value: object) -> object:
     return value
 
 
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as e:
+        if "UNIQUE" in str(e) or "PRIMARY KEY" in str(e):
+            raise UniqueViolation(str(e)) from e
+        raise
+
+
 class _SqliteTx(Tx):
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
-        async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        rows = await self.fetchall(sql, *args)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
-        async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
-            rows = await cursor.fetchall()
+        with _unique_violations():
+            async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+                rows = await cursor.fetchall()
         return [dict(row) for row in rows]
 
     async def execute(self, sql: str, *args: object) -> int:
-        try:
+        with _unique_violations():
             async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
                 return cursor.rowcount
-        except sqlite3.IntegrityError as e:
-            if "UNIQUE" in str(e) or "PRIMARY KEY" in str(e):
-                raise UniqueViolation(str(e)) from e
-            raise
 
 
 class SqliteDatabase:

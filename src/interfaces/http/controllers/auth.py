@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Dependency
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.login import LoginCommand
@@ -34,8 +35,9 @@ from interfaces.http.transport import (
     token_response,
 )
 
-Caller = Annotated[AccessClaims, Dependency(skip_validation=True)]
-Services = Annotated[Container, Dependency(skip_validation=True)]
+# Explicit name-based injection; our own objects need no validation by the signature model.
+Caller = NamedDependency[SkipValidation[AccessClaims]]
+Services = NamedDependency[SkipValidation[Container]]
 NO_STORE = {"Cache-Control": "no-store"}
 
 

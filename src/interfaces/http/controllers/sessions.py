@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.sessions import RevokeOneCommand
@@ -39,7 +40,11 @@ class SessionsController(Controller):
         summary="End one of the caller's sessions",
     )
     async def revoke_session(
-        self, request: Request[Any, Any, Any], session_id: str, caller: Caller, services: Services
+        self,
+        request: Request[Any, Any, Any],
+        session_id: FromPath[str],
+        caller: Caller,
+        services: Services,
     ) -> None:
         await services.revoke_session.execute(
             RevokeOneCommand(

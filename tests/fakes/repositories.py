@@ -1,0 +1,103 @@
+"""In-memory users and sessions for unit tests; the contract suite proves them equal to
+the SQL adapters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+
+from domain.entities import ExternalIdentity, NewUser, Session, User
+from domain.errors import EmailTaken
+from domain.ports import SessionRepository, UserRepository
+
+
+class MemoryUserRepository(UserRepository):
+    def __init__(self) -> None:
+        self.users: dict[int, User] = {}
+        self.identities: dict[tuple[str, str], ExternalIdentity] = {}
+        self._lock = asyncio.Lock()
+
+    async def add(self, user: NewUser) -> User:
+        async with self._lock:
+            if any(u.email == user.email for u in self.users.values()):
+                raise EmailTaken()
+            await asyncio.sleep(0)  # let racing registrations interleave, as a database would
+            created = User(
+                id=max(self.users, default=0) + 1,
+                email=user.email,
+                password_hash=user.password_hash,
+                name=user.name,
+                role=user.role,
+                created_at=user.created_at,
+                updated_at=user.created_at,
+            )
+            self.users[created.id] = created
+            return created
+
+    async def remove(self, user_id: int) -> None:
+        self.users.pop(user_id, None)
+        self.identities = {k: v for k, v in self.identities.items() if v.user_id != user_id}
+
+    async def get(self, user_id: int) -> User | None:
+        return self.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.users.values() if u.email == email), None)
+
+    async def get_by_identity(self, provider: str, subject: str) -> User | None:
+        identity = self.identities.get((provider, subject))
+        return self.users.get(identity.user_id) if identity else None
+
+    async def link_identity(self, identity: ExternalIdentity) -> None:
+        self.identities.setdefault((identity.provider, identity.subject), identity)
+
+    async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+        if user_id in self.users:
+            self.users[user_id] = replace(
+                self.users[user_id], password_hash=password_hash, updated_at=now
+            )
+
+    async def ping(self) -> None:
+        return None
+
+
+class MemorySessionRepository(SessionRepository):
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+
+    async def add(self, session: Session) -> None:
+        self.sessions[session.id] = session
+
+    async def get(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
+        session = self.sessions.get(session_id)
+        if session is not None and session.revoked_at is None:
+            self.sessions[session_id] = replace(
+                session, last_used_at=last_used_at, expires_at=expires_at
+            )
+
+    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+        session = self.sessions.get(session_id)
+        if session is None or session.revoked_at is not None:
+            return False
+        self.sessions[session_id] = replace(session, revoked_at=now, revoked_reason=reason)
+        return True
+
+    async def revoke_all(
+        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+    ) -> list[str]:
+        ids = sorted(
+            s.id
+            for s in self.sessions.values()
+            if s.user_id == user_id and s.revoked_at is None and s.id != keep
+        )
+        for session_id in ids:
+            await self.revoke(session_id, now, reason)
+        return ids
+
+    async def list_live(self, user_id: int, now: datetime) -> list[Session]:
+        live = [s for s in self.sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
