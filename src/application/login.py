@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event
+from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import InvalidCredentials
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
@@ -24,17 +25,20 @@ class Login:
         users: UserRepository,
         hasher: PasswordHasher,
         issuer: SessionIssuer,
+        throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._issuer = issuer
+        self._throttle = throttle
         self._clock = clock
         self._audit = audit
         self._dummy_hash: str | None = None
 
     async def execute(self, command: LoginCommand) -> SignedIn:
+        await self._throttle.login(command.email, command.client)
         user = await self._find(command.email)
         if user is None or user.password_hash is None:
             # OWASP ASVS V6.3.8 / fastapi-users: an unknown account costs one hash

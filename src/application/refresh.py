@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.common import ClientInfo, IssuedTokens, SessionIssuer, audit_event, quietly
+from application.throttle import Throttle
 from domain.errors import InvalidRefreshToken, RefreshTokenReused
 from domain.ports import (
     AuditLog,
@@ -44,9 +45,11 @@ class RefreshSession:
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
         issuer: SessionIssuer,
+        throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
+        self._throttle = throttle
         self._users = users
         self._sessions = sessions
         self._grants = grants
@@ -56,6 +59,7 @@ class RefreshSession:
         self._audit = audit
 
     async def execute(self, command: RefreshCommand) -> IssuedTokens:
+        await self._throttle.refresh(command.client)
         token = command.refresh_token
         if not token or len(token) > MAX_REFRESH_TOKEN_LENGTH:
             raise InvalidRefreshToken()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event, quietly
+from application.throttle import Throttle
 from domain.entities import DEFAULT_ROLE, NewUser
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
 from domain.ports import AuditLog, CaptchaVerifier, Clock, PasswordHasher, UserRepository
@@ -26,9 +27,11 @@ class RegisterUser:
         hasher: PasswordHasher,
         captcha: CaptchaVerifier,
         issuer: SessionIssuer,
+        throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
+        self._throttle = throttle
         self._users = users
         self._hasher = hasher
         self._captcha = captcha
@@ -37,6 +40,7 @@ class RegisterUser:
         self._audit = audit
 
     async def execute(self, command: RegisterCommand) -> SignedIn:
+        await self._throttle.register(command.client)
         await self._captcha.verify(command.captcha_token, command.client.ip_address)
         email = _validated(command)
         if await self._users.get_by_email(email.value) is not None:

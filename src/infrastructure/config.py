@@ -57,7 +57,7 @@ class Settings:
     return_to_allowlist: tuple[str, ...] = ()
     trusted_proxies: tuple[IpNetwork, ...] = field(default=())
     login_limit: int = 10
-    register_limit: int = 5
+    register_limit: int = 10
     refresh_limit: int = 60
     log_level: str = "INFO"
 

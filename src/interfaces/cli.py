@@ -1,19 +1,27 @@
-"""``authgate``: operator commands (migrate; import-users)."""
+"""``authgate``: operator commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
-from infrastructure.config import SettingsError, load_settings
-from interfaces.http.container import migrate
+from infrastructure.config import Settings, SettingsError, load_settings
+from interfaces.http.container import migrate, open_container
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="authgate", description="authgate operator commands")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply pending database migrations")
+    importer = commands.add_parser(
+        "import-users",
+        help="import users with existing bcrypt or argon2 hashes from a JSON Lines file",
+    )
+    importer.add_argument(
+        "file", type=Path, help='one {"email", "password_hash", "name"?, "role"?} a line'
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -23,7 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         applied = asyncio.run(migrate(settings))
         print(f"applied {', '.join(applied)}" if applied else "database is up to date")
-    return 0
+        return 0
+    if not args.file.is_file():
+        print(f"no such file: {args.file}", file=sys.stderr)
+        return 2
+    return asyncio.run(_import_users(settings, args.file.read_text("utf-8").splitlines()))
+
+
+async def _import_users(settings: Settings, lines: list[str]) -> int:
+    async with open_container(settings) as container:
+        report = await container.import_users.execute(lines)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    print(f"imported {report.imported} users, {len(report.problems)} lines skipped")
+    return 0 if not report.problems else 1
 
 
 if __name__ == "__main__":

@@ -50,6 +50,13 @@ Configuration: plain attributes, read when a request arrives; set them between s
   ``"hang"`` (answers 503 only after ``hang_seconds``, or at ``close()``) or ``"garbage"``
   (200 with an HTML page). ``down.clear()`` brings everything back.
 - ``now``: the provider's clock for ``iat``/``exp`` (default ``time.time``).
+- ``discovery_overrides``: merged into the discovery document (e.g. an
+  ``authorization_endpoint`` with its own query, or another ``issuer``).
+
+Constructor: ``FakeOidcProvider(client_id=…, client_secret=…, redirect_uri=None,
+algorithm="RS256" | "ES256", hang_seconds=5.0)``; ``redirect_uri`` set means only that
+exact URI is accepted. Also readable: ``client_id``, ``client_secret``, ``kid`` (the
+current signing key), ``authorization_endpoint``, ``token_endpoint``, ``jwks_uri``.
 
 Observation: ``hits`` counts requests per endpoint (``"discovery"``, ``"authorize"``,
 ``"token"``, ``"jwks"``), including those ``down`` refused; ``authorizations`` and
@@ -359,25 +366,24 @@ class FakeOidcProvider:
         return _signing_key(self.algorithm, self._generated)
 
 
-# Generating an RSA key takes tens of milliseconds: fakes share key material (the n-th key
-# of every fake is the same pair) but each key gets a fresh kid.
-_KEY_MATERIAL: dict[tuple[str, int], dict[str, Any]] = {}
-_KEY_MATERIAL_LOCK = threading.Lock()
+# Generating an RSA key takes tens of milliseconds, and importing one validates it at
+# about the same cost: fakes share key pairs (the n-th key of every fake is the same
+# pair), each wrapped with a fresh kid.
+_KEY_PAIRS: dict[tuple[str, int], Key] = {}
+_KEY_PAIRS_LOCK = threading.Lock()
 
 
 def _signing_key(algorithm: Algorithm, number: int) -> Key:
-    with _KEY_MATERIAL_LOCK:
-        material = _KEY_MATERIAL.get((algorithm, number))
-        if material is None:
-            generated = (
-                ECKey.generate_key("P-256") if algorithm == "ES256" else RSAKey.generate_key(2048)
-            )
-            material = generated.as_dict(private=True)
-            _KEY_MATERIAL[(algorithm, number)] = material
     parameters: KeyParameters = {"kid": secrets.token_hex(8), "alg": algorithm, "use": "sig"}
-    if algorithm == "ES256":
-        return ECKey.import_key(material, parameters)
-    return RSAKey.import_key(material, parameters)
+    with _KEY_PAIRS_LOCK:
+        pair = _KEY_PAIRS.get((algorithm, number))
+        if pair is None:
+            pair = ECKey.generate_key("P-256") if algorithm == "ES256" else RSAKey.generate_key()
+            _KEY_PAIRS[(algorithm, number)] = pair
+    if isinstance(pair, ECKey):
+        return ECKey(pair.raw_value, pair.raw_value, parameters)
+    assert isinstance(pair, RSAKey)
+    return RSAKey(pair.raw_value, pair.raw_value, parameters)
 
 
 def _authorize_problem(query: dict[str, str]) -> str | None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -46,5 +51,169 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["code"] == code
-    assert body["title"] and body["detail"]
+    assert body["type"] == "about:blank"
+    assert body["title"] == HTTPStatus(status).phrase
+    assert body["detail"]
     return body
+
+
+# --- Cookies, devices and token inspection -------------------------------------------------
+
+BASE_URL = "https://testserver.local"
+COOKIE = "refresh_id"
+ACCESS_TTL = 900
+REFRESH_TTL = 604800
+ISO_SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+USER_KEYS = {"id", "email", "name", "role", "is_admin", "created_at"}
+BODY_TRANSPORT = {"X-Auth-Transport": "body"}
+
+
+@dataclass(frozen=True)
+class SetCookie:
+    """One ``Set-Cookie`` header: name, value and attributes (names lower-cased)."""
+
+    name: str
+    value: str
+    attributes: dict[str, str | None]
+    raw: str
+
+
+def set_cookies(response: Any) -> list[SetCookie]:
+    cookies = []
+    for raw in response.headers.get_list("set-cookie"):
+        first, *rest = (part.strip() for part in raw.split(";"))
+        name, _, value = first.partition("=")
+        attributes: dict[str, str | None] = {}
+        for part in rest:
+            if not part:
+                continue
+            key, eq, val = part.partition("=")
+            attributes[key.strip().lower()] = val.strip() if eq else None
+        cookies.append(SetCookie(name.strip(), value.strip().strip('"'), attributes, raw))
+    return cookies
+
+
+def the_refresh_cookie(response: Any) -> SetCookie:
+    """The one ``refresh_id`` cookie the response sets (exactly one, or the test fails)."""
+    found = [c for c in set_cookies(response) if c.name == COOKIE]
+    assert len(found) == 1, response.headers.get_list("set-cookie")
+    return found[0]
+
+
+def no_refresh_cookie(response: Any) -> bool:
+    return not [c for c in set_cookies(response) if c.name == COOKIE]
+
+
+def cookie_header(refresh_token: str) -> dict[str, str]:
+    """Send exactly this refresh cookie (an explicit header beats the client's jar)."""
+    return {"Cookie": f"{COOKIE}={refresh_token}"}
+
+
+@dataclass(frozen=True)
+class Device:
+    """One signed-in browser: its access token and its refresh cookie."""
+
+    access_token: str
+    refresh_token: str
+    body: dict[str, Any]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access_token)
+
+    @property
+    def cookie(self) -> dict[str, str]:
+        return cookie_header(self.refresh_token)
+
+
+async def sign_up(
+    client: AsyncTestClient[Any],
+    email: str = "user@site.com",
+    password: str = PASSWORD,
+    **extra: Any,
+) -> Device:
+    response = await client.post(
+        "/auth/register", json={"email": email, "password": password, **extra}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Device(body["access_token"], the_refresh_cookie(response).value, body)
+
+
+async def sign_in(
+    client: AsyncTestClient[Any],
+    email: str = "user@site.com",
+    password: str = PASSWORD,
+    headers: dict[str, str] | None = None,
+) -> Device:
+    response = await client.post(
+        "/auth/login", json={"email": email, "password": password}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return Device(body["access_token"], the_refresh_cookie(response).value, body)
+
+
+async def refresh_with(client: AsyncTestClient[Any], refresh_token: str) -> Any:
+    return await client.post("/auth/refresh", headers=cookie_header(refresh_token))
+
+
+def b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of a compact JWT, read without verifying anything."""
+    header, payload, _ = token.split(".")
+    return json.loads(b64decode(header)), json.loads(b64decode(payload))
+
+
+def assert_user(user: dict[str, Any], email: str, name: str | None = None) -> None:
+    assert set(user) == USER_KEYS
+    assert isinstance(user["id"], int)
+    assert not isinstance(user["id"], bool)
+    assert user["email"] == email
+    assert user["name"] == name
+    assert user["role"] == "user"
+    assert user["is_admin"] is False
+    assert ISO_SECOND.match(user["created_at"]), user["created_at"]
+
+
+def assert_token_body(body: dict[str, Any], *, user: bool, in_body: bool = False) -> None:
+    keys = {"access_token", "token_type", "expires_in"}
+    if user:
+        keys.add("user")
+    if in_body:
+        keys |= {"refresh_token", "refresh_expires_in"}
+    assert set(body) == keys, body
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == ACCESS_TTL
+    assert isinstance(body["access_token"], str)
+    assert body["access_token"].count(".") == 2
+
+
+def assert_refresh_cookie(cookie: SetCookie) -> None:
+    """``refresh_id=<opaque>; HttpOnly; Secure; SameSite=Lax; Path=/auth; Max-Age=604800``."""
+    assert cookie.name == COOKIE
+    assert len(cookie.value) >= 43  # 256 random bits, base64url
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cookie.value), cookie.value
+    assert "httponly" in cookie.attributes, cookie.raw
+    assert "secure" in cookie.attributes, cookie.raw
+    assert (cookie.attributes.get("samesite") or "").lower() == "lax", cookie.raw
+    assert cookie.attributes.get("path") == "/auth", cookie.raw
+    assert cookie.attributes.get("max-age") == str(REFRESH_TTL), cookie.raw
+
+
+async def assert_access_rejected(client: AsyncTestClient[Any], access_token: str) -> None:
+    response = await client.get("/auth/me", headers=bearer(access_token))
+    assert_problem(response, 401, "invalid_token")
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+async def assert_access_works(client: AsyncTestClient[Any], access_token: str) -> None:
+    response = await client.get("/auth/me", headers=bearer(access_token))
+    assert response.status_code == 200, response.text

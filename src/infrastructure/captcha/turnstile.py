@@ -22,6 +22,9 @@ MAX_TOKEN_LENGTH = 2048
 _log = logging.getLogger(__name__)
 
 
+_OUR_FAULT = frozenset({"internal-error", "missing-input-secret", "invalid-input-secret"})
+
+
 class TurnstileVerifier:
     def __init__(
         self,
@@ -84,8 +87,10 @@ class TurnstileVerifier:
             self._log.warning("turnstile siteverify answered malformed JSON")
             raise CaptchaUnavailable()
         if not body["success"]:
-            if "internal-error" in codes:
-                self._log.warning("turnstile siteverify internal error: %s", codes)
+            if _OUR_FAULT.intersection(codes):
+                # Cloudflare's trouble or our misconfigured secret: not the user's fault,
+                # so 503 (fail closed) rather than telling a human they look like a bot.
+                self._log.error("turnstile siteverify cannot judge: %s", codes)
                 raise CaptchaUnavailable()
             # The codes help operators; the client only learns that the check failed.
             self._log.warning("turnstile rejected the token: %s", codes)

@@ -201,6 +201,8 @@ class OidcProvider:
         except httpx.HTTPError as exc:
             self._log.warning("%s token endpoint unreachable: %s", self.name, _describe(exc))
             raise IdentityProviderUnavailable() from exc
+        if response.is_server_error:
+            self._fail_status("token endpoint", response)
         try:
             body: Any = response.json()
         except ValueError as exc:

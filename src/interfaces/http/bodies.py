@@ -14,7 +14,7 @@ class FieldErrorBody(msgspec.Struct, frozen=True):
     message: str
 
 
-class Problem(msgspec.Struct, omit_defaults=True):
+class Problem(msgspec.Struct):
     title: str
     status: int
     detail: str
@@ -68,7 +68,7 @@ class MeBody(msgspec.Struct, frozen=True):
     user: UserBody
 
 
-class TokenBody(msgspec.Struct, frozen=True, omit_defaults=True):
+class TokenBody(msgspec.Struct, frozen=True):
     access_token: str
     expires_in: int
     token_type: str = "Bearer"

@@ -15,12 +15,14 @@ import httpx
 
 from application.authenticate import Authenticate, GetCurrentUser
 from application.common import SessionIssuer, SessionPolicy
+from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.throttle import Limits, Throttle
 from domain.ports import CaptchaVerifier, Clock, OneTimeStore, RateLimiter, RefreshGrantStore
 from infrastructure.audit import JsonAuditLog
 from infrastructure.captcha.turnstile import DisabledCaptcha, TurnstileVerifier
@@ -56,6 +58,7 @@ class Container:
     revoke: RevokeSessions
     list_sessions: ListSessions
     revoke_session: RevokeSession
+    import_users: ImportUsers
     jwks: dict[str, Any]
     checks: dict[str, Check]
 
@@ -143,6 +146,16 @@ async def open_container(
             sessions=sessions, grants=stores.grants, issuer=issuer, clock=clock, audit=audit
         )
         captcha = await _captcha(settings, stack)
+        throttle = Throttle(
+            limiter=stores.limiter,
+            limits=Limits(
+                login=settings.login_limit,
+                register=settings.register_limit,
+                refresh=settings.refresh_limit,
+            ),
+            clock=clock,
+            audit=audit,
+        )
         checks: dict[str, Check] = {"database": database.ping}
         if stores.check is not None:
             checks["grants"] = stores.check
@@ -150,15 +163,29 @@ async def open_container(
             settings=settings,
             clock=clock,
             register=RegisterUser(
-                users=users, hasher=hasher, captcha=captcha, issuer=issuer, clock=clock, audit=audit
+                users=users,
+                hasher=hasher,
+                captcha=captcha,
+                issuer=issuer,
+                throttle=throttle,
+                clock=clock,
+                audit=audit,
             ),
-            login=Login(users=users, hasher=hasher, issuer=issuer, clock=clock, audit=audit),
+            login=Login(
+                users=users,
+                hasher=hasher,
+                issuer=issuer,
+                throttle=throttle,
+                clock=clock,
+                audit=audit,
+            ),
             refresh=RefreshSession(
                 users=users,
                 sessions=sessions,
                 grants=stores.grants,
                 refresh_tokens=refresh_tokens,
                 issuer=issuer,
+                throttle=throttle,
                 clock=clock,
                 audit=audit,
             ),
@@ -172,6 +199,7 @@ async def open_container(
             revoke=RevokeSessions(revoker=revoker),
             list_sessions=ListSessions(sessions=sessions, clock=clock),
             revoke_session=RevokeSession(sessions=sessions, revoker=revoker, clock=clock),
+            import_users=ImportUsers(users=users, clock=clock),
             jwks=access_tokens.jwks(),
             checks=checks,
         )

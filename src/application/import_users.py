@@ -1,0 +1,83 @@
+"""Bring users over from another system with their existing password hashes.
+
+Legacy bcrypt hashes are kept as they are and upgraded to argon2id at the user's next
+successful login (``Login`` rehashes), so nobody has to reset a password.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from domain.entities import DEFAULT_ROLE, NewUser
+from domain.errors import EmailTaken
+from domain.ports import Clock, UserRepository
+from domain.values import NAME_MAX, Email
+
+_BCRYPT = re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$")
+_ARGON2 = re.compile(
+    r"^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
+)
+ROLES = frozenset({"user", "admin"})
+
+
+@dataclass(slots=True)
+class ImportReport:
+    imported: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class ImportUsers:
+    def __init__(self, *, users: UserRepository, clock: Clock) -> None:
+        self._users = users
+        self._clock = clock
+
+    async def execute(self, lines: Iterable[str]) -> ImportReport:
+        """One JSON object a line: email, password_hash (bcrypt or argon2), name?, role?."""
+        report = ImportReport()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                user = self._parse(line)
+                await self._users.add(user)
+            except EmailTaken:
+                report.problems.append(f"line {number}: email already exists, skipped")
+            except ValueError as e:
+                report.problems.append(f"line {number}: {e}")
+            else:
+                report.imported += 1
+        return report
+
+    def _parse(self, line: str) -> NewUser:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError("not valid JSON") from e
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        email, password_hash = record.get("email"), record.get("password_hash")
+        name, role = record.get("name"), record.get("role", DEFAULT_ROLE)
+        if not isinstance(email, str):
+            raise ValueError("email is missing")
+        if not isinstance(password_hash, str) or not (
+            _BCRYPT.match(password_hash) or _ARGON2.match(password_hash)
+        ):
+            raise ValueError("password_hash is not a bcrypt ($2a$/$2b$/$2y$) or argon2 hash")
+        if name is not None and (not isinstance(name, str) or len(name) > NAME_MAX):
+            raise ValueError(f"name must be a string of at most {NAME_MAX} characters")
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {sorted(ROLES)}")
+        try:
+            normalised = Email.parse(email).value
+        except ValueError as e:
+            raise ValueError(f"email {e}") from e
+        return NewUser(
+            email=normalised,
+            password_hash=password_hash,
+            name=name,
+            role=role,
+            created_at=self._clock.now(),
+        )

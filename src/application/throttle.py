@@ -1,0 +1,59 @@
+"""Brute-force limits (OWASP ASVS V6.3.5, OWASP Authentication Cheat Sheet).
+
+Login is limited per client IP and per account *from that IP*: an attacker elsewhere can
+never lock the real owner out, and repeated failures back off in tiers that grow roughly
+exponentially (limit per 5 min, 2x limit per hour, 4x limit per day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.common import ClientInfo, audit_event
+from domain.errors import TooManyRequests
+from domain.ports import AuditLog, Clock, RateLimiter
+
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    login: int = 10  # per account and IP per 5 minutes; per IP: 10x  that
+    register: int = 10  # per IP per hour
+    refresh: int = 60  # per IP per minute
+
+
+class Throttle:
+    def __init__(self, *, limiter: RateLimiter, limits: Limits, clock: Clock, audit: AuditLog):
+        self._limiter = limiter
+        self._limits = limits
+        self._clock = clock
+        self._audit = audit
+
+    async def login(self, email: str, client: ClientInfo) -> None:
+        ip = client.ip_address or "unknown"
+        limit = self._limits.login
+        await self._hit(f"login:ip:{ip}", 10 * limit, 5 * MINUTE, client)
+        account = email.strip().lower()
+        for tier, (count, window) in enumerate(
+            ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
+        ):
+            await self._hit(f"login:account:{tier}:{account}:{ip}", count, window, client)
+
+    async def register(self, client: ClientInfo) -> None:
+        await self._hit(
+            f"register:ip:{client.ip_address or 'unknown'}", self._limits.register, HOUR, client
+        )
+
+    async def refresh(self, client: ClientInfo) -> None:
+        await self._hit(
+            f"refresh:ip:{client.ip_address or 'unknown'}", self._limits.refresh, MINUTE, client
+        )
+
+    async def _hit(self, key: str, limit: int, window: timedelta, client: ClientInfo) -> None:
+        wait = await self._limiter.hit(key, limit, window, self._clock.now())
+        if wait is not None:
+            audit_event(self._audit, "rate_limited", client, reason=key.split(":", 2)[0])
+            raise TooManyRequests(wait)

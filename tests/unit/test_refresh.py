@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import InvalidAccessToken, InvalidRefreshToken, RefreshTokenReused
+from tests.fakes.clock import FakeClock
+from tests.unit.world import World, build_world
+
+DAY = 24 * 3600
+
+
+async def test_a_refresh_rotates_the_token_and_keeps_the_session(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    world.clock.advance(60)
+
+    second = await world.rotate(first.refresh_token)
+
+    assert second.refresh_token != first.refresh_token
+    assert second.session_id == first.session_id
+    assert second.access_token != first.access_token
+    assert second.refresh_expires_in == 7 * DAY
+    claims = await world.claims(second.access_token)
+    assert claims.session_id == first.session_id
+    session = world.sessions.sessions[first.session_id]
+    assert session.last_used_at == world.clock.now()
+    assert session.expires_at == world.clock.now() + timedelta(days=7)
+
+
+async def test_the_new_token_refreshes_again(world: World) -> None:
+    first = (await world.sign_up()).tokens
+
+    second = await world.rotate(first.refresh_token)
+    third = await world.rotate(second.refresh_token)
+
+    assert len({first.refresh_token, second.refresh_token, third.refresh_token}) == 3
+    assert third.session_id == first.session_id
+
+
+async def test_a_replay_within_the_grace_window_returns_the_same_successor(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+    world.clock.advance(9)
+
+    replayed = await world.rotate(first.refresh_token)
+
+    assert replayed.refresh_token == second.refresh_token
+    assert replayed.session_id == second.session_id
+    await world.claims(replayed.access_token)
+    assert world.audit.named("refresh_token_reused") == []
+    third = await world.rotate(replayed.refresh_token)
+    assert third.session_id == first.session_id
+
+
+async def test_replayed_refresh_token_after_grace_revokes_the_session(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+    world.clock.advance(11)
+
+    with pytest.raises(RefreshTokenReused):
+        await world.rotate(first.refresh_token)
+
+    session = world.sessions.sessions[first.session_id]
+    assert session.revoked_at == world.clock.now()
+    assert session.revoked_reason == "refresh_token_reused"
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(second.refresh_token)
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(second.access_token)
+    [event] = world.audit.named("refresh_token_reused")
+    assert (event.session_id, event.user_id) == (first.session_id, session.user_id)
+
+
+async def test_an_older_token_than_the_previous_one_is_reuse_even_within_grace(
+    world: World,
+) -> None:
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+    third = await world.rotate(second.refresh_token)
+
+    with pytest.raises(RefreshTokenReused):
+        await world.rotate(first.refresh_token)
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(third.refresh_token)
+
+
+async def test_with_grace_zero_a_replay_is_reuse_at_once(clock: FakeClock) -> None:
+    world = build_world(clock, grace=0)
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+
+    with pytest.raises(RefreshTokenReused):
+        await world.rotate(first.refresh_token)
+
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(second.access_token)
+
+
+async def test_a_session_idle_for_longer_than_7_days_is_over(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    world.clock.advance(7 * DAY + 1)
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(first.refresh_token)
+
+    assert world.audit.named("refresh_token_reused") == []
+
+
+async def test_a_session_idle_for_just_under_7_days_still_refreshes(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    world.clock.advance(7 * DAY - 1)
+
+    second = await world.rotate(first.refresh_token)
+
+    assert second.session_id == first.session_id
+
+
+async def test_refreshing_every_6_days_keeps_the_session_until_the_30_day_limit(
+    world: World,
+) -> None:
+    token = (await world.sign_up()).tokens.refresh_token
+    for day in (6, 12, 18, 24):
+        world.clock.advance(6 * DAY)
+        tokens = await world.rotate(token)
+        token = tokens.refresh_token
+        assert tokens.refresh_expires_in == min(7, 30 - day) * DAY
+
+    world.clock.advance(6 * DAY)
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(token)
+
+
+@pytest.mark.parametrize(
+    "token", [None, "", "x" * 10_000, "not-a-token-we-ever-issued"], ids=repr
+)
+async def test_a_missing_or_bogus_refresh_token_is_invalid(
+    world: World, token: str | None
+) -> None:
+    await world.sign_up()
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(token)
+
+
+async def test_a_refresh_for_a_deleted_user_is_invalid_and_ends_the_session(
+    world: World,
+) -> None:
+    signed_in = await world.sign_up()
+    await world.users.remove(signed_in.user.id)
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(signed_in.tokens.refresh_token)
+
+    digest = world.refresh_tokens.digest(signed_in.tokens.refresh_token)
+    assert await world.grants.session_of(digest, world.clock.now()) is None
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(signed_in.tokens.access_token)
