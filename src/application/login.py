@@ -39,13 +39,16 @@ class Login:
 
     async def execute(self, command: LoginCommand) -> SignedIn:
         await self._throttle.login(command.email, command.client)
+        if len(command.password) > PASSWORD_MAX:
+            # Never hand the hasher an oversized password, known account or not.
+            self._failed(command, None, "password_too_long")
         user = await self._find(command.email)
         if user is None or user.password_hash is None:
             # OWASP ASVS V6.3.8 / fastapi-users: an unknown account costs one hash
             # verification too, so status, body and timing do not reveal it.
             await self._hasher.verify(await self._dummy(), command.password)
             self._failed(command, user, "unknown_account" if user is None else "no_password")
-        if not await self._verified(user.password_hash, command.password):
+        if not await self._hasher.verify(user.password_hash, command.password):
             self._failed(command, user, "wrong_password")
         if self._hasher.needs_rehash(user.password_hash):
             await self._rehash(user, command)
@@ -65,9 +68,6 @@ class Login:
         except ValueError:
             return None
         return await self._users.get_by_email(email.value)
-
-    async def _verified(self, password_hash: str, password: str) -> bool:
-        return len(password) <= PASSWORD_MAX and await self._hasher.verify(password_hash, password)
 
     async def _rehash(self, user: User, command: LoginCommand) -> None:
         new_hash = await self._hasher.hash(command.password)

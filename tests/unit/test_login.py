@@ -100,7 +100,7 @@ async def test_a_password_over_1024_characters_for_an_unknown_email_never_reache
     with pytest.raises(InvalidCredentials):
         await world.sign_in("nobody@example.test", huge)
 
-    assert all(len(password) <= PASSWORD_MAX for password in world.hasher.verified)
+    assert max(map(len, world.hasher.verified), default=0) <= PASSWORD_MAX
 
 
 async def test_a_password_of_exactly_1024_characters_is_verified(world: World) -> None:

@@ -134,11 +134,11 @@ async def test_refreshing_every_6_days_keeps_the_session_until_the_30_day_limit(
 
 
 @pytest.mark.parametrize(
-    "token", [None, "", "x" * 10_000, "not-a-token-we-ever-issued"], ids=repr
+    "token",
+    [None, "", "x" * 10_000, "not-a-token-we-ever-issued"],
+    ids=["none", "empty", "10000-chars", "never-issued"],
 )
-async def test_a_missing_or_bogus_refresh_token_is_invalid(
-    world: World, token: str | None
-) -> None:
+async def test_a_missing_or_bogus_refresh_token_is_invalid(world: World, token: str | None) -> None:
     await world.sign_up()
 
     with pytest.raises(InvalidRefreshToken):

@@ -81,6 +81,7 @@ async def test_a_rejected_captcha_fails_before_anything_is_written(clock: FakeCl
         ("ada@example.test", PASSWORD, "n" * 201, ["name"]),
         ("nope", "short", "n" * 201, ["email", "password", "name"]),
     ],
+    ids=["email", "short-password", "long-password", "long-name", "all-three"],
 )
 async def test_invalid_input_is_validation_failed_with_the_fields(
     world: World, email: str, password: str, name: str | None, fields: list[str]

@@ -15,14 +15,16 @@ from application.common import (
     SessionPolicy,
     SignedIn,
 )
+from application.import_users import ImportUsers
 from application.login import Login, LoginCommand
 from application.logout import Logout
 from application.refresh import RefreshCommand, RefreshSession
 from application.register import RegisterCommand, RegisterUser
 from application.revocation import SessionRevoker
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.throttle import Limits, Throttle
 from domain.ports import AccessClaims, CaptchaVerifier
-from infrastructure.grants.memory import MemoryGrantStore
+from infrastructure.grants.memory import MemoryGrantStore, MemoryRateLimiter
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from tests.fakes.clock import FakeClock
@@ -59,6 +61,7 @@ class World:
     access_tokens: JwtAccessTokens
     refresh_tokens: HmacRefreshTokens
     issuer: SessionIssuer
+    throttle: Throttle
     revoker: SessionRevoker
     register: RegisterUser
     login: Login
@@ -69,6 +72,7 @@ class World:
     revoke_sessions: RevokeSessions
     list_sessions: ListSessions
     revoke_session: RevokeSession
+    import_users: ImportUsers
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         return await self.register.execute(
@@ -78,9 +82,7 @@ class World:
         )
 
     async def sign_in(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
-        return await self.login.execute(
-            LoginCommand(email=email, password=password, client=CLIENT)
-        )
+        return await self.login.execute(LoginCommand(email=email, password=password, client=CLIENT))
 
     async def rotate(self, refresh_token: str | None) -> IssuedTokens:
         return await self.refresh.execute(
@@ -97,6 +99,7 @@ def build_world(
     grace: float = 10,
     grants: MemoryGrantStore | None = None,
     captcha: CaptchaVerifier | None = None,
+    limits: Limits | None = None,
 ) -> World:
     users = MemoryUserRepository()
     sessions = MemorySessionRepository()
@@ -114,6 +117,9 @@ def build_world(
         ids=SequentialIds(),
         policy=policy(grace=grace),
     )
+    throttle = Throttle(
+        limiter=MemoryRateLimiter(), limits=limits or Limits(), clock=clock, audit=audit
+    )
     revoker = SessionRevoker(
         sessions=sessions, grants=grants, issuer=issuer, clock=clock, audit=audit
     )
@@ -127,31 +133,40 @@ def build_world(
         access_tokens=access_tokens,
         refresh_tokens=refresh_tokens,
         issuer=issuer,
+        throttle=throttle,
         revoker=revoker,
         register=RegisterUser(
             users=users,
             hasher=hasher,
             captcha=captcha or AcceptingCaptcha(),
             issuer=issuer,
+            throttle=throttle,
             clock=clock,
             audit=audit,
         ),
-        login=Login(users=users, hasher=hasher, issuer=issuer, clock=clock, audit=audit),
+        login=Login(
+            users=users,
+            hasher=hasher,
+            issuer=issuer,
+            throttle=throttle,
+            clock=clock,
+            audit=audit,
+        ),
         refresh=RefreshSession(
             users=users,
             sessions=sessions,
             grants=grants,
             refresh_tokens=refresh_tokens,
             issuer=issuer,
+            throttle=throttle,
             clock=clock,
             audit=audit,
         ),
         authenticate=Authenticate(access_tokens=access_tokens, grants=grants, clock=clock),
         current_user=GetCurrentUser(users=users),
-        logout=Logout(
-            grants=grants, refresh_tokens=refresh_tokens, revoker=revoker, clock=clock
-        ),
+        logout=Logout(grants=grants, refresh_tokens=refresh_tokens, revoker=revoker, clock=clock),
         revoke_sessions=RevokeSessions(revoker=revoker),
         list_sessions=ListSessions(sessions=sessions, clock=clock),
         revoke_session=RevokeSession(sessions=sessions, revoker=revoker, clock=clock),
+        import_users=ImportUsers(users=users, clock=clock),
     )

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from application.common import ClientInfo
+from application.login import LoginCommand
+from application.refresh import RefreshCommand
+from application.throttle import Limits
+from domain.errors import InvalidCredentials, TooManyRequests
+from tests.fakes.clock import FakeClock
+from tests.unit.world import CLIENT, PASSWORD, World, build_world
+
+ELSEWHERE = ClientInfo(ip_address="198.51.100.9", user_agent="pytest")
+
+
+@pytest.fixture
+def strict(clock: FakeClock) -> World:
+    return build_world(clock, limits=Limits(login=2, register=1, refresh=2))
+
+
+async def test_too_many_logins_for_an_account_are_too_many_requests(strict: World) -> None:
+    await strict.sign_up()
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await strict.sign_in(password="wrong password")
+
+    with pytest.raises(TooManyRequests) as limited:
+        await strict.sign_in()
+
+    assert 1 <= limited.value.retry_after <= 300
+    [event] = strict.audit.named("rate_limited")
+    assert (event.reason, event.ip_address) == ("login", CLIENT.ip_address)
+    assert strict.hasher.verify_calls == 2
+
+
+async def test_the_account_limit_does_not_lock_out_the_owner_elsewhere(strict: World) -> None:
+    await strict.sign_up()
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await strict.sign_in(password="wrong password")
+
+    signed_in = await strict.login.execute(
+        LoginCommand(email="ada@example.test", password=PASSWORD, client=ELSEWHERE)
+    )
+
+    assert signed_in.user.email == "ada@example.test"
+
+
+async def test_the_login_limit_counts_the_account_whatever_its_case(strict: World) -> None:
+    await strict.sign_up()
+    for email in ("ada@example.test", "ADA@example.test"):
+        with pytest.raises(InvalidCredentials):
+            await strict.sign_in(email, "wrong password")
+
+    with pytest.raises(TooManyRequests):
+        await strict.sign_in(" Ada@Example.Test ")
+
+
+async def test_the_login_limit_lifts_after_its_window(strict: World) -> None:
+    await strict.sign_up()
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await strict.sign_in(password="wrong password")
+    strict.clock.advance(5 * 60)
+
+    await strict.sign_in()
+
+
+async def test_too_many_registrations_from_one_address_write_nothing(strict: World) -> None:
+    await strict.sign_up("ada@example.test")
+
+    with pytest.raises(TooManyRequests):
+        await strict.sign_up("bob@example.test")
+
+    assert [u.email for u in strict.users.users.values()] == ["ada@example.test"]
+
+
+async def test_too_many_refreshes_from_one_address_are_too_many_requests(strict: World) -> None:
+    token = (await strict.sign_up()).tokens.refresh_token
+    for _ in range(2):
+        token = (await strict.rotate(token)).refresh_token
+
+    with pytest.raises(TooManyRequests):
+        await strict.rotate(token)
+
+    other = await strict.refresh.execute(RefreshCommand(refresh_token=token, client=ELSEWHERE))
+    assert other.refresh_token != token
