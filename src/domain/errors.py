@@ -112,3 +112,8 @@ class IdentityProviderUnavailable(DomainError):
 class UnknownProvider(DomainError):
     code = "unknown_provider"
     message = "No such sign-in provider is configured."
+
+
+class UnverifiedEmail(DomainError):
+    code = "email_not_verified"
+    message = "The identity provider has not verified this email address."

@@ -74,9 +74,7 @@ async def test_each_login_starts_a_new_session_with_a_new_cookie(client, user):
     assert the_refresh_cookie(response).value != registered_cookie
 
 
-async def test_wrong_password_and_unknown_email_give_the_same_401_invalid_credentials(
-    client, user
-):
+async def test_wrong_password_and_unknown_email_give_the_same_401_invalid_credentials(client, user):
     client.cookies.clear()
     wrong_password = await client.post(
         "/auth/login", json={"email": "user@site.com", "password": "wrong-password"}

@@ -95,7 +95,9 @@ async def test_a_refused_register_sets_no_cookie(client):
     await register(client)
     client.cookies.clear()
 
-    response = await client.post("/auth/register", json={"email": "user@site.com", "password": PASSWORD})
+    response = await client.post(
+        "/auth/register", json={"email": "user@site.com", "password": PASSWORD}
+    )
 
     assert_problem(response, 409, "email_taken")
     assert "set-cookie" not in response.headers
@@ -158,6 +160,8 @@ async def test_register_without_an_email_answers_422_on_the_email_field(client):
 async def test_a_refused_register_creates_no_account(client):
     await client.post("/auth/register", json={"email": "user@site.com", "password": "short"})
 
-    response = await client.post("/auth/login", json={"email": "user@site.com", "password": "short"})
+    response = await client.post(
+        "/auth/login", json={"email": "user@site.com", "password": "short"}
+    )
 
     assert_problem(response, 401, "invalid_credentials")

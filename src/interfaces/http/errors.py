@@ -33,6 +33,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.IdentityProviderError: 400,
     e.IdentityProviderUnavailable: 503,
     e.UnknownProvider: 404,
+    e.UnverifiedEmail: 409,
 }
 
 _HTTP_CODES = {

@@ -1,0 +1,61 @@
+"""The README's curl walk-through, run verbatim against a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def walkthrough() -> str:
+    text = README.read_text()
+    section = text.split("## The flow with curl", 1)[1]
+    match = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert match, "the README lost its curl walk-through"
+    return match.group(1)
+
+
+def json_documents(text: str) -> list[dict[str, object]]:
+    """Every JSON object in curl's output (bodies come back to back, headers between)."""
+    decoder, found, at = json.JSONDecoder(), [], text.find("{")
+    while at != -1:
+        document, end = decoder.raw_decode(text, at)
+        found.append(document)
+        at = text.find("{", end)
+    return found
+
+
+def test_the_quickstart_commands_are_the_two_documented_ones() -> None:
+    quickstart = README.read_text().split("## Quickstart", 1)[1].split("##", 1)[0]
+    assert "python3 -m pip install uv && uv run just serve" in quickstart
+    assert "uv run just test" in quickstart
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_readme_curl_walkthrough_runs_verbatim(server: Server) -> None:
+    script = walkthrough().replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=server.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    documents = json_documents(out)
+    registered = documents[0]
+    assert registered["token_type"] == "Bearer"
+    assert registered["user"]["email"] == "user@site.com"
+    assert any("user" in d and d["user"].get("email") == "user@site.com" for d in documents[1:])
+    assert any("sessions" in d and len(d["sessions"]) == 2 for d in documents)
+    assert "HTTP/1.1 204" in out
+    assert documents[-1]["code"] == "invalid_token"  # the access token died with the logout
