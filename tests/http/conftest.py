@@ -32,10 +32,15 @@ Client = AsyncTestClient[Any]
 
 @pytest.fixture(params=DEPLOYMENTS)
 async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return await deployment(request.param, request, tmp_path)
+
+
+async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings of one deployment on empty backends, migrated."""
     env = {"AUTH_KEYS_FILE": str(tmp_path / "jwks.json"), "AUTH_ISSUER": BASE_URL}
-    if request.param.startswith("sqlite"):
+    if name.startswith("sqlite"):
         env["AUTH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'authgate.db'}"
-        env["AUTH_GRANTS_URL"] = "database" if request.param.endswith("database") else "memory://"
+        env["AUTH_GRANTS_URL"] = "database" if name.endswith("database") else "memory://"
     else:
         postgres_url: str = request.getfixturevalue("postgres_url")
         valkey_url: str = request.getfixturevalue("valkey_server_url")
@@ -43,12 +48,9 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         env["AUTH_GRANTS_URL"] = f"{valkey_url}{run_token()}:"
     settings = load_settings(env, dotenv=None)
     await migrate(settings)
-    if request.param.startswith("postgres"):
+    if name.startswith("postgres"):
         await truncate(settings.database_url)
     return settings
-
-
-AppFactory = Callable[..., AsyncIterator[Client]]
 
 
 @pytest.fixture

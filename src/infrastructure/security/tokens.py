@@ -20,6 +20,7 @@ TOKEN_TYPE = "at+jwt"
 _ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
 _REGISTRY = JWSRegistry(algorithms=[ALGORITHM])
 MAX_TOKEN_LENGTH = 4096
+VERIFIED_CACHE_SIZE = 4096
 
 
 class JwtAccessTokens(AccessTokens):
@@ -36,6 +37,10 @@ class JwtAccessTokens(AccessTokens):
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
+        # ES256 verification costs ~90 µs; a token that verified once stays valid until its
+        # exp (the signature cannot change), so recent ones are remembered. Revocation is
+        # not cached: the session denylist is checked on every request.
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(self, claims: AccessClaims) -> str:
         header = {"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": self._signing_key.kid}
@@ -54,6 +59,18 @@ class JwtAccessTokens(AccessTokens):
     def verify(self, token: str) -> AccessClaims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidAccessToken()
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at > self._clock():
+                return cached
+            del self._verified[token]
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             decoded = jwt.decode(token, self._keys, algorithms=[ALGORITHM], registry=_REGISTRY)
             header = decoded.header

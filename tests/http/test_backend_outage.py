@@ -1,0 +1,118 @@
+"""A backend that is down is a 503 problem, never a 500; readiness names it; the running
+service recovers by itself when the backend returns. Nothing is issued half-written."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from infrastructure.config import Settings
+from interfaces.http.app import create_app
+from tests.fakes.clock import FakeClock
+from tests.fakes.proxy import CuttableProxy
+from tests.http.conftest import BASE_URL, deployment
+from tests.http.helpers import PASSWORD, assert_problem, bearer, register
+
+pytestmark = pytest.mark.backends
+
+
+def through(proxy: CuttableProxy, url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+@pytest.fixture
+async def production(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Only the deployment with servers to lose: PostgreSQL and Valkey."""
+    return await deployment("postgres+valkey", request, tmp_path)
+
+
+@pytest.fixture
+def proxies(production: Settings) -> Iterator[dict[str, CuttableProxy]]:
+    settings = production
+    database, grants = urlsplit(settings.database_url), urlsplit(settings.grants_url)
+    with (
+        CuttableProxy(database.hostname or "127.0.0.1", database.port or 5432) as db,
+        CuttableProxy(grants.hostname or "127.0.0.1", grants.port or 6379) as valkey,
+    ):
+        yield {"database": db, "grants": valkey}
+
+
+@pytest.fixture
+async def proxied(
+    production: Settings, proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    settings = production
+    changed = replace(
+        settings,
+        database_url=through(proxies["database"], settings.database_url),
+        grants_url=through(proxies["grants"], settings.grants_url),
+    )
+    async with AsyncTestClient(create_app(changed, clock=clock), base_url=BASE_URL) as client:
+        yield client
+
+
+async def ready(client: AsyncTestClient[Any]) -> tuple[int, dict[str, str]]:
+    response = await client.get("/health/ready")
+    return response.status_code, response.json()["checks"]
+
+
+async def test_postgres_down_is_503_and_the_service_recovers(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy]
+) -> None:
+    await register(proxied)
+    proxies["database"].cut()
+
+    login = await proxied.post("/auth/login", json={"email": "user@site.com", "password": PASSWORD})
+    assert_problem(login, 503, "service_unavailable")
+    assert "set-cookie" not in login.headers
+    assert await ready(proxied) == (503, {"database": "unavailable", "grants": "ok"})
+
+    proxies["database"].restore()
+    assert await ready(proxied) == (200, {"database": "ok", "grants": "ok"})
+    again = await proxied.post("/auth/login", json={"email": "user@site.com", "password": PASSWORD})
+    assert again.status_code == 200
+
+
+async def test_valkey_down_is_503_no_token_without_its_grant_and_recovery(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy]
+) -> None:
+    body = await register(proxied)
+    proxies["grants"].cut()
+
+    login = await proxied.post("/auth/login", json={"email": "user@site.com", "password": PASSWORD})
+    assert_problem(login, 503, "service_unavailable")
+    assert "set-cookie" not in login.headers
+    assert_problem(await proxied.post("/auth/refresh"), 503, "service_unavailable")
+    me = await proxied.get("/auth/me", headers=bearer(body["access_token"]))
+    assert_problem(me, 503, "service_unavailable")  # the denylist cannot be checked: fail closed
+    assert await ready(proxied) == (503, {"database": "ok", "grants": "unavailable"})
+
+    proxies["grants"].restore()
+    assert await ready(proxied) == (200, {"database": "ok", "grants": "ok"})
+    assert (await proxied.post("/auth/refresh")).status_code == 200
+    sessions = await proxied.get("/auth/sessions", headers=bearer(body["access_token"]))
+    assert len(sessions.json()["sessions"]) == 1  # the failed login left no device behind
+
+
+async def test_registering_while_valkey_is_down_leaves_no_account(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy]
+) -> None:
+    proxies["grants"].cut()
+    response = await proxied.post(
+        "/auth/register", json={"email": "new@site.com", "password": PASSWORD}
+    )
+    assert_problem(response, 503, "service_unavailable")
+    proxies["grants"].restore()
+    retry = await proxied.post(
+        "/auth/register", json={"email": "new@site.com", "password": PASSWORD}
+    )
+    assert retry.status_code == 201, retry.text
