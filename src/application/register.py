@@ -7,7 +7,7 @@ from application.throttle import Throttle
 from domain.entities import DEFAULT_ROLE, NewUser
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
 from domain.ports import AuditLog, CaptchaVerifier, Clock, PasswordHasher, UserRepository
-from domain.values import NAME_MAX, Email, password_problems
+from domain.values import Email, name_problems, password_problems
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,8 +79,7 @@ def _validated(command: RegisterCommand) -> Email:
     except ValueError as e:
         errors.append(FieldError("email", str(e)))
     errors += password_problems(command.password)
-    if command.name is not None and len(command.name) > NAME_MAX:
-        errors.append(FieldError("name", f"must be at most {NAME_MAX} characters"))
+    errors += name_problems(command.name)
     if errors or email is None:
         raise ValidationFailed(errors)
     return email

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from domain.errors import FieldError
@@ -35,6 +36,16 @@ class Email:
 
     def __str__(self) -> str:
         return self.value
+
+
+def name_problems(name: str | None) -> list[FieldError]:
+    if name is None:
+        return []
+    if len(name) > NAME_MAX:
+        return [FieldError("name", f"must be at most {NAME_MAX} characters")]
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        return [FieldError("name", "must not contain control characters")]
+    return []
 
 
 def password_problems(password: str) -> list[FieldError]:

@@ -54,20 +54,15 @@ async def test_logout_answers_204_and_clears_the_cookie(client):
     assert client.cookies.get(COOKIE) is None
 
 
-async def test_after_logout_the_old_cookie_cannot_refresh(client):
-    device = await sign_up(client)
-
-    await client.post("/auth/logout", headers=device.cookie)
-
-    assert_problem(await refresh_with(client, device.refresh_token), 401, "invalid_refresh_token")
-
-
-async def test_logout_makes_that_sessions_access_token_fail_at_once(client):
+async def test_after_logout_the_old_cookie_cannot_refresh_and_the_access_token_fails_at_once(
+    client,
+):
     device = await sign_up(client)
     await assert_access_works(client, device.access_token)
 
     await client.post("/auth/logout", headers=device.cookie)
 
+    assert_problem(await refresh_with(client, device.refresh_token), 401, "invalid_refresh_token")
     await assert_access_rejected(client, device.access_token)
 
 
@@ -89,12 +84,12 @@ async def test_logout_without_a_cookie_answers_204_and_clears_it(client):
     assert_cookie_cleared(response)
 
 
-@pytest.mark.parametrize("token", ["garbage", "A" * 43, "x" * 5000])
-async def test_logout_with_an_unknown_cookie_answers_204(client, token):
-    response = await client.post("/auth/logout", headers={"Cookie": f"{COOKIE}={token}"})
+async def test_logout_with_an_unknown_cookie_answers_204(client):
+    for token in ["garbage", "A" * 43, "x" * 5000]:
+        response = await client.post("/auth/logout", headers={"Cookie": f"{COOKIE}={token}"})
 
-    assert response.status_code == 204, response.text
-    assert_cookie_cleared(response)
+        assert response.status_code == 204, response.text
+        assert_cookie_cleared(response)
 
 
 async def test_logout_ends_only_that_session(client):
@@ -177,18 +172,22 @@ async def test_revoke_answers_204_and_every_device_loses_its_refresh_and_access(
     assert response.content == b""
     for device in three_devices:
         await assert_session_dead(client, device)
+    # The revoked token cannot revoke again; a fresh sign-in works.
+    assert_problem(await client.post("/auth/revoke", headers=caller.headers), 401, "invalid_token")
+    await assert_session_alive(client, await sign_in(client))
 
 
-async def test_revoke_with_keep_current_false_ends_every_session_too(client, three_devices):
-    caller = three_devices[1]
+async def test_revoke_with_keep_current_false_ends_every_session_too(client):
+    caller = await sign_up(client)
+    other = await sign_in(client)
 
     response = await client.post(
         "/auth/revoke", json={"keep_current": False}, headers=caller.headers
     )
 
     assert response.status_code == 204, response.text
-    for device in three_devices:
-        await assert_session_dead(client, device)
+    await assert_session_dead(client, caller)
+    await assert_session_dead(client, other)
 
 
 async def test_revoke_with_keep_current_keeps_the_callers_session_and_kills_the_others(
@@ -224,21 +223,3 @@ async def test_revoke_without_a_token_answers_401(client):
     assert_problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     await assert_session_alive(client, device)
-
-
-async def test_revoke_with_an_already_revoked_token_answers_401(client):
-    device = await sign_up(client)
-    await client.post("/auth/revoke", headers=device.headers)
-
-    response = await client.post("/auth/revoke", headers=device.headers)
-
-    assert_problem(response, 401, "invalid_token")
-
-
-async def test_after_revoke_the_user_can_sign_in_again(client):
-    device = await sign_up(client)
-    await client.post("/auth/revoke", headers=device.headers)
-
-    fresh = await sign_in(client)
-
-    await assert_session_alive(client, fresh)

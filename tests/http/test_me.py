@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.http.helpers import (
     ACCESS_TTL,
     assert_access_rejected,
@@ -16,7 +14,7 @@ from tests.http.helpers import (
 CHALLENGE = 'Bearer error="invalid_token"'
 
 
-async def test_me_answers_200_with_the_user(client):
+async def test_me_answers_200_with_the_user_and_forbids_caching(client):
     body = await register(client, name="User")
 
     response = await client.get("/auth/me", headers=bearer(body["access_token"]))
@@ -26,13 +24,6 @@ async def test_me_answers_200_with_the_user(client):
     assert set(me) == {"user"}
     assert_user(me["user"], "user@site.com", "User")
     assert me["user"] == body["user"]
-
-
-async def test_me_is_not_cacheable(client):
-    body = await register(client)
-
-    response = await client.get("/auth/me", headers=bearer(body["access_token"]))
-
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -45,6 +36,7 @@ async def test_me_shows_each_user_their_own_account(client):
 
     assert one.json()["user"]["email"] == "one@site.com"
     assert two.json()["user"]["email"] == "two@site.com"
+    assert one.json()["user"]["id"] != two.json()["user"]["id"]
 
 
 async def test_me_without_a_token_answers_401_with_a_bearer_challenge(client):
@@ -54,9 +46,8 @@ async def test_me_without_a_token_answers_401_with_a_bearer_challenge(client):
     assert response.headers["www-authenticate"] == CHALLENGE
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [
+async def test_me_with_a_malformed_authorization_header_answers_401(client):
+    for authorization in [
         "Bearer",
         "Bearer ",
         "Basic dXNlcjpwYXNz",
@@ -65,39 +56,27 @@ async def test_me_without_a_token_answers_401_with_a_bearer_challenge(client):
         "abc.def.ghi",
         "Bearer a.b",
         "Bearer a.b.c.d.e",
-    ],
-)
-async def test_me_with_a_malformed_authorization_header_answers_401(client, authorization):
-    response = await client.get("/auth/me", headers={"Authorization": authorization})
+    ]:
+        response = await client.get("/auth/me", headers={"Authorization": authorization})
 
-    assert_problem(response, 401, "invalid_token")
-    assert response.headers["www-authenticate"] == CHALLENGE
+        assert_problem(response, 401, "invalid_token")
+        assert response.headers["www-authenticate"] == CHALLENGE, authorization
 
 
-@pytest.mark.parametrize(
-    "token",
-    ["garbage", "eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "a" * 5000],
-    ids=["word", "jwt-shaped", "huge"],
-)
-async def test_me_with_a_garbage_token_answers_401(client, token):
-    await assert_access_rejected(client, token)
+async def test_me_with_a_garbage_token_answers_401(client):
+    for token in ["garbage", "eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "a" * 5000]:
+        await assert_access_rejected(client, token)
 
 
 async def test_me_with_an_expired_token_answers_401(client, clock):
     body = await register(client)
 
-    clock.advance(ACCESS_TTL + 1)
-
-    await assert_access_rejected(client, body["access_token"])
-
-
-async def test_me_with_a_token_just_before_expiry_still_answers_200(client, clock):
-    body = await register(client)
-
     clock.advance(ACCESS_TTL - 1)
+    just_in_time = await client.get("/auth/me", headers=bearer(body["access_token"]))
+    clock.advance(2)  # 901 s after issue
 
-    response = await client.get("/auth/me", headers=bearer(body["access_token"]))
-    assert response.status_code == 200, response.text
+    assert just_in_time.status_code == 200, just_in_time.text
+    await assert_access_rejected(client, body["access_token"])
 
 
 async def test_me_with_a_token_that_lost_its_signature_answers_401(client):
@@ -105,3 +84,4 @@ async def test_me_with_a_token_that_lost_its_signature_answers_401(client):
     header, payload, _ = body["access_token"].split(".")
 
     await assert_access_rejected(client, f"{header}.{payload}.")
+    await assert_access_rejected(client, f"{header}.{payload}")

@@ -75,7 +75,11 @@ class JwtAccessTokens(AccessTokens):
             decoded = jwt.decode(token, self._keys, algorithms=[ALGORITHM], registry=_REGISTRY)
             header = decoded.header
             # RFC 8725 §3.11 / RFC 9068 §4: explicit typing against cross-JWT confusion.
-            if header.get("typ") != TOKEN_TYPE or not set(header) <= _ALLOWED_HEADERS:
+            if (
+                header.get("typ") != TOKEN_TYPE
+                or "kid" not in header
+                or not set(header) <= _ALLOWED_HEADERS
+            ):
                 raise InvalidAccessToken()
             self._claims_registry().validate(decoded.claims)
             return _to_claims(decoded.claims)

@@ -19,6 +19,7 @@ from infrastructure.config import Settings
 from infrastructure.persistence import migrations
 from interfaces.http.container import Container, open_container, open_database
 from interfaces.http.controllers.auth import AuthController, Services
+from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
 from interfaces.http.errors import EXCEPTION_HANDLERS
@@ -41,7 +42,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             yield
 
     return Litestar(
-        route_handlers=[AuthController, SessionsController, SystemController],
+        route_handlers=[AuthController, OAuthController, SessionsController, SystemController],
         lifespan=[lifespan],
         dependencies={
             "services": Provide(_services, sync_to_thread=False),

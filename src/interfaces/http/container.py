@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,17 +17,26 @@ from application.common import SessionIssuer, SessionPolicy
 from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
+from application.oauth import CompleteOAuth, StartOAuth
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Limits, Throttle
-from domain.ports import CaptchaVerifier, Clock, OneTimeStore, RateLimiter, RefreshGrantStore
+from domain.ports import (
+    CaptchaVerifier,
+    Clock,
+    IdentityProvider,
+    OneTimeStore,
+    RateLimiter,
+    RefreshGrantStore,
+)
 from infrastructure.audit import JsonAuditLog
 from infrastructure.captcha.turnstile import DisabledCaptcha, TurnstileVerifier
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
+from infrastructure.oauth.oidc import GOOGLE_DISCOVERY_URL, GOOGLE_ISSUERS, OidcProvider
 from infrastructure.persistence import migrations
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.postgres import PostgresDatabase
@@ -41,7 +49,6 @@ from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.system import RandomIds, SystemClock
 
-log = logging.getLogger("authgate")
 Check = Callable[[], Awaitable[None]]
 
 
@@ -59,6 +66,8 @@ class Container:
     list_sessions: ListSessions
     revoke_session: RevokeSession
     import_users: ImportUsers
+    start_oauth: StartOAuth
+    complete_oauth: CompleteOAuth
     jwks: dict[str, Any]
     checks: dict[str, Check]
 
@@ -146,6 +155,7 @@ async def open_container(
             sessions=sessions, grants=stores.grants, issuer=issuer, clock=clock, audit=audit
         )
         captcha = await _captcha(settings, stack)
+        providers = await _identity_providers(settings, clock, stack)
         throttle = Throttle(
             limiter=stores.limiter,
             limits=Limits(
@@ -200,6 +210,20 @@ async def open_container(
             list_sessions=ListSessions(sessions=sessions, clock=clock),
             revoke_session=RevokeSession(sessions=sessions, revoker=revoker, clock=clock),
             import_users=ImportUsers(users=users, clock=clock),
+            start_oauth=StartOAuth(
+                providers=providers,
+                states=stores.one_time,
+                clock=clock,
+                allowlist=settings.return_to_allowlist,
+            ),
+            complete_oauth=CompleteOAuth(
+                providers=providers,
+                states=stores.one_time,
+                users=users,
+                issuer=issuer,
+                clock=clock,
+                audit=audit,
+            ),
             jwks=access_tokens.jwks(),
             checks=checks,
         )
@@ -216,6 +240,27 @@ async def _captcha(settings: Settings, stack: AsyncExitStack) -> CaptchaVerifier
         expected_hostname=settings.turnstile_hostname,
         expected_action=settings.turnstile_action,
     )
+
+
+async def _identity_providers(
+    settings: Settings, clock: Clock, stack: AsyncExitStack
+) -> dict[str, IdentityProvider]:
+    if not settings.oidc_providers:
+        return {}
+    client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
+    return {
+        p.name: OidcProvider(
+            client,
+            name=p.name,
+            discovery_url=p.discovery_url,
+            client_id=p.client_id,
+            client_secret=p.client_secret,
+            redirect_uri=p.redirect_uri,
+            issuers=GOOGLE_ISSUERS if p.discovery_url == GOOGLE_DISCOVERY_URL else None,
+            clock=clock.now,
+        )
+        for p in settings.oidc_providers
+    }
 
 
 async def migrate(settings: Settings) -> list[str]:

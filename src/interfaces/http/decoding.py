@@ -30,7 +30,12 @@ async def read_json(request: Request[Any, Any, Any], kind: type[T], *, optional:
     if not _is_json(media_type(request)):
         raise ProblemError(415, "unsupported_media_type", "Send the body as application/json.")
     try:
-        return msgspec.json.decode(body, type=kind)
+        # RFC 8259 §8.1: JSON text is UTF-8; msgspec skips unknown fields unchecked.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProblemError(400, "malformed_json", "The body is not valid UTF-8 JSON.") from e
+    try:
+        return msgspec.json.decode(text, type=kind)
     except msgspec.ValidationError as e:
         raise _invalid(str(e)) from e
     except msgspec.DecodeError as e:

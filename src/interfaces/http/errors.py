@@ -115,7 +115,8 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Proble
         log.error("server error: %s", exc.detail)
         return problem(500, "internal_error", "Something went wrong on our side.")
     detail = exc.detail if status != 400 else "The request could not be understood."
-    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+    allow = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow")
+    headers = {"Allow": allow} if allow else None
     return problem(status, _HTTP_CODES.get(status, "bad_request"), detail, headers=headers)
 
 

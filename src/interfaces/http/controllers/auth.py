@@ -27,6 +27,7 @@ from interfaces.http.bodies import (
 from interfaces.http.container import Container
 from interfaces.http.decoding import FORM, media_type, read_form, read_json
 from interfaces.http.errors import ProblemError
+from interfaces.http.openapi import body_of
 from interfaces.http.transport import (
     bearer_token,
     check_origin,
@@ -45,7 +46,12 @@ class AuthController(Controller):
     path = "/auth"
     tags = ("auth",)
 
-    @post("/register", status_code=201, summary="Create an account and sign in")
+    @post(
+        "/register",
+        status_code=201,
+        operation_class=body_of(RegisterRequest),
+        summary="Create an account and sign in",
+    )
     async def register(
         self, request: Request[Any, Any, Any], services: Services
     ) -> Response[TokenBody]:
@@ -63,7 +69,12 @@ class AuthController(Controller):
             request, services.settings, signed_in.tokens, user=signed_in.user, status=201
         )
 
-    @post("/login", status_code=200, summary="Sign in with email (or username) and password")
+    @post(
+        "/login",
+        status_code=200,
+        operation_class=body_of(LoginRequest, form=True),
+        summary="Sign in with email (or username) and password",
+    )
     async def login(
         self, request: Request[Any, Any, Any], services: Services
     ) -> Response[TokenBody]:
@@ -86,7 +97,12 @@ class AuthController(Controller):
         )
         return token_response(request, services.settings, signed_in.tokens, user=signed_in.user)
 
-    @post("/refresh", status_code=200, summary="Rotate the refresh token, get a new access token")
+    @post(
+        "/refresh",
+        status_code=200,
+        operation_class=body_of(RefreshRequest, required=False),
+        summary="Rotate the refresh token, get a new access token",
+    )
     async def refresh(
         self, request: Request[Any, Any, Any], services: Services
     ) -> Response[TokenBody]:
@@ -97,7 +113,12 @@ class AuthController(Controller):
         )
         return token_response(request, services.settings, tokens)
 
-    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session (idempotent)")
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_class=body_of(RefreshRequest, required=False),
+        summary="End this session (idempotent)",
+    )
     async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
         check_origin(request, services.settings)
         token = await _refresh_token(request, services)
@@ -116,7 +137,12 @@ class AuthController(Controller):
         user = await services.current_user.execute(caller)
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
-    @post("/revoke", status_code=HTTP_204_NO_CONTENT, summary="Sign out everywhere")
+    @post(
+        "/revoke",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_class=body_of(RevokeRequest, required=False),
+        summary="Sign out everywhere",
+    )
     async def revoke(
         self, request: Request[Any, Any, Any], caller: Caller, services: Services
     ) -> None:

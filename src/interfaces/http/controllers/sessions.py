@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get
@@ -7,9 +8,12 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.sessions import RevokeOneCommand
+from domain.errors import SessionNotFound
 from interfaces.http.bodies import SessionBody, SessionsBody, iso
 from interfaces.http.controllers.auth import NO_STORE, Caller, Services
 from interfaces.http.transport import client_info
+
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SessionsController(Controller):
@@ -46,6 +50,8 @@ class SessionsController(Controller):
         caller: Caller,
         services: Services,
     ) -> None:
+        if not SESSION_ID.fullmatch(session_id):
+            raise SessionNotFound()  # ours are URL-safe tokens; nothing else names a session
         await services.revoke_session.execute(
             RevokeOneCommand(
                 caller=caller, session_id=session_id, client=client_info(request, services.settings)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import Cookie
+from litestar.params import CookieParameter, FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect
+
+from application.oauth import STATE_TTL, CompleteOAuthCommand, StartOAuthCommand
+from infrastructure.config import Settings
+from interfaces.http.controllers.auth import NO_STORE, Services
+from interfaces.http.transport import client_info, refresh_cookie, token_response
+
+STATE_COOKIE = "oauth_state"
+# "state" is a name Litestar reserves for the application state, hence the aliases.
+OAuthState = Annotated[str | None, QueryParameter(name="state")]
+KeptState = Annotated[str | None, CookieParameter(name=STATE_COOKIE)]
+
+
+class OAuthController(Controller):
+    path = "/auth"
+    tags = ("auth",)
+
+    @get("/{provider:str}/start", status_code=302, summary="Sign in with an identity provider")
+    async def start(
+        self,
+        provider: FromPath[str],
+        services: Services,
+        return_to: FromQuery[str | None] = None,
+    ) -> Redirect:
+        started = await services.start_oauth.execute(
+            StartOAuthCommand(provider=provider, return_to=return_to)
+        )
+        return Redirect(
+            started.authorization_url,
+            status_code=302,
+            headers=NO_STORE,
+            cookies=[_state_cookie(services.settings, provider, started.state)],
+        )
+
+    @get("/{provider:str}/callback", summary="Where the identity provider sends the browser back")
+    async def callback(
+        self,
+        request: Request[Any, Any, Any],
+        provider: FromPath[str],
+        services: Services,
+        code: FromQuery[str | None] = None,
+        oauth_state: OAuthState = None,
+        kept_state: KeptState = None,
+        error: FromQuery[str | None] = None,
+        error_description: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        settings = services.settings
+        result = await services.complete_oauth.execute(
+            CompleteOAuthCommand(
+                provider=provider,
+                state=oauth_state,
+                browser_state=kept_state,
+                code=code,
+                error=error,
+                error_description=error_description,
+                client=client_info(request, settings),
+            )
+        )
+        tokens, user = result.signed_in.tokens, result.signed_in.user
+        if settings.app_url is None:
+            return token_response(request, settings, tokens, user=user)
+        # Tokens never travel in a URL (RFC 9700 §4.3.2): only the HttpOnly refresh cookie
+        # is set, and the app calls /auth/refresh for its access token.
+        return Redirect(
+            settings.app_url + result.return_to,
+            status_code=302,
+            headers=NO_STORE,
+            cookies=[refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)],
+        )
+
+
+def _state_cookie(settings: Settings, provider: str, state: str) -> Cookie:
+    # RFC 9700 §4.7.1: the browser keeps the state, so the callback proves it is the same
+    # browser. Lax whatever AUTH_COOKIE_SAMESITE says: the provider's redirect back is a
+    # cross-site top-level GET, which Lax lets through and Strict would not.
+    return Cookie(
+        key=STATE_COOKIE,
+        value=state,
+        max_age=int(STATE_TTL.total_seconds()),
+        path=f"/auth/{provider}/callback",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
