@@ -67,14 +67,18 @@ def hs256(secret: bytes, header: dict[str, Any], claims: dict[str, Any]) -> str:
 # --- What we issue -------------------------------------------------------------------------
 
 
-async def test_an_access_token_has_the_es256_at_jwt_header(issued, client):
+async def test_an_access_token_has_the_es256_at_jwt_header_and_verifies_against_the_jwks(
+    issued, client
+):
     header = issued["header"]
+    jwks = (await client.get("/.well-known/jwks.json")).json()
 
     assert set(header) == HEADER_KEYS
     assert header["alg"] == "ES256"
     assert header["typ"] == "at+jwt"
-    jwks = (await client.get("/.well-known/jwks.json")).json()
     assert header["kid"] in [k["kid"] for k in jwks["keys"]]
+    decoded = jwt.decode(issued["token"], KeySet.import_key_set(jwks), algorithms=["ES256"])
+    assert decoded.claims == issued["claims"]
 
 
 async def test_an_access_token_carries_the_spec_claims(client, issued, settings, clock):
@@ -95,14 +99,6 @@ async def test_an_access_token_carries_the_spec_claims(client, issued, settings,
     assert jwt_parts(refreshed.json()["access_token"])[1]["jti"] != claims["jti"]
 
 
-async def test_an_access_token_verifies_against_the_published_jwks(issued, client):
-    jwks = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
-
-    decoded = jwt.decode(issued["token"], jwks, algorithms=["ES256"])
-
-    assert decoded.claims == issued["claims"]
-
-
 async def test_a_token_re_signed_with_the_real_key_and_the_same_claims_is_accepted(
     client, issued, service_key
 ):
@@ -120,17 +116,12 @@ async def test_an_alg_none_token_is_rejected(client, issued):
         await assert_access_rejected(client, token)
 
 
-async def test_a_token_with_a_tampered_payload_is_rejected(client, issued):
-    header, _, signature = issued["token"].split(".")
-    other_user = {**issued["claims"], "sub": str(issued["user"]["id"] + 1), "role": "admin"}
-    payload = b64encode(json.dumps(other_user).encode())
-
-    await assert_access_rejected(client, f"{header}.{payload}.{signature}")
-
-
-async def test_a_token_with_a_truncated_or_swapped_signature_is_rejected(client, issued):
+async def test_a_token_with_a_tampered_payload_or_signature_is_rejected(client, issued):
     header, payload, signature = issued["token"].split(".")
+    other_user = {**issued["claims"], "sub": str(issued["user"]["id"] + 1), "role": "admin"}
+    tampered = b64encode(json.dumps(other_user).encode())
 
+    await assert_access_rejected(client, f"{header}.{tampered}.{signature}")
     await assert_access_rejected(client, f"{header}.{payload}.{signature[:-4]}")
     await assert_access_rejected(client, f"{header}.{payload}.")
     await assert_access_rejected(client, f"{header}.{payload}")
@@ -198,7 +189,7 @@ async def test_an_hs256_token_keyed_with_the_public_key_is_rejected(client, issu
         await assert_access_rejected(client, hs256(secret, header, issued["claims"]))
 
 
-async def test_a_token_pointing_at_remote_keys_with_jku_or_x5u_is_rejected(
+async def test_a_token_pointing_at_other_keys_with_jku_x5u_or_jwk_is_rejected(
     client, issued, service_key
 ):
     for param in ["jku", "x5u"]:
@@ -206,14 +197,8 @@ async def test_a_token_pointing_at_remote_keys_with_jku_or_x5u_is_rejected(
 
         await assert_access_rejected(client, sign(service_key, header, issued["claims"]))
 
-
-async def test_a_token_carrying_its_own_jwk_is_rejected(client, issued, service_key):
     stranger = ECKey.generate_key("P-256", private=True)
-    embedded_stranger = {
-        "alg": "ES256",
-        "typ": "at+jwt",
-        "jwk": stranger.as_dict(private=False),
-    }
+    embedded_stranger = {"alg": "ES256", "typ": "at+jwt", "jwk": stranger.as_dict(private=False)}
     embedded_real = {**issued["header"], "jwk": service_key.as_dict(private=False)}
 
     await assert_access_rejected(client, sign(stranger, embedded_stranger, issued["claims"]))

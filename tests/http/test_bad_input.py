@@ -249,18 +249,15 @@ async def test_an_oversized_body_answers_413_and_an_unknown_content_type_415(cli
     assert problem_or_none(plain) is None
 
 
-async def test_problem_bodies_carry_exactly_the_rfc_9457_members(client):
-    response = await client.post("/auth/refresh")
+async def test_problem_bodies_carry_exactly_the_rfc_9457_members_plus_code(client):
+    plain = await client.post("/auth/refresh")
+    invalid = await client.post("/auth/register", json={"email": "x", "password": PASSWORD})
 
-    assert response.headers["content-type"] == "application/problem+json"
-    assert set(response.json()) == {"type", "title", "status", "detail", "code"}
-    assert response.json()["type"] == "about:blank"
-
-
-async def test_validation_problems_add_errors_with_field_and_message(client):
-    response = await client.post("/auth/register", json={"email": "x", "password": PASSWORD})
-
-    body = assert_problem(response, 422, "validation_failed")
+    assert plain.headers["content-type"] == "application/problem+json"
+    assert set(plain.json()) == {"type", "title", "status", "detail", "code"}
+    assert plain.json()["type"] == "about:blank"
+    # Validation problems add errors, each with field and message.
+    body = assert_problem(invalid, 422, "validation_failed")
     assert set(body) == {"type", "title", "status", "detail", "code", "errors"}
     assert all(set(e) == {"field", "message"} for e in body["errors"])
 
@@ -270,13 +267,10 @@ async def test_validation_problems_add_errors_with_field_and_message(client):
 HOSTILE = {
     "sql": "' OR 1=1 --",
     "sql-quote-email": "x' OR '1'='1'--@site.com",
-    "sql-union": "a@b.co' UNION SELECT password_hash FROM users --",
     "ten-thousand": "x" * 10_000,
     "null-byte": "user\x00@site.com",
-    "null-bytes-only": "\x00" * 12,
     "control-chars": "\x01\x02\x1b[31m\r\n\t\x7f",
     "unicode": "ü𝔘\u202e\ufeff@exämple.com",
-    "empty": "",
 }
 
 
@@ -379,21 +373,6 @@ async def test_odd_authorization_headers_on_the_get_endpoints_answer_401(client)
                 failures[f"{path} {name}"] = response.headers.get("www-authenticate", "")
 
     assert not failures, report(failures)
-
-
-async def test_two_authorization_headers_are_refused(client):
-    body = await register(client)
-
-    response = await client.get(
-        "/auth/me",
-        headers=[
-            ("Authorization", "Bearer garbage"),
-            ("Authorization", f"Bearer {body['access_token']}"),
-        ],
-    )
-
-    assert response.status_code in (400, 401), response.text
-    assert problem_or_none(response) is None
 
 
 async def test_deleting_an_odd_session_id_answers_a_4xx_problem(client):

@@ -77,16 +77,9 @@ async def test_logout_again_with_the_dead_cookie_answers_204(client):
     assert_cookie_cleared(again)
 
 
-async def test_logout_without_a_cookie_answers_204_and_clears_it(client):
-    response = await client.post("/auth/logout")
-
-    assert response.status_code == 204, response.text
-    assert_cookie_cleared(response)
-
-
-async def test_logout_with_an_unknown_cookie_answers_204(client):
-    for token in ["garbage", "A" * 43, "x" * 5000]:
-        response = await client.post("/auth/logout", headers={"Cookie": f"{COOKIE}={token}"})
+async def test_logout_without_a_cookie_or_with_an_unknown_one_answers_204(client):
+    for headers in [{}, *({"Cookie": f"{COOKIE}={t}"} for t in ["garbage", "A" * 43, "x" * 5000])]:
+        response = await client.post("/auth/logout", headers=headers)
 
         assert response.status_code == 204, response.text
         assert_cookie_cleared(response)
@@ -132,13 +125,6 @@ async def test_logout_of_a_rotated_session_with_the_current_cookie_ends_it(clien
 
     assert_problem(await refresh_with(client, current), 401, "invalid_refresh_token")
     await assert_access_rejected(client, new_access)
-
-
-async def test_get_logout_answers_405(client):
-    response = await client.get("/auth/logout")
-
-    assert response.status_code == 405, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_logout_from_a_foreign_origin_answers_403_and_ends_nothing(client):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.http.helpers import (
     BASE_URL,
     BODY_TRANSPORT,
     PASSWORD,
     REFRESH_TTL,
-    assert_access_rejected,
     assert_access_works,
     assert_problem,
     assert_refresh_cookie,
@@ -22,7 +19,6 @@ from tests.http.helpers import (
 )
 
 GRACE = 10
-DAY = 86400
 
 
 async def test_refresh_with_the_cookie_answers_200_with_a_new_access_token_and_cookie(client):
@@ -69,7 +65,7 @@ async def test_the_old_token_sent_in_the_body_after_the_grace_is_refused_as_reus
     assert_problem(replay, 401, "refresh_token_reused")
 
 
-async def test_refresh_keeps_rotating_each_new_cookie_works_once(client, clock):
+async def test_every_refresh_issues_a_never_seen_cookie(client, clock):
     device = await sign_up(client)
     token = device.refresh_token
     seen = {token}
@@ -81,75 +77,6 @@ async def test_refresh_keeps_rotating_each_new_cookie_works_once(client, clock):
         token = the_refresh_cookie(response).value
         assert token not in seen
         seen.add(token)
-
-
-async def test_a_replay_within_the_grace_window_returns_the_same_successor(client, clock):
-    device = await sign_up(client)
-    first = await refresh_with(client, device.refresh_token)
-    successor = the_refresh_cookie(first).value
-
-    clock.advance(GRACE - 1)
-    again = await refresh_with(client, device.refresh_token)
-
-    assert again.status_code == 200, again.text
-    assert the_refresh_cookie(again).value == successor
-    await assert_access_works(client, again.json()["access_token"])
-    onwards = await refresh_with(client, successor)
-    assert onwards.status_code == 200, onwards.text
-
-
-async def test_concurrent_refreshes_within_the_grace_converge_on_one_cookie(client):
-    device = await sign_up(client)
-
-    responses = await asyncio.gather(
-        *(refresh_with(client, device.refresh_token) for _ in range(5))
-    )
-
-    assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
-    assert len({the_refresh_cookie(r).value for r in responses}) == 1
-
-
-async def test_with_grace_zero_exactly_one_of_concurrent_refreshes_succeeds(make_client):
-    async with make_client(refresh_grace=0) as client:
-        device = await sign_up(client)
-
-        responses = await asyncio.gather(
-            *(refresh_with(client, device.refresh_token) for _ in range(5))
-        )
-
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200, 401, 401, 401, 401], [r.text for r in responses]
-
-
-async def test_reuse_after_the_grace_revokes_the_whole_session(client, clock):
-    device = await sign_up(client)
-    rotated = await refresh_with(client, device.refresh_token)
-    successor = the_refresh_cookie(rotated).value
-    new_access = rotated.json()["access_token"]
-
-    clock.advance(GRACE + 1)
-    assert_problem(await refresh_with(client, device.refresh_token), 401, "refresh_token_reused")
-
-    # The current refresh token dies with the session, and its access tokens at once.
-    assert_problem(await refresh_with(client, successor), 401, "invalid_refresh_token")
-    await assert_access_rejected(client, new_access)
-    await assert_access_rejected(client, device.access_token)
-
-
-async def test_an_older_token_is_reuse_even_within_the_grace(client, clock):
-    device = await sign_up(client)
-    second = the_refresh_cookie(await refresh_with(client, device.refresh_token)).value
-    clock.advance(1)
-    third = await refresh_with(client, second)
-    assert third.status_code == 200, third.text
-
-    clock.advance(1)
-    replay = await refresh_with(client, device.refresh_token)
-
-    assert_problem(replay, 401, "refresh_token_reused")
-    assert_problem(
-        await refresh_with(client, the_refresh_cookie(third).value), 401, "invalid_refresh_token"
-    )
 
 
 async def test_reuse_detection_leaves_the_users_other_sessions_alone(client, clock):
@@ -182,33 +109,6 @@ async def test_refresh_with_an_unknown_token_answers_401_invalid_refresh_token(c
 
     empty = await client.post("/auth/refresh", json={})
     assert_problem(empty, 401, "invalid_refresh_token")
-
-
-async def test_a_session_idle_for_longer_than_the_refresh_ttl_cannot_refresh(client, clock):
-    device = await sign_up(client)
-
-    clock.advance(REFRESH_TTL - 60)  # just within the idle timeout: lives on
-    response = await refresh_with(client, device.refresh_token)
-    assert response.status_code == 200, response.text
-
-    clock.advance(REFRESH_TTL + 1)  # idle for longer than the timeout
-    stale = await refresh_with(client, the_refresh_cookie(response).value)
-
-    assert_problem(stale, 401, "invalid_refresh_token")
-
-
-async def test_a_session_ends_30_days_after_sign_in_whatever_the_activity(client, clock):
-    device = await sign_up(client)
-    token = device.refresh_token
-    for _ in range(4):  # days 6, 12, 18, 24
-        clock.advance(6 * DAY)
-        response = await refresh_with(client, token)
-        assert response.status_code == 200, response.text
-        token = the_refresh_cookie(response).value
-
-    clock.advance(6 * DAY + 1)  # 30 days and a second
-
-    assert_problem(await refresh_with(client, token), 401, "invalid_refresh_token")
 
 
 # --- Body transport ------------------------------------------------------------------------
@@ -279,7 +179,7 @@ async def test_refresh_with_body_transport_returns_the_next_token_in_the_body(cl
 # --- CSRF ----------------------------------------------------------------------------------
 
 
-async def test_get_refresh_answers_405(client):
+async def test_get_refresh_answers_405_naming_post_in_allow(client):
     await sign_up(client)
 
     response = await client.get("/auth/refresh")
@@ -288,13 +188,7 @@ async def test_get_refresh_answers_405(client):
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"]
     assert no_refresh_cookie(response)
-
-
-async def test_a_405_names_the_allowed_method_in_allow(client):
     # RFC 9110 §15.5.6: a 405 response MUST carry Allow.
-    response = await client.get("/auth/refresh")
-
-    assert response.status_code == 405, response.text
     allowed = {m.strip().upper() for m in response.headers.get("allow", "").split(",")}
     assert allowed - {"OPTIONS"} == {"POST"}, response.headers
 

@@ -105,11 +105,17 @@ async def test_sessions_shows_only_the_callers_own_sessions(client):
     assert sessions[0]["id"] == jwt_parts(mine.access_token)[1]["sid"]
 
 
-async def test_sessions_without_a_token_answers_401(client):
-    response = await client.get("/auth/sessions")
+async def test_sessions_and_delete_session_without_a_token_answer_401(client):
+    device = await sign_up(client)
+    own_id = jwt_parts(device.access_token)[1]["sid"]
 
-    assert_problem(response, 401, "invalid_token")
-    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    listing = await client.get("/auth/sessions")
+    deleting = await client.delete(f"/auth/sessions/{own_id}")
+
+    for response in (listing, deleting):
+        assert_problem(response, 401, "invalid_token")
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    await assert_access_works(client, device.access_token)
 
 
 async def test_delete_session_answers_204_and_that_sessions_tokens_die(client):
@@ -151,30 +157,13 @@ async def test_delete_of_another_users_session_answers_404_and_ends_nothing(clie
     assert (await refresh_with(client, victim.refresh_token)).status_code == 200
 
 
-async def test_delete_of_an_unknown_session_answers_404_session_not_found(client):
-    caller = await sign_up(client)
-
-    response = await client.delete("/auth/sessions/no-such-session", headers=caller.headers)
-
-    assert_problem(response, 404, "session_not_found")
-
-
-async def test_delete_of_an_already_ended_session_answers_404(client):
+async def test_delete_of_an_unknown_or_ended_session_answers_404_session_not_found(client):
     caller = await sign_up(client)
     phone = await sign_in(client, headers=PHONE)
     phone_id = jwt_parts(phone.access_token)[1]["sid"]
     await client.post("/auth/logout", headers=phone.cookie)
 
-    response = await client.delete(f"/auth/sessions/{phone_id}", headers=caller.headers)
+    for session_id in ["no-such-session", phone_id]:
+        response = await client.delete(f"/auth/sessions/{session_id}", headers=caller.headers)
 
-    assert_problem(response, 404, "session_not_found")
-
-
-async def test_delete_session_without_a_token_answers_401(client):
-    device = await sign_up(client)
-    own_id = jwt_parts(device.access_token)[1]["sid"]
-
-    response = await client.delete(f"/auth/sessions/{own_id}")
-
-    assert_problem(response, 401, "invalid_token")
-    await assert_access_works(client, device.access_token)
+        assert_problem(response, 404, "session_not_found")
