@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _import_users(settings: Settings, lines: list[str]) -> int:
     async with open_container(settings) as container:
-        report = await container.import_users.execute(lines)
+        report = await container.cases.import_users.execute(lines)
     for problem in report.problems:
         print(problem, file=sys.stderr)
     print(f"imported {report.imported} users, {len(report.problems)} lines skipped")

@@ -146,7 +146,7 @@ async def import_bcrypt_user(settings: Settings, password: bytes) -> None:
     legacy = bcrypt.hashpw(password, bcrypt.gensalt(rounds=10)).decode()
     line = json.dumps({"email": "legacy@site.com", "password_hash": legacy, "name": "Legacy"})
     async with open_container(settings) as container:
-        report = await container.import_users.execute([line])
+        report = await container.cases.import_users.execute([line])
     assert report.imported == 1, report.problems
 
 

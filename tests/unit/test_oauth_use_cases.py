@@ -351,13 +351,13 @@ async def test_a_known_identity_signs_in_whatever_its_email_says_now(flow: Flow)
     assert second.signed_in.user == first.signed_in.user
 
 
-async def test_a_racing_sign_up_with_the_same_email_is_found_on_the_retry(world: World) -> None:
+async def test_a_racing_sign_up_with_the_same_email_is_found_on_the_retry(clock: FakeClock) -> None:
     class RacedUsers(MemoryUserRepository):
         async def add(self, user: NewUser) -> User:
             await super().add(replace(user, name="Raced"))  # the other request got there first
             raise EmailTaken()
 
-    world.users = RacedUsers()
+    world = build_world(clock, users=RacedUsers())
     flow = make_flow(world)
 
     result = await flow.sign_in()

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from joserfc.jwk import ECKey, KeySet
 
-from application.authenticate import Authenticate, GetCurrentUser
-from application.common import (
-    ClientInfo,
-    IssuedTokens,
-    SessionIssuer,
-    SessionPolicy,
-    SignedIn,
-)
-from application.import_users import ImportUsers
-from application.login import Login, LoginCommand
-from application.logout import Logout
-from application.refresh import RefreshCommand, RefreshSession
-from application.register import RegisterCommand, RegisterUser
-from application.revocation import SessionRevoker
-from application.sessions import ListSessions, RevokeSession, RevokeSessions
-from application.throttle import Limits, Throttle
+from application.common import ClientInfo, IssuedTokens, SessionPolicy, SignedIn
+from application.login import LoginCommand
+from application.refresh import RefreshCommand
+from application.register import RegisterCommand
+from application.throttle import Limits
+from application.wiring import Ports, UseCases, wire
 from domain.ports import AccessClaims, CaptchaVerifier
-from infrastructure.grants.memory import MemoryGrantStore, MemoryRateLimiter
+from infrastructure.grants.memory import (
+    MemoryGrantStore,
+    MemoryOneTimeStore,
+    MemoryRateLimiter,
+)
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from tests.fakes.clock import FakeClock
@@ -50,8 +44,10 @@ def policy(*, grace: float = 10) -> SessionPolicy:
     )
 
 
-@dataclass(slots=True, kw_only=True)
-class World:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class World(UseCases):
+    """Every use case (from the same ``wire`` the service uses) and the fakes behind them."""
+
     clock: FakeClock
     users: MemoryUserRepository
     sessions: MemorySessionRepository
@@ -60,19 +56,6 @@ class World:
     audit: RecordingAudit
     access_tokens: JwtAccessTokens
     refresh_tokens: HmacRefreshTokens
-    issuer: SessionIssuer
-    throttle: Throttle
-    revoker: SessionRevoker
-    register: RegisterUser
-    login: Login
-    refresh: RefreshSession
-    authenticate: Authenticate
-    current_user: GetCurrentUser
-    logout: Logout
-    revoke_sessions: RevokeSessions
-    list_sessions: ListSessions
-    revoke_session: RevokeSession
-    import_users: ImportUsers
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         return await self.register.execute(
@@ -98,75 +81,29 @@ def build_world(
     *,
     grace: float = 10,
     grants: MemoryGrantStore | None = None,
+    users: MemoryUserRepository | None = None,
     captcha: CaptchaVerifier | None = None,
     limits: Limits | None = None,
 ) -> World:
-    users = MemoryUserRepository()
-    sessions = MemorySessionRepository()
-    grants = grants or MemoryGrantStore()
-    hasher = FakeHasher()
-    audit = RecordingAudit()
-    access_tokens = JwtAccessTokens(_KEYS, issuer=ISSUER, audience=AUDIENCE, clock=clock.now)
-    refresh_tokens = HmacRefreshTokens(secret=b"x" * 32)
-    issuer = SessionIssuer(
-        sessions=sessions,
-        grants=grants,
-        access_tokens=access_tokens,
-        refresh_tokens=refresh_tokens,
-        clock=clock,
+    fakes = {
+        "clock": clock,
+        "users": users or MemoryUserRepository(),
+        "sessions": MemorySessionRepository(),
+        "grants": grants or MemoryGrantStore(),
+        "hasher": FakeHasher(),
+        "audit": RecordingAudit(),
+        "access_tokens": JwtAccessTokens(_KEYS, issuer=ISSUER, audience=AUDIENCE, clock=clock.now),
+        "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
+    }
+    ports = Ports(
+        **fakes,
+        one_time=MemoryOneTimeStore(),
+        limiter=MemoryRateLimiter(),
+        captcha=captcha or AcceptingCaptcha(),
+        identity_providers={},
         ids=SequentialIds(),
-        policy=policy(grace=grace),
     )
-    throttle = Throttle(
-        limiter=MemoryRateLimiter(), limits=limits or Limits(), clock=clock, audit=audit
+    cases = wire(
+        ports, policy=policy(grace=grace), limits=limits or Limits(), return_to_allowlist=()
     )
-    revoker = SessionRevoker(
-        sessions=sessions, grants=grants, issuer=issuer, clock=clock, audit=audit
-    )
-    return World(
-        clock=clock,
-        users=users,
-        sessions=sessions,
-        grants=grants,
-        hasher=hasher,
-        audit=audit,
-        access_tokens=access_tokens,
-        refresh_tokens=refresh_tokens,
-        issuer=issuer,
-        throttle=throttle,
-        revoker=revoker,
-        register=RegisterUser(
-            users=users,
-            hasher=hasher,
-            captcha=captcha or AcceptingCaptcha(),
-            issuer=issuer,
-            throttle=throttle,
-            clock=clock,
-            audit=audit,
-        ),
-        login=Login(
-            users=users,
-            hasher=hasher,
-            issuer=issuer,
-            throttle=throttle,
-            clock=clock,
-            audit=audit,
-        ),
-        refresh=RefreshSession(
-            users=users,
-            sessions=sessions,
-            grants=grants,
-            refresh_tokens=refresh_tokens,
-            issuer=issuer,
-            throttle=throttle,
-            clock=clock,
-            audit=audit,
-        ),
-        authenticate=Authenticate(access_tokens=access_tokens, grants=grants, clock=clock),
-        current_user=GetCurrentUser(users=users),
-        logout=Logout(grants=grants, refresh_tokens=refresh_tokens, revoker=revoker, clock=clock),
-        revoke_sessions=RevokeSessions(revoker=revoker),
-        list_sessions=ListSessions(sessions=sessions, clock=clock),
-        revoke_session=RevokeSession(sessions=sessions, revoker=revoker, clock=clock),
-        import_users=ImportUsers(users=users, clock=clock),
-    )
+    return World(**fakes, **{f.name: getattr(cases, f.name) for f in fields(UseCases)})

@@ -67,7 +67,7 @@ def _services(request: Request[Any, Any, Any]) -> Container:
 
 
 async def _caller(request: Request[Any, Any, Any], services: Services) -> AccessClaims:
-    return await services.authenticate.execute(bearer_token(request))
+    return await services.cases.authenticate.execute(bearer_token(request))
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

@@ -12,17 +12,9 @@ from typing import Any
 
 import httpx
 
-from application.authenticate import Authenticate, GetCurrentUser
-from application.common import SessionIssuer, SessionPolicy
-from application.import_users import ImportUsers
-from application.login import Login
-from application.logout import Logout
-from application.oauth import CompleteOAuth, StartOAuth
-from application.refresh import RefreshSession
-from application.register import RegisterUser
-from application.revocation import SessionRevoker
-from application.sessions import ListSessions, RevokeSession, RevokeSessions
-from application.throttle import Limits, Throttle
+from application.common import SessionPolicy
+from application.throttle import Limits
+from application.wiring import Ports, UseCases, wire
 from domain.ports import (
     CaptchaVerifier,
     Clock,
@@ -55,19 +47,7 @@ Check = Callable[[], Awaitable[None]]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Container:
     settings: Settings
-    clock: Clock
-    register: RegisterUser
-    login: Login
-    refresh: RefreshSession
-    authenticate: Authenticate
-    current_user: GetCurrentUser
-    logout: Logout
-    revoke: RevokeSessions
-    list_sessions: ListSessions
-    revoke_session: RevokeSession
-    import_users: ImportUsers
-    start_oauth: StartOAuth
-    complete_oauth: CompleteOAuth
+    cases: UseCases
     jwks: dict[str, Any]
     checks: dict[str, Check]
 
@@ -131,98 +111,42 @@ async def open_container(
         access_tokens = JwtAccessTokens(
             keys.signing, issuer=settings.issuer, audience=settings.audience, clock=clock.now
         )
-        refresh_tokens = HmacRefreshTokens(keys.refresh_secret)
-        users = SqlUserRepository(database)
-        sessions = SqlSessionRepository(database)
-        hasher = Argon2PasswordHasher()
-        audit = JsonAuditLog()
         policy = SessionPolicy(
             access_ttl=timedelta(seconds=settings.access_ttl),
             idle_ttl=timedelta(seconds=settings.refresh_ttl),
             max_age=timedelta(seconds=settings.session_max_age),
             grace=timedelta(seconds=settings.refresh_grace),
         )
-        issuer = SessionIssuer(
-            sessions=sessions,
-            grants=stores.grants,
-            access_tokens=access_tokens,
-            refresh_tokens=refresh_tokens,
-            clock=clock,
-            ids=RandomIds(),
-            policy=policy,
-        )
-        revoker = SessionRevoker(
-            sessions=sessions, grants=stores.grants, issuer=issuer, clock=clock, audit=audit
-        )
-        captcha = await _captcha(settings, stack)
-        providers = await _identity_providers(settings, clock, stack)
-        throttle = Throttle(
-            limiter=stores.limiter,
-            limits=Limits(
-                login=settings.login_limit,
-                register=settings.register_limit,
-                refresh=settings.refresh_limit,
-            ),
-            clock=clock,
-            audit=audit,
-        )
         checks: dict[str, Check] = {"database": database.ping}
         if stores.check is not None:
             checks["grants"] = stores.check
+        ports = Ports(
+            users=SqlUserRepository(database),
+            sessions=SqlSessionRepository(database),
+            grants=stores.grants,
+            one_time=stores.one_time,
+            limiter=stores.limiter,
+            hasher=Argon2PasswordHasher(),
+            captcha=await _captcha(settings, stack),
+            access_tokens=access_tokens,
+            refresh_tokens=HmacRefreshTokens(keys.refresh_secret),
+            identity_providers=await _identity_providers(settings, clock, stack),
+            clock=clock,
+            ids=RandomIds(),
+            audit=JsonAuditLog(),
+        )
+        limits = Limits(
+            login=settings.login_limit,
+            register=settings.register_limit,
+            refresh=settings.refresh_limit,
+        )
         yield Container(
             settings=settings,
-            clock=clock,
-            register=RegisterUser(
-                users=users,
-                hasher=hasher,
-                captcha=captcha,
-                issuer=issuer,
-                throttle=throttle,
-                clock=clock,
-                audit=audit,
-            ),
-            login=Login(
-                users=users,
-                hasher=hasher,
-                issuer=issuer,
-                throttle=throttle,
-                clock=clock,
-                audit=audit,
-            ),
-            refresh=RefreshSession(
-                users=users,
-                sessions=sessions,
-                grants=stores.grants,
-                refresh_tokens=refresh_tokens,
-                issuer=issuer,
-                throttle=throttle,
-                clock=clock,
-                audit=audit,
-            ),
-            authenticate=Authenticate(
-                access_tokens=access_tokens, grants=stores.grants, clock=clock
-            ),
-            current_user=GetCurrentUser(users=users),
-            logout=Logout(
-                grants=stores.grants, refresh_tokens=refresh_tokens, revoker=revoker, clock=clock
-            ),
-            revoke=RevokeSessions(revoker=revoker),
-            list_sessions=ListSessions(sessions=sessions, clock=clock),
-            revoke_session=RevokeSession(sessions=sessions, revoker=revoker, clock=clock),
-            import_users=ImportUsers(users=users, clock=clock),
-            start_oauth=StartOAuth(
-                providers=providers,
-                states=stores.one_time,
-                clock=clock,
-                allowlist=settings.return_to_allowlist,
-            ),
-            complete_oauth=CompleteOAuth(
-                providers=providers,
-                states=stores.one_time,
-                users=users,
-                issuer=issuer,
-                clock=clock,
-                audit=audit,
+            cases=wire(
+                ports,
+                policy=policy,
+                limits=limits,
+                return_to_allowlist=settings.return_to_allowlist,
             ),
             jwks=access_tokens.jwks(),
             checks=checks,

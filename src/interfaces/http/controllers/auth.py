@@ -56,7 +56,7 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], services: Services
     ) -> Response[TokenBody]:
         body = await read_json(request, RegisterRequest)
-        signed_in = await services.register.execute(
+        signed_in = await services.cases.register.execute(
             RegisterCommand(
                 email=body.email,
                 password=body.password,
@@ -90,7 +90,7 @@ class AuthController(Controller):
                 "The request body is not valid.",
                 errors=[_missing("email")],
             )
-        signed_in = await services.login.execute(
+        signed_in = await services.cases.login.execute(
             LoginCommand(
                 email=email, password=body.password, client=client_info(request, services.settings)
             )
@@ -108,7 +108,7 @@ class AuthController(Controller):
     ) -> Response[TokenBody]:
         check_origin(request, services.settings)
         token = await _refresh_token(request, services)
-        tokens = await services.refresh.execute(
+        tokens = await services.cases.refresh.execute(
             RefreshCommand(refresh_token=token, client=client_info(request, services.settings))
         )
         return token_response(request, services.settings, tokens)
@@ -123,7 +123,7 @@ class AuthController(Controller):
         check_origin(request, services.settings)
         token = await _refresh_token(request, services)
         caller = await _optional_caller(request, services)
-        await services.logout.execute(
+        await services.cases.logout.execute(
             LogoutCommand(
                 refresh_token=token, caller=caller, client=client_info(request, services.settings)
             )
@@ -134,7 +134,7 @@ class AuthController(Controller):
 
     @get("/me", summary="The signed-in user")
     async def me(self, caller: Caller, services: Services) -> Response[MeBody]:
-        user = await services.current_user.execute(caller)
+        user = await services.cases.current_user.execute(caller)
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
     @post(
@@ -147,7 +147,7 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], caller: Caller, services: Services
     ) -> None:
         body = await read_json(request, RevokeRequest, optional=True)
-        await services.revoke.execute(
+        await services.cases.revoke_sessions.execute(
             RevokeCommand(
                 caller=caller,
                 keep_current=body.keep_current,
@@ -169,7 +169,7 @@ async def _optional_caller(
     request: Request[Any, Any, Any], services: Services
 ) -> AccessClaims | None:
     try:
-        return await services.authenticate.execute(bearer_token(request))
+        return await services.cases.authenticate.execute(bearer_token(request))
     except InvalidAccessToken:
         return None
 

@@ -29,7 +29,7 @@ class OAuthController(Controller):
         services: Services,
         return_to: FromQuery[str | None] = None,
     ) -> Redirect:
-        started = await services.start_oauth.execute(
+        started = await services.cases.start_oauth.execute(
             StartOAuthCommand(provider=provider, return_to=return_to)
         )
         return Redirect(
@@ -52,7 +52,7 @@ class OAuthController(Controller):
         error_description: FromQuery[str | None] = None,
     ) -> Response[Any]:
         settings = services.settings
-        result = await services.complete_oauth.execute(
+        result = await services.cases.complete_oauth.execute(
             CompleteOAuthCommand(
                 provider=provider,
                 state=oauth_state,

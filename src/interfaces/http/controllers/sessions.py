@@ -22,7 +22,7 @@ class SessionsController(Controller):
 
     @get("/", summary="The caller's live sessions (devices)")
     async def list_sessions(self, caller: Caller, services: Services) -> Response[SessionsBody]:
-        devices = await services.list_sessions.execute(caller)
+        devices = await services.cases.list_sessions.execute(caller)
         body = SessionsBody(
             sessions=[
                 SessionBody(
@@ -52,7 +52,7 @@ class SessionsController(Controller):
     ) -> None:
         if not SESSION_ID.fullmatch(session_id):
             raise SessionNotFound()  # ours are URL-safe tokens; nothing else names a session
-        await services.revoke_session.execute(
+        await services.cases.revoke_session.execute(
             RevokeOneCommand(
                 caller=caller, session_id=session_id, client=client_info(request, services.settings)
             )

@@ -1,0 +1,147 @@
+"""Every use case built from one set of port implementations.
+
+The HTTP container passes the real adapters, the unit tests pass fakes; the wiring itself
+exists once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from application.authenticate import Authenticate, GetCurrentUser
+from application.common import SessionIssuer, SessionPolicy
+from application.import_users import ImportUsers
+from application.login import Login
+from application.logout import Logout
+from application.oauth import CompleteOAuth, StartOAuth
+from application.refresh import RefreshSession
+from application.register import RegisterUser
+from application.revocation import SessionRevoker
+from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.throttle import Limits, Throttle
+from domain.ports import (
+    AccessTokens,
+    AuditLog,
+    CaptchaVerifier,
+    Clock,
+    IdentityProvider,
+    IdGenerator,
+    OneTimeStore,
+    PasswordHasher,
+    RateLimiter,
+    RefreshGrantStore,
+    RefreshTokens,
+    SessionRepository,
+    UserRepository,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ports:
+    users: UserRepository
+    sessions: SessionRepository
+    grants: RefreshGrantStore
+    one_time: OneTimeStore
+    limiter: RateLimiter
+    hasher: PasswordHasher
+    captcha: CaptchaVerifier
+    access_tokens: AccessTokens
+    refresh_tokens: RefreshTokens
+    identity_providers: Mapping[str, IdentityProvider]
+    clock: Clock
+    ids: IdGenerator
+    audit: AuditLog
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UseCases:
+    issuer: SessionIssuer
+    throttle: Throttle
+    revoker: SessionRevoker
+    register: RegisterUser
+    login: Login
+    refresh: RefreshSession
+    authenticate: Authenticate
+    current_user: GetCurrentUser
+    logout: Logout
+    revoke_sessions: RevokeSessions
+    list_sessions: ListSessions
+    revoke_session: RevokeSession
+    import_users: ImportUsers
+    start_oauth: StartOAuth
+    complete_oauth: CompleteOAuth
+
+
+def wire(
+    ports: Ports, *, policy: SessionPolicy, limits: Limits, return_to_allowlist: Collection[str]
+) -> UseCases:
+    p = ports
+    issuer = SessionIssuer(
+        sessions=p.sessions,
+        grants=p.grants,
+        access_tokens=p.access_tokens,
+        refresh_tokens=p.refresh_tokens,
+        clock=p.clock,
+        ids=p.ids,
+        policy=policy,
+    )
+    throttle = Throttle(limiter=p.limiter, limits=limits, clock=p.clock, audit=p.audit)
+    revoker = SessionRevoker(
+        sessions=p.sessions, grants=p.grants, issuer=issuer, clock=p.clock, audit=p.audit
+    )
+    return UseCases(
+        issuer=issuer,
+        throttle=throttle,
+        revoker=revoker,
+        register=RegisterUser(
+            users=p.users,
+            hasher=p.hasher,
+            captcha=p.captcha,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        login=Login(
+            users=p.users,
+            hasher=p.hasher,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        refresh=RefreshSession(
+            users=p.users,
+            sessions=p.sessions,
+            grants=p.grants,
+            refresh_tokens=p.refresh_tokens,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        authenticate=Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock),
+        current_user=GetCurrentUser(users=p.users),
+        logout=Logout(
+            grants=p.grants, refresh_tokens=p.refresh_tokens, revoker=revoker, clock=p.clock
+        ),
+        revoke_sessions=RevokeSessions(revoker=revoker),
+        list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
+        revoke_session=RevokeSession(sessions=p.sessions, revoker=revoker, clock=p.clock),
+        import_users=ImportUsers(users=p.users, clock=p.clock),
+        start_oauth=StartOAuth(
+            providers=p.identity_providers,
+            states=p.one_time,
+            clock=p.clock,
+            allowlist=return_to_allowlist,
+        ),
+        complete_oauth=CompleteOAuth(
+            providers=p.identity_providers,
+            states=p.one_time,
+            users=p.users,
+            issuer=issuer,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+    )
