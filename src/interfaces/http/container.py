@@ -107,6 +107,8 @@ async def open_container(
         database = open_database(settings)
         stack.push_async_callback(database.close)
         stores = await _keyed_stores(settings, database, stack)
+        # One outbound HTTP client (Turnstile, identity providers), closed with the app.
+        http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
         keys = load_or_create_keys(Path(settings.keys_file))
         access_tokens = JwtAccessTokens(
             keys.signing, issuer=settings.issuer, audience=settings.audience, clock=clock.now
@@ -127,10 +129,10 @@ async def open_container(
             one_time=stores.one_time,
             limiter=stores.limiter,
             hasher=Argon2PasswordHasher(),
-            captcha=await _captcha(settings, stack),
+            captcha=_captcha(settings, http),
             access_tokens=access_tokens,
             refresh_tokens=HmacRefreshTokens(keys.refresh_secret),
-            identity_providers=await _identity_providers(settings, clock, stack),
+            identity_providers=_identity_providers(settings, clock, http),
             clock=clock,
             ids=RandomIds(),
             audit=JsonAuditLog(),
@@ -153,12 +155,11 @@ async def open_container(
         )
 
 
-async def _captcha(settings: Settings, stack: AsyncExitStack) -> CaptchaVerifier:
+def _captcha(settings: Settings, http: httpx.AsyncClient) -> CaptchaVerifier:
     if settings.turnstile_secret is None:
         return DisabledCaptcha()
-    client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
     return TurnstileVerifier(
-        client,
+        http,
         secret=settings.turnstile_secret,
         verify_url=settings.turnstile_verify_url,
         expected_hostname=settings.turnstile_hostname,
@@ -166,15 +167,12 @@ async def _captcha(settings: Settings, stack: AsyncExitStack) -> CaptchaVerifier
     )
 
 
-async def _identity_providers(
-    settings: Settings, clock: Clock, stack: AsyncExitStack
+def _identity_providers(
+    settings: Settings, clock: Clock, http: httpx.AsyncClient
 ) -> dict[str, IdentityProvider]:
-    if not settings.oidc_providers:
-        return {}
-    client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
     return {
         p.name: OidcProvider(
-            client,
+            http,
             name=p.name,
             discovery_url=p.discovery_url,
             client_id=p.client_id,
