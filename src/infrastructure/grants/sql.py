@@ -214,9 +214,8 @@ class SqlRateLimiter(RateLimiter):
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         async with self._db.transaction() as tx:
             await self._db.lock_key(tx, f"rate:{key}")
-            await tx.execute(
-                "DELETE FROM rate_limit_hits WHERE key = ? AND at <= ?", key, now - window
-            )
+            # Each hit expires with its window; expired ones of any key go here too.
+            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= ?", now)
             row = await tx.fetchone(
                 "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = ?", key
             )
@@ -224,5 +223,11 @@ class SqlRateLimiter(RateLimiter):
             if int(row["hits"]) >= limit:
                 wait = as_datetime(row["oldest"]) + window - now
                 return max(1, int(wait.total_seconds() + 0.999))
-            await tx.execute("INSERT INTO rate_limit_hits (key, at) VALUES (?, ?)", key, now)
+            await tx.execute(
+                "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES (?, ?, ?)",
+                key,
+                now,
+                now + window,
+            )
+
         return None

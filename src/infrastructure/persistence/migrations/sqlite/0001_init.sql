@@ -62,9 +62,12 @@ CREATE TABLE one_time_values (
     value BLOB NOT NULL,
     expires_at TEXT NOT NULL
 );
+CREATE INDEX one_time_values_expiry ON one_time_values (expires_at);
 
 CREATE TABLE rate_limit_hits (
     key TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
 );
 CREATE INDEX rate_limit_hits_key ON rate_limit_hits (key, at);
+CREATE INDEX rate_limit_hits_expiry ON rate_limit_hits (expires_at);
