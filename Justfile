@@ -1,6 +1,7 @@
 # authgate tasks. Run as `uv run just <recipe>`.
 
-set dotenv-load := false
+# .env is read here too, so AUTH_HOST/AUTH_PORT/AUTH_WORKERS there reach granian.
+set dotenv-load := true
 
 workers := env("AUTH_WORKERS", "1")
 host := env("AUTH_HOST", "127.0.0.1")

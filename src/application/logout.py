@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.authenticate import Authenticate
 from application.common import ClientInfo
 from application.refresh import MAX_REFRESH_TOKEN_LENGTH
 from application.revocation import SessionRevoker
-from domain.ports import AccessClaims, Clock, RefreshGrantStore, RefreshTokens
+from domain.errors import InvalidAccessToken
+from domain.ports import Clock, RefreshGrantStore, RefreshTokens, SessionRef
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LogoutCommand:
     refresh_token: str | None
-    caller: AccessClaims | None
+    bearer_token: str | None
     client: ClientInfo
 
 
@@ -23,22 +25,35 @@ class Logout:
         *,
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
+        authenticate: Authenticate,
         revoker: SessionRevoker,
         clock: Clock,
     ) -> None:
+        self._authenticate = authenticate
         self._grants = grants
         self._refresh_tokens = refresh_tokens
         self._revoker = revoker
         self._clock = clock
 
     async def execute(self, command: LogoutCommand) -> None:
-        session_id: str | None = None
+        session = await self._session(command)
+        if session is not None:
+            await self._revoker.revoke(
+                session.session_id, session.user_id, "logout", command.client
+            )
+
+    async def _session(self, command: LogoutCommand) -> SessionRef | None:
+        """The refresh token's session; else, only then, the bearer token's."""
         token = command.refresh_token
         if token and len(token) <= MAX_REFRESH_TOKEN_LENGTH:
             digest = self._refresh_tokens.digest(token)
-            session_id = await self._grants.session_of(digest, self._clock.now())
-        if session_id is None and command.caller is not None:
-            session_id = command.caller.session_id
-        if session_id is not None:
-            user_id = command.caller.user_id if command.caller else None
-            await self._revoker.revoke(session_id, user_id, "logout", command.client)
+            found = await self._grants.session_of(digest, self._clock.now())
+            if found is not None:
+                return found
+        if not command.bearer_token:
+            return None
+        try:
+            claims = await self._authenticate.execute(command.bearer_token)
+        except InvalidAccessToken:
+            return None
+        return SessionRef(claims.session_id, claims.user_id)

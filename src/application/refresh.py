@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.common import ClientInfo, IssuedTokens, SessionIssuer, audit_event, quietly
 from application.throttle import Throttle
@@ -88,12 +89,11 @@ class RefreshSession:
                 session_id=outcome.session_id,
             )
             raise RefreshTokenReused()
-        return await self._issue(outcome, successor, command)
+        return await self._issue(outcome, successor, now)
 
     async def _issue(
-        self, outcome: Rotated | GraceReplay, successor: str, command: RefreshCommand
+        self, outcome: Rotated | GraceReplay, successor: str, now: datetime
     ) -> IssuedTokens:
-        now = self._clock.now()
         user = await self._users.get(outcome.user_id)
         if user is None:
             await quietly(

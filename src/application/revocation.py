@@ -22,9 +22,7 @@ class SessionRevoker:
         self._clock = clock
         self._audit = audit
 
-    async def revoke(
-        self, session_id: str, user_id: int | None, reason: str, client: ClientInfo
-    ) -> None:
+    async def revoke(self, session_id: str, user_id: int, reason: str, client: ClientInfo) -> None:
         now = self._clock.now()
         await self._grants.revoke_session(session_id, self._issuer.deny_until(now))
         await self._sessions.revoke(session_id, now, reason)

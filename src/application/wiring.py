@@ -77,6 +77,7 @@ def wire(
     ports: Ports, *, policy: SessionPolicy, limits: Limits, return_to_allowlist: Collection[str]
 ) -> UseCases:
     p = ports
+    authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
     issuer = SessionIssuer(
         sessions=p.sessions,
         grants=p.grants,
@@ -121,10 +122,14 @@ def wire(
             clock=p.clock,
             audit=p.audit,
         ),
-        authenticate=Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock),
+        authenticate=authenticate,
         current_user=GetCurrentUser(users=p.users),
         logout=Logout(
-            grants=p.grants, refresh_tokens=p.refresh_tokens, revoker=revoker, clock=p.clock
+            grants=p.grants,
+            refresh_tokens=p.refresh_tokens,
+            authenticate=authenticate,
+            revoker=revoker,
+            clock=p.clock,
         ),
         revoke_sessions=RevokeSessions(revoker=revoker),
         list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),

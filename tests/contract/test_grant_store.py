@@ -12,7 +12,15 @@ import pytest
 
 from domain.entities import RefreshGrant
 from domain.errors import StorageUnavailable
-from domain.ports import GraceReplay, Invalid, RefreshGrantStore, Reused, Rotated, Rotation
+from domain.ports import (
+    GraceReplay,
+    Invalid,
+    RefreshGrantStore,
+    Reused,
+    Rotated,
+    Rotation,
+    SessionRef,
+)
 from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
 from tests.backends.valkey import dead_valkey_url
 from tests.contract.conftest import ValkeyBackend
@@ -188,7 +196,7 @@ async def test_idle_expiry_slides_but_never_past_absolute(
     assert first.idle_expires_at == at(40 * 60)
     assert isinstance(second, Rotated)
     assert second.idle_expires_at == BASE + timedelta(minutes=50)
-    assert await grant_store.session_of(h("t2"), at(49 * 60)) == "s1"
+    assert await grant_store.session_of(h("t2"), at(49 * 60)) == SessionRef("s1", 1)
     assert await grant_store.session_of(h("t2"), at(50 * 60)) is None
 
 
@@ -244,7 +252,7 @@ async def test_revoke_user_only_touches_that_users_sessions(
     assert await grant_store.revoke_user(1, at(900)) == ["a1"]
 
     assert not await grant_store.is_denied("b1", at(60))
-    assert await grant_store.session_of(h("b"), at(60)) == "b1"
+    assert await grant_store.session_of(h("b"), at(60)) == SessionRef("b1", 2)
     assert await grant_store.revoke_user(3, at(900)) == []
 
 
@@ -256,7 +264,7 @@ async def test_session_of_finds_live_sessions_by_any_generation(
     await grant_store.rotate(rotation("t1", "t2", at(120)))
 
     for token in ("t0", "t1", "t2"):
-        assert await grant_store.session_of(h(token), at(121)) == "s1"
+        assert await grant_store.session_of(h(token), at(121)) == SessionRef("s1", 1)
     assert await grant_store.session_of(h("t2"), at(120) + IDLE) is None
     assert await grant_store.session_of(h("t3"), at(121)) is None
 

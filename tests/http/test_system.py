@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from infrastructure.security.keys import new_signing_key
 from tests.http.helpers import jwt_parts, register
 
 AUTH_PATHS = {
@@ -89,3 +92,30 @@ async def test_an_unknown_path_answers_404_as_a_problem(client):
     assert response.status_code == 404, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"]
+
+
+async def test_a_rotated_in_signing_key_signs_while_the_old_one_still_verifies(
+    client, make_client, settings
+):
+    """Key rotation: put a new key first in AUTH_KEYS_FILE; both are published and accepted."""
+    old = await register(client)
+    old_kid = jwt_parts(old["access_token"])[0]["kid"]
+    content = json.loads(settings.keys_file.read_text())
+    content["keys"]["keys"].insert(0, new_signing_key())
+    settings.keys_file.write_text(json.dumps(content))
+
+    async with make_client() as restarted:
+        published = {
+            k["kid"] for k in (await restarted.get("/.well-known/jwks.json")).json()["keys"]
+        }
+        me = await restarted.get(
+            "/auth/me", headers={"Authorization": f"Bearer {old['access_token']}"}
+        )
+        fresh = await restarted.post(
+            "/auth/login", json={"email": "user@site.com", "password": "secret123"}
+        )
+
+    assert me.status_code == 200
+    new_kid = jwt_parts(fresh.json()["access_token"])[0]["kid"]
+    assert new_kid != old_kid
+    assert published == {old_kid, new_kid}

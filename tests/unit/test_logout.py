@@ -4,12 +4,11 @@ import pytest
 
 from application.logout import LogoutCommand
 from domain.errors import InvalidAccessToken, InvalidRefreshToken
-from domain.ports import AccessClaims
 from tests.unit.world import CLIENT, World
 
 
-def logout(refresh_token: str | None, caller: AccessClaims | None = None) -> LogoutCommand:
-    return LogoutCommand(refresh_token=refresh_token, caller=caller, client=CLIENT)
+def logout(refresh_token: str | None, bearer: str | None = None) -> LogoutCommand:
+    return LogoutCommand(refresh_token=refresh_token, bearer_token=bearer, client=CLIENT)
 
 
 async def test_logout_by_refresh_token_revokes_the_session_and_denies_its_access(
@@ -28,6 +27,7 @@ async def test_logout_by_refresh_token_revokes_the_session_and_denies_its_access
         await world.claims(tokens.access_token)
     [event] = world.audit.named("session_revoked")
     assert (event.session_id, event.reason) == (tokens.session_id, "logout")
+    assert event.user_id == session.user_id  # known from the grant store, no bearer needed
 
 
 async def test_logout_leaves_the_other_sessions_alone(world: World) -> None:
@@ -66,14 +66,35 @@ async def test_logout_twice_is_fine(world: World) -> None:
     assert world.sessions.sessions[tokens.session_id].revoked_reason == "logout"
 
 
-async def test_logout_by_bearer_claims_alone_revokes_the_session(world: World) -> None:
+async def test_logout_by_bearer_token_alone_revokes_the_session(world: World) -> None:
     tokens = (await world.sign_up()).tokens
-    claims = await world.claims(tokens.access_token)
 
-    await world.logout.execute(logout(None, caller=claims))
+    await world.logout.execute(logout(None, bearer=tokens.access_token))
 
     assert world.sessions.sessions[tokens.session_id].revoked_reason == "logout"
     with pytest.raises(InvalidAccessToken):
         await world.claims(tokens.access_token)
     with pytest.raises(InvalidRefreshToken):
         await world.rotate(tokens.refresh_token)
+
+
+async def test_the_refresh_token_decides_whatever_bearer_comes_with_it(world: World) -> None:
+    ada = (await world.sign_up()).tokens
+    bob = (await world.sign_up("bob@example.test")).tokens
+
+    await world.logout.execute(logout(ada.refresh_token, bearer=bob.access_token))
+
+    assert world.sessions.sessions[ada.session_id].revoked_reason == "logout"
+    assert world.sessions.sessions[bob.session_id].revoked_at is None
+    [event] = world.audit.named("session_revoked")
+    assert event.user_id == world.sessions.sessions[ada.session_id].user_id
+    await world.claims(bob.access_token)
+
+
+@pytest.mark.parametrize("bearer", ["garbage", ""], ids=["garbage", "empty"])
+async def test_a_bad_bearer_without_a_refresh_token_is_a_no_op(world: World, bearer: str) -> None:
+    tokens = (await world.sign_up()).tokens
+
+    await world.logout.execute(logout(None, bearer=bearer))
+
+    assert world.sessions.sessions[tokens.session_id].revoked_at is None

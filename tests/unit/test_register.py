@@ -7,6 +7,7 @@ import pytest
 from application.register import RegisterCommand
 from domain.entities import RefreshGrant
 from domain.errors import CaptchaFailed, EmailTaken, StorageUnavailable, ValidationFailed
+from domain.ports import SessionRef
 from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.security import RejectingCaptcha
@@ -46,7 +47,8 @@ async def test_register_starts_a_session_and_stores_its_grant(world: World) -> N
     assert session.user_id == signed_in.user.id
     assert (session.ip_address, session.user_agent) == (CLIENT.ip_address, CLIENT.user_agent)
     digest = world.refresh_tokens.digest(tokens.refresh_token)
-    assert await world.grants.session_of(digest, world.clock.now()) == tokens.session_id
+    found = await world.grants.session_of(digest, world.clock.now())
+    assert found == SessionRef(tokens.session_id, signed_in.user.id)
     assert tokens.expires_in == 900
     assert tokens.refresh_expires_in == 7 * 24 * 3600
     claims = await world.claims(tokens.access_token)

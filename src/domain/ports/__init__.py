@@ -11,6 +11,7 @@ from domain.ports.grants import (
     Rotated,
     Rotation,
     RotationOutcome,
+    SessionRef,
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
@@ -39,6 +40,7 @@ __all__ = [
     "Rotated",
     "Rotation",
     "RotationOutcome",
+    "SessionRef",
     "SessionRepository",
     "UserRepository",
 ]

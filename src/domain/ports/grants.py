@@ -52,6 +52,12 @@ class Reused:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionRef:
+    session_id: str
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     reason: str  # unknown | expired | revoked
 
@@ -66,8 +72,8 @@ class RefreshGrantStore(Protocol):
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome: ...
 
-    async def session_of(self, token_hash: str, now: datetime) -> str | None:
-        """The live session a token (of any generation) belongs to, if any."""
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
+        """The live session a token (of any generation) belongs to, and its user."""
         ...
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:

@@ -11,7 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
-from domain.ports import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
+from domain.ports import (
+    GraceReplay,
+    Invalid,
+    Reused,
+    Rotated,
+    Rotation,
+    RotationOutcome,
+    SessionRef,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +92,13 @@ class MemoryGrantStore:
         self._denied[session_id] = rotation.deny_until
         return Reused(session_id=session_id, user_id=family.user_id)
 
-    async def session_of(self, token_hash: str, now: datetime) -> str | None:
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         session_id = self._token_sessions.get(token_hash)
         family = self._families.get(session_id) if session_id else None
         if family is None or family.idle_expires_at <= now or family.absolute_expires_at <= now:
             return None
-        return session_id
+        assert session_id is not None
+        return SessionRef(session_id, family.user_id)
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         self._denied[session_id] = deny_until

@@ -19,6 +19,7 @@ from domain.ports import (
     Rotated,
     Rotation,
     RotationOutcome,
+    SessionRef,
 )
 from infrastructure.persistence.database import (
     Database,
@@ -57,12 +58,12 @@ class SqlGrantStore(RefreshGrantStore):
                 return Invalid("unknown")
             return await self._transition(tx, family, rotation)
 
-    async def session_of(self, token_hash: str, now: datetime) -> str | None:
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         async with self._db.transaction(write=False) as tx:
             family = await self._family_of(tx, token_hash, lock=False)
         if family is None or _expired(family, now):
             return None
-        return str(family["session_id"])
+        return SessionRef(str(family["session_id"]), int(family["user_id"]))
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         async with self._db.transaction() as tx:

@@ -31,7 +31,15 @@ from valkey.exceptions import ValkeyError
 
 from domain.entities import RefreshGrant
 from domain.errors import StorageUnavailable
-from domain.ports import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
+from domain.ports import (
+    GraceReplay,
+    Invalid,
+    Reused,
+    Rotated,
+    Rotation,
+    RotationOutcome,
+    SessionRef,
+)
 
 DEFAULT_PREFIX: Final = "authgate:"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,10 +109,10 @@ _SESSION_OF = """
 local sid = redis.call('GET', KEYS[1])
 if not sid then return false end
 local f = redis.call('HMGET', ARGV[1] .. 'session:' .. sid,
-  'idle_expires_at', 'absolute_expires_at')
+  'idle_expires_at', 'absolute_expires_at', 'user_id')
 local now = tonumber(ARGV[2])
 if not f[1] or tonumber(f[1]) <= now or tonumber(f[2]) <= now then return false end
-return sid
+return {sid, f[3]}
 """
 
 # ARGV: prefix, deny_until, deny ttl (ms), then the script's own arguments.
@@ -258,13 +266,14 @@ class ValkeyGrantStore:
             absolute_expires_at=_at(rest[3]),
         )
 
-    async def session_of(self, token_hash: str, now: datetime) -> str | None:
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         keys = [f"{self._prefix}refresh:{token_hash}"]
         with _storage_errors():
-            sid = cast(
-                bytes | None, await self._session_of(keys=keys, args=[self._prefix, _us(now)])
+            found = cast(
+                list[bytes] | None,
+                await self._session_of(keys=keys, args=[self._prefix, _us(now)]),
             )
-        return None if sid is None else _text(sid)
+        return None if found is None else SessionRef(_text(found[0]), int(found[1]))
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         args: list[str | int] = [self._prefix, _us(deny_until), _gc_ttl_ms(deny_until), session_id]

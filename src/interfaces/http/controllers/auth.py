@@ -12,7 +12,6 @@ from application.logout import LogoutCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand
 from application.sessions import RevokeCommand
-from domain.errors import InvalidAccessToken
 from domain.ports import AccessClaims
 from interfaces.http.bodies import (
     FieldErrorBody,
@@ -121,11 +120,11 @@ class AuthController(Controller):
     )
     async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
         check_origin(request, services.settings)
-        token = await _refresh_token(request, services)
-        caller = await _optional_caller(request, services)
         await services.cases.logout.execute(
             LogoutCommand(
-                refresh_token=token, caller=caller, client=client_info(request, services.settings)
+                refresh_token=await _refresh_token(request, services),
+                bearer_token=bearer_token(request),
+                client=client_info(request, services.settings),
             )
         )
         return Response(
@@ -163,15 +162,6 @@ async def _refresh_token(request: Request[Any, Any, Any], services: Services) ->
         return cookie
     body = await read_json(request, RefreshRequest, optional=True)
     return body.refresh_token
-
-
-async def _optional_caller(
-    request: Request[Any, Any, Any], services: Services
-) -> AccessClaims | None:
-    try:
-        return await services.cases.authenticate.execute(bearer_token(request))
-    except InvalidAccessToken:
-        return None
 
 
 def _missing(field: str) -> FieldErrorBody:
