@@ -56,7 +56,8 @@ def parse(name: str, raw: str, hint: Any) -> tuple[Any, list[str]]:
 def convert(text: str, hint: Any) -> Any:
     base, metas = _unannotated(hint)
     for meta in metas:
-        text = text.rstrip(meta.extra.get("strip", "")) if meta.extra else text
+        if meta.extra and "strip" in meta.extra:
+            text = text.rstrip(meta.extra["strip"])
     if base in _CONSTRUCTORS:
         try:
             return _CONSTRUCTORS[base](text)
