@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from infrastructure.config import Settings, SettingsError, load_settings
+from infrastructure.config import (
+    GOOGLE_DISCOVERY_URL,
+    GOOGLE_ISSUERS,
+    OidcSettings,
+    Settings,
+    SettingsError,
+    load_settings,
+)
+
+GOOGLE = {
+    "AUTH_GOOGLE_CLIENT_ID": "gid",
+    "AUTH_GOOGLE_CLIENT_SECRET": "gsecret",
+    "AUTH_GOOGLE_REDIRECT_URI": "https://auth.example/auth/google/callback",
+}
+GITLAB = {
+    "AUTH_OIDC_GITLAB_CLIENT_ID": "lid",
+    "AUTH_OIDC_GITLAB_CLIENT_SECRET": "lsecret",
+    "AUTH_OIDC_GITLAB_REDIRECT_URI": "https://auth.example/auth/gitlab/callback",
+    "AUTH_OIDC_GITLAB_DISCOVERY_URL": "https://gitlab.com/.well-known/openid-configuration",
+}
+
+
+def problems(environ: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ, dotenv=None)
+    return raised.value.problems
 
 
 def test_defaults_are_the_spec_configuration_table() -> None:
@@ -80,20 +106,225 @@ def test_lists_networks_and_providers_are_parsed() -> None:
             "AUTH_TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
             "AUTH_GRANTS_URL": "valkey://cache:6379/0?prefix=app1:",
             "AUTH_DATABASE_URL": "postgresql://u:p@db:5432/auth",
-            "AUTH_GOOGLE_CLIENT_ID": "gid",
-            "AUTH_GOOGLE_CLIENT_SECRET": "gsecret",
-            "AUTH_GOOGLE_REDIRECT_URI": "https://auth.example/auth/google/callback",
-            "AUTH_OIDC_GITLAB_CLIENT_ID": "lid",
-            "AUTH_OIDC_GITLAB_CLIENT_SECRET": "lsecret",
-            "AUTH_OIDC_GITLAB_REDIRECT_URI": "https://auth.example/auth/gitlab/callback",
-            "AUTH_OIDC_GITLAB_DISCOVERY_URL": "https://gitlab.com/.well-known/openid-configuration",
+            **GOOGLE,
+            **GITLAB,
         },
         dotenv=None,
     )
     assert settings.allowed_origins == ("https://app.example", "https://admin.example")
     assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "127.0.0.1/32"]
     assert [p.name for p in settings.oidc_providers] == ["gitlab", "google"]
-    google = settings.oidc("google")
-    assert google is not None
-    assert google.discovery_url == "https://accounts.google.com/.well-known/openid-configuration"
     assert settings.sqlite_path is None
+
+
+def test_the_google_preset_knows_the_discovery_document_and_both_issuer_spellings() -> None:
+    assert GOOGLE_DISCOVERY_URL == "https://accounts.google.com/.well-known/openid-configuration"
+    assert GOOGLE_ISSUERS == ("https://accounts.google.com", "accounts.google.com")
+    gitlab, google = load_settings({**GOOGLE, **GITLAB}, dotenv=None).oidc_providers
+    assert google == OidcSettings(
+        name="google",
+        client_id="gid",
+        client_secret="gsecret",
+        redirect_uri="https://auth.example/auth/google/callback",
+        discovery_url=GOOGLE_DISCOVERY_URL,
+        issuers=GOOGLE_ISSUERS,
+    )
+    assert gitlab.issuers is None  # the issuer its discovery document names
+
+
+def test_google_at_another_discovery_address_is_held_to_that_documents_issuer() -> None:
+    elsewhere = "https://idp.test/.well-known/openid-configuration"
+    settings = load_settings({**GOOGLE, "AUTH_GOOGLE_DISCOVERY_URL": elsewhere}, dotenv=None)
+    (google,) = settings.oidc_providers
+    assert (google.discovery_url, google.issuers) == (elsewhere, None)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("AUTH_ACCESS_TTL", "59", "AUTH_ACCESS_TTL must be a whole number between 60 and 86400"),
+        ("AUTH_LOG_LEVEL", "verbose", "one of DEBUG, INFO, WARNING, ERROR"),
+        ("AUTH_APP_URL", "ftp://app.example", "AUTH_APP_URL must be an http(s) URL"),
+        ("AUTH_TURNSTILE_VERIFY_URL", "/siteverify", "AUTH_TURNSTILE_VERIFY_URL"),
+        ("AUTH_ALLOWED_ORIGINS", "app.example", "'app.example' is not an origin"),
+    ],
+)
+def test_more_bad_values_are_refused_with_a_message_naming_them(
+    variable: str, value: str, message: str
+) -> None:
+    (problem,) = problems({variable: value})
+    assert message in problem
+    assert repr(value) in problem
+
+
+@pytest.mark.parametrize(
+    ("variable", "low", "high"),
+    [
+        ("AUTH_PORT", 1, 65535),
+        ("AUTH_WORKERS", 1, 256),
+        ("AUTH_ACCESS_TTL", 60, 86400),
+        ("AUTH_REFRESH_TTL", 300, 31536000),
+        ("AUTH_SESSION_MAX_AGE", 300, 31536000),
+        ("AUTH_REFRESH_GRACE", 0, 300),
+        ("AUTH_LOGIN_LIMIT", 1, 100000),
+        ("AUTH_REGISTER_LIMIT", 1, 100000),
+        ("AUTH_REFRESH_LIMIT", 1, 100000),
+    ],
+)
+def test_whole_numbers_are_held_to_their_bounds(variable: str, low: int, high: int) -> None:
+    field = variable.removeprefix("AUTH_").lower()
+    # The idle timeout may not exceed the absolute lifetime: keep both ends free for the test.
+    lifetimes = {"AUTH_REFRESH_TTL": "300", "AUTH_SESSION_MAX_AGE": "31536000"}
+    for inside in (low, high):
+        settings = load_settings({**lifetimes, variable: str(inside)}, dotenv=None)
+        assert getattr(settings, field) == inside
+    for outside in (low - 1, high + 1):
+        assert problems({**lifetimes, variable: str(outside)}) == [
+            f"{variable} must be a whole number between {low} and {high}, got '{outside}'"
+        ]
+
+
+def test_every_problem_is_reported_at_once_each_with_its_own_message() -> None:
+    assert problems(
+        {
+            "AUTH_PROT": "8000",
+            "AUTH_PORT": "eighty",
+            "AUTH_COOKIE_SAMESITE": "none",
+            "AUTH_COOKIE_SECURE": "false",
+            "AUTH_TRUSTED_PROXIES": "10.0.0.1, nonsense",
+            "AUTH_OIDC_GITLAB_CLIENT_ID": "lid",
+        }
+    ) == [
+        "AUTH_PROT is not a setting; did you mean AUTH_PORT?",
+        "AUTH_PORT must be a whole number between 1 and 65535, got 'eighty'",
+        "AUTH_TRUSTED_PROXIES: 'nonsense' is not an IP address or network",
+        "AUTH_OIDC_GITLAB_CLIENT_ID is set but AUTH_OIDC_GITLAB_CLIENT_SECRET,"
+        " AUTH_OIDC_GITLAB_REDIRECT_URI, AUTH_OIDC_GITLAB_DISCOVERY_URL is not",
+        "AUTH_COOKIE_SAMESITE=none requires AUTH_COOKIE_SECURE=true",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("AUTH_PROT", "AUTH_PORT"),
+        ("AUTH_ALLOWED_ORIGIN", "AUTH_ALLOWED_ORIGINS"),
+        ("AUTH_GOOGLE_CLIENTID", "AUTH_GOOGLE_CLIENT_ID"),
+        ("AUTH_OIDC_GITLAB_CLIENT_SECERT", "AUTH_OIDC_GITLAB_CLIENT_SECRET"),
+        ("AUTH_OIDC_GOOGLE_CLIENT_ID", "AUTH_GOOGLE_CLIENT_ID"),
+    ],
+)
+def test_an_unknown_variable_is_refused_naming_the_closest_setting(typo: str, meant: str) -> None:
+    environ = {**GITLAB, typo: "x"} if "GITLAB" in typo else {typo: "x"}
+    assert problems(environ) == [f"{typo} is not a setting; did you mean {meant}?"]
+
+
+def test_an_unknown_variable_like_no_setting_is_refused_without_a_guess() -> None:
+    assert problems({"AUTH_XYZZY": "1"}) == ["AUTH_XYZZY is not a setting"]
+
+
+def test_auth_test_variables_belong_to_the_test_suite_and_are_ignored() -> None:
+    environ = {"AUTH_TEST_REQUIRE_BACKENDS": "1", "AUTH_TEST_POSTGRES_URL": "postgresql://x/y"}
+    assert load_settings(environ, dotenv=None) == Settings()
+
+
+def test_variables_without_the_prefix_are_not_settings() -> None:
+    assert load_settings({"PATH": "/usr/bin", "AUTHOR": "x"}, dotenv=None) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("cookie", "problem"),
+    [
+        ({"AUTH_COOKIE_NAME": "__Host-refresh"}, "requires AUTH_COOKIE_PATH=/"),
+        (
+            {
+                "AUTH_COOKIE_NAME": "__Host-refresh",
+                "AUTH_COOKIE_PATH": "/",
+                "AUTH_COOKIE_SECURE": "0",
+            },
+            "AUTH_COOKIE_NAME=__Host-refresh requires AUTH_COOKIE_SECURE=true",
+        ),
+        (
+            {"AUTH_COOKIE_NAME": "__secure-refresh", "AUTH_COOKIE_SECURE": "false"},
+            "AUTH_COOKIE_NAME=__secure-refresh requires AUTH_COOKIE_SECURE=true",
+        ),
+    ],
+)
+def test_a_cookie_name_prefix_needs_the_attributes_it_promises(
+    cookie: dict[str, str], problem: str
+) -> None:
+    (found,) = problems(cookie)
+    assert problem in found
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        {"AUTH_COOKIE_NAME": "__Host-refresh", "AUTH_COOKIE_PATH": "/"},
+        {"AUTH_COOKIE_NAME": "__Secure-refresh"},
+    ],
+)
+def test_a_cookie_name_prefix_with_its_attributes_is_accepted(cookie: dict[str, str]) -> None:
+    assert load_settings(cookie, dotenv=None).cookie_name == cookie["AUTH_COOKIE_NAME"]
+
+
+def test_the_client_id_claim_defaults_to_the_audience() -> None:
+    assert load_settings({"AUTH_AUDIENCE": "api"}, dotenv=None).client_id == "api"
+    assert Settings(audience="api").client_id == "api"
+    chosen = load_settings({"AUTH_AUDIENCE": "api", "AUTH_CLIENT_ID": "web"}, dotenv=None)
+    assert (chosen.audience, chosen.client_id) == ("api", "web")
+
+
+def test_choices_and_switches_are_read_in_any_case() -> None:
+    settings = load_settings(
+        {
+            "AUTH_LOG_LEVEL": "debug",
+            "AUTH_COOKIE_SAMESITE": "Strict",
+            "AUTH_COOKIE_SECURE": "OFF",
+            "AUTH_APP_URL": "https://app.example/",
+        },
+        dotenv=None,
+    )
+    assert (settings.log_level, settings.cookie_samesite) == ("DEBUG", "strict")
+    assert settings.cookie_secure is False
+    assert settings.app_url == "https://app.example"
+
+
+def test_blank_values_mean_the_default() -> None:
+    assert load_settings({"AUTH_PORT": "  ", "AUTH_TURNSTILE_SECRET": ""}, dotenv=None) == (
+        Settings()
+    )
+
+
+def test_dotenv_is_read_as_python_dotenv_reads_it(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "AUTH_HOST=0.0.0.0  # an inline comment is not part of the value\n"
+        "AUTH_TURNSTILE_SECRET='s3cr3t # inside quotes'\n"
+        'AUTH_AUDIENCE="${USER}-api"\n'
+        "AUTH_COOKIE_PATH=\n"
+        "UNRELATED=ignored\n"
+    )
+    settings = load_settings({}, dotenv=dotenv)
+    assert settings.host == "0.0.0.0"
+    assert settings.turnstile_secret == "s3cr3t # inside quotes"
+    assert settings.audience == "${USER}-api"  # no interpolation: the value is what is written
+    assert settings.cookie_path == "/auth"
+
+
+def test_a_typo_in_dotenv_is_reported_too(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("AUTH_WORKRES=4\n")
+    with pytest.raises(SettingsError, match="did you mean AUTH_WORKERS"):
+        load_settings({}, dotenv=dotenv)
+
+
+def test_a_missing_dotenv_is_no_problem(tmp_path: Path) -> None:
+    assert load_settings({}, dotenv=tmp_path / "absent.env") == Settings()
+
+
+def test_settings_are_built_and_changed_by_keyword() -> None:
+    settings = Settings(port=9000, allowed_origins=("https://app.example",))
+    assert replace(settings, workers=4) == Settings(
+        port=9000, workers=4, allowed_origins=("https://app.example",)
+    )

@@ -17,7 +17,7 @@ from joserfc.errors import JoseError
 
 from domain.errors import IdentityProviderError, IdentityProviderUnavailable
 from domain.ports.identity import ExternalProfile
-from infrastructure.oauth.oidc import GOOGLE_DISCOVERY_URL, GOOGLE_ISSUERS, OidcProvider
+from infrastructure.oauth.oidc import OidcProvider
 from tests.fakes.oidc import OMIT, FakeOidcProvider, FakeProfile, s256
 
 REDIRECT_URI = "https://app.example.test/auth/google/callback"
@@ -183,11 +183,6 @@ async def test_plain_http_endpoints_are_refused_off_loopback(
 
     with pytest.raises(IdentityProviderUnavailable):
         await adapter(client, idp).authorization_url(state="s", nonce="n", code_challenge="c")
-
-
-def test_the_google_preset() -> None:
-    assert GOOGLE_DISCOVERY_URL == "https://accounts.google.com/.well-known/openid-configuration"
-    assert frozenset(GOOGLE_ISSUERS) == {"https://accounts.google.com", "accounts.google.com"}
 
 
 # -- the round trip -------------------------------------------------------------------------

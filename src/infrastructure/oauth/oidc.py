@@ -33,10 +33,6 @@ from joserfc.jwk import Key, KeySet, KeySetSerialization
 from domain.errors import IdentityProviderError, IdentityProviderUnavailable
 from domain.ports.identity import ExternalProfile
 
-GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
-# Google documents both spellings of its issuer.
-GOOGLE_ISSUERS: frozenset[str] = frozenset({"https://accounts.google.com", "accounts.google.com"})
-
 # Asymmetric algorithms only. "none" and HS* are never accepted: an HS* token would be
 # checked with a secret shared with the client, and "none" carries no signature at all
 # (OpenID Connect Core §3.1.3.7 steps 6-8; RFC 8725 §3.1).

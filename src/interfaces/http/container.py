@@ -28,7 +28,7 @@ from infrastructure.captcha.turnstile import DisabledCaptcha, TurnstileVerifier
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
-from infrastructure.oauth.oidc import GOOGLE_DISCOVERY_URL, GOOGLE_ISSUERS, OidcProvider
+from infrastructure.oauth.oidc import OidcProvider
 from infrastructure.persistence import migrations
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.postgres import PostgresDatabase
@@ -178,7 +178,7 @@ def _identity_providers(
             client_id=p.client_id,
             client_secret=p.client_secret,
             redirect_uri=p.redirect_uri,
-            issuers=GOOGLE_ISSUERS if p.discovery_url == GOOGLE_DISCOVERY_URL else None,
+            issuers=p.issuers,
             clock=clock.now,
         )
         for p in settings.oidc_providers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Literal, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -63,7 +63,7 @@ def refresh_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
         path=settings.cookie_path,
         secure=settings.cookie_secure,
         httponly=True,
-        samesite=cast(Literal["lax", "strict", "none"], settings.cookie_samesite),
+        samesite=settings.cookie_samesite,
     )
 
 

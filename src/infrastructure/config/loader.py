@@ -1,0 +1,81 @@
+"""``load_settings``: the ``AUTH_*`` environment (over ``.env``) checked against the schema,
+every problem reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from dotenv import dotenv_values
+
+from infrastructure.config import providers
+from infrastructure.config.fields import parse
+from infrastructure.config.schema import Settings, variable
+
+PREFIX = "AUTH_"
+# AUTH_TEST_* belongs to the test suite (AUTH_TEST_REQUIRE_BACKENDS, AUTH_TEST_POSTGRES_URL,
+# ...): CI exports it and servers started by the tests inherit it, so it is never a setting
+# and never a typo.
+RESERVED_FOR_TESTS = "AUTH_TEST_"
+_HINTS = get_type_hints(Settings, include_extras=True)
+_FIELDS = {variable(f.name): f.name for f in fields(Settings) if f.metadata.get("variable", True)}
+
+
+class SettingsError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """The environment wins over ``.env``; every problem is reported at once."""
+    # No ${VAR} interpolation: a value means what it says, and reads nothing else.
+    from_file = dotenv_values(dotenv, interpolate=False) if dotenv and dotenv.is_file() else {}
+    merged = {**from_file, **(os.environ if environ is None else environ)}
+    names = [k for k in merged if k.startswith(PREFIX) and not k.startswith(RESERVED_FOR_TESTS)]
+    env = {k: v.strip() for k in names if (v := merged[k]) is not None and v.strip()}
+    problems = _unknown(names, env)
+    values: dict[str, Any] = {}
+    for name, field_name in _FIELDS.items():
+        if name in env:
+            value, wrong = parse(name, env[name], _HINTS[field_name])
+            problems.extend(wrong)
+            if not wrong:
+                values[field_name] = value
+    settings = Settings(**values, oidc_providers=providers.providers(env, problems))
+    problems.extend(_cross_field_problems(settings))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _unknown(names: list[str], env: Mapping[str, str]) -> list[str]:
+    known = sorted(_FIELDS.keys() | providers.variables(env))
+    problems = []
+    for name in sorted(set(names) - set(known)):
+        guess = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {guess[0]}?" if guess else ""
+        problems.append(f"{name} is not a setting{hint}")
+    return problems
+
+
+def _cross_field_problems(s: Settings) -> list[str]:
+    problems = []
+    if s.cookie_samesite == "none" and not s.cookie_secure:
+        problems.append("AUTH_COOKIE_SAMESITE=none requires AUTH_COOKIE_SECURE=true")
+    if s.refresh_ttl > s.session_max_age:
+        problems.append("AUTH_REFRESH_TTL must not exceed AUTH_SESSION_MAX_AGE")
+    # Cookie name prefixes (RFC 6265bis §4.1.3; browsers match them in any case): __Secure-
+    # needs Secure; __Host- needs Secure, Path=/ and no Domain (authgate never sets one).
+    name = s.cookie_name.lower()
+    if name.startswith(("__secure-", "__host-")) and not s.cookie_secure:
+        problems.append(f"AUTH_COOKIE_NAME={s.cookie_name} requires AUTH_COOKIE_SECURE=true")
+    if name.startswith("__host-") and s.cookie_path != "/":
+        problems.append(f"AUTH_COOKIE_NAME={s.cookie_name} requires AUTH_COOKIE_PATH=/")
+    return problems

@@ -1,0 +1,112 @@
+"""The settings schema: every ``AUTH_<FIELD>`` variable is a field here, with its type, its
+default and its bounds. ``load_settings`` fills it; nothing else describes a setting."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
+# Google documents both spellings of its issuer (Sign In With Google: "Validate an ID token").
+GOOGLE_ISSUERS: tuple[str, ...] = ("https://accounts.google.com", "accounts.google.com")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s/?#]+", description="an http(s) URL")]
+DatabaseUrl = Annotated[
+    str,
+    Meta(
+        pattern=r"^(sqlite:///|postgres(ql)?://[^\s/?#]+)",
+        description="a sqlite:///path/to/file.db or postgresql://user:pass@host:port/db URL",
+    ),
+]
+GrantsUrl = Annotated[
+    str,
+    Meta(
+        pattern=r"^(database$|memory://$|(valkeys?|rediss?)://[^\s/?#]+)",
+        description="'database', 'memory://' or valkey://host:port/db",
+    ),
+]
+# ``extra["strip"]``: characters removed from the end before the value is checked.
+AppUrl = Annotated[
+    str, Meta(pattern=r"^https?://[^\s/?#]+", description="an http(s) URL", extra={"strip": "/"})
+]
+Origin = Annotated[
+    str,
+    Meta(
+        pattern=r"^https?://[^\s/?#]+$",
+        description="an origin like https://app.example",
+        extra={"strip": "/"},
+    ),
+]
+Seconds = Annotated[int, Meta(ge=60, le=86400)]
+Lifetime = Annotated[int, Meta(ge=300, le=31536000)]
+Limit = Annotated[int, Meta(ge=1, le=100000)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OidcSettings:
+    """One OpenID Connect provider: ``AUTH_GOOGLE_*`` or ``AUTH_OIDC_<NAME>_*``."""
+
+    name: str
+    client_id: str
+    client_secret: str
+    redirect_uri: HttpUrl
+    discovery_url: HttpUrl
+    # The accepted spellings of the ID token's ``iss``; None: the discovery document's issuer.
+    issuers: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    database_url: DatabaseUrl = "sqlite:///./data/authgate.db"
+    grants_url: GrantsUrl = "database"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Meta(ge=1, le=256)] = 1
+    issuer: HttpUrl = "http://127.0.0.1:8000"
+    audience: str = "authgate"
+    # The access token's ``client_id`` claim (RFC 9068 §2.2); empty means the audience.
+    client_id: str = ""
+    keys_file: Path = Path("./data/jwks.json")
+    access_ttl: Seconds = 900
+    refresh_ttl: Lifetime = 604800
+    session_max_age: Lifetime = 2592000
+    refresh_grace: Annotated[int, Meta(ge=0, le=300)] = 10
+    cookie_name: str = "refresh_id"
+    cookie_path: str = "/auth"
+    cookie_secure: bool = True
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    allowed_origins: tuple[Origin, ...] = ()
+    turnstile_secret: str | None = None
+    turnstile_verify_url: HttpUrl = TURNSTILE_VERIFY_URL
+    turnstile_hostname: str | None = None
+    turnstile_action: str | None = None
+    # Not one variable: built from AUTH_GOOGLE_* and AUTH_OIDC_<NAME>_* (see providers.py).
+    oidc_providers: tuple[OidcSettings, ...] = field(default=(), metadata={"variable": False})
+    app_url: AppUrl | None = None
+    return_to_allowlist: tuple[str, ...] = ()
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    login_limit: Limit = 10
+    register_limit: Limit = 10
+    refresh_limit: Limit = 60
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.client_id:
+            object.__setattr__(self, "client_id", self.audience)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+
+def variable(field_name: str) -> str:
+    return "AUTH_" + field_name.upper()
