@@ -1,6 +1,7 @@
 """A thin seam over the two SQL drivers, so each repository is written once.
 
-SQL is written with ``?`` placeholders; the Postgres side numbers them. Driver errors
+SQL is written with Postgres' numbered placeholders ``$1, $2, …``, which SQLite reads as
+named parameters; nothing rewrites a query. Driver errors
 never leave this package: a unique-key clash is ``UniqueViolation`` (for the repository
 to translate), everything else is the port-level ``StorageUnavailable``.
 """

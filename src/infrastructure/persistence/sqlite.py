@@ -24,6 +24,12 @@ def _bind(value: object) -> object:
     return value
 
 
+def _parameters(args: tuple[object, ...]) -> dict[str, object]:
+    # SQLite reads ``$1`` as the named parameter "1": bind by name, never by position
+    # (a sequence for named placeholders is deprecated since Python 3.12, refused in 3.14).
+    return {str(number): _bind(arg) for number, arg in enumerate(args, start=1)}
+
+
 @contextmanager
 def _unique_violations() -> Iterator[None]:
     try:
@@ -44,13 +50,13 @@ class _SqliteTx(Tx):
 
     async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
         with _unique_violations():
-            async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+            async with self._connection.execute(sql, _parameters(args)) as cursor:
                 rows = await cursor.fetchall()
         return [dict(row) for row in rows]
 
     async def execute(self, sql: str, *args: object) -> int:
         with _unique_violations():
-            async with self._connection.execute(sql, [_bind(a) for a in args]) as cursor:
+            async with self._connection.execute(sql, _parameters(args)) as cursor:
                 return cursor.rowcount
 
 

@@ -41,13 +41,13 @@ async def migrate(database: Database) -> list[str]:
             await tx.execute(_LEDGER)
             await database.lock_key(tx, "authgate-migrations")
             if await tx.fetchone(
-                "SELECT 1 AS done FROM schema_migrations WHERE version = ?", version
+                "SELECT 1 AS done FROM schema_migrations WHERE version = $1", version
             ):
                 continue
             for statement in _statements(script):
                 await tx.execute(statement)
             await tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 version,
                 datetime.now(UTC).isoformat(),
             )
