@@ -20,6 +20,10 @@ class UniqueViolation(Exception):
     pass
 
 
+class ScriptFailed(Exception):
+    """A statement of a script failed (the message is the database's); none of it stayed."""
+
+
 class Tx(Protocol):
     async def fetchone(self, sql: str, *args: object) -> Row | None: ...
 
@@ -37,6 +41,10 @@ class Database(Protocol):
     for_update: str
 
     def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]: ...
+
+    async def execute_script(self, script: str) -> None:
+        """Run a multi-statement script whole, in one transaction of its own: all or nothing."""
+        ...
 
     async def lock_key(self, tx: Tx, key: str) -> None:
         """Serialise writers of one logical key until the transaction ends."""

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 import asyncpg
 
 from domain.errors import StorageUnavailable
-from infrastructure.persistence.database import Row, Tx, UniqueViolation
+from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
 
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
@@ -63,6 +63,20 @@ class PostgresDatabase:
                 connection.transaction(),
             ):
                 yield _PostgresTx(connection)
+        except _DRIVER_ERRORS as e:
+            raise StorageUnavailable() from e
+
+    async def execute_script(self, script: str) -> None:
+        try:
+            pool = await self._open()
+            async with pool.acquire(timeout=self._timeout) as connection:
+                try:
+                    async with connection.transaction():
+                        # Without arguments asyncpg sends the simple query protocol, which
+                        # takes several statements at once; the server parses them.
+                        await connection.execute(script)
+                except asyncpg.PostgresError as e:
+                    raise ScriptFailed(str(e)) from e
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiosqlite
 
 from domain.errors import StorageUnavailable
-from infrastructure.persistence.database import Row, Tx, UniqueViolation
+from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
 
 _BUSY_TIMEOUT_MS = 5000
 
@@ -91,6 +91,20 @@ class SqliteDatabase:
             except sqlite3.Error as e:
                 await self._rollback(connection)
                 raise StorageUnavailable() from e
+
+    async def execute_script(self, script: str) -> None:
+        async with self._lock:
+            try:
+                connection = await self._connect()
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            try:
+                # executescript COMMITs whatever is open first, so the script brings its own
+                # transaction; on a failure it stops there and the rollback takes it all back.
+                await connection.executescript(f"BEGIN IMMEDIATE;\n{script}\n;\nCOMMIT;")
+            except sqlite3.Error as e:
+                await self._rollback(connection)
+                raise ScriptFailed(str(e)) from e
 
     async def lock_key(self, tx: Tx, key: str) -> None:
         return None  # BEGIN IMMEDIATE already holds the database's write lock
