@@ -248,12 +248,18 @@ def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
     assert "0001_init  changed  (applied " in capsys.readouterr().out
 
 
-def test_migrate_reports_an_unreachable_database_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://nobody@127.0.0.1:9/nothing", "sqlite:///./not-a-directory/authgate.db"],
+)
+def test_migrate_reports_an_unusable_database_in_one_line(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("AUTH_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nothing")
-    assert authgate("migrate", "--status") == 1
-    error = capsys.readouterr().err
-    assert error.startswith("authgate migrate: database unavailable: ")
-    assert error.count("\n") == 1
+    (tmp_path / "not-a-directory").touch()
+    monkeypatch.setenv("AUTH_DATABASE_URL", url)
+    for command in (["migrate"], ["migrate", "--status"]):
+        assert authgate(*command) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("authgate migrate: database unavailable: ")
+        assert error.count("\n") == 1
