@@ -33,7 +33,7 @@ async def _answers(url: str) -> bool:
     return True
 
 
-async def _admin(url: str, statement: str) -> None:
+async def admin_execute(url: str, statement: str) -> None:
     connection = await asyncpg.connect(url, timeout=5)
     try:
         await connection.execute(statement)
@@ -67,11 +67,11 @@ def postgres_database() -> Iterator[str]:
         if not run_sync(_answers(server)):
             unavailable(f"PostgreSQL at {urlsplit(server).hostname} does not answer")
         name = f"authgate_test_{run_token()}"
-        run_sync(_admin(server, f'CREATE DATABASE "{name}"'))
+        run_sync(admin_execute(server, f'CREATE DATABASE "{name}"'))
         try:
             yield _with_database(server, name)
         finally:
-            run_sync(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            run_sync(admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 TABLES = (
@@ -82,4 +82,4 @@ TABLES = (
 
 async def truncate(url: str) -> None:
     """Empty our own throwaway database between tests."""
-    await _admin(url, f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    await admin_execute(url, f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")

@@ -39,7 +39,7 @@ class SqlGrantStore(RefreshGrantStore):
             await tx.execute(
                 "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
                 " rotated_at, idle_expires_at, absolute_expires_at)"
-                " VALUES (?, ?, ?, NULL, NULL, ?, ?)",
+                " VALUES ($1, $2, $3, NULL, NULL, $4, $5)",
                 grant.session_id,
                 grant.user_id,
                 grant.token_hash,
@@ -48,8 +48,8 @@ class SqlGrantStore(RefreshGrantStore):
             )
             await self._remember(tx, grant.token_hash, grant.session_id, grant.absolute_expires_at)
             # Housekeeping rides on sign-ins: expired token hashes and deny markers go.
-            await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", now)
-            await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= ?", now)
+            await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+            await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
         async with self._db.transaction() as tx:
@@ -74,7 +74,7 @@ class SqlGrantStore(RefreshGrantStore):
     ) -> list[str]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
-                "SELECT session_id FROM refresh_families WHERE user_id = ? AND session_id <> ?"
+                "SELECT session_id FROM refresh_families WHERE user_id = $1 AND session_id <> $2"
                 f"{self._db.for_update}",
                 user_id,
                 keep or "",
@@ -87,7 +87,8 @@ class SqlGrantStore(RefreshGrantStore):
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone(
-                "SELECT 1 AS denied FROM revoked_sessions WHERE session_id = ? AND deny_until > ?",
+                "SELECT 1 AS denied FROM revoked_sessions"
+                " WHERE session_id = $1 AND deny_until > $2",
                 session_id,
                 now,
             )
@@ -101,7 +102,7 @@ class SqlGrantStore(RefreshGrantStore):
             "SELECT f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
             " f.idle_expires_at, f.absolute_expires_at"
             " FROM refresh_tokens t JOIN refresh_families f ON f.session_id = t.session_id"
-            f" WHERE t.token_hash = ?{self._db.for_update if lock else ''}",
+            f" WHERE t.token_hash = $1{self._db.for_update if lock else ''}",
             token_hash,
         )
 
@@ -115,8 +116,8 @@ class SqlGrantStore(RefreshGrantStore):
         if rotation.presented_hash == family["current_hash"]:
             idle = min(now + rotation.idle_ttl, absolute)
             await tx.execute(
-                "UPDATE refresh_families SET current_hash = ?, previous_hash = ?, rotated_at = ?,"
-                " idle_expires_at = ? WHERE session_id = ?",
+                "UPDATE refresh_families SET current_hash = $1, previous_hash = $2,"
+                " rotated_at = $3, idle_expires_at = $4 WHERE session_id = $5",
                 rotation.successor_hash,
                 rotation.presented_hash,
                 now,
@@ -150,7 +151,7 @@ class SqlGrantStore(RefreshGrantStore):
 
     async def _remember(self, tx: Tx, token_hash: str, session_id: str, until: datetime) -> None:
         await tx.execute(
-            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (?, ?, ?)"
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)"
             " ON CONFLICT (token_hash) DO NOTHING",
             token_hash,
             session_id,
@@ -159,7 +160,7 @@ class SqlGrantStore(RefreshGrantStore):
 
     async def _revoke(self, tx: Tx, session_id: str, deny_until: datetime) -> bool:
         await tx.execute(
-            "INSERT INTO revoked_sessions (session_id, deny_until) VALUES (?, ?)"
+            "INSERT INTO revoked_sessions (session_id, deny_until) VALUES ($1, $2)"
             " ON CONFLICT (session_id) DO UPDATE SET deny_until = excluded.deny_until",
             session_id,
             deny_until,
@@ -167,7 +168,9 @@ class SqlGrantStore(RefreshGrantStore):
         return await self._drop(tx, session_id)
 
     async def _drop(self, tx: Tx, session_id: str) -> bool:
-        return await tx.execute("DELETE FROM refresh_families WHERE session_id = ?", session_id) > 0
+        return (
+            await tx.execute("DELETE FROM refresh_families WHERE session_id = $1", session_id) > 0
+        )
 
 
 def _times(family: Row) -> tuple[datetime, datetime]:
@@ -186,7 +189,7 @@ class SqlOneTimeStore(OneTimeStore):
     async def put(self, key: str, value: bytes, expires_at: datetime) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO one_time_values (key, value, expires_at) VALUES (?, ?, ?)"
+                "INSERT INTO one_time_values (key, value, expires_at) VALUES ($1, $2, $3)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
                 " expires_at = excluded.expires_at",
                 key,
@@ -197,9 +200,9 @@ class SqlOneTimeStore(OneTimeStore):
     async def take(self, key: str, now: datetime) -> bytes | None:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "DELETE FROM one_time_values WHERE key = ? RETURNING value, expires_at", key
+                "DELETE FROM one_time_values WHERE key = $1 RETURNING value, expires_at", key
             )
-            await tx.execute("DELETE FROM one_time_values WHERE expires_at <= ?", now)
+            await tx.execute("DELETE FROM one_time_values WHERE expires_at <= $1", now)
         if row is None or as_datetime(row["expires_at"]) <= now:
             return None
         return bytes(row["value"])
@@ -216,16 +219,17 @@ class SqlRateLimiter(RateLimiter):
         async with self._db.transaction() as tx:
             await self._db.lock_key(tx, f"rate:{key}")
             # Each hit expires with its window; expired ones of any key go here too.
-            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= ?", now)
+            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
             row = await tx.fetchone(
-                "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = ?", key
+                "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = $1",
+                key,
             )
             assert row is not None
             if int(row["hits"]) >= limit:
                 wait = as_datetime(row["oldest"]) + window - now
                 return max(1, int(wait.total_seconds() + 0.999))
             await tx.execute(
-                "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES (?, ?, ?)",
+                "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES ($1, $2, $3)",
                 key,
                 now,
                 now + window,

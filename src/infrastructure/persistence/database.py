@@ -1,6 +1,7 @@
 """A thin seam over the two SQL drivers, so each repository is written once.
 
-SQL is written with ``?`` placeholders; the Postgres side numbers them. Driver errors
+SQL is written with Postgres' numbered placeholders ``$1, $2, …``, which SQLite reads as
+named parameters; nothing rewrites a query. Driver errors
 never leave this package: a unique-key clash is ``UniqueViolation`` (for the repository
 to translate), everything else is the port-level ``StorageUnavailable``.
 """
@@ -17,6 +18,10 @@ Row = Mapping[str, Any]
 
 class UniqueViolation(Exception):
     pass
+
+
+class ScriptFailed(Exception):
+    """A statement of a script failed (the message is the database's); none of it stayed."""
 
 
 class Tx(Protocol):
@@ -36,6 +41,10 @@ class Database(Protocol):
     for_update: str
 
     def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]: ...
+
+    async def execute_script(self, script: str) -> None:
+        """Run a multi-statement script whole, in one transaction of its own: all or nothing."""
+        ...
 
     async def lock_key(self, tx: Tx, key: str) -> None:
         """Serialise writers of one logical key until the transaction ends."""

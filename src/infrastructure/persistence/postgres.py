@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
 from domain.errors import StorageUnavailable
-from infrastructure.persistence.database import Row, Tx, UniqueViolation
+from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
 
-_PLACEHOLDER = re.compile(r"\?")
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-
-
-def _numbered(sql: str) -> str:
-    counter = iter(range(1, 1000))
-    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
 
 
 @contextmanager
@@ -35,17 +28,17 @@ class _PostgresTx(Tx):
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
         with _unique_violations():
-            row = await self._connection.fetchrow(_numbered(sql), *args)
+            row = await self._connection.fetchrow(sql, *args)
         return dict(row) if row is not None else None
 
     async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
         with _unique_violations():
-            rows = await self._connection.fetch(_numbered(sql), *args)
+            rows = await self._connection.fetch(sql, *args)
         return [dict(row) for row in rows]
 
     async def execute(self, sql: str, *args: object) -> int:
         with _unique_violations():
-            status = await self._connection.execute(_numbered(sql), *args)
+            status = await self._connection.execute(sql, *args)
         count = status.rsplit(" ", 1)[-1]
         return int(count) if count.isdigit() else 0
 
@@ -73,8 +66,22 @@ class PostgresDatabase:
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
 
+    async def execute_script(self, script: str) -> None:
+        try:
+            pool = await self._open()
+            async with pool.acquire(timeout=self._timeout) as connection:
+                try:
+                    async with connection.transaction():
+                        # Without arguments asyncpg sends the simple query protocol, which
+                        # takes several statements at once; the server parses them.
+                        await connection.execute(script)
+                except asyncpg.PostgresError as e:
+                    raise ScriptFailed(str(e)) from e
+        except _DRIVER_ERRORS as e:
+            raise StorageUnavailable() from e
+
     async def lock_key(self, tx: Tx, key: str) -> None:
-        await tx.fetchone("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
+        await tx.fetchone("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
     async def ping(self) -> None:
         async with self.transaction(write=False) as tx:

@@ -38,7 +38,7 @@ class SqlSessionRepository(SessionRepository):
     async def add(self, session: Session) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO sessions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 session.id,
                 session.user_id,
                 session.ip_address,
@@ -52,14 +52,14 @@ class SqlSessionRepository(SessionRepository):
 
     async def get(self, session_id: str) -> Session | None:
         async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", session_id)
+            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id)
         return _session(row) if row is not None else None
 
     async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE sessions SET last_used_at = ?, expires_at = ?"
-                " WHERE id = ? AND revoked_at IS NULL",
+                "UPDATE sessions SET last_used_at = $1, expires_at = $2"
+                " WHERE id = $3 AND revoked_at IS NULL",
                 last_used_at,
                 expires_at,
                 session_id,
@@ -68,8 +68,8 @@ class SqlSessionRepository(SessionRepository):
     async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = ?"
-                " WHERE id = ? AND revoked_at IS NULL",
+                "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
+                " WHERE id = $3 AND revoked_at IS NULL",
                 now,
                 reason,
                 session_id,
@@ -81,8 +81,8 @@ class SqlSessionRepository(SessionRepository):
     ) -> list[str]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = ?"
-                " WHERE user_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id",
+                "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
+                " WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4 RETURNING id",
                 now,
                 reason,
                 user_id,
@@ -93,8 +93,8 @@ class SqlSessionRepository(SessionRepository):
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(
-                f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL"
-                " AND expires_at > ? ORDER BY created_at DESC, id",
+                f"SELECT {_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL"
+                " AND expires_at > $2 ORDER BY created_at DESC, id",
                 user_id,
                 now,
             )

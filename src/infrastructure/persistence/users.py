@@ -33,7 +33,7 @@ class SqlUserRepository(UserRepository):
             async with self._db.transaction() as tx:
                 row = await tx.fetchone(
                     "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
-                    f" VALUES (?, ?, ?, ?, ?, ?) RETURNING {_RETURNING}",
+                    f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_RETURNING}",
                     user.email,
                     user.password_hash,
                     user.name,
@@ -48,18 +48,18 @@ class SqlUserRepository(UserRepository):
 
     async def remove(self, user_id: int) -> None:
         async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM users WHERE id = ?", user_id)
+            await tx.execute("DELETE FROM users WHERE id = $1", user_id)
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.id = ?", user_id)
+        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.id = $1", user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.email = ?", email)
+        return await self._one(f"SELECT {_COLUMNS} FROM users u WHERE u.email = $1", email)
 
     async def get_by_identity(self, provider: str, subject: str) -> User | None:
         return await self._one(
             f"SELECT {_COLUMNS} FROM users u JOIN user_identities i ON i.user_id = u.id"
-            " WHERE i.provider = ? AND i.subject = ?",
+            " WHERE i.provider = $1 AND i.subject = $2",
             provider,
             subject,
         )
@@ -68,7 +68,7 @@ class SqlUserRepository(UserRepository):
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO user_identities (provider, subject, user_id, email, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, subject) DO NOTHING",
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider, subject) DO NOTHING",
                 identity.provider,
                 identity.subject,
                 identity.user_id,
@@ -79,7 +79,7 @@ class SqlUserRepository(UserRepository):
     async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
                 password_hash,
                 now,
                 user_id,

@@ -1,0 +1,265 @@
+"""Migrations on both dialects: each file runs whole, is recorded with its SHA-256, fails
+without a trace, and is refused once it changed after it was applied."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from hashlib import sha256
+from pathlib import Path
+
+import pytest
+
+from infrastructure.persistence.database import Database
+from infrastructure.persistence.migrations import (
+    MigrationError,
+    MigrationState,
+    migrate,
+    pending,
+    status,
+)
+from interfaces.cli import main
+from tests.contract.conftest import adapters
+from tests.contract.sql import empty_sql_databases
+
+# A ';' inside a string literal, and a body of statements inside one statement: a trigger's
+# BEGIN … END in SQLite, a $$-quoted function in Postgres. Splitting on ';' breaks both.
+WHOLE = {
+    "sqlite": """
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, length INTEGER);
+CREATE TRIGGER notes_length AFTER INSERT ON notes BEGIN
+    UPDATE notes SET length = length(NEW.body) WHERE id = NEW.id;
+END;
+INSERT INTO notes (body) VALUES ('first; second');
+""",
+    "postgres": """
+CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, length INTEGER);
+CREATE FUNCTION notes_length() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.length := length(NEW.body);
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER notes_length BEFORE INSERT ON notes
+    FOR EACH ROW EXECUTE FUNCTION notes_length();
+INSERT INTO notes (body) VALUES ('first; second');
+""",
+}
+FIRST = "CREATE TABLE first (id INTEGER PRIMARY KEY);\n"
+SECOND = "CREATE TABLE second (id INTEGER PRIMARY KEY);\n"
+BROKEN = """
+CREATE TABLE half (id INTEGER PRIMARY KEY);
+INSERT INTO half (id) VALUES (1);
+INSERT INTO no_such_table (id) VALUES (1);
+"""
+TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgres": "SELECT table_name AS name FROM information_schema.tables"
+    " WHERE table_schema = current_schema()",
+}
+
+
+@pytest.fixture(params=adapters(["sqlite", "postgres"]))
+async def databases(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Database]]:
+    async with empty_sql_databases(request.param, request, tmp_path) as open_database:
+        yield open_database
+
+
+@pytest.fixture
+def database(databases: Callable[[], Database]) -> Database:
+    return databases()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "migrations").mkdir()
+    return tmp_path / "migrations"
+
+
+def write(folder: Path, name: str, script: str) -> Path:
+    (folder / name).write_text(script, "utf-8")
+    return folder / name
+
+
+async def tables(database: Database) -> set[str]:
+    async with database.transaction(write=False) as tx:
+        return {str(row["name"]) for row in await tx.fetchall(TABLES[database.dialect])}
+
+
+async def ledger(database: Database) -> dict[str, str]:
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT version, checksum FROM schema_migrations")
+    return {str(row["version"]): str(row["checksum"]) for row in rows}
+
+
+async def test_each_file_runs_whole_so_a_semicolon_in_a_string_or_a_body_is_no_split(
+    database: Database, folder: Path
+) -> None:
+    write(folder, "0001_notes.sql", WHOLE[database.dialect])
+    assert await migrate(database, folder) == ["0001_notes"]
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT body, length FROM notes")
+    assert rows == [{"body": "first; second", "length": 13}]
+
+
+async def test_each_applied_file_is_recorded_with_the_sha256_of_its_bytes(
+    database: Database, folder: Path
+) -> None:
+    first = write(folder, "0001_first.sql", FIRST)
+    second = write(folder, "0002_second.sql", "-- no newline at the end\n" + SECOND.strip())
+    assert await migrate(database, folder) == ["0001_first", "0002_second"]
+    assert await ledger(database) == {
+        "0001_first": sha256(first.read_bytes()).hexdigest(),
+        "0002_second": sha256(second.read_bytes()).hexdigest(),
+    }
+    assert await migrate(database, folder) == []
+
+
+async def test_a_failing_migration_leaves_nothing_half_applied(
+    database: Database, folder: Path
+) -> None:
+    write(folder, "0001_first.sql", FIRST)
+    write(folder, "0002_broken.sql", BROKEN)
+    with pytest.raises(MigrationError, match=r"0002_broken\.sql"):
+        await migrate(database, folder)
+    assert "half" not in await tables(database)
+    assert set(await ledger(database)) == {"0001_first"}
+    assert await pending(database, folder) == ["0002_broken"]
+
+    write(folder, "0002_broken.sql", SECOND)
+    assert await migrate(database, folder) == ["0002_broken"]
+    assert {"first", "second"} <= await tables(database)
+
+
+async def test_a_file_changed_after_it_was_applied_is_refused_by_name(
+    database: Database, folder: Path
+) -> None:
+    first = write(folder, "0001_first.sql", FIRST)
+    await migrate(database, folder)
+    first.write_text(FIRST + "CREATE TABLE sneaked_in (id INTEGER);\n", "utf-8")
+    write(folder, "0002_second.sql", SECOND)
+
+    with pytest.raises(MigrationError, match=r"0001_first\.sql changed after it was applied"):
+        await migrate(database, folder)
+    assert not {"sneaked_in", "second"} & await tables(database)
+
+
+async def test_status_lists_applied_pending_and_changed_files(
+    database: Database, folder: Path
+) -> None:
+    first = write(folder, "0001_first.sql", FIRST)
+    write(folder, "0002_second.sql", SECOND)
+    assert await status(database, folder) == [
+        MigrationState("0001_first", None, changed=False),
+        MigrationState("0002_second", None, changed=False),
+    ]
+    await migrate(database, folder)
+    write(folder, "0003_third.sql", "CREATE TABLE third (id INTEGER);\n")
+    first.write_text(FIRST.lower(), "utf-8")
+
+    first_state, second_state, third_state = await status(database, folder)
+    assert (first_state.version, first_state.changed) == ("0001_first", True)
+    assert (second_state.version, second_state.changed) == ("0002_second", False)
+    assert first_state.applied_at is not None
+    assert second_state.applied_at is not None
+    assert third_state == MigrationState("0003_third", None, changed=False)
+
+
+async def test_a_ledger_from_before_checksums_is_upgraded_in_place(
+    database: Database, folder: Path
+) -> None:
+    first = write(folder, "0001_first.sql", FIRST)
+    write(folder, "0002_second.sql", SECOND)
+    async with database.transaction() as tx:  # as the old `authgate migrate` left it
+        await tx.execute(
+            "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        await tx.execute(FIRST)
+        await tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at)"
+            " VALUES ('0001_first', '2025-01-01T00:00:00+00:00')"
+        )
+
+    assert await migrate(database, folder) == ["0002_second"]
+    assert (await ledger(database))["0001_first"] == sha256(first.read_bytes()).hexdigest()
+    assert (await status(database, folder))[0] == MigrationState(
+        "0001_first", "2025-01-01T00:00:00+00:00", changed=False
+    )
+
+
+async def test_two_processes_migrating_at_once_apply_each_file_once(
+    databases: Callable[[], Database], folder: Path
+) -> None:
+    write(folder, "0001_first.sql", FIRST)
+    write(folder, "0002_second.sql", SECOND)
+    one, other = databases(), databases()
+    applied = await asyncio.gather(migrate(one, folder), migrate(other, folder))
+    assert sorted(applied[0] + applied[1]) == ["0001_first", "0002_second"]
+    assert set(await ledger(other)) == {"0001_first", "0002_second"}
+
+
+# `authgate migrate` itself, on the bundled SQLite migrations. main() runs its own event
+# loop, so it runs in a thread of its own here.
+
+
+def authgate(*argv: str) -> int:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(main, list(argv)).result()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTH_DATABASE_URL", f"sqlite:///{tmp_path}/data/authgate.db")
+    return tmp_path / "data" / "authgate.db"
+
+
+def test_migrate_status_lists_each_migration_pending_then_applied(
+    sqlite_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert authgate("migrate", "--status") == 0
+    assert capsys.readouterr().out == "0001_init  pending\n"
+    assert authgate("migrate") == 0
+    assert capsys.readouterr().out == "applied 0001_init\n"
+    assert authgate("migrate", "--status") == 0
+    assert re.fullmatch(r"0001_init  applied  \d{4}-\d\d-\d\dT\S+\n", capsys.readouterr().out)
+
+
+def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
+    sqlite_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert authgate("migrate") == 0
+    with closing(sqlite3.connect(sqlite_file)) as connection, connection:
+        connection.execute("UPDATE schema_migrations SET checksum = 'what was applied before'")
+    capsys.readouterr()
+
+    assert authgate("migrate") == 1
+    assert capsys.readouterr().err == (
+        "authgate migrate: 0001_init.sql changed after it was applied: restore the file"
+        " and put the change into a new migration\n"
+    )
+    assert authgate("migrate", "--status") == 0
+    assert "0001_init  changed  (applied " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://nobody@127.0.0.1:9/nothing", "sqlite:///./not-a-directory/authgate.db"],
+)
+def test_migrate_reports_an_unusable_database_in_one_line(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-a-directory").touch()
+    monkeypatch.setenv("AUTH_DATABASE_URL", url)
+    for command in (["migrate"], ["migrate", "--status"]):
+        assert authgate(*command) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("authgate migrate: database unavailable: ")
+        assert error.count("\n") == 1
