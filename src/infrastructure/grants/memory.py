@@ -1,6 +1,6 @@
 """In-process grant store and keyed records: for tests and single-process development.
 
-It is the reference the contract suite holds every other store to.
+The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs.
 """
 
 from __future__ import annotations
