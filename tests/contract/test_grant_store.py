@@ -337,6 +337,18 @@ async def test_valkey_key_layout_with_gc_ttls(
     assert session[b"previous"] == h("t0").encode()
 
 
+@pytest.mark.backends
+async def test_valkey_scripts_reload_themselves_after_the_script_cache_is_flushed(
+    valkey_backend: ValkeyBackend,
+) -> None:
+    """Scripts run by SHA; a restarted or failed-over server answers NOSCRIPT once."""
+    store = ValkeyGrantStore(valkey_backend.client, valkey_backend.fresh_prefix())
+    await store.issue(grant(), BASE)
+    await valkey_backend.client.script_flush()
+
+    assert isinstance(await store.rotate(rotation("t0", "t1", at(60))), Rotated)
+
+
 async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly() -> None:
     client = open_valkey(dead_valkey_url())
     store = ValkeyGrantStore(client)

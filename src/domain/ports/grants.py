@@ -70,7 +70,10 @@ class RefreshGrantStore(Protocol):
         """Start a session's token family with its first token."""
         ...
 
-    async def rotate(self, rotation: Rotation) -> RotationOutcome: ...
+    async def rotate(self, rotation: Rotation) -> RotationOutcome:
+        """``domain.rotation.rotate_family`` on the presented token's family, applied in
+        one atomic step: read the family, decide, write what the rule keeps."""
+        ...
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         """The live session a token (of any generation) belongs to, and its user."""

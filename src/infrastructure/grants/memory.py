@@ -1,104 +1,52 @@
 """In-process grant store and keyed records: for tests and single-process development.
 
-It is the reference the contract suite holds every other store to.
+The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
-from domain.ports import (
-    GraceReplay,
-    Invalid,
-    Reused,
-    Rotated,
-    Rotation,
-    RotationOutcome,
-    SessionRef,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Family:
-    user_id: int
-    current_hash: str
-    previous_hash: str | None
-    rotated_at: datetime | None
-    idle_expires_at: datetime
-    absolute_expires_at: datetime
+from domain.ports import Rotation, RotationOutcome, SessionRef
+from domain.rotation import GrantFamily, rotate_family
 
 
 class MemoryGrantStore:
     def __init__(self) -> None:
         self._token_sessions: dict[str, str] = {}
-        self._families: dict[str, _Family] = {}
+        self._families: dict[str, GrantFamily] = {}
         self._user_sessions: dict[int, set[str]] = {}
         self._denied: dict[str, datetime] = {}
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
-        self._families[grant.session_id] = _Family(
-            user_id=grant.user_id,
-            current_hash=grant.token_hash,
-            previous_hash=None,
-            rotated_at=None,
-            idle_expires_at=grant.idle_expires_at,
-            absolute_expires_at=grant.absolute_expires_at,
-        )
+        self._families[grant.session_id] = GrantFamily.issued(grant)
         self._token_sessions[grant.token_hash] = grant.session_id
         self._user_sessions.setdefault(grant.user_id, set()).add(grant.session_id)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
         session_id = self._token_sessions.get(rotation.presented_hash)
         family = self._families.get(session_id) if session_id else None
-        if session_id is None or family is None:
-            return Invalid("unknown")
-        now = rotation.now
-        if family.idle_expires_at <= now or family.absolute_expires_at <= now:
-            self._drop(session_id)
-            return Invalid("expired")
-        if rotation.presented_hash == family.current_hash:
-            idle = min(now + rotation.idle_ttl, family.absolute_expires_at)
-            self._families[session_id] = replace(
-                family,
-                current_hash=rotation.successor_hash,
-                previous_hash=family.current_hash,
-                rotated_at=now,
-                idle_expires_at=idle,
-            )
-            self._token_sessions[rotation.successor_hash] = session_id
-            return Rotated(
-                session_id=session_id,
-                user_id=family.user_id,
-                idle_expires_at=idle,
-                absolute_expires_at=family.absolute_expires_at,
-            )
-        if (
-            rotation.presented_hash == family.previous_hash
-            and family.rotated_at is not None
-            and now - family.rotated_at < rotation.grace
-            and rotation.successor_hash == family.current_hash
-        ):
-            return GraceReplay(
-                session_id=session_id,
-                user_id=family.user_id,
-                idle_expires_at=family.idle_expires_at,
-                absolute_expires_at=family.absolute_expires_at,
-            )
-        self._drop(session_id)
-        self._denied[session_id] = rotation.deny_until
-        return Reused(session_id=session_id, user_id=family.user_id)
+        step = rotate_family(family, rotation)
+        if family is None:
+            return step.outcome
+        if step.deny_until is not None:
+            self._denied[family.session_id] = step.deny_until
+        if step.family is None:
+            self._drop(family.session_id)
+        else:
+            self._families[family.session_id] = step.family
+            self._token_sessions[step.family.current_hash] = family.session_id
+        return step.outcome
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         session_id = self._token_sessions.get(token_hash)
         family = self._families.get(session_id) if session_id else None
-        if family is None or family.idle_expires_at <= now or family.absolute_expires_at <= now:
+        if family is None or family.expired(now):
             return None
-        assert session_id is not None
-        return SessionRef(session_id, family.user_id)
+        return SessionRef(family.session_id, family.user_id)
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         self._denied[session_id] = deny_until

@@ -1,0 +1,155 @@
+"""Refresh grants in the service's SQL database (SQLite or Postgres).
+
+Each state change is one transaction: BEGIN IMMEDIATE in SQLite, the family row locked
+with SELECT … FOR UPDATE in Postgres, so concurrent rotations of one token serialise.
+The rotation itself is the domain's rule: read the family, ``rotate_family``, write back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.entities import RefreshGrant
+from domain.ports import RefreshGrantStore, Rotation, RotationOutcome, SessionRef
+from domain.rotation import GrantFamily, RotationStep, rotate_family
+from infrastructure.persistence.database import (
+    Database,
+    Row,
+    Tx,
+    as_datetime,
+    as_optional_datetime,
+)
+
+
+class SqlGrantStore(RefreshGrantStore):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def issue(self, grant: RefreshGrant, now: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
+                " rotated_at, idle_expires_at, absolute_expires_at)"
+                " VALUES ($1, $2, $3, NULL, NULL, $4, $5)",
+                grant.session_id,
+                grant.user_id,
+                grant.token_hash,
+                grant.idle_expires_at,
+                grant.absolute_expires_at,
+            )
+            await self._remember(tx, grant.token_hash, grant.session_id, grant.absolute_expires_at)
+            # Housekeeping rides on sign-ins: expired token hashes and deny markers go.
+            await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+            await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
+
+    async def rotate(self, rotation: Rotation) -> RotationOutcome:
+        async with self._db.transaction() as tx:
+            family = await self._family_of(tx, rotation.presented_hash)
+            step = rotate_family(family, rotation)
+            if family is not None:
+                await self._write(tx, family, step)
+            return step.outcome
+
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
+        async with self._db.transaction(write=False) as tx:
+            family = await self._family_of(tx, token_hash, lock=False)
+        if family is None or family.expired(now):
+            return None
+        return SessionRef(family.session_id, family.user_id)
+
+    async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
+        async with self._db.transaction() as tx:
+            return await self._revoke(tx, session_id, deny_until)
+
+    async def revoke_user(
+        self, user_id: int, deny_until: datetime, keep: str | None = None
+    ) -> list[str]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT session_id FROM refresh_families WHERE user_id = $1 AND session_id <> $2"
+                f"{self._db.for_update}",
+                user_id,
+                keep or "",
+            )
+            revoked = sorted(str(row["session_id"]) for row in rows)
+            for session_id in revoked:
+                await self._revoke(tx, session_id, deny_until)
+        return revoked
+
+    async def is_denied(self, session_id: str, now: datetime) -> bool:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT 1 AS denied FROM revoked_sessions"
+                " WHERE session_id = $1 AND deny_until > $2",
+                session_id,
+                now,
+            )
+        return row is not None
+
+    async def ping(self) -> None:
+        await self._db.ping()
+
+    async def _family_of(self, tx: Tx, token_hash: str, *, lock: bool = True) -> GrantFamily | None:
+        row = await tx.fetchone(
+            "SELECT f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
+            " f.idle_expires_at, f.absolute_expires_at"
+            " FROM refresh_tokens t JOIN refresh_families f ON f.session_id = t.session_id"
+            f" WHERE t.token_hash = $1{self._db.for_update if lock else ''}",
+            token_hash,
+        )
+        return None if row is None else _family(row)
+
+    async def _write(self, tx: Tx, before: GrantFamily, step: RotationStep) -> None:
+        """Store the family ``step`` keeps in place of ``before``, in the caller's tx."""
+        after = step.family
+        if step.deny_until is not None:
+            await self._revoke(tx, before.session_id, step.deny_until)
+        elif after is None:
+            await self._drop(tx, before.session_id)
+        elif after != before:
+            await tx.execute(
+                "UPDATE refresh_families SET current_hash = $1, previous_hash = $2,"
+                " rotated_at = $3, idle_expires_at = $4 WHERE session_id = $5",
+                after.current_hash,
+                after.previous_hash,
+                after.rotated_at,
+                after.idle_expires_at,
+                after.session_id,
+            )
+            await self._remember(
+                tx, after.current_hash, after.session_id, after.absolute_expires_at
+            )
+
+    async def _remember(self, tx: Tx, token_hash: str, session_id: str, until: datetime) -> None:
+        await tx.execute(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (token_hash) DO NOTHING",
+            token_hash,
+            session_id,
+            until,
+        )
+
+    async def _revoke(self, tx: Tx, session_id: str, deny_until: datetime) -> bool:
+        await tx.execute(
+            "INSERT INTO revoked_sessions (session_id, deny_until) VALUES ($1, $2)"
+            " ON CONFLICT (session_id) DO UPDATE SET deny_until = excluded.deny_until",
+            session_id,
+            deny_until,
+        )
+        return await self._drop(tx, session_id)
+
+    async def _drop(self, tx: Tx, session_id: str) -> bool:
+        deleted = await tx.execute("DELETE FROM refresh_families WHERE session_id = $1", session_id)
+        return deleted > 0
+
+
+def _family(row: Row) -> GrantFamily:
+    return GrantFamily(
+        session_id=str(row["session_id"]),
+        user_id=int(row["user_id"]),
+        current_hash=str(row["current_hash"]),
+        previous_hash=None if row["previous_hash"] is None else str(row["previous_hash"]),
+        rotated_at=as_optional_datetime(row["rotated_at"]),
+        idle_expires_at=as_datetime(row["idle_expires_at"]),
+        absolute_expires_at=as_datetime(row["absolute_expires_at"]),
+    )

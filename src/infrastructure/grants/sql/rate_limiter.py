@@ -1,0 +1,38 @@
+"""The sliding-window rate limiter in the service's SQL database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.ports import RateLimiter
+from infrastructure.persistence.database import Database, as_datetime
+
+
+class SqlRateLimiter(RateLimiter):
+    """Sliding window over timestamped hits; one transaction per attempt, so the count holds
+    across every worker process that shares the database."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
+        async with self._db.transaction() as tx:
+            await self._db.lock_key(tx, f"rate:{key}")
+            # Each hit expires with its window; expired ones of any key go here too.
+            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
+            row = await tx.fetchone(
+                "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = $1",
+                key,
+            )
+            assert row is not None
+            if int(row["hits"]) >= limit:
+                wait = as_datetime(row["oldest"]) + window - now
+                return max(1, int(wait.total_seconds() + 0.999))
+            await tx.execute(
+                "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES ($1, $2, $3)",
+                key,
+                now,
+                now + window,
+            )
+
+        return None

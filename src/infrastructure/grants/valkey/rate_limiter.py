@@ -1,0 +1,40 @@
+"""The sliding-window rate limiter in Valkey: ``rate:<key>`` → sorted set of hits."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import cast
+
+from valkey.asyncio import Valkey
+
+from infrastructure.grants.valkey import scripts
+from infrastructure.grants.valkey.client import (
+    DEFAULT_PREFIX,
+    GC_SLACK_MS,
+    MICROSECOND,
+    micros,
+    storage_errors,
+)
+
+
+class ValkeyRateLimiter:
+    def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
+        self._prefix = prefix
+        self._hit = client.register_script(scripts.HIT)
+
+    async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
+        window_us = window // MICROSECOND
+        member = secrets.token_hex(8)  # hits at the same instant must not collapse into one
+        args: list[str | int] = [
+            micros(now),
+            window_us,
+            limit,
+            member,
+            window_us // 1000 + GC_SLACK_MS,
+        ]
+        with storage_errors():
+            wait_us = cast(int, await self._hit(keys=[f"{self._prefix}rate:{key}"], args=args))
+        if wait_us < 0:
+            return None
+        return max(1, int(timedelta(microseconds=wait_us).total_seconds() + 0.999))

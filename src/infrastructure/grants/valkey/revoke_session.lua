@@ -1,0 +1,2 @@
+-- ARGV[4]: the session id.
+return revoke(ARGV[4])

@@ -1,0 +1,23 @@
+"""The Lua scripts, one ``.lua`` file each next to this module, read once at import.
+
+Every state change is one script (``redis.call``: Valkey and Redis). The adapters hand
+them to ``register_script``, which calls them by SHA (EVALSHA) and loads a script
+itself when the server answers NOSCRIPT.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Final
+
+
+def _lua(name: str) -> str:
+    return files(__package__ or __name__).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+ISSUE: Final = _lua("issue")
+ROTATE: Final = _lua("rotate")
+SESSION_OF: Final = _lua("session_of")
+REVOKE_SESSION: Final = _lua("revoke") + _lua("revoke_session")
+REVOKE_USER: Final = _lua("revoke") + _lua("revoke_user")
+HIT: Final = _lua("hit")
