@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Collection, Mapping
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event, log, quietly
+from application.client import ClientInfo, audit_event
+from application.compensation import quietly
+from application.session_issuer import SessionIssuer, SignedIn
 from domain.entities import DEFAULT_ROLE, ExternalIdentity, NewUser, User
 from domain.errors import (
     DomainError,
@@ -43,6 +46,8 @@ from domain.ports import (
     UserRepository,
 )
 from domain.values import NAME_MAX, Email
+
+log = logging.getLogger("authgate")
 
 STATE_TTL = timedelta(minutes=10)
 MAX_RETURN_TO = 512
