@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event
+from application.client import ClientInfo, audit_event
+from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import InvalidCredentials

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.authenticate import Authenticate
-from application.common import ClientInfo
+from application.client import ClientInfo
 from application.refresh import MAX_REFRESH_TOKEN_LENGTH
 from application.revocation import SessionRevoker
 from domain.errors import InvalidAccessToken

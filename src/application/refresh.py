@@ -3,7 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.common import ClientInfo, IssuedTokens, SessionIssuer, audit_event, quietly
+from application.client import ClientInfo, audit_event
+from application.compensation import quietly
+from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy
 from application.throttle import Throttle
 from domain.errors import InvalidRefreshToken, RefreshTokenReused
 from domain.ports import (
@@ -46,6 +48,7 @@ class RefreshSession:
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
         issuer: SessionIssuer,
+        policy: SessionPolicy,
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
@@ -56,6 +59,7 @@ class RefreshSession:
         self._grants = grants
         self._refresh_tokens = refresh_tokens
         self._issuer = issuer
+        self._policy = policy
         self._clock = clock
         self._audit = audit
 
@@ -65,16 +69,15 @@ class RefreshSession:
         if not token or len(token) > MAX_REFRESH_TOKEN_LENGTH:
             raise InvalidRefreshToken()
         now = self._clock.now()
-        policy = self._issuer.policy
         successor = self._refresh_tokens.successor(token)
         outcome = await self._grants.rotate(
             Rotation(
                 presented_hash=self._refresh_tokens.digest(token),
                 successor_hash=self._refresh_tokens.digest(successor),
                 now=now,
-                idle_ttl=policy.idle_ttl,
-                grace=policy.grace,
-                deny_until=self._issuer.deny_until(now),
+                idle_ttl=self._policy.idle_ttl,
+                grace=self._policy.grace,
+                deny_until=self._policy.deny_until(now),
             )
         )
         if isinstance(outcome, Invalid):
@@ -97,7 +100,7 @@ class RefreshSession:
         user = await self._users.get(outcome.user_id)
         if user is None:
             await quietly(
-                self._grants.revoke_session(outcome.session_id, self._issuer.deny_until(now))
+                self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
             )
             raise InvalidRefreshToken()
         if isinstance(outcome, Rotated):

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.common import ClientInfo, SessionIssuer, SignedIn, audit_event, quietly
+from application.client import ClientInfo, audit_event
+from application.compensation import quietly
+from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import DEFAULT_ROLE, NewUser
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed

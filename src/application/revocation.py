@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from application.common import ClientInfo, SessionIssuer, audit_event
+from application.client import ClientInfo, audit_event
+from application.session_issuer import SessionPolicy
 from domain.ports import AuditLog, Clock, RefreshGrantStore, SessionRepository
 
 
@@ -12,19 +13,19 @@ class SessionRevoker:
         *,
         sessions: SessionRepository,
         grants: RefreshGrantStore,
-        issuer: SessionIssuer,
+        policy: SessionPolicy,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._sessions = sessions
         self._grants = grants
-        self._issuer = issuer
+        self._policy = policy
         self._clock = clock
         self._audit = audit
 
     async def revoke(self, session_id: str, user_id: int, reason: str, client: ClientInfo) -> None:
         now = self._clock.now()
-        await self._grants.revoke_session(session_id, self._issuer.deny_until(now))
+        await self._grants.revoke_session(session_id, self._policy.deny_until(now))
         await self._sessions.revoke(session_id, now, reason)
         audit_event(
             self._audit,
@@ -37,7 +38,7 @@ class SessionRevoker:
 
     async def revoke_all(self, user_id: int, keep: str | None, client: ClientInfo) -> list[str]:
         now = self._clock.now()
-        revoked = await self._grants.revoke_user(user_id, self._issuer.deny_until(now), keep)
+        revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
         revoked_rows = await self._sessions.revoke_all(user_id, now, "revoke_all", keep)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
             audit_event(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.common import ClientInfo
+from application.client import ClientInfo
 from application.revocation import SessionRevoker
 from domain.entities import Session
 from domain.errors import SessionNotFound

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.common import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event
 from domain.errors import TooManyRequests
 from domain.ports import AuditLog, Clock, RateLimiter
 

@@ -10,7 +10,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from application.authenticate import Authenticate, GetCurrentUser
-from application.common import SessionIssuer, SessionPolicy
 from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
@@ -18,6 +17,7 @@ from application.oauth import CompleteOAuth, StartOAuth
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
+from application.session_issuer import SessionIssuer, SessionPolicy
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Limits, Throttle
 from domain.ports import (
@@ -57,7 +57,6 @@ class Ports:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UseCases:
     issuer: SessionIssuer
-    throttle: Throttle
     revoker: SessionRevoker
     register: RegisterUser
     login: Login
@@ -89,11 +88,10 @@ def wire(
     )
     throttle = Throttle(limiter=p.limiter, limits=limits, clock=p.clock, audit=p.audit)
     revoker = SessionRevoker(
-        sessions=p.sessions, grants=p.grants, issuer=issuer, clock=p.clock, audit=p.audit
+        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
     )
     return UseCases(
         issuer=issuer,
-        throttle=throttle,
         revoker=revoker,
         register=RegisterUser(
             users=p.users,
@@ -118,6 +116,7 @@ def wire(
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,
             issuer=issuer,
+            policy=policy,
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,

@@ -58,9 +58,6 @@ class MemoryUserRepository(UserRepository):
                 self.users[user_id], password_hash=password_hash, updated_at=now
             )
 
-    async def ping(self) -> None:
-        return None
-
 
 class MemorySessionRepository(SessionRepository):
     def __init__(self) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.common import ClientInfo
+from application.client import ClientInfo
 from domain.errors import InvalidAccessToken
 from tests.unit.world import World
 

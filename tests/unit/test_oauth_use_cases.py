@@ -475,7 +475,9 @@ async def test_an_error_from_the_provider_is_passed_on_and_uses_up_the_state(flo
         await flow.finish(started)
 
 
-@pytest.mark.parametrize("error", ["server_error", "temporarily_unavailable"])
+@pytest.mark.parametrize(
+    "error", ["server_error", "temporarily_unavailable", "invalid_client", "unauthorized_client"]
+)
 async def test_a_provider_error_that_is_not_the_users_fault_is_unavailable(
     flow: Flow, error: str
 ) -> None:

@@ -21,7 +21,7 @@ from infrastructure.oauth.oidc import OidcProvider
 from tests.fakes.oidc import OMIT, FakeOidcProvider, FakeProfile, s256
 
 REDIRECT_URI = "https://app.example.test/auth/google/callback"
-LOGGER = "infrastructure.oauth.oidc"
+LOGGER = "infrastructure.oauth"
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z: both clocks are pinned to it unless a test moves one
 
 

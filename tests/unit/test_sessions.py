@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.common import IssuedTokens
+from application.session_issuer import IssuedTokens
 from application.sessions import RevokeCommand, RevokeOneCommand
 from domain.errors import InvalidAccessToken, InvalidRefreshToken, SessionNotFound
 from domain.ports import AccessClaims

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.common import ClientInfo
+from application.client import ClientInfo
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.throttle import Limits

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from joserfc.jwk import ECKey, KeySet
 
-from application.common import ClientInfo, IssuedTokens, SessionPolicy, SignedIn
+from application.client import ClientInfo
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand
+from application.session_issuer import IssuedTokens, SessionPolicy, SignedIn
 from application.throttle import Limits
 from application.wiring import Ports, UseCases, wire
 from domain.ports import AccessClaims, CaptchaVerifier

@@ -3,6 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.errors import IdentityProviderError, IdentityProviderUnavailable
+
+# RFC 6749 §4.1.2.1 and §5.2: these say our client registration or the provider is at
+# fault, not the person signing in (invalid_client: our credentials are wrong).
+PROVIDER_SIDE_ERRORS: frozenset[str] = frozenset(
+    {"invalid_client", "unauthorized_client", "server_error", "temporarily_unavailable"}
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExternalProfile:
@@ -23,6 +31,15 @@ class IdentityProvider(Protocol):
     async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str: ...
 
     async def complete(self, *, code: str, code_verifier: str, nonce: str) -> ExternalProfile:
-        """Exchange the code and verify the ID token; raise ``IdentityProviderError`` or
-        ``IdentityProviderUnavailable``."""
+        """Exchange the code and verify the ID token; raise ``IdentityProviderError`` with
+        the provider's own error code (see ``refusal``) or ``IdentityProviderUnavailable``."""
         ...
+
+
+def refusal(provider_code: str) -> IdentityProviderError | IdentityProviderUnavailable:
+    """What an OAuth error code from the provider (at the callback or the token endpoint)
+    means for the person signing in: a refusal (``IdentityProviderError``), or an outage
+    only an operator can fix (``IdentityProviderUnavailable``)."""
+    if provider_code in PROVIDER_SIDE_ERRORS:
+        return IdentityProviderUnavailable()
+    return IdentityProviderError(provider_code)

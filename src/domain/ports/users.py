@@ -28,7 +28,3 @@ class UserRepository(Protocol):
     async def update_password_hash(
         self, user_id: int, password_hash: str, now: datetime
     ) -> None: ...
-
-    async def ping(self) -> None:
-        """Raise ``StorageUnavailable`` when the backend cannot answer."""
-        ...

@@ -85,9 +85,6 @@ class SqlUserRepository(UserRepository):
                 user_id,
             )
 
-    async def ping(self) -> None:
-        await self._db.ping()
-
     async def _one(self, sql: str, *args: object) -> User | None:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone(sql, *args)

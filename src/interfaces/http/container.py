@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from application.common import SessionPolicy
+from application.session_issuer import SessionPolicy
 from application.throttle import Limits
 from application.wiring import Ports, UseCases, wire
 from domain.ports import (

@@ -10,7 +10,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 
-from application.common import ClientInfo, IssuedTokens
+from application.client import ClientInfo
+from application.session_issuer import IssuedTokens
 from domain.entities import User
 from infrastructure.config import Settings
 from interfaces.http.bodies import TokenBody, UserBody

@@ -1,34 +1,23 @@
-"""What several use cases share: client context, session policy, and issuing a session."""
+"""Starting a session and minting its tokens, under one session policy."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from application.client import ClientInfo
+from application.compensation import quietly
 from domain.entities import RefreshGrant, Session, User
 from domain.errors import StorageUnavailable
 from domain.ports import (
     AccessClaims,
     AccessTokens,
-    AuditEvent,
-    AuditLog,
     Clock,
     IdGenerator,
     RefreshGrantStore,
     RefreshTokens,
     SessionRepository,
 )
-
-log = logging.getLogger("authgate")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClientInfo:
-    ip_address: str | None = None
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +26,10 @@ class SessionPolicy:
     idle_ttl: timedelta  # AUTH_REFRESH_TTL: sliding, renewed by every refresh
     max_age: timedelta  # AUTH_SESSION_MAX_AGE: absolute, whatever the activity
     grace: timedelta  # AUTH_REFRESH_GRACE
+
+    def deny_until(self, now: datetime) -> datetime:
+        """Until when a revoked session's access tokens must be refused."""
+        return now + self.access_ttl
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,23 +45,6 @@ class IssuedTokens:
 class SignedIn:
     user: User
     tokens: IssuedTokens
-
-
-async def quietly(step: Awaitable[object]) -> None:
-    """Best-effort compensation: the original error is what the caller must see."""
-    with contextlib.suppress(StorageUnavailable):
-        await step
-
-
-def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: object) -> None:
-    audit.record(
-        AuditEvent(
-            event=event,
-            ip_address=client.ip_address,
-            user_agent=client.user_agent,
-            **fields,  # type: ignore[arg-type]
-        )
-    )
 
 
 class SessionIssuer:
@@ -95,12 +71,12 @@ class SessionIssuer:
         self._refresh_tokens = refresh_tokens
         self._clock = clock
         self._ids = ids
-        self.policy = policy
+        self._policy = policy
 
     async def start(self, user: User, client: ClientInfo) -> IssuedTokens:
         now = self._clock.now()
-        absolute = now + self.policy.max_age
-        idle = min(now + self.policy.idle_ttl, absolute)
+        absolute = now + self._policy.max_age
+        idle = min(now + self._policy.idle_ttl, absolute)
         session = Session(
             id=self._ids.session_id(),
             user_id=user.id,
@@ -129,7 +105,7 @@ class SessionIssuer:
     def tokens(
         self, user: User, session_id: str, refresh_token: str, idle: datetime, now: datetime
     ) -> IssuedTokens:
-        expires_at = now + self.policy.access_ttl
+        expires_at = now + self._policy.access_ttl
         access_token = self._access_tokens.issue(
             AccessClaims(
                 user_id=user.id,
@@ -142,12 +118,8 @@ class SessionIssuer:
         )
         return IssuedTokens(
             access_token=access_token,
-            expires_in=int(self.policy.access_ttl.total_seconds()),
+            expires_in=int(self._policy.access_ttl.total_seconds()),
             refresh_token=refresh_token,
             refresh_expires_in=max(0, int((idle - now).total_seconds())),
             session_id=session_id,
         )
-
-    def deny_until(self, now: datetime) -> datetime:
-        """Until when a revoked session's access tokens must be refused."""
-        return now + self.policy.access_ttl

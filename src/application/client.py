@@ -1,0 +1,24 @@
+"""Who is asking (their address and browser), as every audit event records it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.ports import AuditEvent, AuditLog
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientInfo:
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: object) -> None:
+    audit.record(
+        AuditEvent(
+            event=event,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+            **fields,  # type: ignore[arg-type]
+        )
+    )

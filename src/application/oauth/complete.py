@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.compensation import quietly
+from application.oauth.attempts import Attempt, Attempts
+from application.oauth.linking import AccountLinker, sign_in_failed
+from application.oauth.providers import log, provider_named, refused
+from application.session_issuer import SessionIssuer, SignedIn
+from domain.entities import ExternalIdentity, User
+from domain.errors import IdentityProviderError, InvalidOAuthState, StorageUnavailable
+from domain.ports import (
+    AuditLog,
+    Clock,
+    ExternalProfile,
+    IdentityProvider,
+    OneTimeStore,
+    UserRepository,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteOAuthCommand:
+    provider: str
+    state: str | None
+    browser_state: str | None  # what the browser kept at start
+    code: str | None
+    error: str | None = None
+    error_description: str | None = None
+    client: ClientInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthSignedIn:
+    signed_in: SignedIn
+    return_to: str
+
+
+class CompleteOAuth:
+    def __init__(
+        self,
+        *,
+        providers: Mapping[str, IdentityProvider],
+        states: OneTimeStore,
+        users: UserRepository,
+        issuer: SessionIssuer,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._providers = providers
+        self._attempts = Attempts(states, clock)
+        self._users = users
+        self._linker = AccountLinker(users=users, clock=clock, audit=audit)
+        self._issuer = issuer
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: CompleteOAuthCommand) -> OAuthSignedIn:
+        provider = provider_named(self._providers, command.provider)
+        attempt = await self._attempts.take(command.provider, command.state, command.browser_state)
+        try:
+            profile = await self._profile(provider, attempt, command)
+            user, created = await self._linker.account(profile, command.provider, command.client)
+        except IdentityProviderError as exc:
+            sign_in_failed(self._audit, command.provider, command.client, exc.provider_code)
+            raise
+        signed_in = await self._sign_in(user, created, profile, command)
+        return OAuthSignedIn(signed_in=signed_in, return_to=attempt.return_to)
+
+    async def _profile(
+        self, provider: IdentityProvider, attempt: Attempt, command: CompleteOAuthCommand
+    ) -> ExternalProfile:
+        if command.error is not None:
+            log.info(
+                "%s answered the sign-in with error %r: %r",
+                command.provider,
+                command.error[:64],
+                (command.error_description or "")[:200],
+            )
+            raise refused(command.provider, command.error[:64])
+        if not command.code:
+            raise InvalidOAuthState()
+        try:
+            # The only step that talks to the provider, and it comes before any write.
+            return await provider.complete(
+                code=command.code, code_verifier=attempt.verifier, nonce=attempt.nonce
+            )
+        except IdentityProviderError as exc:
+            raise refused(command.provider, exc.provider_code) from exc
+
+    async def _sign_in(
+        self, user: User, created: bool, profile: ExternalProfile, command: CompleteOAuthCommand
+    ) -> SignedIn:
+        try:
+            await self._users.link_identity(
+                ExternalIdentity(
+                    provider=profile.issuer,
+                    subject=profile.subject,
+                    user_id=user.id,
+                    email=profile.email,
+                    created_at=self._clock.now(),
+                )
+            )
+            tokens = await self._issuer.start(user, command.client)
+        except StorageUnavailable:
+            if created:
+                # Nothing half-written: an account nobody received tokens for is undone.
+                await quietly(self._users.remove(user.id))
+            raise
+        audit_event(
+            self._audit,
+            "user_registered" if created else "login_succeeded",
+            command.client,
+            user_id=user.id,
+            session_id=tokens.session_id,
+            reason=f"oidc:{command.provider}",
+        )
+        return SignedIn(user=user, tokens=tokens)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from application.oauth.attempts import Attempt, Attempts, s256
+from application.oauth.providers import provider_named
+from application.oauth.return_to import DEFAULT_RETURN_TO, allowed_return_to
+from domain.ports import Clock, IdentityProvider, OneTimeStore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartOAuthCommand:
+    provider: str
+    return_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthStarted:
+    authorization_url: str
+    state: str  # the browser keeps it in a cookie too: that binds the callback to it
+
+
+class StartOAuth:
+    def __init__(
+        self,
+        *,
+        providers: Mapping[str, IdentityProvider],
+        states: OneTimeStore,
+        clock: Clock,
+        allowlist: Collection[str],
+    ) -> None:
+        self._providers = providers
+        self._attempts = Attempts(states, clock)
+        self._allowlist = allowlist
+
+    async def execute(self, command: StartOAuthCommand) -> OAuthStarted:
+        provider = provider_named(self._providers, command.provider)
+        return_to = allowed_return_to(command.return_to or DEFAULT_RETURN_TO, self._allowlist)
+        state = secrets.token_urlsafe(32)
+        attempt = Attempt.new(command.provider, return_to)
+        # Asked before anything is stored: an unreachable provider leaves nothing behind.
+        url = await provider.authorization_url(
+            state=state, nonce=attempt.nonce, code_challenge=s256(attempt.verifier)
+        )
+        await self._attempts.keep(state, attempt)
+        return OAuthStarted(authorization_url=url, state=state)
