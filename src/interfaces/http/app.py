@@ -5,25 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from domain.errors import StorageUnavailable
-from domain.ports import AccessClaims, Clock
+from domain.ports import Clock
 from infrastructure.config import Settings
 from infrastructure.persistence import migrations
-from interfaces.http.container import Container, open_container, open_database
-from interfaces.http.controllers.auth import AuthController, Services
+from interfaces.http import dependencies
+from interfaces.http.container import open_container, open_database
+from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
-from interfaces.http.errors import EXCEPTION_HANDLERS
-from interfaces.http.transport import bearer_token
+from interfaces.http.errors import problem_details
+from interfaces.http.request import BodyRequest
 
 log = logging.getLogger("authgate")
 MAX_BODY_BYTES = 64 * 1024
@@ -44,11 +43,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=[AuthController, OAuthController, SessionsController, SystemController],
         lifespan=[lifespan],
-        dependencies={
-            "services": Provide(_services, sync_to_thread=False),
-            "caller": Provide(_caller),
-        },
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        dependencies=dependencies.provide(settings),
+        plugins=[problem_details()],
+        request_class=BodyRequest,
         request_max_body_size=MAX_BODY_BYTES,
         cors_config=_cors(settings),
         openapi_config=OpenAPIConfig(
@@ -59,15 +56,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
-
-
-def _services(request: Request[Any, Any, Any]) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-async def _caller(request: Request[Any, Any, Any], services: Services) -> AccessClaims:
-    return await services.cases.authenticate.execute(bearer_token(request))
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

@@ -1,18 +1,24 @@
-"""The one table from errors to RFC 9457 problem details."""
+"""The one table from errors to RFC 9457 problem details, rendered by Litestar's
+``ProblemDetailsPlugin``: every error answer is ``application/problem+json`` with a stable
+``code`` (and ``errors`` per field for validation)."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-import msgspec
-from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
 
 from domain import errors as e
-from interfaces.http.bodies import FieldErrorBody, Problem
 
 log = logging.getLogger("authgate")
 
@@ -47,20 +53,30 @@ _HTTP_CODES = {
     429: "too_many_requests",
 }
 _SAFE_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Litestar files a missing member under the body as a whole; msgspec's message names it.
+_MISSING_MEMBER = re.compile(r"^Object missing required field `([^`]+)`$")
 
 
-class ProblemError(Exception):
-    """A problem found by the HTTP ring itself (bad body, foreign origin, …)."""
+@dataclass(frozen=True, slots=True)
+class RingProblem:
+    """A problem the HTTP ring finds itself (bad body, foreign origin, …)."""
 
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        detail: str,
-        errors: list[FieldErrorBody] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.errors = status, code, detail, errors
+    status: int
+    code: str
+    detail: str
+
+    def error(self, detail: str | None = None) -> ProblemDetailsException:
+        return problem(self.status, self.code, detail or self.detail)
+
+
+BAD_REQUEST = RingProblem(400, "bad_request", "The request could not be understood.")
+MALFORMED_JSON = RingProblem(400, "malformed_json", "The body is not valid UTF-8 JSON.")
+MALFORMED_FORM = RingProblem(400, "malformed_body", "The form body is not valid.")
+FOREIGN_ORIGIN = RingProblem(
+    403, "origin_not_allowed", "Requests from this origin are not allowed."
+)
+TOO_LARGE = RingProblem(413, "payload_too_large", "The body is too large.")
+NOT_JSON = RingProblem(415, "unsupported_media_type", "Send the body as application/json.")
 
 
 def problem(
@@ -68,31 +84,29 @@ def problem(
     code: str,
     detail: str,
     *,
-    errors: list[FieldErrorBody] | None = None,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-) -> Response[Problem]:
-    body = Problem(
-        title=HTTPStatus(status).phrase,
-        status=status,
+) -> ProblemDetailsException:
+    extra: dict[str, Any] = {"code": code}
+    if errors is not None:
+        extra["errors"] = errors
+    return ProblemDetailsException(
         detail=detail,
-        code=code,
-        errors=errors if errors is not None else msgspec.UNSET,
-    )
-    return Response(
-        body,
         status_code=status,
-        media_type="application/problem+json",
+        type_="about:blank",
+        title=HTTPStatus(status).phrase,
+        extra=extra,
         headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 
-def domain_error(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Problem]:
+def from_domain(exc: e.DomainError) -> ProblemDetailsException:
     status = STATUS.get(type(exc), 400)
     headers: dict[str, str] = {}
     code = exc.code
     errors = None
     if isinstance(exc, e.ValidationFailed):
-        errors = [FieldErrorBody(field=f.field, message=f.message) for f in exc.errors]
+        errors = [{"field": f.field, "message": f.message} for f in exc.errors]
     elif isinstance(exc, e.InvalidAccessToken):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif isinstance(exc, e.TooManyRequests):
@@ -105,29 +119,49 @@ def domain_error(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Prob
     return problem(status, code, exc.detail, errors=errors, headers=headers)
 
 
-def problem_error(_: Request[Any, Any, Any], exc: ProblemError) -> Response[Problem]:
-    return problem(exc.status, exc.code, exc.detail, errors=exc.errors)
+def from_validation(exc: ValidationException) -> ProblemDetailsException:
+    """Litestar's validation of the body and parameters: 422 with one entry per field."""
+    found = exc.extra if isinstance(exc.extra, list) else []
+    errors = [_field_error(item) for item in found if isinstance(item, Mapping)]
+    if not errors:
+        return from_http(exc)
+    body_only = all(isinstance(i, Mapping) and i.get("source") == "body" for i in found)
+    detail = "The request body is not valid." if body_only else "The request is not valid."
+    return problem(422, "validation_failed", detail, errors=errors)
 
 
-def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _field_error(item: Mapping[str, Any]) -> dict[str, str]:
+    field, message = str(item.get("key", "data")), str(item.get("message", ""))
+    if field == "data":  # the body as a whole
+        missing = _MISSING_MEMBER.match(message)
+        field = missing.group(1) if missing else "body"
+        if not missing and not message.startswith("Expected"):
+            message = "A request body is required."
+    return {"field": field, "message": message or "is not valid"}
+
+
+def from_http(exc: HTTPException) -> ProblemDetailsException:
     status = exc.status_code
     if status >= 500:
         log.error("server error: %s", exc.detail)
         return problem(500, "internal_error", "Something went wrong on our side.")
-    detail = exc.detail if status != 400 else "The request could not be understood."
+    detail = exc.detail if status != 400 else BAD_REQUEST.detail
     allow = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow")
     headers = {"Allow": allow} if allow else None
     return problem(status, _HTTP_CODES.get(status, "bad_request"), detail, headers=headers)
 
 
-def unexpected_error(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def from_unexpected(exc: Exception) -> ProblemDetailsException:
     log.error("unhandled error", exc_info=exc)
     return problem(500, "internal_error", "Something went wrong on our side.")
 
 
-EXCEPTION_HANDLERS = {
-    e.DomainError: domain_error,
-    ProblemError: problem_error,
-    HTTPException: http_error,
-    Exception: unexpected_error,
-}
+def problem_details() -> ProblemDetailsPlugin:
+    """Litestar picks the handler of the most specific class, so the order here is free."""
+    conversions: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+        e.DomainError: from_domain,
+        ValidationException: from_validation,
+        HTTPException: from_http,
+        Exception: from_unexpected,
+    }
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=conversions))

@@ -7,33 +7,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Request, Response
+from litestar import Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.handlers import BaseRouteHandler
 
-from application.client import ClientInfo
 from application.session_issuer import IssuedTokens
 from domain.entities import User
 from infrastructure.config import Settings
 from interfaces.http.bodies import TokenBody, UserBody
-from interfaces.http.errors import ProblemError
-
-BODY_TRANSPORT_HEADER = "x-auth-transport"
-MAX_USER_AGENT = 512
-
-
-def wants_body_transport(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get(BODY_TRANSPORT_HEADER, "").strip().lower() == "body"
+from interfaces.http.errors import FOREIGN_ORIGIN
 
 
 def token_response(
-    request: Request[Any, Any, Any],
     settings: Settings,
     tokens: IssuedTokens,
     *,
+    in_body: bool,
     user: User | None = None,
     status: int = 200,
 ) -> Response[TokenBody]:
-    in_body = wants_body_transport(request)
     body = TokenBody(
         access_token=tokens.access_token,
         expires_in=tokens.expires_in,
@@ -72,21 +65,12 @@ def cleared_cookie(settings: Settings) -> Cookie:
     return refresh_cookie(settings, "", 0)
 
 
-def client_info(request: Request[Any, Any, Any], settings: Settings) -> ClientInfo:
-    agent = request.headers.get("user-agent")
-    return ClientInfo(
-        ip_address=client_ip(request, settings),
-        user_agent=agent[:MAX_USER_AGENT] if agent else None,
-    )
-
-
-def client_ip(request: Request[Any, Any, Any], settings: Settings) -> str | None:
+def client_ip(peer: str | None, forwarded_for: str | None, settings: Settings) -> str | None:
     """The peer address, or the nearest untrusted hop of X-Forwarded-For when the peer is one
     of AUTH_TRUSTED_PROXIES (OWASP: never believe a client-supplied forwarding header)."""
-    peer = request.client.host if request.client else None
     if peer is None or not _trusted(peer, settings):
         return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
     for hop in reversed(hops):
         if not _is_ip(hop):
             return peer
@@ -111,23 +95,24 @@ def _trusted(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_proxies)
 
 
-def check_origin(request: Request[Any, Any, Any], settings: Settings) -> None:
-    """CSRF defence for cookie-authenticated endpoints (OWASP CSRF Cheat Sheet: verify the
-    Origin header): a foreign Origin is refused; no Origin at all is a non-browser client."""
-    origin = request.headers.get("origin")
+def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of every endpoint that sets or reads the refresh cookie: a foreign ``Origin`` is
+    refused before the body is read; no ``Origin`` at all is a non-browser client.
+
+    OWASP CSRF Prevention Cheat Sheet, "Verifying Origin With Standard Headers", and "Login
+    CSRF": register and login are guarded too, or a cross-site form could sign the victim's
+    browser into the attacker's account. The provider callback is not: its state cookie is
+    its CSRF defence (RFC 9700 §4.7.1)."""
+    origin = connection.headers.get("origin")
     if origin is None:
         return
+    settings: Settings = connection.app.state.container.settings
     origin = origin.rstrip("/")
-    own = {_origin_of(str(request.base_url)), _origin_of(settings.issuer)}
+    own = {_origin_of(str(connection.base_url)), _origin_of(settings.issuer)}
     if origin not in own and origin not in settings.allowed_origins:
-        raise ProblemError(403, "origin_not_allowed", "Requests from this origin are not allowed.")
+        raise FOREIGN_ORIGIN.error()
 
 
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None

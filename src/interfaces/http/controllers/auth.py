@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.login import LoginCommand
@@ -12,9 +9,8 @@ from application.logout import LogoutCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand
 from application.sessions import RevokeCommand
-from domain.ports import AccessClaims
+from domain import errors as e
 from interfaces.http.bodies import (
-    FieldErrorBody,
     LoginRequest,
     MeBody,
     RefreshRequest,
@@ -23,22 +19,31 @@ from interfaces.http.bodies import (
     TokenBody,
     UserBody,
 )
-from interfaces.http.container import Container
-from interfaces.http.decoding import FORM, media_type, read_form, read_json
-from interfaces.http.errors import ProblemError
-from interfaces.http.openapi import body_of
-from interfaces.http.transport import (
-    bearer_token,
-    check_origin,
-    cleared_cookie,
-    client_info,
-    token_response,
+from interfaces.http.dependencies import (
+    NO_STORE,
+    BearerToken,
+    BodyTransport,
+    Caller,
+    Client,
+    RefreshCookie,
+    Services,
 )
+from interfaces.http.documentation import JsonOrFormBody, OptionalBody, problems
+from interfaces.http.errors import (
+    FOREIGN_ORIGIN,
+    MALFORMED_FORM,
+    MALFORMED_JSON,
+    NOT_JSON,
+    TOO_LARGE,
+)
+from interfaces.http.request import ALLOWS_FORM
+from interfaces.http.transport import cleared_cookie, same_origin, token_response
 
-# Explicit name-based injection; our own objects need no validation by the signature model.
-Caller = NamedDependency[SkipValidation[AccessClaims]]
-Services = NamedDependency[SkipValidation[Container]]
-NO_STORE = {"Cache-Control": "no-store"}
+BODY = (MALFORMED_JSON, TOO_LARGE, NOT_JSON, e.ValidationFailed)
+COOKIE = (FOREIGN_ORIGIN, e.StorageUnavailable)
+# What an empty body means where the body is optional (JSON null is still refused).
+NO_TOKEN = RefreshRequest()
+KEEP_NONE = RevokeRequest()
 
 
 class AuthController(Controller):
@@ -48,90 +53,119 @@ class AuthController(Controller):
     @post(
         "/register",
         status_code=201,
-        operation_class=body_of(RegisterRequest),
+        guards=[same_origin],
         summary="Create an account and sign in",
+        responses=problems(
+            *BODY, *COOKIE, e.EmailTaken, e.CaptchaFailed, e.CaptchaUnavailable, e.TooManyRequests
+        ),
     )
     async def register(
-        self, request: Request[Any, Any, Any], services: Services
+        self,
+        data: JSONBody[RegisterRequest],
+        services: Services,
+        client: Client,
+        body_transport: BodyTransport,
     ) -> Response[TokenBody]:
-        body = await read_json(request, RegisterRequest)
         signed_in = await services.cases.register.execute(
             RegisterCommand(
-                email=body.email,
-                password=body.password,
-                name=body.name,
-                captcha_token=body.turnstile_token,
-                client=client_info(request, services.settings),
+                email=data.email,
+                password=data.password,
+                name=data.name,
+                captcha_token=data.turnstile_token,
+                client=client,
             )
         )
         return token_response(
-            request, services.settings, signed_in.tokens, user=signed_in.user, status=201
+            services.settings,
+            signed_in.tokens,
+            in_body=body_transport,
+            user=signed_in.user,
+            status=201,
         )
 
     @post(
         "/login",
         status_code=200,
-        operation_class=body_of(LoginRequest, form=True),
+        guards=[same_origin],
+        opt={ALLOWS_FORM: True},
+        operation_class=JsonOrFormBody,
         summary="Sign in with email (or username) and password",
+        responses=problems(*BODY, MALFORMED_FORM, *COOKIE, e.InvalidCredentials, e.TooManyRequests),
     )
     async def login(
-        self, request: Request[Any, Any, Any], services: Services
+        self,
+        data: JSONBody[LoginRequest],
+        services: Services,
+        client: Client,
+        body_transport: BodyTransport,
     ) -> Response[TokenBody]:
-        if media_type(request) == FORM:
-            body = await read_form(request, LoginRequest)
-        else:
-            body = await read_json(request, LoginRequest)
-        email = body.email if body.email is not None else body.username
+        email = data.email if data.email is not None else data.username
         if email is None:
-            raise ProblemError(
-                422,
-                "validation_failed",
-                "The request body is not valid.",
-                errors=[_missing("email")],
+            raise e.ValidationFailed(
+                [e.FieldError("email", "Object missing required field `email`")]
             )
         signed_in = await services.cases.login.execute(
-            LoginCommand(
-                email=email, password=body.password, client=client_info(request, services.settings)
-            )
+            LoginCommand(email=email, password=data.password, client=client)
         )
-        return token_response(request, services.settings, signed_in.tokens, user=signed_in.user)
+        return token_response(
+            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+        )
 
     @post(
         "/refresh",
         status_code=200,
-        operation_class=body_of(RefreshRequest, required=False),
+        guards=[same_origin],
+        operation_class=OptionalBody,
         summary="Rotate the refresh token, get a new access token",
+        responses=problems(
+            *BODY, *COOKIE, e.InvalidRefreshToken, e.RefreshTokenReused, e.TooManyRequests
+        ),
     )
     async def refresh(
-        self, request: Request[Any, Any, Any], services: Services
+        self,
+        services: Services,
+        client: Client,
+        body_transport: BodyTransport,
+        refresh_cookie: RefreshCookie,
+        data: JSONBody[RefreshRequest] = NO_TOKEN,
     ) -> Response[TokenBody]:
-        check_origin(request, services.settings)
-        token = await _refresh_token(request, services)
         tokens = await services.cases.refresh.execute(
-            RefreshCommand(refresh_token=token, client=client_info(request, services.settings))
+            RefreshCommand(refresh_token=_refresh_token(refresh_cookie, data), client=client)
         )
-        return token_response(request, services.settings, tokens)
+        return token_response(services.settings, tokens, in_body=body_transport)
 
     @post(
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
-        operation_class=body_of(RefreshRequest, required=False),
+        guards=[same_origin],
+        operation_class=OptionalBody,
         summary="End this session (idempotent)",
+        responses=problems(*BODY, *COOKIE),
     )
-    async def logout(self, request: Request[Any, Any, Any], services: Services) -> Response[None]:
-        check_origin(request, services.settings)
+    async def logout(
+        self,
+        services: Services,
+        client: Client,
+        bearer_token: BearerToken,
+        refresh_cookie: RefreshCookie,
+        data: JSONBody[RefreshRequest] = NO_TOKEN,
+    ) -> Response[None]:
         await services.cases.logout.execute(
             LogoutCommand(
-                refresh_token=await _refresh_token(request, services),
-                bearer_token=bearer_token(request),
-                client=client_info(request, services.settings),
+                refresh_token=_refresh_token(refresh_cookie, data),
+                bearer_token=bearer_token,
+                client=client,
             )
         )
         return Response(
             None, status_code=204, cookies=[cleared_cookie(services.settings)], headers=NO_STORE
         )
 
-    @get("/me", summary="The signed-in user")
+    @get(
+        "/me",
+        summary="The signed-in user",
+        responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
+    )
     async def me(self, caller: Caller, services: Services) -> Response[MeBody]:
         user = await services.cases.current_user.execute(caller)
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
@@ -139,30 +173,22 @@ class AuthController(Controller):
     @post(
         "/revoke",
         status_code=HTTP_204_NO_CONTENT,
-        operation_class=body_of(RevokeRequest, required=False),
+        operation_class=OptionalBody,
         summary="Sign out everywhere",
+        responses=problems(*BODY, e.InvalidAccessToken, e.StorageUnavailable),
     )
     async def revoke(
-        self, request: Request[Any, Any, Any], caller: Caller, services: Services
+        self,
+        caller: Caller,
+        services: Services,
+        client: Client,
+        data: JSONBody[RevokeRequest] = KEEP_NONE,
     ) -> None:
-        body = await read_json(request, RevokeRequest, optional=True)
         await services.cases.revoke_sessions.execute(
-            RevokeCommand(
-                caller=caller,
-                keep_current=body.keep_current,
-                client=client_info(request, services.settings),
-            )
+            RevokeCommand(caller=caller, keep_current=data.keep_current, client=client)
         )
 
 
-async def _refresh_token(request: Request[Any, Any, Any], services: Services) -> str | None:
+def _refresh_token(cookie: str | None, body: RefreshRequest) -> str | None:
     """The cookie, or ``{"refresh_token": …}`` for clients that cannot hold cookies."""
-    cookie = request.cookies.get(services.settings.cookie_name)
-    if cookie:
-        return cookie
-    body = await read_json(request, RefreshRequest, optional=True)
-    return body.refresh_token
-
-
-def _missing(field: str) -> FieldErrorBody:
-    return FieldErrorBody(field=field, message=f"Object missing required field `{field}`")
+    return cookie or body.refresh_token

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.datastructures import Cookie
 from litestar.params import CookieParameter, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from application.oauth import STATE_TTL, CompleteOAuthCommand, StartOAuthCommand
+from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.controllers.auth import NO_STORE, Services
-from interfaces.http.transport import client_info, refresh_cookie, token_response
+from interfaces.http.dependencies import NO_STORE, BodyTransport, Client, Services
+from interfaces.http.documentation import problems
+from interfaces.http.transport import refresh_cookie, token_response
 
 STATE_COOKIE = "oauth_state"
 # "state" is a name Litestar reserves for the application state, hence the aliases.
@@ -22,7 +24,12 @@ class OAuthController(Controller):
     path = "/auth"
     tags = ("auth",)
 
-    @get("/{provider:str}/start", status_code=302, summary="Sign in with an identity provider")
+    @get(
+        "/{provider:str}/start",
+        status_code=302,
+        summary="Sign in with an identity provider",
+        responses=problems(e.UnknownProvider, e.InvalidReturnTo, e.StorageUnavailable),
+    )
     async def start(
         self,
         provider: FromPath[str],
@@ -39,12 +46,24 @@ class OAuthController(Controller):
             cookies=[_state_cookie(services.settings, provider, started.state)],
         )
 
-    @get("/{provider:str}/callback", summary="Where the identity provider sends the browser back")
+    @get(
+        "/{provider:str}/callback",
+        summary="Where the identity provider sends the browser back",
+        responses=problems(
+            e.InvalidOAuthState,
+            e.IdentityProviderError,
+            e.UnknownProvider,
+            e.UnverifiedEmail,
+            e.IdentityProviderUnavailable,
+            e.StorageUnavailable,
+        ),
+    )
     async def callback(
         self,
-        request: Request[Any, Any, Any],
         provider: FromPath[str],
         services: Services,
+        client: Client,
+        body_transport: BodyTransport,
         code: FromQuery[str | None] = None,
         oauth_state: OAuthState = None,
         kept_state: KeptState = None,
@@ -60,12 +79,12 @@ class OAuthController(Controller):
                 code=code,
                 error=error,
                 error_description=error_description,
-                client=client_info(request, settings),
+                client=client,
             )
         )
         tokens, user = result.signed_in.tokens, result.signed_in.user
         if settings.app_url is None:
-            return token_response(request, settings, tokens, user=user)
+            return token_response(settings, tokens, in_body=body_transport, user=user)
         # Tokens never travel in a URL (RFC 9700 §4.3.2): only the HttpOnly refresh cookie
         # is set, and the app calls /auth/refresh for its access token.
         return Redirect(

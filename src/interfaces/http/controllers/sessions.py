@@ -1,17 +1,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from litestar import Controller, Request, Response, delete, get
+from litestar import Controller, Response, delete, get
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.sessions import RevokeOneCommand
-from domain.errors import SessionNotFound
+from domain import errors as e
 from interfaces.http.bodies import SessionBody, SessionsBody, iso
-from interfaces.http.controllers.auth import NO_STORE, Caller, Services
-from interfaces.http.transport import client_info
+from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
+from interfaces.http.documentation import problems
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -20,7 +19,11 @@ class SessionsController(Controller):
     path = "/auth/sessions"
     tags = ("sessions",)
 
-    @get("/", summary="The caller's live sessions (devices)")
+    @get(
+        "/",
+        summary="The caller's live sessions (devices)",
+        responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
+    )
     async def list_sessions(self, caller: Caller, services: Services) -> Response[SessionsBody]:
         devices = await services.cases.list_sessions.execute(caller)
         body = SessionsBody(
@@ -42,18 +45,17 @@ class SessionsController(Controller):
         "/{session_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="End one of the caller's sessions",
+        responses=problems(e.InvalidAccessToken, e.SessionNotFound, e.StorageUnavailable),
     )
     async def revoke_session(
         self,
-        request: Request[Any, Any, Any],
         session_id: FromPath[str],
         caller: Caller,
         services: Services,
+        client: Client,
     ) -> None:
         if not SESSION_ID.fullmatch(session_id):
-            raise SessionNotFound()  # ours are URL-safe tokens; nothing else names a session
+            raise e.SessionNotFound()  # ours are URL-safe tokens; nothing else names a session
         await services.cases.revoke_session.execute(
-            RevokeOneCommand(
-                caller=caller, session_id=session_id, client=client_info(request, services.settings)
-            )
+            RevokeOneCommand(caller=caller, session_id=session_id, client=client)
         )

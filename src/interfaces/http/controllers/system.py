@@ -3,10 +3,11 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from domain.errors import StorageUnavailable
 from interfaces.http.bodies import HealthBody
-from interfaces.http.controllers.auth import Services
+from interfaces.http.dependencies import NO_STORE, Services
 
 CHECK_TIMEOUT = 3.0
 
@@ -22,7 +23,11 @@ class SystemController(Controller):
     async def live(self) -> HealthBody:
         return HealthBody(status="ok")
 
-    @get("/health/ready", summary="Every backend answers")
+    @get(
+        "/health/ready",
+        summary="Every backend answers",
+        responses={503: ResponseSpec(HealthBody, description="A backend does not answer")},
+    )
     async def ready(self, services: Services) -> Response[HealthBody]:
         names = list(services.checks)
         results = await asyncio.gather(*(_check(services.checks[n]()) for n in names))
@@ -31,7 +36,7 @@ class SystemController(Controller):
         return Response(
             HealthBody(status="ok" if ok else "unavailable", checks=checks),
             status_code=200 if ok else 503,
-            headers={"Cache-Control": "no-store"},
+            headers=NO_STORE,
         )
 
 

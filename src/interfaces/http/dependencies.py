@@ -1,0 +1,87 @@
+"""What controllers take instead of the request: the wired services, the caller, the client,
+the refresh cookie and the transport wish, each read by an explicit Litestar marker.
+
+No ``from __future__ import annotations`` here: the refresh cookie's name comes from the
+settings, so its parameter is declared when the app is created and must be evaluated then.
+"""
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+from litestar.params import CookieParameter, HeaderParameter, SkipValidation
+
+from application.client import ClientInfo
+from domain.ports import AccessClaims
+from infrastructure.config import Settings
+from interfaces.http.container import Container
+from interfaces.http.transport import client_ip
+
+# Explicit name-based injection; our own objects need no validation by the signature model.
+Services = NamedDependency[SkipValidation[Container]]
+Caller = NamedDependency[SkipValidation[AccessClaims]]
+Client = NamedDependency[SkipValidation[ClientInfo]]
+BearerToken = NamedDependency[SkipValidation[str | None]]
+RefreshCookie = NamedDependency[SkipValidation[str | None]]
+BodyTransport = NamedDependency[SkipValidation[bool]]
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_USER_AGENT = 512
+
+Authorization = Annotated[str | None, HeaderParameter(name="authorization")]
+UserAgent = Annotated[str | None, HeaderParameter(name="user-agent")]
+ForwardedFor = Annotated[str | None, HeaderParameter(name="x-forwarded-for")]
+# "body": the refresh token travels in the JSON body instead of a cookie (spec: Body transport).
+TransportHeader = Annotated[str | None, HeaderParameter(name="x-auth-transport")]
+
+
+def provide(settings: Settings) -> dict[str, Provide]:
+    return {
+        "services": Provide(services, sync_to_thread=False),
+        "caller": Provide(caller),
+        "client": Provide(client, sync_to_thread=False),
+        "bearer_token": Provide(bearer_token, sync_to_thread=False),
+        "body_transport": Provide(body_transport, sync_to_thread=False),
+        "refresh_cookie": Provide(
+            _refresh_cookie_named(settings.cookie_name), sync_to_thread=False
+        ),
+    }
+
+
+def services(request: Request[Any, Any, Any]) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def bearer_token(authorization: Authorization = None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def caller(bearer_token: BearerToken, services: Services) -> AccessClaims:
+    return await services.cases.authenticate.execute(bearer_token)
+
+
+def client(
+    request: Request[Any, Any, Any],
+    services: Services,
+    user_agent: UserAgent = None,
+    x_forwarded_for: ForwardedFor = None,
+) -> ClientInfo:
+    peer = request.client.host if request.client else None
+    return ClientInfo(
+        ip_address=client_ip(peer, x_forwarded_for, services.settings),
+        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+    )
+
+
+def body_transport(x_auth_transport: TransportHeader = None) -> bool:
+    return (x_auth_transport or "").strip().lower() == "body"
+
+
+def _refresh_cookie_named(name: str) -> Any:
+    def refresh_cookie(
+        token: Annotated[str | None, CookieParameter(name=name)] = None,
+    ) -> str | None:
+        return token or None
+
+    return refresh_cookie
