@@ -27,7 +27,7 @@ HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
-    login: int = 10  # per account and IP per 5 minutes; per IP: 10x that
+    login: int = 10  # failed logins per account and IP per 5 min; any attempt per IP: 10x
     register: int = 10  # per IP per hour
     refresh: int = 60  # per IP per minute
 
