@@ -54,6 +54,7 @@ class Login:
         if self._hasher.needs_rehash(user.password_hash):
             await self._rehash(user, command)
         tokens = await self._issuer.start(user, command.client)
+        await self._throttle.login_succeeded(command.email, command.client)
         audit_event(
             self._audit,
             "login_succeeded",

@@ -3,6 +3,12 @@
 Login is limited per client IP and per account *from that IP*: an attacker elsewhere can
 never lock the real owner out, and repeated failures back off in tiers that grow roughly
 exponentially (limit per 5 min, 2x limit per hour, 4x limit per day).
+
+The IP cap counts every attempt. The account tiers count failed ones (OWASP Authentication
+Cheat Sheet, "Account Lockout": the counter is of failed logins): each attempt is counted
+before the password is checked, in the one atomic step that also refuses it, so parallel
+guesses cannot slip past the limit; a success then clears the account's tiers, since the
+owner has proven the password. Signing in on several devices never locks anyone out.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.client import ClientInfo, audit_event
+from application.compensation import quietly
 from domain.errors import TooManyRequests
 from domain.ports import AuditLog, Clock, RateLimiter
 
@@ -21,7 +28,7 @@ HOUR = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
-    login: int = 10  # per account and IP per 5 minutes; per IP: 10x that
+    login: int = 10  # failed logins per account and IP per 5 min; any attempt per IP: 10x
     register: int = 10  # per IP per hour
     refresh: int = 60  # per IP per minute
 
@@ -37,12 +44,14 @@ class Throttle:
         ip = client.ip_address or "unknown"
         limit = self._limits.login
         await self._hit(f"login:ip:{ip}", 10 * limit, 5 * MINUTE, client)
-        # Hashed: the key's size stays fixed whatever was typed, and no email sits in it.
-        account = hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
-        for tier, (count, window) in enumerate(
-            ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
-        ):
-            await self._hit(f"login:account:{tier}:{account}:{ip}", count, window, client)
+        tiers = ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
+        for key, (count, window) in zip(_account_keys(email, ip), tiers, strict=True):
+            await self._hit(key, count, window, client)
+
+    async def login_succeeded(self, email: str, client: ClientInfo) -> None:
+        """Take the account's counted attempts back: only failures stay counted."""
+        for key in _account_keys(email, client.ip_address or "unknown"):
+            await quietly(self._limiter.reset(key))
 
     async def register(self, client: ClientInfo) -> None:
         await self._hit(
@@ -59,3 +68,9 @@ class Throttle:
         if wait is not None:
             audit_event(self._audit, "rate_limited", client, reason=key.split(":", 2)[0])
             raise TooManyRequests(wait)
+
+
+def _account_keys(email: str, ip: str) -> list[str]:
+    # Hashed: the key's size stays fixed whatever was typed, and no email sits in it.
+    account = hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
+    return [f"login:account:{tier}:{account}:{ip}" for tier in range(3)]

@@ -95,6 +95,17 @@ async def test_keys_are_counted_separately(rate_limiter: RateLimiter) -> None:
     assert await rate_limiter.hit("a", 1, WINDOW, BASE) == 10
 
 
+async def test_reset_forgets_the_attempts_of_that_key_only(rate_limiter: RateLimiter) -> None:
+    for key in ("a", "b"):
+        assert await rate_limiter.hit(key, 1, WINDOW, BASE) is None
+
+    await rate_limiter.reset("a")
+    await rate_limiter.reset("never-hit")
+
+    assert await rate_limiter.hit("a", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("b", 1, WINDOW, at(1)) == 9
+
+
 async def test_hits_at_the_same_instant_all_count(rate_limiter: RateLimiter) -> None:
     results = [await rate_limiter.hit("k", 5, WINDOW, BASE) for _ in range(6)]
     assert results == [None] * 5 + [10]

@@ -16,6 +16,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
+from infrastructure.security.low_s_ecdsa import LowSRegistry
 from tests.http.helpers import (
     ACCESS_TTL,
     BASE_URL,
@@ -48,7 +49,8 @@ def service_key(settings, issued) -> ECKey:
 
 
 def sign(key: ECKey, header: dict[str, Any], claims: dict[str, Any]) -> str:
-    return jwt.encode(header, claims, key, algorithms=["ES256"])
+    # Low-S as the service signs: a high-S twin is refused (tests/unit/test_access_tokens.py).
+    return jwt.encode(header, claims, key, algorithms=["ES256"], registry=LowSRegistry())
 
 
 def unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:

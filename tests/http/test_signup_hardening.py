@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import statistics
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from infrastructure.config import Settings
 from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.security.passwords import FAILED_CHECK_FLOOR
 from interfaces.http.container import open_container, open_database
 from tests.fakes.turnstile import FakeTurnstile
 from tests.http.helpers import PASSWORD, assert_problem, register
@@ -113,21 +113,19 @@ async def test_an_unreachable_turnstile_is_503_and_creates_no_user(
     assert await user_count(settings) == 0
 
 
-async def test_unknown_email_and_wrong_password_take_the_same_time(make_client: Any) -> None:
+async def test_unknown_email_and_wrong_password_both_wait_out_the_failure_floor(
+    make_client: Any,
+) -> None:
+    """A lower bound only (never flaky): medians and their ratio live in `just bench`."""
     async with make_client(login_limit=1000) as client:
         await register(client)
-        unknown, wrong = [], []
-        for _ in range(30):  # interleaved, so drift in the machine's load hits both alike
-            for email, samples in (("nobody@site.com", unknown), ("user@site.com", wrong)):
-                started = time.perf_counter()
-                response = await client.post(
-                    "/auth/login", json={"email": email, "password": "not-the-password"}
-                )
-                samples.append(time.perf_counter() - started)
-                assert_problem(response, 401, "invalid_credentials")
-    # A generous bound for CI; exact figures live in the benchmark (`just bench`).
-    ratio = statistics.median(unknown) / statistics.median(wrong)
-    assert 0.85 <= ratio <= 1.15, f"unknown/wrong median ratio {ratio:.2f}"
+        for email in ("nobody@site.com", "user@site.com", "nobody@site.com", "user@site.com"):
+            started = time.perf_counter()
+            response = await client.post(
+                "/auth/login", json={"email": email, "password": "not-the-password"}
+            )
+            assert time.perf_counter() - started >= FAILED_CHECK_FLOOR
+            assert_problem(response, 401, "invalid_credentials")
 
 
 async def test_wrong_password_and_unknown_email_answer_identically(client: Any) -> None:

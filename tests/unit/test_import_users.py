@@ -10,6 +10,10 @@ BCRYPT = "$2b$12$" + "R9h/cIPz0gi.URNNX3kh2O" + "PST9/PgBkqquzi.Ss7KIUgO2t0jWMUW
 ARGON2 = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"
 
 
+def with_cost(cost: int) -> str:
+    return BCRYPT.replace("$12$", f"${cost:02d}$")
+
+
 def line(**record: object) -> str:
     return json.dumps(record)
 
@@ -42,8 +46,20 @@ async def test_import_keeps_legacy_hashes_and_normalises_emails(world: World) ->
         (line(email="ada@example.test", password_hash=BCRYPT, name="n" * 201), "name"),
         (line(email="ada@example.test", password_hash=BCRYPT, role="root"), "role"),
         (line(email="not-an-email", password_hash=BCRYPT), "email must be a valid"),
+        (line(email="ada@example.test", password_hash=with_cost(13)), "between 4 and 12"),
+        (line(email="ada@example.test", password_hash=with_cost(3)), "between 4 and 12"),
     ],
-    ids=["json", "array", "no-email", "plain-hash", "long-name", "role", "bad-email"],
+    ids=[
+        "json",
+        "array",
+        "no-email",
+        "plain-hash",
+        "long-name",
+        "role",
+        "bad-email",
+        "bcrypt-cost-13",
+        "bcrypt-cost-3",
+    ],
 )
 async def test_import_reports_a_bad_line_and_writes_nothing_for_it(
     world: World, raw: str, problem: str
@@ -72,3 +88,12 @@ async def test_import_skips_an_existing_email_and_goes_on(world: World) -> None:
     ada = await world.users.get_by_email("ada@example.test")
     assert ada is not None
     assert ada.password_hash == "fake$" + PASSWORD
+
+
+@pytest.mark.parametrize("cost", [4, 10, 12])
+async def test_import_accepts_bcrypt_costs_up_to_twelve(world: World, cost: int) -> None:
+    report = await world.import_users.execute(
+        [line(email="ada@example.test", password_hash=with_cost(cost))]
+    )
+
+    assert (report.imported, report.problems) == (1, [])

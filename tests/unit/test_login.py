@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from domain.entities import DEFAULT_ROLE, NewUser, User
-from domain.errors import InvalidCredentials
+from domain.errors import InvalidCredentials, StorageUnavailable
 from domain.values import PASSWORD_MAX
+from infrastructure.grants.memory import MemoryRateLimiter
 from tests.unit.world import CLIENT, PASSWORD, World
 
 
@@ -141,3 +142,31 @@ async def test_a_current_hash_is_not_rehashed(world: World) -> None:
 
     assert world.users.users[registered.user.id] == registered.user
     assert world.audit.named("password_rehashed") == []
+
+
+async def test_a_login_succeeds_even_when_its_failure_count_cannot_be_cleared(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unavailable(self: MemoryRateLimiter, key: str) -> None:
+        raise StorageUnavailable()
+
+    await world.sign_up()
+    monkeypatch.setattr(MemoryRateLimiter, "reset", unavailable)
+
+    signed_in = await world.sign_in()
+
+    assert signed_in.user.email == "ada@example.test"
+
+
+async def test_a_good_login_clears_the_failures_of_that_account(world: World) -> None:
+    await world.sign_up()
+    for _ in range(9):
+        with pytest.raises(InvalidCredentials):
+            await world.sign_in(password="wrong password")
+
+    await world.sign_in()
+
+    for _ in range(9):
+        with pytest.raises(InvalidCredentials):
+            await world.sign_in(password="wrong password")
+    await world.sign_in()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import bcrypt
 import pytest
 from argon2 import PasswordHasher as Argon2
 
 from infrastructure.security.passwords import Argon2PasswordHasher
 
-hasher = Argon2PasswordHasher()
+hasher = Argon2PasswordHasher(failure_floor=0)
+FLOOR = 0.2
 
 
 async def test_new_hashes_are_argon2id_with_owasp_parameters() -> None:
@@ -43,3 +46,64 @@ async def test_weaker_argon2_parameters_need_a_rehash() -> None:
 async def test_an_unusable_hash_never_verifies_and_never_raises(garbage: str) -> None:
     assert not await hasher.verify(garbage, "secret123")
     assert hasher.needs_rehash(garbage)
+
+
+def legacy(password: bytes = b"secret123", cost: int = 4) -> str:
+    return bcrypt.hashpw(password, bcrypt.gensalt(rounds=cost)).decode()
+
+
+FAILURES = {
+    "wrong password, argon2id": (Argon2().hash("secret123"), "secret124"),
+    "wrong password, bcrypt": (legacy(), "secret124"),
+    "over 72 bytes, bcrypt": (legacy(b"x" * 72), "x" * 80),
+    "malformed hash": ("$2b$10$short", "secret123"),
+    "bcrypt over the accepted cost": ("$2b$31$" + legacy()[7:], "secret123"),
+}
+
+
+@pytest.mark.parametrize("kind", FAILURES)
+async def test_every_kind_of_failed_check_takes_at_least_the_floor(kind: str) -> None:
+    stored, password = FAILURES[kind]
+    floored = Argon2PasswordHasher(failure_floor=FLOOR)
+
+    started = time.monotonic()
+    assert not await floored.verify(stored, password)
+
+    assert time.monotonic() - started >= FLOOR
+
+
+async def test_a_successful_check_is_not_held_to_the_floor() -> None:
+    floored = Argon2PasswordHasher(failure_floor=30)
+    stored = legacy()
+
+    started = time.monotonic()
+    assert await floored.verify(stored, "secret123")
+
+    assert time.monotonic() - started < 10
+
+
+async def test_a_password_over_72_bytes_still_runs_the_bcrypt_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        checked.append(password)
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    stored = legacy(b"x" * 72)
+
+    assert not await hasher.verify(stored, "x" * 80)  # the first 72 bytes match, yet refused
+    assert checked == [b"x" * 72]
+
+
+async def test_a_bcrypt_hash_over_the_accepted_cost_is_never_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[bytes] = []
+    monkeypatch.setattr(bcrypt, "checkpw", lambda password, hashed: checked.append(password))
+
+    assert not await hasher.verify("$2b$13$" + legacy()[7:], "secret123")
+    assert checked == []

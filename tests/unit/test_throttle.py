@@ -85,3 +85,53 @@ async def test_too_many_refreshes_from_one_address_are_too_many_requests(strict:
 
     other = await strict.refresh.execute(RefreshCommand(refresh_token=token, client=ELSEWHERE))
     assert other.refresh_token != token
+
+
+async def test_good_logins_do_not_count_toward_the_account_limit(world: World) -> None:
+    await world.sign_up()
+    for _ in range(3):
+        await world.sign_in()
+    for _ in range(7):
+        with pytest.raises(InvalidCredentials):
+            await world.sign_in(password="wrong password")
+
+    with pytest.raises(InvalidCredentials):  # the eleventh attempt: still no 429
+        await world.sign_in(password="wrong password")
+    await world.sign_in()
+
+
+async def test_a_good_login_clears_the_failures_before_it(strict: World) -> None:
+    await strict.sign_up()
+    with pytest.raises(InvalidCredentials):
+        await strict.sign_in(password="wrong password")
+    await strict.sign_in()
+
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await strict.sign_in(password="wrong password")
+    with pytest.raises(TooManyRequests):
+        await strict.sign_in()
+
+
+async def test_ten_wrong_passwords_still_lock_the_account_from_that_address(
+    world: World,
+) -> None:
+    await world.sign_up()
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            await world.sign_in(password="wrong password")
+
+    with pytest.raises(TooManyRequests):
+        await world.sign_in()
+    assert world.hasher.verify_calls == 10
+
+
+async def test_the_per_address_cap_counts_good_logins_too(strict: World) -> None:
+    await strict.sign_up()
+    for _ in range(10 * 2):  # the cap of one address is ten times the account limit
+        await strict.sign_in()
+
+    with pytest.raises(TooManyRequests):
+        await strict.sign_in()
+    [event] = strict.audit.named("rate_limited")
+    assert event.reason == "login"

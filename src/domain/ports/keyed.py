@@ -18,3 +18,7 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         """Count one attempt in a sliding window; seconds to wait when over ``limit``."""
         ...
+
+    async def reset(self, key: str) -> None:
+        """Forget every attempt counted for ``key``."""
+        ...

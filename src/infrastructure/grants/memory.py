@@ -103,3 +103,7 @@ class MemoryRateLimiter:
                 return max(1, int((hits[0] + window - now).total_seconds() + 0.999))
             hits.append(now)
             return None
+
+    async def reset(self, key: str) -> None:
+        async with self._lock:
+            self._hits.pop(key, None)

@@ -8,9 +8,11 @@ accepted, which is how keys are rotated.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,14 +45,25 @@ def new_signing_key() -> dict[str, Any]:
 
 
 def _create(path: Path) -> None:
+    """Write the keys completely, then put them in place in one step.
+
+    Several workers may start at once on a fresh install. Each writes its own temporary
+    file (mkstemp: mode 0600) next to the target, and ``os.link`` publishes it atomically
+    and only if no file is there yet: the losers read the winner's complete file, never a
+    half-written one. (``rename`` would let a later worker replace keys already in use.)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     content = {
         "keys": {"keys": [new_signing_key()]},
         "refresh_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another worker created it first; read theirs
-    with os.fdopen(fd, "w") as handle:
-        json.dump(content, handle, indent=2)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(content, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another worker won; read theirs
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import bcrypt
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from application.import_users import BCRYPT_MAX_COST
 from domain.ports import PasswordHasher
 
 _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+BCRYPT_MAX_BYTES = 72
+# The least time a failed check takes. It covers the slowest hash we accept, bcrypt at
+# BCRYPT_MAX_COST (about 215 ms on the 2-core reference machine), with headroom; `just bench`
+# measures that it holds.
+FAILED_CHECK_FLOOR = 0.3
 
 
 class Argon2PasswordHasher(PasswordHasher):
@@ -18,16 +25,34 @@ class Argon2PasswordHasher(PasswordHasher):
 
     Hashing takes tens of milliseconds of CPU; it runs in a worker thread (the C code
     releases the GIL) so the event loop keeps serving.
+
+    A failed check finishes no sooner than ``failure_floor`` seconds after it began (OWASP
+    Authentication Cheat Sheet, "Authentication Responses": the same time whatever the
+    account; ASVS V2.2 / V6.3.8). Without it an imported bcrypt account would stand out: cost
+    12 takes ~10x an argon2id check. The rest of the floor is awaited, not computed, so it
+    costs no CPU; a successful check is not held back.
     """
 
-    def __init__(self, *, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1):
+    def __init__(
+        self,
+        *,
+        memory_cost: int = 19456,
+        time_cost: int = 2,
+        parallelism: int = 1,
+        failure_floor: float = FAILED_CHECK_FLOOR,
+    ):
         self._argon2 = Argon2(memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism)
+        self._failure_floor = failure_floor
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._argon2.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, password_hash, password)
+        started = time.monotonic()
+        if await asyncio.to_thread(self._verify, password_hash, password):
+            return True
+        await asyncio.sleep(self._failure_floor - (time.monotonic() - started))
+        return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         if password_hash.startswith(_BCRYPT_PREFIXES):
@@ -47,9 +72,17 @@ class Argon2PasswordHasher(PasswordHasher):
 
 
 def _bcrypt_verify(password_hash: str, password: str) -> bool:
-    try:
-        return bcrypt.checkpw(password.encode(), password_hash.encode())
-    except ValueError:
-        # bcrypt >= 5 refuses passwords over 72 bytes instead of truncating them: such a
-        # password can never have been the one hashed, so it is a failed match, not a 500.
+    cost = password_hash[4:6]
+    if not cost.isdigit() or int(cost) > BCRYPT_MAX_COST:
+        # Slower than the floor covers (and a CPU lever: cost 31 runs for days). Import
+        # refuses such hashes; one written by other means is unusable, never computed.
         return False
+    encoded = password.encode()
+    try:
+        # bcrypt >= 5 refuses a password over 72 bytes at once, in ~2 ms where a real check
+        # takes 50-250 ms. Compute the check on the first 72 bytes all the same, then refuse:
+        # such a password was never the one hashed (bcrypt would have truncated it).
+        matches = bcrypt.checkpw(encoded[:BCRYPT_MAX_BYTES], password_hash.encode())
+    except ValueError:
+        return False  # a malformed bcrypt hash
+    return matches and len(encoded) <= BCRYPT_MAX_BYTES

@@ -9,16 +9,17 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
 
 from domain.errors import InvalidAccessToken
 from domain.ports import AccessClaims, AccessTokens
+from infrastructure.security.low_s_ecdsa import LowSRegistry
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"
 # RFC 8725 §3.1/§3.10: one pinned algorithm; no header may point at keys elsewhere.
 _ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
-_REGISTRY = JWSRegistry(algorithms=[ALGORITHM])
+# Low-S ES256 on both sides, so a token string is unique for its claims (low_s_ecdsa.py).
+_REGISTRY = LowSRegistry()
 MAX_TOKEN_LENGTH = 4096
 VERIFIED_CACHE_SIZE = 4096
 
@@ -31,11 +32,14 @@ class JwtAccessTokens(AccessTokens):
         issuer: str,
         audience: str,
         clock: Callable[[], datetime],
+        client_id: str | None = None,
     ) -> None:
         self._keys = keys
         self._signing_key = keys.keys[0]
         self._issuer = issuer
         self._audience = audience
+        # RFC 9068 §2.2: client_id is a required claim of a JWT access token.
+        self._client_id = client_id or audience
         self._clock = clock
         # ES256 verification costs ~90 µs; a token that verified once stays valid until its
         # exp (the signature cannot change), so recent ones are remembered. Revocation is
@@ -47,6 +51,7 @@ class JwtAccessTokens(AccessTokens):
         payload = {
             "iss": self._issuer,
             "aud": self._audience,
+            "client_id": self._client_id,
             "sub": str(claims.user_id),
             "sid": claims.session_id,
             "jti": claims.token_id,
@@ -54,7 +59,9 @@ class JwtAccessTokens(AccessTokens):
             "exp": int(claims.expires_at.timestamp()),
             "role": claims.role,
         }
-        return jwt.encode(header, payload, self._signing_key, algorithms=[ALGORITHM])
+        return jwt.encode(
+            header, payload, self._signing_key, algorithms=[ALGORITHM], registry=_REGISTRY
+        )
 
     def verify(self, token: str) -> AccessClaims:
         if len(token) > MAX_TOKEN_LENGTH:

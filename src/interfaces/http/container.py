@@ -111,7 +111,11 @@ async def open_container(
         http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
         keys = load_or_create_keys(Path(settings.keys_file))
         access_tokens = JwtAccessTokens(
-            keys.signing, issuer=settings.issuer, audience=settings.audience, clock=clock.now
+            keys.signing,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            client_id=settings.client_id,
+            clock=clock.now,
         )
         policy = SessionPolicy(
             access_ttl=timedelta(seconds=settings.access_ttl),

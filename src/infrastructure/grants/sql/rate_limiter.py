@@ -36,3 +36,7 @@ class SqlRateLimiter(RateLimiter):
             )
 
         return None
+
+    async def reset(self, key: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM rate_limit_hits WHERE key = $1", key)

@@ -21,6 +21,7 @@ from infrastructure.grants.valkey.client import (
 class ValkeyRateLimiter:
     def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
         self._prefix = prefix
+        self._client = client
         self._hit = client.register_script(scripts.HIT)
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
@@ -38,3 +39,7 @@ class ValkeyRateLimiter:
         if wait_us < 0:
             return None
         return max(1, int(timedelta(microseconds=wait_us).total_seconds() + 0.999))
+
+    async def reset(self, key: str) -> None:
+        with storage_errors():
+            await self._client.delete(f"{self._prefix}rate:{key}")
