@@ -10,7 +10,8 @@ from pathlib import Path
 from domain.errors import StorageUnavailable
 from infrastructure.config import Settings, SettingsError, load_settings
 from infrastructure.persistence import migrations
-from interfaces.http.container import migrate, open_container, open_database
+from interfaces.http.backends import migrate, open_database
+from interfaces.http.container import open_container
 
 
 def main(argv: list[str] | None = None) -> int:

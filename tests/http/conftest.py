@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings, load_settings
 from interfaces.http.app import create_app
-from interfaces.http.container import migrate
+from interfaces.http.backends import migrate
 from tests.backends import run_token
 from tests.backends.postgres import truncate
 from tests.fakes.clock import FakeClock

@@ -16,7 +16,9 @@ from domain.ports import Clock
 from infrastructure.config import Settings
 from infrastructure.persistence import migrations
 from interfaces.http import dependencies
-from interfaces.http.container import open_container, open_database
+from interfaces.http.backends import open_database
+from interfaces.http.container import open_container
+from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
@@ -41,7 +43,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             yield
 
     return Litestar(
-        route_handlers=[AuthController, OAuthController, SessionsController, SystemController],
+        route_handlers=[
+            AuthController,
+            AccountController,
+            OAuthController,
+            SessionsController,
+            SystemController,
+        ],
         lifespan=[lifespan],
         dependencies=dependencies.provide(settings),
         plugins=[problem_details()],

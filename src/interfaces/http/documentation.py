@@ -8,13 +8,25 @@ from dataclasses import dataclass
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation, RequestBody
 
+from domain import errors as e
 from domain.errors import DomainError
 from interfaces.http.bodies import Problem
-from interfaces.http.errors import BAD_REQUEST, STATUS, RingProblem
+from interfaces.http.errors import (
+    BAD_REQUEST,
+    FOREIGN_ORIGIN,
+    MALFORMED_JSON,
+    NOT_JSON,
+    STATUS,
+    TOO_LARGE,
+    RingProblem,
+)
 from interfaces.http.request import FORM
 
 PROBLEM_JSON = "application/problem+json"
 Cause = type[DomainError] | RingProblem
+# What any JSON body can run into, and what any endpoint behind the refresh cookie can.
+BODY: tuple[Cause, ...] = (MALFORMED_JSON, TOO_LARGE, NOT_JSON, e.ValidationFailed)
+COOKIE: tuple[Cause, ...] = (FOREIGN_ORIGIN, e.StorageUnavailable)
 
 
 def problems(*causes: Cause) -> dict[int, ResponseSpec]:

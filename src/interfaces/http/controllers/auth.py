@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -8,42 +8,24 @@ from application.login import LoginCommand
 from application.logout import LogoutCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand
-from application.sessions import RevokeCommand
 from domain import errors as e
-from interfaces.http.bodies import (
-    LoginRequest,
-    MeBody,
-    RefreshRequest,
-    RegisterRequest,
-    RevokeRequest,
-    TokenBody,
-    UserBody,
-)
+from interfaces.http.bodies import TokenBody
 from interfaces.http.dependencies import (
     NO_STORE,
     BearerToken,
     BodyTransport,
-    Caller,
     Client,
     RefreshCookie,
     Services,
 )
-from interfaces.http.documentation import JsonOrFormBody, OptionalBody, problems
-from interfaces.http.errors import (
-    FOREIGN_ORIGIN,
-    MALFORMED_FORM,
-    MALFORMED_JSON,
-    NOT_JSON,
-    TOO_LARGE,
-)
+from interfaces.http.documentation import BODY, COOKIE, JsonOrFormBody, OptionalBody, problems
+from interfaces.http.errors import MALFORMED_FORM
+from interfaces.http.payloads import LoginRequest, RefreshRequest, RegisterRequest
 from interfaces.http.request import ALLOWS_FORM
 from interfaces.http.transport import cleared_cookie, same_origin, token_response
 
-BODY = (MALFORMED_JSON, TOO_LARGE, NOT_JSON, e.ValidationFailed)
-COOKIE = (FOREIGN_ORIGIN, e.StorageUnavailable)
 # What an empty body means where the body is optional (JSON null is still refused).
 NO_TOKEN = RefreshRequest()
-KEEP_NONE = RevokeRequest()
 
 
 class AuthController(Controller):
@@ -159,33 +141,6 @@ class AuthController(Controller):
         )
         return Response(
             None, status_code=204, cookies=[cleared_cookie(services.settings)], headers=NO_STORE
-        )
-
-    @get(
-        "/me",
-        summary="The signed-in user",
-        responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
-    )
-    async def me(self, caller: Caller, services: Services) -> Response[MeBody]:
-        user = await services.cases.current_user.execute(caller)
-        return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
-
-    @post(
-        "/revoke",
-        status_code=HTTP_204_NO_CONTENT,
-        operation_class=OptionalBody,
-        summary="Sign out everywhere",
-        responses=problems(*BODY, e.InvalidAccessToken, e.StorageUnavailable),
-    )
-    async def revoke(
-        self,
-        caller: Caller,
-        services: Services,
-        client: Client,
-        data: JSONBody[RevokeRequest] = KEEP_NONE,
-    ) -> None:
-        await services.cases.revoke_sessions.execute(
-            RevokeCommand(caller=caller, keep_current=data.keep_current, client=client)
         )
 
 

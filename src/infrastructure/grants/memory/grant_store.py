@@ -1,13 +1,11 @@
-"""In-process grant store and keyed records: for tests and single-process development.
+"""The in-process grant store: for tests and single-process development.
 
 The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.entities import RefreshGrant
 from domain.ports import Rotation, RotationOutcome, SessionRef
@@ -73,37 +71,3 @@ class MemoryGrantStore:
             return False
         self._user_sessions.get(family.user_id, set()).discard(session_id)
         return True
-
-
-class MemoryOneTimeStore:
-    def __init__(self) -> None:
-        self._values: dict[str, tuple[bytes, datetime]] = {}
-
-    async def put(self, key: str, value: bytes, expires_at: datetime) -> None:
-        self._values[key] = (value, expires_at)
-
-    async def take(self, key: str, now: datetime) -> bytes | None:
-        entry = self._values.pop(key, None)
-        if entry is None or entry[1] <= now:
-            return None
-        return entry[0]
-
-
-class MemoryRateLimiter:
-    def __init__(self) -> None:
-        self._hits: dict[str, deque[datetime]] = {}
-        self._lock = asyncio.Lock()
-
-    async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
-        async with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return max(1, int((hits[0] + window - now).total_seconds() + 0.999))
-            hits.append(now)
-            return None
-
-    async def reset(self, key: str) -> None:
-        async with self._lock:
-            self._hits.pop(key, None)

@@ -1,0 +1,57 @@
+"""Request bodies: msgspec Structs that Litestar decodes ``data`` into. Their constraints are
+stated for the OpenAPI document; the domain's value objects enforce them (see ``documented``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.openapi.spec import OpenAPIFormat
+
+from domain.values import MAX_EMAIL_LENGTH, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+
+
+def documented(**schema: Any) -> msgspec.Meta:
+    """A constraint the use case enforces, stated for the OpenAPI document. Not enforced here:
+    the domain normalises first (emails are trimmed) and reports every field at once, where
+    msgspec would stop at the first."""
+    return msgspec.Meta(extra_json_schema={"extra": schema})
+
+
+# Cloudflare: a Turnstile token is at most 2048 characters. Refresh tokens: 256 bits, base64url.
+TURNSTILE_TOKEN_MAX = 2048
+REFRESH_TOKEN_LENGTH = 43
+
+Email = Annotated[str, documented(format=OpenAPIFormat.EMAIL, max_length=MAX_EMAIL_LENGTH)]
+NewPassword = Annotated[str, documented(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+Name = Annotated[str, documented(max_length=NAME_MAX)]
+TurnstileToken = Annotated[str, documented(max_length=TURNSTILE_TOKEN_MAX)]
+RefreshToken = Annotated[
+    str, documented(min_length=REFRESH_TOKEN_LENGTH, max_length=REFRESH_TOKEN_LENGTH)
+]
+
+
+class RegisterRequest(msgspec.Struct, frozen=True):
+    email: Email
+    password: NewPassword
+    name: Name | None = None
+    turnstile_token: TurnstileToken | None = None
+
+
+class LoginRequest(msgspec.Struct, frozen=True):
+    """``email``, or ``username`` for OAuth2-password-style clients. Any wrong value is the
+    same 401 ``invalid_credentials``, so nothing here is constrained."""
+
+    password: str
+    email: str | None = None
+    username: str | None = None
+
+
+class RefreshRequest(msgspec.Struct, frozen=True):
+    refresh_token: RefreshToken | None = None
+
+
+class RevokeRequest(msgspec.Struct, frozen=True):
+    # A Literal, not bool: Litestar converts in msgspec's lax mode, which takes 1 or "true"
+    # for a bool; a Literal of booleans stays strict.
+    keep_current: Literal[True, False] = False
