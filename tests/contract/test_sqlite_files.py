@@ -66,3 +66,17 @@ async def test_an_existing_data_directory_keeps_its_mode(tmp_path: Path) -> None
         assert mode(shared / "authgate.db") == 0o600
     finally:
         await database.close()
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_a_database_created_world_readable_before_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "authgate.db"
+    for name in ("authgate.db", "authgate.db-wal"):
+        (tmp_path / name).touch(mode=0o644)
+    database = SqliteDatabase(path)
+    try:
+        await migrate(database)
+        assert mode(path) == 0o600
+        assert mode(tmp_path / "authgate.db-wal") == 0o600
+    finally:
+        await database.close()
