@@ -1,21 +1,32 @@
-"""Adapters under contract: one fixture per port, parametrised over adapter names.
+"""Every contract fixture, in this one file: one fixture per port, parametrised over adapter
+names, and the SQL databases, folders and files the SQL-only suites run on.
 
 To add an adapter, append its name to the list and add one ``if name == ...`` branch.
 Adapters that need a server are marked ``backends`` and ask for it lazily, so the memory
-tests never start one.
+tests never start one. Tests are typed against the port, never the adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from valkey.asyncio import Valkey
 
-from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore
+from domain.entities import NewUser
+from domain.ports import (
+    OneTimeStore,
+    RateLimiter,
+    RefreshGrantStore,
+    SessionRepository,
+    UserRepository,
+)
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
 from infrastructure.grants.valkey import (
@@ -26,8 +37,14 @@ from infrastructure.grants.valkey import (
     parse_valkey_url,
 )
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.migrations import migrate
+from infrastructure.persistence.postgres import PostgresDatabase
+from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.users import SqlUserRepository
 from tests.backends import run_token
-from tests.contract.sql import sql_database
+from tests.backends.postgres import admin_execute, truncate
+from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 
 GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
 KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
@@ -73,6 +90,63 @@ async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]
 def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
     backend: ValkeyBackend = request.getfixturevalue("valkey_backend")
     return backend
+
+
+# SQL databases: a fresh SQLite file, or our Postgres emptied (or a new empty schema in it).
+
+
+@asynccontextmanager
+async def sql_database(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    database: Database
+    if name == "sqlite":
+        database = SqliteDatabase(tmp_path / "contract.db")
+        await migrate(database)
+    elif name == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        database = PostgresDatabase(url)
+        await migrate(database)
+        await truncate(url)
+    else:
+        raise LookupError(f"no SQL database {name!r}")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@asynccontextmanager
+async def empty_sql_databases(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Database]]:
+    """Opens databases on one place not even migrated: a new SQLite file, or a new schema of
+    its own in our Postgres. Each call is another client, as another process would be."""
+    opened: list[Database] = []
+    if name == "sqlite":
+        place = str(tmp_path / "empty.db")
+    elif name == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        schema = f"empty_{run_token()}"
+        await admin_execute(url, f'CREATE SCHEMA "{schema}"')
+        # asyncpg passes unknown URL parameters on as server settings.
+        place = f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+    else:
+        raise LookupError(f"no SQL database {name!r}")
+
+    def open_database() -> Database:
+        database: Database
+        database = SqliteDatabase(Path(place)) if name == "sqlite" else PostgresDatabase(place)
+        opened.append(database)
+        return database
+
+    try:
+        yield open_database
+    finally:
+        for database in opened:
+            await database.close()
+        if name == "postgres":
+            await admin_execute(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -141,3 +215,88 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
 @pytest.fixture
 def rate_limiter(rate_limiters: Callable[[], RateLimiter]) -> RateLimiter:
     return rate_limiters()
+
+
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+async def users(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UserRepository]:
+    if request.param == "memory":
+        yield MemoryUserRepository()
+        return
+    async with sql_database(request.param, request, tmp_path) as database:
+        yield SqlUserRepository(database)
+
+
+SESSION_OWNERS = ("one@example.com", "two@example.com")  # users 1 and 2
+OWNERS_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+async def sessions(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[SessionRepository]:
+    if request.param == "memory":
+        yield MemorySessionRepository()
+        return
+    async with sql_database(request.param, request, tmp_path) as database:
+        owners = SqlUserRepository(database)  # sessions reference real users in SQL
+        for email in SESSION_OWNERS:
+            await owners.add(
+                NewUser(
+                    email=email,
+                    password_hash="h",
+                    name=None,
+                    role="user",
+                    created_at=OWNERS_CREATED,
+                )
+            )
+        yield SqlSessionRepository(database)
+
+
+# The SQL-only suites: the Database abstraction itself, migrations, SQLite files.
+
+
+@pytest.fixture(params=adapters(["sqlite", "postgres"]))
+async def migrated_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Database]:
+    async with sql_database(request.param, request, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture(params=adapters(["sqlite", "postgres"]))
+async def empty_databases(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Database]]:
+    """Each call: another client on the same not-yet-migrated database."""
+    async with empty_sql_databases(request.param, request, tmp_path) as open_database:
+        yield open_database
+
+
+@pytest.fixture
+def empty_database(empty_databases: Callable[[], Database]) -> Database:
+    return empty_databases()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty migrations folder."""
+    (tmp_path / "migrations").mkdir()
+    return tmp_path / "migrations"
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where `authgate` run in tmp_path keeps its SQLite database (not created yet)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTH_DATABASE_URL", f"sqlite:///{tmp_path}/data/authgate.db")
+    return tmp_path / "data" / "authgate.db"
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The common 022, under which files are created 0644 unless asked otherwise."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)

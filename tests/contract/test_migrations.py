@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from hashlib import sha256
@@ -23,8 +23,6 @@ from infrastructure.persistence.migrations import (
     status,
 )
 from interfaces.cli import main
-from tests.contract.conftest import adapters
-from tests.contract.sql import empty_sql_databases
 
 # A ';' inside a string literal, and a body of statements inside one statement: a trigger's
 # BEGIN … END in SQLite, a $$-quoted function in Postgres. Splitting on ';' breaks both.
@@ -63,25 +61,6 @@ TABLES = {
 }
 
 
-@pytest.fixture(params=adapters(["sqlite", "postgres"]))
-async def databases(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[Callable[[], Database]]:
-    async with empty_sql_databases(request.param, request, tmp_path) as open_database:
-        yield open_database
-
-
-@pytest.fixture
-def database(databases: Callable[[], Database]) -> Database:
-    return databases()
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    (tmp_path / "migrations").mkdir()
-    return tmp_path / "migrations"
-
-
 def write(folder: Path, name: str, script: str) -> Path:
     (folder / name).write_text(script, "utf-8")
     return folder / name
@@ -99,71 +78,71 @@ async def ledger(database: Database) -> dict[str, str]:
 
 
 async def test_each_file_runs_whole_so_a_semicolon_in_a_string_or_a_body_is_no_split(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
-    write(folder, "0001_notes.sql", WHOLE[database.dialect])
-    assert await migrate(database, folder) == ["0001_notes"]
-    async with database.transaction(write=False) as tx:
+    write(folder, "0001_notes.sql", WHOLE[empty_database.dialect])
+    assert await migrate(empty_database, folder) == ["0001_notes"]
+    async with empty_database.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT body, length FROM notes")
     assert rows == [{"body": "first; second", "length": 13}]
 
 
 async def test_each_applied_file_is_recorded_with_the_sha256_of_its_bytes(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
     first = write(folder, "0001_first.sql", FIRST)
     second = write(folder, "0002_second.sql", "-- no newline at the end\n" + SECOND.strip())
-    assert await migrate(database, folder) == ["0001_first", "0002_second"]
-    assert await ledger(database) == {
+    assert await migrate(empty_database, folder) == ["0001_first", "0002_second"]
+    assert await ledger(empty_database) == {
         "0001_first": sha256(first.read_bytes()).hexdigest(),
         "0002_second": sha256(second.read_bytes()).hexdigest(),
     }
-    assert await migrate(database, folder) == []
+    assert await migrate(empty_database, folder) == []
 
 
 async def test_a_failing_migration_leaves_nothing_half_applied(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
     write(folder, "0001_first.sql", FIRST)
     write(folder, "0002_broken.sql", BROKEN)
     with pytest.raises(MigrationError, match=r"0002_broken\.sql"):
-        await migrate(database, folder)
-    assert "half" not in await tables(database)
-    assert set(await ledger(database)) == {"0001_first"}
-    assert await pending(database, folder) == ["0002_broken"]
+        await migrate(empty_database, folder)
+    assert "half" not in await tables(empty_database)
+    assert set(await ledger(empty_database)) == {"0001_first"}
+    assert await pending(empty_database, folder) == ["0002_broken"]
 
     write(folder, "0002_broken.sql", SECOND)
-    assert await migrate(database, folder) == ["0002_broken"]
-    assert {"first", "second"} <= await tables(database)
+    assert await migrate(empty_database, folder) == ["0002_broken"]
+    assert {"first", "second"} <= await tables(empty_database)
 
 
 async def test_a_file_changed_after_it_was_applied_is_refused_by_name(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
     first = write(folder, "0001_first.sql", FIRST)
-    await migrate(database, folder)
+    await migrate(empty_database, folder)
     first.write_text(FIRST + "CREATE TABLE sneaked_in (id INTEGER);\n", "utf-8")
     write(folder, "0002_second.sql", SECOND)
 
     with pytest.raises(MigrationError, match=r"0001_first\.sql changed after it was applied"):
-        await migrate(database, folder)
-    assert not {"sneaked_in", "second"} & await tables(database)
+        await migrate(empty_database, folder)
+    assert not {"sneaked_in", "second"} & await tables(empty_database)
 
 
 async def test_status_lists_applied_pending_and_changed_files(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
     first = write(folder, "0001_first.sql", FIRST)
     write(folder, "0002_second.sql", SECOND)
-    assert await status(database, folder) == [
+    assert await status(empty_database, folder) == [
         MigrationState("0001_first", None, changed=False),
         MigrationState("0002_second", None, changed=False),
     ]
-    await migrate(database, folder)
+    await migrate(empty_database, folder)
     write(folder, "0003_third.sql", "CREATE TABLE third (id INTEGER);\n")
     first.write_text(FIRST.lower(), "utf-8")
 
-    first_state, second_state, third_state = await status(database, folder)
+    first_state, second_state, third_state = await status(empty_database, folder)
     assert (first_state.version, first_state.changed) == ("0001_first", True)
     assert (second_state.version, second_state.changed) == ("0002_second", False)
     assert first_state.applied_at is not None
@@ -172,11 +151,11 @@ async def test_status_lists_applied_pending_and_changed_files(
 
 
 async def test_a_ledger_from_before_checksums_is_upgraded_in_place(
-    database: Database, folder: Path
+    empty_database: Database, folder: Path
 ) -> None:
     first = write(folder, "0001_first.sql", FIRST)
     write(folder, "0002_second.sql", SECOND)
-    async with database.transaction() as tx:  # as the old `authgate migrate` left it
+    async with empty_database.transaction() as tx:  # as the old `authgate migrate` left it
         await tx.execute(
             "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
@@ -186,19 +165,19 @@ async def test_a_ledger_from_before_checksums_is_upgraded_in_place(
             " VALUES ('0001_first', '2025-01-01T00:00:00+00:00')"
         )
 
-    assert await migrate(database, folder) == ["0002_second"]
-    assert (await ledger(database))["0001_first"] == sha256(first.read_bytes()).hexdigest()
-    assert (await status(database, folder))[0] == MigrationState(
+    assert await migrate(empty_database, folder) == ["0002_second"]
+    assert (await ledger(empty_database))["0001_first"] == sha256(first.read_bytes()).hexdigest()
+    assert (await status(empty_database, folder))[0] == MigrationState(
         "0001_first", "2025-01-01T00:00:00+00:00", changed=False
     )
 
 
 async def test_two_processes_migrating_at_once_apply_each_file_once(
-    databases: Callable[[], Database], folder: Path
+    empty_databases: Callable[[], Database], folder: Path
 ) -> None:
     write(folder, "0001_first.sql", FIRST)
     write(folder, "0002_second.sql", SECOND)
-    one, other = databases(), databases()
+    one, other = empty_databases(), empty_databases()
     applied = await asyncio.gather(migrate(one, folder), migrate(other, folder))
     assert sorted(applied[0] + applied[1]) == ["0001_first", "0002_second"]
     assert set(await ledger(other)) == {"0001_first", "0002_second"}
@@ -211,13 +190,6 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(
 def authgate(*argv: str) -> int:
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(main, list(argv)).result()
-
-
-@pytest.fixture
-def sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("AUTH_DATABASE_URL", f"sqlite:///{tmp_path}/data/authgate.db")
-    return tmp_path / "data" / "authgate.db"
 
 
 def test_migrate_status_lists_each_migration_pending_then_applied(

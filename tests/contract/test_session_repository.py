@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
-
-from domain.entities import NewUser, Session
+from domain.entities import Session
 from domain.ports import SessionRepository
-from infrastructure.persistence.sessions import SqlSessionRepository
-from infrastructure.persistence.users import SqlUserRepository
-from tests.contract.conftest import adapters
-from tests.contract.sql import sql_database
-from tests.fakes.repositories import MemorySessionRepository
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
-async def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SessionRepository]:
-    if request.param == "memory":
-        yield MemorySessionRepository()
-        return
-    async with sql_database(request.param, request, tmp_path) as database:
-        users = SqlUserRepository(database)  # sessions reference real users in SQL
-        for email in ("one@example.com", "two@example.com"):
-            await users.add(
-                NewUser(email=email, password_hash="h", name=None, role="user", created_at=T0)
-            )
-        yield SqlSessionRepository(database)
 
 
 def session(session_id: str, user_id: int = 1, created: datetime = T0) -> Session:

@@ -3,9 +3,7 @@ and files are the service user's alone."""
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,16 +11,6 @@ import pytest
 
 from infrastructure.persistence.migrations import migrate
 from infrastructure.persistence.sqlite import SqliteDatabase
-
-
-@pytest.fixture
-def usual_umask() -> Iterator[None]:
-    """The common 022, under which files are created 0644 unless asked otherwise."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def mode(path: Path) -> int:

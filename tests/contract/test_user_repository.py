@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from domain.entities import ExternalIdentity, NewUser
 from domain.errors import EmailTaken
 from domain.ports import UserRepository
-from infrastructure.persistence.users import SqlUserRepository
-from tests.contract.conftest import adapters
-from tests.contract.sql import sql_database
-from tests.fakes.repositories import MemoryUserRepository
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
-async def users(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UserRepository]:
-    if request.param == "memory":
-        yield MemoryUserRepository()
-        return
-    async with sql_database(request.param, request, tmp_path) as database:
-        yield SqlUserRepository(database)
 
 
 def new_user(email: str = "ann@example.com", password_hash: str | None = "hash") -> NewUser:

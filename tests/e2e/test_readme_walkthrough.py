@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def walkthrough() -> str:
     return match.group(1)
 
 
-def json_documents(text: str) -> list[dict[str, object]]:
+def json_documents(text: str) -> list[dict[str, Any]]:
     """Every JSON object in curl's output (bodies come back to back, headers between)."""
     decoder, found, at = json.JSONDecoder(), [], text.find("{")
     while at != -1:

@@ -44,6 +44,7 @@ def service_key(settings, issued) -> ECKey:
     """The service's own private signing key, read from AUTH_KEYS_FILE."""
     data = json.loads(settings.keys_file.read_text())
     key = KeySet.import_key_set(data["keys"]).keys[0]
+    assert isinstance(key, ECKey)  # the service signs with ES256
     assert key.kid == issued["header"]["kid"]
     return key
 
@@ -132,14 +133,15 @@ async def test_a_token_with_a_tampered_payload_or_signature_is_rejected(client, 
 async def test_a_real_key_signed_token_with_a_wrong_aud_iss_exp_or_sub_is_rejected(
     client, issued, service_key
 ):
-    for change in [
+    changes: list[dict[str, Any]] = [
         {"aud": "another-service"},
         {"aud": ["another-service"]},
         {"iss": "https://evil.example"},
         {"iss": BASE_URL + "/"},
         {"exp": "never"},
         {"sub": "not-a-number"},
-    ]:
+    ]
+    for change in changes:
         token = sign(service_key, issued["header"], {**issued["claims"], **change})
 
         await assert_access_rejected(client, token)

@@ -15,9 +15,9 @@ from litestar.testing import AsyncTestClient
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from tests.fakes.clock import FakeClock
-from tests.fakes.proxy import CuttableProxy
 from tests.http.conftest import BASE_URL, deployment
 from tests.http.helpers import PASSWORD, assert_problem, bearer, register
+from tests.servers.proxy import CuttableProxy
 
 pytestmark = pytest.mark.backends
 

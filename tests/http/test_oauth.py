@@ -1,5 +1,5 @@
 """Sign-in with Google (any OpenID Connect provider), through the real redirects: our app,
-then the fake provider on loopback (tests/fakes/oidc.py), then our callback."""
+then the fake provider on loopback (tests/servers/oidc.py), then our callback."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import OidcSettings
 from tests.fakes.clock import FakeClock
-from tests.fakes.oidc import FakeOidcProvider, FakeProfile
 from tests.http.helpers import (
     BASE_URL,
     PASSWORD,
@@ -28,6 +27,7 @@ from tests.http.helpers import (
     set_cookies,
     the_refresh_cookie,
 )
+from tests.servers.oidc import FakeOidcProvider, FakeProfile
 
 Client = AsyncTestClient[Any]
 REDIRECT_URI = f"{BASE_URL}/auth/google/callback"

@@ -16,8 +16,8 @@ from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.passwords import FAILED_CHECK_FLOOR
 from interfaces.http.backends import open_database
 from interfaces.http.container import open_container
-from tests.fakes.turnstile import FakeTurnstile
 from tests.http.helpers import PASSWORD, assert_problem, register
+from tests.servers.turnstile import FakeTurnstile
 
 SOLVED = "token-from-the-widget"
 

@@ -1,9 +1,10 @@
-"""Settings come from AUTH_* variables and .env, validated all at once with clear messages."""
+"""Settings come from AUTH_* variables, validated all at once with clear messages.
+
+Reading ``.env`` from a file is in tests/adapters/test_config_dotenv.py."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -48,14 +49,6 @@ def test_defaults_are_the_spec_configuration_table() -> None:
     assert (settings.cookie_secure, settings.cookie_samesite) == (True, "lax")
     assert settings.turnstile_secret is None
     assert settings.oidc_providers == ()
-
-
-def test_the_environment_wins_over_dotenv(tmp_path: Path) -> None:
-    dotenv = tmp_path / ".env"
-    dotenv.write_text('# comment\nAUTH_PORT=9000\nexport AUTH_AUDIENCE="from-dotenv"\n\n')
-    settings = load_settings({"AUTH_PORT": "9100"}, dotenv=dotenv)
-    assert settings.port == 9100
-    assert settings.audience == "from-dotenv"
 
 
 @pytest.mark.parametrize(
@@ -294,33 +287,6 @@ def test_blank_values_mean_the_default() -> None:
     assert load_settings({"AUTH_PORT": "  ", "AUTH_TURNSTILE_SECRET": ""}, dotenv=None) == (
         Settings()
     )
-
-
-def test_dotenv_is_read_as_python_dotenv_reads_it(tmp_path: Path) -> None:
-    dotenv = tmp_path / ".env"
-    dotenv.write_text(
-        "AUTH_HOST=0.0.0.0  # an inline comment is not part of the value\n"
-        "AUTH_TURNSTILE_SECRET='s3cr3t # inside quotes'\n"
-        'AUTH_AUDIENCE="${USER}-api"\n'
-        "AUTH_COOKIE_PATH=\n"
-        "UNRELATED=ignored\n"
-    )
-    settings = load_settings({}, dotenv=dotenv)
-    assert settings.host == "0.0.0.0"
-    assert settings.turnstile_secret == "s3cr3t # inside quotes"
-    assert settings.audience == "${USER}-api"  # no interpolation: the value is what is written
-    assert settings.cookie_path == "/auth"
-
-
-def test_a_typo_in_dotenv_is_reported_too(tmp_path: Path) -> None:
-    dotenv = tmp_path / ".env"
-    dotenv.write_text("AUTH_WORKRES=4\n")
-    with pytest.raises(SettingsError, match="did you mean AUTH_WORKERS"):
-        load_settings({}, dotenv=dotenv)
-
-
-def test_a_missing_dotenv_is_no_problem(tmp_path: Path) -> None:
-    assert load_settings({}, dotenv=tmp_path / "absent.env") == Settings()
 
 
 def test_settings_are_built_and_changed_by_keyword() -> None:

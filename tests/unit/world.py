@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import TypedDict
 
 from joserfc.jwk import ECKey, KeySet
 
@@ -77,6 +78,19 @@ class World(UseCases):
         return await self.authenticate.execute(access_token)
 
 
+class Fakes(TypedDict):
+    """The fakes and token adapters a world is made of: ports to wire, fields to inspect."""
+
+    clock: FakeClock
+    users: MemoryUserRepository
+    sessions: MemorySessionRepository
+    grants: MemoryGrantStore
+    hasher: FakeHasher
+    audit: RecordingAudit
+    access_tokens: JwtAccessTokens
+    refresh_tokens: HmacRefreshTokens
+
+
 def build_world(
     clock: FakeClock,
     *,
@@ -86,7 +100,7 @@ def build_world(
     captcha: CaptchaVerifier | None = None,
     limits: Limits | None = None,
 ) -> World:
-    fakes = {
+    fakes: Fakes = {
         "clock": clock,
         "users": users or MemoryUserRepository(),
         "sessions": MemorySessionRepository(),

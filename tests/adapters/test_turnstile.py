@@ -11,7 +11,7 @@ import pytest
 
 from domain.errors import CaptchaFailed, CaptchaUnavailable
 from infrastructure.captcha.turnstile import MAX_TOKEN_LENGTH, DisabledCaptcha, TurnstileVerifier
-from tests.fakes.turnstile import FakeTurnstile
+from tests.servers.turnstile import FakeTurnstile
 
 SECRET = "0x4AAAAAAA-test-secret"
 LOGGER = "infrastructure.captcha.turnstile"

@@ -1,4 +1,4 @@
-"""The OpenID Connect adapter against a fake provider on loopback (tests/fakes/oidc.py)."""
+"""The OpenID Connect adapter against a fake provider on loopback (tests/servers/oidc.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from domain.errors import IdentityProviderError, IdentityProviderUnavailable
 from domain.ports.identity import ExternalProfile
 from infrastructure.oauth.oidc import OidcProvider
-from tests.fakes.oidc import OMIT, FakeOidcProvider, FakeProfile, s256
+from tests.servers.oidc import OMIT, FakeOidcProvider, FakeProfile, s256
 
 REDIRECT_URI = "https://app.example.test/auth/google/callback"
 LOGGER = "infrastructure.oauth"
