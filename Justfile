@@ -1,15 +1,9 @@
 # authgate tasks. Run as `uv run just <recipe>`.
 
-# .env is read here too, so AUTH_HOST/AUTH_PORT/AUTH_WORKERS there reach granian.
-set dotenv-load := true
-
-workers := env("AUTH_WORKERS", "1")
-host := env("AUTH_HOST", "127.0.0.1")
-port := env("AUTH_PORT", "8000")
-
-# Apply migrations, then serve the API under granian.
-serve: migrate
-    granian --interface asgi --factory --host {{host}} --port {{port}} --workers {{workers}} interfaces.http.asgi:app_from_environment
+# Apply migrations, then serve the API under granian (AUTH_HOST/AUTH_PORT/AUTH_WORKERS, from
+# the environment or .env). The same as `authgate serve`, which needs no dev dependency.
+serve:
+    authgate serve
 
 # Apply pending database migrations.
 migrate:

@@ -12,6 +12,7 @@ from infrastructure.config import Settings, SettingsError, load_settings
 from infrastructure.persistence import migrations
 from interfaces.http.backends import migrate, open_database
 from interfaces.http.container import open_container
+from interfaces.serve import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     migrator = commands.add_parser("migrate", help="apply pending database migrations")
     migrator.add_argument(
         "--status", action="store_true", help="list each migration: applied, pending or changed"
+    )
+    commands.add_parser(
+        "serve", help="apply pending migrations, then serve the API (AUTH_HOST/PORT/WORKERS)"
     )
     importer = commands.add_parser(
         "import-users",
@@ -34,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as e:
         print(e, file=sys.stderr)
         return 2
+    if args.command == "serve":
+        return serve(settings)
     if args.command == "migrate":
         try:
             return asyncio.run(_status(settings) if args.status else _migrate(settings))

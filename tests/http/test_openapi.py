@@ -20,7 +20,8 @@ async def document(client) -> dict[str, Any]:
 
 
 def body_schema(document: dict[str, Any], path: str, media: str = "application/json") -> Any:
-    reference = document["paths"][path]["post"]["requestBody"]["content"][media]["schema"]["$ref"]
+    schema = document["paths"][path]["post"]["requestBody"]["content"][media]["schema"]
+    reference = schema["allOf"][0]["$ref"] if "allOf" in schema else schema["$ref"]
     return document["components"]["schemas"][reference.rsplit("/", 1)[-1]]
 
 

@@ -69,7 +69,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=1, le=65535)] = 8000
     workers: Annotated[int, Meta(ge=1, le=256)] = 1
-    issuer: HttpUrl = "http://127.0.0.1:8000"
+    # JWT ``iss`` and the service's own origin; empty means http://AUTH_HOST:AUTH_PORT.
+    issuer: HttpUrl = ""
     audience: str = "authgate"
     # The access token's ``client_id`` claim (RFC 9068 §2.2); empty means the audience.
     client_id: str = ""
@@ -100,12 +101,23 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.client_id:
             object.__setattr__(self, "client_id", self.audience)
+        if not self.issuer:
+            object.__setattr__(self, "issuer", local_origin(self.host, self.port))
 
     @property
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):
             return Path(self.database_url.removeprefix("sqlite:///"))
         return None
+
+
+def local_origin(host: str, port: int) -> str:
+    """Where this machine reaches the service: a wildcard bind address (0.0.0.0, ::) names no
+    host a client can use, so it becomes the loopback address. Behind a public name, set
+    AUTH_ISSUER to that URL."""
+    wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+    address = wildcards.get(host, host)
+    return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
 
 
 def variable(field_name: str) -> str:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 
 from domain.errors import StorageUnavailable
 from domain.ports import Clock
@@ -23,6 +23,8 @@ from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
+from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
+from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
 from interfaces.http.request import BodyRequest
 
@@ -60,8 +62,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             title="authgate",
             version="0.1.0",
             description="Sign-in, rotated refresh cookies, device sessions. See README.md.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            path=SCHEMA_PATH,
+            openapi_router=docs_router(),
+            render_plugins=[swagger_ui()],
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
     )
 

@@ -27,11 +27,21 @@ BodyTransport = NamedDependency[SkipValidation[bool]]
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_USER_AGENT = 512
 
-Authorization = Annotated[str | None, HeaderParameter(name="authorization")]
+# Documented as the bearer security scheme (documentation.SIGNED_IN), not as a header.
+Authorization = Annotated[
+    str | None, HeaderParameter(name="authorization", include_in_schema=False)
+]
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent")]
 ForwardedFor = Annotated[str | None, HeaderParameter(name="x-forwarded-for")]
 # "body": the refresh token travels in the JSON body instead of a cookie (spec: Body transport).
-TransportHeader = Annotated[str | None, HeaderParameter(name="x-auth-transport")]
+TransportHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="x-auth-transport",
+        description="`body`: the refresh token comes in the JSON body (`refresh_token`, "
+        "`refresh_expires_in`) instead of a cookie, for clients that cannot hold cookies.",
+    ),
+]
 
 
 def provide(settings: Settings) -> dict[str, Provide]:
@@ -80,7 +90,14 @@ def body_transport(x_auth_transport: TransportHeader = None) -> bool:
 
 def _refresh_cookie_named(name: str) -> Any:
     def refresh_cookie(
-        token: Annotated[str | None, CookieParameter(name=name)] = None,
+        token: Annotated[
+            str | None,
+            CookieParameter(
+                name=name,
+                description="The refresh token (HttpOnly cookie set by register, login and "
+                "refresh); or send it as `refresh_token` in the JSON body.",
+            ),
+        ] = None,
     ) -> str | None:
         return token or None
 

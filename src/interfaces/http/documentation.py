@@ -1,12 +1,21 @@
 """What the OpenAPI document says beyond the handler signatures: each operation's problem
-responses, and the two request-body facts Litestar cannot infer from a ``data`` parameter."""
+responses, the bearer security scheme, and the request/response facts Litestar cannot infer
+(optional bodies, login's form body and its "email or username", empty 204s)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation, RequestBody
+from litestar.openapi.spec import (
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
+from litestar.openapi.spec.enums import OpenAPIType
 
 from domain import errors as e
 from domain.errors import DomainError
@@ -27,6 +36,20 @@ Cause = type[DomainError] | RingProblem
 # What any JSON body can run into, and what any endpoint behind the refresh cookie can.
 BODY: tuple[Cause, ...] = (MALFORMED_JSON, TOO_LARGE, NOT_JSON, e.ValidationFailed)
 COOKIE: tuple[Cause, ...] = (FOREIGN_ORIGIN, e.StorageUnavailable)
+
+# The access token as an RFC 6750 bearer token: the docs UI gets an Authorize button.
+BEARER = "bearer"
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    BEARER: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="The access token from register, login or refresh.",
+    )
+}
+SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}]
+# Logout takes the access token when it has one (to refuse it at once), and works without.
+MAYBE_SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}, {}]
 
 
 def problems(*causes: Cause) -> dict[int, ResponseSpec]:
@@ -53,20 +76,42 @@ def _status(cause: Cause) -> int:
 
 
 @dataclass
-class OptionalBody(Operation):
+class NoContent(Operation):
+    """A 204 has no body: Litestar would declare a handler's ``None`` as JSON ``null``."""
+
+    def __post_init__(self) -> None:
+        for status, response in (self.responses or {}).items():
+            if status == "204" and not isinstance(response, Reference):
+                response.content = None
+
+
+@dataclass
+class OptionalBody(NoContent):
     """Litestar documents every ``data`` body as required; refresh, logout and revoke also
     take none."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if isinstance(self.request_body, RequestBody):
             self.request_body.required = False
 
 
 @dataclass
 class JsonOrFormBody(Operation):
-    """Login also takes the same fields as an OAuth2-style form (RFC 6749 §4.3.2)."""
+    """Login takes ``email`` or ``username`` (at least one, a string), also as an
+    OAuth2-style form (RFC 6749 §4.3.2)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.request_body, RequestBody):
             content = self.request_body.content
-            content[FORM] = content["application/json"]
+            fields = content["application/json"]
+            if fields.schema is not None:
+                fields.schema = Schema(
+                    all_of=[fields.schema],
+                    any_of=[_required_string("email"), _required_string("username")],
+                )
+            content[FORM] = fields
+
+
+def _required_string(name: str) -> Schema:
+    return Schema(required=[name], properties={name: Schema(type=OpenAPIType.STRING)})

@@ -18,16 +18,20 @@ def documented(**schema: Any) -> msgspec.Meta:
     return msgspec.Meta(extra_json_schema={"extra": schema})
 
 
-# Cloudflare: a Turnstile token is at most 2048 characters. Refresh tokens: 256 bits, base64url.
+# Cloudflare: a Turnstile token is at most 2048 characters.
 TURNSTILE_TOKEN_MAX = 2048
-REFRESH_TOKEN_LENGTH = 43
 
 Email = Annotated[str, documented(format=OpenAPIFormat.EMAIL, max_length=MAX_EMAIL_LENGTH)]
 NewPassword = Annotated[str, documented(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
 Name = Annotated[str, documented(max_length=NAME_MAX)]
 TurnstileToken = Annotated[str, documented(max_length=TURNSTILE_TOKEN_MAX)]
+# No length stated: any other string is simply no valid token (401 at refresh, nothing to end
+# at logout), not a malformed request.
 RefreshToken = Annotated[
-    str, documented(min_length=REFRESH_TOKEN_LENGTH, max_length=REFRESH_TOKEN_LENGTH)
+    str,
+    msgspec.Meta(
+        extra_json_schema={"description": "The refresh token (256 random bits, base64url)."}
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ from application.sessions import RevokeCommand
 from domain import errors as e
 from interfaces.http.bodies import MeBody, UserBody
 from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
-from interfaces.http.documentation import BODY, OptionalBody, problems
+from interfaces.http.documentation import BODY, SIGNED_IN, OptionalBody, problems
 from interfaces.http.payloads import RevokeRequest
 
 # An empty body keeps no session (JSON null is still refused).
@@ -24,6 +24,7 @@ class AccountController(Controller):
     @get(
         "/me",
         summary="The signed-in user",
+        security=SIGNED_IN,
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
     async def me(self, caller: Caller, services: Services) -> Response[MeBody]:
@@ -35,6 +36,7 @@ class AccountController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_class=OptionalBody,
         summary="Sign out everywhere",
+        security=SIGNED_IN,
         responses=problems(*BODY, e.InvalidAccessToken, e.StorageUnavailable),
     )
     async def revoke(

@@ -18,7 +18,14 @@ from interfaces.http.dependencies import (
     RefreshCookie,
     Services,
 )
-from interfaces.http.documentation import BODY, COOKIE, JsonOrFormBody, OptionalBody, problems
+from interfaces.http.documentation import (
+    BODY,
+    COOKIE,
+    MAYBE_SIGNED_IN,
+    JsonOrFormBody,
+    OptionalBody,
+    problems,
+)
 from interfaces.http.errors import MALFORMED_FORM
 from interfaces.http.payloads import LoginRequest, RefreshRequest, RegisterRequest
 from interfaces.http.request import ALLOWS_FORM
@@ -122,6 +129,7 @@ class AuthController(Controller):
         guards=[same_origin],
         operation_class=OptionalBody,
         summary="End this session (idempotent)",
+        security=MAYBE_SIGNED_IN,
         responses=problems(*BODY, *COOKIE),
     )
     async def logout(

@@ -10,7 +10,7 @@ from application.sessions import RevokeOneCommand
 from domain import errors as e
 from interfaces.http.bodies import SessionBody, SessionsBody, iso
 from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
-from interfaces.http.documentation import problems
+from interfaces.http.documentation import SIGNED_IN, NoContent, problems
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -22,6 +22,7 @@ class SessionsController(Controller):
     @get(
         "/",
         summary="The caller's live sessions (devices)",
+        security=SIGNED_IN,
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
     async def list_sessions(self, caller: Caller, services: Services) -> Response[SessionsBody]:
@@ -45,6 +46,8 @@ class SessionsController(Controller):
         "/{session_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="End one of the caller's sessions",
+        security=SIGNED_IN,
+        operation_class=NoContent,
         responses=problems(e.InvalidAccessToken, e.SessionNotFound, e.StorageUnavailable),
     )
     async def revoke_session(
