@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +15,7 @@ from tests.backends.valkey import valkey_url
 from tests.fakes.clock import FakeClock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 @pytest.fixture
@@ -31,3 +35,19 @@ def valkey_server_url() -> Iterator[str]:
     """A Valkey URL carrying this run's own ``?prefix=``."""
     with valkey_url() as url:
         yield url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An aiosqlite connection left open keeps a non-daemon thread that would hold the
+    interpreter at exit forever (a CI run that never ends). Say so loudly and leave with the
+    tests' own verdict instead; `test_sqlite_lifecycle.py` pins the close rules."""
+    leaked = [t for t in threading.enumerate() if "connection_worker" in t.name and t.is_alive()]
+    if leaked:
+        print(f"\nWARNING: {len(leaked)} SQLite connection(s) left open at exit", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(config.stash.get(_EXIT_STATUS, 0))

@@ -78,6 +78,14 @@ class _SqliteTx(Tx):
                 return cursor.rowcount
 
 
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
 class SqliteDatabase:
     dialect = "sqlite"
     for_update = ""
@@ -85,6 +93,7 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: aiosqlite.Connection | None = None
+        self._closed = False
         # aiosqlite runs one connection's statements in order, but two coroutines'
         # transactions would interleave on it: one at a time per process.
         self._lock = asyncio.Lock()
@@ -132,25 +141,33 @@ class SqliteDatabase:
             await tx.fetchone("SELECT 1 AS ok")
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        """Waits for the transaction in flight; nothing opens a connection afterwards (an
+        aiosqlite connection left open keeps its non-daemon thread, and the process, alive)."""
+        async with self._lock:
+            self._closed = True
+            await self._disconnect()
+
+    async def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
 
     async def _connect(self) -> aiosqlite.Connection:
+        if self._closed:
+            raise StorageUnavailable()
         if self._connection is None:
             try:
                 await asyncio.to_thread(_create_private, self.path)
             except OSError as e:
                 raise StorageUnavailable() from e
             connection = await aiosqlite.connect(self.path, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
-                "PRAGMA foreign_keys=ON",
-                "PRAGMA synchronous=NORMAL",
-            ):
-                await connection.execute(pragma)
+            try:
+                connection.row_factory = sqlite3.Row
+                for pragma in _PRAGMAS:
+                    await connection.execute(pragma)
+            except BaseException:
+                await connection.close()
+                raise
             self._connection = connection
         return self._connection
 
@@ -158,4 +175,4 @@ class SqliteDatabase:
         try:
             await connection.rollback()
         except sqlite3.Error:
-            await self.close()
+            await self._disconnect()  # under the lock already; the next transaction reconnects
