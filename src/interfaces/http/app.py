@@ -24,6 +24,7 @@ from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
 from interfaces.http.errors import problem_details
+from interfaces.http.observability.setup import Observability
 from interfaces.http.request import BodyRequest
 
 log = logging.getLogger("authgate")
@@ -42,15 +43,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.container = container
             yield
 
-    return Litestar(
+    observability = Observability(settings)
+    app = Litestar(
         route_handlers=[
             AuthController,
             AccountController,
             OAuthController,
             SessionsController,
             SystemController,
+            *observability.route_handlers,
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, observability.watch_outages],
+        middleware=observability.middleware,
+        logging_config=observability.logging,
         dependencies=dependencies.provide(settings),
         plugins=[problem_details()],
         request_class=BodyRequest,
@@ -64,6 +69,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
     )
+    return observability.install(app)
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
