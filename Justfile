@@ -8,7 +8,16 @@ host := env("AUTH_HOST", "127.0.0.1")
 port := env("AUTH_PORT", "8000")
 
 # Apply migrations, then serve the API under granian.
+# /metrics adds up the workers through prometheus_client's multiprocess files: a fresh
+# directory per run, removed at the end (or PROMETHEUS_MULTIPROC_DIR if you set one: empty it
+# before each start).
 serve: migrate
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+        export PROMETHEUS_MULTIPROC_DIR="$(mktemp -d -t authgate-metrics.XXXXXX)"
+        trap 'rm -rf "$PROMETHEUS_MULTIPROC_DIR"' EXIT
+    fi
     granian --interface asgi --factory --host {{host}} --port {{port}} --workers {{workers}} interfaces.http.asgi:app_from_environment
 
 # Apply pending database migrations.
