@@ -63,6 +63,10 @@ class StorageUnavailable(DomainError):
     code = "service_unavailable"
     message = "A storage backend is unavailable. Try again shortly."
 
+    def __init__(self, message: str | None = None, *, backend: str = "database") -> None:
+        super().__init__(message)
+        self.backend = backend  # "database" or "grants": which one to name in logs and metrics
+
 
 class CaptchaFailed(DomainError):
     code = "captcha_failed"

@@ -1,11 +1,10 @@
-"""Audit events as one JSON object per log line on the ``authgate.audit`` logger."""
+"""Audit events on the ``authgate.audit`` logger: the event's name as the message, its fields
+as the record's ``fields`` (the log formatter writes them out, one JSON line per event)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 from domain.ports import AuditEvent, AuditLog
 
@@ -16,5 +15,4 @@ class JsonAuditLog(AuditLog):
 
     def record(self, event: AuditEvent) -> None:
         fields = {k: v for k, v in asdict(event).items() if v is not None}
-        line = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), **fields}
-        self._logger.info(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+        self._logger.info(event.event, extra={"fields": fields})

@@ -4,7 +4,11 @@ host, port and workers from the settings. Needs only the runtime dependencies.""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import shutil
 import sys
+import tempfile
 
 from granian import Granian
 from granian.constants import Interfaces
@@ -28,13 +32,26 @@ def serve(settings: Settings) -> int:
         return 1
     if applied:
         print(f"applied {', '.join(applied)}", file=sys.stderr)
-    # Every worker builds its app from the same environment (and .env) as this process.
-    Granian(
-        APP_FACTORY,
-        address=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        interface=Interfaces.ASGI,
-        factory=True,
-    ).serve()
+    # /metrics adds up the workers through prometheus_client's multiprocess files: a fresh
+    # directory per run, removed at the end (or PROMETHEUS_MULTIPROC_DIR if set: empty it
+    # before each start).
+    own_metrics_dir = settings.metrics and not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if own_metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics.")
+    # Workers start as fresh interpreters (spawn, not fork): each reads the environment set
+    # above when it imports prometheus_client, and inherits no state of this process.
+    multiprocessing.set_start_method("spawn", force=True)
+    try:
+        # Every worker builds its app from the same environment (and .env) as this process.
+        Granian(
+            APP_FACTORY,
+            address=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            interface=Interfaces.ASGI,
+            factory=True,
+        ).serve()
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
     return 0

@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -23,6 +25,19 @@ class Server:
     url: str
     port: int
     workdir: Path
+    # What the server wrote so far, line by line (read all along, so no pipe ever fills).
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+
+def _drain(stream: IO[bytes] | None, lines: list[str]) -> threading.Thread:
+    def read() -> None:
+        for raw in iter(stream.readline, b"") if stream else ():
+            lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
 
 
 def free_port() -> int:
@@ -38,13 +53,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @contextmanager
-def running_server(workdir: Path, **settings: str) -> Iterator[Server]:
-    """`authgate migrate`, then granian serving the app; AUTH_* settings as given."""
+def running_server(
+    workdir: Path, *, workers: int = 1, environment: dict[str, str] | None = None, **settings: str
+) -> Iterator[Server]:
+    """`authgate migrate`, then granian serving the app; AUTH_* settings as given, other
+    variables (``environment``) added to the process's environment."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AUTH_")},
         "AUTH_PORT": str(port),
         "AUTH_ISSUER": f"http://127.0.0.1:{port}",
+        **(environment or {}),
         **settings,
     }
     subprocess.run(
@@ -60,14 +79,18 @@ def running_server(workdir: Path, **settings: str) -> Iterator[Server]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             "interfaces.http.asgi:app_from_environment",
         ],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
+    started = Server(url=url, port=port, workdir=workdir)
+    readers = [_drain(process.stdout, started.stdout), _drain(process.stderr, started.stderr)]
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -77,13 +100,15 @@ def running_server(workdir: Path, **settings: str) -> Iterator[Server]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
+                output = "\n".join(started.stdout + started.stderr)
                 pytest.fail(f"the server did not start:\n{output}")
             time.sleep(0.1)
-        yield Server(url=url, port=port, workdir=workdir)
+        yield started
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        for reader in readers:
+            reader.join(5)

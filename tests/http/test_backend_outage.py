@@ -3,6 +3,9 @@ service recovers by itself when the backend returns. Nothing is issued half-writ
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,9 +17,11 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
+from interfaces.http.controllers.system import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import BASE_URL, deployment
-from tests.http.helpers import PASSWORD, assert_problem, bearer, register
+from tests.http.helpers import PASSWORD, assert_problem, bearer, refresh_with, register
+from tests.http.scrape import grown, scrape
 from tests.servers.proxy import CuttableProxy
 
 pytestmark = pytest.mark.backends
@@ -116,3 +121,83 @@ async def test_registering_while_valkey_is_down_leaves_no_account(
         "/auth/register", json={"email": "new@site.com", "password": PASSWORD}
     )
     assert retry.status_code == 201, retry.text
+
+
+def outage_settings(production: Settings, proxies: dict[str, CuttableProxy]) -> Settings:
+    return replace(
+        production,
+        database_url=through(proxies["database"], production.database_url),
+        grants_url=through(proxies["grants"], production.grants_url),
+        outage_log_interval=1,
+    )
+
+
+async def read_until(capsys: pytest.CaptureFixture[str], seen: list[str], message: str) -> None:
+    """Collect stdout lines until one carries ``message`` (the outage watch ticks each second)."""
+    for _ in range(100):
+        seen += capsys.readouterr().out.splitlines()
+        if any(json.loads(line)["message"] == message for line in seen):
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"no {message!r} in {seen}")
+
+
+async def test_an_outage_logs_its_start_a_summary_of_refused_requests_and_its_end(
+    production: Settings,
+    proxies: dict[str, CuttableProxy],
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = outage_settings(production, proxies)
+    seen: list[str] = []
+    async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as client:
+        await register(client)
+        before = await scrape(client)
+        proxies["database"].cut()
+        for _ in range(5):
+            login = await client.post(
+                "/auth/login", json={"email": "user@site.com", "password": PASSWORD}
+            )
+            assert_problem(login, 503, "service_unavailable")
+        await read_until(capsys, seen, "backend outage continues")
+        proxies["database"].restore()
+        await read_until(capsys, seen, "backend outage ended")
+        after = await scrape(client)
+
+    lines = [json.loads(line) for line in seen]
+    warnings = [line for line in lines if line["level"] == "warning"]
+    assert all(line["logger"] == "authgate.outage" for line in warnings)  # none per request
+    assert warnings[0]["message"] == "backend outage started"
+    assert warnings[0]["backend"] == "database"
+    assert warnings[-1]["message"] == "backend outage ended"
+    assert warnings[-1]["refused_total"] == 5
+    summaries = [line for line in warnings if line["message"] == "backend outage continues"]
+    assert sum(line["refused"] for line in summaries) == 5
+    assert grown(before, after, "authgate_backend_errors_total", backend="database") == 5
+    assert len([line for line in lines if line.get("status") == 503]) == 5  # the request lines
+
+
+async def test_a_valkey_outage_is_counted_under_grants(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy]
+) -> None:
+    before = await scrape(proxied)
+    proxies["grants"].cut()
+    assert_problem(
+        await refresh_with(proxied, "x" * 43),
+        503,
+        "service_unavailable",
+    )
+    proxies["grants"].restore()
+    after = await scrape(proxied)
+    assert grown(before, after, "authgate_backend_errors_total", backend="grants") == 1
+
+
+async def test_readiness_answers_within_its_timeout_when_postgres_goes_silent(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy]
+) -> None:
+    assert await ready(proxied) == (200, {"database": "ok", "grants": "ok"})
+    proxies["database"].freeze()  # connections stay open, nothing answers
+    started = time.monotonic()
+    assert await ready(proxied) == (503, {"database": "unavailable", "grants": "ok"})
+    assert time.monotonic() - started < CHECK_TIMEOUT + 0.5
+    proxies["database"].restore()

@@ -16,6 +16,7 @@ from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.passwords import FAILED_CHECK_FLOOR
 from interfaces.http.backends import open_database
 from interfaces.http.container import open_container
+from interfaces.http.observability.logs import JsonFormatter
 from tests.http.helpers import PASSWORD, assert_problem, register
 from tests.servers.turnstile import FakeTurnstile
 
@@ -212,15 +213,16 @@ async def test_audit_events_are_json_lines_without_secrets(
         body = await register(client)
         await client.post("/auth/login", json={"email": "user@site.com", "password": "wrong-pass"})
         await client.post("/auth/logout")
-    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "authgate.audit"]
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    events = [json.loads(line) for line in lines if '"logger":"authgate.audit"' in line]
     names = [e["event"] for e in events]
     assert names[:2] == ["user_registered", "login_failed"]
     assert "session_revoked" in names
     failed = events[1]
     assert failed["reason"] == "wrong_password"
     assert failed["user_id"] == body["user"]["id"]
-    assert {"ts", "ip_address", "user_agent"} <= set(failed)
-    text = caplog.text
+    assert {"time", "ip_address", "user_agent"} <= set(failed)
+    text = "\n".join(lines)
     assert PASSWORD not in text
     assert body["access_token"] not in text
     assert "$argon2" not in text

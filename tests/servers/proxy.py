@@ -4,6 +4,7 @@
         url = f"postgresql://postgres@127.0.0.1:{proxy.port}/db"
         proxy.cut()      # open connections drop, new ones are closed at once
         proxy.restore()  # forwarding again
+        proxy.freeze()   # connections stay open but nothing passes: a peer gone silent
 
 It runs its own event loop in a thread, so it works the same whatever the test's loop does.
 """
@@ -22,6 +23,7 @@ class CuttableProxy:
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
         self._down = False
+        self._frozen = False
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -40,6 +42,10 @@ class CuttableProxy:
         if self._down:
             writer.close()
             return
+        if self._frozen:  # accept, then never answer
+            self._writers.add(writer)
+            await reader.read()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._upstream)
         except OSError:
@@ -51,6 +57,8 @@ class CuttableProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                while self._frozen:
+                    await asyncio.sleep(0.05)
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError):
@@ -70,9 +78,17 @@ class CuttableProxy:
         self._loop.call_soon_threadsafe(drop)
         self._sync()
 
+    def freeze(self) -> None:
+        def silent() -> None:
+            self._frozen = True
+
+        self._loop.call_soon_threadsafe(silent)
+        self._sync()
+
     def restore(self) -> None:
         def up() -> None:
             self._down = False
+            self._frozen = False
 
         self._loop.call_soon_threadsafe(up)
         self._sync()

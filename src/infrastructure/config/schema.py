@@ -97,6 +97,11 @@ class Settings:
     register_limit: Limit = 10
     refresh_limit: Limit = 60
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    # A backend outage is logged when it starts, every this many seconds while it lasts
+    # (with the count of refused requests), and when it ends.
+    outage_log_interval: Annotated[int, Meta(ge=1, le=3600)] = 30
+    metrics: bool = True
 
     def __post_init__(self) -> None:
         if not self.client_id:

@@ -26,6 +26,7 @@ from interfaces.http.controllers.system import SystemController
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
+from interfaces.http.observability.setup import Observability
 from interfaces.http.request import BodyRequest
 
 log = logging.getLogger("authgate")
@@ -44,15 +45,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             app.state.container = container
             yield
 
-    return Litestar(
+    observability = Observability(settings)
+    app = Litestar(
         route_handlers=[
             AuthController,
             AccountController,
             OAuthController,
             SessionsController,
             SystemController,
+            *observability.route_handlers,
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, observability.watch_outages],
+        middleware=observability.middleware,
+        logging_config=observability.logging,
         dependencies=dependencies.provide(settings),
         plugins=[problem_details()],
         request_class=BodyRequest,
@@ -68,6 +73,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             components=Components(security_schemes=SECURITY_SCHEMES),
         ),
     )
+    return observability.install(app)
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

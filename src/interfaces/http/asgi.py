@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Litestar
 
 from infrastructure.config import load_settings
@@ -11,6 +9,4 @@ from interfaces.http.app import create_app
 
 
 def app_from_environment() -> Litestar:
-    settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(message)s")
-    return create_app(settings)
+    return create_app(load_settings())  # logging is configured by create_app

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from application.wiring import Ports, UseCases, wire
 from domain.ports import Clock
 from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
+from infrastructure.metered import MeteredAuditLog, MeteredCaptcha, MeteredGrantStore
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.keys import load_or_create_keys
@@ -82,6 +83,7 @@ async def open_container(
             ids=RandomIds(),
             audit=JsonAuditLog(),
         )
+        ports = _metered(settings, ports)
         limits = Limits(
             login=settings.login_limit,
             register=settings.register_limit,
@@ -98,3 +100,15 @@ async def open_container(
             jwks=access_tokens.jwks(),
             checks=checks,
         )
+
+
+def _metered(settings: Settings, ports: Ports) -> Ports:
+    """With AUTH_METRICS on, the ports whose traffic the auth series count are decorated."""
+    if not settings.metrics:
+        return ports
+    return replace(
+        ports,
+        grants=MeteredGrantStore(ports.grants),
+        captcha=MeteredCaptcha(ports.captcha),
+        audit=MeteredAuditLog(ports.audit),
+    )

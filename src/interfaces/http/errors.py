@@ -19,6 +19,8 @@ from litestar.plugins.problem_details import (
 )
 
 from domain import errors as e
+from interfaces.http.observability.context import note_refusal
+from interfaces.http.observability.outages import backend_of
 
 log = logging.getLogger("authgate")
 
@@ -115,7 +117,8 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
         code = exc.provider_code
     if status == 503:
         headers["Retry-After"] = "5"
-        log.warning("backend unavailable: %s", exc.__cause__ or exc)
+        # Not a line per refused request: the outage log counts them (observability).
+        note_refusal(backend_of(exc), str(exc.__cause__ or exc))
     return problem(status, code, exc.detail, errors=errors, headers=headers)
 
 

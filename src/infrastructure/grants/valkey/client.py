@@ -52,7 +52,7 @@ def storage_errors() -> Iterator[None]:
     try:
         yield
     except (ValkeyError, OSError) as e:  # ConnectionError/TimeoutError are ValkeyErrors
-        raise StorageUnavailable() from e
+        raise StorageUnavailable(backend="grants") from e
 
 
 def micros(t: datetime) -> int:

@@ -5,9 +5,10 @@ import asyncio
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from domain.errors import StorageUnavailable
+from interfaces.http.backends import Check
 from interfaces.http.bodies import HealthBody
 from interfaces.http.dependencies import NO_STORE, Services
+from interfaces.http.observability.probe import answers
 
 CHECK_TIMEOUT = 3.0
 
@@ -30,7 +31,7 @@ class SystemController(Controller):
     )
     async def ready(self, services: Services) -> Response[HealthBody]:
         names = list(services.checks)
-        results = await asyncio.gather(*(_check(services.checks[n]()) for n in names))
+        results = await asyncio.gather(*(_check(services.checks[n]) for n in names))
         checks = dict(zip(names, results, strict=True))
         ok = all(result == "ok" for result in results)
         return Response(
@@ -40,9 +41,5 @@ class SystemController(Controller):
         )
 
 
-async def _check(probe: object) -> str:
-    try:
-        await asyncio.wait_for(probe, CHECK_TIMEOUT)  # type: ignore[arg-type]
-    except (StorageUnavailable, TimeoutError):
-        return "unavailable"
-    return "ok"
+async def _check(check: Check) -> str:
+    return "ok" if await answers(check, CHECK_TIMEOUT) else "unavailable"

@@ -1,0 +1,92 @@
+"""Port decorators that count what passes through them, so no use case knows about metrics:
+sign-ins and rate limits from the audit events, refresh outcomes from the grant store's
+rotation, captcha outcomes from the verifier."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.entities import RefreshGrant
+from domain.errors import CaptchaFailed, CaptchaUnavailable
+from domain.ports import (
+    AuditEvent,
+    AuditLog,
+    CaptchaVerifier,
+    GraceReplay,
+    Invalid,
+    RefreshGrantStore,
+    Reused,
+    Rotated,
+    Rotation,
+    RotationOutcome,
+    SessionRef,
+)
+from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES
+
+_LOGIN_EVENTS = {"login_succeeded": "succeeded", "login_failed": "failed"}
+_ROTATIONS: dict[type, str] = {
+    Rotated: "rotated",
+    GraceReplay: "grace",
+    Reused: "reused",
+    Invalid: "invalid",
+}
+
+
+class MeteredAuditLog(AuditLog):
+    def __init__(self, inner: AuditLog) -> None:
+        self._inner = inner
+
+    def record(self, event: AuditEvent) -> None:
+        self._inner.record(event)
+        if event.event in _LOGIN_EVENTS:
+            LOGINS.labels(outcome=_LOGIN_EVENTS[event.event]).inc()
+        elif event.event == "rate_limited":
+            RATE_LIMITED.labels(limit=event.reason or "unknown").inc()
+
+
+class MeteredCaptcha(CaptchaVerifier):
+    def __init__(self, inner: CaptchaVerifier) -> None:
+        self._inner = inner
+
+    async def verify(self, token: str | None, remote_ip: str | None) -> None:
+        try:
+            await self._inner.verify(token, remote_ip)
+        except CaptchaFailed:
+            CAPTCHA.labels(outcome="failed").inc()
+            raise
+        except CaptchaUnavailable:
+            CAPTCHA.labels(outcome="unavailable").inc()
+            raise
+        CAPTCHA.labels(outcome="passed").inc()
+
+
+class MeteredGrantStore(RefreshGrantStore):
+    """Counts each rotation's outcome; every other call passes straight through."""
+
+    def __init__(self, inner: RefreshGrantStore) -> None:
+        self._inner = inner
+
+    async def rotate(self, rotation: Rotation) -> RotationOutcome:
+        outcome = await self._inner.rotate(rotation)
+        REFRESHES.labels(outcome=_ROTATIONS[type(outcome)]).inc()
+        return outcome
+
+    async def issue(self, grant: RefreshGrant, now: datetime) -> None:
+        await self._inner.issue(grant, now)
+
+    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
+        return await self._inner.session_of(token_hash, now)
+
+    async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
+        return await self._inner.revoke_session(session_id, deny_until)
+
+    async def revoke_user(
+        self, user_id: int, deny_until: datetime, keep: str | None = None
+    ) -> list[str]:
+        return await self._inner.revoke_user(user_id, deny_until, keep)
+
+    async def is_denied(self, session_id: str, now: datetime) -> bool:
+        return await self._inner.is_denied(session_id, now)
+
+    async def ping(self) -> None:
+        await self._inner.ping()

@@ -1,0 +1,1 @@
+"""What the running service tells its operators: metrics, request and audit logs, outages."""

@@ -1,0 +1,108 @@
+"""GET /metrics: Prometheus text, scraped before and after real traffic through the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.http.helpers import PASSWORD, assert_problem, refresh_with, register, sign_up
+from tests.http.scrape import grown, scrape
+from tests.http.test_signup_hardening import signup, with_turnstile
+from tests.servers.turnstile import FakeTurnstile
+
+GRACE = 10
+
+
+@pytest.fixture
+def turnstile() -> Iterator[FakeTurnstile]:
+    with FakeTurnstile() as fake:
+        yield fake
+
+
+LOGIN = {"method": "POST", "path": "/auth/login", "app_name": "authgate"}
+
+
+async def test_sign_ins_and_http_requests_are_counted_after_real_traffic(client: Any) -> None:
+    before = await scrape(client)
+    await register(client)
+    assert (
+        await client.post("/auth/login", json={"email": "user@site.com", "password": PASSWORD})
+    ).status_code == 200
+    wrong = await client.post(
+        "/auth/login", json={"email": "user@site.com", "password": "wrong-pass"}
+    )
+    assert_problem(wrong, 401, "invalid_credentials")
+    after = await scrape(client)
+
+    assert grown(before, after, "authgate_logins_total", outcome="succeeded") == 1
+    assert grown(before, after, "authgate_logins_total", outcome="failed") == 1
+    assert grown(before, after, "authgate_requests_total", **LOGIN, status_code="200") == 1
+    assert grown(before, after, "authgate_requests_total", **LOGIN, status_code="401") == 1
+    latency = "authgate_request_duration_seconds_count"
+    assert grown(before, after, latency, **LOGIN, status_code="401") == 1
+    assert (
+        grown(before, after, "authgate_request_duration_seconds_sum", **LOGIN, status_code="401")
+        >= 0.3
+    )
+
+
+async def test_refreshes_are_counted_rotated_grace_reused_and_invalid(
+    client: Any, clock: Any
+) -> None:
+    device = await sign_up(client)
+    before = await scrape(client)
+    assert (await refresh_with(client, device.refresh_token)).status_code == 200
+    assert (await refresh_with(client, device.refresh_token)).status_code == 200  # in the grace
+    clock.advance(GRACE + 1)
+    assert_problem(await refresh_with(client, device.refresh_token), 401, "refresh_token_reused")
+    assert_problem(await refresh_with(client, "x" * 43), 401, "invalid_refresh_token")
+    after = await scrape(client)
+
+    for outcome in ("rotated", "grace", "reused", "invalid"):
+        assert grown(before, after, "authgate_refreshes_total", outcome=outcome) == 1, outcome
+
+
+async def test_rate_limited_requests_are_counted_by_limit(make_client: Any) -> None:
+    async with make_client(register_limit=1) as client:
+        before = await scrape(client)
+        await register(client, "one@site.com")
+        refused = await client.post(
+            "/auth/register", json={"email": "two@site.com", "password": PASSWORD}
+        )
+        assert_problem(refused, 429, "too_many_requests")
+        after = await scrape(client)
+    assert grown(before, after, "authgate_rate_limited_total", limit="register") == 1
+
+
+async def test_captcha_checks_are_counted_by_outcome(
+    make_client: Any, turnstile: FakeTurnstile
+) -> None:
+    async with with_turnstile(make_client, turnstile) as client:
+        before = await scrape(client)
+        for mode, email in (
+            ("fail", "a@site.com"),
+            ("error500", "b@site.com"),
+            ("pass", "c@site.com"),
+        ):
+            turnstile.mode = mode  # type: ignore[assignment]
+            await client.post("/auth/register", json={**signup(), "email": email})
+        after = await scrape(client)
+    for outcome in ("failed", "unavailable", "passed"):
+        assert grown(before, after, "authgate_captcha_checks_total", outcome=outcome) == 1, outcome
+
+
+async def test_the_outbox_gauges_are_exposed_for_the_mail_sender_to_feed(client: Any) -> None:
+    from infrastructure.metrics import record_outbox
+
+    record_outbox(3, 42.0)
+    after = await scrape(client)
+    assert after[("authgate_outbox_depth", frozenset())] == 3
+    assert after[("authgate_outbox_oldest_age_seconds", frozenset())] == 42.0
+
+
+async def test_metrics_switched_off_is_404(make_client: Any) -> None:
+    async with make_client(metrics=False) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 404
