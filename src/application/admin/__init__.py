@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.admin.bulk_import import BulkImportUsers
 from application.admin.commands import CLI, Actor, AdminCommand
 from application.admin.directory import ListUsers, ShowUser, UserDetails, UsersPage, UsersQuery
 from application.admin.guard import RequireAdmin
@@ -57,6 +58,7 @@ class AdminCases:
     unlock: UnlockUser
     delete: DeleteUser
     set_role: SetRole
+    import_users: BulkImportUsers
 
 
 def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> AdminCases:
@@ -91,4 +93,5 @@ def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> A
             audit=p.audit,
         ),
         set_role=SetRole(administration=p.administration, clock=p.clock, audit=p.audit),
+        import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
     )

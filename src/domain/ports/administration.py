@@ -3,10 +3,11 @@ erase them. Kept apart from ``UserRepository`` so the request paths stay small."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.entities import ExternalIdentity, User
+from domain.entities import ExternalIdentity, NewUser, User
 
 
 class UserAdministration(Protocol):
@@ -30,4 +31,12 @@ class UserAdministration(Protocol):
     async def erase(self, user_id: int) -> bool:
         """The user and everything stored about it in this database, in one transaction.
         False when there was no such user."""
+        ...
+
+    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+        """Insert, in one transaction, those whose email is free; the emails inserted."""
+        ...
+
+    async def taken(self, emails: Sequence[str]) -> set[str]:
+        """Which of these emails already belong to a user."""
         ...

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from domain.entities import ExternalIdentity, User
+from domain.entities import ExternalIdentity, NewUser, User
 from domain.ports import UserAdministration
 from infrastructure.persistence.database import Database, as_datetime
 from infrastructure.persistence.users import user_of
@@ -78,3 +79,30 @@ class SqlUserAdministration(UserAdministration):
                 await tx.execute(statement, user_id)
             changed = await tx.execute("DELETE FROM users WHERE id = $1", user_id)
         return changed > 0
+
+    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+        if not users:
+            return set()
+        values = ", ".join(
+            "(" + ", ".join(f"${6 * n + k}" for k in range(1, 7)) + ")" for n in range(len(users))
+        )
+        args = [
+            value
+            for u in users
+            for value in (u.email, u.password_hash, u.name, u.role, u.created_at, u.created_at)
+        ]
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
+                f" VALUES {values} ON CONFLICT (email) DO NOTHING RETURNING email",
+                *args,
+            )
+        return {row["email"] for row in rows}
+
+    async def taken(self, emails: Sequence[str]) -> set[str]:
+        if not emails:
+            return set()
+        listed = ", ".join(f"${n}" for n in range(1, len(emails) + 1))
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(f"SELECT email FROM users WHERE email IN ({listed})", *emails)
+        return {row["email"] for row in rows}
