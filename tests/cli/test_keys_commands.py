@@ -6,7 +6,6 @@ import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from litestar.testing import AsyncTestClient
 
@@ -100,6 +99,3 @@ async def test_a_running_server_publishes_and_signs_with_a_rotated_key_without_r
         assert jwt_parts(after.access_token)[0]["kid"] == new
         await assert_access_works(client, before.access_token)  # the old key still verifies
         await assert_access_works(client, after.access_token)
-
-
-def _unused(_: Any) -> None: ...
