@@ -29,6 +29,6 @@ class GetCurrentUser:
 
     async def execute(self, claims: AccessClaims) -> User:
         user = await self._users.get(claims.user_id)
-        if user is None:
+        if user is None or user.disabled:
             raise InvalidAccessToken()
         return user

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.entities import DEFAULT_ROLE, NewUser
 from domain.errors import EmailTaken
@@ -56,36 +57,41 @@ class ImportUsers:
         return report
 
     def _parse(self, line: str) -> NewUser:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError("not valid JSON") from e
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
-        email, password_hash = record.get("email"), record.get("password_hash")
-        name, role = record.get("name"), record.get("role", DEFAULT_ROLE)
-        if not isinstance(email, str):
-            raise ValueError("email is missing")
-        if not isinstance(password_hash, str) or not (
-            _BCRYPT.match(password_hash) or _ARGON2.match(password_hash)
-        ):
-            raise ValueError("password_hash is not a bcrypt ($2a$/$2b$/$2y$) or argon2 hash")
-        _check_bcrypt_cost(password_hash)
-        if name is not None and (not isinstance(name, str) or len(name) > NAME_MAX):
-            raise ValueError(f"name must be a string of at most {NAME_MAX} characters")
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {sorted(ROLES)}")
-        try:
-            normalised = Email.parse(email).value
-        except ValueError as e:
-            raise ValueError(f"email {e}") from e
-        return NewUser(
-            email=normalised,
-            password_hash=password_hash,
-            name=name,
-            role=role,
-            created_at=self._clock.now(),
-        )
+        return parse_line(line, self._clock.now())
+
+
+def parse_line(line: str, now: datetime) -> NewUser:
+    """One line of the import file as a new user; ``ValueError`` says what is wrong."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError("not valid JSON") from e
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    email, password_hash = record.get("email"), record.get("password_hash")
+    name, role = record.get("name"), record.get("role", DEFAULT_ROLE)
+    if not isinstance(email, str):
+        raise ValueError("email is missing")
+    if not isinstance(password_hash, str) or not (
+        _BCRYPT.match(password_hash) or _ARGON2.match(password_hash)
+    ):
+        raise ValueError("password_hash is not a bcrypt ($2a$/$2b$/$2y$) or argon2 hash")
+    _check_bcrypt_cost(password_hash)
+    if name is not None and (not isinstance(name, str) or len(name) > NAME_MAX):
+        raise ValueError(f"name must be a string of at most {NAME_MAX} characters")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {sorted(ROLES)}")
+    try:
+        normalised = Email.parse(email).value
+    except ValueError as e:
+        raise ValueError(f"email {e}") from e
+    return NewUser(
+        email=normalised,
+        password_hash=password_hash,
+        name=name,
+        role=role,
+        created_at=now,
+    )
 
 
 def _check_bcrypt_cost(password_hash: str) -> None:

@@ -98,7 +98,7 @@ class RefreshSession:
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime
     ) -> IssuedTokens:
         user = await self._users.get(outcome.user_id)
-        if user is None:
+        if user is None or user.disabled:  # a session that raced its user's disabling
             await quietly(
                 self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
             )

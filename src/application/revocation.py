@@ -36,10 +36,12 @@ class SessionRevoker:
             reason=reason,
         )
 
-    async def revoke_all(self, user_id: int, keep: str | None, client: ClientInfo) -> list[str]:
+    async def revoke_all(
+        self, user_id: int, keep: str | None, client: ClientInfo, reason: str = "revoke_all"
+    ) -> list[str]:
         now = self._clock.now()
         revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
-        revoked_rows = await self._sessions.revoke_all(user_id, now, "revoke_all", keep)
+        revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
             audit_event(
                 self._audit,
@@ -47,6 +49,6 @@ class SessionRevoker:
                 client,
                 user_id=user_id,
                 session_id=session_id,
-                reason="revoke_all",
+                reason=reason,
             )
         return revoked

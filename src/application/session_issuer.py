@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from application.client import ClientInfo
 from application.compensation import quietly
 from domain.entities import RefreshGrant, Session, User
-from domain.errors import StorageUnavailable
+from domain.errors import AccountDisabled, StorageUnavailable
 from domain.ports import (
     AccessClaims,
     AccessTokens,
@@ -74,6 +74,10 @@ class SessionIssuer:
         self._policy = policy
 
     async def start(self, user: User, client: ClientInfo) -> IssuedTokens:
+        if user.disabled:
+            # Every sign-in path ends here, after the credentials were checked, so only
+            # someone who proved the account learns that it is disabled.
+            raise AccountDisabled()
         now = self._clock.now()
         absolute = now + self._policy.max_age
         idle = min(now + self._policy.idle_ttl, absolute)

@@ -53,6 +53,12 @@ class Throttle:
         for key in _account_keys(email, client.ip_address or "unknown"):
             await quietly(self._limiter.reset(key))
 
+    async def unlock(self, email: str) -> None:
+        """An operator lifts the account's login limits, from every IP at once."""
+        account = _account(email)
+        for tier in range(3):
+            await self._limiter.reset_prefix(f"login:account:{tier}:{account}:")
+
     async def register(self, client: ClientInfo) -> None:
         await self._hit(
             f"register:ip:{client.ip_address or 'unknown'}", self._limits.register, HOUR, client
@@ -71,6 +77,9 @@ class Throttle:
 
 
 def _account_keys(email: str, ip: str) -> list[str]:
+    return [f"login:account:{tier}:{_account(email)}:{ip}" for tier in range(3)]
+
+
+def _account(email: str) -> str:
     # Hashed: the key's size stays fixed whatever was typed, and no email sits in it.
-    account = hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
-    return [f"login:account:{tier}:{account}:{ip}" for tier in range(3)]
+    return hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()

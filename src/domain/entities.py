@@ -7,6 +7,7 @@ from datetime import datetime
 
 ADMIN_ROLE = "admin"
 DEFAULT_ROLE = "user"
+ROLES = frozenset({DEFAULT_ROLE, ADMIN_ROLE})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,10 +19,15 @@ class User:
     role: str
     created_at: datetime
     updated_at: datetime
+    disabled_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN_ROLE
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -121,3 +121,23 @@ class UnknownProvider(DomainError):
 class UnverifiedEmail(DomainError):
     code = "email_not_verified"
     message = "The identity provider has not verified this email address."
+
+
+class AccountDisabled(DomainError):
+    code = "account_disabled"
+    message = "This account has been disabled."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "This needs the admin role."
+
+
+class UserNotFound(DomainError):
+    code = "user_not_found"
+    message = "No such user."
+
+
+class OwnAccount(DomainError):
+    code = "own_account"
+    message = "Admins cannot disable, delete or demote their own account."

@@ -142,3 +142,34 @@ async def test_valkey_keyed_stores_on_a_dead_server_raise_storage_unavailable_qu
                     await call
     finally:
         await client.aclose()
+
+
+async def test_reset_prefix_forgets_every_key_with_that_prefix_only(
+    rate_limiter: RateLimiter,
+) -> None:
+    for key in (
+        "login:account:0:abc:1.2.3.4",
+        "login:account:0:abc:5.6.7.8",
+        "login:account:0:abd:1",
+    ):
+        assert await rate_limiter.hit(key, 1, WINDOW, BASE) is None
+
+    await rate_limiter.reset_prefix("login:account:0:abc:")
+
+    assert await rate_limiter.hit("login:account:0:abc:1.2.3.4", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("login:account:0:abc:5.6.7.8", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("login:account:0:abd:1", 1, WINDOW, at(1)) == 9
+
+
+async def test_reset_prefix_takes_glob_and_like_characters_literally(
+    rate_limiter: RateLimiter,
+) -> None:
+    for key in ("a*b:1", "a_b%:1", "axb:1"):
+        assert await rate_limiter.hit(key, 1, WINDOW, BASE) is None
+
+    await rate_limiter.reset_prefix("a*")
+    await rate_limiter.reset_prefix("a_b%")
+
+    assert await rate_limiter.hit("a*b:1", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("a_b%:1", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("axb:1", 1, WINDOW, at(1)) == 9

@@ -18,8 +18,10 @@ from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import (
     MigrationError,
     MigrationState,
+    bundled,
     migrate,
     pending,
+    read_migrations,
     status,
 )
 from interfaces.cli import main
@@ -195,12 +197,18 @@ def authgate(*argv: str) -> int:
 def test_migrate_status_lists_each_migration_pending_then_applied(
     sqlite_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    versions = [m.version for m in read_migrations(bundled("sqlite"))]
+    width = max(len(v) for v in versions)
+    assert versions[0] == "0001_init"
     assert authgate("migrate", "--status") == 0
-    assert capsys.readouterr().out == "0001_init  pending\n"
+    assert capsys.readouterr().out == "".join(f"{v:{width}}  pending\n" for v in versions)
     assert authgate("migrate") == 0
-    assert capsys.readouterr().out == "applied 0001_init\n"
+    assert capsys.readouterr().out == f"applied {', '.join(versions)}\n"
     assert authgate("migrate", "--status") == 0
-    assert re.fullmatch(r"0001_init  applied  \d{4}-\d\d-\d\dT\S+\n", capsys.readouterr().out)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(versions)
+    for version, line in zip(versions, lines, strict=True):
+        assert re.fullmatch(rf"{version} *  applied  \d{{4}}-\d\d-\d\dT\S+", line), line
 
 
 def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
@@ -208,7 +216,10 @@ def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
 ) -> None:
     assert authgate("migrate") == 0
     with closing(sqlite3.connect(sqlite_file)) as connection, connection:
-        connection.execute("UPDATE schema_migrations SET checksum = 'what was applied before'")
+        connection.execute(
+            "UPDATE schema_migrations SET checksum = 'what was applied before'"
+            " WHERE version = '0001_init'"
+        )
     capsys.readouterr()
 
     assert authgate("migrate") == 1
@@ -217,7 +228,7 @@ def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
         " and put the change into a new migration\n"
     )
     assert authgate("migrate", "--status") == 0
-    assert "0001_init  changed  (applied " in capsys.readouterr().out
+    assert re.search(r"^0001_init *  changed  \(applied ", capsys.readouterr().out, re.M)
 
 
 @pytest.mark.parametrize(

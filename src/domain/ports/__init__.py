@@ -1,5 +1,6 @@
 """Ports: what the application needs from the outside world, one small role each."""
 
+from domain.ports.administration import UserAdministration
 from domain.ports.audit import AuditEvent, AuditLog
 from domain.ports.captcha import CaptchaVerifier
 from domain.ports.clock import Clock, IdGenerator
@@ -42,5 +43,6 @@ __all__ = [
     "RotationOutcome",
     "SessionRef",
     "SessionRepository",
+    "UserAdministration",
     "UserRepository",
 ]

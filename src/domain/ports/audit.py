@@ -14,6 +14,7 @@ class AuditEvent:
     ip_address: str | None = None
     user_agent: str | None = None
     reason: str | None = None
+    actor_id: int | None = None  # the admin who did it, for administrative events
 
 
 class AuditLog(Protocol):

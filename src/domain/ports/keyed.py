@@ -22,3 +22,7 @@ class RateLimiter(Protocol):
     async def reset(self, key: str) -> None:
         """Forget every attempt counted for ``key``."""
         ...
+
+    async def reset_prefix(self, prefix: str) -> None:
+        """Forget every attempt counted for any key that starts with ``prefix``."""
+        ...

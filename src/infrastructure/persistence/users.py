@@ -5,14 +5,29 @@ from datetime import datetime
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
 from domain.ports import UserRepository
-from infrastructure.persistence.database import Database, Row, UniqueViolation, as_datetime
+from infrastructure.persistence.database import (
+    Database,
+    Row,
+    UniqueViolation,
+    as_datetime,
+    as_optional_datetime,
+)
 
-_FIELDS = ("id", "email", "password_hash", "name", "role", "created_at", "updated_at")
+_FIELDS = (
+    "id",
+    "email",
+    "password_hash",
+    "name",
+    "role",
+    "created_at",
+    "updated_at",
+    "disabled_at",
+)
 _RETURNING = ", ".join(_FIELDS)
 _COLUMNS = ", ".join(f"u.{field}" for field in _FIELDS)
 
 
-def _user(row: Row) -> User:
+def user_of(row: Row) -> User:
     return User(
         id=int(row["id"]),
         email=row["email"],
@@ -21,6 +36,7 @@ def _user(row: Row) -> User:
         role=row["role"],
         created_at=as_datetime(row["created_at"]),
         updated_at=as_datetime(row["updated_at"]),
+        disabled_at=as_optional_datetime(row["disabled_at"]),
     )
 
 
@@ -44,7 +60,7 @@ class SqlUserRepository(UserRepository):
         except UniqueViolation as e:
             raise EmailTaken() from e
         assert row is not None
-        return _user(row)
+        return user_of(row)
 
     async def remove(self, user_id: int) -> None:
         async with self._db.transaction() as tx:
@@ -88,4 +104,4 @@ class SqlUserRepository(UserRepository):
     async def _one(self, sql: str, *args: object) -> User | None:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone(sql, *args)
-        return _user(row) if row is not None else None
+        return user_of(row) if row is not None else None

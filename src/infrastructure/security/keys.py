@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,11 @@ def _create(path: Path) -> None:
     half-written one. (``rename`` would let a later worker replace keys already in use.)
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    first = new_signing_key()
     content = {
-        "keys": {"keys": [new_signing_key()]},
+        "keys": {"keys": [first]},
         "refresh_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "signing_since": {first["kid"]: datetime.now(UTC).isoformat()},
     }
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -19,6 +19,7 @@ from interfaces.http import dependencies
 from interfaces.http.backends import open_database
 from interfaces.http.container import open_container
 from interfaces.http.controllers.account import AccountController
+from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.sessions import SessionsController
@@ -54,6 +55,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             SessionsController,
             SystemController,
             *observability.route_handlers,
+            AdminController,
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,

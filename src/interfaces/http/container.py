@@ -13,18 +13,21 @@ from typing import Any
 
 import httpx
 
+from application.admin import AdminCases, AdminPorts, wire_admin
 from application.session_issuer import SessionPolicy
 from application.throttle import Limits
 from application.wiring import Ports, UseCases, wire
-from domain.ports import Clock
+from domain.ports import AccessTokens, Clock
 from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
 from infrastructure.metered import MeteredAuditLog, MeteredCaptcha, MeteredGrantStore
+from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
+from infrastructure.security.reloading_tokens import ReloadingAccessTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.system import RandomIds, SystemClock
 from interfaces.http.backends import Check, open_database, open_keyed_stores
@@ -35,8 +38,13 @@ from interfaces.http.outbound import captcha, identity_providers
 class Container:
     settings: Settings
     cases: UseCases
-    jwks: dict[str, Any]
+    admin: AdminCases
+    access_tokens: AccessTokens
     checks: dict[str, Check]
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return self.access_tokens.jwks()
 
 
 @asynccontextmanager
@@ -51,13 +59,17 @@ async def open_container(
         stores = await open_keyed_stores(settings, database, stack)
         # One outbound HTTP client (Turnstile, identity providers), closed with the app.
         http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
-        keys = load_or_create_keys(Path(settings.keys_file))
-        access_tokens = JwtAccessTokens(
-            keys.signing,
-            issuer=settings.issuer,
-            audience=settings.audience,
-            client_id=settings.client_id,
-            clock=clock.now,
+        keys_file = Path(settings.keys_file)
+        keys = load_or_create_keys(keys_file)
+        access_tokens = ReloadingAccessTokens(
+            keys_file,
+            lambda signing: JwtAccessTokens(
+                signing,
+                issuer=settings.issuer,
+                audience=settings.audience,
+                client_id=settings.client_id,
+                clock=clock.now,
+            ),
         )
         policy = SessionPolicy(
             access_ttl=timedelta(seconds=settings.access_ttl),
@@ -89,6 +101,15 @@ async def open_container(
             register=settings.register_limit,
             refresh=settings.refresh_limit,
         )
+        admin = AdminPorts(
+            users=ports.users,
+            administration=SqlUserAdministration(database),
+            sessions=ports.sessions,
+            grants=ports.grants,
+            limiter=ports.limiter,
+            clock=clock,
+            audit=ports.audit,
+        )
         yield Container(
             settings=settings,
             cases=wire(
@@ -97,7 +118,8 @@ async def open_container(
                 limits=limits,
                 return_to_allowlist=settings.return_to_allowlist,
             ),
-            jwks=access_tokens.jwks(),
+            admin=wire_admin(admin, policy=policy, limits=limits),
+            access_tokens=access_tokens,
             checks=checks,
         )
 

@@ -42,6 +42,10 @@ STATUS: dict[type[e.DomainError], int] = {
     e.IdentityProviderUnavailable: 503,
     e.UnknownProvider: 404,
     e.UnverifiedEmail: 409,
+    e.AccountDisabled: 403,
+    e.Forbidden: 403,
+    e.UserNotFound: 404,
+    e.OwnAccount: 409,
 }
 
 _HTTP_CODES = {

@@ -25,3 +25,8 @@ class MemoryRateLimiter:
     async def reset(self, key: str) -> None:
         async with self._lock:
             self._hits.pop(key, None)
+
+    async def reset_prefix(self, prefix: str) -> None:
+        async with self._lock:
+            for key in [k for k in self._hits if k.startswith(prefix)]:
+                del self._hits[key]

@@ -40,3 +40,9 @@ class SqlRateLimiter(RateLimiter):
     async def reset(self, key: str) -> None:
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM rate_limit_hits WHERE key = $1", key)
+
+    async def reset_prefix(self, prefix: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM rate_limit_hits WHERE substr(key, 1, $2) = $1", prefix, len(prefix)
+            )

@@ -43,3 +43,16 @@ class ValkeyRateLimiter:
     async def reset(self, key: str) -> None:
         with storage_errors():
             await self._client.delete(f"{self._prefix}rate:{key}")
+
+    async def reset_prefix(self, prefix: str) -> None:
+        # SCAN walks the keyspace in small steps without blocking the server; an operator's
+        # unlock is rare, so its cost in O(keys) is fine.
+        pattern = _glob_escape(f"{self._prefix}rate:{prefix}") + "*"
+        with storage_errors():
+            found = [key async for key in self._client.scan_iter(match=pattern, count=500)]
+            if found:
+                await self._client.delete(*found)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from domain.ports import AuditLog
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Actor:
+    """Who administers: an admin's user id over HTTP, or None for the operator's CLI."""
+
+    admin_id: int | None
+    client: ClientInfo
+
+
+CLI = Actor(admin_id=None, client=ClientInfo(user_agent="authgate-cli"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminCommand:
+    user_id: int
+    actor: Actor
+
+
+def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:
+    audit_event(
+        audit,
+        event,
+        command.actor.client,
+        user_id=command.user_id,
+        actor_id=command.actor.admin_id,
+        reason="admin_api" if command.actor.admin_id is not None else "cli",
+    )

@@ -1,0 +1,42 @@
+"""What administrators need beyond the sign-in paths: browse users, change their standing,
+erase them. Kept apart from ``UserRepository`` so the request paths stay small."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from domain.entities import ExternalIdentity, NewUser, User
+
+
+class UserAdministration(Protocol):
+    async def page(self, *, after: int | None, limit: int, email: str | None) -> list[User]:
+        """Up to ``limit`` users with an id above ``after``, by id; ``email`` matches exactly."""
+        ...
+
+    async def identities(self, user_id: int) -> list[ExternalIdentity]:
+        """The user's provider identities, oldest first."""
+        ...
+
+    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+        """Disable (a time) or enable (None); a disabled user keeps the first time.
+        False when there is no such user."""
+        ...
+
+    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+        """False when there is no such user."""
+        ...
+
+    async def erase(self, user_id: int) -> bool:
+        """The user and everything stored about it in this database, in one transaction.
+        False when there was no such user."""
+        ...
+
+    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+        """Insert, in one transaction, those whose email is free; the emails inserted."""
+        ...
+
+    async def taken(self, emails: Sequence[str]) -> set[str]:
+        """Which of these emails already belong to a user."""
+        ...

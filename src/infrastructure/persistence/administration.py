@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from domain.entities import ExternalIdentity, NewUser, User
+from domain.ports import UserAdministration
+from infrastructure.persistence.database import Database, as_datetime
+from infrastructure.persistence.users import user_of
+
+# Everything this database keeps about one user, children first. (A table added later that
+# refers to users, such as pending mails, gets its DELETE here.)
+_ERASE = (
+    "DELETE FROM user_identities WHERE user_id = $1",
+    "DELETE FROM sessions WHERE user_id = $1",
+)
+
+
+class SqlUserAdministration(UserAdministration):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def page(self, *, after: int | None, limit: int, email: str | None) -> list[User]:
+        sql = "SELECT * FROM users WHERE id > $1"
+        args: list[object] = [after or 0, limit]
+        if email is not None:
+            sql += " AND email = $3"
+            args.append(email)
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(f"{sql} ORDER BY id LIMIT $2", *args)
+        return [user_of(row) for row in rows]
+
+    async def identities(self, user_id: int) -> list[ExternalIdentity]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT provider, subject, user_id, email, created_at FROM user_identities"
+                " WHERE user_id = $1 ORDER BY created_at, provider, subject",
+                user_id,
+            )
+        return [
+            ExternalIdentity(
+                provider=row["provider"],
+                subject=row["subject"],
+                user_id=int(row["user_id"]),
+                email=row["email"],
+                created_at=as_datetime(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+        async with self._db.transaction() as tx:
+            if disabled_at is None:
+                changed = await tx.execute(
+                    "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE id = $2",
+                    now,
+                    user_id,
+                )
+            else:
+                changed = await tx.execute(
+                    "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $2"
+                    " WHERE id = $3",
+                    disabled_at,
+                    now,
+                    user_id,
+                )
+        return changed > 0
+
+    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", role, now, user_id
+            )
+        return changed > 0
+
+    async def erase(self, user_id: int) -> bool:
+        async with self._db.transaction() as tx:
+            for statement in _ERASE:
+                await tx.execute(statement, user_id)
+            changed = await tx.execute("DELETE FROM users WHERE id = $1", user_id)
+        return changed > 0
+
+    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+        if not users:
+            return set()
+        values = ", ".join(
+            "(" + ", ".join(f"${6 * n + k}" for k in range(1, 7)) + ")" for n in range(len(users))
+        )
+        args = [
+            value
+            for u in users
+            for value in (u.email, u.password_hash, u.name, u.role, u.created_at, u.created_at)
+        ]
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
+                f" VALUES {values} ON CONFLICT (email) DO NOTHING RETURNING email",
+                *args,
+            )
+        return {row["email"] for row in rows}
+
+    async def taken(self, emails: Sequence[str]) -> set[str]:
+        if not emails:
+            return set()
+        listed = ", ".join(f"${n}" for n in range(1, len(emails) + 1))
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(f"SELECT email FROM users WHERE email IN ({listed})", *emails)
+        return {row["email"] for row in rows}

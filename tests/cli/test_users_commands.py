@@ -1,0 +1,100 @@
+"""``authgate users …``: every verb, and its failures as one line with exit code 1."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Authgate
+
+HASH = "$2b$10$" + "a" * 53
+
+
+def import_users(authgate: Authgate, tmp_path: Path, *emails: str) -> None:
+    lines = [json.dumps({"email": e, "password_hash": HASH}) for e in emails]
+    (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n")
+    assert authgate("import-users", str(tmp_path / "users.jsonl")).code == 0
+
+
+def test_users_list_shows_every_user_by_id(authgate: Authgate, tmp_path: Path) -> None:
+    import_users(authgate, tmp_path, "one@site.com", "two@site.com")
+
+    listed = authgate("users", "list")
+    only = authgate("users", "list", "--email", "TWO@site.com")
+
+    assert listed.code == 0
+    rows = listed.out.splitlines()
+    assert [row.split()[-1] for row in rows] == ["one@site.com", "two@site.com"]
+    assert re.fullmatch(r" +1  user   active    \S+Z  one@site.com", rows[0])
+    assert only.out.split()[-1] == "two@site.com"
+    assert len(only.out.splitlines()) == 1
+
+
+def test_users_verbs_change_the_account_by_id_or_email(authgate: Authgate, tmp_path: Path) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+
+    assert authgate("users", "set-role", "one@site.com", "admin").code == 0
+    assert "role:          admin" in authgate("users", "show", "1").out
+    disabled = authgate("users", "disable", "one@site.com")
+    assert disabled.out == "user 1 disabled; its sessions are revoked\n"
+    assert re.search(r"^disabled:      \S+Z$", authgate("users", "show", "1").out, re.M)
+    assert authgate("users", "enable", "1").code == 0
+    assert "disabled:      no" in authgate("users", "show", "one@site.com").out
+    assert authgate("users", "unlock", "1").out == "user 1 unlocked\n"
+    assert authgate("users", "delete", "1", "--yes").out == "user 1 deleted\n"
+    assert authgate("users", "list").out == ""
+
+
+def test_users_show_lists_sessions_and_no_identities(authgate: Authgate, tmp_path: Path) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+
+    shown = authgate("users", "show", "1")
+
+    assert shown.code == 0
+    assert "email:         one@site.com" in shown.out
+    assert "live_sessions: 0" in shown.out
+    assert "identity:" not in shown.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["users", "show", "42"], "authgate users: No such user.\n"),
+        (["users", "disable", "nobody@site.com"], "authgate users: no user with email"),
+        (["users", "show", "9" * 30], "authgate users: no user with id"),
+        (["users", "delete", "1"], "authgate users: this erases user 1 for good: add --yes"),
+    ],
+)
+def test_users_failures_are_one_line_with_exit_code_1(
+    authgate: Authgate, argv: list[str], message: str
+) -> None:
+    outcome = authgate(*argv)
+
+    assert outcome.code == 1
+    assert outcome.err.startswith(message)
+    assert outcome.err.count("\n") == 1
+    assert "Traceback" not in outcome.err
+
+
+def test_users_before_migrate_say_to_run_migrate(unmigrated: Authgate) -> None:
+    for argv in (["users", "list"], ["users", "show", "1"]):
+        outcome = unmigrated(*argv)
+        assert outcome.code == 1
+        assert outcome.err.startswith("authgate users: database not migrated (0001_init")
+        assert outcome.err.endswith("pending): run `authgate migrate`\n")
+
+
+def test_an_unreachable_postgres_is_named_with_its_host_and_the_fix(
+    unmigrated: Authgate, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AUTH_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nothing")
+    (tmp_path / "users.jsonl").write_text("\n")
+    for argv in (["users", "list"], ["import-users", "users.jsonl"], ["migrate"]):
+        outcome = unmigrated(*argv)
+        assert outcome.code == 1
+        assert outcome.err.count("\n") == 1
+        assert "database unavailable: PostgreSQL at 127.0.0.1:9 does not answer" in outcome.err
+        assert outcome.err.endswith("start it, or fix AUTH_DATABASE_URL\n")

@@ -1,0 +1,85 @@
+"""The SQL adapter of ``UserAdministration``, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.entities import NewUser
+from domain.ports import UserAdministration
+from infrastructure.persistence.administration import SqlUserAdministration
+from tests.contract.conftest import adapters, sql_database
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def new(email: str) -> NewUser:
+    return NewUser(email=email, password_hash="h", name=None, role="user", created_at=NOW)
+
+
+@pytest.fixture(params=adapters(["sqlite", "postgres"]))
+async def administration(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[UserAdministration]:
+    async with sql_database(request.param, request, tmp_path) as database:
+        yield SqlUserAdministration(database)
+
+
+async def test_insert_new_skips_taken_emails_and_says_which_went_in(
+    administration: UserAdministration,
+) -> None:
+    assert await administration.insert_new([new("a@x.com"), new("b@x.com")]) == {
+        "a@x.com",
+        "b@x.com",
+    }
+    assert await administration.insert_new([new("b@x.com"), new("c@x.com")]) == {"c@x.com"}
+    assert await administration.taken(["a@x.com", "c@x.com", "d@x.com"]) == {"a@x.com", "c@x.com"}
+    assert await administration.insert_new([]) == set()
+
+
+async def test_pages_go_by_id_and_email_matches_exactly(
+    administration: UserAdministration,
+) -> None:
+    await administration.insert_new([new(f"u{n}@x.com") for n in range(5)])
+
+    first = await administration.page(after=None, limit=2, email=None)
+    second = await administration.page(after=first[-1].id, limit=10, email=None)
+    only = await administration.page(after=None, limit=10, email="u3@x.com")
+
+    assert [u.email for u in first + second] == [f"u{n}@x.com" for n in range(5)]
+    assert [u.email for u in only] == ["u3@x.com"]
+
+
+async def test_disabling_keeps_the_first_time_and_enabling_clears_it(
+    administration: UserAdministration,
+) -> None:
+    await administration.insert_new([new("a@x.com")])
+    (user,) = await administration.page(after=None, limit=1, email="a@x.com")
+    later = NOW + timedelta(hours=1)
+
+    assert await administration.set_disabled(user.id, NOW, NOW)
+    assert await administration.set_disabled(user.id, later, later)
+    (disabled,) = await administration.page(after=None, limit=1, email="a@x.com")
+    assert await administration.set_disabled(user.id, None, later)
+    (enabled,) = await administration.page(after=None, limit=1, email="a@x.com")
+
+    assert disabled.disabled_at == NOW
+    assert enabled.disabled_at is None
+    assert not await administration.set_disabled(user.id + 100, NOW, NOW)
+
+
+async def test_set_role_and_erase_report_an_unknown_user(
+    administration: UserAdministration,
+) -> None:
+    await administration.insert_new([new("a@x.com")])
+    (user,) = await administration.page(after=None, limit=1, email="a@x.com")
+
+    assert await administration.set_role(user.id, "admin", NOW)
+    assert (await administration.page(after=None, limit=1, email=None))[0].role == "admin"
+    assert await administration.erase(user.id)
+    assert not await administration.erase(user.id)
+    assert not await administration.set_role(user.id, "user", NOW)
+    assert await administration.page(after=None, limit=10, email=None) == []

@@ -1,0 +1,121 @@
+"""Disable, enable, unlock and delete: what each does to the user's sign-ins and sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infrastructure.config import Settings
+from tests.http.admin_helpers import an_admin, count_rows
+from tests.http.helpers import (
+    PASSWORD,
+    assert_access_rejected,
+    assert_access_works,
+    assert_problem,
+    refresh_with,
+    sign_in,
+    sign_up,
+)
+
+EMAIL = "user@site.com"
+
+
+async def test_disabling_refuses_its_tokens_at_once_its_logins_403_and_its_refresh_401(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    device = await sign_up(client, EMAIL)
+    other = await sign_in(client, EMAIL)
+    user_id = device.body["user"]["id"]
+
+    response = await client.post(f"/admin/users/{user_id}/disable", headers=admin.headers)
+
+    assert response.status_code == 204, response.text
+    await assert_access_rejected(client, device.access_token)
+    await assert_access_rejected(client, other.access_token)
+    assert_problem(await refresh_with(client, device.refresh_token), 401, "invalid_refresh_token")
+    login = await client.post("/auth/login", json={"email": EMAIL, "password": PASSWORD})
+    assert_problem(login, 403, "account_disabled")
+    shown = await client.get(f"/admin/users/{user_id}", headers=admin.headers)
+    assert shown.json()["disabled"] is True
+    assert shown.json()["live_sessions"] == 0
+
+
+async def test_a_wrong_password_on_a_disabled_account_says_nothing_about_it(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    device = await sign_up(client, EMAIL)
+    await client.post(f"/admin/users/{device.body['user']['id']}/disable", headers=admin.headers)
+
+    login = await client.post("/auth/login", json={"email": EMAIL, "password": "wrong-password"})
+
+    assert_problem(login, 401, "invalid_credentials")
+
+
+async def test_enabling_lets_the_user_sign_in_again(client: Any, settings: Settings) -> None:
+    admin = await an_admin(client, settings)
+    device = await sign_up(client, EMAIL)
+    user_id = device.body["user"]["id"]
+    await client.post(f"/admin/users/{user_id}/disable", headers=admin.headers)
+
+    response = await client.post(f"/admin/users/{user_id}/enable", headers=admin.headers)
+
+    assert response.status_code == 204
+    again = await sign_in(client, EMAIL)
+    await assert_access_works(client, again.access_token)
+    assert (await refresh_with(client, again.refresh_token)).status_code == 200
+
+
+async def test_admins_cannot_disable_or_delete_their_own_account(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    admin_id = admin.body["user"]["id"]
+
+    disable = await client.post(f"/admin/users/{admin_id}/disable", headers=admin.headers)
+    delete = await client.delete(f"/admin/users/{admin_id}", headers=admin.headers)
+
+    assert_problem(disable, 409, "own_account")
+    assert_problem(delete, 409, "own_account")
+    await assert_access_works(client, admin.access_token)
+
+
+async def test_unlock_lifts_the_login_limit_of_the_account(
+    make_client: Any, settings: Settings
+) -> None:
+    async with make_client(login_limit=1) as client:
+        admin = await an_admin(client, settings)
+        device = await sign_up(client, EMAIL)
+        await client.post("/auth/login", json={"email": EMAIL, "password": "wrong-password"})
+        locked = await client.post("/auth/login", json={"email": EMAIL, "password": PASSWORD})
+        assert_problem(locked, 429, "too_many_requests")
+
+        response = await client.post(
+            f"/admin/users/{device.body['user']['id']}/unlock", headers=admin.headers
+        )
+
+        assert response.status_code == 204
+        await sign_in(client, EMAIL)
+
+
+async def test_deleting_erases_the_user_its_identities_sessions_and_grants(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    device = await sign_up(client, EMAIL)
+    user_id = device.body["user"]["id"]
+    assert await count_rows(settings, "sessions", user_id) == 1
+
+    response = await client.delete(f"/admin/users/{user_id}", headers=admin.headers)
+
+    assert response.status_code == 204
+    for table in ("users", "user_identities", "sessions"):
+        assert await count_rows(settings, table, user_id) == 0, table
+    if settings.grants_url == "database":
+        assert await count_rows(settings, "refresh_families", user_id) == 0
+    await assert_access_rejected(client, device.access_token)
+    assert_problem(await refresh_with(client, device.refresh_token), 401, "invalid_refresh_token")
+    assert_problem(
+        await client.get(f"/admin/users/{user_id}", headers=admin.headers), 404, "user_not_found"
+    )
+    await sign_up(client, EMAIL)  # the address is free again
