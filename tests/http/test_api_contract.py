@@ -12,7 +12,7 @@ from interfaces.http.app import create_app
 API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| (\S+) \|", re.M)
 # Served beside the OpenAPI document rather than described in it.
-DOCS_ROUTES = {("GET", "/schema"), ("GET", "/schema/openapi.json")}
+DOCS_ROUTES = {("GET", "/schema"), ("GET", "/schema/openapi.json"), ("GET", "/metrics")}
 
 
 def documented() -> set[tuple[str, str]]:
