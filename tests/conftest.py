@@ -12,6 +12,8 @@ from tests.backends.valkey import valkey_url
 from tests.fakes.clock import FakeClock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# The loopback SMTP server fixture ``smtp``, for every tier.
+pytest_plugins = ("tests.servers.smtp",)
 
 
 @pytest.fixture

@@ -18,10 +18,15 @@ class User:
     role: str
     created_at: datetime
     updated_at: datetime
+    email_verified_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN_ROLE
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +36,7 @@ class NewUser:
     name: str | None
     role: str
     created_at: datetime
+    email_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,20 @@ from domain.ports.grants import (
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
+from domain.ports.mail import (
+    AccountEmail,
+    MailDeliveryFailed,
+    Mailer,
+    MailKind,
+    MailToken,
+    MailTokens,
+    MailUnitOfWork,
+    MailWork,
+    Outbox,
+    OutboxDelivery,
+    OutgoingMail,
+    QueuedMail,
+)
 from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserRepository
@@ -22,6 +36,7 @@ from domain.ports.users import UserRepository
 __all__ = [
     "AccessClaims",
     "AccessTokens",
+    "AccountEmail",
     "AuditEvent",
     "AuditLog",
     "CaptchaVerifier",
@@ -31,8 +46,19 @@ __all__ = [
     "IdGenerator",
     "IdentityProvider",
     "Invalid",
+    "MailDeliveryFailed",
+    "MailKind",
+    "MailToken",
+    "MailTokens",
+    "MailUnitOfWork",
+    "MailWork",
+    "Mailer",
     "OneTimeStore",
+    "Outbox",
+    "OutboxDelivery",
+    "OutgoingMail",
     "PasswordHasher",
+    "QueuedMail",
     "RateLimiter",
     "RefreshGrantStore",
     "RefreshTokens",

@@ -5,9 +5,24 @@ from datetime import datetime
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
 from domain.ports import UserRepository
-from infrastructure.persistence.database import Database, Row, UniqueViolation, as_datetime
+from infrastructure.persistence.database import (
+    Database,
+    Row,
+    UniqueViolation,
+    as_datetime,
+    as_optional_datetime,
+)
 
-_FIELDS = ("id", "email", "password_hash", "name", "role", "created_at", "updated_at")
+_FIELDS = (
+    "id",
+    "email",
+    "password_hash",
+    "name",
+    "role",
+    "created_at",
+    "updated_at",
+    "email_verified_at",
+)
 _RETURNING = ", ".join(_FIELDS)
 _COLUMNS = ", ".join(f"u.{field}" for field in _FIELDS)
 
@@ -21,6 +36,7 @@ def _user(row: Row) -> User:
         role=row["role"],
         created_at=as_datetime(row["created_at"]),
         updated_at=as_datetime(row["updated_at"]),
+        email_verified_at=as_optional_datetime(row["email_verified_at"]),
     )
 
 
@@ -32,14 +48,16 @@ class SqlUserRepository(UserRepository):
         try:
             async with self._db.transaction() as tx:
                 row = await tx.fetchone(
-                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
-                    f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_RETURNING}",
+                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
+                    " email_verified_at)"
+                    f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
                     user.email,
                     user.password_hash,
                     user.name,
                     user.role,
                     user.created_at,
                     user.created_at,
+                    user.email_verified_at,
                 )
         except UniqueViolation as e:
             raise EmailTaken() from e

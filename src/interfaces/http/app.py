@@ -21,9 +21,11 @@ from interfaces.http.container import open_container
 from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
+from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
 from interfaces.http.errors import problem_details
+from interfaces.http.mail import running
 from interfaces.http.request import BodyRequest
 
 log = logging.getLogger("authgate")
@@ -40,7 +42,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await _require_migrated(settings)
         async with open_container(settings, clock=clock) as container:
             app.state.container = container
-            yield
+            async with running(container.cases.email.sender):
+                yield
 
     return Litestar(
         route_handlers=[
@@ -49,6 +52,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             OAuthController,
             SessionsController,
             SystemController,
+            EmailController,
+            PasswordController,
         ],
         lifespan=[lifespan],
         dependencies=dependencies.provide(settings),

@@ -19,6 +19,8 @@ from application.wiring import Ports, UseCases, wire
 from domain.ports import Clock
 from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
+from infrastructure.persistence.mail_work import SqlMailUnitOfWork
+from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.keys import load_or_create_keys
@@ -27,6 +29,7 @@ from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.system import RandomIds, SystemClock
 from interfaces.http.backends import Check, open_database, open_keyed_stores
+from interfaces.http.mail import delivery_policy, mail_policy, mailer
 from interfaces.http.outbound import captcha, identity_providers
 
 
@@ -81,20 +84,22 @@ async def open_container(
             clock=clock,
             ids=RandomIds(),
             audit=JsonAuditLog(),
+            mail=SqlMailUnitOfWork(database),
+            outbox=SqlOutboxDelivery(database),
+            mailer=mailer(settings),
         )
         limits = Limits(
             login=settings.login_limit,
             register=settings.register_limit,
             refresh=settings.refresh_limit,
+            forgot=settings.forgot_limit,
         )
-        yield Container(
-            settings=settings,
-            cases=wire(
-                ports,
-                policy=policy,
-                limits=limits,
-                return_to_allowlist=settings.return_to_allowlist,
-            ),
-            jwks=access_tokens.jwks(),
-            checks=checks,
+        cases = wire(
+            ports,
+            policy=policy,
+            limits=limits,
+            return_to_allowlist=settings.return_to_allowlist,
+            mail_policy=mail_policy(settings),
+            delivery=delivery_policy(settings),
         )
+        yield Container(settings=settings, cases=cases, jwks=access_tokens.jwks(), checks=checks)

@@ -40,6 +40,11 @@ STATUS: dict[type[e.DomainError], int] = {
     e.IdentityProviderUnavailable: 503,
     e.UnknownProvider: 404,
     e.UnverifiedEmail: 409,
+    e.EmailNotVerified: 403,
+    e.EmailAlreadyVerified: 409,
+    e.InvalidVerificationToken: 400,
+    e.InvalidResetToken: 400,
+    e.NoPasswordSet: 409,
 }
 
 _HTTP_CODES = {
