@@ -9,6 +9,7 @@ another sender (or itself, restarted) takes the mails again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,16 +67,17 @@ class OutboxSender:
             await self._deliver(queued)
         return len(claimed)
 
-    async def run(self) -> None:
-        """Deliver until cancelled (the app's lifespan does that at shutdown)."""
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set (the app's lifespan does that at shutdown)."""
+        while not stop.is_set():
             try:
                 claimed = await self.deliver_due()
             except StorageUnavailable as e:
                 log.warning("outbox unreachable: %s", e.__cause__ or e)
                 claimed = 0
             if claimed < self._policy.batch:
-                await asyncio.sleep(self._policy.poll_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._policy.poll_interval)
 
     async def _deliver(self, queued: QueuedMail) -> None:
         try:

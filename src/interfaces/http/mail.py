@@ -43,14 +43,23 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
     )
 
 
+STOP_GRACE_SECONDS = 5.0
+
+
 @asynccontextmanager
 async def running(sender: OutboxSender) -> AsyncIterator[asyncio.Task[None]]:
-    """The sender loop as a task of the lifespan; cancelled (mid-mail is fine: the claim's
-    lease brings the mail back) before the database closes."""
-    task = asyncio.create_task(sender.run(), name="authgate-outbox-sender")
+    """The sender loop as a task of the lifespan. At shutdown it finishes the mail in hand
+    (or is cancelled after a grace: the claim's lease brings that mail back), before the
+    database closes."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop), name="authgate-outbox-sender")
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
