@@ -16,6 +16,8 @@ from tests.fakes.clock import FakeClock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 _EXIT_STATUS = pytest.StashKey[int]()
+# The loopback SMTP server fixture ``smtp``, for every tier.
+pytest_plugins = ("tests.servers.smtp",)
 
 
 @pytest.fixture

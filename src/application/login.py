@@ -7,7 +7,7 @@ from application.client import ClientInfo, audit_event
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
-from domain.errors import InvalidCredentials
+from domain.errors import EmailNotVerified, InvalidCredentials
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
 from domain.values import PASSWORD_MAX, Email
 
@@ -29,7 +29,9 @@ class Login:
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
+        require_verified: bool = False,
     ) -> None:
+        self._require_verified = require_verified
         self._users = users
         self._hasher = hasher
         self._issuer = issuer
@@ -53,6 +55,10 @@ class Login:
             self._failed(command, user, "wrong_password")
         if self._hasher.needs_rehash(user.password_hash):
             await self._rehash(user, command)
+        if self._require_verified and not user.email_verified:
+            # Only after the password check: the answer reveals nothing to a guesser.
+            await self._throttle.login_succeeded(command.email, command.client)
+            self._failed(command, user, "email_not_verified", EmailNotVerified())
         tokens = await self._issuer.start(user, command.client)
         await self._throttle.login_succeeded(command.email, command.client)
         audit_event(
@@ -81,7 +87,13 @@ class Login:
             self._dummy_hash = await self._hasher.hash("timing-equaliser-not-a-password")
         return self._dummy_hash
 
-    def _failed(self, command: LoginCommand, user: User | None, reason: str) -> NoReturn:
+    def _failed(
+        self,
+        command: LoginCommand,
+        user: User | None,
+        reason: str,
+        error: Exception | None = None,
+    ) -> NoReturn:
         audit_event(
             self._audit,
             "login_failed",
@@ -89,4 +101,4 @@ class Login:
             user_id=user.id if user else None,
             reason=reason,
         )
-        raise InvalidCredentials()
+        raise error or InvalidCredentials()

@@ -4,11 +4,19 @@ from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
+from application.email.queue import MailQueue
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
-from domain.entities import DEFAULT_ROLE, NewUser
+from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
-from domain.ports import AuditLog, CaptchaVerifier, Clock, PasswordHasher, UserRepository
+from domain.ports import (
+    AuditLog,
+    CaptchaVerifier,
+    Clock,
+    MailKind,
+    PasswordHasher,
+    UserRepository,
+)
 from domain.values import Email, name_problems, password_problems
 
 
@@ -21,6 +29,13 @@ class RegisterCommand:
     client: ClientInfo
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwaitingVerification:
+    """Registered, but no session until the email is verified (AUTH_REQUIRE_VERIFIED_EMAIL)."""
+
+    user: User
+
+
 class RegisterUser:
     def __init__(
         self,
@@ -30,10 +45,14 @@ class RegisterUser:
         captcha: CaptchaVerifier,
         issuer: SessionIssuer,
         throttle: Throttle,
+        mail: MailQueue,
+        require_verified: bool,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._throttle = throttle
+        self._mail = mail
+        self._require_verified = require_verified
         self._users = users
         self._hasher = hasher
         self._captcha = captcha
@@ -41,7 +60,7 @@ class RegisterUser:
         self._clock = clock
         self._audit = audit
 
-    async def execute(self, command: RegisterCommand) -> SignedIn:
+    async def execute(self, command: RegisterCommand) -> SignedIn | AwaitingVerification:
         await self._throttle.register(command.client)
         await self._captcha.verify(command.captcha_token, command.client.ip_address)
         email = _validated(command)
@@ -58,6 +77,10 @@ class RegisterUser:
             )
         )
         try:
+            await self._mail.send(user, MailKind.VERIFY_EMAIL)
+            if self._require_verified:
+                audit_event(self._audit, "user_registered", command.client, user_id=user.id)
+                return AwaitingVerification(user=user)
             tokens = await self._issuer.start(user, command.client)
         except StorageUnavailable:
             # Nothing half-written: an account nobody received tokens for is undone.

@@ -31,6 +31,8 @@ class Limits:
     login: int = 10  # failed logins per account and IP per 5 min; any attempt per IP: 10x
     register: int = 10  # per IP per hour
     refresh: int = 60  # per IP per minute
+    forgot: int = 5  # password reset mails per account per hour; any per IP: 4x
+    verification: int = 3  # verification mails asked for per user per hour
 
 
 class Throttle:
@@ -68,6 +70,15 @@ class Throttle:
         await self._hit(
             f"refresh:ip:{client.ip_address or 'unknown'}", self._limits.refresh, MINUTE, client
         )
+
+    async def forgot(self, email: str, client: ClientInfo) -> None:
+        """Counted whether or not the account exists, so a 429 reveals nothing either."""
+        ip = client.ip_address or "unknown"
+        await self._hit(f"forgot:ip:{ip}", 4 * self._limits.forgot, HOUR, client)
+        await self._hit(f"forgot:account:{_account(email)}", self._limits.forgot, HOUR, client)
+
+    async def verification(self, user_id: int, client: ClientInfo) -> None:
+        await self._hit(f"verify:user:{user_id}", self._limits.verification, HOUR, client)
 
     async def _hit(self, key: str, limit: int, window: timedelta, client: ClientInfo) -> None:
         wait = await self._limiter.hit(key, limit, window, self._clock.now())

@@ -10,6 +10,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from application.authenticate import Authenticate, GetCurrentUser
+from application.email.messages import MailPolicy
+from application.email.queue import MailQueue
+from application.email.sender import DeliveryPolicy
+from application.email.wiring import EmailCases, wire_email
 from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
@@ -27,7 +31,10 @@ from domain.ports import (
     Clock,
     IdentityProvider,
     IdGenerator,
+    Mailer,
+    MailUnitOfWork,
     OneTimeStore,
+    OutboxDelivery,
     PasswordHasher,
     RateLimiter,
     RefreshGrantStore,
@@ -52,6 +59,9 @@ class Ports:
     clock: Clock
     ids: IdGenerator
     audit: AuditLog
+    mail: MailUnitOfWork
+    outbox: OutboxDelivery
+    mailer: Mailer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,10 +80,17 @@ class UseCases:
     import_users: ImportUsers
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
+    email: EmailCases
 
 
 def wire(
-    ports: Ports, *, policy: SessionPolicy, limits: Limits, return_to_allowlist: Collection[str]
+    ports: Ports,
+    *,
+    policy: SessionPolicy,
+    limits: Limits,
+    return_to_allowlist: Collection[str],
+    mail_policy: MailPolicy,
+    delivery: DeliveryPolicy,
 ) -> UseCases:
     p = ports
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
@@ -90,6 +107,7 @@ def wire(
     revoker = SessionRevoker(
         sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
     )
+    queue = MailQueue(mail=p.mail, policy=mail_policy, clock=p.clock)
     return UseCases(
         issuer=issuer,
         revoker=revoker,
@@ -99,6 +117,8 @@ def wire(
             captcha=p.captcha,
             issuer=issuer,
             throttle=throttle,
+            mail=queue,
+            require_verified=mail_policy.require_verified,
             clock=p.clock,
             audit=p.audit,
         ),
@@ -109,6 +129,7 @@ def wire(
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,
+            require_verified=mail_policy.require_verified,
         ),
         refresh=RefreshSession(
             users=p.users,
@@ -144,8 +165,11 @@ def wire(
             providers=p.identity_providers,
             states=p.one_time,
             users=p.users,
+            mail=p.mail,
             issuer=issuer,
+            revoker=revoker,
             clock=p.clock,
             audit=p.audit,
         ),
+        email=wire_email(p, queue, throttle, revoker, delivery),
     )

@@ -20,6 +20,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     disabled_at: datetime | None = None
+    email_verified_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -29,6 +30,10 @@ class User:
     def disabled(self) -> bool:
         return self.disabled_at is not None
 
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewUser:
@@ -37,6 +42,7 @@ class NewUser:
     name: str | None
     role: str
     created_at: datetime
+    email_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

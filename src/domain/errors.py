@@ -141,3 +141,30 @@ class UserNotFound(DomainError):
 class OwnAccount(DomainError):
     code = "own_account"
     message = "Admins cannot disable, delete or demote their own account."
+
+
+class EmailNotVerified(DomainError):
+    """A correct password on an account whose email is unverified (when that is required)."""
+
+    code = "email_not_verified"
+    message = "Verify your email address before signing in."
+
+
+class EmailAlreadyVerified(DomainError):
+    code = "email_already_verified"
+    message = "This email address is already verified."
+
+
+class InvalidVerificationToken(DomainError):
+    code = "invalid_verification_token"
+    message = "The verification link is unknown, expired or was already used."
+
+
+class InvalidResetToken(DomainError):
+    code = "invalid_reset_token"
+    message = "The reset link is unknown, expired or was already used."
+
+
+class NoPasswordSet(DomainError):
+    code = "no_password_set"
+    message = "This account has no password; use 'forgot password' to set one."

@@ -300,3 +300,41 @@ def usual_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+# Mail tokens and the outbox: several clients on one migrated database (as several worker
+# processes would be), with the two session owners as users 1 and 2.
+
+
+@pytest.fixture(params=adapters(["sqlite", "postgres"]))
+async def mail_clients(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], Database]]:
+    opened: list[Database] = []
+    async with sql_database(request.param, request, tmp_path) as first:
+        owners = SqlUserRepository(first)
+        for email in SESSION_OWNERS:
+            await owners.add(
+                NewUser(
+                    email=email,
+                    password_hash="h",
+                    name=None,
+                    role="user",
+                    created_at=OWNERS_CREATED,
+                )
+            )
+
+        def another() -> Database:
+            database: Database
+            if request.param == "sqlite":
+                database = SqliteDatabase(tmp_path / "contract.db")
+            else:
+                database = PostgresDatabase(request.getfixturevalue("postgres_url"))
+            opened.append(database)
+            return database
+
+        try:
+            yield another
+        finally:
+            for database in opened:
+                await database.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from infrastructure.persistence import migrations as migrations_package
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import (
     MigrationError,
@@ -187,6 +188,9 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(
 
 # `authgate migrate` itself, on the bundled SQLite migrations. main() runs its own event
 # loop, so it runs in a thread of its own here.
+
+
+SQLITE_MIGRATIONS = Path(migrations_package.__file__).parent / "sqlite"
 
 
 def authgate(*argv: str) -> int:

@@ -31,6 +31,7 @@ class MemoryUserRepository(UserRepository):
                 role=user.role,
                 created_at=user.created_at,
                 updated_at=user.created_at,
+                email_verified_at=user.email_verified_at,
             )
             self.users[created.id] = created
             return created

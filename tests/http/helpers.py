@@ -64,7 +64,7 @@ COOKIE = "refresh_id"
 ACCESS_TTL = 900
 REFRESH_TTL = 604800
 ISO_SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-USER_KEYS = {"id", "email", "name", "role", "is_admin", "created_at"}
+USER_KEYS = {"id", "email", "name", "role", "is_admin", "created_at", "email_verified"}
 BODY_TRANSPORT = {"X-Auth-Transport": "body"}
 
 

@@ -17,17 +17,21 @@ from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
     BASE_URL,
     PASSWORD,
+    assert_access_rejected,
     assert_problem,
     assert_refresh_cookie,
     assert_token_body,
     bearer,
     login,
     no_refresh_cookie,
+    refresh_with,
     register,
     set_cookies,
+    sign_up,
     the_refresh_cookie,
 )
 from tests.servers.oidc import FakeOidcProvider, FakeProfile
+from tests.servers.smtp import SmtpSink, link_token
 
 Client = AsyncTestClient[Any]
 REDIRECT_URI = f"{BASE_URL}/auth/google/callback"
@@ -191,14 +195,44 @@ async def test_the_same_google_account_comes_back_to_the_same_user(
 
 
 async def test_a_verified_email_links_to_the_account_made_with_a_password(
+    with_google: Callable[..., Client], browser: httpx.AsyncClient, smtp: SmtpSink
+) -> None:
+    async with with_google(smtp_url=smtp.url, outbox_poll_interval=0.02) as app:
+        await register(app, email=ADA, name="Ada")
+        token = link_token(await smtp.wait_for(ADA))
+        registered = (await app.post("/auth/email/verify", json={"token": token})).json()["user"]
+
+        assert_landed_on_the_app(await sign_in_with_google(app, browser))
+
+        assert await signed_in_user(app) == registered
+        assert (await login(app, ADA))["user"] == registered  # the password still works
+
+
+async def test_a_verified_email_takes_over_an_account_whose_email_was_never_verified(
     app: Client, browser: httpx.AsyncClient
 ) -> None:
-    registered = (await register(app, email=ADA, name="Ada"))["user"]
+    # The pre-registration takeover: an attacker registers the victim's address with a
+    # password and keeps a session; then the victim signs in with the provider.
+    attacker = await sign_up(app, email=ADA)
+    app.cookies.clear()
 
     assert_landed_on_the_app(await sign_in_with_google(app, browser))
 
-    assert await signed_in_user(app) == registered
-    assert (await login(app, ADA))["user"] == registered  # the password still works
+    victim = await signed_in_user(app)
+    assert victim["id"] == attacker.body["user"]["id"]
+    assert victim["email_verified"] is True
+    password = await app.post("/auth/login", json={"email": ADA, "password": PASSWORD})
+    assert_problem(password, 401, "invalid_credentials")
+    await assert_access_rejected(app, attacker.access_token)
+    stolen = await refresh_with(app, attacker.refresh_token)
+    assert stolen.status_code == 401, stolen.text
+    refreshed = await app.post("/auth/refresh")  # the victim's own session lives on
+    change = await app.post(
+        "/auth/password/change",
+        json={"current_password": PASSWORD, "new_password": "whatever it is"},
+        headers=bearer(refreshed.json()["access_token"]),
+    )
+    assert_problem(change, 409, "no_password_set")
 
 
 async def test_an_unverified_email_is_not_linked_to_an_existing_account(

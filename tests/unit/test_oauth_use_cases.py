@@ -25,7 +25,9 @@ from domain.errors import (
     EmailTaken,
     IdentityProviderError,
     IdentityProviderUnavailable,
+    InvalidAccessToken,
     InvalidOAuthState,
+    InvalidRefreshToken,
     InvalidReturnTo,
     StorageUnavailable,
     UnknownProvider,
@@ -141,7 +143,9 @@ def make_flow(world: World) -> Flow:
             providers=providers,
             states=states,
             users=world.users,
+            mail=world.mail,
             issuer=world.issuer,
+            revoker=world.revoker,
             clock=world.clock,
             audit=world.audit,
         ),
@@ -153,7 +157,9 @@ def flow(world: World) -> Flow:
     return make_flow(world)
 
 
-async def existing_user(world: World, email: str = "ada@example.test") -> User:
+async def existing_user(
+    world: World, email: str = "ada@example.test", *, verified: bool = True
+) -> User:
     return await world.users.add(
         NewUser(
             email=email,
@@ -161,6 +167,7 @@ async def existing_user(world: World, email: str = "ada@example.test") -> User:
             name="Ada",
             role=DEFAULT_ROLE,
             created_at=world.clock.now(),
+            email_verified_at=world.clock.now() if verified else None,
         )
     )
 
@@ -305,6 +312,28 @@ async def test_a_verified_email_links_to_the_existing_account(flow: Flow) -> Non
     assert result.signed_in.user.password_hash == "fake$secret123"
     assert await flow.world.users.get_by_identity(GOOGLE, ADA.subject) == user
     assert flow.world.audit.named("user_registered") == []
+    assert flow.world.audit.named("unverified_credentials_dropped") == []
+
+
+async def test_a_verified_email_takes_over_an_account_whose_email_was_never_verified(
+    flow: Flow,
+) -> None:
+    user = await existing_user(flow.world, verified=False)
+    squatter = await flow.world.sign_in("ada@example.test", "secret123")
+
+    result = await flow.sign_in()
+
+    owner = await flow.world.users.get(user.id)
+    assert owner is not None
+    assert owner.password_hash is None
+    assert owner.email_verified
+    assert result.signed_in.user == owner
+    with pytest.raises(InvalidAccessToken):
+        await flow.world.claims(squatter.tokens.access_token)
+    with pytest.raises(InvalidRefreshToken):
+        await flow.world.rotate(squatter.tokens.refresh_token)
+    [event] = flow.world.audit.named("unverified_credentials_dropped")
+    assert (event.user_id, event.reason) == (user.id, "oidc:google")
 
 
 async def test_an_unverified_email_never_links_to_an_existing_account(flow: Flow) -> None:

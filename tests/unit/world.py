@@ -9,9 +9,11 @@ from typing import TypedDict
 from joserfc.jwk import ECKey, KeySet
 
 from application.client import ClientInfo
+from application.email.messages import MailPolicy
+from application.email.sender import DeliveryPolicy
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
-from application.register import RegisterCommand
+from application.register import AwaitingVerification, RegisterCommand
 from application.session_issuer import IssuedTokens, SessionPolicy, SignedIn
 from application.throttle import Limits
 from application.wiring import Ports, UseCases, wire
@@ -24,6 +26,7 @@ from infrastructure.grants.memory import (
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from tests.fakes.clock import FakeClock
+from tests.fakes.mail import MemoryMail, RecordingMailer
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
 
@@ -58,13 +61,17 @@ class World(UseCases):
     audit: RecordingAudit
     access_tokens: JwtAccessTokens
     refresh_tokens: HmacRefreshTokens
+    mail: MemoryMail
+    mailer: RecordingMailer
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
-        return await self.register.execute(
+        registered = await self.register.execute(
             RegisterCommand(
                 email=email, password=password, name="Ada", captcha_token="ok", client=CLIENT
             )
         )
+        assert not isinstance(registered, AwaitingVerification)
+        return registered
 
     async def sign_in(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         return await self.login.execute(LoginCommand(email=email, password=password, client=CLIENT))
@@ -89,6 +96,15 @@ class Fakes(TypedDict):
     audit: RecordingAudit
     access_tokens: JwtAccessTokens
     refresh_tokens: HmacRefreshTokens
+    mail: MemoryMail
+    mailer: RecordingMailer
+
+
+MAIL_POLICY = MailPolicy(
+    product="authgate tests",
+    verify_url="https://app.example.test/verify-email?token={token}",
+    reset_url="https://app.example.test/reset-password?token={token}",
+)
 
 
 def build_world(
@@ -99,19 +115,24 @@ def build_world(
     users: MemoryUserRepository | None = None,
     captcha: CaptchaVerifier | None = None,
     limits: Limits | None = None,
+    mail_policy: MailPolicy = MAIL_POLICY,
 ) -> World:
+    users = users or MemoryUserRepository()
     fakes: Fakes = {
         "clock": clock,
-        "users": users or MemoryUserRepository(),
+        "users": users,
         "sessions": MemorySessionRepository(),
         "grants": grants or MemoryGrantStore(),
         "hasher": FakeHasher(),
         "audit": RecordingAudit(),
         "access_tokens": JwtAccessTokens(_KEYS, issuer=ISSUER, audience=AUDIENCE, clock=clock.now),
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
+        "mail": MemoryMail(users),
+        "mailer": RecordingMailer(),
     }
     ports = Ports(
         **fakes,
+        outbox=fakes["mail"],
         one_time=MemoryOneTimeStore(),
         limiter=MemoryRateLimiter(),
         captcha=captcha or AcceptingCaptcha(),
@@ -119,6 +140,11 @@ def build_world(
         ids=SequentialIds(),
     )
     cases = wire(
-        ports, policy=policy(grace=grace), limits=limits or Limits(), return_to_allowlist=()
+        ports,
+        policy=policy(grace=grace),
+        limits=limits or Limits(),
+        return_to_allowlist=(),
+        mail_policy=mail_policy,
+        delivery=DeliveryPolicy(give_up_after=timedelta(days=2)),
     )
     return World(**fakes, **{f.name: getattr(cases, f.name) for f in fields(UseCases)})

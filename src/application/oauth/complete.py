@@ -8,6 +8,7 @@ from application.compensation import quietly
 from application.oauth.attempts import Attempt, Attempts
 from application.oauth.linking import AccountLinker, sign_in_failed
 from application.oauth.providers import log, provider_named, refused
+from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer, SignedIn
 from domain.entities import ExternalIdentity, User
 from domain.errors import IdentityProviderError, InvalidOAuthState, StorageUnavailable
@@ -16,6 +17,7 @@ from domain.ports import (
     Clock,
     ExternalProfile,
     IdentityProvider,
+    MailUnitOfWork,
     OneTimeStore,
     UserRepository,
 )
@@ -45,14 +47,18 @@ class CompleteOAuth:
         providers: Mapping[str, IdentityProvider],
         states: OneTimeStore,
         users: UserRepository,
+        mail: MailUnitOfWork,
         issuer: SessionIssuer,
+        revoker: SessionRevoker,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._providers = providers
         self._attempts = Attempts(states, clock)
         self._users = users
-        self._linker = AccountLinker(users=users, clock=clock, audit=audit)
+        self._linker = AccountLinker(
+            users=users, mail=mail, revoker=revoker, clock=clock, audit=audit
+        )
         self._issuer = issuer
         self._clock = clock
         self._audit = audit

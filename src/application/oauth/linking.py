@@ -4,20 +4,45 @@ A known (issuer, subject) signs in to its account whatever its email says now. O
 the provider's email decides, and only once the provider has verified it: an unverified
 address may belong to someone else, so linking it would hand them that account, and
 creating one would let them pre-claim it for whoever verifies the address later.
+
+A verified provider email that matches an account whose own email was never verified takes
+that account over: whoever registered the address without owning it (pre-registration
+takeover, OWASP ASVS V6.8 / "Account pre-hijacking", Sudhodanan & Paverd 2022) loses its
+password and every session at once, and the address counts as verified from then on.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from application.client import ClientInfo, audit_event
+from application.revocation import SessionRevoker
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, IdentityProviderError, UnverifiedEmail
-from domain.ports import AuditLog, Clock, ExternalProfile, UserRepository
+from domain.ports import (
+    AuditLog,
+    Clock,
+    ExternalProfile,
+    MailKind,
+    MailUnitOfWork,
+    UserRepository,
+)
 from domain.values import NAME_MAX, Email
 
 
 class AccountLinker:
-    def __init__(self, *, users: UserRepository, clock: Clock, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        mail: MailUnitOfWork,
+        revoker: SessionRevoker,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
         self._users = users
+        self._mail = mail
+        self._revoker = revoker
         self._clock = clock
         self._audit = audit
 
@@ -43,17 +68,37 @@ class AccountLinker:
             sign_in_failed(self._audit, provider, client, UnverifiedEmail.code, existing)
             raise UnverifiedEmail()
         if existing is not None:
+            if not existing.email_verified:
+                existing = await self._take_over(existing, provider, client)
             return existing, False
+        now = self._clock.now()
         created = await self._users.add(
             NewUser(
                 email=email.value,
                 password_hash=None,
                 name=profile.name[:NAME_MAX] if profile.name else None,
                 role=DEFAULT_ROLE,
-                created_at=self._clock.now(),
+                created_at=now,
+                email_verified_at=now,
             )
         )
         return created, True
+
+    async def _take_over(self, user: User, provider: str, client: ClientInfo) -> User:
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            await work.accounts.set_password(user.id, None, now, verified=True)
+            for kind in MailKind:
+                await work.tokens.discard(user.id, kind, now)
+        await self._revoker.revoke_all(user.id, None, client)
+        audit_event(
+            self._audit,
+            "unverified_credentials_dropped",
+            client,
+            user_id=user.id,
+            reason=f"oidc:{provider}",
+        )
+        return replace(user, password_hash=None, email_verified_at=now)
 
 
 def sign_in_failed(

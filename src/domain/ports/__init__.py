@@ -16,6 +16,20 @@ from domain.ports.grants import (
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
+from domain.ports.mail import (
+    AccountEmail,
+    MailDeliveryFailed,
+    Mailer,
+    MailKind,
+    MailToken,
+    MailTokens,
+    MailUnitOfWork,
+    MailWork,
+    Outbox,
+    OutboxDelivery,
+    OutgoingMail,
+    QueuedMail,
+)
 from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserRepository
@@ -23,6 +37,7 @@ from domain.ports.users import UserRepository
 __all__ = [
     "AccessClaims",
     "AccessTokens",
+    "AccountEmail",
     "AuditEvent",
     "AuditLog",
     "CaptchaVerifier",
@@ -32,8 +47,19 @@ __all__ = [
     "IdGenerator",
     "IdentityProvider",
     "Invalid",
+    "MailDeliveryFailed",
+    "MailKind",
+    "MailToken",
+    "MailTokens",
+    "MailUnitOfWork",
+    "MailWork",
+    "Mailer",
     "OneTimeStore",
+    "Outbox",
+    "OutboxDelivery",
+    "OutgoingMail",
     "PasswordHasher",
+    "QueuedMail",
     "RateLimiter",
     "RefreshGrantStore",
     "RefreshTokens",

@@ -47,6 +47,17 @@ Origin = Annotated[
 Seconds = Annotated[int, Meta(ge=60, le=86400)]
 Lifetime = Annotated[int, Meta(ge=300, le=31536000)]
 Limit = Annotated[int, Meta(ge=1, le=100000)]
+SmtpUrl = Annotated[
+    str,
+    Meta(
+        pattern=r"^smtps?://[^\s/?#]+",
+        description="smtp://[user:pass@]host[:587][?starttls=required] or smtps://host[:465]",
+    ),
+]
+LinkTemplate = Annotated[
+    str,
+    Meta(pattern=r"^https?://[^\s]*\{token\}", description="an http(s) URL containing {token}"),
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,12 +113,28 @@ class Settings:
     # (with the count of refused requests), and when it ends.
     outage_log_interval: Annotated[int, Meta(ge=1, le=3600)] = 30
     metrics: bool = True
+    smtp_url: SmtpUrl | None = None
+    mail_from: str = "authgate@localhost"
+    verify_email_url: LinkTemplate | None = None
+    reset_password_url: LinkTemplate | None = None
+    require_verified_email: bool = False
+    forgot_limit: Limit = 5
+    product_name: str = "authgate"
+    outbox_give_up_after: Lifetime = 172800
+    outbox_poll_interval: Annotated[
+        float, Meta(gt=0, le=60, description="seconds between 0 and 60")
+    ] = 1.0
 
     def __post_init__(self) -> None:
         if not self.client_id:
             object.__setattr__(self, "client_id", self.audience)
         if not self.issuer:
             object.__setattr__(self, "issuer", local_origin(self.host, self.port))
+
+    def mail_link(self, page: str) -> str:
+        """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
+        with no AUTH_APP_URL, the same path on the service's own issuer."""
+        return f"{(self.app_url or self.issuer).rstrip('/')}/{page}?token={{token}}"
 
     @property
     def sqlite_path(self) -> Path | None:

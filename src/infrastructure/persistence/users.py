@@ -22,6 +22,7 @@ _FIELDS = (
     "created_at",
     "updated_at",
     "disabled_at",
+    "email_verified_at",
 )
 _RETURNING = ", ".join(_FIELDS)
 _COLUMNS = ", ".join(f"u.{field}" for field in _FIELDS)
@@ -37,6 +38,7 @@ def user_of(row: Row) -> User:
         created_at=as_datetime(row["created_at"]),
         updated_at=as_datetime(row["updated_at"]),
         disabled_at=as_optional_datetime(row["disabled_at"]),
+        email_verified_at=as_optional_datetime(row["email_verified_at"]),
     )
 
 
@@ -48,14 +50,16 @@ class SqlUserRepository(UserRepository):
         try:
             async with self._db.transaction() as tx:
                 row = await tx.fetchone(
-                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
-                    f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_RETURNING}",
+                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
+                    " email_verified_at)"
+                    f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
                     user.email,
                     user.password_hash,
                     user.name,
                     user.role,
                     user.created_at,
                     user.created_at,
+                    user.email_verified_at,
                 )
         except UniqueViolation as e:
             raise EmailTaken() from e

@@ -28,6 +28,7 @@ class AdminUserBody(msgspec.Struct, frozen=True):
     role: str
     is_admin: bool
     created_at: str
+    email_verified: bool
     disabled: bool
 
     @classmethod
@@ -39,6 +40,7 @@ class AdminUserBody(msgspec.Struct, frozen=True):
             role=user.role,
             is_admin=user.is_admin,
             created_at=iso(user.created_at),
+            email_verified=user.email_verified,
             disabled=user.disabled,
         )
 
@@ -50,6 +52,7 @@ class AdminUserDetailsBody(msgspec.Struct, frozen=True):
     role: str
     is_admin: bool
     created_at: str
+    email_verified: bool
     disabled: bool
     identities: list[IdentityBody]
     live_sessions: int

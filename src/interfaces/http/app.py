@@ -22,11 +22,13 @@ from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.oauth import OAuthController
+from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
+from interfaces.http.mail import running
 from interfaces.http.observability.setup import Observability
 from interfaces.http.request import BodyRequest
 
@@ -44,7 +46,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await _require_migrated(settings)
         async with open_container(settings, clock=clock) as container:
             app.state.container = container
-            yield
+            async with running(container.cases.email.sender):
+                yield
 
     observability = Observability(settings)
     app = Litestar(
@@ -56,6 +59,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             SystemController,
             *observability.route_handlers,
             AdminController,
+            EmailController,
+            PasswordController,
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,

@@ -30,6 +30,7 @@ class UserBody(msgspec.Struct, frozen=True):
     role: str
     is_admin: bool
     created_at: str
+    email_verified: bool
 
     @classmethod
     def of(cls, user: User) -> UserBody:
@@ -40,6 +41,7 @@ class UserBody(msgspec.Struct, frozen=True):
             role=user.role,
             is_admin=user.is_admin,
             created_at=iso(user.created_at),
+            email_verified=user.email_verified,
         )
 
 
@@ -67,6 +69,13 @@ class SessionBody(msgspec.Struct, frozen=True):
 
 class SessionsBody(msgspec.Struct, frozen=True):
     sessions: list[SessionBody]
+
+
+class AcceptedBody(msgspec.Struct, frozen=True):
+    """202: the request is taken; what follows happens by mail."""
+
+    status: str
+    detail: str
 
 
 class HealthBody(msgspec.Struct, frozen=True):

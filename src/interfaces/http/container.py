@@ -22,6 +22,8 @@ from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
 from infrastructure.metered import MeteredAuditLog, MeteredCaptcha, MeteredGrantStore
 from infrastructure.persistence.administration import SqlUserAdministration
+from infrastructure.persistence.mail_work import SqlMailUnitOfWork
+from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.keys import load_or_create_keys
@@ -31,6 +33,7 @@ from infrastructure.security.reloading_tokens import ReloadingAccessTokens
 from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.system import RandomIds, SystemClock
 from interfaces.http.backends import Check, open_database, open_keyed_stores
+from interfaces.http.mail import delivery_policy, mail_policy, mailer
 from interfaces.http.outbound import captcha, identity_providers
 
 
@@ -94,12 +97,16 @@ async def open_container(
             clock=clock,
             ids=RandomIds(),
             audit=JsonAuditLog(),
+            mail=SqlMailUnitOfWork(database),
+            outbox=SqlOutboxDelivery(database),
+            mailer=mailer(settings),
         )
         ports = _metered(settings, ports)
         limits = Limits(
             login=settings.login_limit,
             register=settings.register_limit,
             refresh=settings.refresh_limit,
+            forgot=settings.forgot_limit,
         )
         admin = AdminPorts(
             users=ports.users,
@@ -117,6 +124,8 @@ async def open_container(
                 policy=policy,
                 limits=limits,
                 return_to_allowlist=settings.return_to_allowlist,
+                mail_policy=mail_policy(settings),
+                delivery=delivery_policy(settings),
             ),
             admin=wire_admin(admin, policy=policy, limits=limits),
             access_tokens=access_tokens,

@@ -46,6 +46,11 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Forbidden: 403,
     e.UserNotFound: 404,
     e.OwnAccount: 409,
+    e.EmailNotVerified: 403,
+    e.EmailAlreadyVerified: 409,
+    e.InvalidVerificationToken: 400,
+    e.InvalidResetToken: 400,
+    e.NoPasswordSet: 409,
 }
 
 _HTTP_CODES = {

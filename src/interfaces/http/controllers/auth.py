@@ -7,9 +7,9 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from application.login import LoginCommand
 from application.logout import LogoutCommand
 from application.refresh import RefreshCommand
-from application.register import RegisterCommand
+from application.register import AwaitingVerification, RegisterCommand
 from domain import errors as e
-from interfaces.http.bodies import TokenBody
+from interfaces.http.bodies import MeBody, TokenBody, UserBody
 from interfaces.http.dependencies import (
     NO_STORE,
     BearerToken,
@@ -44,6 +44,8 @@ class AuthController(Controller):
         status_code=201,
         guards=[same_origin],
         summary="Create an account and sign in",
+        description='With AUTH_REQUIRE_VERIFIED_EMAIL=true the answer is 201 `{"user"}`'
+        " only: no tokens and no cookie until the mailed link verifies the address.",
         responses=problems(
             *BODY, *COOKIE, e.EmailTaken, e.CaptchaFailed, e.CaptchaUnavailable, e.TooManyRequests
         ),
@@ -54,7 +56,7 @@ class AuthController(Controller):
         services: Services,
         client: Client,
         body_transport: BodyTransport,
-    ) -> Response[TokenBody]:
+    ) -> Response[TokenBody | MeBody]:
         signed_in = await services.cases.register.execute(
             RegisterCommand(
                 email=data.email,
@@ -64,7 +66,11 @@ class AuthController(Controller):
                 client=client,
             )
         )
-        return token_response(
+        if isinstance(signed_in, AwaitingVerification):
+            return Response(
+                MeBody(user=UserBody.of(signed_in.user)), status_code=201, headers=NO_STORE
+            )
+        return token_response(  # type: ignore[return-value]
             services.settings,
             signed_in.tokens,
             in_body=body_transport,
@@ -79,7 +85,14 @@ class AuthController(Controller):
         opt={ALLOWS_FORM: True},
         operation_class=JsonOrFormBody,
         summary="Sign in with email (or username) and password",
-        responses=problems(*BODY, MALFORMED_FORM, *COOKIE, e.InvalidCredentials, e.TooManyRequests),
+        responses=problems(
+            *BODY,
+            MALFORMED_FORM,
+            *COOKIE,
+            e.InvalidCredentials,
+            e.EmailNotVerified,
+            e.TooManyRequests,
+        ),
     )
     async def login(
         self,

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.revocation import SessionRevoker
+from application.throttle import Throttle
+from domain.errors import (
+    FieldError,
+    InvalidAccessToken,
+    InvalidCredentials,
+    NoPasswordSet,
+    ValidationFailed,
+)
+from domain.ports import (
+    AccessClaims,
+    AuditLog,
+    Clock,
+    MailKind,
+    MailUnitOfWork,
+    PasswordHasher,
+    UserRepository,
+)
+from domain.values import PASSWORD_MAX, password_problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePasswordCommand:
+    caller: AccessClaims
+    current_password: str
+    new_password: str
+    client: ClientInfo
+
+
+class ChangePassword:
+    """A new password for the signed-in user, who proves the current one (limited like
+    login, OWASP ASVS V6.2.3); every other session ends (OWASP Session Management Cheat
+    Sheet: renew sessions on a password change)."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        mail: MailUnitOfWork,
+        hasher: PasswordHasher,
+        revoker: SessionRevoker,
+        throttle: Throttle,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._mail = mail
+        self._hasher = hasher
+        self._revoker = revoker
+        self._throttle = throttle
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: ChangePasswordCommand) -> None:
+        user = await self._users.get(command.caller.user_id)
+        if user is None:
+            raise InvalidAccessToken()
+        if user.password_hash is None:
+            raise NoPasswordSet()
+        await self._throttle.login(user.email, command.client)
+        if len(command.current_password) > PASSWORD_MAX or not await self._hasher.verify(
+            user.password_hash, command.current_password
+        ):
+            audit_event(
+                self._audit,
+                "password_change_failed",
+                command.client,
+                user_id=user.id,
+                reason="wrong_password",
+            )
+            raise InvalidCredentials()
+        problems = password_problems(command.new_password)
+        if problems:
+            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+        password_hash = await self._hasher.hash(command.new_password)
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            await work.accounts.set_password(user.id, password_hash, now, verified=False)
+            await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
+        await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
+        await self._throttle.login_succeeded(user.email, command.client)
+        audit_event(self._audit, "password_changed", command.client, user_id=user.id)

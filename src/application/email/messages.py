@@ -1,0 +1,81 @@
+"""The mails people receive: what happened, the link, how long it works, what to do if it
+was not them. Plain text and the same in HTML."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.ports import MailKind, OutgoingMail
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailPolicy:
+    product: str
+    verify_url: str  # templates with {token}
+    reset_url: str
+    verify_ttl: timedelta = timedelta(hours=24)
+    reset_ttl: timedelta = timedelta(minutes=30)
+    require_verified: bool = False  # AUTH_REQUIRE_VERIFIED_EMAIL
+
+    def ttl(self, kind: MailKind) -> timedelta:
+        return self.verify_ttl if kind is MailKind.VERIFY_EMAIL else self.reset_ttl
+
+    def link(self, kind: MailKind, token: str) -> str:
+        template = self.verify_url if kind is MailKind.VERIFY_EMAIL else self.reset_url
+        return template.replace("{token}", token)
+
+
+def compose(policy: MailPolicy, kind: MailKind, recipient: str, token: str) -> OutgoingMail:
+    product, link = policy.product, policy.link(kind, token)
+    expiry = _duration(policy.ttl(kind))
+    if kind is MailKind.VERIFY_EMAIL:
+        subject = f"Confirm your email address for {product}"
+        paragraphs = [
+            f"Please confirm that {recipient} is your email address for {product}.",
+            "Open this link to confirm it:",
+            link,
+            f"The link works once and expires in {expiry}.",
+            f"If you did not create a {product} account, ignore this message: nothing"
+            " happens unless the link is opened.",
+        ]
+    else:
+        subject = f"Reset your {product} password"
+        paragraphs = [
+            f"Someone asked to reset the password of the {product} account for {recipient}.",
+            "Open this link to choose a new password:",
+            link,
+            f"The link works once and expires in {expiry}. Setting a new password signs the"
+            " account out on every device.",
+            "If you did not ask for this, ignore this message: your password stays as it is."
+            " If it keeps happening, tell us.",
+        ]
+    return OutgoingMail(
+        recipient=recipient,
+        subject=subject,
+        text="\n\n".join(["Hello,", *paragraphs, f"— {product}"]) + "\n",
+        html=_html(subject, paragraphs, link, product),
+    )
+
+
+def _html(subject: str, paragraphs: list[str], link: str, product: str) -> str:
+    def block(text: str) -> str:
+        if text == link:
+            href = html.escape(link, quote=True)
+            return f'<p><a href="{href}">{html.escape(subject)}</a></p>'
+        return f"<p>{html.escape(text)}</p>"
+
+    body = "\n".join(["<p>Hello,</p>", *map(block, paragraphs), f"<p>— {html.escape(product)}</p>"])
+    return (
+        '<!doctype html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(subject)}</title></head>\n<body>\n{body}\n</body></html>\n"
+    )
+
+
+def _duration(ttl: timedelta) -> str:
+    minutes = int(ttl.total_seconds()) // 60
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

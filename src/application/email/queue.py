@@ -1,0 +1,30 @@
+"""Queues a mail and the token it carries, in one unit of work (the transactional outbox)."""
+
+from __future__ import annotations
+
+from application.email.messages import MailPolicy, compose
+from application.email.tokens import digest, new_token
+from domain.entities import User
+from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork
+
+
+class MailQueue:
+    def __init__(self, *, mail: MailUnitOfWork, policy: MailPolicy, clock: Clock) -> None:
+        self._mail = mail
+        self._policy = policy
+        self._clock = clock
+
+    async def send(self, user: User, kind: MailKind) -> None:
+        token, now = new_token(), self._clock.now()
+        mail = compose(self._policy, kind, user.email, token)
+        async with self._mail.begin() as work:
+            await work.tokens.issue(
+                MailToken(
+                    token_hash=digest(token),
+                    user_id=user.id,
+                    kind=kind,
+                    expires_at=now + self._policy.ttl(kind),
+                )
+            )
+            # Never sent here: the request path only writes; the sender delivers.
+            await work.outbox.enqueue(mail, due_at=now)

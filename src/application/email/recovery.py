@@ -1,0 +1,112 @@
+"""Forgot password (a reset mail, whatever the email) and reset password (with its token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.email.queue import MailQueue
+from application.email.tokens import TOKEN_MAX, digest
+from application.revocation import SessionRevoker
+from application.throttle import Throttle
+from domain.errors import FieldError, InvalidResetToken, ValidationFailed
+from domain.ports import (
+    AuditLog,
+    CaptchaVerifier,
+    Clock,
+    MailKind,
+    MailUnitOfWork,
+    PasswordHasher,
+    UserRepository,
+)
+from domain.values import Email, password_problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForgotPasswordCommand:
+    email: str
+    captcha_token: str | None
+    client: ClientInfo
+
+
+class ForgotPassword:
+    """OWASP Forgot Password Cheat Sheet: the same answer and similar timing for a known and
+    an unknown email (no account enumeration); the mail is only queued here, never sent."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        queue: MailQueue,
+        captcha: CaptchaVerifier,
+        throttle: Throttle,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._queue = queue
+        self._captcha = captcha
+        self._throttle = throttle
+        self._audit = audit
+
+    async def execute(self, command: ForgotPasswordCommand) -> None:
+        try:
+            email = Email.parse(command.email)
+        except ValueError as e:
+            raise ValidationFailed([FieldError("email", str(e))]) from None
+        await self._throttle.forgot(email.value, command.client)
+        await self._captcha.verify(command.captcha_token, command.client.ip_address)
+        user = await self._users.get_by_email(email.value)
+        if user is not None:
+            # An account without a password gets a mail too: this is how it sets one.
+            await self._queue.send(user, MailKind.RESET_PASSWORD)
+        audit_event(
+            self._audit,
+            "password_reset_requested",
+            command.client,
+            user_id=user.id if user else None,
+            reason=None if user else "unknown_email",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetPasswordCommand:
+    token: str
+    new_password: str
+    client: ClientInfo
+
+
+class ResetPassword:
+    def __init__(
+        self,
+        *,
+        mail: MailUnitOfWork,
+        hasher: PasswordHasher,
+        revoker: SessionRevoker,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._mail = mail
+        self._hasher = hasher
+        self._revoker = revoker
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: ResetPasswordCommand) -> None:
+        if not command.token or len(command.token) > TOKEN_MAX:
+            raise InvalidResetToken()
+        problems = password_problems(command.new_password)
+        if problems:
+            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+        password_hash = await self._hasher.hash(command.new_password)
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            user_id = await work.tokens.redeem(digest(command.token), MailKind.RESET_PASSWORD, now)
+            if user_id is None:
+                raise InvalidResetToken()
+            # The mail proved the address; every other reset link dies with this one.
+            await work.accounts.set_password(user_id, password_hash, now, verified=True)
+            await work.tokens.discard(user_id, MailKind.RESET_PASSWORD, now)
+        # OWASP Forgot Password Cheat Sheet: after a reset, end every session (refresh grants
+        # and, through the denylist, access tokens at once).
+        await self._revoker.revoke_all(user_id, None, command.client)
+        audit_event(self._audit, "password_reset", command.client, user_id=user_id)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.email.queue import MailQueue
+from application.email.tokens import TOKEN_MAX, digest
+from application.throttle import Throttle
+from domain.entities import User
+from domain.errors import EmailAlreadyVerified, InvalidAccessToken, InvalidVerificationToken
+from domain.ports import AccessClaims, AuditLog, Clock, MailKind, MailUnitOfWork, UserRepository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestVerificationCommand:
+    caller: AccessClaims
+    client: ClientInfo
+
+
+class RequestVerification:
+    """Another verification mail for the signed-in user (register already sent one)."""
+
+    def __init__(
+        self, *, users: UserRepository, queue: MailQueue, throttle: Throttle, audit: AuditLog
+    ) -> None:
+        self._users = users
+        self._queue = queue
+        self._throttle = throttle
+        self._audit = audit
+
+    async def execute(self, command: RequestVerificationCommand) -> None:
+        user = await self._users.get(command.caller.user_id)
+        if user is None:
+            raise InvalidAccessToken()
+        if user.email_verified:
+            raise EmailAlreadyVerified()
+        await self._throttle.verification(user.id, command.client)
+        await self._queue.send(user, MailKind.VERIFY_EMAIL)
+        audit_event(self._audit, "verification_mail_queued", command.client, user_id=user.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyEmailCommand:
+    token: str
+    client: ClientInfo
+
+
+class VerifyEmail:
+    def __init__(
+        self, *, users: UserRepository, mail: MailUnitOfWork, clock: Clock, audit: AuditLog
+    ) -> None:
+        self._users = users
+        self._mail = mail
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: VerifyEmailCommand) -> User:
+        if not command.token or len(command.token) > TOKEN_MAX:
+            raise InvalidVerificationToken()
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            user_id = await work.tokens.redeem(digest(command.token), MailKind.VERIFY_EMAIL, now)
+            if user_id is None:
+                raise InvalidVerificationToken()
+            await work.accounts.mark_verified(user_id, now)
+        user = await self._users.get(user_id)
+        if user is None:  # deleted in between; its tokens went with it
+            raise InvalidVerificationToken()
+        audit_event(self._audit, "email_verified", command.client, user_id=user_id)
+        return user

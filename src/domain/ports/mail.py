@@ -1,0 +1,119 @@
+"""Mail: single-use tokens, the durable outbox, and the mailer that delivers one message.
+
+A token and the mail that carries it are written in one unit of work (one database
+transaction), so a mail never announces a token that was not stored, and a stored token
+always has its mail queued.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+
+class MailKind(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailToken:
+    token_hash: str  # SHA-256 of the token; the token itself is never stored
+    user_id: int
+    kind: MailKind
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMail:
+    recipient: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedMail:
+    id: int
+    mail: OutgoingMail
+    created_at: datetime
+    attempts: int  # claims so far, this one included
+
+
+class MailDeliveryFailed(Exception):
+    """The mailer could not deliver; ``temporary`` failures are retried later."""
+
+    def __init__(self, reason: str, *, temporary: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.temporary = temporary
+
+
+class MailTokens(Protocol):
+    async def issue(self, token: MailToken) -> None: ...
+
+    async def redeem(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        """Mark a live token of ``kind`` used and return its user; None when it is unknown,
+        of another kind, expired or used. Exactly one of concurrent redeems wins."""
+        ...
+
+    async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
+        """Every still-usable token of the user and kind dies."""
+        ...
+
+
+class Outbox(Protocol):
+    async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None: ...
+
+
+class AccountEmail(Protocol):
+    """What mail tokens prove changes on the account, in the same unit of work."""
+
+    async def mark_verified(self, user_id: int, now: datetime) -> None: ...
+
+    async def set_password(
+        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+    ) -> None:
+        """Replace (or with None remove) the password; ``verified`` marks the email too."""
+        ...
+
+
+class MailWork(Protocol):
+    @property
+    def tokens(self) -> MailTokens: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def accounts(self) -> AccountEmail: ...
+
+
+class MailUnitOfWork(Protocol):
+    def begin(self) -> AbstractAsyncContextManager[MailWork]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+
+class OutboxDelivery(Protocol):
+    """The sender's side of the outbox. Claims are leases: a claimed mail that is neither
+    sent nor released comes back when its lease ends (a crashed sender loses nothing)."""
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
+        """Due, unclaimed (or lease-expired) mails, oldest first; no two callers get one."""
+        ...
+
+    async def sent(self, mail_id: int, now: datetime) -> None: ...
+
+    async def retry(self, mail_id: int, due_at: datetime, error: str) -> None: ...
+
+    async def give_up(self, mail_id: int, now: datetime, error: str) -> None: ...
+
+
+class Mailer(Protocol):
+    async def send(self, mail: OutgoingMail) -> None:
+        """Deliver one message or raise ``MailDeliveryFailed``."""
+        ...

@@ -1,0 +1,125 @@
+"""Mail tokens, the outbox and the account changes they prove, in one SQL transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from domain.ports import (
+    AccountEmail,
+    MailKind,
+    MailToken,
+    MailTokens,
+    MailUnitOfWork,
+    MailWork,
+    Outbox,
+    OutgoingMail,
+)
+from infrastructure.persistence.database import Database, Tx
+
+
+class _Tokens(MailTokens):
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def issue(self, token: MailToken) -> None:
+        await self._tx.execute(
+            "INSERT INTO mail_tokens (hash, user_id, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            token.token_hash,
+            token.user_id,
+            token.kind.value,
+            token.expires_at,
+        )
+
+    async def redeem(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        # One conditional UPDATE: under concurrent redeems exactly one sees the row unused.
+        row = await self._tx.fetchone(
+            "UPDATE mail_tokens SET used_at = $3 WHERE hash = $1 AND kind = $2"
+            " AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
+            token_hash,
+            kind.value,
+            now,
+        )
+        return None if row is None else int(row["user_id"])
+
+    async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
+        await self._tx.execute(
+            "UPDATE mail_tokens SET used_at = $3 WHERE user_id = $1 AND kind = $2"
+            " AND used_at IS NULL",
+            user_id,
+            kind.value,
+            now,
+        )
+        # Housekeeping: tokens past their expiry are worth nothing.
+        await self._tx.execute("DELETE FROM mail_tokens WHERE expires_at <= $1", now)
+
+
+class _Outbox(Outbox):
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None:
+        await self._tx.execute(
+            "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at)"
+            " VALUES ($1, $2, $3, $4, $5, $5)",
+            mail.recipient,
+            mail.subject,
+            mail.text,
+            mail.html,
+            due_at,
+        )
+
+
+class _Accounts(AccountEmail):
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def mark_verified(self, user_id: int, now: datetime) -> None:
+        await self._tx.execute(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2),"
+            " updated_at = $2 WHERE id = $1",
+            user_id,
+            now,
+        )
+
+    async def set_password(
+        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+    ) -> None:
+        await self._tx.execute(
+            "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+            user_id,
+            password_hash,
+            now,
+        )
+        if verified:
+            await self.mark_verified(user_id, now)
+
+
+class _Work(MailWork):
+    def __init__(self, tx: Tx) -> None:
+        self._tokens = _Tokens(tx)
+        self._outbox = _Outbox(tx)
+        self._accounts = _Accounts(tx)
+
+    @property
+    def tokens(self) -> MailTokens:
+        return self._tokens
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @property
+    def accounts(self) -> AccountEmail:
+        return self._accounts
+
+
+class SqlMailUnitOfWork(MailUnitOfWork):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[MailWork]:
+        async with self._db.transaction() as tx:
+            yield _Work(tx)

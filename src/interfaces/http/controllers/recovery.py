@@ -1,0 +1,120 @@
+"""Email ownership and account recovery: verify the address, forget, reset and change the
+password. Mails are only queued here; the outbox sender delivers them."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from application.email.change import ChangePasswordCommand
+from application.email.recovery import ForgotPasswordCommand, ResetPasswordCommand
+from application.email.verification import RequestVerificationCommand, VerifyEmailCommand
+from domain import errors as e
+from interfaces.http.bodies import AcceptedBody, MeBody, UserBody
+from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
+from interfaces.http.documentation import BODY, problems
+from interfaces.http.recovery_payloads import (
+    ChangePasswordRequest,
+    ForgotPasswordRequest,
+    ResetPasswordRequest,
+    VerifyEmailRequest,
+)
+
+VERIFICATION_QUEUED = AcceptedBody("accepted", "A verification mail is on its way.")
+# The same answer whether or not the address has an account (no enumeration).
+RESET_QUEUED = AcceptedBody("accepted", "If an account uses this address, a mail is on its way.")
+BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
+
+
+class EmailController(Controller):
+    path = "/auth/email"
+    tags = ("email",)
+
+    @post(
+        "/verify/request",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Queue a new verification mail for the signed-in user",
+        responses=problems(*BEARER, e.EmailAlreadyVerified, e.TooManyRequests),
+    )
+    async def request_verification(
+        self, caller: Caller, services: Services, client: Client
+    ) -> Response[AcceptedBody]:
+        await services.cases.email.request_verification.execute(
+            RequestVerificationCommand(caller=caller, client=client)
+        )
+        return Response(VERIFICATION_QUEUED, status_code=HTTP_202_ACCEPTED, headers=NO_STORE)
+
+    @post(
+        "/verify",
+        status_code=200,
+        summary="Verify the email address with the mailed token",
+        responses=problems(*BODY, e.InvalidVerificationToken, e.StorageUnavailable),
+    )
+    async def verify(
+        self, data: JSONBody[VerifyEmailRequest], services: Services, client: Client
+    ) -> Response[MeBody]:
+        user = await services.cases.email.verify_email.execute(
+            VerifyEmailCommand(token=data.token, client=client)
+        )
+        return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
+
+
+class PasswordController(Controller):
+    path = "/auth/password"
+    tags = ("password",)
+
+    @post(
+        "/forgot",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Queue a password reset mail (the same answer for any email)",
+        responses=problems(
+            *BODY, e.CaptchaFailed, e.CaptchaUnavailable, e.TooManyRequests, e.StorageUnavailable
+        ),
+    )
+    async def forgot(
+        self, data: JSONBody[ForgotPasswordRequest], services: Services, client: Client
+    ) -> Response[AcceptedBody]:
+        await services.cases.email.forgot_password.execute(
+            ForgotPasswordCommand(
+                email=data.email, captcha_token=data.turnstile_token, client=client
+            )
+        )
+        return Response(RESET_QUEUED, status_code=HTTP_202_ACCEPTED, headers=NO_STORE)
+
+    @post(
+        "/reset",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Set a new password with the mailed token; every session ends",
+        responses=problems(*BODY, e.InvalidResetToken, e.StorageUnavailable),
+    )
+    async def reset(
+        self, data: JSONBody[ResetPasswordRequest], services: Services, client: Client
+    ) -> None:
+        await services.cases.email.reset_password.execute(
+            ResetPasswordCommand(token=data.token, new_password=data.new_password, client=client)
+        )
+
+    @post(
+        "/change",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change the password; every other session ends",
+        responses=problems(
+            *BODY, *BEARER, e.InvalidCredentials, e.NoPasswordSet, e.TooManyRequests
+        ),
+    )
+    async def change(
+        self,
+        data: JSONBody[ChangePasswordRequest],
+        caller: Caller,
+        services: Services,
+        client: Client,
+    ) -> None:
+        await services.cases.email.change_password.execute(
+            ChangePasswordCommand(
+                caller=caller,
+                current_password=data.current_password,
+                new_password=data.new_password,
+                client=client,
+            )
+        )

@@ -1,0 +1,137 @@
+"""In-memory mail tokens, outbox and mailer for unit tests; the contract suite holds the SQL
+adapters to the same rules."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.ports import (
+    AccountEmail,
+    Mailer,
+    MailKind,
+    MailToken,
+    MailTokens,
+    MailUnitOfWork,
+    MailWork,
+    Outbox,
+    OutboxDelivery,
+    OutgoingMail,
+    QueuedMail,
+)
+from tests.fakes.repositories import MemoryUserRepository
+
+
+@dataclass
+class Row:
+    mail: OutgoingMail
+    created_at: datetime
+    due_at: datetime
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+
+
+class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, AccountEmail):
+    """One object plays every role; ``begin`` snapshots and restores on an error."""
+
+    def __init__(self, users: MemoryUserRepository) -> None:
+        self.users_repo = users
+        self.token_rows: dict[str, tuple[MailToken, datetime | None]] = {}
+        self.rows: list[Row] = []
+
+    @property
+    def tokens(self) -> MailTokens:
+        return self
+
+    @property
+    def outbox(self) -> Outbox:
+        return self
+
+    @property
+    def accounts(self) -> AccountEmail:
+        return self
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[MailWork]:
+        saved = (dict(self.token_rows), copy.deepcopy(self.rows), dict(self.users_repo.users))
+        try:
+            yield self
+        except BaseException:
+            self.token_rows, self.rows, self.users_repo.users = saved
+            raise
+
+    async def issue(self, token: MailToken) -> None:
+        self.token_rows[token.token_hash] = (token, None)
+
+    async def redeem(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        token, used = self.token_rows.get(token_hash, (None, None))
+        if token is None or used or token.kind is not kind or token.expires_at <= now:
+            return None
+        if token.user_id not in self.users_repo.users:
+            return None
+        self.token_rows[token_hash] = (token, now)
+        return token.user_id
+
+    async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
+        for key, (token, used) in list(self.token_rows.items()):
+            if token.user_id == user_id and token.kind is kind and used is None:
+                self.token_rows[key] = (token, now)
+
+    async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None:
+        self.rows.append(Row(mail=mail, created_at=due_at, due_at=due_at))
+
+    async def mark_verified(self, user_id: int, now: datetime) -> None:
+        user = self.users_repo.users.get(user_id)
+        if user is not None and user.email_verified_at is None:
+            self.users_repo.users[user_id] = replace(user, email_verified_at=now, updated_at=now)
+
+    async def set_password(
+        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+    ) -> None:
+        user = self.users_repo.users.get(user_id)
+        if user is not None:
+            self.users_repo.users[user_id] = replace(
+                user, password_hash=password_hash, updated_at=now
+            )
+        if verified:
+            await self.mark_verified(user_id, now)
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
+        claimed: list[QueuedMail] = []
+        for number, row in enumerate(self.rows):
+            if len(claimed) == limit:
+                break
+            pending = row.sent_at is None and row.failed_at is None and row.due_at <= now
+            if pending and (row.claimed_until is None or row.claimed_until <= now):
+                row.claimed_until, row.attempts = now + lease, row.attempts + 1
+                claimed.append(
+                    QueuedMail(
+                        id=number, mail=row.mail, created_at=row.created_at, attempts=row.attempts
+                    )
+                )
+        return claimed
+
+    async def sent(self, mail_id: int, now: datetime) -> None:
+        self.rows[mail_id].sent_at, self.rows[mail_id].claimed_until = now, None
+
+    async def retry(self, mail_id: int, due_at: datetime, error: str) -> None:
+        self.rows[mail_id].due_at, self.rows[mail_id].claimed_until = due_at, None
+
+    async def give_up(self, mail_id: int, now: datetime, error: str) -> None:
+        self.rows[mail_id].failed_at, self.rows[mail_id].claimed_until = now, None
+
+    def queued_to(self, recipient: str) -> list[OutgoingMail]:
+        return [row.mail for row in self.rows if row.mail.recipient == recipient]
+
+
+class RecordingMailer(Mailer):
+    def __init__(self) -> None:
+        self.delivered: list[OutgoingMail] = []
+
+    async def send(self, mail: OutgoingMail) -> None:
+        self.delivered.append(mail)
