@@ -13,14 +13,17 @@ from domain.errors import StorageUnavailable
 from infrastructure.persistence.sqlite import SqliteDatabase
 
 
-def open_connections() -> int:
-    return sum(1 for t in threading.enumerate() if "connection_worker" in t.name and t.is_alive())
+def open_connections() -> set[int | None]:
+    return {
+        t.ident for t in threading.enumerate() if "connection_worker" in t.name and t.is_alive()
+    }
 
 
-async def settled() -> int:
+async def opened_since(before: set[int | None]) -> set[int | None]:
+    """Connection threads started since ``before`` and still alive a moment later."""
     for _ in range(50):
         await asyncio.sleep(0.01)
-    return open_connections()
+    return open_connections() - before
 
 
 async def test_close_during_the_first_connect_leaves_no_connection_open(tmp_path: Path) -> None:
@@ -30,7 +33,7 @@ async def test_close_during_the_first_connect_leaves_no_connection_open(tmp_path
     await asyncio.sleep(0)  # the ping is opening the connection
     await database.close()
     await asyncio.gather(first, return_exceptions=True)
-    assert await settled() == before
+    assert await opened_since(before) == set()
 
 
 async def test_close_waits_for_the_transaction_in_flight(tmp_path: Path) -> None:
@@ -61,4 +64,4 @@ async def test_a_closed_database_refuses_new_work(tmp_path: Path) -> None:
     await database.close()
     with pytest.raises(StorageUnavailable):
         await database.ping()
-    assert await settled() == before
+    assert await opened_since(before) == set()

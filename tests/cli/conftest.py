@@ -26,6 +26,7 @@ Authgate = Callable[..., Outcome]
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> Outcome:
+    capsys.readouterr()  # what a server in the same test logged before is not the command's
     # main() runs its own event loop, so it gets a thread of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         code = pool.submit(main, list(argv)).result()

@@ -12,7 +12,7 @@ from interfaces.http.backends import open_database
 from tests.http.admin_helpers import ADMIN_EMAIL, an_admin, set_role
 from tests.http.helpers import assert_problem, bearer, sign_in, sign_up
 
-ADMIN_KEYS = {"id", "email", "name", "role", "is_admin", "created_at", "disabled"}
+ADMIN_KEYS = {"id", "email", "name", "role", "is_admin", "created_at", "email_verified", "disabled"}
 
 
 async def test_admin_api_needs_a_valid_token_and_the_admin_role(

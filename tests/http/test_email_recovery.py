@@ -201,7 +201,8 @@ async def test_with_required_verification_register_gives_no_session_and_login_wa
     async with make_client(**settings) as app:
         registered = await app.post("/auth/register", json={"email": ADA, "password": PASSWORD})
         assert registered.status_code == 201, registered.text
-        assert set(registered.json()) == {"user"}
+        assert registered.json()["email_verification_required"] is True
+        assert set(registered.json()) == {"user", "email_verification_required"}
         assert no_refresh_cookie(registered)
         wrong = await app.post("/auth/login", json={"email": ADA, "password": "not it!"})
         unverified = await app.post("/auth/login", json={"email": ADA, "password": PASSWORD})

@@ -63,7 +63,11 @@ async def test_a_request_without_an_id_gets_a_fresh_one_even_on_an_unknown_path(
     ids = [first.headers["x-request-id"], missing.headers["x-request-id"]]
     assert ids[0] != ids[1]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
-    logged = {line["request_id"]: line for line in json_lines(capsys.readouterr().out)}
+    logged = {
+        line["request_id"]: line
+        for line in json_lines(capsys.readouterr().out)
+        if line["logger"] == "authgate.request"
+    }
     assert logged[ids[1]]["status"] == 404
     assert logged[ids[1]]["path"] == "/no/such/path"
 
@@ -83,7 +87,8 @@ async def test_the_console_format_is_one_readable_line_per_request(
     async with make_client(log_format="console") as client:
         response = await client.get("/health/live", headers={"X-Request-ID": "abc"})
     assert response.status_code == 200
-    (line,) = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [line for line in lines if "authgate.request" in line]
     assert not line.startswith("{")
     assert "INFO    authgate.request  GET /health/live 200" in line
     assert "request_id=abc" in line

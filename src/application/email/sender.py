@@ -69,12 +69,19 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set (the app's lifespan does that at shutdown)."""
+        unreachable = False
         while not stop.is_set():
             try:
                 claimed = await self.deliver_due()
             except StorageUnavailable as e:
-                log.warning("outbox unreachable: %s", e.__cause__ or e)
-                claimed = 0
+                # Once per outage, not once a poll: the outage log reports the database.
+                if not unreachable:
+                    log.warning("outbox unreachable: %s", e.__cause__ or e)
+                unreachable, claimed = True, 0
+            else:
+                if unreachable:
+                    log.info("outbox reachable again")
+                unreachable = False
             if claimed < self._policy.batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._policy.poll_interval)

@@ -13,7 +13,7 @@ class LogMailer(Mailer):
         self._logger = logger or logging.getLogger("authgate.mail")
 
     async def send(self, mail: OutgoingMail) -> None:
-        self._logger.warning(
+        self._logger.info(
             "mail (AUTH_SMTP_URL unset, not sent) to %s: %s\n%s",
             mail.recipient,
             mail.subject,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 import msgspec
 
@@ -47,6 +48,14 @@ class UserBody(msgspec.Struct, frozen=True):
 
 class MeBody(msgspec.Struct, frozen=True):
     user: UserBody
+
+
+class AwaitingVerificationBody(msgspec.Struct, frozen=True):
+    """Register's answer under AUTH_REQUIRE_VERIFIED_EMAIL: the account, no session yet. The
+    required flag keeps it apart from ``TokenBody`` in the OpenAPI ``oneOf``."""
+
+    user: UserBody
+    email_verification_required: Literal[True]
 
 
 class TokenBody(msgspec.Struct, frozen=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,13 +16,10 @@ from infrastructure.config import Settings
 from infrastructure.mail.log_mailer import LogMailer
 from infrastructure.mail.smtp import SmtpMailer
 
-log = logging.getLogger("authgate")
-
 
 def mailer(settings: Settings) -> Mailer:
     if settings.smtp_url is None:
-        log.warning("AUTH_SMTP_URL unset: mails (and their links) are written to the log")
-        return LogMailer()
+        return LogMailer()  # each mail's log line says it was not sent, and why
     return SmtpMailer(settings.smtp_url, settings.mail_from)
 
 

@@ -9,7 +9,7 @@ from application.logout import LogoutCommand
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from domain import errors as e
-from interfaces.http.bodies import MeBody, TokenBody, UserBody
+from interfaces.http.bodies import AwaitingVerificationBody, TokenBody, UserBody
 from interfaces.http.dependencies import (
     NO_STORE,
     BearerToken,
@@ -44,8 +44,9 @@ class AuthController(Controller):
         status_code=201,
         guards=[same_origin],
         summary="Create an account and sign in",
-        description='With AUTH_REQUIRE_VERIFIED_EMAIL=true the answer is 201 `{"user"}`'
-        " only: no tokens and no cookie until the mailed link verifies the address.",
+        description="With AUTH_REQUIRE_VERIFIED_EMAIL=true the answer is 201 "
+        '`{"user", "email_verification_required": true}` only: no tokens and no cookie until '
+        "the mailed link verifies the address.",
         responses=problems(
             *BODY, *COOKIE, e.EmailTaken, e.CaptchaFailed, e.CaptchaUnavailable, e.TooManyRequests
         ),
@@ -56,7 +57,7 @@ class AuthController(Controller):
         services: Services,
         client: Client,
         body_transport: BodyTransport,
-    ) -> Response[TokenBody | MeBody]:
+    ) -> Response[TokenBody | AwaitingVerificationBody]:
         signed_in = await services.cases.register.execute(
             RegisterCommand(
                 email=data.email,
@@ -68,7 +69,11 @@ class AuthController(Controller):
         )
         if isinstance(signed_in, AwaitingVerification):
             return Response(
-                MeBody(user=UserBody.of(signed_in.user)), status_code=201, headers=NO_STORE
+                AwaitingVerificationBody(
+                    user=UserBody.of(signed_in.user), email_verification_required=True
+                ),
+                status_code=201,
+                headers=NO_STORE,
             )
         return token_response(  # type: ignore[return-value]
             services.settings,
