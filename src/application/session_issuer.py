@@ -94,23 +94,30 @@ class SessionIssuer:
             token_hash=self._refresh_tokens.digest(refresh_token),
             idle_expires_at=idle,
             absolute_expires_at=absolute,
+            role=user.role,
         )
         try:
             await self._grants.issue(grant, now)
         except StorageUnavailable:
             await quietly(self._sessions.revoke(session.id, now, "grant_not_stored"))
             raise
-        return self.tokens(user, session.id, refresh_token, idle, now)
+        return self.tokens(user.id, user.role, session.id, refresh_token, idle, now)
 
     def tokens(
-        self, user: User, session_id: str, refresh_token: str, idle: datetime, now: datetime
+        self,
+        user_id: int,
+        role: str,
+        session_id: str,
+        refresh_token: str,
+        idle: datetime,
+        now: datetime,
     ) -> IssuedTokens:
         expires_at = now + self._policy.access_ttl
         access_token = self._access_tokens.issue(
             AccessClaims(
-                user_id=user.id,
+                user_id=user_id,
                 session_id=session_id,
-                role=user.role,
+                role=role,
                 token_id=self._ids.token_id(),
                 issued_at=now,
                 expires_at=expires_at,

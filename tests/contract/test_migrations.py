@@ -195,12 +195,19 @@ def authgate(*argv: str) -> int:
 def test_migrate_status_lists_each_migration_pending_then_applied(
     sqlite_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import infrastructure.persistence.migrations as bundled
+
+    names = sorted(p.stem for p in (Path(bundled.__file__).parent / "sqlite").glob("*.sql"))
+    width = max(len(name) for name in names)
     assert authgate("migrate", "--status") == 0
-    assert capsys.readouterr().out == "0001_init  pending\n"
+    assert capsys.readouterr().out == "".join(f"{n:<{width}}  pending\n" for n in names)
     assert authgate("migrate") == 0
-    assert capsys.readouterr().out == "applied 0001_init\n"
+    assert capsys.readouterr().out == f"applied {', '.join(names)}\n"
     assert authgate("migrate", "--status") == 0
-    assert re.fullmatch(r"0001_init  applied  \d{4}-\d\d-\d\dT\S+\n", capsys.readouterr().out)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(names)
+    for name, line in zip(names, lines, strict=True):
+        assert re.fullmatch(rf"{name} *  applied  \d{{4}}-\d\d-\d\dT\S+", line), line
 
 
 def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
@@ -208,7 +215,10 @@ def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
 ) -> None:
     assert authgate("migrate") == 0
     with closing(sqlite3.connect(sqlite_file)) as connection, connection:
-        connection.execute("UPDATE schema_migrations SET checksum = 'what was applied before'")
+        connection.execute(
+            "UPDATE schema_migrations SET checksum = 'what was applied before'"
+            " WHERE version = '0001_init'"
+        )
     capsys.readouterr()
 
     assert authgate("migrate") == 1
@@ -217,7 +227,7 @@ def test_migrate_refuses_a_changed_migration_in_one_line_naming_the_file(
         " and put the change into a new migration\n"
     )
     assert authgate("migrate", "--status") == 0
-    assert "0001_init  changed  (applied " in capsys.readouterr().out
+    assert re.search(r"^0001_init +changed  \(applied ", capsys.readouterr().out, re.M)
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,14 @@ from domain.ports.clock import Clock, IdGenerator
 from domain.ports.grants import (
     GraceReplay,
     Invalid,
+    RateLimit,
     RefreshGrantStore,
     Reused,
     Rotated,
     Rotation,
     RotationOutcome,
     SessionRef,
+    Throttled,
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
@@ -33,6 +35,7 @@ __all__ = [
     "Invalid",
     "OneTimeStore",
     "PasswordHasher",
+    "RateLimit",
     "RateLimiter",
     "RefreshGrantStore",
     "RefreshTokens",
@@ -42,5 +45,6 @@ __all__ = [
     "RotationOutcome",
     "SessionRef",
     "SessionRepository",
+    "Throttled",
     "UserRepository",
 ]

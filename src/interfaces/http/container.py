@@ -21,6 +21,7 @@ from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
@@ -48,6 +49,8 @@ async def open_container(
         database = open_database(settings)
         stack.push_async_callback(database.close)
         stores = await open_keyed_stores(settings, database, stack)
+        sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
+        await stack.enter_async_context(sessions.running())  # its last writes before close
         # One outbound HTTP client (Turnstile, identity providers), closed with the app.
         http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
         keys = load_or_create_keys(Path(settings.keys_file))
@@ -69,7 +72,7 @@ async def open_container(
             checks["grants"] = stores.check
         ports = Ports(
             users=SqlUserRepository(database),
-            sessions=SqlSessionRepository(database),
+            sessions=sessions,
             grants=stores.grants,
             one_time=stores.one_time,
             limiter=stores.limiter,
