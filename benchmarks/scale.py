@@ -25,7 +25,7 @@ for i = first, first + count - 1 do
   local uid = tostring(1000000000 + i)
   issue({{prefix .. 'session:' .. sid, prefix .. 'refresh:' .. hash,
          prefix .. 'user:' .. uid .. ':sessions'}},
-        {{sid, uid, hash, idle, absolute, ttl, prefix}})
+        {{sid, uid, hash, idle, absolute, ttl, prefix, 'user'}})
 end
 return count
 """

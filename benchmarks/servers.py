@@ -93,8 +93,9 @@ def authgate_env(workdir: Path, database_url: str, grants_url: str) -> dict[str,
         "AUTH_COOKIE_SECURE": "false",
         "AUTH_LOGIN_LIMIT": "100000",
         "AUTH_REGISTER_LIMIT": "100000",
-        "AUTH_REFRESH_LIMIT": "100000",
+        "AUTH_REFRESH_LIMIT": "1000",
         "AUTH_LOG_LEVEL": "WARNING",
+        "AUTH_TRUSTED_PROXIES": "127.0.0.1/32",  # wrk plays a proxy for many clients
     }
 
 

@@ -2,6 +2,8 @@
 -- but one connection has one request in flight: a per-thread pool of current tokens (one per
 -- session, at least as many as connections) where a request takes one out and its response
 -- puts the successor from Set-Cookie back keeps every session on its own chain.
+-- Requests come from many client addresses (X-Forwarded-For from a trusted proxy, derived
+-- from the token), as real refreshes do: the per-IP refresh limit is not one shared bucket.
 -- args: tokens file (one per line), number of threads, cookie name.
 local counter = 0
 function setup(thread)
@@ -20,7 +22,11 @@ end
 
 function request()
   local token = table.remove(pool) or "exhausted"
-  return wrk.format("POST", "/auth/refresh", { ["Cookie"] = cookie .. "=" .. token })
+  local a, b, c = token:byte(1, 3)
+  return wrk.format("POST", "/auth/refresh", {
+    ["Cookie"] = cookie .. "=" .. token,
+    ["X-Forwarded-For"] = string.format("10.%d.%d.%d", a, b, c),
+  })
 end
 
 function response(status, headers, body)

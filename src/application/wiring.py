@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from application.authenticate import Authenticate, GetCurrentUser
+from application.authenticate import Authenticate, GetCurrentUser, UncachedProfiles
 from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
@@ -33,6 +33,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SessionRepository,
+    UserProfiles,
     UserRepository,
 )
 
@@ -52,6 +53,7 @@ class Ports:
     clock: Clock
     ids: IdGenerator
     audit: AuditLog
+    profiles: UserProfiles | None = None  # users read fresh when not given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,7 +124,7 @@ def wire(
             audit=p.audit,
         ),
         authenticate=authenticate,
-        current_user=GetCurrentUser(users=p.users),
+        current_user=GetCurrentUser(profiles=p.profiles or UncachedProfiles(p.users)),
         logout=Logout(
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,

@@ -19,7 +19,7 @@ from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
 from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
 from domain.ports.sessions import SessionRepository
-from domain.ports.users import UserRepository
+from domain.ports.users import UserProfiles, UserRepository
 
 __all__ = [
     "AccessClaims",
@@ -46,5 +46,6 @@ __all__ = [
     "SessionRef",
     "SessionRepository",
     "Throttled",
+    "UserProfiles",
     "UserRepository",
 ]

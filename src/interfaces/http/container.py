@@ -19,6 +19,7 @@ from application.wiring import Ports, UseCases, wire
 from domain.ports import Clock
 from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
+from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
@@ -70,8 +71,10 @@ async def open_container(
         checks: dict[str, Check] = {"database": database.ping}
         if stores.check is not None:
             checks["grants"] = stores.check
+        users = CachedProfiles(SqlUserRepository(database))
         ports = Ports(
-            users=SqlUserRepository(database),
+            users=users,
+            profiles=users,
             sessions=sessions,
             grants=stores.grants,
             one_time=stores.one_time,
