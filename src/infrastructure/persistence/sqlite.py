@@ -1,4 +1,6 @@
-"""The embedded default: one SQLite file, one connection per process, WAL mode."""
+"""The embedded default: one SQLite file in WAL mode; per process one writer connection
+(one transaction at a time) and one reader connection that needs no lock: each read is one
+statement in autocommit, which WAL gives a consistent snapshot without blocking writers."""
 
 from __future__ import annotations
 
@@ -78,6 +80,14 @@ class _SqliteTx(Tx):
                 return cursor.rowcount
 
 
+class _SqliteReadTx(_SqliteTx):
+    """One statement, one trip to the connection's thread (``execute_fetchall``)."""
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        rows = await self._connection.execute_fetchall(sql, _parameters(args))
+        return [dict(row) for row in rows]
+
+
 class SqliteDatabase:
     dialect = "sqlite"
     for_update = ""
@@ -85,12 +95,24 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._opening_reader = asyncio.Lock()  # so two first reads open one connection
         # aiosqlite runs one connection's statements in order, but two coroutines'
         # transactions would interleave on it: one at a time per process.
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+        if not write:
+            try:
+                reader = await self._connect_reader()
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            try:
+                yield _SqliteReadTx(reader)
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            return
         async with self._lock:
             try:
                 connection = await self._connect()
@@ -132,27 +154,38 @@ class SqliteDatabase:
             await tx.fetchone("SELECT 1 AS ok")
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._reader):
+            if connection is not None:
+                await connection.close()
+        self._connection = self._reader = None
 
     async def _connect(self) -> aiosqlite.Connection:
         if self._connection is None:
-            try:
-                await asyncio.to_thread(_create_private, self.path)
-            except OSError as e:
-                raise StorageUnavailable() from e
-            connection = await aiosqlite.connect(self.path, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
-                "PRAGMA foreign_keys=ON",
-                "PRAGMA synchronous=NORMAL",
-            ):
-                await connection.execute(pragma)
-            self._connection = connection
+            self._connection = await self._open("PRAGMA foreign_keys=ON")
         return self._connection
+
+    async def _connect_reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            async with self._opening_reader:
+                if self._reader is None:
+                    self._reader = await self._open("PRAGMA query_only=ON")
+        return self._reader
+
+    async def _open(self, role_pragma: str) -> aiosqlite.Connection:
+        try:
+            await asyncio.to_thread(_create_private, self.path)
+        except OSError as e:
+            raise StorageUnavailable() from e
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        for pragma in (
+            f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",  # first: the next ones may wait
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            role_pragma,
+        ):
+            await connection.execute(pragma)
+        return connection
 
     async def _rollback(self, connection: aiosqlite.Connection) -> None:
         try:

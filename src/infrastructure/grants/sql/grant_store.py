@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
 from domain.ports import (
-    RateLimiter,
     RefreshGrantStore,
     Rotation,
     RotationOutcome,
@@ -33,7 +32,7 @@ SWEEP_EVERY = timedelta(minutes=1)
 
 
 class SqlGrantStore(RefreshGrantStore):
-    def __init__(self, database: Database, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, database: Database, limiter: SqlRateLimiter | None = None) -> None:
         self._db = database
         self._limiter = limiter or SqlRateLimiter(database)
         self._swept_at: datetime | None = None
@@ -59,11 +58,11 @@ class SqlGrantStore(RefreshGrantStore):
                 await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
-        if (limit := rotation.limit) is not None:
-            wait = await self._limiter.hit(limit.key, limit.limit, limit.window, rotation.now)
-            if wait is not None:
-                return Throttled(wait)
         async with self._db.transaction() as tx:
+            if (limit := rotation.limit) is not None:  # counted in the rotation's transaction
+                hit = (limit.key, limit.limit, limit.window, rotation.now)
+                if (wait := await self._limiter.hit_in(tx, *hit)) is not None:
+                    return Throttled(wait)
             family = await self._family_of(tx, rotation.presented_hash)
             step = rotate_family(family, rotation)
             if family is not None:
