@@ -15,8 +15,6 @@ import asyncio
 import logging
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from benchmarks import micro, wrk
 from benchmarks.deployments import Plan, measure_deployments

@@ -102,7 +102,7 @@ def _scale(
             f"POST /auth/refresh, {plan.many_grants:,} grants",
             many,
             ceiling,
-            f"p99 ≤ 1.5 × {few.p99_ms:.1f} ms (10³ grants)",
+            f"p99 ≤ 1.5 x {few.p99_ms:.1f} ms (10³ grants)",
             flat and many.non2xx == 0,
         ),
         Row(

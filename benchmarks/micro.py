@@ -9,9 +9,7 @@ within 25 % of each other, and > 150 refreshes/s in one process on SQLite.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import statistics
 import tempfile
 import time
@@ -23,6 +21,7 @@ from typing import Any
 import bcrypt
 from litestar.testing import AsyncTestClient
 
+from benchmarks.table import Row
 from domain.ports import AccessClaims
 from infrastructure.config import load_settings
 from infrastructure.security.keys import load_or_create_keys
@@ -31,8 +30,6 @@ from infrastructure.security.tokens import JwtAccessTokens
 from interfaces.http.app import create_app
 from interfaces.http.backends import migrate
 from interfaces.http.container import open_container
-
-from benchmarks.table import Row
 
 Result = tuple[str, float, str, bool]
 

@@ -39,7 +39,13 @@ def run(
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
         file.write(source)
         file.flush()
-        command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+        command = [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+        ]
         command += ["-s", file.name, url, "--", *args]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
