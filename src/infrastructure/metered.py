@@ -1,10 +1,10 @@
 """Port decorators that count what passes through them, so no use case knows about metrics:
 sign-ins and rate limits from the audit events, refresh outcomes from the grant store's
-rotation, captcha outcomes from the verifier."""
+rotation, captcha outcomes from the verifier, the outbox backlog at each sender poll."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
 from domain.errors import CaptchaFailed, CaptchaUnavailable
@@ -14,6 +14,8 @@ from domain.ports import (
     CaptchaVerifier,
     GraceReplay,
     Invalid,
+    OutboxDelivery,
+    QueuedMail,
     RefreshGrantStore,
     Reused,
     Rotated,
@@ -21,7 +23,7 @@ from domain.ports import (
     RotationOutcome,
     SessionRef,
 )
-from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES
+from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES, record_outbox
 
 _LOGIN_EVENTS = {"login_succeeded": "succeeded", "login_failed": "failed"}
 _ROTATIONS: dict[type, str] = {
@@ -90,3 +92,27 @@ class MeteredGrantStore(RefreshGrantStore):
 
     async def ping(self) -> None:
         await self._inner.ping()
+
+
+class MeteredOutboxDelivery(OutboxDelivery):
+    """Reports the backlog (depth, oldest age) after each claim: once per sender poll."""
+
+    def __init__(self, inner: OutboxDelivery) -> None:
+        self._inner = inner
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
+        claimed = await self._inner.claim(now, lease, limit)
+        record_outbox(*await self._inner.backlog(now))
+        return claimed
+
+    async def sent(self, mail_id: int, now: datetime) -> None:
+        await self._inner.sent(mail_id, now)
+
+    async def retry(self, mail_id: int, due_at: datetime, error: str) -> None:
+        await self._inner.retry(mail_id, due_at, error)
+
+    async def give_up(self, mail_id: int, now: datetime, error: str) -> None:
+        await self._inner.give_up(mail_id, now, error)
+
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        return await self._inner.backlog(now)

@@ -199,3 +199,17 @@ async def test_a_transient_refusal_is_retried_until_the_give_up_time(
 
     assert smtp.messages == []
     assert 3 <= attempts <= 6  # 30 s, 1, 2, 4 … min backoff inside the two hours
+
+
+async def test_the_backlog_counts_waiting_mails_and_the_oldest_ones_age(
+    outbox: OutboxDelivery, database: Database
+) -> None:
+    assert await outbox.backlog(NOW) == (0, None)
+    await enqueue(database, 1, 2, 3)
+    one, _, three = await outbox.claim(NOW, LEASE, 10)
+    await outbox.sent(one.id, NOW)
+    await outbox.give_up(three.id, NOW, "smtp 550: no such user")
+
+    depth, age = await outbox.backlog(NOW + timedelta(minutes=3))
+    assert depth == 1  # the claimed one still waits; sent and given-up ones do not
+    assert age == pytest.approx(180.0)

@@ -125,6 +125,11 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
     async def give_up(self, mail_id: int, now: datetime, error: str) -> None:
         self.rows[mail_id].failed_at, self.rows[mail_id].claimed_until = now, None
 
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        waiting = [r.created_at for r in self.rows if r.sent_at is None and r.failed_at is None]
+        oldest = min(waiting, default=None)
+        return len(waiting), None if oldest is None else (now - oldest).total_seconds()
+
     def queued_to(self, recipient: str) -> list[OutgoingMail]:
         return [row.mail for row in self.rows if row.mail.recipient == recipient]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,3 +107,18 @@ async def test_metrics_switched_off_is_404(make_client: Any) -> None:
     async with make_client(metrics=False) as client:
         response = await client.get("/metrics")
     assert response.status_code == 404
+
+
+async def test_the_mail_sender_reports_the_outbox_backlog(client: Any) -> None:
+    """Register queues a verification mail; the sender's next poll reports the backlog."""
+    from infrastructure.metrics import record_outbox
+
+    record_outbox(-1, None)  # a depth no poll reports: the gauge must be set again
+    await sign_up(client)
+    depth = ("authgate_outbox_depth", frozenset[tuple[str, str]]())
+    for _ in range(100):
+        after = await scrape(client)
+        if after[depth] != -1:
+            break
+        await asyncio.sleep(0.05)
+    assert after[depth] in (0, 1)  # the verification mail, waiting or already delivered

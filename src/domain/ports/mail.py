@@ -112,6 +112,11 @@ class OutboxDelivery(Protocol):
 
     async def give_up(self, mail_id: int, now: datetime, error: str) -> None: ...
 
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        """How many mails wait (not sent, not given up), and the oldest one's age in seconds
+        (None when none waits)."""
+        ...
+
 
 class Mailer(Protocol):
     async def send(self, mail: OutgoingMail) -> None:

@@ -54,6 +54,16 @@ class SqlOutboxDelivery(OutboxDelivery):
     async def retry(self, mail_id: int, due_at: datetime, error: str) -> None:
         await self._settle("due_at = $2, last_error = $3", mail_id, due_at, error[:_ERROR_MAX])
 
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                f"SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM outbox WHERE {_PENDING}"
+            )
+        assert row is not None
+        if row["oldest"] is None:
+            return int(row["depth"]), None
+        return int(row["depth"]), (now - as_datetime(row["oldest"])).total_seconds()
+
     async def give_up(self, mail_id: int, now: datetime, error: str) -> None:
         await self._settle(
             "failed_at = $2, last_error = $3, text = '', html = ''",

@@ -20,7 +20,12 @@ from application.wiring import Ports, UseCases, wire
 from domain.ports import AccessTokens, Clock
 from infrastructure.audit import JsonAuditLog
 from infrastructure.config import Settings
-from infrastructure.metered import MeteredAuditLog, MeteredCaptcha, MeteredGrantStore
+from infrastructure.metered import (
+    MeteredAuditLog,
+    MeteredCaptcha,
+    MeteredGrantStore,
+    MeteredOutboxDelivery,
+)
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.outbox import SqlOutboxDelivery
@@ -142,4 +147,5 @@ def _metered(settings: Settings, ports: Ports) -> Ports:
         grants=MeteredGrantStore(ports.grants),
         captcha=MeteredCaptcha(ports.captcha),
         audit=MeteredAuditLog(ports.audit),
+        outbox=MeteredOutboxDelivery(ports.outbox),
     )
