@@ -12,8 +12,9 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from infrastructure.config import OidcSettings
+from infrastructure.config import OidcSettings, Settings
 from tests.fakes.clock import FakeClock
+from tests.http.admin_helpers import an_admin
 from tests.http.helpers import (
     BASE_URL,
     PASSWORD,
@@ -437,3 +438,18 @@ async def test_without_any_provider_configured_google_answers_404(
 ) -> None:
     async with make_client() as app:
         assert_problem(await app.get("/auth/google/start"), 404, "unknown_provider")
+
+
+async def test_a_disabled_account_cannot_sign_in_with_the_provider(
+    app: Client, browser: httpx.AsyncClient, settings: Settings
+) -> None:
+    await sign_in_with_google(app, browser)
+    user = await signed_in_user(app)
+    admin = await an_admin(app, settings)
+    disabled = await app.post(f"/admin/users/{user['id']}/disable", headers=admin.headers)
+    assert disabled.status_code == 204
+
+    answer = await sign_in_with_google(app, browser)
+
+    assert_problem(answer, 403, "account_disabled")
+    assert settings.cookie_name not in answer.headers.get("set-cookie", "")
