@@ -55,7 +55,7 @@ async def bench_forgot(rounds: int, workdir: Path) -> list[Result]:
     return [
         ("forgot median, known email", known, "ms", True),
         ("forgot median, unknown email", unknown, "ms", True),
-        ("forgot known/unknown ratio", ratio, "x", 0.75 <= ratio <= 1.33),
+        ("forgot known/unknown ratio", ratio, "x", 0.8 <= ratio <= 1.25),
     ]
 
 

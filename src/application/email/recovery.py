@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
@@ -9,7 +11,8 @@ from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
-from domain.errors import FieldError, InvalidResetToken, ValidationFailed
+from domain.entities import User
+from domain.errors import FieldError, InvalidResetToken, StorageUnavailable, ValidationFailed
 from domain.ports import (
     AuditLog,
     CaptchaVerifier,
@@ -20,6 +23,8 @@ from domain.ports import (
     UserRepository,
 )
 from domain.values import Email, password_problems
+
+log = logging.getLogger("authgate.mail")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +52,7 @@ class ForgotPassword:
         self._captcha = captcha
         self._throttle = throttle
         self._audit = audit
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def execute(self, command: ForgotPasswordCommand) -> None:
         try:
@@ -58,7 +64,7 @@ class ForgotPassword:
         user = await self._users.get_by_email(email.value)
         if user is not None:
             # An account without a password gets a mail too: this is how it sets one.
-            await self._queue.send(user, MailKind.RESET_PASSWORD)
+            self._queue_after_answering(user)
         audit_event(
             self._audit,
             "password_reset_requested",
@@ -66,6 +72,27 @@ class ForgotPassword:
             user_id=user.id if user else None,
             reason=None if user else "unknown_email",
         )
+
+    def _queue_after_answering(self, user: User) -> None:
+        """The token and its mail are written after the 202 goes out, so a known address
+        costs the request what an unknown one does (OWASP Forgot Password Cheat Sheet: no
+        enumeration by timing). Should the database fail then, asking again sends another."""
+        task = asyncio.create_task(self._queue_reset(user))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _queue_reset(self, user: User) -> None:
+        try:
+            await self._queue.send(user, MailKind.RESET_PASSWORD)
+        except StorageUnavailable as e:
+            log.warning("reset mail not queued for user %s: %s", user.id, e.__cause__ or e)
+        except Exception:  # nobody awaits this task: what goes wrong must reach the log
+            log.exception("reset mail not queued for user %s", user.id)
+
+    async def settle(self) -> None:
+        """Wait for the reset mails still being queued (at shutdown, before the database
+        closes)."""
+        await asyncio.gather(*self._pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,7 +47,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         async with open_container(settings, clock=clock) as container:
             app.state.container = container
             async with running(container.cases.email.sender):
-                yield
+                try:
+                    yield
+                finally:
+                    await container.cases.email.forgot_password.settle()
 
     observability = Observability(settings)
     app = Litestar(
