@@ -15,6 +15,9 @@ from tests.backends.valkey import valkey_url
 from tests.fakes.clock import FakeClock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# aiosmtpd (the loopback SMTP servers) logs every connection from its own thread, also after
+# a test's captured output has closed.
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 _EXIT_STATUS = pytest.StashKey[int]()
 # The loopback SMTP server fixture ``smtp``, for every tier.
 pytest_plugins = ("tests.servers.smtp",)
