@@ -6,7 +6,7 @@ import msgspec
 
 from application.admin import UserDetails
 from domain.entities import ExternalIdentity, User
-from interfaces.http.bodies import iso
+from interfaces.http.bodies import UserBody, iso
 
 
 class IdentityBody(msgspec.Struct, frozen=True):
@@ -21,47 +21,24 @@ class IdentityBody(msgspec.Struct, frozen=True):
         )
 
 
-class AdminUserBody(msgspec.Struct, frozen=True):
-    id: int
-    email: str
-    name: str | None
-    role: str
-    is_admin: bool
-    created_at: str
-    email_verified: bool
+class AdminUserBody(UserBody, frozen=True):
+    """The user body every endpoint shows, and whether the account is disabled."""
+
     disabled: bool
 
     @classmethod
     def of(cls, user: User) -> AdminUserBody:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=user.role,
-            is_admin=user.is_admin,
-            created_at=iso(user.created_at),
-            email_verified=user.email_verified,
-            disabled=user.disabled,
-        )
+        return cls(**msgspec.structs.asdict(UserBody.of(user)), disabled=user.disabled)
 
 
-class AdminUserDetailsBody(msgspec.Struct, frozen=True):
-    id: int
-    email: str
-    name: str | None
-    role: str
-    is_admin: bool
-    created_at: str
-    email_verified: bool
-    disabled: bool
+class AdminUserDetailsBody(AdminUserBody, frozen=True):
     identities: list[IdentityBody]
     live_sessions: int
 
     @classmethod
-    def of(cls, details: UserDetails) -> AdminUserDetailsBody:
-        user = AdminUserBody.of(details.user)
+    def of_details(cls, details: UserDetails) -> AdminUserDetailsBody:
         return cls(
-            **msgspec.structs.asdict(user),
+            **msgspec.structs.asdict(AdminUserBody.of(details.user)),
             identities=[IdentityBody.of(i) for i in details.identities],
             live_sessions=details.live_sessions,
         )

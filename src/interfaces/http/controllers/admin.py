@@ -62,7 +62,7 @@ class AdminController(Controller):
     ) -> Response[AdminUserDetailsBody]:
         command = _command(user_id, admin, client)
         details = await services.admin.show_user.execute(command.user_id)
-        return Response(AdminUserDetailsBody.of(details), headers=NO_STORE)
+        return Response(AdminUserDetailsBody.of_details(details), headers=NO_STORE)
 
     @post(
         "/{user_id:int}/disable",
