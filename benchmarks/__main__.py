@@ -1,201 +1,67 @@
 """Measure the costs that matter for an auth service and check them against targets.
 
-    uv run just bench            # all
-    uv run just bench --quick    # fewer rounds
+    uv run just bench                    # everything (a few minutes)
+    uv run just bench --quick            # shorter runs, 10⁵ instead of 10⁶ grants
+    uv run just bench --only refresh     # some rows: micro, me, refresh, login, scale
 
-Targets (on the 2-core reference machine; mail targets in benchmarks/mail.py): argon2id hash 15-150 ms (strong but not a
-denial-of-service lever), ES256 verify < 0.5 ms and a cached verify < 20 µs, unknown-email
-vs wrong-password login medians within 5 %, every kind of failed login (unknown email,
-wrong password on argon2id, bcrypt cost 10 or 12, over 72 bytes on bcrypt) with medians
-within 25 % of each other, and > 150 refreshes/s in one process on SQLite.
+Real servers (granian, 2 workers) for both deployments and the framework ceiling, driven by
+wrk; every target is a ratio within this one run or an absolute from issue 13.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import statistics
+import os
 import sys
-import tempfile
-import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import bcrypt
-from litestar.testing import AsyncTestClient
+from benchmarks import micro, wrk
+from benchmarks.deployments import Plan, measure_deployments
+from benchmarks.servers import ceiling
+from benchmarks.table import Row, load_row, render
 
-from benchmarks.mail import bench_forgot, bench_outbox
-from domain.ports import AccessClaims
-from infrastructure.config import load_settings
-from infrastructure.security.keys import load_or_create_keys
-from infrastructure.security.passwords import Argon2PasswordHasher
-from infrastructure.security.tokens import JwtAccessTokens
-from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
-from interfaces.http.container import open_container
-
-Result = tuple[str, float, str, bool]
+PARTS = ("micro", "me", "refresh", "login", "scale")
 
 
-def timed(fn: Callable[[], object], rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="just bench")
+    parser.add_argument("--quick", action="store_true", help="short runs, 10⁵ grants")
+    parser.add_argument("--only", action="append", choices=PARTS, help="some rows only")
+    parser.add_argument("--seconds", type=float, help="seconds per load run (default 8)")
+    return parser.parse_args(argv)
 
 
-async def bench_hashing(rounds: int) -> list[Result]:
-    hasher = Argon2PasswordHasher()
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await hasher.hash("correct horse battery staple")
-        samples.append(time.perf_counter() - started)
-    ms = statistics.median(samples) * 1000
-    return [("argon2id hash (median)", ms, "ms", 15 <= ms <= 150)]
-
-
-def bench_tokens(rounds: int, workdir: Path) -> list[Result]:
-    keys = load_or_create_keys(workdir / "bench-keys.json")
-    tokens = JwtAccessTokens(
-        keys.signing, issuer="https://bench", audience="bench", clock=lambda: datetime.now(UTC)
-    )
-    now = datetime.now(UTC)
-
-    def claims(i: int) -> AccessClaims:
-        return AccessClaims(
-            user_id=i,
-            session_id=f"s{i}",
-            role="user",
-            token_id=f"j{i}",
-            issued_at=now,
-            expires_at=now + timedelta(minutes=15),
-        )
-
-    issued = [tokens.issue(claims(i)) for i in range(rounds)]
-    sign = statistics.median(timed(lambda: tokens.issue(claims(0)), rounds)) * 1e6
-    fresh = iter(issued)
-    verify = statistics.median(timed(lambda: tokens.verify(next(fresh)), rounds)) * 1e6
-    cached = statistics.median(timed(lambda: tokens.verify(issued[0]), rounds)) * 1e6
-    return [
-        ("ES256 sign (median)", sign, "µs", sign < 1000),
-        ("ES256 verify (median)", verify, "µs", verify < 500),
-        ("ES256 verify, cached (median)", cached, "µs", cached < 20),
-    ]
-
-
-async def bench_http(rounds: int, workdir: Path) -> list[Result]:
-    settings = load_settings(
-        {
-            "AUTH_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-            "AUTH_KEYS_FILE": str(workdir / "bench-keys.json"),
-            "AUTH_LOGIN_LIMIT": "100000",
-            "AUTH_REFRESH_LIMIT": "100000",
-        },
-        dotenv=None,
-    )
-    await migrate(settings)
-    async with AsyncTestClient(create_app(settings), base_url="https://bench.local") as client:
-        await client.post(
-            "/auth/register", json={"email": "bench@site.com", "password": "bench-password"}
-        )
-
-        await import_bcrypt_users(settings)
-        failed = await failed_logins(client, max(5, rounds * 3 // 8))
-        medians = {kind: statistics.median(samples) * 1000 for kind, samples in failed.items()}
-        ratio = medians["unknown email"] / medians["wrong password, argon2id"]
-        spread = max(medians.values()) / min(medians.values())
-
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < 2.0:
-            response = await client.post("/auth/refresh")
-            assert response.status_code == 200, response.text
-            count += 1
-        per_second = count / (time.perf_counter() - started)
-    return [
-        *((f"failed login median, {kind}", ms, "ms", True) for kind, ms in medians.items()),
-        ("unknown/wrong login ratio", ratio, "x", 0.95 <= ratio <= 1.05),
-        ("failed login medians, max/min", spread, "x", spread <= 1.25),
-        ("refresh rotations per second (SQLite)", per_second, "/s", per_second > 150),
-    ]
-
-
-# Legacy accounts, each with the password "legacy-password"; the argon2id one registers.
-BCRYPT_ACCOUNTS = {"bcrypt10@site.com": 10, "bcrypt12@site.com": 12}
-
-
-async def import_bcrypt_users(settings: Any) -> None:
-    lines = [
-        json.dumps(
-            {
-                "email": email,
-                "password_hash": bcrypt.hashpw(b"legacy-password", bcrypt.gensalt(cost)).decode(),
-            }
-        )
-        for email, cost in BCRYPT_ACCOUNTS.items()
-    ]
-    async with open_container(settings) as container:
-        report = await container.cases.import_users.execute(lines)
-    assert report.imported == len(lines), report.problems
-
-
-async def failed_logins(client: AsyncTestClient[Any], rounds: int) -> dict[str, list[float]]:
-    """Every kind of failed login, interleaved so drift in the machine's load hits all."""
-    kinds = {
-        "unknown email": ("nobody@site.com", "wrong-password"),
-        "wrong password, argon2id": ("bench@site.com", "wrong-password"),
-        "wrong password, bcrypt 10": ("bcrypt10@site.com", "wrong-password"),
-        "wrong password, bcrypt 12": ("bcrypt12@site.com", "wrong-password"),
-        "over 72 bytes, bcrypt 10": ("bcrypt10@site.com", "legacy-password" + "x" * 70),
-    }
-    samples: dict[str, list[float]] = {kind: [] for kind in kinds}
-
-    async def login(email: str, password: str) -> None:
-        response = await client.post("/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 401, response.text
-
-    for round_ in range(rounds + 1):  # the first round warms up (the dummy hash is made)
-        for kind, (email, password) in kinds.items():
-            elapsed = await _time(login(email, password))
-            if round_:
-                samples[kind].append(elapsed)
-    return samples
-
-
-async def _time(step: Awaitable[Any]) -> float:
-    started = time.perf_counter()
-    await step
-    return time.perf_counter() - started
-
-
-async def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:
     for noisy in ("httpx", "authgate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("authgate.mail").setLevel(logging.ERROR)  # the log mailer's mails
-    parser = argparse.ArgumentParser(prog="just bench")
-    parser.add_argument("--quick", action="store_true", help="fewer rounds")
-    args = parser.parse_args(argv)
-    rounds = 10 if args.quick else 40
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        results = [
-            *await bench_hashing(rounds),
-            *bench_tokens(rounds * 25, workdir),
-            *await bench_http(rounds, workdir),
-            *await bench_forgot(rounds, workdir),
-            *await bench_outbox(rounds * 5, workdir),
-        ]
-    width = max(len(name) for name, *_ in results)
-    for name, value, unit, ok in results:
-        print(f"{name:<{width}}  {value:>10.2f} {unit:<3} {'PASS' if ok else 'FAIL'}")
-    return 0 if all(ok for *_, ok in results) else 1
+    args = parse(argv)
+    parts = set(args.only or PARTS)
+    plan = Plan(
+        parts=parts,
+        seconds=args.seconds or (3.0 if args.quick else 8.0),
+        many_grants=100_000 if args.quick else 1_000_000,
+    )
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores", file=sys.stderr)
+    rows: list[Row] = []
+    if parts - {"micro"}:
+        if not wrk.available():
+            print(wrk.HOW_TO_GET_WRK, file=sys.stderr)
+            return 2
+        with ceiling() as url:
+            top = wrk.get(url, "/ping", plan.seconds)
+        rows.append(
+            load_row(
+                "ceiling: Litestar+msgspec GET", top, top.rps, "> 25,000 rps", top.rps > 25_000
+            )
+        )
+        rows += measure_deployments(plan, top.rps)
+    if "micro" in parts:
+        rows += asyncio.run(micro.rows(quick=args.quick))
+    print(render(rows))
+    print(f"load after: {os.getloadavg()[0]:.2f} (1 min)", file=sys.stderr)
+    return 0 if all(row.ok for row in rows) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(main(sys.argv[1:]))

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from domain.entities import User
 from domain.errors import InvalidAccessToken
-from domain.ports import AccessClaims, AccessTokens, Clock, RefreshGrantStore, UserRepository
+from domain.ports import (
+    AccessClaims,
+    AccessTokens,
+    Clock,
+    RefreshGrantStore,
+    UserProfiles,
+    UserRepository,
+)
 
 
 class Authenticate:
@@ -24,11 +31,22 @@ class Authenticate:
 
 
 class GetCurrentUser:
-    def __init__(self, *, users: UserRepository) -> None:
-        self._users = users
+    """The caller's profile; ``claims`` come from ``Authenticate``, which has checked the
+    session denylist, so a revoked session never gets here, cached profile or not."""
+
+    def __init__(self, *, profiles: UserProfiles) -> None:
+        self._profiles = profiles
 
     async def execute(self, claims: AccessClaims) -> User:
-        user = await self._users.get(claims.user_id)
+        user = await self._profiles.profile(claims.user_id)
         if user is None or user.disabled:
             raise InvalidAccessToken()
         return user
+
+
+class UncachedProfiles(UserProfiles):
+    def __init__(self, users: UserRepository) -> None:
+        self._users = users
+
+    async def profile(self, user_id: int) -> User | None:
+        return await self._users.get(user_id)

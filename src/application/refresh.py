@@ -19,6 +19,7 @@ from domain.ports import (
     Rotated,
     Rotation,
     SessionRepository,
+    Throttled,
     UserRepository,
 )
 
@@ -38,6 +39,12 @@ class RefreshSession:
     The successor of a token is derived from it (``RefreshTokens.successor``: an HMAC
     under a server secret), so a repeat of the previous token within the grace window
     is answered with the very same successor without ever storing a token.
+
+    Nothing that can fail comes after the rotation commits: the rate-limit hit is counted
+    in the rotation's own step, the user's role travels in the grant (no user read), and
+    the session's ``last_used_at`` is a write-behind touch (``SessionRepository.touch``
+    never waits for the database). So an outage of the user database cannot turn a
+    committed rotation into an error whose retry, after the grace window, reads as reuse.
     """
 
     def __init__(
@@ -64,12 +71,13 @@ class RefreshSession:
         self._audit = audit
 
     async def execute(self, command: RefreshCommand) -> IssuedTokens:
-        await self._throttle.refresh(command.client)
         token = command.refresh_token
         if not token or len(token) > MAX_REFRESH_TOKEN_LENGTH:
+            await self._throttle.refresh(command.client)  # every attempt counts
             raise InvalidRefreshToken()
         now = self._clock.now()
         successor = self._refresh_tokens.successor(token)
+        limit = self._throttle.refresh_limit(command.client)
         outcome = await self._grants.rotate(
             Rotation(
                 presented_hash=self._refresh_tokens.digest(token),
@@ -78,12 +86,14 @@ class RefreshSession:
                 idle_ttl=self._policy.idle_ttl,
                 grace=self._policy.grace,
                 deny_until=self._policy.deny_until(now),
+                limit=limit,
             )
         )
+        if isinstance(outcome, Throttled):
+            raise self._throttle.refuse(limit.key, outcome.wait, command.client)
         if isinstance(outcome, Invalid):
             raise InvalidRefreshToken()
         if isinstance(outcome, Reused):
-            await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
             audit_event(
                 self._audit,
                 "refresh_token_reused",
@@ -91,20 +101,24 @@ class RefreshSession:
                 user_id=outcome.user_id,
                 session_id=outcome.session_id,
             )
+            await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
             raise RefreshTokenReused()
         return await self._issue(outcome, successor, now)
 
     async def _issue(
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime
     ) -> IssuedTokens:
-        user = await self._users.get(outcome.user_id)
-        if user is None or user.disabled:  # a session that raced its user's disabling
-            await quietly(
-                self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
-            )
-            raise InvalidRefreshToken()
+        role = outcome.role
+        if role is None:  # a grant from before grants carried the role
+            user = await self._users.get(outcome.user_id)
+            if user is None:
+                await quietly(
+                    self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
+                )
+                raise InvalidRefreshToken()
+            role = user.role
         if isinstance(outcome, Rotated):
             await self._sessions.touch(outcome.session_id, now, outcome.idle_expires_at)
         return self._issuer.tokens(
-            user, outcome.session_id, successor, outcome.idle_expires_at, now
+            outcome.user_id, role, outcome.session_id, successor, outcome.idle_expires_at, now
         )

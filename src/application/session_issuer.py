@@ -17,6 +17,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SessionRepository,
+    UserRepository,
 )
 
 
@@ -57,6 +58,7 @@ class SessionIssuer:
     def __init__(
         self,
         *,
+        users: UserRepository,
         sessions: SessionRepository,
         grants: RefreshGrantStore,
         access_tokens: AccessTokens,
@@ -65,6 +67,7 @@ class SessionIssuer:
         ids: IdGenerator,
         policy: SessionPolicy,
     ) -> None:
+        self._users = users
         self._sessions = sessions
         self._grants = grants
         self._access_tokens = access_tokens
@@ -98,23 +101,42 @@ class SessionIssuer:
             token_hash=self._refresh_tokens.digest(refresh_token),
             idle_expires_at=idle,
             absolute_expires_at=absolute,
+            role=user.role,
         )
         try:
             await self._grants.issue(grant, now)
         except StorageUnavailable:
             await quietly(self._sessions.revoke(session.id, now, "grant_not_stored"))
             raise
-        return self.tokens(user, session.id, refresh_token, idle, now)
+        await self._end_if_disabled_meanwhile(user.id, session.id, now)
+        return self.tokens(user.id, user.role, session.id, refresh_token, idle, now)
+
+    async def _end_if_disabled_meanwhile(
+        self, user_id: int, session_id: str, now: datetime
+    ) -> None:
+        """A disabling that ran between the check above and the grant found no grant to
+        revoke, and refresh reads no user row: look once more now that the grant exists."""
+        current = await self._users.get(user_id)
+        if current is None or current.disabled:
+            await quietly(self._grants.revoke_session(session_id, self._policy.deny_until(now)))
+            await quietly(self._sessions.revoke(session_id, now, "account_disabled"))
+            raise AccountDisabled()
 
     def tokens(
-        self, user: User, session_id: str, refresh_token: str, idle: datetime, now: datetime
+        self,
+        user_id: int,
+        role: str,
+        session_id: str,
+        refresh_token: str,
+        idle: datetime,
+        now: datetime,
     ) -> IssuedTokens:
         expires_at = now + self._policy.access_ttl
         access_token = self._access_tokens.issue(
             AccessClaims(
-                user_id=user.id,
+                user_id=user_id,
                 session_id=session_id,
-                role=user.role,
+                role=role,
                 token_id=self._ids.token_id(),
                 issued_at=now,
                 expires_at=expires_at,

@@ -20,7 +20,7 @@ from datetime import timedelta
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
 from domain.errors import TooManyRequests
-from domain.ports import AuditLog, Clock, RateLimiter
+from domain.ports import AuditLog, Clock, RateLimit, RateLimiter
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -67,9 +67,17 @@ class Throttle:
         )
 
     async def refresh(self, client: ClientInfo) -> None:
-        await self._hit(
-            f"refresh:ip:{client.ip_address or 'unknown'}", self._limits.refresh, MINUTE, client
-        )
+        limit = self.refresh_limit(client)
+        await self._hit(limit.key, limit.limit, limit.window, client)
+
+    def refresh_limit(self, client: ClientInfo) -> RateLimit:
+        """The refresh hit, for a store that counts it in the rotation's own round trip."""
+        key = f"refresh:ip:{client.ip_address or 'unknown'}"
+        return RateLimit(key=key, limit=self._limits.refresh, window=MINUTE)
+
+    def refuse(self, key: str, wait: int, client: ClientInfo) -> TooManyRequests:
+        audit_event(self._audit, "rate_limited", client, reason=key.split(":", 2)[0])
+        return TooManyRequests(wait)
 
     async def forgot(self, email: str, client: ClientInfo) -> None:
         """Counted whether or not the account exists, so a 429 reveals nothing either."""
@@ -83,8 +91,7 @@ class Throttle:
     async def _hit(self, key: str, limit: int, window: timedelta, client: ClientInfo) -> None:
         wait = await self._limiter.hit(key, limit, window, self._clock.now())
         if wait is not None:
-            audit_event(self._audit, "rate_limited", client, reason=key.split(":", 2)[0])
-            raise TooManyRequests(wait)
+            raise self.refuse(key, wait, client)
 
 
 def _account_keys(email: str, ip: str) -> list[str]:

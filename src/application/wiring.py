@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from application.authenticate import Authenticate, GetCurrentUser
+from application.authenticate import Authenticate, GetCurrentUser, UncachedProfiles
 from application.email.messages import MailPolicy
 from application.email.queue import MailQueue
 from application.email.sender import DeliveryPolicy
@@ -40,6 +40,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SessionRepository,
+    UserProfiles,
     UserRepository,
 )
 
@@ -62,6 +63,7 @@ class Ports:
     mail: MailUnitOfWork
     outbox: OutboxDelivery
     mailer: Mailer
+    profiles: UserProfiles | None = None  # users read fresh when not given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +97,7 @@ def wire(
     p = ports
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
     issuer = SessionIssuer(
+        users=p.users,
         sessions=p.sessions,
         grants=p.grants,
         access_tokens=p.access_tokens,
@@ -143,7 +146,7 @@ def wire(
             audit=p.audit,
         ),
         authenticate=authenticate,
-        current_user=GetCurrentUser(users=p.users),
+        current_user=GetCurrentUser(profiles=p.profiles or UncachedProfiles(p.users)),
         logout=Logout(
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,

@@ -25,6 +25,7 @@ class GrantFamily:
     rotated_at: datetime | None
     idle_expires_at: datetime
     absolute_expires_at: datetime
+    role: str | None = None
 
     @classmethod
     def issued(cls, grant: RefreshGrant) -> GrantFamily:
@@ -36,6 +37,7 @@ class GrantFamily:
             rotated_at=None,
             idle_expires_at=grant.idle_expires_at,
             absolute_expires_at=grant.absolute_expires_at,
+            role=grant.role,
         )
 
     def expired(self, now: datetime) -> bool:
@@ -66,6 +68,7 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
             user_id=family.user_id,
             idle_expires_at=family.idle_expires_at,
             absolute_expires_at=family.absolute_expires_at,
+            role=family.role,
         )
         return RotationStep(replay, family)
     # RFC 9700 §4.14.2: an old token came back, so one of its holders is an attacker;
@@ -89,6 +92,7 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
         user_id=family.user_id,
         idle_expires_at=idle,
         absolute_expires_at=family.absolute_expires_at,
+        role=family.role,
     )
     return RotationStep(rotated, successor)
 

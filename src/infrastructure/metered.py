@@ -22,6 +22,7 @@ from domain.ports import (
     Rotation,
     RotationOutcome,
     SessionRef,
+    Throttled,
 )
 from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES, record_outbox
 
@@ -31,6 +32,7 @@ _ROTATIONS: dict[type, str] = {
     GraceReplay: "grace",
     Reused: "reused",
     Invalid: "invalid",
+    Throttled: "throttled",
 }
 
 
@@ -89,6 +91,9 @@ class MeteredGrantStore(RefreshGrantStore):
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         return await self._inner.is_denied(session_id, now)
+
+    async def set_role(self, user_id: int, role: str) -> int:
+        return await self._inner.set_role(user_id, role)
 
     async def ping(self) -> None:
         await self._inner.ping()

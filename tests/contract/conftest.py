@@ -42,6 +42,8 @@ from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.sqlite import SqliteDatabase
 from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.persistence.write_behind import WriteBehindSessions
+from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
@@ -230,14 +232,15 @@ SESSION_OWNERS = ("one@example.com", "two@example.com")  # users 1 and 2
 OWNERS_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres", "sqlite-write-behind"]))
 async def sessions(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[SessionRepository]:
     if request.param == "memory":
         yield MemorySessionRepository()
         return
-    async with sql_database(request.param, request, tmp_path) as database:
+    dialect = request.param.removesuffix("-write-behind")
+    async with sql_database(dialect, request, tmp_path) as database:
         owners = SqlUserRepository(database)  # sessions reference real users in SQL
         for email in SESSION_OWNERS:
             await owners.add(
@@ -249,7 +252,11 @@ async def sessions(
                     created_at=OWNERS_CREATED,
                 )
             )
-        yield SqlSessionRepository(database)
+        if dialect == request.param:
+            yield SqlSessionRepository(database)
+            return
+        # Touches pending in memory (never flushed here) must read as if written.
+        yield WriteBehindSessions(SqlSessionRepository(database), SystemClock(), every=3600)
 
 
 # The SQL-only suites: the Database abstraction itself, migrations, SQLite files.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -15,11 +16,13 @@ from domain.errors import StorageUnavailable
 from domain.ports import (
     GraceReplay,
     Invalid,
+    RateLimit,
     RefreshGrantStore,
     Reused,
     Rotated,
     Rotation,
     SessionRef,
+    Throttled,
 )
 from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
 from tests.backends.valkey import dead_valkey_url
@@ -88,6 +91,7 @@ async def test_rotating_the_current_token_makes_the_successor_current(
         user_id=1,
         idle_expires_at=at(60) + IDLE,
         absolute_expires_at=BASE + ABSOLUTE,
+        role="user",
     )
     assert isinstance(second, Rotated)
     assert second.idle_expires_at == at(120) + IDLE
@@ -118,6 +122,7 @@ async def test_previous_token_within_grace_replays_the_same_successor(
         user_id=1,
         idle_expires_at=rotated.idle_expires_at,
         absolute_expires_at=rotated.absolute_expires_at,
+        role="user",
     )
     assert isinstance(await grant_store.rotate(rotation("t1", "t2", at(70))), Rotated)
 
@@ -338,6 +343,63 @@ async def test_valkey_key_layout_with_gc_ttls(
 
 
 @pytest.mark.backends
+async def test_a_grant_carries_the_role_it_was_issued_with(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(replace(grant(), role="admin"), BASE)
+
+    rotated = await grant_store.rotate(rotation("t0", "t1", at(60)))
+    replay = await grant_store.rotate(rotation("t0", "t1", at(61), grace=timedelta(seconds=10)))
+
+    assert isinstance(rotated, Rotated)
+
+    assert rotated.role == "admin"
+    assert isinstance(replay, GraceReplay)
+    assert replay.role == "admin"
+
+
+async def test_set_role_changes_the_role_every_live_grant_of_the_user_carries(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant("s1", token="a0"), BASE)
+    await grant_store.issue(grant("s2", token="b0"), BASE)
+    await grant_store.issue(grant("s3", user_id=2, token="c0"), BASE)
+    await grant_store.revoke_session("s2", at(1))
+
+    assert await grant_store.set_role(1, "admin") == 1
+
+    mine = await grant_store.rotate(rotation("a0", "a1", at(60)))
+    theirs = await grant_store.rotate(rotation("c0", "c1", at(60)))
+    assert isinstance(mine, Rotated)
+    assert mine.role == "admin"
+    assert isinstance(theirs, Rotated)
+    assert theirs.role == "user"
+    assert await grant_store.rotate(rotation("b0", "b1", at(60))) == Invalid("unknown")
+
+
+async def test_set_role_of_a_user_without_sessions_changes_nothing(
+    grant_store: RefreshGrantStore,
+) -> None:
+    assert await grant_store.set_role(42, "admin") == 0
+
+
+async def test_a_rotation_over_its_rate_limit_is_throttled_and_rotates_nothing(
+    grant_store: RefreshGrantStore,
+) -> None:
+    await grant_store.issue(grant(), BASE)
+    limit = RateLimit(key=f"refresh:ip:{BASE.timestamp()}", limit=1, window=timedelta(minutes=1))
+
+    first = await grant_store.rotate(replace(rotation("t0", "t1", at(1)), limit=limit))
+    second = await grant_store.rotate(replace(rotation("t1", "t2", at(2)), limit=limit))
+
+    assert isinstance(first, Rotated)
+    assert isinstance(second, Throttled)
+    assert 1 <= second.wait <= 60
+    # The throttled attempt changed nothing: t1 is still current once the window passed.
+    later = await grant_store.rotate(replace(rotation("t1", "t2", at(62)), limit=limit))
+    assert isinstance(later, Rotated)
+
+
 async def test_valkey_scripts_reload_themselves_after_the_script_cache_is_flushed(
     valkey_backend: ValkeyBackend,
 ) -> None:

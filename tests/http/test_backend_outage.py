@@ -20,7 +20,15 @@ from interfaces.http.app import create_app
 from interfaces.http.controllers.system import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import BASE_URL, deployment
-from tests.http.helpers import PASSWORD, assert_problem, bearer, refresh_with, register
+from tests.http.helpers import (
+    PASSWORD,
+    assert_problem,
+    bearer,
+    refresh_with,
+    register,
+    sign_in,
+    the_refresh_cookie,
+)
 from tests.http.scrape import grown, scrape
 from tests.servers.proxy import CuttableProxy
 
@@ -204,3 +212,40 @@ async def test_readiness_answers_within_its_timeout_when_postgres_goes_silent(
     assert await ready(proxied) == (503, {"database": "unavailable", "grants": "ok"})
     assert time.monotonic() - started < CHECK_TIMEOUT + 0.5
     proxies["database"].restore()
+
+
+CHAINS = 8
+GRACE = 2
+
+
+async def test_refresh_chains_survive_a_postgres_outage_three_times_the_grace_window(
+    production: Settings, proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> None:
+    """A refresh needs nothing from PostgreSQL after its rotation commits (the role rides in
+    the grant, the session touch is written behind), so no chain is left holding a token
+    that became the previous one while its client saw an error, and no retry reads as reuse."""
+    settings = replace(
+        production,
+        refresh_grace=GRACE,
+        refresh_limit=1000,
+        database_url=through(proxies["database"], production.database_url),
+        grants_url=through(proxies["grants"], production.grants_url),
+    )
+    async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as client:
+        await register(client)
+        tokens = [(await sign_in(client)).refresh_token for _ in range(CHAINS)]
+        proxies["database"].cut()
+        during: list[int] = []
+        for _ in range(3 * GRACE + 1):  # one round a second, past three grace windows
+            answers = await asyncio.gather(*(refresh_with(client, t) for t in tokens))
+            for chain, answer in enumerate(answers):
+                during.append(answer.status_code)
+                if answer.status_code == 200:
+                    tokens[chain] = the_refresh_cookie(answer).value
+            clock.advance(1)
+        proxies["database"].restore()
+
+        after = await asyncio.gather(*(refresh_with(client, t) for t in tokens))
+
+    assert [answer.status_code for answer in after] == [200] * CHAINS
+    assert set(during) == {200}

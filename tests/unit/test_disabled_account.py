@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from application.client import ClientInfo
-from domain.errors import AccountDisabled, InvalidAccessToken, InvalidRefreshToken
+from domain.errors import AccountDisabled, InvalidAccessToken
 from tests.unit.world import World
 
 
@@ -25,17 +25,18 @@ async def test_no_session_is_started_for_a_disabled_account(world: World) -> Non
         await world.issuer.start(world.users.users[signed_in.user.id], ClientInfo())
 
 
-async def test_a_session_that_outlived_the_disabling_is_refused_and_revoked_at_refresh(
+async def test_a_disabling_that_lands_while_a_session_starts_ends_that_session(
     world: World,
 ) -> None:
     signed_in = await world.sign_up()
-    disable(world, signed_in.user.id)
+    as_read_at_sign_in = world.users.users[signed_in.user.id]
+    disable(world, signed_in.user.id)  # between the sign-in's check and its grant
 
-    with pytest.raises(InvalidRefreshToken):
-        await world.rotate(signed_in.tokens.refresh_token)
-    with pytest.raises(InvalidRefreshToken):
-        await world.rotate(signed_in.tokens.refresh_token)
-    assert await world.grants.is_denied(signed_in.tokens.session_id, world.clock.now())
+    with pytest.raises(AccountDisabled):
+        await world.issuer.start(as_read_at_sign_in, ClientInfo())
+    started = [s for s in world.sessions.sessions.values() if s.id != signed_in.tokens.session_id]
+    assert [s.revoked_at is not None for s in started] == [True]
+    assert await world.grants.is_denied(started[0].id, world.clock.now())
 
 
 async def test_the_profile_of_a_disabled_account_is_refused(world: World) -> None:

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from application.session_issuer import IssuedTokens
+from domain.entities import RefreshGrant
 from domain.errors import InvalidAccessToken, InvalidRefreshToken, RefreshTokenReused
 from tests.fakes.clock import FakeClock
 from tests.unit.world import World, build_world
@@ -145,10 +147,47 @@ async def test_a_missing_or_bogus_refresh_token_is_invalid(world: World, token: 
         await world.rotate(token)
 
 
-async def test_a_refresh_for_a_deleted_user_is_invalid_and_ends_the_session(
+async def legacy_grant(world: World, tokens: IssuedTokens, user_id: int) -> None:
+    """The session's grant as stored before grants carried the user's role."""
+    now = world.clock.now()
+    await world.grants.issue(
+        RefreshGrant(
+            session_id=tokens.session_id,
+            user_id=user_id,
+            token_hash=world.refresh_tokens.digest(tokens.refresh_token),
+            idle_expires_at=now + timedelta(days=7),
+            absolute_expires_at=now + timedelta(days=30),
+            role=None,
+        ),
+        now,
+    )
+
+
+async def test_a_refresh_mints_the_role_its_grant_carries_without_reading_the_user(
     world: World,
 ) -> None:
     signed_in = await world.sign_up()
+    await world.grants.set_role(signed_in.user.id, "admin")  # the user row still says "user"
+
+    rotated = await world.rotate(signed_in.tokens.refresh_token)
+
+    assert (await world.claims(rotated.access_token)).role == "admin"
+
+
+async def test_a_grant_without_a_role_reads_the_users_role(world: World) -> None:
+    signed_in = await world.sign_up()
+    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
+
+    rotated = await world.rotate(signed_in.tokens.refresh_token)
+
+    assert (await world.claims(rotated.access_token)).role == signed_in.user.role
+
+
+async def test_a_refresh_of_a_grant_without_a_role_for_a_deleted_user_ends_the_session(
+    world: World,
+) -> None:
+    signed_in = await world.sign_up()
+    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
     await world.users.remove(signed_in.user.id)
 
     with pytest.raises(InvalidRefreshToken):

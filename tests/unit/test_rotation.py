@@ -85,7 +85,11 @@ def test_current_token_rotates_to_the_successor_and_slides_idle_expiry() -> None
     step = rotate_family(issued(), rotation("h0", "h1", at(60)))
 
     assert step.outcome == Rotated(
-        session_id="s1", user_id=7, idle_expires_at=at(60) + IDLE, absolute_expires_at=T0 + ABSOLUTE
+        session_id="s1",
+        user_id=7,
+        idle_expires_at=at(60) + IDLE,
+        absolute_expires_at=T0 + ABSOLUTE,
+        role="user",
     )
     assert step.family == rotated_once(at(60))
     assert step.deny_until is None
@@ -114,6 +118,7 @@ def test_grace_replay_of_the_previous_token_answers_the_same_family_unchanged() 
             user_id=7,
             idle_expires_at=family.idle_expires_at,
             absolute_expires_at=family.absolute_expires_at,
+            role=family.role,
         ),
         family,
     )

@@ -92,6 +92,8 @@ def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> A
             clock=p.clock,
             audit=p.audit,
         ),
-        set_role=SetRole(administration=p.administration, clock=p.clock, audit=p.audit),
+        set_role=SetRole(
+            administration=p.administration, grants=p.grants, clock=p.clock, audit=p.audit
+        ),
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from application.admin.commands import AdminCommand, audit_admin
 from domain.entities import ADMIN_ROLE, ROLES
 from domain.errors import FieldError, OwnAccount, UserNotFound, ValidationFailed
-from domain.ports import AuditLog, Clock, UserAdministration
+from domain.ports import AuditLog, Clock, RefreshGrantStore, UserAdministration
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,14 +17,20 @@ class SetRole:
     """Gives a user the role ``user`` or ``admin``.
 
     Admin requests read the role from the database, so they see the change at once. Access
-    tokens carry the role too: a live session gets the new role in the token of its next
-    refresh, because the refresh re-reads the user (``application/refresh.py``). Should the
-    refresh take the role from the grant instead, the grant store's update of the role of
-    the user's live grants goes right after ``set_role`` in ``execute``.
+    tokens carry the role too, taken at refresh from the grant (refresh reads no user row):
+    the user's live grants get the new role here, so each session's next token has it.
     """
 
-    def __init__(self, *, administration: UserAdministration, clock: Clock, audit: AuditLog):
+    def __init__(
+        self,
+        *,
+        administration: UserAdministration,
+        grants: RefreshGrantStore,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
         self._administration = administration
+        self._grants = grants
         self._clock = clock
         self._audit = audit
 
@@ -37,4 +43,5 @@ class SetRole:
             command.user_id, command.role, self._clock.now()
         ):
             raise UserNotFound()
+        await self._grants.set_role(command.user_id, command.role)
         audit_admin(self._audit, f"role_set_{command.role}", command)

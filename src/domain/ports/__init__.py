@@ -7,12 +7,14 @@ from domain.ports.clock import Clock, IdGenerator
 from domain.ports.grants import (
     GraceReplay,
     Invalid,
+    RateLimit,
     RefreshGrantStore,
     Reused,
     Rotated,
     Rotation,
     RotationOutcome,
     SessionRef,
+    Throttled,
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
 from domain.ports.keyed import OneTimeStore, RateLimiter
@@ -32,7 +34,7 @@ from domain.ports.mail import (
 )
 from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
 from domain.ports.sessions import SessionRepository
-from domain.ports.users import UserRepository
+from domain.ports.users import UserProfiles, UserRepository
 
 __all__ = [
     "AccessClaims",
@@ -60,6 +62,7 @@ __all__ = [
     "OutgoingMail",
     "PasswordHasher",
     "QueuedMail",
+    "RateLimit",
     "RateLimiter",
     "RefreshGrantStore",
     "RefreshTokens",
@@ -69,6 +72,8 @@ __all__ = [
     "RotationOutcome",
     "SessionRef",
     "SessionRepository",
+    "Throttled",
     "UserAdministration",
+    "UserProfiles",
     "UserRepository",
 ]

@@ -14,6 +14,15 @@ from domain.entities import RefreshGrant
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimit:
+    """One sliding-window hit (``RateLimiter.hit``), counted in the rotation's own step."""
+
+    key: str
+    limit: int
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rotation:
     presented_hash: str
     successor_hash: str
@@ -21,6 +30,8 @@ class Rotation:
     idle_ttl: timedelta
     grace: timedelta
     deny_until: datetime  # access tokens of a session revoked for reuse die until then
+    # Counted first; over the limit, nothing rotates and the answer is ``Throttled``.
+    limit: RateLimit | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +42,7 @@ class Rotated:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
+    role: str | None  # None: a grant stored before grants carried the role
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +53,7 @@ class GraceReplay:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
+    role: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,7 +75,14 @@ class Invalid:
     reason: str  # unknown | expired | revoked
 
 
-RotationOutcome = Rotated | GraceReplay | Reused | Invalid
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """Over the rotation's rate limit: retry after ``wait`` seconds."""
+
+    wait: int
+
+
+RotationOutcome = Rotated | GraceReplay | Reused | Invalid | Throttled
 
 
 class RefreshGrantStore(Protocol):
@@ -72,7 +92,9 @@ class RefreshGrantStore(Protocol):
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
         """``domain.rotation.rotate_family`` on the presented token's family, applied in
-        one atomic step: read the family, decide, write what the rule keeps."""
+        one atomic step: read the family, decide, write what the rule keeps. With a
+        ``rotation.limit`` the hit is counted first, in the same round trip where the
+        backend allows (Valkey: one script)."""
         ...
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
@@ -87,6 +109,11 @@ class RefreshGrantStore(Protocol):
         self, user_id: int, deny_until: datetime, keep: str | None = None
     ) -> list[str]:
         """Revoke every session of the user but ``keep``, in O(that user's sessions)."""
+        ...
+
+    async def set_role(self, user_id: int, role: str) -> int:
+        """Carry ``role`` in every live grant of the user from now on (the next refresh
+        mints it); the number of grants changed."""
         ...
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:

@@ -28,3 +28,9 @@ class UserRepository(Protocol):
     async def update_password_hash(
         self, user_id: int, password_hash: str, now: datetime
     ) -> None: ...
+
+
+class UserProfiles(Protocol):
+    """Users as shown to themselves: may lag a write made in another process by a second."""
+
+    async def profile(self, user_id: int) -> User | None: ...

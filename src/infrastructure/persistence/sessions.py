@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from domain.entities import Session
 from domain.ports import SessionRepository
@@ -14,6 +15,17 @@ from infrastructure.persistence.database import (
 _COLUMNS = (
     "id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at,"
     " revoked_at, revoked_reason"
+)
+
+
+class Touch(NamedTuple):
+    session_id: str
+    last_used_at: datetime
+    expires_at: datetime
+
+
+_TOUCH = (
+    "UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL"
 )
 
 
@@ -56,14 +68,13 @@ class SqlSessionRepository(SessionRepository):
         return _session(row) if row is not None else None
 
     async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
+        await self.touch_many([Touch(session_id, last_used_at, expires_at)])
+
+    async def touch_many(self, touches: list[Touch]) -> None:
+        """Several touches in one transaction (the write-behind batch)."""
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE sessions SET last_used_at = $1, expires_at = $2"
-                " WHERE id = $3 AND revoked_at IS NULL",
-                last_used_at,
-                expires_at,
-                session_id,
-            )
+            for touch in touches:
+                await tx.execute(_TOUCH, touch.last_used_at, touch.expires_at, touch.session_id)
 
     async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         async with self._db.transaction() as tx:

@@ -1,9 +1,10 @@
-"""The embedded default: one SQLite file, one connection per process, WAL mode."""
+"""The embedded default: one SQLite file in WAL mode; per process one writer connection
+(one transaction at a time) and one reader connection that needs no lock: each read is one
+statement in autocommit, which WAL gives a consistent snapshot without blocking writers."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -14,6 +15,7 @@ import aiosqlite
 
 from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
+from infrastructure.persistence.private_files import create_private
 
 _BUSY_TIMEOUT_MS = 5000
 
@@ -29,23 +31,6 @@ def _parameters(args: tuple[object, ...]) -> dict[str, object]:
     # SQLite reads ``$1`` as the named parameter "1": bind by name, never by position
     # (a sequence for named placeholders is deprecated since Python 3.12, refused in 3.14).
     return {str(number): _bind(arg) for number, arg in enumerate(args, start=1)}
-
-
-def _create_private(path: Path) -> None:
-    """The data directory 0700 when we create it; the database file 0600 before SQLite opens
-    it, and SQLite gives its -wal and -shm files the mode of the database file.
-
-    OWASP ASVS 5.0 V14 Data Protection (V8 in 4.0.3): stored data is protected from
-    unauthorised observation; here that is password hashes, IP addresses and user agents,
-    which no other local user may read.
-    """
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    # A database created before this rule (0644) is tightened as well.
-    for file in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
-        if file.exists() and file.stat().st_mode & 0o077:
-            file.chmod(0o600)
 
 
 @contextmanager
@@ -78,12 +63,12 @@ class _SqliteTx(Tx):
                 return cursor.rowcount
 
 
-_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA synchronous=NORMAL",
-)
+class _SqliteReadTx(_SqliteTx):
+    """One statement, one trip to the connection's thread (``execute_fetchall``)."""
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        rows = await self._connection.execute_fetchall(sql, _parameters(args))
+        return [dict(row) for row in rows]
 
 
 class SqliteDatabase:
@@ -93,6 +78,8 @@ class SqliteDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._connection: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._opening_reader = asyncio.Lock()  # so two first reads open one connection
         self._closed = False
         # aiosqlite runs one connection's statements in order, but two coroutines'
         # transactions would interleave on it: one at a time per process.
@@ -100,6 +87,16 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+        if not write:
+            try:
+                reader = await self._connect_reader()
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            try:
+                yield _SqliteReadTx(reader)
+            except sqlite3.Error as e:
+                raise StorageUnavailable() from e
+            return
         async with self._lock:
             try:
                 connection = await self._connect()
@@ -141,11 +138,14 @@ class SqliteDatabase:
             await tx.fetchone("SELECT 1 AS ok")
 
     async def close(self) -> None:
-        """Waits for the transaction in flight; nothing opens a connection afterwards (an
-        aiosqlite connection left open keeps its non-daemon thread, and the process, alive)."""
-        async with self._lock:
+        """Waits for the write in flight; nothing opens a connection afterwards (an aiosqlite
+        connection left open keeps its non-daemon thread, and the process, alive)."""
+        async with self._lock, self._opening_reader:
             self._closed = True
+            reader, self._reader = self._reader, None
             await self._disconnect()
+            if reader is not None:
+                await reader.close()
 
     async def _disconnect(self) -> None:
         connection, self._connection = self._connection, None
@@ -156,20 +156,37 @@ class SqliteDatabase:
         if self._closed:
             raise StorageUnavailable()
         if self._connection is None:
-            try:
-                await asyncio.to_thread(_create_private, self.path)
-            except OSError as e:
-                raise StorageUnavailable() from e
-            connection = await aiosqlite.connect(self.path, isolation_level=None)
-            try:
-                connection.row_factory = sqlite3.Row
-                for pragma in _PRAGMAS:
-                    await connection.execute(pragma)
-            except BaseException:
-                await connection.close()
-                raise
-            self._connection = connection
+            self._connection = await self._open("PRAGMA foreign_keys=ON")
         return self._connection
+
+    async def _connect_reader(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            async with self._opening_reader:
+                if self._closed:
+                    raise StorageUnavailable()
+                if self._reader is None:
+                    self._reader = await self._open("PRAGMA query_only=ON")
+        return self._reader
+
+    async def _open(self, role_pragma: str) -> aiosqlite.Connection:
+        try:
+            await asyncio.to_thread(create_private, self.path)
+        except OSError as e:
+            raise StorageUnavailable() from e
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            connection.row_factory = sqlite3.Row
+            for pragma in (
+                f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}",  # first: the next ones may wait
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA synchronous=NORMAL",
+                role_pragma,
+            ):
+                await connection.execute(pragma)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
 
     async def _rollback(self, connection: aiosqlite.Connection) -> None:
         try:

@@ -38,12 +38,13 @@ async def open_keyed_stores(
     settings: Settings, database: Database, stack: AsyncExitStack
 ) -> KeyedStores:
     if settings.grants_url == "database":
-        return KeyedStores(
-            SqlGrantStore(database), SqlOneTimeStore(database), SqlRateLimiter(database), None
-        )
+        limiter = SqlRateLimiter(database)
+        grants = SqlGrantStore(database, limiter)
+        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None)
     if settings.grants_url == "memory://":
-        grants = MemoryGrantStore()
-        return KeyedStores(grants, MemoryOneTimeStore(), MemoryRateLimiter(), None)
+        memory_limiter = MemoryRateLimiter()
+        memory_grants = MemoryGrantStore(memory_limiter)
+        return KeyedStores(memory_grants, MemoryOneTimeStore(), memory_limiter, None)
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,
         ValkeyOneTimeStore,

@@ -29,8 +29,10 @@ from infrastructure.metered import (
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.outbox import SqlOutboxDelivery
+from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
@@ -65,6 +67,8 @@ async def open_container(
         database = open_database(settings)
         stack.push_async_callback(database.close)
         stores = await open_keyed_stores(settings, database, stack)
+        sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
+        await stack.enter_async_context(sessions.running())  # its last writes before close
         # One outbound HTTP client (Turnstile, identity providers), closed with the app.
         http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
         keys_file = Path(settings.keys_file)
@@ -88,9 +92,11 @@ async def open_container(
         checks: dict[str, Check] = {"database": database.ping}
         if stores.check is not None:
             checks["grants"] = stores.check
+        users = CachedProfiles(SqlUserRepository(database))
         ports = Ports(
-            users=SqlUserRepository(database),
-            sessions=SqlSessionRepository(database),
+            users=users,
+            profiles=users,
+            sessions=sessions,
             grants=stores.grants,
             one_time=stores.one_time,
             limiter=stores.limiter,

@@ -95,7 +95,7 @@ def _trusted(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_proxies)
 
 
-def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard of every endpoint that sets or reads the refresh cookie: a foreign ``Origin`` is
     refused before the body is read; no ``Origin`` at all is a non-browser client.
 

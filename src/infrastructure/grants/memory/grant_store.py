@@ -5,15 +5,18 @@ The rotation decision is the domain's (``domain.rotation``); this keeps the stat
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from domain.entities import RefreshGrant
-from domain.ports import Rotation, RotationOutcome, SessionRef
+from domain.ports import RateLimiter, Rotation, RotationOutcome, SessionRef, Throttled
 from domain.rotation import GrantFamily, rotate_family
+from infrastructure.grants.memory.rate_limiter import MemoryRateLimiter
 
 
 class MemoryGrantStore:
-    def __init__(self) -> None:
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
+        self._limiter = limiter or MemoryRateLimiter()
         self._token_sessions: dict[str, str] = {}
         self._families: dict[str, GrantFamily] = {}
         self._user_sessions: dict[int, set[str]] = {}
@@ -25,6 +28,10 @@ class MemoryGrantStore:
         self._user_sessions.setdefault(grant.user_id, set()).add(grant.session_id)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
+        if (limit := rotation.limit) is not None:
+            wait = await self._limiter.hit(limit.key, limit.limit, limit.window, rotation.now)
+            if wait is not None:
+                return Throttled(wait)
         session_id = self._token_sessions.get(rotation.presented_hash)
         family = self._families.get(session_id) if session_id else None
         step = rotate_family(family, rotation)
@@ -57,6 +64,12 @@ class MemoryGrantStore:
         for session_id in revoked:
             await self.revoke_session(session_id, deny_until)
         return revoked
+
+    async def set_role(self, user_id: int, role: str) -> int:
+        live = [sid for sid in self._user_sessions.get(user_id, set()) if sid in self._families]
+        for session_id in live:
+            self._families[session_id] = replace(self._families[session_id], role=role)
+        return len(live)
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         until = self._denied.get(session_id)

@@ -7,11 +7,18 @@ The rotation itself is the domain's rule: read the family, ``rotate_family``, wr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
-from domain.ports import RefreshGrantStore, Rotation, RotationOutcome, SessionRef
+from domain.ports import (
+    RefreshGrantStore,
+    Rotation,
+    RotationOutcome,
+    SessionRef,
+    Throttled,
+)
 from domain.rotation import GrantFamily, RotationStep, rotate_family
+from infrastructure.grants.sql.rate_limiter import SqlRateLimiter
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -20,30 +27,42 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
 )
 
+# Expired token hashes and deny markers are swept at most this often, off most sign-ins.
+SWEEP_EVERY = timedelta(minutes=1)
+
 
 class SqlGrantStore(RefreshGrantStore):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, limiter: SqlRateLimiter | None = None) -> None:
         self._db = database
+        self._limiter = limiter or SqlRateLimiter(database)
+        self._swept_at: datetime | None = None
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
-                " rotated_at, idle_expires_at, absolute_expires_at)"
-                " VALUES ($1, $2, $3, NULL, NULL, $4, $5)",
+                " rotated_at, idle_expires_at, absolute_expires_at, role)"
+                " VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)",
                 grant.session_id,
                 grant.user_id,
                 grant.token_hash,
                 grant.idle_expires_at,
                 grant.absolute_expires_at,
+                grant.role,
             )
             await self._remember(tx, grant.token_hash, grant.session_id, grant.absolute_expires_at)
-            # Housekeeping rides on sign-ins: expired token hashes and deny markers go.
-            await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
-            await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
+            if self._swept_at is None or now - self._swept_at >= SWEEP_EVERY:
+                # Housekeeping rides on a sign-in a minute: expired hashes and markers go.
+                self._swept_at = now
+                await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+                await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
         async with self._db.transaction() as tx:
+            if (limit := rotation.limit) is not None:  # counted in the rotation's transaction
+                hit = (limit.key, limit.limit, limit.window, rotation.now)
+                if (wait := await self._limiter.hit_in(tx, *hit)) is not None:
+                    return Throttled(wait)
             family = await self._family_of(tx, rotation.presented_hash)
             step = rotate_family(family, rotation)
             if family is not None:
@@ -76,6 +95,12 @@ class SqlGrantStore(RefreshGrantStore):
                 await self._revoke(tx, session_id, deny_until)
         return revoked
 
+    async def set_role(self, user_id: int, role: str) -> int:
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE refresh_families SET role = $1 WHERE user_id = $2", role, user_id
+            )
+
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone(
@@ -92,7 +117,7 @@ class SqlGrantStore(RefreshGrantStore):
     async def _family_of(self, tx: Tx, token_hash: str, *, lock: bool = True) -> GrantFamily | None:
         row = await tx.fetchone(
             "SELECT f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
-            " f.idle_expires_at, f.absolute_expires_at"
+            " f.idle_expires_at, f.absolute_expires_at, f.role"
             " FROM refresh_tokens t JOIN refresh_families f ON f.session_id = t.session_id"
             f" WHERE t.token_hash = $1{self._db.for_update if lock else ''}",
             token_hash,
@@ -152,4 +177,5 @@ def _family(row: Row) -> GrantFamily:
         rotated_at=as_optional_datetime(row["rotated_at"]),
         idle_expires_at=as_datetime(row["idle_expires_at"]),
         absolute_expires_at=as_datetime(row["absolute_expires_at"]),
+        role=None if row["role"] is None else str(row["role"]),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.ports import RateLimiter
-from infrastructure.persistence.database import Database, as_datetime
+from infrastructure.persistence.database import Database, Tx, as_datetime
 
 
 class SqlRateLimiter(RateLimiter):
@@ -17,24 +17,29 @@ class SqlRateLimiter(RateLimiter):
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         async with self._db.transaction() as tx:
-            await self._db.lock_key(tx, f"rate:{key}")
-            # Each hit expires with its window; expired ones of any key go here too.
-            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
-            row = await tx.fetchone(
-                "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = $1",
-                key,
-            )
-            assert row is not None
-            if int(row["hits"]) >= limit:
-                wait = as_datetime(row["oldest"]) + window - now
-                return max(1, int(wait.total_seconds() + 0.999))
-            await tx.execute(
-                "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES ($1, $2, $3)",
-                key,
-                now,
-                now + window,
-            )
+            return await self.hit_in(tx, key, limit, window, now)
 
+    async def hit_in(
+        self, tx: Tx, key: str, limit: int, window: timedelta, now: datetime
+    ) -> int | None:
+        """``hit`` inside the caller's transaction (the refresh rotation's)."""
+        await self._db.lock_key(tx, f"rate:{key}")
+        # Each hit expires with its window; expired ones of any key go here too.
+        await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
+        row = await tx.fetchone(
+            "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = $1",
+            key,
+        )
+        assert row is not None
+        if int(row["hits"]) >= limit:
+            wait = as_datetime(row["oldest"]) + window - now
+            return max(1, int(wait.total_seconds() + 0.999))
+        await tx.execute(
+            "INSERT INTO rate_limit_hits (key, at, expires_at) VALUES ($1, $2, $3)",
+            key,
+            now,
+            now + window,
+        )
         return None
 
     async def reset(self, key: str) -> None:

@@ -17,6 +17,7 @@ from domain.ports import (
     Rotation,
     RotationOutcome,
     SessionRef,
+    Throttled,
 )
 from infrastructure.grants.valkey import scripts
 from infrastructure.grants.valkey.client import (
@@ -29,6 +30,7 @@ from infrastructure.grants.valkey.client import (
     storage_errors,
     text,
 )
+from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
 
 
 class ValkeyGrantStore(RefreshGrantStore):
@@ -40,6 +42,7 @@ class ValkeyGrantStore(RefreshGrantStore):
         self._session_of = client.register_script(scripts.SESSION_OF)
         self._revoke_session = client.register_script(scripts.REVOKE_SESSION)
         self._revoke_user = client.register_script(scripts.REVOKE_USER)
+        self._set_role = client.register_script(scripts.SET_ROLE)
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         p = self._prefix
@@ -56,6 +59,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(grant.absolute_expires_at),
             gc_ttl_ms(grant.absolute_expires_at, now),
             p,
+            grant.role or "",  # empty: not known
         ]
         with storage_errors():
             await self._issue(keys=keys, args=args)
@@ -75,19 +79,26 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(rotation.deny_until),
             GC_SLACK_MS,
         ]
+        if (limit := rotation.limit) is not None:
+            keys.append(f"{self._prefix}rate:{limit.key}")
+            args += hit_args(limit.limit, limit.window)
         with storage_errors():
-            reply = cast(list[bytes], await self._rotate(keys=keys, args=args))
-        kind, *rest = [text(part) for part in reply]
+            reply = cast(list[bytes | int | None], await self._rotate(keys=keys, args=args))
+        if reply[0] == b"throttled":
+            return Throttled(wait_seconds(cast(int, reply[1])) or 1)
+        kind, *rest = [None if part is None else text(cast(bytes, part)) for part in reply]
         if kind == "invalid":
-            return Invalid(rest[0])
+            return Invalid(str(rest[0]))
+        sid, uid = str(rest[0]), int(str(rest[1]))
         if kind == "reused":
-            return Reused(session_id=rest[0], user_id=int(rest[1]))
+            return Reused(session_id=sid, user_id=uid)
         outcome = Rotated if kind == "rotated" else GraceReplay
         return outcome(
-            session_id=rest[0],
-            user_id=int(rest[1]),
-            idle_expires_at=from_micros(rest[2]),
-            absolute_expires_at=from_micros(rest[3]),
+            session_id=sid,
+            user_id=uid,
+            idle_expires_at=from_micros(str(rest[2])),
+            absolute_expires_at=from_micros(str(rest[3])),
+            role=(rest[4] or None) if len(rest) > 4 else None,
         )
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
@@ -118,6 +129,10 @@ class ValkeyGrantStore(RefreshGrantStore):
         with storage_errors():
             revoked = cast(list[bytes], await self._revoke_user(args=args))
         return sorted(text(sid) for sid in revoked)
+
+    async def set_role(self, user_id: int, role: str) -> int:
+        with storage_errors():
+            return int(await self._set_role(args=[self._prefix, user_id, role]))
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         with storage_errors():

@@ -1,6 +1,6 @@
 -- Start a session's token family. KEYS: session, refresh:<hash>, user:<uid>:sessions.
 local session, refresh, sessions = KEYS[1], KEYS[2], KEYS[3]
-local sid, uid, hash, idle, absolute, ttl, prefix = unpack(ARGV)
+local sid, uid, hash, idle, absolute, ttl, prefix, role = unpack(ARGV)
 -- forget ids whose session key was already collected, so the set stays small
 for _, other in ipairs(redis.call('SMEMBERS', sessions)) do
   if redis.call('EXISTS', prefix .. 'session:' .. other) == 0 then
@@ -9,7 +9,7 @@ for _, other in ipairs(redis.call('SMEMBERS', sessions)) do
 end
 redis.call('DEL', session)
 redis.call('HSET', session, 'user_id', uid, 'current', hash,
-  'idle_expires_at', idle, 'absolute_expires_at', absolute)
+  'idle_expires_at', idle, 'absolute_expires_at', absolute, 'role', role)
 redis.call('PEXPIRE', session, ttl)
 redis.call('SET', refresh, sid, 'PX', ttl)
 redis.call('SADD', sessions, sid)

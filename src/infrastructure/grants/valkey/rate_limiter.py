@@ -25,20 +25,10 @@ class ValkeyRateLimiter:
         self._hit = client.register_script(scripts.HIT)
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
-        window_us = window // MICROSECOND
-        member = secrets.token_hex(8)  # hits at the same instant must not collapse into one
-        args: list[str | int] = [
-            micros(now),
-            window_us,
-            limit,
-            member,
-            window_us // 1000 + GC_SLACK_MS,
-        ]
+        args: list[str | int] = [micros(now), *hit_args(limit, window)]
         with storage_errors():
             wait_us = cast(int, await self._hit(keys=[f"{self._prefix}rate:{key}"], args=args))
-        if wait_us < 0:
-            return None
-        return max(1, int(timedelta(microseconds=wait_us).total_seconds() + 0.999))
+        return wait_seconds(wait_us)
 
     async def reset(self, key: str) -> None:
         with storage_errors():
@@ -56,3 +46,16 @@ class ValkeyRateLimiter:
 
 def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def hit_args(limit: int, window: timedelta) -> list[str | int]:
+    """``hit.lua``'s arguments after ``now``: window (µs), limit, member, GC ttl (ms)."""
+    window_us = window // MICROSECOND
+    member = secrets.token_hex(8)  # hits at the same instant must not collapse into one
+    return [window_us, limit, member, window_us // 1000 + GC_SLACK_MS]
+
+
+def wait_seconds(wait_us: int) -> int | None:
+    if wait_us < 0:
+        return None
+    return max(1, int(timedelta(microseconds=wait_us).total_seconds() + 0.999))

@@ -1,0 +1,70 @@
+"""Many live grants in Valkey, issued fast: the real ``issue.lua`` run in a server-side loop
+(a thousand per call), each grant for its own user like real sign-ins; and what one costs."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import valkey
+
+from infrastructure.grants.valkey import parse_valkey_url
+from infrastructure.grants.valkey.scripts import ISSUE
+
+BATCH = 1000
+# issue.lua as a function, called once per grant with the keys and arguments a real
+# issue would get (hash and session id the sizes the service makes; times in µs).
+LOADER = f"""
+local function issue(KEYS, ARGV)
+{ISSUE}
+end
+local prefix, first, count, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local idle, absolute, ttl = ARGV[5], ARGV[6], ARGV[7]
+for i = first, first + count - 1 do
+  local sid = string.sub(redis.sha1hex('s' .. i), 1, 22)
+  local hash = redis.sha1hex('t' .. i) .. string.sub(redis.sha1hex('u' .. i), 1, 24)
+  local uid = tostring(1000000000 + i)
+  issue({{prefix .. 'session:' .. sid, prefix .. 'refresh:' .. hash,
+         prefix .. 'user:' .. uid .. ':sessions'}},
+        {{sid, uid, hash, idle, absolute, ttl, prefix, 'user'}})
+end
+return count
+"""
+
+DAY_US = 86_400_000_000
+
+
+def client(url: str) -> valkey.Valkey:
+    client_url, _ = parse_valkey_url(url)
+    return valkey.Valkey.from_url(client_url, socket_timeout=60)
+
+
+def load(url: str, prefix: str, first: int, count: int, now_us: int) -> None:
+    """Issue grants ``first`` … ``first + count - 1``."""
+    with client(url) as c:
+        script = c.register_script(LOADER)
+        for start in range(first, first + count, BATCH):
+            n = min(BATCH, first + count - start)
+            args = [prefix, start, n, now_us, now_us + 7 * DAY_US, now_us + 30 * DAY_US]
+            script(args=[*args, 30 * 86_400_000])
+
+
+def used_memory(url: str) -> int:
+    with client(url) as c:
+        return int(cast(dict[str, int], c.info("memory"))["used_memory"])
+
+
+def keys_of_one(url: str, prefix: str, index: int) -> int:
+    """MEMORY USAGE of grant ``index``'s keys (its user's set counted whole)."""
+    with client(url) as c:
+        sid = c.eval(f"return string.sub(redis.sha1hex('s{index}'), 1, 22)", 0)
+        sid = sid.decode()
+        token = c.eval(
+            f"return redis.sha1hex('t{index}') .. string.sub(redis.sha1hex('u{index}'), 1, 24)",
+            0,
+        ).decode()
+        keys = [
+            f"{prefix}session:{sid}",
+            f"{prefix}refresh:{token}",
+            f"{prefix}user:{1000000000 + index}:sessions",
+        ]
+        return sum(int(c.memory_usage(key, samples=0) or 0) for key in keys)

@@ -1,0 +1,105 @@
+"""Session touches written behind: a refresh records ``last_used_at`` in process memory,
+and a background task writes them in batches, each session at most once per ``spacing``.
+
+So a refresh never waits for (or fails on) the SQL database, and a busy session costs one
+UPDATE a minute instead of one per refresh. Reads through this repository see the pending
+touches of this process; another worker's touches show once written (within ``spacing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from domain.entities import Session
+from domain.errors import StorageUnavailable
+from domain.ports import Clock, SessionRepository
+from infrastructure.persistence.sessions import SqlSessionRepository, Touch
+
+log = logging.getLogger("authgate")
+
+
+class WriteBehindSessions(SessionRepository):
+    def __init__(
+        self,
+        sessions: SqlSessionRepository,
+        clock: Clock,
+        *,
+        every: float = 1.0,
+        spacing: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._every = every
+        self._spacing = spacing
+        self._pending: dict[str, Touch] = {}
+        self._written: dict[str, datetime] = {}  # session id → when this process wrote it
+
+    async def add(self, session: Session) -> None:
+        await self._sessions.add(session)
+
+    async def get(self, session_id: str) -> Session | None:
+        return self._overlay(await self._sessions.get(session_id))
+
+    async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
+        self._pending[session_id] = Touch(session_id, last_used_at, expires_at)
+
+    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+        self._pending.pop(session_id, None)
+        return await self._sessions.revoke(session_id, now, reason)
+
+    async def revoke_all(
+        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+    ) -> list[str]:
+        revoked = await self._sessions.revoke_all(user_id, now, reason, keep)
+        for session_id in revoked:
+            self._pending.pop(session_id, None)
+        return revoked
+
+    async def list_live(self, user_id: int, now: datetime) -> list[Session]:
+        found = [self._overlay(s) for s in await self._sessions.list_live(user_id, now)]
+        return [s for s in found if s is not None and s.is_live(now)]
+
+    async def flush(self, *, everything: bool = False) -> None:
+        """Write the touches that are due (all of them with ``everything``) in one batch."""
+        now = self._clock.now()
+        self._written = {s: at for s, at in self._written.items() if now - at < self._spacing}
+        due = [t for s, t in self._pending.items() if everything or s not in self._written]
+        if not due:
+            return
+        await self._sessions.touch_many(due)
+        for touch in due:
+            if self._pending.get(touch.session_id) == touch:
+                del self._pending[touch.session_id]
+            self._written[touch.session_id] = now
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The background writer, for the lifetime of the app; the rest goes at the end."""
+        task = asyncio.create_task(self._run())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with contextlib.suppress(StorageUnavailable):
+                await self.flush(everything=True)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                await self.flush()
+            except StorageUnavailable:  # kept pending, written when the database is back
+                log.warning("session touches not written: database unavailable")
+
+    def _overlay(self, session: Session | None) -> Session | None:
+        touch = self._pending.get(session.id) if session is not None else None
+        if session is None or touch is None or session.revoked_at is not None:
+            return session
+        return replace(session, last_used_at=touch.last_used_at, expires_at=touch.expires_at)

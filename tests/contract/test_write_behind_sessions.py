@@ -1,0 +1,115 @@
+"""Session touches written behind: coalesced per session, written in batches, kept while
+the database is down, and all written when the app stops."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain.entities import NewUser, Session
+from domain.errors import StorageUnavailable
+from domain.ports import SessionRepository
+from infrastructure.persistence.database import Database
+from infrastructure.persistence.sessions import SqlSessionRepository, Touch
+from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.persistence.write_behind import WriteBehindSessions
+from tests.fakes.clock import FakeClock
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+async def started(database: Database, *ids: str) -> SqlSessionRepository:
+    user = await SqlUserRepository(database).add(
+        NewUser(email="a@example.com", password_hash="h", name=None, role="user", created_at=T0)
+    )
+    sql = SqlSessionRepository(database)
+    for session_id in ids:
+        await sql.add(
+            Session(
+                id=session_id,
+                user_id=user.id,
+                ip_address=None,
+                user_agent=None,
+                created_at=T0,
+                last_used_at=T0,
+                expires_at=T0 + DAY,
+            )
+        )
+    return sql
+
+
+async def last_used(sql: SessionRepository, session_id: str) -> datetime:
+    found = await sql.get(session_id)
+    assert found is not None
+    return found.last_used_at
+
+
+async def test_touches_wait_for_the_batch_and_then_land_together(sqlite_db: Database) -> None:
+    sql = await started(sqlite_db, "s1", "s2")
+    behind = WriteBehindSessions(sql, FakeClock(T0))
+
+    for second in range(1, 4):
+        await behind.touch("s1", T0 + timedelta(seconds=second), T0 + 2 * DAY)
+    await behind.touch("s2", T0 + timedelta(seconds=5), T0 + 2 * DAY)
+
+    assert await last_used(sql, "s1") == T0  # nothing written on the request path
+    await behind.flush()
+    assert await last_used(sql, "s1") == T0 + timedelta(seconds=3)  # the latest only
+    assert await last_used(sql, "s2") == T0 + timedelta(seconds=5)
+
+
+async def test_a_session_is_written_at_most_once_a_minute(sqlite_db: Database) -> None:
+    sql = await started(sqlite_db, "s1")
+    clock = FakeClock(T0)
+    behind = WriteBehindSessions(sql, clock)
+    await behind.touch("s1", T0, T0 + DAY)
+    await behind.flush()
+
+    clock.advance(30)
+    await behind.touch("s1", clock.now(), T0 + 2 * DAY)
+    await behind.flush()
+    assert await last_used(sql, "s1") == T0
+    assert await last_used(behind, "s1") == clock.now()  # read through: the pending touch
+
+    clock.advance(31)
+    await behind.flush()
+    assert await last_used(sql, "s1") == T0 + timedelta(seconds=30)
+
+
+class Unreachable(SqlSessionRepository):
+    """The real repository, with its database cut off while ``down``."""
+
+    down = True
+
+    async def touch_many(self, touches: list[Touch]) -> None:
+        if self.down:
+            raise StorageUnavailable()
+        await super().touch_many(touches)
+
+
+async def test_touches_stay_pending_while_the_database_is_down(sqlite_db: Database) -> None:
+    await started(sqlite_db, "s1")
+    sql = Unreachable(sqlite_db)
+    behind = WriteBehindSessions(sql, FakeClock(T0))
+    await behind.touch("s1", T0 + timedelta(seconds=1), T0 + DAY)
+
+    async with behind.running():
+        pass  # the final flush fails quietly; the touch is still pending
+
+    sql.down = False
+    await behind.flush()
+    assert await last_used(sql, "s1") == T0 + timedelta(seconds=1)
+
+
+async def test_stopping_writes_every_pending_touch(sqlite_db: Database) -> None:
+    sql = await started(sqlite_db, "s1")
+    clock = FakeClock(T0)
+    behind = WriteBehindSessions(sql, clock)
+    await behind.touch("s1", T0, T0 + DAY)
+    await behind.flush()
+    await behind.touch("s1", T0 + timedelta(seconds=5), T0 + DAY)
+
+    async with behind.running():
+        pass
+
+    assert await last_used(sql, "s1") == T0 + timedelta(seconds=5)
