@@ -96,6 +96,7 @@ def authgate_env(workdir: Path, database_url: str, grants_url: str) -> dict[str,
         "AUTH_REFRESH_LIMIT": "1000",
         "AUTH_LOG_LEVEL": "WARNING",
         "AUTH_TRUSTED_PROXIES": "127.0.0.1/32",  # wrk plays a proxy for many clients
+        "AUTH_WORKERS": str(WORKERS),  # what granian runs, so each worker knows its share
     }
 
 

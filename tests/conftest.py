@@ -50,7 +50,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """An aiosqlite connection left open keeps a non-daemon thread that would hold the
     interpreter at exit forever (a CI run that never ends). Say so loudly and leave with the
     tests' own verdict instead; `test_sqlite_lifecycle.py` pins the close rules."""
-    leaked = [t for t in threading.enumerate() if "connection_worker" in t.name and t.is_alive()]
+    leaked = [
+        t
+        for t in threading.enumerate()
+        if ("connection_worker" in t.name or "sqlite-writer" in t.name) and t.is_alive()
+    ]
     if leaked:
         print(f"\nWARNING: {len(leaked)} SQLite connection(s) left open at exit", file=sys.stderr)
         sys.stderr.flush()

@@ -15,7 +15,9 @@ from infrastructure.persistence.sqlite import SqliteDatabase
 
 def open_connections() -> set[int | None]:
     return {
-        t.ident for t in threading.enumerate() if "connection_worker" in t.name and t.is_alive()
+        t.ident
+        for t in threading.enumerate()
+        if ("connection_worker" in t.name or "sqlite-writer" in t.name) and t.is_alive()
     }
 
 

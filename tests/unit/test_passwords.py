@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import bcrypt
@@ -107,3 +108,30 @@ async def test_a_bcrypt_hash_over_the_accepted_cost_is_never_computed(
 
     assert not await hasher.verify("$2b$13$" + legacy()[7:], "secret123")
     assert checked == []
+
+
+class _CountingArgon2(Argon2):
+    """The real argon2id, counting how many of its hashes run at the same moment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.most = 0
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.02)
+            return super().hash(password, salt=salt)
+        finally:
+            self.running -= 1
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+async def test_no_more_hashes_run_at_once_than_the_process_has_slots(slots: int) -> None:
+    limited = Argon2PasswordHasher(failure_floor=0, concurrency=slots)
+    counting = _CountingArgon2()
+    limited._argon2 = counting
+    await asyncio.gather(*(limited.hash(f"password {i}") for i in range(6)))
+    assert counting.most == slots

@@ -8,12 +8,13 @@ to translate), everything else is the port-level ``StorageUnavailable``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class UniqueViolation(Exception):
@@ -41,6 +42,11 @@ class Database(Protocol):
     for_update: str
 
     def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]: ...
+
+    async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """``work`` in one write transaction. It may await only its statements: SQLite runs
+        it whole on its writer's thread, keeping the write lock no longer than the work."""
+        ...
 
     async def execute_script(self, script: str) -> None:
         """Run a multi-statement script whole, in one transaction of its own: all or nothing."""

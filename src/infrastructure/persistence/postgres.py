@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
 
 import asyncpg
 
 from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
 
+T = TypeVar("T")
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
@@ -65,6 +67,10 @@ class PostgresDatabase:
                 yield _PostgresTx(connection)
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
+
+    async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        async with self.transaction() as tx:
+            return await work(tx)
 
     async def execute_script(self, script: str) -> None:
         try:

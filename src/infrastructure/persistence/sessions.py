@@ -8,6 +8,7 @@ from domain.ports import SessionRepository
 from infrastructure.persistence.database import (
     Database,
     Row,
+    Tx,
     as_datetime,
     as_optional_datetime,
 )
@@ -48,8 +49,8 @@ class SqlSessionRepository(SessionRepository):
         self._db = database
 
     async def add(self, session: Session) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
+        await self._db.run(
+            lambda tx: tx.execute(
                 f"INSERT INTO sessions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 session.id,
                 session.user_id,
@@ -61,6 +62,7 @@ class SqlSessionRepository(SessionRepository):
                 session.revoked_at,
                 session.revoked_reason,
             )
+        )
 
     async def get(self, session_id: str) -> Session | None:
         async with self._db.transaction(write=False) as tx:
@@ -72,9 +74,12 @@ class SqlSessionRepository(SessionRepository):
 
     async def touch_many(self, touches: list[Touch]) -> None:
         """Several touches in one transaction (the write-behind batch)."""
-        async with self._db.transaction() as tx:
+
+        async def work(tx: Tx) -> None:
             for touch in touches:
                 await tx.execute(_TOUCH, touch.last_used_at, touch.expires_at, touch.session_id)
+
+        await self._db.run(work)
 
     async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         async with self._db.transaction() as tx:

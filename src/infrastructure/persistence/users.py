@@ -48,8 +48,8 @@ class SqlUserRepository(UserRepository):
 
     async def add(self, user: NewUser) -> User:
         try:
-            async with self._db.transaction() as tx:
-                row = await tx.fetchone(
+            row = await self._db.run(
+                lambda tx: tx.fetchone(
                     "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
                     " email_verified_at)"
                     f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
@@ -61,6 +61,7 @@ class SqlUserRepository(UserRepository):
                     user.created_at,
                     user.email_verified_at,
                 )
+            )
         except UniqueViolation as e:
             raise EmailTaken() from e
         assert row is not None

@@ -4,6 +4,7 @@ class."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -100,7 +101,7 @@ async def open_container(
             grants=stores.grants,
             one_time=stores.one_time,
             limiter=stores.limiter,
-            hasher=Argon2PasswordHasher(),
+            hasher=Argon2PasswordHasher(concurrency=_hashing_slots(settings.workers)),
             captcha=captcha(settings, http),
             access_tokens=access_tokens,
             refresh_tokens=HmacRefreshTokens(keys.refresh_secret),
@@ -142,6 +143,11 @@ async def open_container(
             access_tokens=access_tokens,
             checks=checks,
         )
+
+
+def _hashing_slots(workers: int) -> int:
+    """Password hashes at once in this process: its share of the machine's cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def _metered(settings: Settings, ports: Ports) -> Ports:

@@ -67,8 +67,11 @@ def bearer_token(authorization: Authorization = None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def caller(bearer_token: BearerToken, services: Services) -> AccessClaims:
-    return await services.cases.authenticate.execute(bearer_token)
+async def caller(request: Request[Any, Any, Any], services: Services) -> AccessClaims:
+    # The header is read here rather than through ``bearer_token``: with ``services`` as its
+    # only dependency the chain resolves in order, without a task group on every request.
+    token = bearer_token(request.headers.get("authorization"))
+    return await services.cases.authenticate.execute(token)
 
 
 def client(

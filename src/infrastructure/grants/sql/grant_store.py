@@ -38,7 +38,11 @@ class SqlGrantStore(RefreshGrantStore):
         self._swept_at: datetime | None = None
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
-        async with self._db.transaction() as tx:
+        sweep = self._swept_at is None or now - self._swept_at >= SWEEP_EVERY
+        if sweep:
+            self._swept_at = now
+
+        async def work(tx: Tx) -> None:
             await tx.execute(
                 "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
                 " rotated_at, idle_expires_at, absolute_expires_at, role)"
@@ -51,23 +55,26 @@ class SqlGrantStore(RefreshGrantStore):
                 grant.role,
             )
             await self._remember(tx, grant.token_hash, grant.session_id, grant.absolute_expires_at)
-            if self._swept_at is None or now - self._swept_at >= SWEEP_EVERY:
+            if sweep:
                 # Housekeeping rides on a sign-in a minute: expired hashes and markers go.
-                self._swept_at = now
                 await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
                 await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
 
+        await self._db.run(work)
+
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
-        async with self._db.transaction() as tx:
-            if (limit := rotation.limit) is not None:  # counted in the rotation's transaction
-                hit = (limit.key, limit.limit, limit.window, rotation.now)
-                if (wait := await self._limiter.hit_in(tx, *hit)) is not None:
-                    return Throttled(wait)
-            family = await self._family_of(tx, rotation.presented_hash)
-            step = rotate_family(family, rotation)
-            if family is not None:
-                await self._write(tx, family, step)
-            return step.outcome
+        return await self._db.run(lambda tx: self._rotate(tx, rotation))
+
+    async def _rotate(self, tx: Tx, rotation: Rotation) -> RotationOutcome:
+        if (limit := rotation.limit) is not None:  # counted in the rotation's transaction
+            hit = (limit.key, limit.limit, limit.window, rotation.now)
+            if (wait := await self._limiter.hit_in(tx, *hit)) is not None:
+                return Throttled(wait)
+        family = await self._family_of(tx, rotation.presented_hash)
+        step = rotate_family(family, rotation)
+        if family is not None:
+            await self._write(tx, family, step)
+        return step.outcome
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         async with self._db.transaction(write=False) as tx:
@@ -77,13 +84,12 @@ class SqlGrantStore(RefreshGrantStore):
         return SessionRef(family.session_id, family.user_id)
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
-        async with self._db.transaction() as tx:
-            return await self._revoke(tx, session_id, deny_until)
+        return await self._db.run(lambda tx: self._revoke(tx, session_id, deny_until))
 
     async def revoke_user(
         self, user_id: int, deny_until: datetime, keep: str | None = None
     ) -> list[str]:
-        async with self._db.transaction() as tx:
+        async def work(tx: Tx) -> list[str]:
             rows = await tx.fetchall(
                 "SELECT session_id FROM refresh_families WHERE user_id = $1 AND session_id <> $2"
                 f"{self._db.for_update}",
@@ -93,13 +99,16 @@ class SqlGrantStore(RefreshGrantStore):
             revoked = sorted(str(row["session_id"]) for row in rows)
             for session_id in revoked:
                 await self._revoke(tx, session_id, deny_until)
-        return revoked
+            return revoked
+
+        return await self._db.run(work)
 
     async def set_role(self, user_id: int, role: str) -> int:
-        async with self._db.transaction() as tx:
-            return await tx.execute(
+        return await self._db.run(
+            lambda tx: tx.execute(
                 "UPDATE refresh_families SET role = $1 WHERE user_id = $2", role, user_id
             )
+        )
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         async with self._db.transaction(write=False) as tx:

@@ -16,8 +16,7 @@ class SqlRateLimiter(RateLimiter):
         self._db = database
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
-        async with self._db.transaction() as tx:
-            return await self.hit_in(tx, key, limit, window, now)
+        return await self._db.run(lambda tx: self.hit_in(tx, key, limit, window, now))
 
     async def hit_in(
         self, tx: Tx, key: str, limit: int, window: timedelta, now: datetime

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from litestar.datastructures import Headers
@@ -47,7 +47,7 @@ class RequestObserver:
             await self._inner(scope, receive, send)
             return
         headers = Headers.from_scope(scope)
-        request_id = accepted_request_id(headers.get("x-request-id")) or uuid.uuid4().hex
+        request_id = accepted_request_id(headers.get("x-request-id")) or secrets.token_hex(16)
         started = time.perf_counter()
         status = 500
 
@@ -74,6 +74,9 @@ class RequestObserver:
             record_backend_error(context.refused_by)
 
     def _log(self, scope: HTTPScope, headers: Headers, status: int, seconds: float) -> None:
+        level = logging.ERROR if status == 500 else logging.INFO
+        if not log.isEnabledFor(level):
+            return
         peer = scope.get("client")
         ip = client_ip(peer[0] if peer else None, headers.get("x-forwarded-for"), self._settings)
         method, path = scope["method"], scope["path"][:MAX_LOGGED_PATH]
@@ -84,5 +87,4 @@ class RequestObserver:
             "duration_ms": round(seconds * 1000, 2),
             "client_ip": ip,
         }
-        level = logging.ERROR if status == 500 else logging.INFO
         log.log(level, "%s %s %s", method, path, status, extra={"fields": fields})
