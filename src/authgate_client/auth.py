@@ -39,9 +39,6 @@ class AuthgateAuth(httpx.Auth):
     ``SignedOut`` from a request when there is no session any more (the storage is cleared),
     ``AuthgateError`` when a refresh fails otherwise (429, 503: the session is kept)."""
 
-    # After a refresh the original request goes out again: its body must be replayable.
-    requires_request_body = True
-
     def __init__(
         self,
         issuer: str,
@@ -63,6 +60,7 @@ class AuthgateAuth(httpx.Auth):
         return self._storage.get() is not None
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        request.read()  # a streamed body is kept: after a 401 it goes out again
         refused: str | None = None  # the token a 401 came back for
         while True:
             token = self._fresh(unless=refused)
@@ -82,6 +80,7 @@ class AuthgateAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
         refused: str | None = None
         while True:
             token = self._fresh(unless=refused)

@@ -91,9 +91,14 @@ def test_a_401_gets_one_refresh_and_the_request_is_sent_again_with_its_body(serv
     pull_old_signing_keys(server)
     wait_until_refused(server, probe.json()["access_token"])
 
+    def streamed():  # a body that can be read once only, unless the client keeps it
+        yield b'{"current_password": "' + PASSWORD.encode()
+        yield b'", "new_password": "a new passphrase"}'
+
     changed = client.post(
         "/auth/password/change",
-        json={"current_password": PASSWORD, "new_password": "a new passphrase"},
+        content=streamed(),
+        headers={"Content-Type": "application/json"},
     )
 
     assert changed.status_code == 204

@@ -113,6 +113,27 @@ async def test_concurrent_tasks_refused_with_401_share_one_refresh(server, sent)
     assert sent.refreshes == [200]
 
 
+async def test_a_401_gets_one_refresh_and_the_streamed_body_is_sent_again(server, sent):
+    _auth, client, email = await signed_in(server, sent)
+    probe = httpx.post(f"{server.url}/auth/login", json={"email": email, "password": PASSWORD})
+    await asyncio.to_thread(pull_old_signing_keys, server)
+    await asyncio.to_thread(wait_until_refused, server, probe.json()["access_token"])
+
+    async def streamed():
+        yield b'{"keep_current": '
+        yield b"true}"
+
+    revoked = await client.post(
+        "/auth/revoke", content=streamed(), headers={"Content-Type": "application/json"}
+    )
+
+    assert revoked.status_code == 204
+    assert sent.to("/auth/revoke") == [401, 204]
+    assert sent.refreshes == [200]
+    sessions = (await client.get("/auth/sessions")).json()["sessions"]
+    assert [s["current"] for s in sessions] == [True]  # keep_current reached the server
+
+
 async def test_a_refresh_the_server_refuses_signs_out_and_clears_the_storage(server, sent):
     storage = MemoryStorage()
     ticks = Ticks()
