@@ -204,3 +204,30 @@ async def test_readiness_answers_within_its_timeout_when_postgres_goes_silent(
     assert await ready(proxied) == (503, {"database": "unavailable", "grants": "ok"})
     assert time.monotonic() - started < CHECK_TIMEOUT + 0.5
     proxies["database"].restore()
+
+
+async def test_introspection_while_valkey_is_down_is_503_never_an_answer(
+    production: Settings, proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> None:
+    secret = "orders-secret-0123456789abcdefghijkl"
+    settings = replace(
+        production,
+        database_url=through(proxies["database"], production.database_url),
+        grants_url=through(proxies["grants"], production.grants_url),
+        introspection_clients=(f"orders:{secret}",),
+    )
+    async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as client:
+        body = await register(client)
+        proxies["grants"].cut()
+
+        # The denylist cannot be read: neither "active" nor "inactive" would be the truth.
+        down = await client.post(
+            "/auth/introspect", data={"token": body["access_token"]}, auth=("orders", secret)
+        )
+        proxies["grants"].restore()
+        back = await client.post(
+            "/auth/introspect", data={"token": body["access_token"]}, auth=("orders", secret)
+        )
+
+    assert_problem(down, 503, "service_unavailable")
+    assert back.json()["active"] is True
