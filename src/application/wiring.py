@@ -15,6 +15,7 @@ from application.email.queue import MailQueue
 from application.email.sender import DeliveryPolicy
 from application.email.wiring import EmailCases, wire_email
 from application.import_users import ImportUsers
+from application.introspection import IntrospectionClients, IntrospectionPolicy, IntrospectToken
 from application.login import Login
 from application.logout import Logout
 from application.oauth import CompleteOAuth, StartOAuth
@@ -83,6 +84,8 @@ class UseCases:
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
     email: EmailCases
+    introspect: IntrospectToken
+    introspection_clients: IntrospectionClients
 
 
 def wire(
@@ -93,6 +96,7 @@ def wire(
     return_to_allowlist: Collection[str],
     mail_policy: MailPolicy,
     delivery: DeliveryPolicy,
+    introspection: IntrospectionPolicy,
 ) -> UseCases:
     p = ports
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
@@ -175,4 +179,6 @@ def wire(
             audit=p.audit,
         ),
         email=wire_email(p, queue, throttle, revoker, delivery),
+        introspect=IntrospectToken(authenticate=authenticate, context=introspection.context),
+        introspection_clients=IntrospectionClients(introspection.secrets),
     )

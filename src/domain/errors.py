@@ -168,3 +168,11 @@ class InvalidResetToken(DomainError):
 class NoPasswordSet(DomainError):
     code = "no_password_set"
     message = "This account has no password; use 'forgot password' to set one."
+
+
+class InvalidClient(DomainError):
+    """A caller of a client-authenticated endpoint (token introspection) whose credentials
+    are missing or wrong (RFC 6749 §5.2 ``invalid_client``)."""
+
+    code = "invalid_client"
+    message = "Client authentication failed."

@@ -73,7 +73,9 @@ async def test_a_missing_asset_is_a_404(client):
     assert (await client.get("/schema/assets/nope.js")).status_code == 404
 
 
-async def test_the_bearer_scheme_is_declared_once_as_a_jwt(document):
+async def test_the_bearer_scheme_is_declared_once_as_a_jwt_beside_introspections_basic(
+    document,
+):
     schemes = document["components"]["securitySchemes"]
 
     assert schemes == {
@@ -82,7 +84,12 @@ async def test_the_bearer_scheme_is_declared_once_as_a_jwt(document):
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": schemes["bearer"]["description"],
-        }
+        },
+        "introspection_client": {
+            "type": "http",
+            "scheme": "basic",
+            "description": schemes["introspection_client"]["description"],
+        },
     }
 
 

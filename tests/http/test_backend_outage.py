@@ -249,3 +249,30 @@ async def test_refresh_chains_survive_a_postgres_outage_three_times_the_grace_wi
 
     assert [answer.status_code for answer in after] == [200] * CHAINS
     assert set(during) == {200}
+
+
+async def test_introspection_while_valkey_is_down_is_503_never_an_answer(
+    production: Settings, proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> None:
+    secret = "orders-secret-0123456789abcdefghijkl"
+    settings = replace(
+        production,
+        database_url=through(proxies["database"], production.database_url),
+        grants_url=through(proxies["grants"], production.grants_url),
+        introspection_clients=(f"orders:{secret}",),
+    )
+    async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as client:
+        body = await register(client)
+        proxies["grants"].cut()
+
+        # The denylist cannot be read: neither "active" nor "inactive" would be the truth.
+        down = await client.post(
+            "/auth/introspect", data={"token": body["access_token"]}, auth=("orders", secret)
+        )
+        proxies["grants"].restore()
+        back = await client.post(
+            "/auth/introspect", data={"token": body["access_token"]}, auth=("orders", secret)
+        )
+
+    assert_problem(down, 503, "service_unavailable")
+    assert back.json()["active"] is True

@@ -294,3 +294,39 @@ def test_settings_are_built_and_changed_by_keyword() -> None:
     assert replace(settings, workers=4) == Settings(
         port=9000, workers=4, allowed_origins=("https://app.example",)
     )
+
+
+SECRET = "s3cr3t-0123456789-abcdefghijklmnopq"  # 35 characters
+
+
+def test_introspection_clients_are_client_ids_with_their_secrets() -> None:
+    settings = load_settings(
+        {"AUTH_INTROSPECTION_CLIENTS": f"orders:{SECRET}, billing.v2:{SECRET[::-1]}"},
+        dotenv=None,
+    )
+    assert settings.introspection_secrets == {"orders": SECRET, "billing.v2": SECRET[::-1]}
+    assert Settings().introspection_secrets == {}
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "orders:too-short-a-secret",  # under 32 characters
+        f"orders {SECRET}",  # no colon
+        f"orders:{SECRET}+/",  # a character HTTP Basic clients would encode differently
+        f"ord:ers:{SECRET}",  # a colon in the client id (RFC 7617: none in a user-id)
+    ],
+)
+def test_a_bad_introspection_client_is_refused_without_quoting_its_secret(client: str) -> None:
+    (problem,) = problems({"AUTH_INTROSPECTION_CLIENTS": f"billing:{SECRET},{client}"})
+
+    assert problem.startswith("AUTH_INTROSPECTION_CLIENTS: item 2 is not client_id:secret")
+    assert "secret of 32 to 256 characters" in problem
+    assert SECRET not in problem
+    assert client.split(":")[-1] not in problem
+
+
+def test_an_introspection_client_id_is_named_once() -> None:
+    assert problems({"AUTH_INTROSPECTION_CLIENTS": f"orders:{SECRET},orders:{SECRET[::-1]}"}) == [
+        "AUTH_INTROSPECTION_CLIENTS names orders more than once"
+    ]

@@ -11,6 +11,7 @@ from joserfc.jwk import ECKey, KeySet
 from application.client import ClientInfo
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
+from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
@@ -33,6 +34,7 @@ from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, S
 ISSUER = "https://auth.example.test"
 AUDIENCE = "authgate-tests"
 PASSWORD = "correct horse"
+INTROSPECTION_SECRETS = {"orders": "orders-secret-0123456789abcdefghijkl"}
 CLIENT = ClientInfo(ip_address="203.0.113.7", user_agent="pytest")
 
 _KEYS = KeySet(
@@ -146,5 +148,9 @@ def build_world(
         return_to_allowlist=(),
         mail_policy=mail_policy,
         delivery=DeliveryPolicy(give_up_after=timedelta(days=2)),
+        introspection=IntrospectionPolicy(
+            context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
+            secrets=INTROSPECTION_SECRETS,
+        ),
     )
     return World(**fakes, **{f.name: getattr(cases, f.name) for f in fields(UseCases)})

@@ -39,18 +39,19 @@ def parse(name: str, raw: str, hint: Any) -> tuple[Any, list[str]]:
     if get_origin(hint) is tuple:
         item_hint = get_args(hint)[0]
         values, problems = [], []
-        for item in (part.strip() for part in raw.split(",")):
-            if not item:
-                continue
+        items = [part.strip() for part in raw.split(",") if part.strip()]
+        for number, item in enumerate(items, 1):
             try:
                 values.append(convert(item, item_hint))
             except Invalid as e:
-                problems.append(f"{name}: {item!r} is not {e}")
+                shown = f"item {number}" if _is_secret(item_hint) else repr(item)
+                problems.append(f"{name}: {shown} is not {e}")
         return tuple(values), problems
     try:
         return convert(raw, hint), []
     except Invalid as e:
-        return None, [f"{name} must be {e}, got {raw!r}"]
+        got = "" if _is_secret(hint) else f", got {raw!r}"
+        return None, [f"{name} must be {e}{got}"]
 
 
 def convert(text: str, hint: Any) -> Any:
@@ -84,6 +85,11 @@ def describe(hint: Any) -> str:
     if get_origin(base) is Literal:
         return "one of " + ", ".join(get_args(base))
     return _DESCRIPTIONS.get(base, f"a {getattr(base, '__name__', base)}")
+
+
+def _is_secret(hint: Any) -> bool:
+    """A secret's text is never repeated in a message: messages reach logs and terminals."""
+    return any(meta.extra and meta.extra.get("secret") for meta in _unannotated(hint)[1])
 
 
 def _unannotated(hint: Any) -> tuple[Any, list[msgspec.Meta]]:

@@ -54,6 +54,19 @@ SmtpUrl = Annotated[
         description="smtp://[user:pass@]host[:587][?starttls=required] or smtps://host[:465]",
     ),
 ]
+# ``client_id:secret`` of a resource server allowed to introspect tokens. Unreserved
+# characters only: RFC 6749 §2.3.1 form-encodes both before HTTP Basic, and these encode as
+# themselves, so every client library sends the same bytes. ``extra["secret"]``: a problem
+# with the value never quotes it.
+IntrospectionClient = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Za-z0-9._~-]{1,64}:[A-Za-z0-9._~-]{32,256}$",
+        description="client_id:secret (letters, digits and ._~- only; a secret of 32 to 256"
+        " characters)",
+        extra={"secret": True},
+    ),
+]
 LinkTemplate = Annotated[
     str,
     Meta(pattern=r"^https?://[^\s]*\{token\}", description="an http(s) URL containing {token}"),
@@ -121,6 +134,8 @@ class Settings:
     forgot_limit: Limit = 5
     product_name: str = "authgate"
     outbox_give_up_after: Lifetime = 172800
+    # Resource servers that may call POST /auth/introspect (RFC 7662); none: it answers 404.
+    introspection_clients: tuple[IntrospectionClient, ...] = ()
     outbox_poll_interval: Annotated[
         float, Meta(gt=0, le=60, description="seconds between 0 and 60")
     ] = 1.0
@@ -135,6 +150,11 @@ class Settings:
         """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
         with no AUTH_APP_URL, the same path on the service's own issuer."""
         return f"{(self.app_url or self.issuer).rstrip('/')}/{page}?token={{token}}"
+
+    @property
+    def introspection_secrets(self) -> dict[str, str]:
+        """AUTH_INTROSPECTION_CLIENTS as client id -> secret."""
+        return dict(client.split(":", 1) for client in self.introspection_clients)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -21,6 +21,7 @@ from interfaces.http.container import open_container
 from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
+from interfaces.http.controllers.introspection import IntrospectionController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             AdminController,
             EmailController,
             PasswordController,
+            IntrospectionController,
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from application.admin import AdminCases, AdminPorts, wire_admin
+from application.introspection import IntrospectionPolicy, TokenContext
 from application.session_issuer import SessionPolicy
 from application.throttle import Limits
 from application.wiring import Ports, UseCases, wire
@@ -138,6 +139,14 @@ async def open_container(
                 return_to_allowlist=settings.return_to_allowlist,
                 mail_policy=mail_policy(settings),
                 delivery=delivery_policy(settings),
+                introspection=IntrospectionPolicy(
+                    context=TokenContext(
+                        issuer=settings.issuer,
+                        audience=settings.audience,
+                        client_id=settings.client_id,
+                    ),
+                    secrets=settings.introspection_secrets,
+                ),
             ),
             admin=wire_admin(admin, policy=policy, limits=limits),
             access_tokens=access_tokens,

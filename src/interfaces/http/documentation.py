@@ -39,15 +39,22 @@ COOKIE: tuple[Cause, ...] = (FOREIGN_ORIGIN, e.StorageUnavailable)
 
 # The access token as an RFC 6750 bearer token: the docs UI gets an Authorize button.
 BEARER = "bearer"
+INTROSPECTION_CLIENT = "introspection_client"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     BEARER: SecurityScheme(
         type="http",
         scheme="bearer",
         bearer_format="JWT",
         description="The access token from register, login or refresh.",
-    )
+    ),
+    INTROSPECTION_CLIENT: SecurityScheme(
+        type="http",
+        scheme="basic",
+        description="A resource server's client id and secret (AUTH_INTROSPECTION_CLIENTS).",
+    ),
 }
 SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}]
+INTROSPECTING: list[SecurityRequirement] = [{INTROSPECTION_CLIENT: []}]
 # Logout takes the access token when it has one (to refuse it at once), and works without.
 MAYBE_SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}, {}]
 
@@ -115,3 +122,14 @@ class JsonOrFormBody(Operation):
 
 def _required_string(name: str) -> Schema:
     return Schema(required=[name], properties={name: Schema(type=OpenAPIType.STRING)})
+
+
+@dataclass
+class FormOrJsonBody(Operation):
+    """Token introspection takes a form (RFC 7662 §2.1), or the same fields as JSON."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            content = self.request_body.content
+            content = {FORM: content["application/json"], **content}
+            self.request_body.content = content

@@ -51,6 +51,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidVerificationToken: 400,
     e.InvalidResetToken: 400,
     e.NoPasswordSet: 409,
+    e.InvalidClient: 401,
 }
 
 _HTTP_CODES = {
@@ -88,6 +89,9 @@ FOREIGN_ORIGIN = RingProblem(
 )
 TOO_LARGE = RingProblem(413, "payload_too_large", "The body is too large.")
 NOT_JSON = RingProblem(415, "unsupported_media_type", "Send the body as application/json.")
+INTROSPECTION_OFF = RingProblem(
+    404, "not_found", "Token introspection is off: no AUTH_INTROSPECTION_CLIENTS are configured."
+)
 
 
 def problem(
@@ -120,6 +124,9 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
         errors = [{"field": f.field, "message": f.message} for f in exc.errors]
     elif isinstance(exc, e.InvalidAccessToken):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    elif isinstance(exc, e.InvalidClient):
+        # RFC 6749 §5.2: a 401 names the scheme the client should authenticate with.
+        headers["WWW-Authenticate"] = 'Basic realm="authgate"'
     elif isinstance(exc, e.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, e.IdentityProviderError) and _SAFE_CODE.match(exc.provider_code):

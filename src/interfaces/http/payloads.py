@@ -63,3 +63,21 @@ class RevokeRequest(msgspec.Struct, frozen=True):
     # A Literal, not bool: Litestar converts in msgspec's lax mode, which takes 1 or "true"
     # for a bool; a Literal of booleans stays strict.
     keep_current: Literal[True, False] = False
+
+
+class IntrospectRequest(msgspec.Struct, frozen=True):
+    """RFC 7662 §2.1, sent as a form (or as JSON)."""
+
+    token: Annotated[str, msgspec.Meta(extra_json_schema={"description": "The token to look at."})]
+    token_type_hint: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                extra_json_schema={
+                    "description": "Ignored (RFC 7662 §2.1 allows it): only access tokens are"
+                    " ever active; a refresh token or anything else is `active: false`."
+                }
+            ),
+        ]
+        | None
+    ) = None

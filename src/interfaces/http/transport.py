@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 import msgspec
 from litestar import Response
@@ -14,6 +16,7 @@ from litestar.handlers import BaseRouteHandler
 
 from application.session_issuer import IssuedTokens
 from domain.entities import User
+from domain.errors import InvalidClient
 from infrastructure.config import Settings
 from interfaces.http.bodies import TokenBody, UserBody
 from interfaces.http.errors import FOREIGN_ORIGIN
@@ -116,3 +119,19 @@ async def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str]:
+    """Client id and secret from ``Authorization: Basic …`` (RFC 7617), each form-decoded as
+    RFC 6749 §2.3.1 has clients encode them; anything else is ``InvalidClient``."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        raise InvalidClient()
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as e:
+        raise InvalidClient() from e
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise InvalidClient()
+    return unquote_plus(client_id), unquote_plus(secret)

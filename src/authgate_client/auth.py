@@ -1,0 +1,234 @@
+"""``AuthgateAuth``: an ``httpx.Auth`` that sends authgate's access token as a bearer token
+and does the refresh dance, for ``httpx.Client`` and ``httpx.AsyncClient`` alike.
+
+The access token stays in memory; the refresh token travels in the JSON body (``X-Auth-
+Transport: body``, no cookie jar) and is kept by the caller's storage. A token close to its
+expiry is refreshed before use; a 401 gets one refresh and one retry. Concurrent requests
+share one refresh (single flight): the first takes the lock and refreshes, the others wait
+and use what it got. The server rotates the refresh token at every refresh (RFC 9700
+§4.14.2), so each successor is written to the storage before it is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from authgate_client.errors import AuthgateError, SignedOut
+from authgate_client.storage import MemoryStorage, RefreshTokenStorage
+
+BODY_TRANSPORT = {"X-Auth-Transport": "body"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Access:
+    token: str
+    stale_at: float  # the clock reading from which it is refreshed before use
+
+
+class AuthgateAuth(httpx.Auth):
+    """Sign in with ``login``/``alogin`` (or ``register``), then pass it as ``auth=`` to the
+    client that calls your API. ``issuer`` is authgate's base URL. ``refresh_margin``: how
+    many seconds before its expiry an access token is refreshed rather than sent. Raises
+    ``SignedOut`` from a request when there is no session any more (the storage is cleared),
+    ``AuthgateError`` when a refresh fails otherwise (429, 503: the session is kept)."""
+
+    def __init__(
+        self,
+        issuer: str,
+        storage: RefreshTokenStorage | None = None,
+        *,
+        refresh_margin: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._issuer = issuer.rstrip("/")
+        self._storage = storage if storage is not None else MemoryStorage()
+        self._margin = refresh_margin
+        self._clock = clock
+        self._access: _Access | None = None
+        self._lock = threading.Lock()
+        self._async_lock = asyncio.Lock()
+
+    @property
+    def signed_in(self) -> bool:
+        return self._storage.get() is not None
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        request.read()  # a streamed body is kept: after a 401 it goes out again
+        refused: str | None = None  # the token a 401 came back for
+        while True:
+            token = self._fresh(unless=refused)
+            if token is None:
+                with self._lock:
+                    token = self._fresh(unless=refused)
+                    if token is None:
+                        started = self._clock()
+                        answer = yield self._refresh_request()
+                        answer.read()
+                        token = self._refreshed(answer, started)
+            response = yield _bearer(request, token)
+            if response.status_code != 401 or refused is not None:
+                return
+            refused = token
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
+        refused: str | None = None
+        while True:
+            token = self._fresh(unless=refused)
+            if token is None:
+                async with self._async_lock:
+                    token = self._fresh(unless=refused)
+                    if token is None:
+                        started = self._clock()
+                        answer = yield self._refresh_request()
+                        await answer.aread()
+                        token = self._refreshed(answer, started)
+            response = yield _bearer(request, token)
+            if response.status_code != 401 or refused is not None:
+                return
+            refused = token
+
+    def register(
+        self,
+        client: httpx.Client,
+        email: str,
+        password: str,
+        *,
+        name: str | None = None,
+        turnstile_token: str | None = None,
+    ) -> dict[str, Any]:
+        """Create the account and sign in; the user. With AUTH_REQUIRE_VERIFIED_EMAIL the
+        server signs nobody in before the mailed link is used: ``signed_in`` stays False."""
+        started = self._clock()
+        body = _register_body(email, password, name, turnstile_token)
+        return self._signed_in(self._post(client, "/auth/register", body), started)
+
+    async def aregister(
+        self,
+        client: httpx.AsyncClient,
+        email: str,
+        password: str,
+        *,
+        name: str | None = None,
+        turnstile_token: str | None = None,
+    ) -> dict[str, Any]:
+        started = self._clock()
+        body = _register_body(email, password, name, turnstile_token)
+        return self._signed_in(await self._apost(client, "/auth/register", body), started)
+
+    def login(self, client: httpx.Client, email: str, password: str) -> dict[str, Any]:
+        """Sign in; the user. Raises ``AuthgateError`` (``invalid_credentials``, …)."""
+        started = self._clock()
+        body = {"email": email, "password": password}
+        return self._signed_in(self._post(client, "/auth/login", body), started)
+
+    async def alogin(self, client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
+        started = self._clock()
+        body = {"email": email, "password": password}
+        return self._signed_in(await self._apost(client, "/auth/login", body), started)
+
+    def logout(self, client: httpx.Client) -> None:
+        """End the session on the server and forget it here, whatever the server says."""
+        token = self._storage.get()
+        try:
+            if token is not None:
+                _succeeded(self._post(client, "/auth/logout", {"refresh_token": token}))
+        finally:
+            self._forget()
+
+    async def alogout(self, client: httpx.AsyncClient) -> None:
+        token = self._storage.get()
+        try:
+            if token is not None:
+                _succeeded(await self._apost(client, "/auth/logout", {"refresh_token": token}))
+        finally:
+            self._forget()
+
+    def _fresh(self, unless: str | None) -> str | None:
+        access = self._access
+        if access is None or access.token == unless or self._clock() >= access.stale_at:
+            return None
+        return access.token
+
+    def _refresh_request(self) -> httpx.Request:
+        token = self._storage.get()
+        if token is None:
+            self._access = None
+            raise SignedOut()
+        return httpx.Request(
+            "POST",
+            f"{self._issuer}/auth/refresh",
+            json={"refresh_token": token},
+            headers=BODY_TRANSPORT,
+        )
+
+    def _refreshed(self, answer: httpx.Response, started: float) -> str:
+        if answer.status_code == 401:  # invalid_refresh_token, refresh_token_reused
+            self._forget()
+            problem = AuthgateError.of(answer)
+            raise SignedOut(problem.code, problem.detail)
+        return self._accept(_succeeded(answer), started)
+
+    def _signed_in(self, response: httpx.Response, started: float) -> dict[str, Any]:
+        body = _succeeded(response)
+        if "access_token" in body:
+            self._accept(body, started)
+        user: dict[str, Any] = body["user"]
+        return user
+
+    def _accept(self, body: dict[str, Any], started: float) -> str:
+        # The rotated refresh token is kept before anything uses the new access token.
+        self._storage.set(body["refresh_token"])
+        token: str = body["access_token"]
+        self._access = _Access(token, started + body["expires_in"] - self._margin)
+        return token
+
+    def _forget(self) -> None:
+        self._access = None
+        self._storage.clear()
+
+    def _post(self, client: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
+        return client.send(self._call(client, path, body), auth=None)
+
+    async def _apost(
+        self, client: httpx.AsyncClient, path: str, body: dict[str, Any]
+    ) -> httpx.Response:
+        return await client.send(self._call(client, path, body), auth=None)
+
+    def _call(
+        self, client: httpx.Client | httpx.AsyncClient, path: str, body: dict[str, Any]
+    ) -> httpx.Request:
+        """A call of authgate's own (sign-in, sign-out): no bearer token, no refresh."""
+        return client.build_request(
+            "POST", f"{self._issuer}{path}", json=body, headers=BODY_TRANSPORT
+        )
+
+
+def _bearer(request: httpx.Request, token: str) -> httpx.Request:
+    request.headers["Authorization"] = f"Bearer {token}"
+    return request
+
+
+def _succeeded(response: httpx.Response) -> dict[str, Any]:
+    if not response.is_success:
+        raise AuthgateError.of(response)
+    if response.status_code == 204:
+        return {}
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _register_body(
+    email: str, password: str, name: str | None, turnstile_token: str | None
+) -> dict[str, Any]:
+    body = {"email": email, "password": password, "name": name, "turnstile_token": turnstile_token}
+    return {key: value for key, value in body.items() if value is not None}

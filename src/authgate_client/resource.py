@@ -1,0 +1,253 @@
+"""For resource servers: authgate's access tokens verified offline against its JWKS.
+
+Pinned to what authgate issues (RFC 9068 JWT access tokens): ES256 only, header ``typ``
+``at+jwt`` and a ``kid``, no header that points at keys elsewhere (RFC 8725 §3.1, §3.10,
+§3.11), and ``iss``, ``aud``, ``exp``, ``iat``, ``sub``, ``client_id``, ``jti`` and ``sid``
+required. The key set is cached for ``max_age`` seconds, so a key taken out of the JWKS stops
+verifying by then. A token naming a key id not in the cache (a rotation) fetches the key set
+again, at most once every ``min_refetch_interval`` seconds whatever the tokens say, so a flood
+of made-up key ids cannot turn into a flood of requests to authgate.
+
+Offline verification cannot see a logout: the token stays valid until ``exp``. Where that
+matters, ask authgate (``POST /auth/introspect``, RFC 7662).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+
+ALGORITHM = "ES256"
+TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4
+_KEY_POINTERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+MAX_TOKEN_LENGTH = 8192
+FETCH_TIMEOUT = 5.0
+
+
+class InvalidToken(Exception):
+    """Refuse the request: 401 with ``WWW-Authenticate: Bearer error="invalid_token"``."""
+
+
+class KeysUnavailable(Exception):
+    """authgate's key set could not be fetched and the token's key is not cached: answer
+    503, not 401 (the token may well be good)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    subject: str  # the user id
+    session_id: str
+    role: str
+    client_id: str
+    token_id: str
+    issued_at: int
+    expires_at: int
+    claims: Mapping[str, Any]
+
+
+class AccessTokenVerifier:
+    """``verify`` (sync) and ``averify`` (async) share one key cache; ``issuer`` is
+    authgate's ``AUTH_ISSUER``, ``audience`` its ``AUTH_AUDIENCE``."""
+
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        audience: str = "authgate",
+        jwks_url: str | None = None,
+        max_age: float = 300.0,
+        min_refetch_interval: float = 30.0,
+        leeway: int = 0,
+        http: httpx.Client | None = None,
+        async_http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._jwks_url = jwks_url or f"{issuer.rstrip('/')}/.well-known/jwks.json"
+        self._max_age = max_age
+        self._min_interval = min_refetch_interval
+        self._leeway = leeway
+        self._http = http
+        self._async_http = async_http
+        self._clock = clock
+        self._now = now
+        self._keys: dict[str, ECKey] = {}
+        self._fetched_at: float | None = None  # the last fetch that succeeded
+        self._attempted_at: float | None = None  # the last fetch, successful or not
+        self._failed = False
+        self._lock = threading.Lock()
+        self._async_lock = asyncio.Lock()
+
+    def verify(self, token: str) -> VerifiedToken:
+        kid = _key_id(token)
+        if self._wanted(kid):
+            with self._lock:
+                if self._due(kid):
+                    self._attempted_at = self._clock()
+                    try:
+                        self._store(self._fetch())
+                    except KeysUnavailable:
+                        self._failed = True
+        return self._checked(token, kid)
+
+    async def averify(self, token: str) -> VerifiedToken:
+        kid = _key_id(token)
+        if self._wanted(kid):
+            async with self._async_lock:
+                if self._due(kid):
+                    self._attempted_at = self._clock()
+                    try:
+                        self._store(await self._afetch())
+                    except KeysUnavailable:
+                        self._failed = True
+        return self._checked(token, kid)
+
+    def _wanted(self, kid: str) -> bool:
+        """The cache is too old or lacks the key. Checked again under the lock: a fetch in
+        flight there may bring the key."""
+        stale = self._fetched_at is None or self._clock() - self._fetched_at >= self._max_age
+        return stale or kid not in self._keys
+
+    def _due(self, kid: str) -> bool:
+        """Wanted, and the last try (of any outcome) is old enough: the rate limit."""
+        if not self._wanted(kid):
+            return False
+        attempted = self._attempted_at
+        return attempted is None or self._clock() - attempted >= self._min_interval
+
+    def _store(self, keys: dict[str, ECKey]) -> None:
+        self._keys = keys
+        self._fetched_at = self._clock()
+        self._failed = False
+
+    def _checked(self, token: str, kid: str) -> VerifiedToken:
+        # A failed fetch leaves the cached keys in use: an issuer outage does not refuse
+        # tokens whose key is already known.
+        key = self._keys.get(kid)
+        if key is None:
+            if self._failed:
+                raise KeysUnavailable(f"no key {kid!r} cached and {self._jwks_url} is unreachable")
+            raise InvalidToken(f"no key {kid!r} in the issuer's key set")
+        try:
+            decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
+            self._claims_registry().validate(decoded.claims)
+            return _verified(decoded.claims)
+        except (JoseError, ValueError, TypeError, KeyError) as e:
+            raise InvalidToken(str(e) or type(e).__name__) from e
+
+    def _claims_registry(self) -> jwt.JWTClaimsRegistry:
+        required: jwt.ClaimsOption = {"essential": True}
+        return jwt.JWTClaimsRegistry(
+            now=int(self._now()),
+            leeway=self._leeway,
+            iss={"essential": True, "value": self._issuer},
+            aud={"essential": True, "value": self._audience},
+            exp=required,
+            iat=required,
+            sub=required,
+            jti=required,
+            client_id=required,
+            sid=required,
+        )
+
+    def _fetch(self) -> dict[str, ECKey]:
+        try:
+            if self._http is not None:
+                return _es256_keys(self._http.get(self._jwks_url, timeout=FETCH_TIMEOUT))
+            with httpx.Client(timeout=FETCH_TIMEOUT) as http:
+                return _es256_keys(http.get(self._jwks_url))
+        except httpx.HTTPError as e:
+            raise KeysUnavailable(f"{self._jwks_url}: {e}") from e
+
+    async def _afetch(self) -> dict[str, ECKey]:
+        try:
+            if self._async_http is not None:
+                answer = await self._async_http.get(self._jwks_url, timeout=FETCH_TIMEOUT)
+                return _es256_keys(answer)
+            async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as http:
+                return _es256_keys(await http.get(self._jwks_url))
+        except httpx.HTTPError as e:
+            raise KeysUnavailable(f"{self._jwks_url}: {e}") from e
+
+
+def _key_id(token: str) -> str:
+    """The header's ``kid``, once the header is one of authgate's: a token that could never
+    verify is refused before it can cause a fetch."""
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise InvalidToken("not a compact JWS")
+    encoded = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except ValueError as e:  # bad base64, bad UTF-8, bad JSON
+        raise InvalidToken("unreadable header") from e
+    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+        raise InvalidToken(f"only {ALGORITHM} is accepted")
+    if str(header.get("typ", "")).lower() not in TOKEN_TYPES:
+        raise InvalidToken("not an access token (typ at+jwt)")
+    if _KEY_POINTERS & header.keys():
+        raise InvalidToken("the header points at keys elsewhere")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise InvalidToken("no key id")
+    return kid
+
+
+def _es256_keys(answer: httpx.Response) -> dict[str, ECKey]:
+    """The P-256 signing keys of a JWKS; any other entry is skipped (RFC 7517 §5)."""
+    answer.raise_for_status()
+    try:
+        document = answer.json()
+    except ValueError as e:
+        raise KeysUnavailable(f"{answer.url} is not JSON") from e
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise KeysUnavailable(f"{answer.url} is not a key set")
+    keys: dict[str, ECKey] = {}
+    for entry in entries:
+        if not (
+            isinstance(entry, dict)
+            and entry.get("kty") == "EC"
+            and entry.get("crv") == "P-256"
+            and entry.get("alg", ALGORITHM) == ALGORITHM
+            and entry.get("use", "sig") == "sig"
+            and isinstance(entry.get("kid"), str)
+        ):
+            continue
+        public = {name: value for name, value in entry.items() if name != "d"}
+        try:
+            keys[entry["kid"]] = ECKey.import_key(public)
+        except (JoseError, ValueError, TypeError):
+            continue
+    return keys
+
+
+def _verified(claims: dict[str, Any]) -> VerifiedToken:
+    text = ("sub", "sid", "client_id", "jti")
+    if not all(isinstance(claims[name], str) for name in text):
+        raise ValueError("a claim is not a string")
+    role = claims.get("role", "user")
+    if not isinstance(role, str):
+        raise ValueError("role is not a string")
+    return VerifiedToken(
+        subject=claims["sub"],
+        session_id=claims["sid"],
+        role=role,
+        client_id=claims["client_id"],
+        token_id=claims["jti"],
+        issued_at=int(claims["iat"]),
+        expires_at=int(claims["exp"]),
+        claims=claims,
+    )

@@ -1,0 +1,87 @@
+"""The README's Python snippets (the client, the resource server), run as they stand against
+a real server, so that they stay true."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from authgate_client.resource import InvalidToken
+from tests.e2e.clients import client_server
+from tests.e2e.conftest import Server
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECRET = "orders-secret-0123456789abcdefghijkl"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with client_server(
+        tmp_path_factory.mktemp("readme-clients"), AUTH_INTROSPECTION_CLIENTS=f"orders:{SECRET}"
+    ) as started:
+        yield started
+
+
+def snippets(section: str) -> list[str]:
+    text = README.read_text().split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def run(snippet: str, server: Server) -> dict[str, Any]:
+    """The snippet as it stands, pointed at this test's server instead of port 8000."""
+    code = snippet.replace("http://127.0.0.1:8000", server.url)
+    assert code != snippet, "the snippet no longer names the service's address"
+    scope: dict[str, Any] = {"__name__": "readme"}
+    exec(compile(code, str(README), "exec"), scope)
+    return scope
+
+
+def signed_up(server: Server, email: str, password: str) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{server.url}/auth/register",
+        json={"email": email, "password": password},
+        headers={"X-Auth-Transport": "body"},
+    )
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_the_readme_python_client_snippet_signs_in_calls_and_signs_out(
+    server, monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    signed_up(server, "user@site.com", "secret123")
+    (snippet,) = snippets("Clients")
+
+    scope = run(snippet, server)
+
+    assert capsys.readouterr().out == "user@site.com\n"
+    assert not scope["auth"].signed_in
+    assert not (tmp_path / ".myapp" / "refresh-token").exists()  # logged out: forgotten
+    assert (tmp_path / ".myapp").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_readme_resource_server_snippets_verify_offline_and_introspect(server, monkeypatch):
+    monkeypatch.setenv("ORDERS_INTROSPECTION_SECRET", SECRET)
+    offline, online = snippets("Resource servers")
+    session = signed_up(server, "reader@site.com", "secret123")
+    token = session["access_token"]
+
+    user_id = run(offline, server)["user_id"]
+    is_active = run(online, server)["is_active"]
+
+    assert user_id(f"Bearer {token}") == str(session["user"]["id"])
+    with pytest.raises(InvalidToken):
+        user_id(f"Basic {token}")
+    with pytest.raises(InvalidToken):
+        user_id(f"Bearer {session['refresh_token']}")
+    assert is_active(token) is True
+    httpx.post(f"{server.url}/auth/logout", json={"refresh_token": session["refresh_token"]})
+    assert is_active(token) is False
+    assert user_id(f"Bearer {token}")  # offline verification cannot see the logout

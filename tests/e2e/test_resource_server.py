@@ -1,0 +1,349 @@
+"""Another service verifying authgate's access tokens: offline against the JWKS of a real
+server (key rotation with the real CLI, the cache, the rate-limited refetch), and online
+with token introspection where a logout must count at once."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
+
+from authgate_client.resource import AccessTokenVerifier, InvalidToken, KeysUnavailable
+from tests.e2e.clients import (
+    ACCESS_TTL,
+    PASSWORD,
+    Ticks,
+    authgate_cli,
+    client_server,
+    new_email,
+    pull_old_signing_keys,
+)
+from tests.e2e.conftest import Server, free_port
+from tests.servers.proxy import CuttableProxy
+
+RESOURCE_SERVER = ("orders", "orders-secret-0123456789abcdefghijkl")
+JWKS = "/.well-known/jwks.json"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with client_server(
+        tmp_path_factory.mktemp("resource-server"),
+        AUTH_INTROSPECTION_CLIENTS=":".join(RESOURCE_SERVER),
+    ) as started:
+        yield started
+
+
+@dataclass
+class Fetches:
+    """The JWKS requests a verifier made, through its own httpx client."""
+
+    count: int = 0
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(event_hooks={"request": [self.saw]})
+
+    def saw(self, request: httpx.Request) -> None:
+        self.count += request.url.path == JWKS
+
+
+@dataclass
+class Session:
+    user_id: int
+    access_token: str
+    refresh_token: str
+
+
+def sign_up(server: Server) -> Session:
+    answer = httpx.post(
+        f"{server.url}/auth/register",
+        json={"email": new_email(), "password": PASSWORD},
+        headers={"X-Auth-Transport": "body"},
+    )
+    body = answer.json()
+    return Session(body["user"]["id"], body["access_token"], body["refresh_token"])
+
+
+def refreshed(server: Server, session: Session) -> str:
+    answer = httpx.post(
+        f"{server.url}/auth/refresh",
+        json={"refresh_token": session.refresh_token},
+        headers={"X-Auth-Transport": "body"},
+    )
+    session.refresh_token = answer.json()["refresh_token"]
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def header(token: str) -> dict:
+    encoded = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def published_kids(server: Server) -> list[str]:
+    return [key["kid"] for key in httpx.get(f"{server.url}{JWKS}").json()["keys"]]
+
+
+def wait_for_kids(server: Server, count: int) -> list[str]:
+    """The server re-reads its keys file within a second of a change."""
+    deadline = time.monotonic() + 10
+    while len(kids := published_kids(server)) != count:
+        assert time.monotonic() < deadline, f"the JWKS still lists {kids}"
+        time.sleep(0.1)
+    return kids
+
+
+def forged(server: Server, *, kid: str | None = None, **header_fields) -> str:
+    """A token with authgate's claims, signed by a key authgate never had."""
+    key = ECKey.generate_key("P-256", private=True)
+    now = int(time.time())
+    claims = {
+        "iss": server.url,
+        "aud": "authgate",
+        "client_id": "authgate",
+        "sub": "1",
+        "sid": "s",
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 60,
+    }
+    fields = {"alg": "ES256", "typ": "at+jwt", "kid": kid or uuid.uuid4().hex, **header_fields}
+    return jwt.encode(fields, claims, key)
+
+
+def test_an_access_token_verifies_offline_with_its_claims(server):
+    session = sign_up(server)
+    verifier = AccessTokenVerifier(server.url)
+
+    verified = verifier.verify(session.access_token)
+
+    me = httpx.get(
+        f"{server.url}/auth/me", headers={"Authorization": f"Bearer {session.access_token}"}
+    )
+    assert verified.subject == str(me.json()["user"]["id"]) == str(session.user_id)
+    assert verified.role == "user"
+    assert verified.client_id == "authgate"
+    assert verified.expires_at - verified.issued_at == ACCESS_TTL
+    assert verified.session_id == verified.claims["sid"]
+
+
+def test_the_key_set_is_fetched_once_for_concurrent_requests_and_cached(server):
+    fetches = Fetches()
+    verifier = AccessTokenVerifier(server.url, http=fetches.client())
+    tokens = [sign_up(server).access_token for _ in range(4)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        verified = list(pool.map(verifier.verify, tokens * 4))
+
+    assert len({v.session_id for v in verified}) == 4
+    assert fetches.count == 1
+
+
+def test_a_rotated_key_is_fetched_when_its_first_token_arrives(server):
+    ticks, fetches = Ticks(), Fetches()
+    verifier = AccessTokenVerifier(server.url, http=fetches.client(), clock=ticks)
+    session = sign_up(server)
+    old_token = session.access_token
+    verifier.verify(old_token)
+    before = published_kids(server)
+
+    authgate_cli(server, "keys", "rotate")
+    new_kid, *still = wait_for_kids(server, len(before) + 1)
+    new_token = refreshed(server, session)
+    ticks.advance(30)  # the last fetch is as old as the refetch interval
+
+    verified = verifier.verify(new_token)
+
+    assert header(new_token)["kid"] == new_kid != header(old_token)["kid"]
+    assert still == before
+    assert verified.subject == str(session.user_id)
+    assert fetches.count == 2
+    assert verifier.verify(old_token).subject == str(session.user_id)  # still published
+
+
+def test_a_key_taken_out_of_the_key_set_stops_verifying_when_the_cache_expires(server):
+    ticks, fetches = Ticks(), Fetches()
+    verifier = AccessTokenVerifier(server.url, http=fetches.client(), clock=ticks, max_age=300)
+    old_token = sign_up(server).access_token
+    verifier.verify(old_token)
+
+    pull_old_signing_keys(server)
+    wait_for_kids(server, 1)
+    ticks.advance(299)
+    cached = verifier.verify(old_token)  # offline: the cache still holds the key
+    ticks.advance(1)
+
+    with pytest.raises(InvalidToken, match="no key"):
+        verifier.verify(old_token)
+    assert cached.subject
+    assert fetches.count == 2
+    verifier.verify(sign_up(server).access_token)  # the new key verifies
+    assert fetches.count == 2
+
+
+def test_a_flood_of_unknown_key_ids_fetches_the_key_set_at_most_once_per_interval(server):
+    ticks, fetches = Ticks(), Fetches()
+    verifier = AccessTokenVerifier(
+        server.url, http=fetches.client(), clock=ticks, min_refetch_interval=30
+    )
+    verifier.verify(sign_up(server).access_token)
+
+    for _ in range(200):
+        with pytest.raises(InvalidToken, match="no key"):
+            verifier.verify(forged(server))
+    ticks.advance(30)
+    for _ in range(200):
+        with pytest.raises(InvalidToken, match="no key"):
+            verifier.verify(forged(server))
+
+    assert fetches.count == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"audience": "another-api"}, "aud"),
+        ({"now": lambda: time.time() + ACCESS_TTL + 1}, "expired"),
+    ],
+)
+def test_a_token_for_another_audience_or_past_its_expiry_is_refused(server, options, reason):
+    verifier = AccessTokenVerifier(server.url, **options)
+
+    with pytest.raises(InvalidToken, match=reason):
+        verifier.verify(sign_up(server).access_token)
+
+
+def test_a_token_of_another_issuer_is_refused(server):
+    verifier = AccessTokenVerifier("https://auth.elsewhere.example", jwks_url=f"{server.url}{JWKS}")
+
+    with pytest.raises(InvalidToken, match="iss"):
+        verifier.verify(sign_up(server).access_token)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def tampered(token: str) -> str:
+    """The same header and signature over claims that say admin."""
+    header_part, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["role"] = "admin"
+    return f"{header_part}.{b64(json.dumps(claims).encode())}.{signature}"
+
+
+def reheaded(token: str, signature: str | None = None, **fields: str) -> str:
+    """The same claims under another header: ``alg: none``, HS256 with the public key as
+    the HMAC secret (algorithm confusion), …"""
+    _, payload, original = token.split(".")
+    new_header = b64(json.dumps({**header(token), **fields}).encode())
+    return f"{new_header}.{payload}.{original if signature is None else signature}"
+
+
+def test_bad_tokens_are_refused_and_only_plausible_ones_cost_a_fetch(server):
+    fetches = Fetches()
+    verifier = AccessTokenVerifier(server.url, http=fetches.client())
+    session = sign_up(server)
+    token, kid = session.access_token, header(session.access_token)["kid"]
+    public_key = json.dumps(httpx.get(f"{server.url}{JWKS}").json()["keys"][0]).encode()
+    confused = hmac.new(public_key, token.rsplit(".", 1)[0].encode(), "sha256").digest()
+    refused_unseen = [
+        session.refresh_token,
+        "garbage",
+        "a.b.c",
+        "x" * 10_000,
+        reheaded(token, signature="", alg="none"),
+        reheaded(token, signature=b64(confused), alg="HS256"),
+        reheaded(token, typ="JWT"),
+        reheaded(token, jku=f"{server.url}{JWKS}"),
+        reheaded(token, kid=""),
+    ]
+    for bad in refused_unseen:
+        with pytest.raises(InvalidToken):
+            verifier.verify(bad)
+    assert fetches.count == 0  # none of these could ever verify: nothing is fetched
+
+    for bad in [tampered(token), forged(server, kid=kid), reheaded(token, signature="")]:
+        with pytest.raises(InvalidToken):
+            verifier.verify(bad)
+    assert fetches.count == 1
+    assert verifier.verify(token).role == "user"
+
+
+def test_an_unreachable_issuer_is_keys_unavailable_not_an_invalid_token(server):
+    verifier = AccessTokenVerifier(server.url, jwks_url=f"http://127.0.0.1:{free_port()}{JWKS}")
+
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(sign_up(server).access_token)
+
+
+def test_while_the_issuer_is_down_cached_keys_still_verify(server):
+    ticks = Ticks()
+    with CuttableProxy("127.0.0.1", server.port) as proxy:
+        verifier = AccessTokenVerifier(
+            server.url, jwks_url=f"http://127.0.0.1:{proxy.port}{JWKS}", clock=ticks
+        )
+        token = sign_up(server).access_token
+        verifier.verify(token)
+        proxy.cut()
+        ticks.advance(3600)  # the cache is old: a fetch is tried, and fails
+
+        assert verifier.verify(token).subject
+        with pytest.raises(KeysUnavailable):
+            verifier.verify(forged(server))
+        proxy.restore()
+        ticks.advance(30)
+        with pytest.raises(InvalidToken):
+            verifier.verify(forged(server))
+
+
+async def test_async_verification_shares_one_fetch_between_concurrent_tasks(server):
+    calls = Fetches()
+
+    async def saw(request: httpx.Request) -> None:
+        calls.saw(request)
+
+    async with httpx.AsyncClient(event_hooks={"request": [saw]}) as http:
+        verifier = AccessTokenVerifier(server.url, async_http=http)
+        tokens = [sign_up(server).access_token for _ in range(4)]
+
+        verified = await asyncio.gather(*(verifier.averify(t) for t in tokens * 4))
+
+    assert len({v.session_id for v in verified}) == 4
+    assert calls.count == 1
+
+
+def test_introspection_refuses_a_logged_out_sessions_token_that_still_verifies_offline(
+    server,
+):
+    session = sign_up(server)
+    verifier = AccessTokenVerifier(server.url)
+
+    def introspect(token: str) -> dict:
+        answer = httpx.post(
+            f"{server.url}/auth/introspect", data={"token": token}, auth=RESOURCE_SERVER
+        )
+        answer.raise_for_status()
+        body: dict = answer.json()
+        return body
+
+    before = introspect(session.access_token)
+    httpx.post(f"{server.url}/auth/logout", json={"refresh_token": session.refresh_token})
+    after = introspect(session.access_token)
+
+    assert before["active"] is True
+    assert before["sub"] == str(session.user_id)
+    assert before["sid"] == verifier.verify(session.access_token).session_id
+    assert after == {"active": False}
+    assert verifier.verify(session.access_token).subject  # offline cannot know
