@@ -2,9 +2,11 @@
 Playwright for Python, against a real authgate process serving the demo, with a loopback
 SMTP server catching the mails and a fake OpenID provider standing in for Google.
 
-Without the browser or Playwright the tests skip, or fail under AUTH_TEST_REQUIRE_BACKENDS=1.
-Screenshots of the key states go to ``<basetemp>/…/screenshots``; with
-``AUTH_TEST_DEMO_SCREENSHOT=docs/demo.png`` the whole-flow test also writes the README's.
+One browser and one server serve the whole package (``scope="package"``: both are gone
+before the next test directory starts). Without the browser or Playwright the tests skip, or
+fail under AUTH_TEST_REQUIRE_BACKENDS=1. Screenshots of the key states go to
+``<basetemp>/screenshots*``; with ``AUTH_TEST_DEMO_SCREENSHOT=docs/demo.png`` the whole-flow
+test also writes the README's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from tests.servers.smtp import SmtpSink, link_token, text_of
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+    from tests.browser.steps import Traffic
+
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox: CI containers run as root, where Chromium's sandbox cannot start. The rest keeps
 # the browser from calling home: a test never reaches an outside host.
@@ -39,6 +43,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery"
+ACCESS_TTL = 60  # the demo server's AUTH_ACCESS_TTL: the shortest the settings allow
+GRACE = 2  # its AUTH_REFRESH_GRACE
 README_SCREENSHOT = os.environ.get("AUTH_TEST_DEMO_SCREENSHOT")
 # Playwright waits this long (ms) for what a test expects to appear.
 EXPECT_TIMEOUT = 10_000
@@ -73,7 +79,7 @@ class Demo:
         return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
@@ -89,7 +95,7 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Demo]:
     """authgate serving /demo as the quickstart does (SQLite, grants in the database), with
     access tokens of the shortest lifetime the settings allow (60 s) and a 2 s grace."""
@@ -100,8 +106,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
             "AUTH_DEMO": "true",
             "AUTH_SMTP_URL": smtp.url,
             "AUTH_OUTBOX_POLL_INTERVAL": "0.05",
-            "AUTH_ACCESS_TTL": "60",
-            "AUTH_REFRESH_GRACE": "2",
+            "AUTH_ACCESS_TTL": str(ACCESS_TTL),
+            "AUTH_REFRESH_GRACE": str(GRACE),
             "AUTH_GOOGLE_CLIENT_ID": idp.client_id,
             "AUTH_GOOGLE_CLIENT_SECRET": idp.client_secret,
             "AUTH_GOOGLE_REDIRECT_URI": f"{origin}/auth/google/callback",
@@ -128,3 +134,29 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         yield opened
     finally:
         opened.close()
+
+
+@dataclass
+class AgedTab:
+    page: Page
+    email: str
+    traffic: Traffic
+    signed_in_at: float
+
+
+@pytest.fixture(scope="package", autouse=True)
+def aged_tab(demo: Demo, browser: Browser) -> Iterator[AgedTab]:
+    """A tab signed in before the package's first test, whose clock then stands still (a
+    laptop that slept, a clock gone wrong): only the server knows when its access token
+    expires. Its test comes last (test_tabs.py) and waits for what is left of the 60 s."""
+    from tests.browser.steps import Traffic, signed_up
+
+    context = browser.new_context()
+    context.clock.install()
+    traffic = Traffic.of(context)
+    page, email = signed_up(context, demo, "sleeper")
+    page.clock.pause_at(time.time() + 1)
+    try:
+        yield AgedTab(page, email, traffic, time.monotonic())
+    finally:
+        context.close()

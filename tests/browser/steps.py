@@ -104,6 +104,15 @@ class Traffic:
     def urls(self) -> list[str]:
         return [r.url for r in self.requests]
 
+    def calls(self, since: int = 0) -> list[tuple[str, int | None]]:
+        """(last path segment, status) of each request from ``since`` on."""
+        return [(r.url.rsplit("/", 1)[-1], status(r)) for r in self.requests[since:]]
+
+
+def status(request: Request) -> int | None:
+    response = request.response()
+    return None if response is None else response.status
+
 
 def expect_no_token_at_rest(page: Page, traffic: Traffic) -> None:
     """Nothing but the client's memory holds an access token: not web storage, not a cookie

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from tests.browser.conftest import PASSWORD, README_SCREENSHOT, Demo
 from tests.browser.steps import (
@@ -20,7 +21,9 @@ from tests.browser.steps import (
     open_demo,
     register,
     session_rows,
+    signed_up,
 )
+from tests.servers.oidc import FakeProfile
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
@@ -84,3 +87,71 @@ def test_a_wrong_password_is_told_and_nothing_changes(demo: Demo, context: Brows
     log_in(page, new_email("nobody"), PASSWORD)
     expect(page.locator("#notice")).to_contain_text("[invalid_credentials]")
     expect_signed_out(page)
+
+
+def test_a_forgotten_password_is_reset_through_the_mailed_link(
+    demo: Demo, browser: Browser, context: BrowserContext
+):
+    page, email = signed_up(context, demo, "forgetful")
+    page.locator("#logout").click()
+    expect_signed_out(page, "You signed out.")
+
+    page.get_by_text("Forgot your password?").click()
+    forgot = page.locator("#forgot-form")
+    forgot.get_by_label("Email").fill(email)
+    forgot.get_by_role("button").click()
+    expect(page.locator("#notice")).to_have_text(
+        f"If {email} has an account, a reset link is on its way."
+    )
+
+    link = demo.mail_link(email, "Reset your")
+    assert link.startswith(f"{demo.url}/reset-password?token=")
+    page.goto(link)
+    assert "token" not in page.url
+    page.get_by_label("New password").fill("a brand new passphrase")
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.locator("#notice")).to_contain_text("Your password is set")
+    demo.shot(page, "password-reset")
+
+    # The link is spent; the old password is refused, the new one signs in.
+    page.goto(link)
+    page.get_by_label("New password").fill("yet another passphrase")
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.locator("#notice")).to_contain_text("[invalid_reset_token]")
+    page.goto(demo.url)
+    log_in(page, email, PASSWORD)
+    expect(page.locator("#notice")).to_contain_text("[invalid_credentials]")
+    log_in(page, email, "a brand new passphrase")
+    expect_signed_in(page, email)
+
+
+def test_a_reset_page_without_a_token_says_so(demo: Demo, context: BrowserContext):
+    page = context.new_page()
+    page.goto(f"{demo.url}/reset-password")
+    expect(page.locator("#notice")).to_contain_text("carries no token")
+    expect(page.locator("#reset-form")).to_be_hidden()
+    page.goto(f"{demo.url}/verify-email?token=not-a-real-token")
+    expect(page.locator("#notice")).to_contain_text("[invalid_verification_token]")
+
+
+def test_sign_in_with_google_against_the_fake_provider(demo: Demo, context: BrowserContext):
+    email = new_email("grace")
+    demo.google.profile = FakeProfile(sub=email, email=email, name="Grace Hopper")
+    page = open_demo(context, demo)
+    traffic = Traffic.of(context)
+
+    page.get_by_role("button", name="Sign in with Google").click()
+    # To the provider and back: the callback sets the cookie and sends the browser to the
+    # demo, which restores the session from it. No token travels in any URL.
+    page.wait_for_url(f"{demo.url}/")
+    expect_signed_in(page, email)
+    expect(page.locator("#profile-name")).to_have_text("Grace Hopper")
+    expect(page.locator("#profile-verified")).to_have_text("yes")
+    demo.shot(page, "signed-in-with-google")
+    assert [urlsplit(u).path for u in traffic.urls()][:3] == [
+        "/auth/google/start",
+        "/authorize",
+        "/auth/google/callback",
+    ]
+    assert demo.google.authorizations[-1]["code_challenge_method"] == "S256"
+    expect_no_token_at_rest(page, traffic)
