@@ -75,7 +75,7 @@ class Demo:
 
     def shot(self, page: Page, name: str) -> Path:
         path = self.screenshots / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
+        page.locator("body").screenshot(path=path)
         return path
 
 

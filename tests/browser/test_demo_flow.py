@@ -61,9 +61,9 @@ def test_the_whole_flow_by_clicking(demo: Demo, browser: Browser, context: Brows
         call_me(page)
         expect(page.locator("#sessions tbody tr")).to_have_count(2)
         expect(page.locator("#sessions tr.current")).to_have_count(1)
-        demo.shot(page, "signed-in-two-devices")
+        shot = demo.shot(page, "signed-in-two-devices")
         if README_SCREENSHOT:
-            shutil.copyfile(demo.shot(page, "readme"), Path(README_SCREENSHOT))
+            shutil.copyfile(shot, Path(README_SCREENSHOT))
 
         page.locator("#sessions tbody tr:not(.current)").get_by_role("button").click()
         expect(page.locator("#sessions tbody tr")).to_have_count(1)

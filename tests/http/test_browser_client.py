@@ -71,6 +71,17 @@ async def test_the_client_module_revalidates_with_its_etag(serve):
     assert changed.content == CLIENT_SOURCE.read_bytes()
 
 
+async def test_an_app_on_an_allowed_origin_may_load_the_module(serve):
+    """Module scripts are fetched with CORS: the app's origin must be in AUTH_ALLOWED_ORIGINS,
+    as it must be for the cookie calls anyway."""
+    app = "https://app.example.test"
+    client = await serve(AUTH_ALLOWED_ORIGINS=app)
+    allowed = await client.get("/auth/client.js", headers={"Origin": app})
+    assert allowed.headers["access-control-allow-origin"] == app
+    foreign = await client.get("/auth/client.js", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers
+
+
 async def test_the_demo_is_off_unless_asked_for(serve):
     client = await serve()
     for path in [*DEMO_PAGES, "/demo/demo.js"]:
