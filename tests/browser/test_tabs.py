@@ -142,7 +142,8 @@ def test_logging_out_in_one_tab_signs_the_other_out_at_its_next_call(
 
 
 def test_a_token_the_server_finds_expired_is_refreshed_and_the_call_retried(aged_tab: AgedTab):
-    """Last in the module: by now the aged tab's token has mostly aged by itself."""
+    """Last in the package (test files run in name order): by now the aged tab's token has
+    mostly aged while the other tests ran."""
     time.sleep(max(0.0, aged_tab.signed_in_at + ACCESS_TTL + 1.5 - time.monotonic()))
     page, traffic = aged_tab.page, aged_tab.traffic
     seen = len(traffic.requests)

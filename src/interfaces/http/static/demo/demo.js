@@ -237,7 +237,12 @@ async function home() {
   byId("logout-everywhere").addEventListener("click", () => attempt(() => auth.logoutEverywhere()));
 
   // The HttpOnly cookie survives a reload and is shared by every tab: ask it for a session.
-  await attempt(async () => ((await auth.restore()) ? showSignedIn() : showSignedOut()));
+  let restored = false;
+  await attempt(async () => {
+    restored = await auth.restore();
+  });
+  if (restored) await attempt(showSignedIn);
+  else showSignedOut();
 }
 
 // -- the mailed links' pages -------------------------------------------------------------------
