@@ -170,6 +170,32 @@ def test_a_refused_refresh_signs_out_once_with_the_reason(page: Page):
     }
 
 
+def test_a_login_while_the_page_load_refresh_is_on_its_way_keeps_the_login(page: Page):
+    result = run(
+        page,
+        """
+        refreshAnswer = () => problem(401, "invalid_refresh_token");
+        const auth = client((request) =>
+          request.url.endsWith("/auth/login")
+            ? json(200, { access_token: "logged-in", token_type: "Bearer", expires_in: 900 })
+            : ok());
+        let signals = 0;
+        auth.addEventListener("signedout", () => signals++);
+        const restoring = auth.restore();  // the cookie-less refresh answers in 20 ms
+        await auth.login("ada@example.test", "correct horse battery");
+        const restored = await restoring;
+        await auth.fetch("/api/a");
+        return { restored, signals, signedIn: auth.signedIn, last: log.at(-1) };
+        """,
+    )
+    assert result == {
+        "restored": True,
+        "signals": 0,
+        "signedIn": True,
+        "last": "GET /api/a logged-in",
+    }
+
+
 def test_restoring_without_a_session_is_quiet(page: Page):
     result = run(
         page,

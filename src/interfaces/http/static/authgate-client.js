@@ -41,6 +41,8 @@ export class AuthClient extends EventTarget {
   #token = null;
   #refreshAt = 0;
   #refreshing = null;
+  // Counts sign-ins and sign-outs, so an answer that arrives after a newer one is not applied.
+  #generation = 0;
 
   /**
    * @param {object} [options]
@@ -205,11 +207,14 @@ export class AuthClient extends EventTarget {
   // -- inside -----------------------------------------------------------------------------
 
   async #rotate() {
+    const started = this.#generation;
     const response = await this.#fetch(this.#url("/auth/refresh"), {
       method: "POST",
       credentials: "include",
       headers: { Accept: JSON_TYPE },
     });
+    // A login (or logout) answered meanwhile: its outcome is newer than this refresh's.
+    if (this.#generation !== started) return this.#token !== null;
     if (response.ok) {
       this.#accept(await response.json(), this.#token === null ? "signedin" : "refreshed");
       return true;
@@ -232,6 +237,7 @@ export class AuthClient extends EventTarget {
   #accept(answer, event = "signedin") {
     const lifetime = Number(answer.expires_in) || 0;
     const ahead = Math.min(this.#refreshAhead, lifetime / 4);
+    this.#generation += 1;
     this.#token = answer.access_token;
     this.#refreshAt = Date.now() + (lifetime - ahead) * 1000;
     this.dispatchEvent(new CustomEvent(event, { detail: answer.user ? { user: answer.user } : {} }));
@@ -239,6 +245,7 @@ export class AuthClient extends EventTarget {
 
   #signOut(reason) {
     const wasSignedIn = this.#token !== null;
+    this.#generation += 1;
     this.#token = null;
     this.#refreshAt = 0;
     if (wasSignedIn) this.dispatchEvent(new CustomEvent("signedout", { detail: { reason } }));
