@@ -1,9 +1,10 @@
 # authgate tasks. Run as `uv run just <recipe>`.
 
 # Apply migrations, then serve the API under granian (AUTH_HOST/AUTH_PORT/AUTH_WORKERS, from
-# the environment or .env). The same as `authgate serve`, which needs no dev dependency.
+# the environment or .env), with the demo app at /demo unless AUTH_DEMO says otherwise. The
+# same as `authgate serve --demo`, which needs no dev dependency.
 serve:
-    authgate serve
+    authgate serve --demo
 
 # Apply pending database migrations.
 migrate:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from infrastructure.config import Settings, SettingsError, load_settings
+from infrastructure.config import Settings, SettingsError, default_variable, load_settings
 from infrastructure.persistence import migrations
 from interfaces import cli_errors, cli_import, cli_keys, cli_users
 from interfaces.http.backends import migrate, open_database
@@ -22,13 +22,20 @@ def main(argv: list[str] | None = None) -> int:
     migrator.add_argument(
         "--status", action="store_true", help="list each migration: applied, pending or changed"
     )
-    commands.add_parser(
+    server = commands.add_parser(
         "serve", help="apply pending migrations, then serve the API (AUTH_HOST/PORT/WORKERS)"
+    )
+    server.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the demo app at /demo too, unless AUTH_DEMO says otherwise",
     )
     cli_import.register(commands)
     cli_users.register(commands)
     cli_keys.register(commands)
     args = parser.parse_args(argv)
+    if args.command == "serve" and args.demo:
+        default_variable("AUTH_DEMO", "true")
     try:
         settings = load_settings()
     except SettingsError as e:

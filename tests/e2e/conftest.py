@@ -54,11 +54,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @contextmanager
 def running_server(
-    workdir: Path, *, workers: int = 1, environment: dict[str, str] | None = None, **settings: str
+    workdir: Path,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    environment: dict[str, str] | None = None,
+    **settings: str,
 ) -> Iterator[Server]:
     """`authgate migrate`, then granian serving the app; AUTH_* settings as given, other
-    variables (``environment``) added to the process's environment."""
-    port = free_port()
+    variables (``environment``) added to the process's environment. ``port``: when settings
+    must name the server's URL before it starts (e.g. a provider's redirect URI)."""
+    port = port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AUTH_")},
         "AUTH_PORT": str(port),

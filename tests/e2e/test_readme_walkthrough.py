@@ -67,3 +67,11 @@ def test_the_readme_curl_walkthrough_runs_verbatim(server: Server) -> None:
     assert any("sessions" in d and len(d["sessions"]) == 2 for d in documents)
     assert "HTTP/1.1 204" in out
     assert documents[-1]["code"] == "invalid_token"  # the access token died with the logout
+
+
+def test_the_readme_shows_a_screenshot_of_the_demo() -> None:
+    section = README.read_text().split("## The browser client and the demo", 1)[1]
+    image = re.search(r"!\[[^\]]+\]\((docs/[^)]+\.png)\)", section.split("\n## ", 1)[0])
+    assert image, "the README lost the demo's screenshot"
+    png = README.parent / image.group(1)
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from importlib.metadata import packages_distributions
 from pathlib import Path
@@ -44,9 +45,50 @@ def test_serve_migrates_a_new_database_and_answers_on_the_configured_port(tmp_pa
         )
         assert claims["iss"] == url
         assert (tmp_path / "data" / "authgate.db").is_file()
+        assert httpx.get(f"{url}/demo").status_code == 404  # only with --demo
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_demo_serves_the_demo_and_its_pages_take_the_mailed_links(tmp_path):
+    """`authgate serve --demo` (what `just serve` runs): the workers, which read the
+    environment themselves, serve /demo, and the log mailer's links open its pages."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+    env["AUTH_PORT"] = str(port)
+    process = subprocess.Popen(
+        [BIN / "authgate", "serve", "--demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        lines: list[str] = []
+        threading.Thread(target=_read, args=(process, lines), daemon=True).start()
+        demo = httpx.get(f"{url}/demo")
+        assert demo.status_code == 200
+        assert "default-src 'none'" in demo.headers["content-security-policy"]
+        registered = httpx.post(
+            f"{url}/auth/register", json={"email": "a@site.com", "password": "secret123"}
+        )
+        assert registered.status_code == 201, registered.text
+        link = f"{url}/demo/verify-email?token="
+        deadline = time.monotonic() + 15  # the outbox's next look, every second
+        while not any(link in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any(link in line for line in lines), lines[-5:]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _read(process: subprocess.Popen[bytes], lines: list[str]) -> None:
+    for raw in iter(process.stdout.readline, b"") if process.stdout else ():
+        lines.append(raw.decode(errors="replace"))
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -48,7 +48,10 @@ def test_defaults_are_the_spec_configuration_table() -> None:
     assert (settings.cookie_name, settings.cookie_path) == ("refresh_id", "/auth")
     assert (settings.cookie_secure, settings.cookie_samesite) == (True, "lax")
     assert settings.turnstile_secret is None
+    assert settings.turnstile_site_key is None
     assert settings.oidc_providers == ()
+    assert settings.demo is False
+    assert settings.app_url is None
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,15 @@ def load_settings(
     return settings
 
 
+def default_variable(name: str, value: str, dotenv: Path | None = Path(".env")) -> None:
+    """Give ``name`` a default for this process and the server workers it starts (they read
+    the same environment), unless the environment or ``.env`` already gives it a value."""
+    from_file = dotenv_values(dotenv, interpolate=False) if dotenv and dotenv.is_file() else {}
+    if (os.environ.get(name) or "").strip() or (from_file.get(name) or "").strip():
+        return
+    os.environ[name] = value
+
+
 def _unknown(names: list[str], env: Mapping[str, str]) -> list[str]:
     known = sorted(_FIELDS.keys() | providers.variables(env))
     problems = []

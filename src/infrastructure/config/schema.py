@@ -15,6 +15,9 @@ GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configura
 # Google documents both spellings of its issuer (Sign In With Google: "Validate an ID token").
 GOOGLE_ISSUERS: tuple[str, ...] = ("https://accounts.google.com", "accounts.google.com")
 
+# Where the demo app is served (AUTH_DEMO=true).
+DEMO_PATH = "/demo"
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s/?#]+", description="an http(s) URL")]
@@ -109,6 +112,8 @@ class Settings:
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     allowed_origins: tuple[Origin, ...] = ()
     turnstile_secret: str | None = None
+    # The widget's public site key, for the demo page; the API itself needs only the secret.
+    turnstile_site_key: str | None = None
     turnstile_verify_url: HttpUrl = TURNSTILE_VERIFY_URL
     turnstile_hostname: str | None = None
     turnstile_action: str | None = None
@@ -139,12 +144,18 @@ class Settings:
     outbox_poll_interval: Annotated[
         float, Meta(gt=0, le=60, description="seconds between 0 and 60")
     ] = 1.0
+    # The demo app at /demo (`authgate serve --demo`, hence `just serve`, turns it on).
+    demo: bool = False
 
     def __post_init__(self) -> None:
         if not self.client_id:
             object.__setattr__(self, "client_id", self.audience)
         if not self.issuer:
             object.__setattr__(self, "issuer", local_origin(self.host, self.port))
+        if self.demo and self.app_url is None:
+            # With no app of its own, the demo is the app: the provider callback lands there
+            # and the mailed links open its pages.
+            object.__setattr__(self, "app_url", self.issuer.rstrip("/") + DEMO_PATH)
 
     def mail_link(self, page: str) -> str:
         """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;

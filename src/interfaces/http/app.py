@@ -21,11 +21,13 @@ from interfaces.http.container import open_container
 from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
+from interfaces.http.controllers.client_script import client_script
 from interfaces.http.controllers.introspection import IntrospectionController
 from interfaces.http.controllers.oauth import OAuthController
 from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
+from interfaces.http.demo import demo_router
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
@@ -66,6 +68,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             EmailController,
             PasswordController,
             IntrospectionController,
+            client_script,
+            *([demo_router(settings)] if settings.demo else []),
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,

@@ -1,0 +1,95 @@
+"""The demo app at ``/demo`` (``AUTH_DEMO=true``): plain HTML pages, the browser client and one
+script of their own (``static/demo``), showing the whole flow in a browser.
+
+Every page carries a strict Content-Security-Policy: scripts only from this origin (plus
+Cloudflare's Turnstile when a site key is configured), no inline script or style, nothing
+framed but the Turnstile widget, the page itself never framed (OWASP Content Security Policy
+Cheat Sheet). The mailed links bring a token in the query string, so the pages send no
+Referer anywhere (OWASP Forgot Password Cheat Sheet) and are never stored in a cache.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from string import Template
+
+from litestar import Response, Router, get
+from litestar.handlers import HTTPRouteHandler
+
+from infrastructure.config import DEMO_PATH, Settings
+from interfaces.http.assets import CSS, HTML, JAVASCRIPT, STATIC, Asset, IfNoneMatch
+
+PAGES = STATIC / "demo"
+TURNSTILE_ORIGIN = "https://challenges.cloudflare.com"
+# Each page: its path under /demo and its file. The mail links name the last two
+# (Settings.mail_link: verify-email, reset-password).
+ROUTES = {
+    "/": "index.html",
+    "/verify-email": "verify-email.html",
+    "/reset-password": "reset-password.html",
+}
+ASSETS = {"demo.js": JAVASCRIPT, "demo.css": CSS}
+ASSET_CACHE = "no-cache"
+
+
+def demo_router(settings: Settings) -> Router:
+    headers = page_headers(settings)
+    pages = [_page(path, _render(PAGES / name, settings), headers) for path, name in ROUTES.items()]
+    assets = [_asset(name, Asset.read(PAGES / name, media)) for name, media in ASSETS.items()]
+    return Router(DEMO_PATH, route_handlers=[*pages, *assets], include_in_schema=False)
+
+
+def content_security_policy(settings: Settings) -> str:
+    turnstile = f" {TURNSTILE_ORIGIN}" if settings.turnstile_site_key else ""
+    frames = TURNSTILE_ORIGIN if settings.turnstile_site_key else "'none'"
+    return (
+        "default-src 'none'; "
+        f"script-src 'self'{turnstile}; "
+        "style-src 'self'; "
+        "img-src 'self' data:; "
+        "connect-src 'self'; "
+        f"frame-src {frames}; "
+        "form-action 'self'; "
+        "base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def page_headers(settings: Settings) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(settings),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": "no-store",
+    }
+
+
+def _render(path: Path, settings: Settings) -> bytes:
+    """The page with what the script needs to know, as attributes: the Turnstile site key and
+    the configured identity providers (both public)."""
+    values = {
+        "turnstile_site_key": settings.turnstile_site_key or "",
+        "providers": " ".join(p.name for p in settings.oidc_providers),
+        "product_name": settings.product_name,
+    }
+    escaped = {name: escape(value, quote=True) for name, value in values.items()}
+    return Template(path.read_text()).substitute(escaped).encode()
+
+
+def _page(path: str, html: bytes, headers: dict[str, str]) -> HTTPRouteHandler:
+    @get(path, sync_to_thread=False, name=f"demo:{path}")
+    def page() -> Response[bytes]:
+        return Response(html, media_type=HTML, headers=headers)
+
+    return page
+
+
+def _asset(name: str, asset: Asset) -> HTTPRouteHandler:
+    @get(f"/{name}", sync_to_thread=False, name=f"demo:{name}")
+    def serve(if_none_match: IfNoneMatch = None) -> Response[bytes]:
+        return asset.response(if_none_match, ASSET_CACHE)
+
+    return serve

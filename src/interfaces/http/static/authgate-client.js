@@ -1,0 +1,314 @@
+// authgate-client.js: the browser side of authgate's session flow, one dependency-free ES
+// module. Served by authgate at /auth/client.js; the source lives in the authgate repository.
+//
+//   import { AuthClient } from "https://auth.example.com/auth/client.js";
+//   const auth = new AuthClient({ onSignOut: () => showLogin() });
+//   if (!(await auth.restore())) await auth.login(email, password);
+//   const orders = await (await auth.fetch("/api/orders")).json();
+//
+// The access token lives in this object's memory only: never in localStorage, sessionStorage,
+// a cookie readable by script or a URL, where any script or log could pick it up (OWASP HTML5
+// Security Cheat Sheet, "Local Storage"; RFC 9700 §4.3.2). The refresh token is the
+// HttpOnly cookie the browser sends to /auth/refresh by itself, so a reload or a new tab gets
+// its access token back from there (`restore`).
+
+const JSON_TYPE = "application/json";
+
+/** A problem answered by authgate (RFC 9457): `status`, its stable `code`, `detail`, and
+ * for validation failures the per-field `errors`. */
+export class AuthError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.name = "AuthError";
+    this.status = status;
+    this.code = problem?.code ?? null;
+    this.errors = problem?.errors ?? [];
+    this.problem = problem ?? null;
+  }
+}
+
+/**
+ * Events: `signedin` (a login, a registration, or a refresh that found a session; detail
+ * `{ user }` when the answer carried one), `refreshed` (a new access token for the same
+ * session), and `signedout` (detail `{ reason }`: "logout", "revoked", "password_reset", or
+ * the refresh's problem code such as "invalid_refresh_token" or "refresh_token_reused").
+ */
+export class AuthClient extends EventTarget {
+  #baseUrl;
+  #origins;
+  #fetch;
+  #refreshAhead;
+  #token = null;
+  #refreshAt = 0;
+  #refreshing = null;
+  // Counts sign-ins and sign-outs, so an answer that arrives after a newer one is not applied.
+  #generation = 0;
+
+  /**
+   * @param {object} [options]
+   * @param {string} [options.baseUrl] where authgate answers; by default the origin this
+   *   module was loaded from, so importing it from authgate needs no setting.
+   * @param {string[]} [options.apiOrigins] other origins `fetch` may send the access token to
+   *   (your APIs); requests anywhere else go out without it.
+   * @param {number} [options.refreshAheadSeconds] refresh this long before the token expires
+   *   (at most a quarter of its lifetime), so calls rarely meet an expired token.
+   * @param {(reason: string) => void} [options.onSignOut] called with `signedout` events.
+   * @param {typeof fetch} [options.fetch] the fetch to use.
+   */
+  constructor({
+    baseUrl = new URL(import.meta.url).origin,
+    apiOrigins = [],
+    refreshAheadSeconds = 30,
+    onSignOut,
+    fetch: fetchImpl = globalThis.fetch.bind(globalThis),
+  } = {}) {
+    super();
+    this.#baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#origins = new Set([new URL(this.#baseUrl).origin, ...apiOrigins.map((o) => new URL(o).origin)]);
+    this.#fetch = fetchImpl;
+    this.#refreshAhead = refreshAheadSeconds;
+    if (onSignOut) this.addEventListener("signedout", (event) => onSignOut(event.detail.reason));
+  }
+
+  /** Whether an access token is held (it may still be refused if the session ended elsewhere). */
+  get signedIn() {
+    return this.#token !== null;
+  }
+
+  // -- the session ------------------------------------------------------------------------
+
+  /** On page load: get an access token from the refresh cookie. True when signed in. */
+  async restore() {
+    return this.refresh();
+  }
+
+  /** Rotate the refresh cookie for a new access token. Concurrent callers share one request
+   * (single flight): two calls must not spend the same refresh token twice. True when signed
+   * in; false (and `signedout` if there was a session) when the server refused the cookie;
+   * throws an AuthError when the server could not answer (429, 503), the session intact. */
+  refresh() {
+    this.#refreshing ??= this.#rotate().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async register({ email, password, name, turnstileToken } = {}) {
+    const body = { email, password };
+    if (name) body.name = name;
+    if (turnstileToken) body.turnstile_token = turnstileToken;
+    const answer = await this.#post("/auth/register", body, { cookies: true });
+    if (answer.access_token) this.#accept(answer);
+    // Under AUTH_REQUIRE_VERIFIED_EMAIL the account waits for its mail: no session yet.
+    return { user: answer.user, emailVerificationRequired: Boolean(answer.email_verification_required) };
+  }
+
+  async login(email, password) {
+    const answer = await this.#post("/auth/login", { email, password }, { cookies: true });
+    this.#accept(answer);
+    return answer.user;
+  }
+
+  /** Sign in with an identity provider ("google", or an AUTH_OIDC_<NAME> name): the browser
+   * leaves for the provider and comes back to the app with the refresh cookie set; the page
+   * it lands on calls `restore()`. No token ever travels in the URL. */
+  signInWith(provider, { returnTo } = {}) {
+    const start = new URL(`${this.#baseUrl}/auth/${encodeURIComponent(provider)}/start`);
+    if (returnTo) start.searchParams.set("return_to", returnTo);
+    globalThis.location.assign(start.href);
+  }
+
+  /** End this session (idempotent): the server drops the refresh grant and clears the cookie,
+   * and the access token is refused at once. */
+  async logout() {
+    const headers = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
+    try {
+      await this.#call("/auth/logout", { method: "POST", credentials: "include", headers });
+    } finally {
+      this.#signOut("logout");
+    }
+  }
+
+  /** Sign out everywhere: every session of the user ends; with `keepCurrent`, all but this one. */
+  async logoutEverywhere({ keepCurrent = false } = {}) {
+    await this.#authorized("/auth/revoke", { method: "POST", body: { keep_current: keepCurrent } });
+    if (!keepCurrent) this.#signOut("revoked");
+  }
+
+  // -- the account ------------------------------------------------------------------------
+
+  async me() {
+    return (await this.#authorized("/auth/me")).user;
+  }
+
+  /** The user's live sessions (devices), `current` marking this one. */
+  async sessions() {
+    return (await this.#authorized("/auth/sessions")).sessions;
+  }
+
+  /** End one of the user's sessions (a device); this one's end shows at the next call. */
+  async revokeSession(id) {
+    await this.#authorized(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+  }
+
+  async requestVerificationEmail() {
+    await this.#authorized("/auth/email/verify/request", { method: "POST" });
+  }
+
+  /** The token from the mailed link; returns the user, now with `email_verified: true`. */
+  async verifyEmail(token) {
+    return (await this.#post("/auth/email/verify", { token })).user;
+  }
+
+  /** Always resolves the same way, whether or not the address has an account. */
+  async forgotPassword(email, { turnstileToken } = {}) {
+    const body = { email };
+    if (turnstileToken) body.turnstile_token = turnstileToken;
+    await this.#post("/auth/password/forgot", body);
+  }
+
+  /** The token from the mailed link and the new password; every session of the account
+   * ends, this one included. */
+  async resetPassword(token, newPassword) {
+    await this.#post("/auth/password/reset", { token, new_password: newPassword });
+    this.#signOut("password_reset");
+  }
+
+  async changePassword(currentPassword, newPassword) {
+    await this.#authorized("/auth/password/change", {
+      method: "POST",
+      body: { current_password: currentPassword, new_password: newPassword },
+    });
+  }
+
+  // -- calling APIs -----------------------------------------------------------------------
+
+  /**
+   * `fetch` with the access token: refreshed first when it is about to expire, and on a 401
+   * refreshed once and the request retried once. The token goes only to authgate's origin and
+   * `apiOrigins`. Resolves with the Response like `fetch`; after a failed refresh that is the
+   * 401, and `signedout` has fired.
+   */
+  async fetch(input, init) {
+    const request = new Request(input, init);
+    if (!this.#origins.has(new URL(request.url).origin)) return this.#fetch(request);
+    if (this.#token === null || Date.now() >= this.#refreshAt) await this.#refreshQuietly();
+    const token = this.#token;
+    const response = await this.#send(request, token);
+    if (response.status !== 401 || token === null || !(await refusesToken(response))) {
+      return response;
+    }
+    // Another call may have refreshed meanwhile: then its token is the one to retry with.
+    if (this.#token === token) await this.#refreshQuietly();
+    if (this.#token === null || this.#token === token) return response;
+    return this.#send(request, this.#token);
+  }
+
+  // -- inside -----------------------------------------------------------------------------
+
+  async #rotate() {
+    const started = this.#generation;
+    const response = await this.#fetch(this.#url("/auth/refresh"), {
+      method: "POST",
+      credentials: "include",
+      headers: { Accept: JSON_TYPE },
+    });
+    // A login (or logout) answered meanwhile: its outcome is newer than this refresh's.
+    if (this.#generation !== started) return this.#token !== null;
+    if (response.ok) {
+      this.#accept(await response.json(), this.#token === null ? "signedin" : "refreshed");
+      return true;
+    }
+    const error = await errorOf(response);
+    if (response.status !== 401) throw error;
+    this.#signOut(error.code ?? "invalid_refresh_token");
+    return false;
+  }
+
+  /** A refresh whose transient failure (network, 429, 503) leaves the current token to try. */
+  async #refreshQuietly() {
+    try {
+      await this.refresh();
+    } catch {
+      // The call goes out with the token held; a 401 then is the caller's answer.
+    }
+  }
+
+  #accept(answer, event = "signedin") {
+    const lifetime = Number(answer.expires_in) || 0;
+    const ahead = Math.min(this.#refreshAhead, lifetime / 4);
+    this.#generation += 1;
+    this.#token = answer.access_token;
+    this.#refreshAt = Date.now() + (lifetime - ahead) * 1000;
+    this.dispatchEvent(new CustomEvent(event, { detail: answer.user ? { user: answer.user } : {} }));
+  }
+
+  #signOut(reason) {
+    const wasSignedIn = this.#token !== null;
+    this.#generation += 1;
+    this.#token = null;
+    this.#refreshAt = 0;
+    if (wasSignedIn) this.dispatchEvent(new CustomEvent("signedout", { detail: { reason } }));
+  }
+
+  #send(request, token) {
+    const attempt = request.clone();
+    if (token !== null) attempt.headers.set("Authorization", `Bearer ${token}`);
+    return this.#fetch(attempt);
+  }
+
+  async #authorized(path, { method = "GET", body } = {}) {
+    const init = { method, headers: { Accept: JSON_TYPE } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = JSON_TYPE;
+      init.body = JSON.stringify(body);
+    }
+    return readAnswer(await this.fetch(this.#url(path), init));
+  }
+
+  #post(path, body, { cookies = false } = {}) {
+    return this.#call(path, {
+      method: "POST",
+      credentials: cookies ? "include" : "same-origin",
+      headers: { "Content-Type": JSON_TYPE },
+      body: JSON.stringify(body),
+    });
+  }
+
+  async #call(path, init) {
+    const headers = { Accept: JSON_TYPE, ...init.headers };
+    return readAnswer(await this.#fetch(this.#url(path), { ...init, headers }));
+  }
+
+  #url(path) {
+    return this.#baseUrl + path;
+  }
+}
+
+async function readAnswer(response) {
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return {};
+  const type = response.headers.get("Content-Type") ?? "";
+  return type.includes("json") ? response.json() : {};
+}
+
+async function errorOf(response) {
+  let problem = null;
+  try {
+    problem = await response.json();
+  } catch {
+    // Not a problem document (a proxy's error page): the status says enough.
+  }
+  return new AuthError(response.status, problem);
+}
+
+/** A 401 that refuses the access token, as opposed to one refusing, say, a wrong current
+ * password: authgate says `invalid_token`; another API's 401 without a problem code counts. */
+async function refusesToken(response) {
+  try {
+    const problem = await response.clone().json();
+    return !problem?.code || problem.code === "invalid_token";
+  } catch {
+    return true;
+  }
+}
