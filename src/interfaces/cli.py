@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     cli_import.register(commands)
     cli_users.register(commands)
     cli_keys.register(commands)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli_keys.key_ids_as_given(sys.argv[1:] if argv is None else argv))
     if args.command == "serve" and args.demo:
         default_variable("AUTH_DEMO", "true")
     try:

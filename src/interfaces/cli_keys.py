@@ -30,6 +30,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     retire.set_defaults(action=_retire)
 
 
+def key_ids_as_given(argv: list[str]) -> list[str]:
+    """A key id is base64url, so one in 64 begins with ``-``, which argparse would read as
+    an option: ``keys retire -AbC…`` becomes ``keys retire -- -AbC…``."""
+    for at in range(len(argv) - 2):
+        verb, kid = argv[at : at + 2], argv[at + 2]
+        if verb == ["keys", "retire"] and kid.startswith("-") and kid not in ("-h", "--help", "--"):
+            return [*argv[: at + 2], "--", *argv[at + 2 :]]
+    return argv
+
+
 def command(args: argparse.Namespace) -> Callable[[Settings], int]:
     def run(settings: Settings) -> int:
         action: Callable[[Settings, argparse.Namespace], int] = args.action

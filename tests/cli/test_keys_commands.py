@@ -99,3 +99,12 @@ async def test_a_running_server_publishes_and_signs_with_a_rotated_key_without_r
         assert jwt_parts(after.access_token)[0]["kid"] == new
         await assert_access_works(client, before.access_token)  # the old key still verifies
         await assert_access_works(client, after.access_token)
+
+
+def test_a_key_id_that_begins_with_a_dash_is_a_key_id_not_an_option(authgate: Authgate) -> None:
+    # base64url key ids begin with "-" one time in 64
+    authgate("keys", "rotate")
+    unknown = authgate("keys", "retire", "-Xy_no-such-kid")
+
+    assert unknown.code == 1
+    assert unknown.err.startswith("authgate keys: no key '-Xy_no-such-kid'")
