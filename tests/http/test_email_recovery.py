@@ -69,6 +69,20 @@ async def test_register_mails_a_link_that_verifies_the_email(app: Client, smtp: 
     assert_problem(again, 400, "invalid_verification_token")
 
 
+async def test_me_shows_the_verified_email_at_once_though_it_was_just_read(
+    app: Client, smtp: SmtpSink
+) -> None:
+    device = await sign_up(app, ADA)
+    before = await app.get("/auth/me", headers=device.headers)  # the profile is cached now
+
+    verified = await app.post("/auth/email/verify", json={"token": await verification_token(smtp)})
+    after = await app.get("/auth/me", headers=device.headers)
+
+    assert before.json()["user"]["email_verified"] is False
+    assert verified.status_code == 200, verified.text
+    assert after.json()["user"]["email_verified"] is True
+
+
 async def test_forgot_then_reset_sets_the_password_and_ends_every_session(
     app: Client, smtp: SmtpSink
 ) -> None:

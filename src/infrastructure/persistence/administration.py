@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
@@ -21,8 +21,16 @@ _ERASE = (
 
 
 class SqlUserAdministration(UserAdministration):
-    def __init__(self, database: Database) -> None:
+    """``changed``, when given, hears of a user changed here once the change committed."""
+
+    def __init__(self, database: Database, changed: Callable[[int], None] | None = None) -> None:
         self._db = database
+        self._changed = changed
+
+    def _committed(self, user_id: int, changed: int) -> bool:
+        if changed and self._changed is not None:
+            self._changed(user_id)
+        return changed > 0
 
     async def page(self, *, after: int | None, limit: int, email: str | None) -> list[User]:
         sql = "SELECT * FROM users WHERE id > $1"
@@ -68,21 +76,21 @@ class SqlUserAdministration(UserAdministration):
                     now,
                     user_id,
                 )
-        return changed > 0
+        return self._committed(user_id, changed)
 
     async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", role, now, user_id
             )
-        return changed > 0
+        return self._committed(user_id, changed)
 
     async def erase(self, user_id: int) -> bool:
         async with self._db.transaction() as tx:
             for statement in _ERASE:
                 await tx.execute(statement, user_id)
             changed = await tx.execute("DELETE FROM users WHERE id = $1", user_id)
-        return changed > 0
+        return self._committed(user_id, changed)
 
     async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
         if not users:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -74,8 +74,10 @@ class _Outbox(Outbox):
 class _Accounts(AccountEmail):
     def __init__(self, tx: Tx) -> None:
         self._tx = tx
+        self.changed: set[int] = set()
 
     async def mark_verified(self, user_id: int, now: datetime) -> None:
+        self.changed.add(user_id)
         await self._tx.execute(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2),"
             " updated_at = $2 WHERE id = $1",
@@ -92,6 +94,7 @@ class _Accounts(AccountEmail):
             password_hash,
             now,
         )
+        self.changed.add(user_id)
         if verified:
             await self.mark_verified(user_id, now)
 
@@ -114,12 +117,24 @@ class _Work(MailWork):
     def accounts(self) -> AccountEmail:
         return self._accounts
 
+    @property
+    def changed_users(self) -> set[int]:
+        return self._accounts.changed
+
 
 class SqlMailUnitOfWork(MailUnitOfWork):
-    def __init__(self, database: Database) -> None:
+    """``changed``, when given, hears of each user this work changed once it committed (a
+    profile cache forgets them then: before the commit a read could cache the old row)."""
+
+    def __init__(self, database: Database, changed: Callable[[int], None] | None = None) -> None:
         self._db = database
+        self._changed = changed
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MailWork]:
         async with self._db.transaction() as tx:
-            yield _Work(tx)
+            work = _Work(tx)
+            yield work
+        if self._changed is not None:
+            for user_id in work.changed_users:
+                self._changed(user_id)

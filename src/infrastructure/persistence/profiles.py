@@ -39,6 +39,11 @@ class CachedProfiles(UserRepository, UserProfiles):
             self._cache[user_id] = (now, user)
         return user
 
+    def forget(self, user_id: int) -> None:
+        """A change to the user committed elsewhere in this process (a verified email, an
+        admin's change): its next profile is read afresh."""
+        self._cache.pop(user_id, None)
+
     async def add(self, user: NewUser) -> User:
         return await self._users.add(user)
 

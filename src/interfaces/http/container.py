@@ -110,7 +110,7 @@ async def open_container(
             clock=clock,
             ids=RandomIds(),
             audit=JsonAuditLog(),
-            mail=SqlMailUnitOfWork(database),
+            mail=SqlMailUnitOfWork(database, changed=users.forget),
             outbox=SqlOutboxDelivery(database),
             mailer=mailer(settings),
         )
@@ -123,7 +123,7 @@ async def open_container(
         )
         admin = AdminPorts(
             users=ports.users,
-            administration=SqlUserAdministration(database),
+            administration=SqlUserAdministration(database, changed=users.forget),
             sessions=ports.sessions,
             grants=ports.grants,
             limiter=ports.limiter,
