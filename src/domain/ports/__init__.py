@@ -30,18 +30,31 @@ from domain.ports.mail import (
     OutgoingMail,
     QueuedMail,
 )
-from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
+from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
+from domain.ports.security import (
+    AccessClaims,
+    AccessTokens,
+    OneTimePasswords,
+    PasswordHasher,
+    RefreshTokens,
+    SecretBox,
+)
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserRepository
+from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
 
 __all__ = [
     "AccessClaims",
     "AccessTokens",
     "AccountEmail",
+    "Attested",
     "AuditEvent",
     "AuditLog",
     "CaptchaVerifier",
+    "Ceremony",
+    "Claimed",
     "Clock",
+    "Credential",
     "ExternalProfile",
     "GraceReplay",
     "IdGenerator",
@@ -54,21 +67,27 @@ __all__ = [
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "OneTimePasswords",
     "OneTimeStore",
     "Outbox",
     "OutboxDelivery",
     "OutgoingMail",
+    "PasskeyCeremonies",
+    "Passkeys",
     "PasswordHasher",
     "QueuedMail",
     "RateLimiter",
+    "RecoveryCodes",
     "RefreshGrantStore",
     "RefreshTokens",
     "Reused",
     "Rotated",
     "Rotation",
     "RotationOutcome",
+    "SecretBox",
     "SessionRef",
     "SessionRepository",
+    "TotpCredentials",
     "UserAdministration",
     "UserRepository",
 ]

@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from msgspec import Meta
 
@@ -53,6 +54,12 @@ SmtpUrl = Annotated[
         pattern=r"^smtps?://[^\s/?#]+",
         description="smtp://[user:pass@]host[:587][?starttls=required] or smtps://host[:465]",
     ),
+]
+# A WebAuthn RP ID is a domain (WebAuthn §5.1.3 / HTML's "valid domain"): no scheme, port,
+# path, nor an IP address.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+RpId = Annotated[
+    str, Meta(pattern=rf"^{_LABEL}(\.{_LABEL})*$", description="a domain name like example.com")
 ]
 LinkTemplate = Annotated[
     str,
@@ -124,12 +131,31 @@ class Settings:
     outbox_poll_interval: Annotated[
         float, Meta(gt=0, le=60, description="seconds between 0 and 60")
     ] = 1.0
+    # The key sealing TOTP secrets and keying recovery-code digests; None: secrets.key next
+    # to the keys file.
+    secrets_key_file: Path | None = None
+    # WebAuthn relying party; empty: the issuer's host, the product name, the issuer's origin.
+    rp_id: RpId = ""
+    rp_name: str = ""
+    rp_origins: tuple[Origin, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.client_id:
             object.__setattr__(self, "client_id", self.audience)
         if not self.issuer:
             object.__setattr__(self, "issuer", local_origin(self.host, self.port))
+        if not self.rp_name:
+            object.__setattr__(self, "rp_name", self.product_name)
+        if not self.rp_id:
+            rp_id, origin = relying_party(self.issuer)
+            object.__setattr__(self, "rp_id", rp_id)
+            object.__setattr__(self, "rp_origins", self.rp_origins or (origin,))
+        elif not self.rp_origins:
+            object.__setattr__(self, "rp_origins", (_origin(self.issuer),))
+
+    @property
+    def secrets_key_path(self) -> Path:
+        return self.secrets_key_file or self.keys_file.with_name("secrets.key")
 
     def mail_link(self, page: str) -> str:
         """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
@@ -150,6 +176,25 @@ def local_origin(host: str, port: int) -> str:
     wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
     address = wildcards.get(host, host)
     return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
+
+
+def relying_party(issuer: str) -> tuple[str, str]:
+    """The WebAuthn RP ID and origin an issuer implies. Browsers take no IP address as an RP
+    ID, so a loopback issuer (the embedded default) makes passkeys work on
+    ``localhost`` at the same port."""
+    parts = urlsplit(issuer)
+    host = parts.hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host, _origin(issuer)
+    port = f":{parts.port}" if parts.port else ""
+    return "localhost", f"{parts.scheme}://localhost{port}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def variable(field_name: str) -> str:
