@@ -17,6 +17,7 @@ from application.email.wiring import EmailCases, wire_email
 from application.import_users import ImportUsers
 from application.login import Login
 from application.logout import Logout
+from application.mfa.wiring import MfaCases, wire_mfa
 from application.oauth import CompleteOAuth, StartOAuth
 from application.refresh import RefreshSession
 from application.register import RegisterUser
@@ -33,13 +34,19 @@ from domain.ports import (
     IdGenerator,
     Mailer,
     MailUnitOfWork,
+    OneTimePasswords,
     OneTimeStore,
     OutboxDelivery,
+    PasskeyCeremonies,
+    Passkeys,
     PasswordHasher,
     RateLimiter,
+    RecoveryCodes,
     RefreshGrantStore,
     RefreshTokens,
+    SecretBox,
     SessionRepository,
+    TotpCredentials,
     UserRepository,
 )
 
@@ -62,6 +69,12 @@ class Ports:
     mail: MailUnitOfWork
     outbox: OutboxDelivery
     mailer: Mailer
+    totp: TotpCredentials
+    recovery_codes: RecoveryCodes
+    passkeys: Passkeys
+    secret_box: SecretBox
+    otp: OneTimePasswords
+    ceremonies: PasskeyCeremonies
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +94,7 @@ class UseCases:
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
     email: EmailCases
+    mfa: MfaCases
 
 
 def wire(
@@ -108,6 +122,7 @@ def wire(
         sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
     )
     queue = MailQueue(mail=p.mail, policy=mail_policy, clock=p.clock)
+    mfa = wire_mfa(p, issuer, throttle, totp_issuer=mail_policy.product)
     return UseCases(
         issuer=issuer,
         revoker=revoker,
@@ -129,6 +144,7 @@ def wire(
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,
+            second_factor=mfa.gate,
             require_verified=mail_policy.require_verified,
         ),
         refresh=RefreshSession(
@@ -172,4 +188,5 @@ def wire(
             audit=p.audit,
         ),
         email=wire_email(p, queue, throttle, revoker, delivery),
+        mfa=mfa,
     )

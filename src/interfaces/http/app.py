@@ -21,7 +21,9 @@ from interfaces.http.container import open_container
 from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
+from interfaces.http.controllers.mfa import MfaController, SecondStepController
 from interfaces.http.controllers.oauth import OAuthController
+from interfaces.http.controllers.passkeys import PasskeysController
 from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
@@ -64,6 +66,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             AdminController,
             EmailController,
             PasswordController,
+            MfaController,
+            SecondStepController,
+            PasskeysController,
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,
