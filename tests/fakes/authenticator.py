@@ -53,11 +53,12 @@ class SoftAuthenticator:
         rp_id: str | None = None,
         challenge: str | None = None,
         user_verified: bool = True,
+        credential_id: bytes | None = None,
     ) -> dict[str, Any]:
         """A new resident credential for ``options`` (creation options JSON)."""
         rp = rp_id or options["rp"]["id"]
         credential = Credential(
-            credential_id=secrets.token_bytes(16),
+            credential_id=credential_id or secrets.token_bytes(16),
             key=ec.generate_private_key(ec.SECP256R1()),
             rp_id=rp,
             user_handle=unb64url(options["user"]["id"]),

@@ -94,6 +94,8 @@ class WebAuthnCeremonies(PasskeyCeremonies):
             parsed = parse_registration_credential_json(dict(credential))
         except Exception as e:  # see _readable: any failure is a refusal
             raise InvalidPasskeyRegistration() from e
+        if parsed.raw_id != verified.credential_id:
+            raise InvalidPasskeyRegistration()  # the response names another credential
         return Attested(
             credential_id=verified.credential_id,
             public_key=verified.credential_public_key,
