@@ -20,7 +20,8 @@ from interfaces.http.app import create_app
 from interfaces.http.controllers.system import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import BASE_URL, deployment
-from tests.http.helpers import PASSWORD, assert_problem, bearer, refresh_with, register
+from tests.http.helpers import PASSWORD, assert_problem, bearer, refresh_with, register, sign_up
+from tests.http.mfa_helpers import enable_totp, password_step, second_step
 from tests.http.scrape import grown, scrape
 from tests.servers.proxy import CuttableProxy
 
@@ -204,3 +205,34 @@ async def test_readiness_answers_within_its_timeout_when_postgres_goes_silent(
     assert await ready(proxied) == (503, {"database": "unavailable", "grants": "ok"})
     assert time.monotonic() - started < CHECK_TIMEOUT + 0.5
     proxies["database"].restore()
+
+
+async def test_second_factor_endpoints_answer_503_while_a_backend_is_down_and_then_work(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> None:
+    device = await sign_up(proxied)
+    enabled = await enable_totp(proxied, device, clock)
+    token = await password_step(proxied)
+
+    proxies["grants"].cut()  # the mfa_token, the challenges and the limits live in Valkey
+    for answer in [
+        await second_step(proxied, token, code=enabled.app.next_code()),
+        await proxied.post("/auth/passkeys/login/options"),
+        await proxied.post("/auth/passkeys/register/options", headers=device.headers),
+    ]:
+        assert_problem(answer, 503, "service_unavailable")
+    proxies["grants"].restore()
+
+    proxies["database"].cut()  # the secrets, codes and passkeys live in PostgreSQL
+    for answer in [
+        await proxied.post("/auth/mfa/totp/setup", headers=device.headers),
+        await proxied.post(
+            "/auth/mfa/recovery-codes", json={"code": enabled.app.code()}, headers=device.headers
+        ),
+        await proxied.get("/auth/passkeys", headers=device.headers),
+    ]:
+        assert_problem(answer, 503, "service_unavailable")
+    proxies["database"].restore()
+
+    done = await second_step(proxied, token, code=enabled.app.code())
+    assert done.status_code == 200, done.text
