@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from infrastructure.config import Settings
 from tests.fakes.authenticator import SoftAuthenticator, b64url, unb64url
 from tests.fakes.clock import FakeClock
+from tests.http.conftest import deployment
 from tests.http.helpers import (
     BASE_URL,
     BODY_TRANSPORT,
@@ -65,6 +67,15 @@ async def sign_in_with(
     return await client.post(
         "/auth/passkeys/login/verify", json={"credential": credential}, headers=headers
     )
+
+
+# The two deployments people run. memory:// keeps challenges and tokens as the others do (the
+# contract suite proves it), so a third pass over these many cases would add only minutes.
+@pytest.fixture(
+    params=["sqlite+database", pytest.param("postgres+valkey", marks=pytest.mark.backends)]
+)
+async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return await deployment(request.param, request, tmp_path)
 
 
 @pytest.fixture
