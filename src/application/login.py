@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from application.client import ClientInfo, audit_event
+from application.mfa.sign_in import SecondFactorGate
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
@@ -29,8 +30,10 @@ class Login:
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
+        second_factor: SecondFactorGate,
         require_verified: bool = False,
     ) -> None:
+        self._second_factor = second_factor
         self._require_verified = require_verified
         self._users = users
         self._hasher = hasher
@@ -59,6 +62,9 @@ class Login:
             # Only after the password check: the answer reveals nothing to a guesser.
             await self._throttle.login_succeeded(command.email, command.client)
             self._failed(command, user, "email_not_verified", EmailNotVerified())
+        # With a second factor the password alone opens no session, and the account's
+        # counted attempts stay counted until the second step succeeds.
+        await self._second_factor.check(user)
         tokens = await self._issuer.start(user, command.client)
         await self._throttle.login_succeeded(command.email, command.client)
         audit_event(

@@ -55,6 +55,11 @@ class Throttle:
         for key in _account_keys(email, client.ip_address or "unknown"):
             await quietly(self._limiter.reset(key))
 
+    async def passkey(self, client: ClientInfo) -> None:
+        """A passkey sign-in names no account: only the IP cap of every login applies."""
+        ip = client.ip_address or "unknown"
+        await self._hit(f"login:ip:{ip}", 10 * self._limits.login, 5 * MINUTE, client)
+
     async def unlock(self, email: str) -> None:
         """An operator lifts the account's login limits, from every IP at once."""
         account = _account(email)

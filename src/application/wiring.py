@@ -18,6 +18,7 @@ from application.import_users import ImportUsers
 from application.introspection import IntrospectionClients, IntrospectionPolicy, IntrospectToken
 from application.login import Login
 from application.logout import Logout
+from application.mfa.wiring import MfaCases, wire_mfa
 from application.oauth import CompleteOAuth, StartOAuth
 from application.refresh import RefreshSession
 from application.register import RegisterUser
@@ -34,13 +35,19 @@ from domain.ports import (
     IdGenerator,
     Mailer,
     MailUnitOfWork,
+    OneTimePasswords,
     OneTimeStore,
     OutboxDelivery,
+    PasskeyCeremonies,
+    Passkeys,
     PasswordHasher,
     RateLimiter,
+    RecoveryCodes,
     RefreshGrantStore,
     RefreshTokens,
+    SecretBox,
     SessionRepository,
+    TotpCredentials,
     UserProfiles,
     UserRepository,
 )
@@ -65,6 +72,12 @@ class Ports:
     outbox: OutboxDelivery
     mailer: Mailer
     profiles: UserProfiles | None = None  # users read fresh when not given
+    totp: TotpCredentials
+    recovery_codes: RecoveryCodes
+    passkeys: Passkeys
+    secret_box: SecretBox
+    otp: OneTimePasswords
+    ceremonies: PasskeyCeremonies
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +99,7 @@ class UseCases:
     email: EmailCases
     introspect: IntrospectToken
     introspection_clients: IntrospectionClients
+    mfa: MfaCases
 
 
 def wire(
@@ -115,6 +129,7 @@ def wire(
         sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
     )
     queue = MailQueue(mail=p.mail, policy=mail_policy, clock=p.clock)
+    mfa = wire_mfa(p, issuer, throttle, totp_issuer=mail_policy.product)
     return UseCases(
         issuer=issuer,
         revoker=revoker,
@@ -136,6 +151,7 @@ def wire(
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,
+            second_factor=mfa.gate,
             require_verified=mail_policy.require_verified,
         ),
         refresh=RefreshSession(
@@ -181,4 +197,5 @@ def wire(
         email=wire_email(p, queue, throttle, revoker, delivery),
         introspect=IntrospectToken(authenticate=authenticate, context=introspection.context),
         introspection_clients=IntrospectionClients(introspection.secrets),
+        mfa=mfa,
     )

@@ -82,3 +82,49 @@ class ExternalIdentity:
     user_id: int
     email: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpCredential:
+    """An authenticator app's shared secret (RFC 6238), sealed at rest.
+
+    Pending until a first code confirms it; ``last_step`` is the time step of the last code
+    accepted, so no code is accepted twice (RFC 6238 §5.2)."""
+
+    user_id: int
+    sealed_secret: str
+    last_step: int | None
+    created_at: datetime
+    confirmed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPasskey:
+    user_id: int
+    credential_id: bytes
+    public_key: bytes  # COSE_Key, as the authenticator attested it
+    sign_count: int
+    transports: tuple[str, ...]
+    user_handle: bytes
+    name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Passkey:
+    """A WebAuthn credential of one user: a full sign-in on its own."""
+
+    id: int
+    user_id: int
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    transports: tuple[str, ...]
+    user_handle: bytes
+    name: str | None
+    created_at: datetime
+    last_used_at: datetime | None = None

@@ -176,3 +176,61 @@ class InvalidClient(DomainError):
 
     code = "invalid_client"
     message = "Client authentication failed."
+
+
+class MfaRequired(DomainError):
+    """A right password on an account with a second factor: no session yet, only a
+    short-lived token that ``POST /auth/login/mfa`` takes with a code."""
+
+    code = "mfa_required"
+    message = "This account has a second factor: send a code with the mfa_token."
+
+    def __init__(self, mfa_token: str, methods: tuple[str, ...]) -> None:
+        super().__init__()
+        self.mfa_token = mfa_token
+        self.methods = methods
+
+
+class InvalidMfaToken(DomainError):
+    code = "invalid_mfa_token"
+    message = "The sign-in attempt is unknown, expired, used or had too many wrong codes."
+
+
+class InvalidMfaCode(DomainError):
+    code = "invalid_mfa_code"
+    message = "The code is wrong or was already used."
+
+
+class TotpAlreadyEnabled(DomainError):
+    code = "totp_already_enabled"
+    message = "An authenticator app is already set up; remove it first to set up another."
+
+
+class TotpNotEnabled(DomainError):
+    code = "totp_not_enabled"
+    message = "No authenticator app is set up for this account."
+
+
+class TotpSetupRequired(DomainError):
+    code = "totp_setup_required"
+    message = "No authenticator app setup is in progress: start with /auth/mfa/totp/setup."
+
+
+class InvalidPasskeyRegistration(DomainError):
+    code = "invalid_passkey_registration"
+    message = "The passkey could not be registered: the response did not verify."
+
+
+class InvalidPasskey(DomainError):
+    code = "invalid_passkey"
+    message = "The passkey sign-in did not verify."
+
+
+class PasskeyExists(DomainError):
+    code = "passkey_exists"
+    message = "This passkey is already registered."
+
+
+class PasskeyNotFound(DomainError):
+    code = "passkey_not_found"
+    message = "No such passkey."

@@ -32,6 +32,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
         ("enable", _standing("enable", "enabled"), "let a disabled user sign in again"),
         ("unlock", _standing("unlock", "unlocked"), "clear its failed-login limits"),
+        (
+            "mfa-reset",
+            _standing("reset_second_factor", "has no second factor now"),
+            "remove its authenticator app, recovery codes and passkeys",
+        ),
         ("delete", _delete, "erase the user, its identities, sessions and grants"),
         ("set-role", _set_role, "make the user an admin, or a user again"),
     ]:

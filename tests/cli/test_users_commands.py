@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from domain.entities import NewPasskey
+from infrastructure.config import load_settings
+from infrastructure.persistence.passkeys import SqlPasskeys
+from infrastructure.persistence.second_factor import SqlTotpCredentials
+from interfaces.http.backends import open_database
+from tests.backends import run_sync
 from tests.cli.conftest import Authgate
 
 HASH = "$2b$10$" + "a" * 53
@@ -98,3 +105,45 @@ def test_an_unreachable_postgres_is_named_with_its_host_and_the_fix(
         assert outcome.err.count("\n") == 1
         assert "database unavailable: PostgreSQL at 127.0.0.1:9 does not answer" in outcome.err
         assert outcome.err.endswith("start it, or fix AUTH_DATABASE_URL\n")
+
+
+async def _second_factors(user_id: int, *, add: bool) -> tuple[bool, int]:
+    """Give the user an app and a passkey (``add``); whether it has an app, how many keys."""
+    database = open_database(load_settings())
+    try:
+        totp, passkeys = SqlTotpCredentials(database), SqlPasskeys(database)
+        if add:
+            now = datetime.now(UTC)
+            assert await totp.start(user_id, "sealed", now)
+            assert await totp.activate(user_id, 1, ["digest"], now)
+            await passkeys.add(
+                NewPasskey(
+                    user_id=user_id,
+                    credential_id=b"cred",
+                    public_key=b"key",
+                    sign_count=0,
+                    transports=(),
+                    user_handle=b"handle",
+                    name=None,
+                    created_at=now,
+                )
+            )
+        credential = await totp.get(user_id)
+        return credential is not None, len(await passkeys.of_user(user_id))
+    finally:
+        await database.close()
+
+
+def test_users_mfa_reset_removes_the_app_its_codes_and_the_passkeys(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+    assert run_sync(_second_factors(1, add=True)) == (True, 1)
+
+    reset = authgate("users", "mfa-reset", "one@site.com")
+
+    assert (reset.code, reset.out) == (0, "user 1 has no second factor now\n")
+    assert run_sync(_second_factors(1, add=False)) == (False, 0)
+    assert authgate("users", "mfa-reset", "1").code == 0  # nothing left: still fine
+    missing = authgate("users", "mfa-reset", "42")
+    assert (missing.code, missing.err) == (1, "authgate users: No such user.\n")

@@ -22,9 +22,12 @@ from valkey.asyncio import Valkey
 from domain.entities import NewUser
 from domain.ports import (
     OneTimeStore,
+    Passkeys,
     RateLimiter,
+    RecoveryCodes,
     RefreshGrantStore,
     SessionRepository,
+    TotpCredentials,
     UserRepository,
 )
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
@@ -38,7 +41,9 @@ from infrastructure.grants.valkey import (
 )
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import migrate
+from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.postgres import PostgresDatabase
+from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.sqlite import SqliteDatabase
 from infrastructure.persistence.users import SqlUserRepository
@@ -47,6 +52,7 @@ from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
+from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
 GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
 KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
@@ -345,3 +351,62 @@ async def mail_clients(
         finally:
             for database in opened:
                 await database.close()
+
+
+# Second factors: TOTP secrets, recovery codes and passkeys. Each call is another client on
+# the same store (another pool, as another worker process would have); users 1 and 2 exist.
+
+
+@dataclass
+class SecondFactorStores:
+    totp: TotpCredentials
+    recovery: RecoveryCodes
+    passkeys: Passkeys
+
+
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+async def second_factor_clients(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[], SecondFactorStores]]:
+    if request.param == "memory":
+        recovery = MemoryRecoveryCodes()
+        stores = SecondFactorStores(MemoryTotpCredentials(recovery), recovery, MemoryPasskeys())
+        yield lambda: stores
+        return
+    opened: list[Database] = []
+    async with sql_database(request.param, request, tmp_path) as first:
+        owners = SqlUserRepository(first)
+        for email in SESSION_OWNERS:
+            await owners.add(
+                NewUser(
+                    email=email,
+                    password_hash="h",
+                    name=None,
+                    role="user",
+                    created_at=OWNERS_CREATED,
+                )
+            )
+
+        def another() -> SecondFactorStores:
+            database: Database
+            if request.param == "sqlite":
+                database = SqliteDatabase(tmp_path / "contract.db")
+            else:
+                database = PostgresDatabase(request.getfixturevalue("postgres_url"))
+            opened.append(database)
+            return SecondFactorStores(
+                SqlTotpCredentials(database), SqlRecoveryCodes(database), SqlPasskeys(database)
+            )
+
+        try:
+            yield another
+        finally:
+            for database in opened:
+                await database.close()
+
+
+@pytest.fixture
+def second_factors(
+    second_factor_clients: Callable[[], SecondFactorStores],
+) -> SecondFactorStores:
+    return second_factor_clients()

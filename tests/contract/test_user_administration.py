@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from domain.entities import NewUser
+from domain.entities import NewPasskey, NewUser
 from domain.ports import UserAdministration
 from infrastructure.persistence.administration import SqlUserAdministration
+from infrastructure.persistence.passkeys import SqlPasskeys
+from infrastructure.persistence.second_factor import SqlTotpCredentials
 from tests.contract.conftest import adapters, sql_database
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,3 +85,37 @@ async def test_set_role_and_erase_report_an_unknown_user(
     assert not await administration.erase(user.id)
     assert not await administration.set_role(user.id, "user", NOW)
     assert await administration.page(after=None, limit=10, email=None) == []
+
+
+@pytest.mark.parametrize("name", adapters(["sqlite", "postgres"]))
+async def test_erasing_a_user_erases_its_second_factors(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    async with sql_database(name, request, tmp_path) as database:
+        administration = SqlUserAdministration(database)
+        await administration.insert_new([new("a@x.com"), new("b@x.com")])
+        users = await administration.page(after=None, limit=2, email=None)
+        totp, passkeys = SqlTotpCredentials(database), SqlPasskeys(database)
+        for user in users:
+            assert await totp.start(user.id, "sealed", NOW)
+            assert await totp.activate(user.id, 1, ["digest"], NOW)
+            await passkeys.add(
+                NewPasskey(
+                    user_id=user.id,
+                    credential_id=f"cred-{user.id}".encode(),
+                    public_key=b"key",
+                    sign_count=0,
+                    transports=(),
+                    user_handle=b"handle",
+                    name=None,
+                    created_at=NOW,
+                )
+            )
+        erased, kept = users
+
+        assert await administration.erase(erased.id)
+
+        async with database.transaction(write=False) as tx:
+            for table in ("totp_credentials", "recovery_codes", "passkeys"):
+                rows = await tx.fetchall(f"SELECT user_id FROM {table}")
+                assert [int(r["user_id"]) for r in rows] == [kept.id], table

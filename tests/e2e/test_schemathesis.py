@@ -42,6 +42,14 @@ SIGNED_IN = {
     ("GET", "/auth/me"),
     ("GET", "/auth/sessions"),
     ("DELETE", "/auth/sessions/{session_id}"),
+    ("POST", "/auth/mfa/totp/setup"),
+    ("POST", "/auth/mfa/totp/confirm"),
+    ("POST", "/auth/mfa/recovery-codes"),
+    ("DELETE", "/auth/mfa/totp"),
+    ("POST", "/auth/passkeys/register/options"),
+    ("POST", "/auth/passkeys/register/verify"),
+    ("GET", "/auth/passkeys"),
+    ("DELETE", "/auth/passkeys/{passkey_id}"),
     LAST,
 }
 

@@ -27,8 +27,10 @@ from tests.http.helpers import (
     refresh_with,
     register,
     sign_in,
+    sign_up,
     the_refresh_cookie,
 )
+from tests.http.mfa_helpers import enable_totp, password_step, second_step
 from tests.http.scrape import grown, scrape
 from tests.servers.proxy import CuttableProxy
 
@@ -276,3 +278,34 @@ async def test_introspection_while_valkey_is_down_is_503_never_an_answer(
 
     assert_problem(down, 503, "service_unavailable")
     assert back.json()["active"] is True
+
+
+async def test_second_factor_endpoints_answer_503_while_a_backend_is_down_and_then_work(
+    proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy], clock: FakeClock
+) -> None:
+    device = await sign_up(proxied)
+    enabled = await enable_totp(proxied, device, clock)
+    token = await password_step(proxied)
+
+    proxies["grants"].cut()  # the mfa_token, the challenges and the limits live in Valkey
+    for answer in [
+        await second_step(proxied, token, code=enabled.app.next_code()),
+        await proxied.post("/auth/passkeys/login/options"),
+        await proxied.post("/auth/passkeys/register/options", headers=device.headers),
+    ]:
+        assert_problem(answer, 503, "service_unavailable")
+    proxies["grants"].restore()
+
+    proxies["database"].cut()  # the secrets, codes and passkeys live in PostgreSQL
+    for answer in [
+        await proxied.post("/auth/mfa/totp/setup", headers=device.headers),
+        await proxied.post(
+            "/auth/mfa/recovery-codes", json={"code": enabled.app.code()}, headers=device.headers
+        ),
+        await proxied.get("/auth/passkeys", headers=device.headers),
+    ]:
+        assert_problem(answer, 503, "service_unavailable")
+    proxies["database"].restore()
+
+    done = await second_step(proxied, token, code=enabled.app.code())
+    assert done.status_code == 200, done.text

@@ -70,10 +70,20 @@ async def test_every_error_response_is_a_problem_with_a_code(document):
                     continue
                 found += 1
                 assert list(response["content"]) == [PROBLEM_JSON], (path, method, status)
-                assert response["content"][PROBLEM_JSON]["schema"]["$ref"].endswith("/Problem")
+                schema = response["content"][PROBLEM_JSON]["schema"]["$ref"]
+                # Login's 401 may be mfa_required, a problem with two members more.
+                expected = "/MfaProblem" if (path, status) == ("/auth/login", "401") else "/Problem"
+                assert schema.endswith(expected), (path, method, status)
                 assert "`" in response["description"], (path, method, status)
 
     assert found > 30
+
+
+async def test_mfa_required_is_documented_as_a_problem_with_its_token_and_methods(document):
+    login_401 = document["paths"]["/auth/login"]["post"]["responses"]["401"]
+    assert "`mfa_required`" in login_401["description"]
+    mfa_problem = document["components"]["schemas"]["MfaProblem"]
+    assert {"code", "detail", "mfa_token", "methods"} <= set(mfa_problem["properties"])
 
 
 async def test_the_cookie_routes_document_foreign_origins_and_the_refresh_cookie(document):

@@ -5,6 +5,7 @@ Reading ``.env`` from a file is in tests/adapters/test_config_dotenv.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -333,3 +334,65 @@ def test_an_introspection_client_id_is_named_once() -> None:
     assert problems({"AUTH_INTROSPECTION_CLIENTS": f"orders:{SECRET},orders:{SECRET[::-1]}"}) == [
         "AUTH_INTROSPECTION_CLIENTS names orders more than once"
     ]
+
+
+def test_the_secrets_key_lives_next_to_the_signing_keys_unless_set() -> None:
+    assert Settings().secrets_key_path == Path("./data/secrets.key")
+    moved = load_settings({"AUTH_KEYS_FILE": "/srv/keys/jwks.json"}, dotenv=None)
+    assert moved.secrets_key_path == Path("/srv/keys/secrets.key")
+    own = load_settings({"AUTH_SECRETS_KEY_FILE": "/run/secrets/mfa.key"}, dotenv=None)
+    assert own.secrets_key_path == Path("/run/secrets/mfa.key")
+
+
+def test_the_relying_party_defaults_to_the_issuer() -> None:
+    settings = load_settings({"AUTH_ISSUER": "https://auth.example.com"}, dotenv=None)
+    assert (settings.rp_id, settings.rp_name) == ("auth.example.com", "authgate")
+    assert settings.rp_origins == ("https://auth.example.com",)
+    named = load_settings({"AUTH_PRODUCT_NAME": "Acme"}, dotenv=None)
+    assert named.rp_name == "Acme"
+
+
+def test_a_loopback_issuer_puts_passkeys_on_localhost_at_its_port() -> None:
+    """Browsers take no IP address as an RP ID (WebAuthn §5.1.3)."""
+    settings = load_settings({}, dotenv=None)
+    assert (settings.rp_id, settings.rp_origins) == ("localhost", ("http://localhost:8000",))
+
+
+def test_a_relying_party_on_a_parent_domain_serves_its_subdomains() -> None:
+    settings = load_settings(
+        {
+            "AUTH_ISSUER": "https://auth.example.com",
+            "AUTH_RP_ID": "example.com",
+            "AUTH_RP_ORIGINS": "https://app.example.com,https://example.com/",
+        },
+        dotenv=None,
+    )
+    assert settings.rp_id == "example.com"
+    assert settings.rp_origins == ("https://app.example.com", "https://example.com")
+    only_id = load_settings(
+        {"AUTH_ISSUER": "https://auth.example.com", "AUTH_RP_ID": "example.com"}, dotenv=None
+    )
+    assert only_id.rp_origins == ("https://auth.example.com",)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"AUTH_RP_ID": "https://example.com"}, "AUTH_RP_ID must be a domain name"),
+        ({"AUTH_RP_ID": "example.com:443"}, "AUTH_RP_ID must be a domain name"),
+        (
+            {"AUTH_RP_ID": "example.com", "AUTH_RP_ORIGINS": "https://evil.test"},
+            "AUTH_RP_ORIGINS: https://evil.test is not on AUTH_RP_ID example.com",
+        ),
+        (
+            {"AUTH_RP_ID": "example.com", "AUTH_RP_ORIGINS": "https://notexample.com"},
+            "is not on AUTH_RP_ID",
+        ),
+        ({"AUTH_ISSUER": "https://auth.example.com", "AUTH_RP_ID": "other.test"}, "not on"),
+        ({"AUTH_RP_ORIGINS": "https://app.example.com/path"}, "not an origin"),
+    ],
+)
+def test_a_relying_party_browsers_would_refuse_is_refused_at_start(
+    environ: dict[str, str], message: str
+) -> None:
+    assert any(message in problem for problem in problems(environ)), problems(environ)

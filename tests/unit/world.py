@@ -25,10 +25,14 @@ from infrastructure.grants.memory import (
     MemoryRateLimiter,
 )
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
+from infrastructure.security.secret_box import AesGcmSecretBox
 from infrastructure.security.tokens import JwtAccessTokens
+from infrastructure.security.totp import PyOtpPasswords
+from infrastructure.security.webauthn import WebAuthnCeremonies
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail, RecordingMailer
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
+from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
 
 ISSUER = "https://auth.example.test"
@@ -65,6 +69,9 @@ class World(UseCases):
     refresh_tokens: HmacRefreshTokens
     mail: MemoryMail
     mailer: RecordingMailer
+    totp: MemoryTotpCredentials
+    recovery_codes: MemoryRecoveryCodes
+    passkeys: MemoryPasskeys
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         registered = await self.register.execute(
@@ -100,6 +107,9 @@ class Fakes(TypedDict):
     refresh_tokens: HmacRefreshTokens
     mail: MemoryMail
     mailer: RecordingMailer
+    totp: MemoryTotpCredentials
+    recovery_codes: MemoryRecoveryCodes
+    passkeys: MemoryPasskeys
 
 
 MAIL_POLICY = MailPolicy(
@@ -120,6 +130,7 @@ def build_world(
     mail_policy: MailPolicy = MAIL_POLICY,
 ) -> World:
     users = users or MemoryUserRepository()
+    recovery_codes = MemoryRecoveryCodes()
     fakes: Fakes = {
         "clock": clock,
         "users": users,
@@ -131,6 +142,9 @@ def build_world(
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
         "mail": MemoryMail(users),
         "mailer": RecordingMailer(),
+        "totp": MemoryTotpCredentials(recovery_codes),
+        "recovery_codes": recovery_codes,
+        "passkeys": MemoryPasskeys(),
     }
     ports = Ports(
         **fakes,
@@ -140,6 +154,11 @@ def build_world(
         captcha=captcha or AcceptingCaptcha(),
         identity_providers={},
         ids=SequentialIds(),
+        secret_box=AesGcmSecretBox(b"k" * 32),
+        otp=PyOtpPasswords(),
+        ceremonies=WebAuthnCeremonies(
+            rp_id="auth.example.test", rp_name="authgate tests", origins=[ISSUER]
+        ),
     )
     cases = wire(
         ports,

@@ -9,6 +9,7 @@ from application.admin.commands import CLI, Actor, AdminCommand
 from application.admin.directory import ListUsers, ShowUser, UserDetails, UsersPage, UsersQuery
 from application.admin.guard import RequireAdmin
 from application.admin.roles import SetRole, SetRoleCommand
+from application.admin.second_factor import ResetSecondFactor
 from application.admin.standing import DeleteUser, DisableUser, EnableUser, UnlockUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionPolicy
@@ -16,9 +17,11 @@ from application.throttle import Limits, Throttle
 from domain.ports import (
     AuditLog,
     Clock,
+    Passkeys,
     RateLimiter,
     RefreshGrantStore,
     SessionRepository,
+    TotpCredentials,
     UserAdministration,
     UserRepository,
 )
@@ -44,6 +47,8 @@ class AdminPorts:
     sessions: SessionRepository
     grants: RefreshGrantStore
     limiter: RateLimiter
+    totp: TotpCredentials
+    passkeys: Passkeys
     clock: Clock
     audit: AuditLog
 
@@ -59,6 +64,7 @@ class AdminCases:
     delete: DeleteUser
     set_role: SetRole
     import_users: BulkImportUsers
+    reset_second_factor: ResetSecondFactor
 
 
 def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> AdminCases:
@@ -96,4 +102,7 @@ def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> A
             administration=p.administration, grants=p.grants, clock=p.clock, audit=p.audit
         ),
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
+        reset_second_factor=ResetSecondFactor(
+            users=p.users, totp=p.totp, passkeys=p.passkeys, audit=p.audit
+        ),
     )

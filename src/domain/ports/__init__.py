@@ -32,18 +32,31 @@ from domain.ports.mail import (
     OutgoingMail,
     QueuedMail,
 )
-from domain.ports.security import AccessClaims, AccessTokens, PasswordHasher, RefreshTokens
+from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
+from domain.ports.security import (
+    AccessClaims,
+    AccessTokens,
+    OneTimePasswords,
+    PasswordHasher,
+    RefreshTokens,
+    SecretBox,
+)
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
+from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
 
 __all__ = [
     "AccessClaims",
     "AccessTokens",
     "AccountEmail",
+    "Attested",
     "AuditEvent",
     "AuditLog",
     "CaptchaVerifier",
+    "Ceremony",
+    "Claimed",
     "Clock",
+    "Credential",
     "ExternalProfile",
     "GraceReplay",
     "IdGenerator",
@@ -56,23 +69,29 @@ __all__ = [
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "OneTimePasswords",
     "OneTimeStore",
     "Outbox",
     "OutboxDelivery",
     "OutgoingMail",
+    "PasskeyCeremonies",
+    "Passkeys",
     "PasswordHasher",
     "QueuedMail",
     "RateLimit",
     "RateLimiter",
+    "RecoveryCodes",
     "RefreshGrantStore",
     "RefreshTokens",
     "Reused",
     "Rotated",
     "Rotation",
     "RotationOutcome",
+    "SecretBox",
     "SessionRef",
     "SessionRepository",
     "Throttled",
+    "TotpCredentials",
     "UserAdministration",
     "UserProfiles",
     "UserRepository",

@@ -47,3 +47,34 @@ class RefreshTokens(Protocol):
         ...
 
     def digest(self, token: str) -> str: ...
+
+
+class SecretBox(Protocol):
+    """Secrets at rest: sealed (authenticated encryption, bound to a context such as the
+    owner), and keyed one-way digests. The key never leaves the adapter."""
+
+    def seal(self, plaintext: str, context: str) -> str: ...
+
+    def open(self, sealed: str, context: str) -> str:
+        """Raise ``StorageUnavailable`` when it does not open (another key, tampered)."""
+        ...
+
+    def digest(self, value: str) -> str:
+        """A keyed one-way digest, the same for the same value."""
+        ...
+
+
+class OneTimePasswords(Protocol):
+    """RFC 6238 TOTP: SHA-1, 6 digits, 30-second steps."""
+
+    def new_secret(self) -> str:
+        """A base32 secret of 160 random bits (RFC 4226 §4, R6)."""
+        ...
+
+    def provisioning_uri(self, secret: str, *, account: str, issuer: str) -> str:
+        """The ``otpauth://totp/…`` URI an authenticator app scans."""
+        ...
+
+    def matching_step(self, secret: str, code: str, at: datetime, skew: int) -> int | None:
+        """The time step within ``skew`` steps of ``at`` whose code this is, or None."""
+        ...

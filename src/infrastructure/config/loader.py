@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -90,4 +91,10 @@ def _cross_field_problems(s: Settings) -> list[str]:
     ids = [client.split(":", 1)[0] for client in s.introspection_clients]
     if repeated := sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(f"AUTH_INTROSPECTION_CLIENTS names {', '.join(repeated)} more than once")
+    # WebAuthn §5.1.3: the RP ID must be the origin's host or a registrable suffix of it.
+    for origin in s.rp_origins:
+        host = (urlsplit(origin).hostname or "").lower()
+        rp_id = s.rp_id.lower()
+        if host != rp_id and not host.endswith("." + rp_id):
+            problems.append(f"AUTH_RP_ORIGINS: {origin} is not on AUTH_RP_ID {s.rp_id}")
     return problems

@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from msgspec import Meta
 
@@ -69,6 +70,12 @@ IntrospectionClient = Annotated[
         " characters)",
         extra={"secret": True},
     ),
+]
+# A WebAuthn RP ID is a domain (WebAuthn §5.1.3 / HTML's "valid domain"): no scheme, port,
+# path, nor an IP address.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+RpId = Annotated[
+    str, Meta(pattern=rf"^{_LABEL}(\.{_LABEL})*$", description="a domain name like example.com")
 ]
 LinkTemplate = Annotated[
     str,
@@ -146,6 +153,13 @@ class Settings:
     ] = 1.0
     # The demo app at /demo (`authgate serve --demo`, hence `just serve`, turns it on).
     demo: bool = False
+    # The key sealing TOTP secrets and keying recovery-code digests; None: secrets.key next
+    # to the keys file.
+    secrets_key_file: Path | None = None
+    # WebAuthn relying party; empty: the issuer's host, the product name, the issuer's origin.
+    rp_id: RpId = ""
+    rp_name: str = ""
+    rp_origins: tuple[Origin, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.client_id:
@@ -156,6 +170,18 @@ class Settings:
             # With no app of its own, the demo is the app: the provider callback lands there
             # and the mailed links open its pages.
             object.__setattr__(self, "app_url", self.issuer.rstrip("/") + DEMO_PATH)
+        if not self.rp_name:
+            object.__setattr__(self, "rp_name", self.product_name)
+        if not self.rp_id:
+            rp_id, origin = relying_party(self.issuer)
+            object.__setattr__(self, "rp_id", rp_id)
+            object.__setattr__(self, "rp_origins", self.rp_origins or (origin,))
+        elif not self.rp_origins:
+            object.__setattr__(self, "rp_origins", (_origin(self.issuer),))
+
+    @property
+    def secrets_key_path(self) -> Path:
+        return self.secrets_key_file or self.keys_file.with_name("secrets.key")
 
     def mail_link(self, page: str) -> str:
         """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
@@ -181,6 +207,25 @@ def local_origin(host: str, port: int) -> str:
     wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
     address = wildcards.get(host, host)
     return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
+
+
+def relying_party(issuer: str) -> tuple[str, str]:
+    """The WebAuthn RP ID and origin an issuer implies. Browsers take no IP address as an RP
+    ID, so a loopback issuer (the embedded default) makes passkeys work on
+    ``localhost`` at the same port."""
+    parts = urlsplit(issuer)
+    host = parts.hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host, _origin(issuer)
+    port = f":{parts.port}" if parts.port else ""
+    return "localhost", f"{parts.scheme}://localhost{port}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def variable(field_name: str) -> str:

@@ -14,6 +14,9 @@ _ERASE = (
     "DELETE FROM user_identities WHERE user_id = $1",
     "DELETE FROM sessions WHERE user_id = $1",
     "DELETE FROM mail_tokens WHERE user_id = $1",
+    "DELETE FROM recovery_codes WHERE user_id = $1",
+    "DELETE FROM totp_credentials WHERE user_id = $1",
+    "DELETE FROM passkeys WHERE user_id = $1",
     # Mails not yet sent to the erased address go too; sent ones keep no body already.
     "DELETE FROM outbox WHERE sent_at IS NULL"
     " AND recipient = (SELECT email FROM users WHERE id = $1)",

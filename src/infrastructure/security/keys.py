@@ -1,24 +1,22 @@
 """The service's secret material in one file: ES256 signing keys and the refresh secret.
 
-Created on first start with mode 0600 (OWASP ASVS V13.3: secrets readable by the service
-only). Several signing keys may be listed: the first signs, all are published and
-accepted, which is how keys are rotated.
+Created on first start with mode 0600 (see ``private_file``). Several signing keys may be
+listed: the first signs, all are published and accepted, which is how keys are rotated.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
+
+from infrastructure.security.private_file import create_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,27 +44,10 @@ def new_signing_key() -> dict[str, Any]:
 
 
 def _create(path: Path) -> None:
-    """Write the keys completely, then put them in place in one step.
-
-    Several workers may start at once on a fresh install. Each writes its own temporary
-    file (mkstemp: mode 0600) next to the target, and ``os.link`` publishes it atomically
-    and only if no file is there yet: the losers read the winner's complete file, never a
-    half-written one. (``rename`` would let a later worker replace keys already in use.)
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
     first = new_signing_key()
     content = {
         "keys": {"keys": [first]},
         "refresh_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "signing_since": {first["kid"]: datetime.now(UTC).isoformat()},
     }
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(content, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another worker won; read theirs
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    create_once(path, json.dumps(content, indent=2).encode())

@@ -23,7 +23,9 @@ from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
 from interfaces.http.controllers.client_script import client_script
 from interfaces.http.controllers.introspection import IntrospectionController
+from interfaces.http.controllers.mfa import MfaController, SecondStepController
 from interfaces.http.controllers.oauth import OAuthController
+from interfaces.http.controllers.passkeys import PasskeysController
 from interfaces.http.controllers.recovery import EmailController, PasswordController
 from interfaces.http.controllers.sessions import SessionsController
 from interfaces.http.controllers.system import SystemController
@@ -70,6 +72,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             IntrospectionController,
             client_script,
             *([demo_router(settings)] if settings.demo else []),
+            MfaController,
+            SecondStepController,
+            PasskeysController,
         ],
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,

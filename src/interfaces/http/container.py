@@ -31,7 +31,9 @@ from infrastructure.metered import (
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.outbox import SqlOutboxDelivery
+from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.profiles import CachedProfiles
+from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
@@ -39,7 +41,11 @@ from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.reloading_tokens import ReloadingAccessTokens
+from infrastructure.security.secret_box import AesGcmSecretBox
+from infrastructure.security.secrets_key import load_or_create_secrets_key
 from infrastructure.security.tokens import JwtAccessTokens
+from infrastructure.security.totp import PyOtpPasswords
+from infrastructure.security.webauthn import WebAuthnCeremonies
 from infrastructure.system import RandomIds, SystemClock
 from interfaces.http.backends import Check, open_database, open_keyed_stores
 from interfaces.http.mail import delivery_policy, mail_policy, mailer
@@ -113,6 +119,14 @@ async def open_container(
             mail=SqlMailUnitOfWork(database, changed=users.forget),
             outbox=SqlOutboxDelivery(database),
             mailer=mailer(settings),
+            totp=SqlTotpCredentials(database),
+            recovery_codes=SqlRecoveryCodes(database),
+            passkeys=SqlPasskeys(database),
+            secret_box=AesGcmSecretBox(load_or_create_secrets_key(settings.secrets_key_path)),
+            otp=PyOtpPasswords(),
+            ceremonies=WebAuthnCeremonies(
+                rp_id=settings.rp_id, rp_name=settings.rp_name, origins=settings.rp_origins
+            ),
         )
         ports = _metered(settings, ports)
         limits = Limits(
@@ -127,6 +141,8 @@ async def open_container(
             sessions=ports.sessions,
             grants=ports.grants,
             limiter=ports.limiter,
+            totp=ports.totp,
+            passkeys=ports.passkeys,
             clock=clock,
             audit=ports.audit,
         )

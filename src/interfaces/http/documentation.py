@@ -29,6 +29,7 @@ from interfaces.http.errors import (
     TOO_LARGE,
     RingProblem,
 )
+from interfaces.http.mfa_bodies import MfaProblem
 from interfaces.http.request import FORM
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +70,7 @@ def problems(*causes: Cause) -> dict[int, ResponseSpec]:
         codes.setdefault(_status(cause), []).append(cause.code)
     return {
         status: ResponseSpec(
-            Problem,
+            MfaProblem if e.MfaRequired.code in found else Problem,
             description="Problem: " + ", ".join(f"`{code}`" for code in found),
             media_type=PROBLEM_JSON,
             generate_examples=False,

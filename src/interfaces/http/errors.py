@@ -52,6 +52,16 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidResetToken: 400,
     e.NoPasswordSet: 409,
     e.InvalidClient: 401,
+    e.MfaRequired: 401,
+    e.InvalidMfaToken: 401,
+    e.InvalidMfaCode: 401,
+    e.TotpAlreadyEnabled: 409,
+    e.TotpNotEnabled: 409,
+    e.TotpSetupRequired: 409,
+    e.InvalidPasskeyRegistration: 400,
+    e.InvalidPasskey: 401,
+    e.PasskeyExists: 409,
+    e.PasskeyNotFound: 404,
 }
 
 _HTTP_CODES = {
@@ -101,8 +111,9 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    members: dict[str, Any] | None = None,
 ) -> ProblemDetailsException:
-    extra: dict[str, Any] = {"code": code}
+    extra: dict[str, Any] = {"code": code, **(members or {})}
     if errors is not None:
         extra["errors"] = errors
     return ProblemDetailsException(
@@ -120,7 +131,10 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
     headers: dict[str, str] = {}
     code = exc.code
     errors = None
-    if isinstance(exc, e.ValidationFailed):
+    members: dict[str, Any] = {}
+    if isinstance(exc, e.MfaRequired):
+        members = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
+    elif isinstance(exc, e.ValidationFailed):
         errors = [{"field": f.field, "message": f.message} for f in exc.errors]
     elif isinstance(exc, e.InvalidAccessToken):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
@@ -135,7 +149,7 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
         headers["Retry-After"] = "5"
         # Not a line per refused request: the outage log counts them (observability).
         note_refusal(backend_of(exc), str(exc.__cause__ or exc))
-    return problem(status, code, exc.detail, errors=errors, headers=headers)
+    return problem(status, code, exc.detail, errors=errors, headers=headers, members=members)
 
 
 def from_validation(exc: ValidationException) -> ProblemDetailsException:

@@ -97,6 +97,17 @@ class AdminController(Controller):
     ) -> None:
         await services.admin.unlock.execute(_command(user_id, admin, client))
 
+    @post(
+        "/{user_id:int}/mfa-reset",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Remove the user's authenticator app, recovery codes and passkeys",
+        responses=problems(*ONE_USER),
+    )
+    async def mfa_reset(
+        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+    ) -> None:
+        await services.admin.reset_second_factor.execute(_command(user_id, admin, client))
+
     @delete(
         "/{user_id:int}",
         status_code=HTTP_204_NO_CONTENT,

@@ -90,11 +90,15 @@ class AuthController(Controller):
         opt={ALLOWS_FORM: True},
         operation_class=JsonOrFormBody,
         summary="Sign in with email (or username) and password",
+        description="An account with a second factor answers 401 `mfa_required` with "
+        '`"mfa_token"` and `"methods"` (no cookie, no token): complete it at '
+        "`POST /auth/login/mfa`.",
         responses=problems(
             *BODY,
             MALFORMED_FORM,
             *COOKIE,
             e.InvalidCredentials,
+            e.MfaRequired,
             e.EmailNotVerified,
             e.TooManyRequests,
         ),

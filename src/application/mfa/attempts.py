@@ -1,0 +1,75 @@
+"""Password sign-ins waiting for their second factor, under a single-use ``mfa_token``.
+
+The token is 256 random bits; the keyed store holds only its SHA-256, for five minutes.
+Each try takes the record (one atomic step, so two requests never share one try) and puts it
+back only after a wrong code, counted: the fifth wrong code kills it (OWASP MFA Cheat Sheet:
+limit attempts at the second factor as at the first).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.entities import User
+from domain.errors import InvalidMfaToken
+from domain.ports import Clock, OneTimeStore
+
+MFA_TOKEN_TTL = timedelta(minutes=5)
+MAX_WRONG_CODES = 5
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pending:
+    user_id: int
+    email: str  # the account's login limits are counted under it
+    wrong: int
+    expires_at: datetime
+
+    def encode(self) -> bytes:
+        fields = dataclasses.asdict(self) | {"expires_at": self.expires_at.isoformat()}
+        return json.dumps(fields).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Pending | None:
+        try:
+            fields = json.loads(raw)
+            return cls(**fields | {"expires_at": datetime.fromisoformat(fields["expires_at"])})
+        except (ValueError, TypeError, KeyError):
+            return None
+
+
+class MfaAttempts:
+    def __init__(self, store: OneTimeStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def open(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        expires_at = self._clock.now() + MFA_TOKEN_TTL
+        pending = Pending(user_id=user.id, email=user.email, wrong=0, expires_at=expires_at)
+        await self._store.put(_key(token), pending.encode(), expires_at)
+        return token
+
+    async def take(self, token: str) -> Pending:
+        if not _TOKEN.fullmatch(token):
+            raise InvalidMfaToken()
+        raw = await self._store.take(_key(token), self._clock.now())
+        pending = Pending.decode(raw) if raw is not None else None
+        if pending is None:
+            raise InvalidMfaToken()
+        return pending
+
+    async def give_back(self, token: str, pending: Pending) -> None:
+        """Keep the attempt for another try, until its original expiry."""
+        await self._store.put(_key(token), pending.encode(), pending.expires_at)
+
+
+def _key(token: str) -> str:
+    return "mfa:" + hashlib.sha256(token.encode()).hexdigest()

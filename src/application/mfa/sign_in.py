@@ -1,0 +1,129 @@
+"""The two-step password sign-in: the password opens an ``mfa_token``, a code completes it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import NoReturn
+
+from application.client import ClientInfo, audit_event
+from application.compensation import quietly
+from application.mfa import codes
+from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
+from application.mfa.factors import SecondFactors
+from application.session_issuer import SessionIssuer, SignedIn
+from application.throttle import Throttle
+from domain.entities import User
+from domain.errors import (
+    FieldError,
+    InvalidMfaCode,
+    InvalidMfaToken,
+    MfaRequired,
+    TooManyRequests,
+    ValidationFailed,
+)
+from domain.ports import AuditLog, Passkeys, UserRepository
+
+
+class SecondFactorGate:
+    """Stops a password sign-in of an account with an active authenticator app."""
+
+    def __init__(
+        self, *, factors: SecondFactors, passkeys: Passkeys, attempts: MfaAttempts
+    ) -> None:
+        self._factors = factors
+        self._passkeys = passkeys
+        self._attempts = attempts
+
+    async def check(self, user: User) -> None:
+        if await self._factors.active(user.id) is None:
+            return
+        methods: tuple[str, ...] = ("totp", "recovery_code")
+        if await self._passkeys.of_user(user.id):
+            methods += ("passkey",)  # a passkey sign-in would do instead
+        raise MfaRequired(await self._attempts.open(user), methods)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaSignInCommand:
+    mfa_token: str
+    code: str | None
+    recovery_code: str | None
+    client: ClientInfo
+
+
+class CompleteMfaSignIn:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        factors: SecondFactors,
+        attempts: MfaAttempts,
+        issuer: SessionIssuer,
+        throttle: Throttle,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._factors = factors
+        self._attempts = attempts
+        self._issuer = issuer
+        self._throttle = throttle
+        self._audit = audit
+
+    async def execute(self, command: MfaSignInCommand) -> SignedIn:
+        method, code = _one_code(command)  # malformed input costs no try and writes nothing
+        pending = await self._attempts.take(command.mfa_token)
+        try:
+            # The account's login limits count the code guesses as they count passwords.
+            await self._throttle.login(pending.email, command.client)
+        except TooManyRequests:
+            await quietly(self._attempts.give_back(command.mfa_token, pending))
+            raise
+        user = await self._users.get(pending.user_id)
+        if user is None:
+            raise InvalidMfaToken()
+        if method == "totp":
+            accepted = await self._factors.use_totp(user.id, code)
+        else:
+            accepted = await self._factors.use_recovery_code(user.id, code)
+        if not accepted:
+            await self._refuse(command, pending, method)
+        tokens = await self._issuer.start(user, command.client)
+        await self._throttle.login_succeeded(pending.email, command.client)
+        if method == "recovery_code":
+            audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)
+        audit_event(
+            self._audit,
+            "login_succeeded",
+            command.client,
+            user_id=user.id,
+            session_id=tokens.session_id,
+            reason=f"mfa:{method}",
+        )
+        return SignedIn(user=user, tokens=tokens)
+
+    async def _refuse(self, command: MfaSignInCommand, pending: Pending, method: str) -> NoReturn:
+        wrong = pending.wrong + 1
+        audit_event(
+            self._audit, "mfa_failed", command.client, user_id=pending.user_id, reason=method
+        )
+        if wrong >= MAX_WRONG_CODES:
+            raise InvalidMfaToken()  # the attempt is dead: sign in with the password again
+        await self._attempts.give_back(command.mfa_token, dataclasses.replace(pending, wrong=wrong))
+        raise InvalidMfaCode()
+
+
+def _one_code(command: MfaSignInCommand) -> tuple[str, str]:
+    if (command.code is None) == (command.recovery_code is None):
+        raise ValidationFailed([FieldError("code", "send either code or recovery_code, not both")])
+    if command.code is not None:
+        code = codes.totp_code(command.code)
+        if code is None:
+            raise ValidationFailed([FieldError("code", "must be the app's 6 digits")])
+        return "totp", code
+    code = codes.recovery_code(command.recovery_code or "")
+    if code is None:
+        raise ValidationFailed(
+            [FieldError("recovery_code", "must be a recovery code like xxxxx-xxxxx")]
+        )
+    return "recovery_code", code

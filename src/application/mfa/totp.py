@@ -1,0 +1,230 @@
+"""An authenticator app (RFC 6238 TOTP) for the signed-in user: set up, confirm, new
+recovery codes, remove.
+
+Whatever proves the user here (a code, the password) is limited like a login (the account's
+tiers, OWASP ASVS V6.3.5): a stolen access token cannot guess its way to the recovery codes
+or to removing the second factor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.mfa import codes
+from application.mfa.factors import SecondFactors, secret_context
+from application.throttle import Throttle
+from domain.entities import User
+from domain.errors import (
+    FieldError,
+    InvalidAccessToken,
+    InvalidCredentials,
+    InvalidMfaCode,
+    TotpAlreadyEnabled,
+    TotpNotEnabled,
+    TotpSetupRequired,
+    ValidationFailed,
+)
+from domain.ports import (
+    AccessClaims,
+    AuditLog,
+    Clock,
+    OneTimePasswords,
+    PasswordHasher,
+    RecoveryCodes,
+    SecretBox,
+    TotpCredentials,
+    UserRepository,
+)
+from domain.values import PASSWORD_MAX
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpSetup:
+    secret: str
+    otpauth_uri: str
+
+
+async def _user(users: UserRepository, caller: AccessClaims) -> User:
+    user = await users.get(caller.user_id)
+    if user is None or user.disabled:
+        raise InvalidAccessToken()
+    return user
+
+
+def _code(raw: str) -> str:
+    code = codes.totp_code(raw)
+    if code is None:
+        raise ValidationFailed([FieldError("code", "must be the app's 6 digits")])
+    return code
+
+
+class SetupTotp:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        totp: TotpCredentials,
+        box: SecretBox,
+        otp: OneTimePasswords,
+        clock: Clock,
+        issuer_name: str,
+    ) -> None:
+        self._users = users
+        self._totp = totp
+        self._box = box
+        self._otp = otp
+        self._clock = clock
+        self._issuer_name = issuer_name
+
+    async def execute(self, caller: AccessClaims) -> TotpSetup:
+        user = await _user(self._users, caller)
+        secret = self._otp.new_secret()
+        sealed = self._box.seal(secret, secret_context(user.id))
+        if not await self._totp.start(user.id, sealed, self._clock.now()):
+            raise TotpAlreadyEnabled()
+        uri = self._otp.provisioning_uri(secret, account=user.email, issuer=self._issuer_name)
+        return TotpSetup(secret=secret, otpauth_uri=uri)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpCodeCommand:
+    caller: AccessClaims
+    code: str
+    client: ClientInfo
+
+
+class ConfirmTotp:
+    """The first code proves the app holds the secret; the secret becomes active, and the
+    recovery codes are made in the same step (shown this once)."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        totp: TotpCredentials,
+        factors: SecondFactors,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._totp = totp
+        self._factors = factors
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: TotpCodeCommand) -> list[str]:
+        code = _code(command.code)
+        user = await _user(self._users, command.caller)
+        credential = await self._totp.get(user.id)
+        if credential is None:
+            raise TotpSetupRequired()
+        if credential.active:
+            raise TotpAlreadyEnabled()
+        step = self._factors.step_of(credential, code)
+        shown, digests = self._factors.new_recovery_codes(user.id)
+        # A concurrent confirm with the same code found the secret pending too: one wins.
+        if step is None or not await self._totp.activate(user.id, step, digests, self._clock.now()):
+            audit_event(
+                self._audit, "mfa_failed", command.client, user_id=user.id, reason="confirm"
+            )
+            raise InvalidMfaCode()
+        audit_event(self._audit, "mfa_enabled", command.client, user_id=user.id, reason="totp")
+        return shown
+
+
+class RegenerateRecoveryCodes:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        factors: SecondFactors,
+        recovery: RecoveryCodes,
+        throttle: Throttle,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._factors = factors
+        self._recovery = recovery
+        self._throttle = throttle
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: TotpCodeCommand) -> list[str]:
+        code = _code(command.code)
+        user = await _user(self._users, command.caller)
+        if await self._factors.active(user.id) is None:
+            raise TotpNotEnabled()
+        await self._throttle.login(user.email, command.client)
+        if not await self._factors.use_totp(user.id, code):
+            audit_event(
+                self._audit,
+                "mfa_failed",
+                command.client,
+                user_id=user.id,
+                reason="recovery_codes",
+            )
+            raise InvalidMfaCode()
+        shown, digests = self._factors.new_recovery_codes(user.id)
+        await self._recovery.replace(user.id, digests, self._clock.now())
+        await self._throttle.login_succeeded(user.email, command.client)
+        audit_event(self._audit, "recovery_codes_regenerated", command.client, user_id=user.id)
+        return shown
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisableTotpCommand:
+    caller: AccessClaims
+    password: str | None
+    code: str | None
+    client: ClientInfo
+
+
+class DisableTotp:
+    """Removes the app and its recovery codes, for the current password or a current code."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        totp: TotpCredentials,
+        factors: SecondFactors,
+        hasher: PasswordHasher,
+        throttle: Throttle,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._totp = totp
+        self._factors = factors
+        self._hasher = hasher
+        self._throttle = throttle
+        self._audit = audit
+
+    async def execute(self, command: DisableTotpCommand) -> None:
+        if (command.password is None) == (command.code is None):
+            raise ValidationFailed(
+                [FieldError("password", "send either password or code, not both")]
+            )
+        code = _code(command.code) if command.code is not None else None
+        user = await _user(self._users, command.caller)
+        if await self._factors.active(user.id) is None:
+            raise TotpNotEnabled()
+        await self._throttle.login(user.email, command.client)
+        if code is not None and not await self._factors.use_totp(user.id, code):
+            self._failed(command, user, "code")
+            raise InvalidMfaCode()
+        if command.password is not None and not await self._password_ok(user, command.password):
+            self._failed(command, user, "password")
+            raise InvalidCredentials()
+        if not await self._totp.remove(user.id):
+            raise TotpNotEnabled()  # removed meanwhile by another request
+        await self._throttle.login_succeeded(user.email, command.client)
+        audit_event(self._audit, "mfa_disabled", command.client, user_id=user.id, reason="totp")
+
+    async def _password_ok(self, user: User, password: str) -> bool:
+        if user.password_hash is None or len(password) > PASSWORD_MAX:
+            return False
+        return await self._hasher.verify(user.password_hash, password)
+
+    def _failed(self, command: DisableTotpCommand, user: User, reason: str) -> None:
+        audit_event(self._audit, "mfa_failed", command.client, user_id=user.id, reason=reason)

@@ -1,0 +1,134 @@
+"""The authenticator app (TOTP) of the signed-in user, and the second step of a password
+sign-in."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from application.mfa.sign_in import MfaSignInCommand
+from application.mfa.totp import DisableTotpCommand, TotpCodeCommand
+from domain import errors as e
+from interfaces.http.bodies import TokenBody
+from interfaces.http.dependencies import NO_STORE, BodyTransport, Caller, Client, Services
+from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
+from interfaces.http.mfa_bodies import RecoveryCodesBody, TotpSetupBody
+from interfaces.http.mfa_payloads import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
+from interfaces.http.transport import same_origin, token_response
+
+BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
+
+
+class MfaController(Controller):
+    path = "/auth/mfa"
+    tags = ("second factor",)
+    security = SIGNED_IN
+
+    @post(
+        "/totp/setup",
+        status_code=200,
+        summary="A new authenticator-app secret (not active until confirmed)",
+        description="Show `otpauth_uri` as a QR code (or `secret` to type in). A pending "
+        "secret is replaced by a new setup; an active one must be removed first.",
+        responses=problems(*BEARER, e.TotpAlreadyEnabled),
+    )
+    async def setup(self, caller: Caller, services: Services) -> Response[TotpSetupBody]:
+        setup = await services.cases.mfa.setup_totp.execute(caller)
+        body = TotpSetupBody(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
+        return Response(body, headers=NO_STORE)
+
+    @post(
+        "/totp/confirm",
+        status_code=200,
+        summary="Activate the app with its first code; the recovery codes, shown once",
+        responses=problems(
+            *BODY, *BEARER, e.InvalidMfaCode, e.TotpSetupRequired, e.TotpAlreadyEnabled
+        ),
+    )
+    async def confirm(
+        self, data: JSONBody[TotpCodeRequest], caller: Caller, services: Services, client: Client
+    ) -> Response[RecoveryCodesBody]:
+        shown = await services.cases.mfa.confirm_totp.execute(
+            TotpCodeCommand(caller=caller, code=data.code, client=client)
+        )
+        return Response(RecoveryCodesBody(recovery_codes=shown), headers=NO_STORE)
+
+    @post(
+        "/recovery-codes",
+        status_code=200,
+        summary="Ten new recovery codes for a current code of the app; the old ones die",
+        responses=problems(*BODY, *BEARER, e.InvalidMfaCode, e.TotpNotEnabled, e.TooManyRequests),
+    )
+    async def recovery_codes(
+        self, data: JSONBody[TotpCodeRequest], caller: Caller, services: Services, client: Client
+    ) -> Response[RecoveryCodesBody]:
+        shown = await services.cases.mfa.regenerate_recovery_codes.execute(
+            TotpCodeCommand(caller=caller, code=data.code, client=client)
+        )
+        return Response(RecoveryCodesBody(recovery_codes=shown), headers=NO_STORE)
+
+    @delete(
+        "/totp",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Remove the app and its recovery codes (current password or code)",
+        operation_class=NoContent,
+        responses=problems(
+            *BODY,
+            *BEARER,
+            e.InvalidCredentials,
+            e.InvalidMfaCode,
+            e.TotpNotEnabled,
+            e.TooManyRequests,
+        ),
+    )
+    async def disable(
+        self,
+        data: JSONBody[DisableTotpRequest],
+        caller: Caller,
+        services: Services,
+        client: Client,
+    ) -> None:
+        await services.cases.mfa.disable_totp.execute(
+            DisableTotpCommand(caller=caller, password=data.password, code=data.code, client=client)
+        )
+
+
+class SecondStepController(Controller):
+    path = "/auth/login"
+    tags = ("auth",)
+
+    @post(
+        "/mfa",
+        status_code=200,
+        guards=[same_origin],
+        summary="Complete a password sign-in with a code of the app or a recovery code",
+        description="Takes the `mfa_token` of the 401 `mfa_required` login answer. Five wrong "
+        "codes end the attempt (401 `invalid_mfa_token`): sign in with the password again.",
+        responses=problems(
+            *BODY,
+            *COOKIE,
+            e.InvalidMfaToken,
+            e.InvalidMfaCode,
+            e.AccountDisabled,
+            e.TooManyRequests,
+        ),
+    )
+    async def complete(
+        self,
+        data: JSONBody[MfaLoginRequest],
+        services: Services,
+        client: Client,
+        body_transport: BodyTransport,
+    ) -> Response[TokenBody]:
+        signed_in = await services.cases.mfa.complete_sign_in.execute(
+            MfaSignInCommand(
+                mfa_token=data.mfa_token,
+                code=data.code,
+                recovery_code=data.recovery_code,
+                client=client,
+            )
+        )
+        return token_response(
+            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+        )

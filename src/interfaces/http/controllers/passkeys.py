@@ -1,0 +1,142 @@
+"""Passkeys (WebAuthn): register one while signed in, list and remove them, and sign in with
+one without typing an email."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from application.mfa.passkey_sign_in import PasskeySignInCommand
+from application.mfa.passkeys import FinishRegistrationCommand, RemovePasskeyCommand
+from domain import errors as e
+from interfaces.http.bodies import TokenBody
+from interfaces.http.controllers.admin import MAX_ID
+from interfaces.http.dependencies import NO_STORE, BodyTransport, Caller, Client, Services
+from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
+from interfaces.http.mfa_bodies import AddedPasskeyBody, PasskeyBody, PasskeysBody
+from interfaces.http.mfa_payloads import PasskeyRegistrationRequest, PasskeySignInRequest
+from interfaces.http.transport import same_origin, token_response
+
+BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
+CREATION_OPTIONS = (
+    "`PublicKeyCredentialCreationOptionsJSON` (WebAuthn Level 3): give it to "
+    "`PublicKeyCredential.parseCreationOptionsFromJSON` and `navigator.credentials.create`. "
+    "The challenge is single use and lives five minutes."
+)
+REQUEST_OPTIONS = (
+    "`PublicKeyCredentialRequestOptionsJSON` (WebAuthn Level 3): give it to "
+    "`PublicKeyCredential.parseRequestOptionsFromJSON` and `navigator.credentials.get`. No "
+    "credential is listed: the browser offers the passkeys it holds for this site. The "
+    "challenge is single use and lives five minutes."
+)
+
+
+class PasskeysController(Controller):
+    path = "/auth/passkeys"
+    tags = ("passkeys",)
+
+    @post(
+        "/register/options",
+        status_code=200,
+        security=SIGNED_IN,
+        summary="Start registering a passkey",
+        description=CREATION_OPTIONS,
+        responses=problems(*BEARER),
+    )
+    async def register_options(
+        self, caller: Caller, services: Services
+    ) -> Response[dict[str, Any]]:
+        options = await services.cases.mfa.start_registration.execute(caller)
+        return Response(dict(options), headers=NO_STORE)
+
+    @post(
+        "/register/verify",
+        status_code=201,
+        security=SIGNED_IN,
+        summary="Register the passkey the browser created",
+        description="`credential` is the browser's `PublicKeyCredential.toJSON()`; `name` an "
+        "optional label.",
+        responses=problems(*BODY, *BEARER, e.InvalidPasskeyRegistration, e.PasskeyExists),
+    )
+    async def register_verify(
+        self,
+        data: JSONBody[PasskeyRegistrationRequest],
+        caller: Caller,
+        services: Services,
+        client: Client,
+    ) -> Response[AddedPasskeyBody]:
+        passkey = await services.cases.mfa.finish_registration.execute(
+            FinishRegistrationCommand(
+                caller=caller,
+                credential=data.credential.as_json(),
+                name=data.name,
+                client=client,
+            )
+        )
+        body = AddedPasskeyBody(passkey=PasskeyBody.of(passkey))
+        return Response(body, status_code=201, headers=NO_STORE)
+
+    @post(
+        "/login/options",
+        status_code=200,
+        summary="Start a passkey sign-in (no email needed)",
+        description=REQUEST_OPTIONS,
+        responses=problems(e.TooManyRequests, e.StorageUnavailable),
+    )
+    async def login_options(self, services: Services, client: Client) -> Response[dict[str, Any]]:
+        options = await services.cases.mfa.start_passkey_sign_in.execute(client)
+        return Response(dict(options), headers=NO_STORE)
+
+    @post(
+        "/login/verify",
+        status_code=200,
+        guards=[same_origin],
+        summary="Sign in with the passkey the browser chose",
+        description="`credential` is the browser's `PublicKeyCredential.toJSON()`. A full "
+        "sign-in: the login body and the refresh cookie, no second step.",
+        responses=problems(*BODY, *COOKIE, e.InvalidPasskey, e.AccountDisabled),
+    )
+    async def login_verify(
+        self,
+        data: JSONBody[PasskeySignInRequest],
+        services: Services,
+        client: Client,
+        body_transport: BodyTransport,
+    ) -> Response[TokenBody]:
+        signed_in = await services.cases.mfa.finish_passkey_sign_in.execute(
+            PasskeySignInCommand(credential=data.credential.as_json(), client=client)
+        )
+        return token_response(
+            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+        )
+
+    @get(
+        "/",
+        security=SIGNED_IN,
+        summary="The caller's passkeys",
+        responses=problems(*BEARER),
+    )
+    async def list_passkeys(self, caller: Caller, services: Services) -> Response[PasskeysBody]:
+        passkeys = await services.cases.mfa.list_passkeys.execute(caller)
+        body = PasskeysBody(passkeys=[PasskeyBody.of(p) for p in passkeys])
+        return Response(body, headers=NO_STORE)
+
+    @delete(
+        "/{passkey_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        security=SIGNED_IN,
+        operation_class=NoContent,
+        summary="Remove one of the caller's passkeys",
+        responses=problems(*BEARER, e.PasskeyNotFound),
+    )
+    async def remove(
+        self, passkey_id: FromPath[int], caller: Caller, services: Services, client: Client
+    ) -> None:
+        if not 1 <= passkey_id <= MAX_ID:
+            raise e.PasskeyNotFound()
+        await services.cases.mfa.remove_passkey.execute(
+            RemovePasskeyCommand(caller=caller, passkey_id=passkey_id, client=client)
+        )

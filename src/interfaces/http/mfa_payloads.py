@@ -1,0 +1,90 @@
+"""Request bodies of the second-factor endpoints. A passkey credential is the JSON a browser's
+``PublicKeyCredential.toJSON()`` gives (WebAuthn Level 3 §5.1: ``RegistrationResponseJSON``,
+``AuthenticationResponseJSON``); members the service does not read are ignored."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from application.mfa.codes import CODE_MAX
+from application.mfa.passkeys import NAME_MAX
+from interfaces.http.payloads import documented
+
+# Enforced by the use case (spaces are forgiven, and any bad code is one problem), so only
+# stated here.
+TotpCode = Annotated[str, documented(pattern=r"^[0-9 ]{6,7}$", examples=["123456"])]
+RecoveryCode = Annotated[
+    str, documented(min_length=10, max_length=CODE_MAX, examples=["7hq2m-x4k9d"])
+]
+MfaToken = Annotated[str, documented(min_length=32, max_length=128)]
+Base64Url = Annotated[str, msgspec.Meta(extra_json_schema={"description": "base64url"})]
+PasskeyName = Annotated[str, documented(min_length=1, max_length=NAME_MAX)]
+
+
+class TotpCodeRequest(msgspec.Struct, frozen=True):
+    code: TotpCode
+
+
+class DisableTotpRequest(msgspec.Struct, frozen=True):
+    """The current password, or a current code of the app: one of them."""
+
+    password: str | None = None
+    code: TotpCode | None = None
+
+
+class MfaLoginRequest(msgspec.Struct, frozen=True):
+    """The ``mfa_token`` of the 401 ``mfa_required``, and a code of the app or a recovery
+    code: one of them."""
+
+    mfa_token: MfaToken
+    code: TotpCode | None = None
+    recovery_code: RecoveryCode | None = None
+
+
+class _Credential(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    id: Base64Url
+    raw_id: Base64Url = msgspec.field(name="rawId")
+    type: Literal["public-key"]
+    authenticator_attachment: str | None = msgspec.field(
+        default=None, name="authenticatorAttachment"
+    )
+    client_extension_results: dict[str, Any] = msgspec.field(
+        default_factory=dict, name="clientExtensionResults"
+    )
+
+    def as_json(self) -> dict[str, Any]:
+        """The credential as the browser sent it (the members the service reads)."""
+        encoded: dict[str, Any] = msgspec.to_builtins(self)
+        return encoded
+
+
+class AttestationResponse(msgspec.Struct, frozen=True, omit_defaults=True):
+    client_data_json: Base64Url = msgspec.field(name="clientDataJSON")
+    attestation_object: Base64Url = msgspec.field(name="attestationObject")
+    transports: list[str] = msgspec.field(default_factory=list)
+
+
+class RegistrationCredential(_Credential, frozen=True, kw_only=True, omit_defaults=True):
+    response: AttestationResponse
+
+
+class AssertionResponse(msgspec.Struct, frozen=True, omit_defaults=True):
+    client_data_json: Base64Url = msgspec.field(name="clientDataJSON")
+    authenticator_data: Base64Url = msgspec.field(name="authenticatorData")
+    signature: Base64Url
+    user_handle: Base64Url | None = msgspec.field(default=None, name="userHandle")
+
+
+class AuthenticationCredential(_Credential, frozen=True, kw_only=True, omit_defaults=True):
+    response: AssertionResponse
+
+
+class PasskeyRegistrationRequest(msgspec.Struct, frozen=True):
+    credential: RegistrationCredential
+    name: PasskeyName | None = None
+
+
+class PasskeySignInRequest(msgspec.Struct, frozen=True):
+    credential: AuthenticationCredential
