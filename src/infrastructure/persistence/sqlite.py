@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequen
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -166,7 +167,7 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+    async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
         if not write:
             try:
                 reader = await self._connect_reader()
@@ -285,7 +286,10 @@ class SqliteDatabase:
         try:
             connection.row_factory = sqlite3.Row
             for pragma in (*_PRAGMAS, "PRAGMA foreign_keys=ON"):
-                connection.execute(pragma)
+                # Turning a new file to WAL takes its exclusive lock; a second process doing
+                # the same at that moment gets "locked" at once (no busy wait for a lock
+                # upgrade that could deadlock), so it tries again.
+                _when_free(partial(connection.execute, pragma))
         except BaseException:
             connection.close()
             raise
@@ -320,19 +324,28 @@ def _begin_immediate(connection: sqlite3.Connection) -> None:
     """Take the database's write lock, polling every fraction of a millisecond. SQLite's own
     busy handler backs off to 100 ms sleeps, so under steady writes from another process
     one writer starves while the other holds the lock for a fraction of a millisecond."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
     connection.execute("PRAGMA busy_timeout=0")
     try:
-        while True:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as e:
-                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(50e-6, 250e-6))
+        _when_free(lambda: connection.execute("BEGIN IMMEDIATE"))
     finally:
         connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+
+def _when_free(statement: Callable[[], object]) -> None:
+    """Run ``statement``, again every 50-250 µs while the database is busy, for at most the
+    busy timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as e:
+            if e.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(50e-6, 250e-6))
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _script(connection: sqlite3.Connection, script: str) -> None:
