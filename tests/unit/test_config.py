@@ -396,3 +396,22 @@ def test_a_relying_party_browsers_would_refuse_is_refused_at_start(
     environ: dict[str, str], message: str
 ) -> None:
     assert any(message in problem for problem in problems(environ)), problems(environ)
+
+
+def test_postgres_pool_settings_have_bounds_and_a_read_url_needs_postgres() -> None:
+    pg = "postgresql://authgate@db.internal/authgate"
+    settings = load_settings(
+        {
+            "AUTH_DATABASE_URL": pg,
+            "AUTH_DATABASE_POOL_SIZE": "40",
+            "AUTH_DATABASE_STATEMENT_TIMEOUT": "2.5",
+            "AUTH_DATABASE_READ_URL": "postgresql://authgate@replica.internal/authgate",
+        },
+        dotenv=None,
+    )
+    assert (settings.database_pool_size, settings.database_statement_timeout) == (40, 2.5)
+    assert settings.database_read_url == "postgresql://authgate@replica.internal/authgate"
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"AUTH_DATABASE_POOL_SIZE": "0", "AUTH_DATABASE_READ_URL": pg}, dotenv=None)
+    assert any("AUTH_DATABASE_POOL_SIZE" in problem for problem in refused.value.problems)
+    assert any("AUTH_DATABASE_READ_URL is for PostgreSQL" in p for p in refused.value.problems)

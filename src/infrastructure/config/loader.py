@@ -88,6 +88,10 @@ def _cross_field_problems(s: Settings) -> list[str]:
         problems.append(f"AUTH_COOKIE_NAME={s.cookie_name} requires AUTH_COOKIE_SECURE=true")
     if name.startswith("__host-") and s.cookie_path != "/":
         problems.append(f"AUTH_COOKIE_NAME={s.cookie_name} requires AUTH_COOKIE_PATH=/")
+    if s.database_read_url is not None and not (
+        s.database_url.startswith("postgres") and s.database_read_url.startswith("postgres")
+    ):
+        problems.append("AUTH_DATABASE_READ_URL is for PostgreSQL: a replica of AUTH_DATABASE_URL")
     ids = [client.split(":", 1)[0] for client in s.introspection_clients]
     if repeated := sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(f"AUTH_INTROSPECTION_CLIENTS names {', '.join(repeated)} more than once")

@@ -41,12 +41,12 @@ class SqlUserAdministration(UserAdministration):
         if email is not None:
             sql += " AND email = $3"
             args.append(email)
-        async with self._db.transaction(write=False) as tx:
+        async with self._db.transaction(write=False, replica=True) as tx:
             rows = await tx.fetchall(f"{sql} ORDER BY id LIMIT $2", *args)
         return [user_of(row) for row in rows]
 
     async def identities(self, user_id: int) -> list[ExternalIdentity]:
-        async with self._db.transaction(write=False) as tx:
+        async with self._db.transaction(write=False, replica=True) as tx:
             rows = await tx.fetchall(
                 "SELECT provider, subject, user_id, email, created_at FROM user_identities"
                 " WHERE user_id = $1 ORDER BY created_at, provider, subject",

@@ -41,7 +41,12 @@ class Database(Protocol):
     # row; SQLite needs nothing because every write transaction is BEGIN IMMEDIATE.
     for_update: str
 
-    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Tx]: ...
+    def transaction(
+        self, *, write: bool = True, replica: bool = False
+    ) -> AbstractAsyncContextManager[Tx]:
+        """``replica``: a read that may lag the latest writes by the replication delay (a
+        listing), so a read replica may serve it where one is configured."""
+        ...
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         """``work`` in one write transaction. It may await only its statements: SQLite runs

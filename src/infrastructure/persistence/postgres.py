@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -13,6 +13,7 @@ from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueViolation
 
 T = TypeVar("T")
+_Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
@@ -25,7 +26,7 @@ def _unique_violations() -> Iterator[None]:
 
 
 class _PostgresTx(Tx):
-    def __init__(self, connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> None:
+    def __init__(self, connection: _Connection) -> None:
         self._connection = connection
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
@@ -46,27 +47,45 @@ class _PostgresTx(Tx):
 
 
 class PostgresDatabase:
+    """``read_dsn``: a replica that serves the reads asked for with ``replica=True`` (lists
+    that may lag by the replication delay); while it cannot be reached they go to the
+    primary. Every other read, and every write, goes to the primary."""
+
     dialect = "postgres"
     for_update = " FOR UPDATE"
 
-    def __init__(self, dsn: str, *, max_size: int = 10, timeout: float = 5.0) -> None:
-        self._dsn = dsn
-        self._max_size = max_size
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        max_size: int = 10,
+        timeout: float = 5.0,
+        statement_timeout: float = 5.0,
+        read_dsn: str | None = None,
+    ) -> None:
+        self._primary = _Pool(dsn, max_size, timeout, statement_timeout)
+        self._replica = _Pool(read_dsn, max_size, timeout, statement_timeout) if read_dsn else None
         self._timeout = timeout
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[Tx]:
+    async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
         try:
-            pool = await self._open()
-            async with (
-                pool.acquire(timeout=self._timeout) as connection,
-                connection.transaction(),
-            ):
-                yield _PostgresTx(connection)
+            source, connection = await self._acquire(replica=replica and not write)
+            try:
+                async with connection.transaction(readonly=not write):
+                    yield _PostgresTx(connection)
+            finally:
+                await source.release(connection)
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
+
+    async def _acquire(self, *, replica: bool) -> tuple[_Pool, _Connection]:
+        if replica and self._replica is not None:
+            try:
+                return self._replica, await self._replica.acquire()
+            except _DRIVER_ERRORS:
+                pass  # the primary answers while the replica is away
+        return self._primary, await self._primary.acquire()
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         async with self.transaction() as tx:
@@ -74,8 +93,8 @@ class PostgresDatabase:
 
     async def execute_script(self, script: str) -> None:
         try:
-            pool = await self._open()
-            async with pool.acquire(timeout=self._timeout) as connection:
+            connection = await self._primary.acquire()
+            try:
                 try:
                     async with connection.transaction():
                         # Without arguments asyncpg sends the simple query protocol, which
@@ -83,6 +102,8 @@ class PostgresDatabase:
                         await connection.execute(script)
                 except asyncpg.PostgresError as e:
                     raise ScriptFailed(str(e)) from e
+            finally:
+                await self._primary.release(connection)
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
 
@@ -94,18 +115,47 @@ class PostgresDatabase:
             await tx.fetchone("SELECT 1 AS ok")
 
     async def close(self) -> None:
+        await self._primary.close()
+        if self._replica is not None:
+            await self._replica.close()
+
+
+class _Pool:
+    """An asyncpg pool opened at its first use, so a late database is no crash at start."""
+
+    def __init__(self, dsn: str, max_size: int, timeout: float, statement_timeout: float) -> None:
+        self._dsn = dsn
+        self._max_size = max_size
+        self._timeout = timeout
+        self._statement_timeout = statement_timeout
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> _Connection:
+        pool = await self._open()
+        connection: _Connection = await pool.acquire(timeout=self._timeout)
+        return connection
+
+    async def release(self, connection: _Connection) -> None:
+        if self._pool is not None:
+            await self._pool.release(connection)
+
+    async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
     async def _open(self) -> asyncpg.Pool:
-        async with self._pool_lock:
+        async with self._lock:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
                     self._dsn,
                     min_size=0,
                     max_size=self._max_size,
                     timeout=self._timeout,
-                    command_timeout=self._timeout,
+                    command_timeout=self._statement_timeout + 1,
+                    # The server ends a statement that runs longer (a stuck query holds a
+                    # connection and its locks; the client's own timeout follows a second later).
+                    server_settings={"statement_timeout": str(int(self._statement_timeout * 1000))},
                 )
             return self._pool

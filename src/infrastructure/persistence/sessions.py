@@ -107,7 +107,8 @@ class SqlSessionRepository(SessionRepository):
         return sorted(row["id"] for row in rows)
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
-        async with self._db.transaction(write=False) as tx:
+        # A listing (GET /auth/sessions, the admin's view): a replica may serve it.
+        async with self._db.transaction(write=False, replica=True) as tx:
             rows = await tx.fetchall(
                 f"SELECT {_COLUMNS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL"
                 " AND expires_at > $2 ORDER BY created_at DESC, id",

@@ -23,7 +23,12 @@ def open_database(settings: Settings) -> Database:
     path = settings.sqlite_path
     if path is not None:
         return SqliteDatabase(path)
-    return PostgresDatabase(settings.database_url)
+    return PostgresDatabase(
+        settings.database_url,
+        max_size=settings.database_pool_size,
+        statement_timeout=settings.database_statement_timeout,
+        read_dsn=settings.database_read_url,
+    )
 
 
 @dataclass(frozen=True, slots=True)
