@@ -4,12 +4,10 @@ work (wrong, replayed, a recovery code spent) do not."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from tests.browser.conftest import README_MFA_SCREENSHOT, Demo
+from tests.browser.conftest import Demo
 from tests.browser.factors import App, app_from_the_key_shown, enter_code, read_qr_code
 from tests.browser.steps import (
     Traffic,
@@ -34,9 +32,7 @@ def turn_the_app_on(page: Page, demo: Demo) -> tuple[App, list[str]]:
     uri = urlsplit(read_qr_code(page.locator("#totp-qr")))
     assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
     assert parse_qs(uri.query)["secret"] == [app.secret]
-    shot = demo.shot(page, "totp-setup")
-    if README_MFA_SCREENSHOT:
-        shutil.copyfile(shot, Path(README_MFA_SCREENSHOT))
+    demo.shot(page, "totp-setup")
 
     confirm = page.locator("#totp-confirm-form")
     confirm.get_by_label("Code from the app").fill(app.code())

@@ -6,11 +6,12 @@ one made for another RP ID, even on an origin the service lists."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.browser.conftest import Demo
+from tests.browser.conftest import README_MFA_SCREENSHOT, Demo
 from tests.browser.factors import VirtualAuthenticator, app_from_the_key_shown
 from tests.browser.steps import (
     Traffic,
@@ -89,6 +90,8 @@ def test_a_passkey_added_on_the_demo_signs_in_without_an_email(demo: Demo, conte
     # With the app on too, the password step offers the passkey in place of a code.
     page.get_by_role("button", name="Set up an authenticator app").click()
     app = app_from_the_key_shown(page)
+    if README_MFA_SCREENSHOT:
+        page.locator("#second-factor").screenshot(path=Path(README_MFA_SCREENSHOT))
     page.locator("#totp-confirm-form").get_by_label("Code from the app").fill(app.code())
     page.get_by_role("button", name="Turn it on").click()
     expect(page.locator("#totp-state")).to_have_text("On, 10 recovery codes left.")

@@ -125,11 +125,13 @@ function wireAuthenticatorApp() {
     byId("totp-secret").textContent = secret.match(/.{1,4}/g).join(" ");
     byId("totp-setup").hidden = false;
     byId("totp-start").hidden = true;
+    byId("totp-state").textContent = "Not on yet: it needs a first code from the app.";
     byId("totp-confirm-form").elements.code.focus();
   });
   byId("totp-not-now").addEventListener("click", () => {
     hideSetup();
     byId("totp-start").hidden = false;
+    byId("totp-state").textContent = "Off.";
   });
   onSubmit(byId("totp-confirm-form"), async ({ code }) => {
     const codes = await auth.totpConfirm(code.trim());
