@@ -11,12 +11,13 @@ test also writes the README's.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -46,6 +47,7 @@ PASSWORD = "correct horse battery"
 ACCESS_TTL = 60  # the demo server's AUTH_ACCESS_TTL: the shortest the settings allow
 GRACE = 2  # its AUTH_REFRESH_GRACE
 README_SCREENSHOT = os.environ.get("AUTH_TEST_DEMO_SCREENSHOT")
+README_MFA_SCREENSHOT = os.environ.get("AUTH_TEST_MFA_SCREENSHOT")
 # Playwright waits this long (ms) for what a test expects to appear.
 EXPECT_TIMEOUT = 10_000
 
@@ -61,6 +63,18 @@ class Demo:
     def url(self) -> str:
         return f"{self.server.url}/demo"
 
+    @property
+    def passkey_url(self) -> str:
+        """The demo where passkeys work: browsers take no IP address as an RP ID, so the
+        loopback issuer's RP ID is ``localhost`` (AUTH_RP_ID's default), port aside."""
+        return f"http://localhost:{self.server.port}/demo"
+
+    @property
+    def subdomain_url(self) -> str:
+        """The demo on a subdomain the server lists in AUTH_RP_ORIGINS: its pages may ask the
+        authenticator for credentials of their own RP ID, ``app.localhost``."""
+        return f"http://app.localhost:{self.server.port}/demo"
+
     def mail_link(self, recipient: str, subject_start: str, count: int = 1) -> str:
         """The link in the ``count``-th mail to ``recipient`` whose subject starts so."""
         deadline = time.monotonic() + 10
@@ -72,6 +86,25 @@ class Demo:
         token = link_token(message)
         link = next(word for word in text_of(message).split() if token in word)
         return link
+
+    def audit(self, event: str) -> list[dict[str, Any]]:
+        """The server's audit lines of this event so far (JSON, one per line)."""
+        lines = [json.loads(line) for line in self.server.stdout if line.startswith("{")]
+        return [
+            line
+            for line in lines
+            if line.get("logger") == "authgate.audit" and line.get("event") == event
+        ]
+
+    def next_audit(self, event: str, after: int) -> dict[str, Any]:
+        """The audit line of this event that follows the first ``after`` ones, once the
+        server's output reader has it."""
+        deadline = time.monotonic() + 5
+        while len(found := self.audit(event)) <= after:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no audit event {event} after the first {after}")
+            time.sleep(0.05)
+        return found[after]
 
     def shot(self, page: Page, name: str) -> Path:
         path = self.screenshots / f"{name}.png"
@@ -112,6 +145,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
             "AUTH_GOOGLE_CLIENT_SECRET": idp.client_secret,
             "AUTH_GOOGLE_REDIRECT_URI": f"{origin}/auth/google/callback",
             "AUTH_GOOGLE_DISCOVERY_URL": idp.discovery_url,
+            # Passkeys: RP ID localhost (the default for a loopback issuer), and two origins.
+            "AUTH_RP_ORIGINS": f"http://localhost:{port},http://app.localhost:{port}",
             # Every test signs up and in from 127.0.0.1.
             "AUTH_REGISTER_LIMIT": "1000",
             "AUTH_LOGIN_LIMIT": "1000",

@@ -28,12 +28,17 @@ def new_email(who: str) -> str:
     return f"{who}-{secrets.token_hex(3)}@example.test"
 
 
-def open_demo(context: BrowserContext, demo: Demo) -> Page:
-    """A new tab on /demo, once it knows whether the cookie holds a session."""
+def open_demo(context: BrowserContext, demo: Demo, url: str | None = None) -> Page:
+    """A new tab on /demo (or the demo at ``url``), once it knows whether the cookie holds a
+    session."""
     page = context.new_page()
-    page.goto(demo.url)
-    expect(page.locator("#status")).not_to_have_text("Loading…")
+    goto_demo(page, url or demo.url)
     return page
+
+
+def goto_demo(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#status")).not_to_have_text("Loading…")
 
 
 def register(page: Page, email: str, name: str = "Ada") -> None:

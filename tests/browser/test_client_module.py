@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # fetch. /auth/refresh answers `token-1`, `token-2`, … after 20 ms (or what `refreshAnswer`
 # says); other paths answer what the scenario's `api(request, token)` returns.
 PRELUDE = """
-const { AuthClient, AuthError } = await import("/auth/client.js");
+const { AuthClient, AuthError, MfaRequired } = await import("/auth/client.js");
 const log = [];
 let issued = 0;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -280,3 +280,104 @@ def test_the_token_is_kept_nowhere_but_in_memory(page: Page):
         """,
     )
     assert result == {"leaked": False, "signedIn": True}
+
+
+def test_a_second_factor_is_asked_for_and_a_code_completes_the_sign_in(page: Page):
+    result = run(
+        page,
+        """
+        const sent = [];
+        const auth = client(async (request) => {
+          const path = new URL(request.url).pathname;
+          if (path === "/api/orders") return ok();
+          const body = await request.json();
+          sent.push([path, body, request.credentials]);
+          if (path === "/auth/login") {
+            return json(401, { status: 401, code: "mfa_required", detail: "A second factor.",
+              mfa_token: "mfa-1", methods: ["totp", "recovery_code", "passkey"] },
+              "application/problem+json");
+          }
+          if (body.code === "000000") return problem(401, "invalid_mfa_code");
+          return json(200, { access_token: "after-mfa", token_type: "Bearer", expires_in: 900,
+            user: { email: "ada@site.com" } });
+        });
+        const events = [];
+        auth.addEventListener("signedin", (event) => events.push(event.detail.user.email));
+        const asked = await auth.login("ada@site.com", "secret123").catch((error) => error);
+        const heldAfterPassword = auth.signedIn;
+        const wrong = await auth.loginMfa(asked.mfaToken, { code: "000000" }).catch((e) => e.code);
+        const user = await auth.loginMfa(asked.mfaToken, { recoveryCode: "7hq2m-x4k9d" });
+        await auth.fetch("/api/orders");
+        return {
+          thrown: [asked.name, asked instanceof MfaRequired, asked instanceof AuthError,
+            asked.status, asked.code, asked.mfaToken, asked.methods],
+          heldAfterPassword, wrong, user, events, sent, last: log.at(-1),
+        };
+        """,
+    )
+    assert result["thrown"] == [
+        "MfaRequired",
+        True,
+        True,
+        401,
+        "mfa_required",
+        "mfa-1",
+        ["totp", "recovery_code", "passkey"],
+    ]
+    assert result["heldAfterPassword"] is False  # no session before the second step
+    assert result["wrong"] == "invalid_mfa_code"
+    assert result["user"] == {"email": "ada@site.com"}
+    assert result["events"] == ["ada@site.com"]  # signed in once, by the right code
+    assert result["sent"] == [
+        ["/auth/login", {"email": "ada@site.com", "password": "secret123"}, "include"],
+        ["/auth/login/mfa", {"mfa_token": "mfa-1", "code": "000000"}, "include"],
+        ["/auth/login/mfa", {"mfa_token": "mfa-1", "recovery_code": "7hq2m-x4k9d"}, "include"],
+    ]
+    assert result["last"] == "GET /api/orders after-mfa"
+
+
+def test_the_second_factor_calls_send_the_token_and_only_what_was_given(page: Page):
+    result = run(
+        page,
+        """
+        const sent = [];
+        const auth = client(async (request, token) => {
+          const path = new URL(request.url).pathname;
+          sent.push([request.method, path, token, await request.text()]);
+          if (path === "/auth/mfa") {
+            return json(200, { totp: true, recovery_codes_left: 9, passkeys: 2 });
+          }
+          if (path === "/auth/mfa/totp/setup") {
+            const uri = "otpauth://totp/x?secret=JBSWY3DP";
+            return json(200, { secret: "JBSWY3DP", otpauth_uri: uri });
+          }
+          if (path === "/auth/mfa/recovery-codes") return json(200, { recovery_codes: ["a", "b"] });
+          if (path === "/auth/passkeys") return json(200, { passkeys: [{ id: 7 }] });
+          return new Response(null, { status: 204 });
+        });
+        return {
+          overview: await auth.secondFactors(),
+          setup: await auth.totpSetup(),
+          codes: await auth.regenerateRecoveryCodes("123456"),
+          passkeys: await auth.passkeys(),
+          removed: await auth.removePasskey(7),
+          disabled: await auth.totpDisable({ password: "secret123" }),
+          sent: sent,
+        };
+        """,
+    )
+    assert result["overview"] == {"totp": True, "recoveryCodesLeft": 9, "passkeys": 2}
+    assert result["setup"] == {
+        "secret": "JBSWY3DP",
+        "otpauthUri": "otpauth://totp/x?secret=JBSWY3DP",
+    }
+    assert result["codes"] == ["a", "b"]
+    assert result["passkeys"] == [{"id": 7}]
+    assert result["sent"] == [
+        ["GET", "/auth/mfa", "token-1", ""],
+        ["POST", "/auth/mfa/totp/setup", "token-1", ""],
+        ["POST", "/auth/mfa/recovery-codes", "token-1", '{"code":"123456"}'],
+        ["GET", "/auth/passkeys", "token-1", ""],
+        ["DELETE", "/auth/passkeys/7", "token-1", ""],
+        ["DELETE", "/auth/mfa/totp", "token-1", '{"password":"secret123"}'],
+    ]

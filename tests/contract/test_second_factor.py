@@ -152,6 +152,22 @@ async def test_each_recovery_code_is_used_once_and_only_by_its_user(
     assert await recovery.use(ADA, CODES[4], NOW)
 
 
+async def test_the_codes_left_are_the_unused_ones_of_the_user(
+    second_factors: SecondFactorStores,
+):
+    recovery = second_factors.recovery
+    assert await recovery.left(ADA) == 0
+    await activated(second_factors)
+    assert await recovery.left(ADA) == len(CODES)
+    assert await recovery.use(ADA, CODES[0], NOW)
+    assert not await recovery.use(ADA, CODES[0], NOW)
+    assert (await recovery.left(ADA), await recovery.left(BOB)) == (len(CODES) - 1, 0)
+    await recovery.replace(ADA, ["new-1", "new-2"], NOW)
+    assert await recovery.left(ADA) == 2
+    assert await second_factors.totp.remove(ADA)
+    assert await recovery.left(ADA) == 0
+
+
 async def test_a_new_set_kills_the_old_one(second_factors: SecondFactorStores):
     await activated(second_factors)
     await second_factors.recovery.replace(ADA, ["new-1", "new-2"], NOW)

@@ -28,6 +28,9 @@ class MemoryRecoveryCodes(RecoveryCodes):
         mine[digest] = now
         return True
 
+    async def left(self, user_id: int) -> int:
+        return sum(used_at is None for used_at in self.codes.get(user_id, {}).values())
+
 
 class MemoryTotpCredentials(TotpCredentials):
     def __init__(self, recovery: MemoryRecoveryCodes) -> None:

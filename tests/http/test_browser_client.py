@@ -19,6 +19,7 @@ from tests.http.conftest import BASE_URL, deployment
 
 CLIENT_SOURCE = Path(__file__).parents[2] / "src/interfaces/http/static/authgate-client.js"
 DEMO_PAGES = ["/demo", "/demo/", "/demo/verify-email", "/demo/reset-password"]
+DEMO_SCRIPTS = ["/demo/demo.js", "/demo/ui.js", "/demo/second-factor.js", "/demo/qrcode.mjs"]
 MakeClient = Callable[..., Awaitable[AsyncTestClient[Any]]]
 
 
@@ -84,7 +85,7 @@ async def test_an_app_on_an_allowed_origin_may_load_the_module(serve):
 
 async def test_the_demo_is_off_unless_asked_for(serve):
     client = await serve()
-    for path in [*DEMO_PAGES, "/demo/demo.js"]:
+    for path in [*DEMO_PAGES, *DEMO_SCRIPTS]:
         answer = await client.get(path)
         assert answer.status_code == 404, path
         assert answer.headers["content-type"] == "application/problem+json"
@@ -118,9 +119,13 @@ async def test_every_demo_page_has_a_strict_content_security_policy(serve):
 
 async def test_the_demo_script_and_style_are_served_with_their_types(serve):
     client = await serve(AUTH_DEMO="true")
-    script = await client.get("/demo/demo.js")
-    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert 'from "/auth/client.js"' in script.text
+    for path in DEMO_SCRIPTS:
+        script = await client.get(path)
+        assert script.status_code == 200, path
+        assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert 'from "/auth/client.js"' in (await client.get("/demo/demo.js")).text
+    # The QR code of the authenticator app is drawn by the vendored encoder, in the page.
+    assert 'from "/demo/qrcode.mjs"' in (await client.get("/demo/second-factor.js")).text
     style = await client.get("/demo/demo.css")
     assert style.headers["content-type"] == "text/css; charset=utf-8"
     assert (
@@ -148,6 +153,19 @@ async def test_the_page_names_the_configured_identity_providers(serve):
     assert 'data-providers="google"' in (await client.get("/demo")).text
     plain = await serve(AUTH_DEMO="true")
     assert 'data-providers=""' in (await plain.get("/demo")).text
+
+
+async def test_the_page_names_the_origins_passkeys_work_on(serve):
+    loopback = await serve(AUTH_DEMO="true", AUTH_ISSUER="http://127.0.0.1:8000")
+    # No IP address can be an RP ID: the loopback issuer's passkeys live on localhost.
+    assert 'data-passkey-origins="http://localhost:8000"' in (await loopback.get("/demo")).text
+    listed = await serve(
+        AUTH_DEMO="true",
+        AUTH_RP_ID="example.test",
+        AUTH_RP_ORIGINS="https://example.test,https://app.example.test",
+    )
+    page = (await listed.get("/demo")).text
+    assert 'data-passkey-origins="https://example.test https://app.example.test"' in page
 
 
 def test_in_the_demo_the_demo_is_the_app_the_mails_and_providers_send_to():

@@ -256,6 +256,7 @@ async def test_a_malformed_body_gets_its_problem_and_writes_nothing(
         ("POST", "/auth/passkeys/register/verify"),
         ("GET", "/auth/passkeys"),
         ("DELETE", "/auth/passkeys/1"),
+        ("GET", "/auth/mfa"),
     ],
 )
 async def test_a_bad_access_token_gets_401_and_writes_nothing(

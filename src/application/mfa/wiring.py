@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
+from application.mfa.overview import ShowSecondFactors
 from application.mfa.passkey_sign_in import FinishPasskeySignIn, StartPasskeySignIn
 from application.mfa.passkeys import (
     FinishPasskeyRegistration,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MfaCases:
     gate: SecondFactorGate
+    overview: ShowSecondFactors
     setup_totp: SetupTotp
     confirm_totp: ConfirmTotp
     regenerate_recovery_codes: RegenerateRecoveryCodes
@@ -46,6 +48,7 @@ def wire_mfa(p: Ports, issuer: SessionIssuer, throttle: Throttle, totp_issuer: s
     attempts = MfaAttempts(p.one_time, p.clock)
     return MfaCases(
         gate=SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts),
+        overview=ShowSecondFactors(factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys),
         setup_totp=SetupTotp(
             users=p.users,
             totp=p.totp,

@@ -49,6 +49,10 @@ class RecoveryCodes(Protocol):
         """Mark an unused code of the user used; exactly one of concurrent uses wins."""
         ...
 
+    async def left(self, user_id: int) -> int:
+        """How many of the user's codes are still unused."""
+        ...
+
 
 class Passkeys(Protocol):
     async def add(self, passkey: NewPasskey) -> Passkey:

@@ -101,6 +101,15 @@ class SqlRecoveryCodes(RecoveryCodes):
             )
         return row is not None
 
+    async def left(self, user_id: int) -> int:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT COUNT(*) AS unused FROM recovery_codes"
+                " WHERE user_id = $1 AND used_at IS NULL",
+                user_id,
+            )
+        return 0 if row is None else int(row["unused"])
+
 
 async def replace_codes(tx: Tx, user_id: int, digests: Sequence[str], now: datetime) -> None:
     await tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)

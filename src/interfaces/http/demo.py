@@ -29,14 +29,22 @@ ROUTES = {
     "/verify-email": "verify-email.html",
     "/reset-password": "reset-password.html",
 }
-ASSETS = {"demo.js": JAVASCRIPT, "demo.css": CSS}
+# Each asset: its path under /demo and its file. The QR encoder draws the authenticator-app
+# link in the page itself: the secret in it never goes to another service.
+ASSETS = {
+    "demo.js": (PAGES / "demo.js", JAVASCRIPT),
+    "ui.js": (PAGES / "ui.js", JAVASCRIPT),
+    "second-factor.js": (PAGES / "second-factor.js", JAVASCRIPT),
+    "demo.css": (PAGES / "demo.css", CSS),
+    "qrcode.mjs": (STATIC / "qrcode-generator" / "qrcode.mjs", JAVASCRIPT),
+}
 ASSET_CACHE = "no-cache"
 
 
 def demo_router(settings: Settings) -> Router:
     headers = page_headers(settings)
     pages = [_page(path, _render(PAGES / name, settings), headers) for path, name in ROUTES.items()]
-    assets = [_asset(name, Asset.read(PAGES / name, media)) for name, media in ASSETS.items()]
+    assets = [_asset(name, Asset.read(path, media)) for name, (path, media) in ASSETS.items()]
     return Router(DEMO_PATH, route_handlers=[*pages, *assets], include_in_schema=False)
 
 
@@ -68,11 +76,12 @@ def page_headers(settings: Settings) -> dict[str, str]:
 
 
 def _render(path: Path, settings: Settings) -> bytes:
-    """The page with what the script needs to know, as attributes: the Turnstile site key and
-    the configured identity providers (both public)."""
+    """The page with what the script needs to know, as attributes: the Turnstile site key, the
+    configured identity providers and the origins passkeys work on (all public)."""
     values = {
         "turnstile_site_key": settings.turnstile_site_key or "",
         "providers": " ".join(p.name for p in settings.oidc_providers),
+        "passkey_origins": " ".join(settings.rp_origins),
         "product_name": settings.product_name,
     }
     escaped = {name: escape(value, quote=True) for name, value in values.items()}

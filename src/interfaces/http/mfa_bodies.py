@@ -8,6 +8,14 @@ from domain.entities import Passkey
 from interfaces.http.bodies import Problem, iso
 
 
+class SecondFactorsBody(msgspec.Struct, frozen=True):
+    """Whether the authenticator app is on, and how many recovery codes and passkeys there are."""
+
+    totp: bool
+    recovery_codes_left: int
+    passkeys: int
+
+
 class TotpSetupBody(msgspec.Struct, frozen=True):
     secret: str
     otpauth_uri: str

@@ -3,7 +3,7 @@ sign-in."""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, delete, post
+from litestar import Controller, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -13,7 +13,7 @@ from domain import errors as e
 from interfaces.http.bodies import TokenBody
 from interfaces.http.dependencies import NO_STORE, BodyTransport, Caller, Client, Services
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
-from interfaces.http.mfa_bodies import RecoveryCodesBody, TotpSetupBody
+from interfaces.http.mfa_bodies import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
 from interfaces.http.mfa_payloads import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
 from interfaces.http.transport import same_origin, token_response
 
@@ -24,6 +24,20 @@ class MfaController(Controller):
     path = "/auth/mfa"
     tags = ("second factor",)
     security = SIGNED_IN
+
+    @get(
+        "/",
+        summary="The caller's second factors: the app on or off, recovery codes left, passkeys",
+        responses=problems(*BEARER),
+    )
+    async def overview(self, caller: Caller, services: Services) -> Response[SecondFactorsBody]:
+        shown = await services.cases.mfa.overview.execute(caller)
+        body = SecondFactorsBody(
+            totp=shown.totp,
+            recovery_codes_left=shown.recovery_codes_left,
+            passkeys=shown.passkeys,
+        )
+        return Response(body, headers=NO_STORE)
 
     @post(
         "/totp/setup",

@@ -11,6 +11,9 @@
 // Security Cheat Sheet, "Local Storage"; RFC 9700 §4.3.2). The refresh token is the
 // HttpOnly cookie the browser sends to /auth/refresh by itself, so a reload or a new tab gets
 // its access token back from there (`restore`).
+//
+// Second factors: `login` throws `MfaRequired` when the account has one, and `loginMfa`
+// completes it with a code; `signInWithPasskey` signs in with a passkey alone.
 
 const JSON_TYPE = "application/json";
 
@@ -24,6 +27,18 @@ export class AuthError extends Error {
     this.code = problem?.code ?? null;
     this.errors = problem?.errors ?? [];
     this.problem = problem ?? null;
+  }
+}
+
+/** `login`'s answer for an account with a second factor: the password was right, and the
+ * sign-in completes with `loginMfa(error.mfaToken, …)` (5 minutes, single use) or, when
+ * `methods` includes "passkey", with `signInWithPasskey()`. No session exists until then. */
+export class MfaRequired extends AuthError {
+  constructor(status, problem) {
+    super(status, problem);
+    this.name = "MfaRequired";
+    this.mfaToken = problem.mfa_token;
+    this.methods = problem.methods ?? [];
   }
 }
 
@@ -103,8 +118,34 @@ export class AuthClient extends EventTarget {
     return { user: answer.user, emailVerificationRequired: Boolean(answer.email_verification_required) };
   }
 
+  /** Resolves with the user; throws `MfaRequired` when the account asks for a second factor,
+   * an AuthError with `.code` when refused. */
   async login(email, password) {
     const answer = await this.#post("/auth/login", { email, password }, { cookies: true });
+    this.#accept(answer);
+    return answer.user;
+  }
+
+  /** The second step of a password sign-in: `{ code }` from the authenticator app, or
+   * `{ recoveryCode }`. A wrong code throws `invalid_mfa_code` and the token may be tried
+   * again; `invalid_mfa_token` (expired, used, or five wrong codes) means signing in again. */
+  async loginMfa(mfaToken, { code, recoveryCode } = {}) {
+    const body = { mfa_token: mfaToken, code, recovery_code: recoveryCode };
+    const answer = await this.#post("/auth/login/mfa", body, { cookies: true });
+    this.#accept(answer);
+    return answer.user;
+  }
+
+  /** Sign in with a passkey this device holds for the site: no email, no password and no
+   * second step (the device and its PIN or biometric are two factors). The browser asks
+   * which passkey; a dismissed prompt rejects with its DOMException ("NotAllowedError"). */
+  async signInWithPasskey() {
+    const options = await this.#call("/auth/passkeys/login/options", { method: "POST" });
+    const credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+    });
+    const body = { credential: credential.toJSON() };
+    const answer = await this.#post("/auth/passkeys/login/verify", body, { cookies: true });
     this.#accept(answer);
     return answer.user;
   }
@@ -179,6 +220,70 @@ export class AuthClient extends EventTarget {
       method: "POST",
       body: { current_password: currentPassword, new_password: newPassword },
     });
+  }
+
+  // -- second factors ---------------------------------------------------------------------
+
+  /** Whether this browser can make and use passkeys here: WebAuthn Level 3's JSON methods
+   * (`PublicKeyCredential.parseCreationOptionsFromJSON`) in a secure context. */
+  static get passkeysSupported() {
+    const credential = globalThis.PublicKeyCredential;
+    return (
+      globalThis.isSecureContext === true &&
+      typeof credential?.parseCreationOptionsFromJSON === "function" &&
+      typeof credential.parseRequestOptionsFromJSON === "function"
+    );
+  }
+
+  /** `{ totp, recoveryCodesLeft, passkeys }`: whether the authenticator app is on, how many
+   * unused recovery codes are left, how many passkeys there are. */
+  async secondFactors() {
+    const answer = await this.#authorized("/auth/mfa");
+    return { totp: answer.totp, recoveryCodesLeft: answer.recovery_codes_left, passkeys: answer.passkeys };
+  }
+
+  /** A new authenticator-app secret, not active until `totpConfirm`: show `otpauthUri` as a
+   * QR code, and `secret` for typing in. */
+  async totpSetup() {
+    const answer = await this.#authorized("/auth/mfa/totp/setup", { method: "POST" });
+    return { secret: answer.secret, otpauthUri: answer.otpauth_uri };
+  }
+
+  /** The app's first code turns it on; resolves with the ten recovery codes, shown this once. */
+  async totpConfirm(code) {
+    const answer = await this.#authorized("/auth/mfa/totp/confirm", { method: "POST", body: { code } });
+    return answer.recovery_codes;
+  }
+
+  /** Ten new recovery codes for a current code of the app; the old ones stop working. */
+  async regenerateRecoveryCodes(code) {
+    const answer = await this.#authorized("/auth/mfa/recovery-codes", { method: "POST", body: { code } });
+    return answer.recovery_codes;
+  }
+
+  /** Turn the app off (its recovery codes too), with `{ password }` or a current `{ code }`. */
+  async totpDisable({ password, code } = {}) {
+    await this.#authorized("/auth/mfa/totp", { method: "DELETE", body: { password, code } });
+  }
+
+  /** Make a passkey on this device (the browser asks for the PIN or biometric) and register
+   * it; resolves with `{ id, name, created_at, last_used_at, transports }`. */
+  async addPasskey(name) {
+    const options = await this.#authorized("/auth/passkeys/register/options", { method: "POST" });
+    const credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options),
+    });
+    const body = { credential: credential.toJSON(), name: name || undefined };
+    return (await this.#authorized("/auth/passkeys/register/verify", { method: "POST", body })).passkey;
+  }
+
+  /** The user's passkeys, oldest first. */
+  async passkeys() {
+    return (await this.#authorized("/auth/passkeys")).passkeys;
+  }
+
+  async removePasskey(id) {
+    await this.#authorized(`/auth/passkeys/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
   // -- calling APIs -----------------------------------------------------------------------
@@ -299,6 +404,7 @@ async function errorOf(response) {
   } catch {
     // Not a problem document (a proxy's error page): the status says enough.
   }
+  if (problem?.code === "mfa_required") return new MfaRequired(response.status, problem);
   return new AuthError(response.status, problem);
 }
 

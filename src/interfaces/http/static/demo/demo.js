@@ -1,6 +1,13 @@
 // The demo app: every page of /demo, driven by the browser client. No token is ever written
 // anywhere but the client's memory; the mailed links' tokens leave the address bar at once.
-import { AuthClient, AuthError } from "/auth/client.js";
+import { MfaRequired } from "/auth/client.js";
+import {
+  askSecondFactor,
+  clearSecondFactors,
+  renderSecondFactors,
+  wireSecondFactors,
+} from "/demo/second-factor.js";
+import { attempt, auth, byId, formatTime, notify, onSubmit } from "/demo/ui.js";
 
 const TURNSTILE_SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
 const SIGNED_OUT_BECAUSE = {
@@ -11,45 +18,6 @@ const SIGNED_OUT_BECAUSE = {
     "This session was ended: its refresh token was presented twice, as a stolen copy would be. Sign in again.",
 };
 const SESSION_ENDED = "Your session ended (signed out elsewhere, revoked or expired). Sign in again.";
-
-const auth = new AuthClient();
-const byId = (id) => document.getElementById(id);
-
-function notify(text, kind = "info") {
-  const notice = byId("notice");
-  notice.textContent = text;
-  notice.className = kind;
-  notice.hidden = !text;
-}
-
-function explain(error) {
-  if (!(error instanceof AuthError)) return `The service did not answer (${error.message}).`;
-  const fields = error.errors.map((e) => `${e.field}: ${e.message}`).join("; ");
-  return `${error.message}${fields ? ` (${fields})` : ""} [${error.code ?? error.status}]`;
-}
-
-/** Run an action; its failure becomes the notice. */
-async function attempt(action) {
-  try {
-    await action();
-  } catch (error) {
-    // A call refused because the session ended: the signedout handler has said why.
-    if (error instanceof AuthError && error.code === "invalid_token" && !auth.signedIn) return;
-    notify(explain(error), "error");
-  }
-}
-
-/** Submit handlers get the form's fields; the form is disabled while the call runs. */
-function onSubmit(form, handler) {
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const fields = Object.fromEntries(new FormData(form));
-    form.inert = true;
-    attempt(() => handler(fields, form)).finally(() => {
-      form.inert = false;
-    });
-  });
-}
 
 // -- Turnstile (only with AUTH_TURNSTILE_SITE_KEY) -------------------------------------------
 
@@ -110,14 +78,11 @@ function describeDevice(userAgent) {
   return `${browser[1]} ${browser[0][1]}${system ? ` on ${system[1]}` : ""}`;
 }
 
-function formatTime(iso) {
-  return new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-}
-
 function showSignedOut() {
   byId("signed-in").hidden = true;
   byId("signed-out").hidden = false;
   byId("status").textContent = "Signed out";
+  clearSecondFactors();
 }
 
 async function showSignedIn() {
@@ -127,6 +92,7 @@ async function showSignedIn() {
   byId("status").textContent = `Signed in as ${user.email}`;
   renderUser(user);
   await renderSessions();
+  await renderSecondFactors();
 }
 
 function renderUser(user) {
@@ -198,11 +164,19 @@ async function home() {
   });
 
   onSubmit(byId("login-form"), async ({ email, password }, form) => {
-    await auth.login(email, password);
+    try {
+      await auth.login(email, password);
+    } catch (error) {
+      if (!(error instanceof MfaRequired)) throw error;
+      form.reset();
+      askSecondFactor(error);
+      return;
+    }
     form.reset();
     notify("");
     await showSignedIn();
   });
+  wireSecondFactors({ onSignedIn: showSignedIn });
   onSubmit(byId("register-form"), async ({ name, email, password }, form) => {
     const turnstile = turnstileToken(form);
     const { emailVerificationRequired } = await auth.register({ name, email, password, turnstileToken: turnstile });
