@@ -34,7 +34,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Cases per operation and mode; operations without inputs stop early at their few cases.
-EXAMPLES = {GenerationMode.POSITIVE: 80, GenerationMode.NEGATIVE: 40}
+EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 25}
 MINIMUM_CASES = 1000
 # Revoking every session ends the token the other operations use: it runs last.
 LAST = ("POST", "/auth/revoke")
