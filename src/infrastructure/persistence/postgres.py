@@ -65,7 +65,6 @@ class PostgresDatabase:
     ) -> None:
         self._primary = _Pool(dsn, max_size, timeout, statement_timeout)
         self._replica = _Pool(read_dsn, max_size, timeout, statement_timeout) if read_dsn else None
-        self._timeout = timeout
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
