@@ -33,7 +33,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
-    for noisy in ("httpx", "authgate"):
+    for noisy in ("httpx", "authgate", "mail.log"):  # mail.log: aiosmtpd, the loopback SMTP
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = parse(argv)
     parts = set(args.only or PARTS)
