@@ -51,12 +51,13 @@ from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
+from tests.backends.valkey_sentinel import sentinel_deployment
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
-GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
-KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
-NEEDS_A_SERVER = {"valkey", "postgres"}
+GRANT_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-sentinel"]
+KEYED_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-sentinel"]
+NEEDS_A_SERVER = {"valkey", "postgres", "valkey-sentinel"}
 
 
 def adapters(names: list[str]) -> list[Any]:
@@ -95,8 +96,26 @@ async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]
             await client.aclose()
 
 
+@pytest.fixture(scope="session")
+async def valkey_sentinel_backend(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[ValkeyBackend]:
+    """The primary of a Sentinel deployment (``tests/backends/valkey_sentinel.py``), found
+    through its sentinels as the service finds it; started once, for the whole run."""
+    with sentinel_deployment(tmp_path_factory.mktemp("sentinel")) as deployment:
+        client_url, prefix = parse_valkey_url(deployment.url(f"authgate-test-{run_token()}:"))
+        backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
+        try:
+            yield backend
+        finally:
+            for client in [backend.client, *backend.others]:
+                await client.aclose()
+
+
 def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
-    backend: ValkeyBackend = request.getfixturevalue("valkey_backend")
+    """A single server (``valkey``) or a Sentinel-managed primary (``valkey-sentinel``)."""
+    name = "valkey_sentinel_backend" if request.param == "valkey-sentinel" else "valkey_backend"
+    backend: ValkeyBackend = request.getfixturevalue(name)
     return backend
 
 
@@ -184,7 +203,7 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
         return MemoryGrantStore()
     if name in ("sqlite", "postgres"):
         return SqlGrantStore(_sql(request, name))
-    if name == "valkey":
+    if name in ("valkey", "valkey-sentinel"):
         backend = _valkey(request)
         return ValkeyGrantStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no grant store adapter {name!r}")
@@ -197,7 +216,7 @@ def one_time_store(request: pytest.FixtureRequest) -> OneTimeStore:
         return MemoryOneTimeStore()
     if name in ("sqlite", "postgres"):
         return SqlOneTimeStore(_sql(request, name))
-    if name == "valkey":
+    if name in ("valkey", "valkey-sentinel"):
         backend = _valkey(request)
         return ValkeyOneTimeStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no one-time store adapter {name!r}")
@@ -213,7 +232,7 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     if name in ("sqlite", "postgres"):
         database = _sql(request, name)
         return lambda: SqlRateLimiter(database)
-    if name == "valkey":
+    if name in ("valkey", "valkey-sentinel"):
         backend = _valkey(request)
         prefix = backend.fresh_prefix()
         return lambda: ValkeyRateLimiter(backend.another_client(), prefix)

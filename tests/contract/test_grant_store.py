@@ -430,3 +430,18 @@ async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly(
                     await call
     finally:
         await client.aclose()
+
+
+async def test_a_sentinel_store_whose_sentinels_are_all_gone_raises_storage_unavailable() -> None:
+    """No sentinel answers, so no primary is known: refused at once, like a dead server."""
+    nodes = ",".join(dead_valkey_url().removeprefix("redis://") for _ in range(3))
+    client = open_valkey(f"valkey+sentinel://{nodes}/mymaster")
+    store = ValkeyGrantStore(client)
+    try:
+        async with asyncio.timeout(10):
+            with pytest.raises(StorageUnavailable):
+                await store.rotate(rotation("t0", "t1", BASE))
+            with pytest.raises(StorageUnavailable):
+                await store.ping()
+    finally:
+        await client.aclose()
