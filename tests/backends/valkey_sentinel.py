@@ -4,12 +4,19 @@ all on free loopback ports, nothing on disk. Every process is stopped at the end
 
 The sentinels judge a silent primary down after ``DOWN_AFTER_MS`` (1 s), so a failover
 takes a few seconds instead of the production default's half a minute.
+
+With ``stallable=True`` everyone (sentinels, replica, service) reaches the primary through
+a ``PrimaryProxy`` that can hold back what the primary sends its replica: writes the primary
+acknowledges meanwhile exist on the primary only, as behind a slow replication link.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -30,10 +37,16 @@ STARTUP_TIMEOUT = 20.0
 
 @dataclass
 class SentinelDeployment:
-    primary_port: int
+    primary_port: int  # the server process
     replica_port: int
     sentinel_ports: list[int]
     processes: dict[int, subprocess.Popen[bytes]]
+    proxy: PrimaryProxy | None = None  # with stallable=True: the primary's public address
+
+    @property
+    def primary_address(self) -> int:
+        """The port the sentinels and the replica know the primary by."""
+        return self.proxy.port if self.proxy else self.primary_port
 
     def url(self, prefix: str, scheme: str = "valkey+sentinel") -> str:
         nodes = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
@@ -54,7 +67,7 @@ class SentinelDeployment:
 
 
 @contextmanager
-def sentinel_deployment(tmp: Path) -> Iterator[SentinelDeployment]:
+def sentinel_deployment(tmp: Path, *, stallable: bool = False) -> Iterator[SentinelDeployment]:
     binary = _binary()
     with ExitStack() as stack:
         processes: dict[int, subprocess.Popen[bytes]] = {}
@@ -71,14 +84,16 @@ def sentinel_deployment(tmp: Path) -> Iterator[SentinelDeployment]:
         data = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp)]
         data += ["--repl-diskless-sync-delay", "0"]  # no 5 s wait for more replicas
         start(primary, "--port", str(primary), *data)
-        start(replica, "--port", str(replica), *data, "--replicaof", "127.0.0.1", str(primary))
-        deployment = SentinelDeployment(primary, replica, sentinels, processes)
+        proxy = stack.enter_context(PrimaryProxy(primary)) if stallable else None
+        deployment = SentinelDeployment(primary, replica, sentinels, processes, proxy)
+        known_as = str(deployment.primary_address)
+        start(replica, "--port", str(replica), *data, "--replicaof", "127.0.0.1", known_as)
         _wait_for(lambda: _replica_linked(deployment), "the replica to sync with the primary", tmp)
         for port in sentinels:
             conf = tmp / f"sentinel-{port}.conf"  # a sentinel rewrites its own file
             conf.write_text(
                 f"port {port}\nbind 127.0.0.1\ndir {tmp}\n"
-                f"sentinel monitor {SERVICE} 127.0.0.1 {primary} {QUORUM}\n"
+                f"sentinel monitor {SERVICE} 127.0.0.1 {known_as} {QUORUM}\n"
                 f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}\n"
                 f"sentinel failover-timeout {SERVICE} {FAILOVER_TIMEOUT_MS}\n"
                 f"sentinel parallel-syncs {SERVICE} 1\n"
@@ -159,3 +174,98 @@ def _wait_for(ready: Callable[[], bool], what: str, tmp: Path) -> None:
         time.sleep(0.1)
     logs = "\n".join(f"{log.name}: {log.read_text()[-500:]}" for log in tmp.glob("*.log"))
     unavailable(f"timed out waiting for {what}\n{logs}")
+
+
+class PrimaryProxy:
+    """Forwards every connection to the primary; ``stall()`` holds back, from then on, what
+    the primary sends on replication links (connections that asked for ``PSYNC``/``SYNC``),
+    while clients and sentinels are served as before. Runs its own event loop in a thread."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._stalled = False
+        self._closing = False
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._accept, "127.0.0.1", 0)
+        )
+        self.port: int = self._server.sockets[0].getsockname()[1]
+        ready.set()
+        self._loop.run_forever()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._upstream_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+        replication = asyncio.Event()  # set once the peer asked to replicate
+        await asyncio.gather(
+            self._pipe(reader, up_writer, watch=replication),
+            self._pipe(up_reader, writer, hold_if=replication),
+        )
+
+    async def _pipe(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        watch: asyncio.Event | None = None,
+        hold_if: asyncio.Event | None = None,
+    ) -> None:
+        try:
+            while data := await reader.read(65536):
+                if watch is not None and (b"\r\nPSYNC\r\n" in data or b"\r\nSYNC\r\n" in data):
+                    watch.set()
+                while hold_if is not None and hold_if.is_set() and self._stalled:
+                    if self._closing:
+                        return
+                    await asyncio.sleep(0.01)
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            with contextlib.suppress(OSError, RuntimeError):
+                writer.close()
+
+    def stall(self) -> None:
+        """From now on the replica receives nothing more (the stall is never lifted: what
+        it holds back is what a crash of the primary loses)."""
+
+        def hold() -> None:
+            self._stalled = True
+
+        self._loop.call_soon_threadsafe(hold)
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop).result(5)
+
+    def close(self) -> None:
+        async def drop() -> None:
+            for writer in [*self._writers]:
+                writer.transport.abort()
+            self._server.close()
+            self._closing = True  # what a stall holds is dropped, never delivered
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            if tasks:
+                await asyncio.wait(tasks, timeout=2)
+
+        asyncio.run_coroutine_threadsafe(drop(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+
+    def __enter__(self) -> PrimaryProxy:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
