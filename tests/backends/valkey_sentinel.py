@@ -69,6 +69,7 @@ class SentinelDeployment:
 @contextmanager
 def sentinel_deployment(tmp: Path, *, stallable: bool = False) -> Iterator[SentinelDeployment]:
     binary = _binary()
+    tmp.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         processes: dict[int, subprocess.Popen[bytes]] = {}
 
