@@ -7,8 +7,9 @@ During the switch every answer is a 200, a 401 or a 503 problem, never a 500; th
 recovers on the promoted replica without a restart. Replication is asynchronous, so a
 rotation the primary acknowledged but had not yet sent its replica is lost with it: that
 client's newest token is unknown to the new primary (401 ``invalid_refresh_token``, a
-forced sign-in), never reuse. The first test counts such losses under a plain kill; the
-second makes them happen (the replication link stalled) and shows exactly what they are.
+forced sign-in), never reuse; a logout lost that way is undone. The first test counts lost
+rotations under a plain kill; the second makes losses happen (the replication link stalled)
+and shows exactly what they are.
 """
 
 from __future__ import annotations
@@ -192,25 +193,32 @@ async def test_a_primary_killed_under_refresh_load_is_503s_then_the_promoted_rep
     assert afterwards.status_code == 200
 
 
-async def test_a_rotation_the_replica_never_received_is_an_unknown_token_not_reuse(
+async def test_a_stalled_replica_loses_rotations_as_unknown_tokens_never_reuse_and_logouts(
     tmp_path: Path,
 ) -> None:
-    """The replication link stalls, two clients rotate (the primary acknowledges), the
-    primary dies. The promoted replica still holds those sessions at the tokens before: the
-    acknowledged ones are unknown there, the sessions are neither lost nor revoked."""
+    """The replication link stalls, two clients rotate and one logs out (the primary
+    acknowledges), the primary dies. The promoted replica still holds those sessions at the
+    tokens before: the acknowledged ones are unknown there, the sessions are neither lost nor
+    revoked, and the logged-out one is back."""
     with sentinel_deployment(tmp_path / "valkey", stallable=True) as valkey:
         settings = await sentinel_settings(tmp_path, valkey)
         async with serving(settings) as client:
             await register(client)
             lagging = [await sign_in(client) for _ in range(2)]
             settled = [await sign_in(client) for _ in range(2)]
-            with valkey.client(valkey.primary_port) as primary:  # all four reached the replica
+            leaving = await sign_in(client)
+            with valkey.client(valkey.primary_port) as primary:  # all five reached the replica
                 assert primary.execute_command("WAIT", 1, 5000) == 1
 
             assert valkey.proxy is not None
             valkey.proxy.stall()
             acknowledged = [await refresh_with(client, refresh_token(device)) for device in lagging]
             assert [answer.status_code for answer in acknowledged] == [200, 200]
+            logout = await client.post(
+                "/auth/logout", headers=cookie_header(refresh_token(leaving))
+            )
+            assert logout.status_code == 204
+            assert (await refresh_with(client, refresh_token(leaving))).status_code == 401
             valkey.kill_primary()
 
             first = await until_not_503(client, refresh_token(settled[0]))
@@ -229,6 +237,13 @@ async def test_a_rotation_the_replica_never_received_is_an_unknown_token_not_reu
                 again = await refresh_with(client, refresh_token(device))
                 assert again.status_code == 200, again.text
                 assert refresh_token(again) == refresh_token(answer)
+
+            # The documented limit (README, "What a failover can lose"): a logout acknowledged
+            # in that window is lost too, and the session it ended lives again in Valkey.
+            revived = await refresh_with(client, refresh_token(leaving))
+            assert revived.status_code == 200, revived.text
+            me = await client.get("/auth/me", headers=bearer(leaving.json()["access_token"]))
+            assert me.status_code == 200, me.text
         assert await primary_once_the_sentinels_agree(valkey) == {valkey.replica_port}
 
 
