@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import cast
 
 import valkey
@@ -31,6 +32,10 @@ return count
 """
 
 DAY_US = 86_400_000_000
+
+
+def now_us() -> int:
+    return int(time.time() * 1_000_000)
 
 
 def client(url: str) -> valkey.Valkey:
