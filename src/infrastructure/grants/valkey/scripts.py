@@ -21,4 +21,5 @@ SESSION_OF: Final = _lua("session_of")
 REVOKE_SESSION: Final = _lua("revoke") + _lua("revoke_session")
 REVOKE_USER: Final = _lua("revoke") + _lua("revoke_user")
 HIT: Final = _lua("hit") + "return hit(KEYS[1], unpack(ARGV))"
+HIT_ALL: Final = _lua("hit") + _lua("hit_all")
 SET_ROLE: Final = _lua("set_role")
