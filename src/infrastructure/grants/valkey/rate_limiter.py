@@ -6,23 +6,23 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from valkey.asyncio import Valkey
-
 from infrastructure.grants.valkey import scripts
 from infrastructure.grants.valkey.client import (
     DEFAULT_PREFIX,
     GC_SLACK_MS,
     MICROSECOND,
+    ValkeyClient,
     micros,
+    register_script,
     storage_errors,
 )
 
 
 class ValkeyRateLimiter:
-    def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: ValkeyClient, prefix: str = DEFAULT_PREFIX) -> None:
         self._prefix = prefix
         self._client = client
-        self._hit = client.register_script(scripts.HIT)
+        self._hit = register_script(client, scripts.HIT)
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         args: list[str | int] = [micros(now), *hit_args(limit, window)]
