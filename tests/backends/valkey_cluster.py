@@ -120,3 +120,8 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+def dead_valkey_cluster_url() -> str:
+    """A cluster URL of two nodes where nothing listens."""
+    return f"redis+cluster://127.0.0.1:{_free_port()},127.0.0.1:{_free_port()}"
