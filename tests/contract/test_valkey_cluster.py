@@ -70,6 +70,21 @@ async def test_reset_prefix_on_a_cluster_forgets_the_keys_on_every_primary(
     assert sum((await keys_per_primary(client, f"{prefix}rate:other:")).values()) == KEYS
 
 
+async def test_the_rate_limit_script_reloads_itself_after_every_primary_flushed_its_scripts(
+    valkey_cluster_backend: ValkeyBackend[ValkeyClient],
+) -> None:
+    """It runs by SHA on the node of its key; a node that lost it answers NOSCRIPT once."""
+    client, prefix = valkey_cluster_backend.client, valkey_cluster_backend.fresh_prefix()
+    limiter = ValkeyRateLimiter(client, prefix)
+    assert await limiter.hit("k", 1, WINDOW, BASE) is None
+
+    await client.script_flush()
+
+    for i in range(KEYS):  # keys on every primary
+        assert await limiter.hit(f"k{i}", 1, WINDOW, BASE) is None
+    assert await limiter.hit("k", 1, WINDOW, BASE) == 10
+
+
 async def test_keyed_stores_on_an_unreachable_cluster_raise_storage_unavailable_quickly() -> None:
     client = open_valkey(dead_valkey_cluster_url())
     once, limiter = ValkeyOneTimeStore(client), ValkeyRateLimiter(client)
