@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 from valkey.asyncio import Valkey
@@ -33,11 +33,13 @@ from domain.ports import (
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
 from infrastructure.grants.valkey import (
+    ValkeyClient,
     ValkeyGrantStore,
     ValkeyOneTimeStore,
     ValkeyRateLimiter,
     open_valkey,
     parse_valkey_url,
+    single_primary,
 )
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import migrate
@@ -54,9 +56,11 @@ from tests.backends.postgres import admin_execute, truncate
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
+# Adapter name -> the session fixture of its Valkey clients.
+VALKEYS = {"valkey": "valkey_backend", "valkey-cluster": "valkey_cluster_backend"}
 GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
-KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
-NEEDS_A_SERVER = {"valkey", "postgres"}
+KEYED_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-cluster"]
+NEEDS_A_SERVER = {"postgres", *VALKEYS}
 
 
 def adapters(names: list[str]) -> list[Any]:
@@ -66,14 +70,17 @@ def adapters(names: list[str]) -> list[Any]:
     ]
 
 
+Client = TypeVar("Client", bound=ValkeyClient)
+
+
 @dataclass
-class ValkeyBackend:
+class ValkeyBackend(Generic[Client]):
     url: str  # for the client, without ?prefix=
     run_prefix: str
-    client: Valkey  # shared by the tests
-    others: list[Valkey] = field(default_factory=list)
+    client: Client  # shared by the tests
+    others: list[ValkeyClient] = field(default_factory=list)
 
-    def another_client(self) -> Valkey:
+    def another_client(self) -> ValkeyClient:
         """A client with its own connection pool, as another process would have."""
         self.others.append(open_valkey(self.url))
         return self.others[-1]
@@ -82,21 +89,39 @@ class ValkeyBackend:
         """A namespace of one test, inside this run's prefix (so the run's cleanup gets it)."""
         return f"{self.run_prefix}{run_token()}:"
 
-
-@pytest.fixture(scope="session")
-async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]:
-    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
-    client_url, prefix = parse_valkey_url(valkey_server_url)
-    backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
-    try:
-        yield backend
-    finally:
-        for client in [backend.client, *backend.others]:
+    async def close(self) -> None:
+        for client in [self.client, *self.others]:
             await client.aclose()
 
 
-def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
-    backend: ValkeyBackend = request.getfixturevalue("valkey_backend")
+@pytest.fixture(scope="session")
+async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend[Valkey]]:
+    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
+    client_url, prefix = parse_valkey_url(valkey_server_url)
+    backend = ValkeyBackend(client_url, prefix, single_primary(open_valkey(client_url)))
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture(scope="session")
+async def valkey_cluster_backend(
+    valkey_cluster_url: str,
+) -> AsyncIterator[ValkeyBackend[ValkeyClient]]:
+    """Clients on the run's three-primary cluster, built from its URL like the ones above."""
+    client_url, prefix = parse_valkey_url(valkey_cluster_url)
+    backend: ValkeyBackend[ValkeyClient] = ValkeyBackend(
+        client_url, prefix, open_valkey(client_url)
+    )
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def _valkey(request: pytest.FixtureRequest, name: str) -> ValkeyBackend[ValkeyClient]:
+    backend: ValkeyBackend[ValkeyClient] = request.getfixturevalue(VALKEYS[name])
     return backend
 
 
@@ -184,9 +209,9 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
         return MemoryGrantStore()
     if name in ("sqlite", "postgres"):
         return SqlGrantStore(_sql(request, name))
-    if name == "valkey":
-        backend = _valkey(request)
-        return ValkeyGrantStore(backend.client, backend.fresh_prefix())
+    if name in VALKEYS:
+        backend = _valkey(request, name)
+        return ValkeyGrantStore(single_primary(backend.client), backend.fresh_prefix())
     raise LookupError(f"no grant store adapter {name!r}")
 
 
@@ -197,8 +222,8 @@ def one_time_store(request: pytest.FixtureRequest) -> OneTimeStore:
         return MemoryOneTimeStore()
     if name in ("sqlite", "postgres"):
         return SqlOneTimeStore(_sql(request, name))
-    if name == "valkey":
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         return ValkeyOneTimeStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no one-time store adapter {name!r}")
 
@@ -213,8 +238,8 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     if name in ("sqlite", "postgres"):
         database = _sql(request, name)
         return lambda: SqlRateLimiter(database)
-    if name == "valkey":
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         prefix = backend.fresh_prefix()
         return lambda: ValkeyRateLimiter(backend.another_client(), prefix)
     raise LookupError(f"no rate limiter adapter {name!r}")

@@ -24,7 +24,7 @@ from domain.ports import (
     SessionRef,
     Throttled,
 )
-from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
+from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey, single_primary
 from tests.backends.valkey import dead_valkey_url
 from tests.contract.conftest import ValkeyBackend
 
@@ -412,7 +412,7 @@ async def test_valkey_scripts_reload_themselves_after_the_script_cache_is_flushe
 
 
 async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly() -> None:
-    client = open_valkey(dead_valkey_url())
+    client = single_primary(open_valkey(dead_valkey_url()))
     store = ValkeyGrantStore(client)
     calls = [
         store.issue(grant(), BASE),

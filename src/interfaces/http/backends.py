@@ -56,12 +56,13 @@ async def open_keyed_stores(
         ValkeyRateLimiter,
         open_valkey,
         parse_valkey_url,
+        single_primary,
     )
 
     url, prefix = parse_valkey_url(settings.grants_url)
     client = open_valkey(url)
     stack.push_async_callback(client.aclose)
-    valkey_grants = ValkeyGrantStore(client, prefix)
+    valkey_grants = ValkeyGrantStore(single_primary(client), prefix)
     return KeyedStores(
         valkey_grants,
         ValkeyOneTimeStore(client, prefix),
