@@ -105,7 +105,9 @@ def running_server(
     started = Server(url=url, port=port, workdir=workdir)
     readers = [_drain(process.stdout, started.stdout), _drain(process.stderr, started.stderr)]
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine (two cores, the suite beside other work) several
+        # servers starting at once each import the whole app twice (CLI, then the worker).
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
