@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 PASSWORD = "secret123"
@@ -127,7 +128,7 @@ class Device:
 
 
 async def sign_up(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     **extra: Any,
@@ -141,7 +142,7 @@ async def sign_up(
 
 
 async def sign_in(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     headers: dict[str, str] | None = None,
@@ -154,7 +155,7 @@ async def sign_in(
     return Device(body["access_token"], the_refresh_cookie(response).value, body)
 
 
-async def refresh_with(client: AsyncTestClient[Any], refresh_token: str) -> Any:
+async def refresh_with(client: httpx.AsyncClient, refresh_token: str) -> Any:
     return await client.post("/auth/refresh", headers=cookie_header(refresh_token))
 
 

@@ -25,8 +25,12 @@ class Touch(NamedTuple):
     expires_at: datetime
 
 
+# Several processes write their touches behind, each on its own schedule, so an older
+# touch may land after a newer one: a session's last use (and its idle expiry) only moves
+# forward.
 _TOUCH = (
-    "UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL"
+    "UPDATE sessions SET last_used_at = $1, expires_at = $2"
+    " WHERE id = $3 AND revoked_at IS NULL AND last_used_at <= $1"
 )
 
 
