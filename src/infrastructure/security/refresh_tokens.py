@@ -1,8 +1,9 @@
 """Refresh tokens that name their family under a MAC (RFC 9700 §4.14), stored as SHA-256.
 
-A token is ``<session id>.<b64url(nonce16 || tag16)>`` where
-``tag = HMAC-SHA256(secret, tag context || session id || nonce)[:16]``: 128 random (or
-derived) bits, and a 128-bit MAC binding them to the session. The digest the stores keep
+A token is ``<session id>.<b64url(nonce32 || tag16)>`` where
+``tag = HMAC-SHA256(secret, tag context || session id || nonce)[:16]``: 256 random (or
+derived) bits, as the API promises of a refresh token, and a 128-bit MAC binding them to
+the session. The digest the stores keep
 is SHA-256 hex of the whole token, as it was for the opaque tokens issued before.
 """
 
@@ -19,9 +20,9 @@ from domain.ports import RefreshTokens
 
 _SUCCESSOR_CONTEXT: Final = b"authgate refresh successor v1\x00"
 _TAG_CONTEXT: Final = b"authgate refresh tag v2\x00"
-_NONCE: Final = 16
+_NONCE: Final = 32
 _TAG: Final = 16
-_BODY_CHARS: Final = 43  # base64url of 32 bytes, unpadded
+_BODY_CHARS: Final = 64  # base64url of 48 bytes: no padding, no spare bits, one spelling
 LEGACY_LENGTH: Final = 43  # secrets.token_urlsafe(32): the opaque tokens issued before
 
 
@@ -31,7 +32,7 @@ class HmacRefreshTokens(RefreshTokens):
     Why derived: a repeat of the previous token within the grace window must get the very
     successor the first call got, so parallel tabs converge on one cookie; the successor
     of a token is the same session with ``nonce' = HMAC(secret, successor context ||
-    token)[:16]``. Why a MAC: the store looks the family up by the session id the token
+    token)``. Why a MAC: the store looks the family up by the session id the token
     names, so a token must prove it is one we minted for that session. A forged one
     (right session id, wrong MAC) is refused before the store is asked, so it can never
     revoke someone else's family (RFC 9700 §4.14.2 reuse detection is only for genuine
@@ -53,17 +54,15 @@ class HmacRefreshTokens(RefreshTokens):
             _SUCCESSOR_CONTEXT + token.encode("utf-8", "surrogatepass"),
             hashlib.sha256,
         )
-        return self._token(session_id, mac.digest()[:_NONCE])
+        return self._token(session_id, mac.digest())
 
     def session_id(self, token: str) -> str | None:
         session_id, dot, body = token.rpartition(".")
         if not dot or not session_id or len(body) != _BODY_CHARS:
             return None
         try:
-            raw = base64.b64decode(body + "=", altchars=b"-_", validate=True)
+            raw = base64.b64decode(body, altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
-            return None
-        if _encoded(raw) != body:  # one spelling per token, so one digest per token
             return None
         nonce, tag = raw[:_NONCE], raw[_NONCE:]
         # Constant time (OWASP ASVS 11.2): a timing oracle must not help forge a tag.
