@@ -44,9 +44,11 @@ class RefreshSession:
     and keeps no entry per token. A token whose MAC fails is refused here, before the
     store is asked: it proves nothing about the family, so it must not revoke it (only a
     genuine old token is reuse, RFC 9700 §4.14.2); its attempt still counts against the
-    refresh rate limit. A legacy token (opaque, from before tokens named their family)
-    finds its session once through the store's old index; its successor is of the new
-    format, so a family migrates at its next refresh.
+    refresh rate limit, and the audit log gets ``refresh_token_invalid``.
+
+    A legacy token (opaque, from before tokens named their family) finds its session once
+    through the store's old index; its successor is of the new format, so a family
+    migrates at its next refresh.
 
     Nothing that can fail comes after the rotation commits: the rate-limit hit is counted
     in the rotation's own step, the user's role travels in the grant (no user read), and
@@ -80,9 +82,15 @@ class RefreshSession:
 
     async def execute(self, command: RefreshCommand) -> IssuedTokens:
         token = command.refresh_token
-        session_id = await self._session_of(token) if token else None
-        if not token or session_id is None:
+        if not token:
             await self._throttle.refresh(command.client)  # every attempt counts
+            raise InvalidRefreshToken()
+        session_id = await self._session_of(token)
+        if session_id is None:
+            await self._throttle.refresh(command.client)
+            # OWASP ASVS 7.2.1: authentication decisions are logged (never the token).
+            reason = "unknown" if self._refresh_tokens.is_legacy(token) else "not_genuine"
+            audit_event(self._audit, "refresh_token_invalid", command.client, reason=reason)
             raise InvalidRefreshToken()
         now = self._clock.now()
         successor = self._refresh_tokens.successor(token, session_id)

@@ -261,3 +261,16 @@ async def test_every_token_names_its_session_and_successors_are_derived(world: W
     assert world.refresh_tokens.session_id(second.refresh_token) == first.session_id
     expected = world.refresh_tokens.successor(first.refresh_token, first.session_id)
     assert second.refresh_token == expected
+
+
+async def test_a_token_that_is_not_ours_is_audited_without_the_token(world: World) -> None:
+    tokens = (await world.sign_up()).tokens
+    legacy_shaped = "A" * 43
+
+    for token in (forged(tokens.session_id), legacy_shaped):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(token)
+
+    events = world.audit.named("refresh_token_invalid")
+    assert [event.reason for event in events] == ["not_genuine", "unknown"]
+    assert all(event.session_id is None and event.user_id is None for event in events)
