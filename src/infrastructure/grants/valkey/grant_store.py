@@ -161,8 +161,7 @@ class ValkeyGrantStore(RefreshGrantStore):
     async def revoke_user(
         self, user_id: int, deny_until: datetime, keep: str | None = None
     ) -> list[str]:
-        with storage_errors():
-            sessions = await self._user_sessions.session_ids_of(user_id)
+        sessions = await self._user_sessions.session_ids_of(user_id)  # SQL: its own errors
         # A session without a family here was revoked or ended before: its access tokens
         # were denied then, or live out their time (expiry is no attack).
         held = await self._revoke_all(
