@@ -106,9 +106,8 @@ class RefreshGrantStore(Protocol):
         """``domain.rotation.rotate_family`` on ``rotation.session_id``'s family, applied in
         one atomic step: read the family, decide, write what the rule keeps. The caller
         presents only genuine tokens of that family (their MAC checked), so the store
-        keeps no per-token entry. With a
-        ``rotation.limit`` the hit is counted first, in the same round trip where the
-        backend allows (Valkey: one script)."""
+        keeps no per-token entry. With a ``rotation.limit`` the hit is counted first, in
+        the same round trip where the backend allows (Valkey: one script)."""
         ...
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:

@@ -3,8 +3,8 @@
 A token is ``<session id>.<b64url(nonce32 || tag16)>`` where
 ``tag = HMAC-SHA256(secret, tag context || session id || nonce)[:16]``: 256 random (or
 derived) bits, as the API promises of a refresh token, and a 128-bit MAC binding them to
-the session. The digest the stores keep
-is SHA-256 hex of the whole token, as it was for the opaque tokens issued before.
+the session. The digest the stores keep is SHA-256 hex of the whole token, as it was for
+the opaque tokens issued before (so their stored hashes still match).
 """
 
 from __future__ import annotations
