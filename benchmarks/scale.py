@@ -1,5 +1,6 @@
-"""Many live grants in Valkey, issued fast: the real ``issue.lua`` run in a server-side loop
-(a thousand per call), each grant for its own user like real sign-ins; and what one costs."""
+"""Many live grants in Valkey, issued fast: the real ``issue.lua`` and ``rotate.lua`` run in
+a server-side loop (a thousand per call), each grant for its own user like real sign-ins
+and refreshed once, as a live session is; and what one costs."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ import valkey
 
 from infrastructure.grants.valkey import parse_valkey_url
 from infrastructure.grants.valkey.grant_store import session_keys
-from infrastructure.grants.valkey.scripts import ISSUE
+from infrastructure.grants.valkey.scripts import ISSUE, ROTATE
 
 BATCH = 1000
-# issue.lua as a function, called once per grant with the keys and arguments a real
-# issue would get (a 22-character session id, a 32-byte hash; times in µs), under the
-# key name ``grant_store.session_keys`` gives a session on a single primary.
+# issue.lua and rotate.lua as functions, called once per grant with the keys and arguments
+# a real sign-in and its first refresh would get (a 22-character session id, 32-byte
+# hashes; times in µs), under the key names ``grant_store.session_keys`` gives a session
+# on a single primary. Once rotated, a family holds all it ever will: however often it
+# rotates later, its size stays.
 LOADER = f"""
 local function issue(KEYS, ARGV)
 {ISSUE}
+end
+local function rotate(KEYS, ARGV)
+{ROTATE}
 end
 local function unhex(hex)
   return (string.gsub(hex, '..', function(pair) return string.char(tonumber(pair, 16)) end))
@@ -28,7 +34,11 @@ for i = first, first + count - 1 do
   local sid = string.sub(redis.sha1hex('s' .. i), 1, 22)
   local hash = unhex(redis.sha1hex('t' .. i) .. string.sub(redis.sha1hex('u' .. i), 1, 24))
   local uid = tostring(1000000000 + i)
-  issue({{prefix .. 's:' .. sid}}, {{uid, hash, idle, absolute, ttl, 'user'}})
+  local family = prefix .. 's:' .. sid
+  issue({{family}}, {{uid, hash, idle, absolute, ttl, 'user'}})
+  local successor = unhex(redis.sha1hex('n' .. i) .. string.sub(redis.sha1hex('v' .. i), 1, 24))
+  rotate({{family, prefix .. 'revoked:' .. sid, prefix .. 'session:' .. sid}},
+    {{hash, successor, now, idle, 10000000, now, 3600000}})
 end
 return count
 """
