@@ -114,15 +114,6 @@ def register_script(client: ValkeyClient, source: str) -> AsyncScript:
     return AsyncScript(cast(Valkey, client), source)
 
 
-def single_primary(client: ValkeyClient) -> Valkey:
-    """The refresh grant store's scripts build session keys from the prefix inside Lua,
-    which Valkey Cluster refuses (a script's keys must be declared and share one slot):
-    it runs on one primary (standalone or Sentinel) only."""
-    if isinstance(client, ValkeyCluster):
-        raise ValueError("the refresh grant store does not run on a Valkey Cluster")
-    return client
-
-
 @contextmanager
 def storage_errors() -> Iterator[None]:
     try:
