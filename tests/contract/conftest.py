@@ -9,17 +9,17 @@ tests never start one. Tests are typed against the port, never the adapter.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 from valkey.asyncio import Valkey
 
-from domain.entities import NewUser
+from domain.entities import NewUser, RefreshGrant, Session
 from domain.ports import (
     OneTimeStore,
     Passkeys,
@@ -33,6 +33,7 @@ from domain.ports import (
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
 from infrastructure.grants.valkey import (
+    ValkeyClient,
     ValkeyGrantStore,
     ValkeyOneTimeStore,
     ValkeyRateLimiter,
@@ -44,7 +45,7 @@ from infrastructure.persistence.migrations import migrate
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
-from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
 from infrastructure.persistence.sqlite import SqliteDatabase
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
@@ -52,12 +53,19 @@ from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
 from tests.backends.valkey_sentinel import sentinel_deployment
+from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
-GRANT_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-sentinel"]
-KEYED_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-sentinel"]
-NEEDS_A_SERVER = {"valkey", "postgres", "valkey-sentinel"}
+# Adapter name -> the session fixture of its Valkey clients.
+VALKEYS = {
+    "valkey": "valkey_backend",
+    "valkey-cluster": "valkey_cluster_backend",
+    "valkey-sentinel": "valkey_sentinel_backend",
+}
+GRANT_STORES = ["memory", "sqlite", "postgres", *VALKEYS]
+KEYED_STORES = ["memory", "sqlite", "postgres", *VALKEYS]
+NEEDS_A_SERVER = {"postgres", *VALKEYS}
 
 
 def adapters(names: list[str]) -> list[Any]:
@@ -67,14 +75,17 @@ def adapters(names: list[str]) -> list[Any]:
     ]
 
 
+Client = TypeVar("Client", bound=ValkeyClient)
+
+
 @dataclass
-class ValkeyBackend:
+class ValkeyBackend(Generic[Client]):
     url: str  # for the client, without ?prefix=
     run_prefix: str
-    client: Valkey  # shared by the tests
-    others: list[Valkey] = field(default_factory=list)
+    client: Client  # shared by the tests
+    others: list[ValkeyClient] = field(default_factory=list)
 
-    def another_client(self) -> Valkey:
+    def another_client(self) -> ValkeyClient:
         """A client with its own connection pool, as another process would have."""
         self.others.append(open_valkey(self.url))
         return self.others[-1]
@@ -83,39 +94,58 @@ class ValkeyBackend:
         """A namespace of one test, inside this run's prefix (so the run's cleanup gets it)."""
         return f"{self.run_prefix}{run_token()}:"
 
-
-@pytest.fixture(scope="session")
-async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]:
-    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
-    client_url, prefix = parse_valkey_url(valkey_server_url)
-    backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
-    try:
-        yield backend
-    finally:
-        for client in [backend.client, *backend.others]:
+    async def close(self) -> None:
+        for client in [self.client, *self.others]:
             await client.aclose()
 
 
 @pytest.fixture(scope="session")
 async def valkey_sentinel_backend(
     tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[ValkeyBackend]:
+) -> AsyncIterator[ValkeyBackend[ValkeyClient]]:
     """The primary of a Sentinel deployment (``tests/backends/valkey_sentinel.py``), found
     through its sentinels as the service finds it; started once, for the whole run."""
     with sentinel_deployment(tmp_path_factory.mktemp("sentinel")) as deployment:
         client_url, prefix = parse_valkey_url(deployment.url(f"authgate-test-{run_token()}:"))
-        backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
+        backend: ValkeyBackend[ValkeyClient] = ValkeyBackend(
+            client_url, prefix, open_valkey(client_url)
+        )
         try:
             yield backend
         finally:
-            for client in [backend.client, *backend.others]:
-                await client.aclose()
+            await backend.close()
 
 
-def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
-    """A single server (``valkey``) or a Sentinel-managed primary (``valkey-sentinel``)."""
-    name = "valkey_sentinel_backend" if request.param == "valkey-sentinel" else "valkey_backend"
-    backend: ValkeyBackend = request.getfixturevalue(name)
+@pytest.fixture(scope="session")
+async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend[Valkey]]:
+    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
+    client_url, prefix = parse_valkey_url(valkey_server_url)
+    client = open_valkey(client_url)
+    assert isinstance(client, Valkey)  # a single server's URL
+    backend = ValkeyBackend(client_url, prefix, client)
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture(scope="session")
+async def valkey_cluster_backend(
+    valkey_cluster_url: str,
+) -> AsyncIterator[ValkeyBackend[ValkeyClient]]:
+    """Clients on the run's three-primary cluster, built from its URL like the ones above."""
+    client_url, prefix = parse_valkey_url(valkey_cluster_url)
+    backend: ValkeyBackend[ValkeyClient] = ValkeyBackend(
+        client_url, prefix, open_valkey(client_url)
+    )
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def _valkey(request: pytest.FixtureRequest, name: str) -> ValkeyBackend[ValkeyClient]:
+    backend: ValkeyBackend[ValkeyClient] = request.getfixturevalue(VALKEYS[name])
     return backend
 
 
@@ -196,6 +226,18 @@ def _sql(request: pytest.FixtureRequest, name: str) -> Database:
 # The port fixtures are sync so they can ask for the async session backend lazily.
 
 
+# Grant stores: Valkey keeps no per-user index, it asks SQL for a user's sessions; its
+# contract runs with a SQLite database holding the session rows (``start`` writes them).
+GRANTS_NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the session rows' clock
+GRANTS_LIFETIME = timedelta(days=7)  # the sessions' absolute lifetime there
+SESSION_ROWS = pytest.StashKey[Database]()
+Start = Callable[[RefreshGrant, datetime], Awaitable[None]]
+
+
+def sql_user_sessions(database: Database) -> SqlSessionIdsOfUser:
+    return SqlSessionIdsOfUser(database, GRANTS_LIFETIME, FakeClock(GRANTS_NOW))
+
+
 @pytest.fixture(params=adapters(GRANT_STORES))
 def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
     name: str = request.param
@@ -203,10 +245,49 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
         return MemoryGrantStore()
     if name in ("sqlite", "postgres"):
         return SqlGrantStore(_sql(request, name))
-    if name in ("valkey", "valkey-sentinel"):
-        backend = _valkey(request)
-        return ValkeyGrantStore(backend.client, backend.fresh_prefix())
+    if name in VALKEYS:
+        backend = _valkey(request, name)
+        database = _sql(request, "sqlite")
+        request.node.stash[SESSION_ROWS] = database
+        return ValkeyGrantStore(backend.client, sql_user_sessions(database), backend.fresh_prefix())
     raise LookupError(f"no grant store adapter {name!r}")
+
+
+async def add_session_row(database: Database, grant: RefreshGrant, now: datetime) -> None:
+    """The session's row (and its user's, if new), as a sign-in writes it."""
+    await database.run(
+        lambda tx: tx.execute(
+            "INSERT INTO users (id, email, role, created_at, updated_at)"
+            " VALUES ($1, $2, 'user', $3, $3) ON CONFLICT (id) DO NOTHING",
+            grant.user_id,
+            f"user{grant.user_id}@example.com",
+            now,
+        )
+    )
+    await SqlSessionRepository(database).add(
+        Session(
+            id=grant.session_id,
+            user_id=grant.user_id,
+            ip_address=None,
+            user_agent=None,
+            created_at=now,
+            last_used_at=now,
+            expires_at=grant.idle_expires_at,
+        )
+    )
+
+
+@pytest.fixture
+def start(request: pytest.FixtureRequest, grant_store: RefreshGrantStore) -> Start:
+    """Sign in as ``SessionIssuer`` does: the session's row first, then its grant."""
+    database = request.node.stash.get(SESSION_ROWS, None)
+
+    async def start(grant: RefreshGrant, now: datetime) -> None:
+        if database is not None:
+            await add_session_row(database, grant, now)
+        await grant_store.issue(grant, now)
+
+    return start
 
 
 @pytest.fixture(params=adapters(KEYED_STORES))
@@ -216,8 +297,8 @@ def one_time_store(request: pytest.FixtureRequest) -> OneTimeStore:
         return MemoryOneTimeStore()
     if name in ("sqlite", "postgres"):
         return SqlOneTimeStore(_sql(request, name))
-    if name in ("valkey", "valkey-sentinel"):
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         return ValkeyOneTimeStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no one-time store adapter {name!r}")
 
@@ -232,8 +313,8 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     if name in ("sqlite", "postgres"):
         database = _sql(request, name)
         return lambda: SqlRateLimiter(database)
-    if name in ("valkey", "valkey-sentinel"):
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         prefix = backend.fresh_prefix()
         return lambda: ValkeyRateLimiter(backend.another_client(), prefix)
     raise LookupError(f"no rate limiter adapter {name!r}")

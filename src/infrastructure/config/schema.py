@@ -39,8 +39,9 @@ _SENTINEL_URL = (
 GrantsUrl = Annotated[
     str,
     Meta(
-        pattern=rf"^(database$|memory://$|(valkeys?|rediss?)://[^\s/?#]+|{_SENTINEL_URL})",
-        description="'database', 'memory://', valkey://host:port/db or"
+        pattern=rf"^(database$|memory://$|(valkeys?|rediss?)(\+cluster)?://[^\s/?#]+|{_SENTINEL_URL})",
+        description="'database', 'memory://', valkey://host:port/db,"
+        " valkey+cluster://host:port,host:port,... or"
         " valkey+sentinel://host:port,host:port/service",
     ),
 ]

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore
+from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore, SessionIdsOfUser
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
@@ -40,8 +40,12 @@ class KeyedStores:
 
 
 async def open_keyed_stores(
-    settings: Settings, database: Database, stack: AsyncExitStack
+    settings: Settings,
+    database: Database,
+    stack: AsyncExitStack,
+    user_sessions: SessionIdsOfUser,
 ) -> KeyedStores:
+    """``user_sessions``: where a store without a per-user index (Valkey) finds them."""
     if settings.grants_url == "database":
         limiter = SqlRateLimiter(database)
         grants = SqlGrantStore(database, limiter)
@@ -61,7 +65,7 @@ async def open_keyed_stores(
     url, prefix = parse_valkey_url(settings.grants_url)
     client = open_valkey(url)
     stack.push_async_callback(client.aclose)
-    valkey_grants = ValkeyGrantStore(client, prefix)
+    valkey_grants = ValkeyGrantStore(client, user_sessions, prefix)
     return KeyedStores(
         valkey_grants,
         ValkeyOneTimeStore(client, prefix),
