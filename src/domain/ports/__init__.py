@@ -37,10 +37,12 @@ from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
 from domain.ports.security import (
     AccessClaims,
     AccessTokens,
+    GenuineRefreshToken,
     OneTimePasswords,
     PasswordHasher,
     RefreshTokens,
     SecretBox,
+    successor_generation,
 )
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
@@ -59,6 +61,7 @@ __all__ = [
     "Clock",
     "Credential",
     "ExternalProfile",
+    "GenuineRefreshToken",
     "GraceReplay",
     "IdGenerator",
     "IdentityProvider",
@@ -97,4 +100,5 @@ __all__ = [
     "UserAdministration",
     "UserProfiles",
     "UserRepository",
+    "successor_generation",
 ]
