@@ -176,7 +176,8 @@ async def made_two_part(settings: Settings, session_id: str) -> str:
         client = open_valkey(url)
         try:
             family = f"{prefix}s:{session_id}"
-            await cast("Awaitable[int]", client.hset(family, "c", bytes.fromhex(token_hash)))
+            current = {"c": bytes.fromhex(token_hash)}
+            await cast("Awaitable[int]", client.hset(family, mapping=current))
             assert await cast("Awaitable[int]", client.hdel(family, "g")) == 1
         finally:
             await client.aclose()
