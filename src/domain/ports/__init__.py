@@ -17,6 +17,7 @@ from domain.ports.grants import (
     Throttled,
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
+from domain.ports.integrity import GrantStoreIntegrity
 from domain.ports.keyed import OneTimeStore, RateLimiter
 from domain.ports.mail import (
     AccountEmail,
@@ -59,6 +60,7 @@ __all__ = [
     "Credential",
     "ExternalProfile",
     "GraceReplay",
+    "GrantStoreIntegrity",
     "IdGenerator",
     "IdentityProvider",
     "Invalid",

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore
+from domain.ports import GrantStoreIntegrity, OneTimeStore, RateLimiter, RefreshGrantStore
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
@@ -37,6 +37,10 @@ class KeyedStores:
     one_time: OneTimeStore
     limiter: RateLimiter
     check: Check | None
+    integrity: GrantStoreIntegrity
+    # What the recovery after a lost store works through: the grants themselves, except in
+    # Valkey, where the service's client refuses until the store is sealed again.
+    recovery_grants: RefreshGrantStore
 
 
 async def open_keyed_stores(
@@ -45,11 +49,18 @@ async def open_keyed_stores(
     if settings.grants_url == "database":
         limiter = SqlRateLimiter(database)
         grants = SqlGrantStore(database, limiter)
-        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None)
+        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None, grants, grants)
     if settings.grants_url == "memory://":
         memory_limiter = MemoryRateLimiter()
         memory_grants = MemoryGrantStore(memory_limiter)
-        return KeyedStores(memory_grants, MemoryOneTimeStore(), memory_limiter, None)
+        return KeyedStores(
+            memory_grants,
+            MemoryOneTimeStore(),
+            memory_limiter,
+            None,
+            memory_grants,
+            memory_grants,
+        )
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,
         ValkeyOneTimeStore,
@@ -57,16 +68,21 @@ async def open_keyed_stores(
         open_valkey,
         parse_valkey_url,
     )
+    from infrastructure.grants.valkey.epoch import ValkeyEpoch, epoch_guard
 
     url, prefix = parse_valkey_url(settings.grants_url)
-    client = open_valkey(url)
+    client = open_valkey(url, on_connect=epoch_guard(prefix))  # refuses a lost store
     stack.push_async_callback(client.aclose)
+    recovery = open_valkey(url)
+    stack.push_async_callback(recovery.aclose)
     valkey_grants = ValkeyGrantStore(client, prefix)
     return KeyedStores(
         valkey_grants,
         ValkeyOneTimeStore(client, prefix),
         ValkeyRateLimiter(client, prefix),
         valkey_grants.ping,
+        ValkeyEpoch(recovery, prefix, guarded=client),
+        ValkeyGrantStore(recovery, prefix),
     )
 
 

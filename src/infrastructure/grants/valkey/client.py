@@ -15,6 +15,7 @@ from typing import Final, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from valkey.asyncio import Valkey
+from valkey.asyncio.connection import ConnectCallbackT
 from valkey.exceptions import ValkeyError
 
 from domain.errors import StorageUnavailable
@@ -36,13 +37,18 @@ def parse_valkey_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), prefixes[0]
 
 
-def open_valkey(url: str) -> Valkey:
-    """A client that fails fast when the server is gone; a ``?prefix=`` is ignored."""
+def open_valkey(url: str, *, on_connect: ConnectCallbackT | None = None) -> Valkey:
+    """A client that fails fast when the server is gone; a ``?prefix=`` is ignored.
+    ``on_connect`` replaces the connection's own setup (and must call it): see ``epoch``."""
     client_url, _ = parse_valkey_url(url)
     return cast(
         Valkey,
         Valkey.from_url(
-            client_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+            client_url,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            health_check_interval=30,
+            valkey_connect_func=on_connect,
         ),
     )
 

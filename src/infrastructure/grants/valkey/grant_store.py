@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -34,6 +35,12 @@ from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
 
 
 class ValkeyGrantStore(RefreshGrantStore):
+    def _family_key(self, session_id: str) -> str:
+        return f"{self._prefix}session:{session_id}"
+
+    def _denied_key(self, session_id: str) -> str:
+        return f"{self._prefix}revoked:{session_id}"
+
     def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
         self._client = client
         self._prefix = prefix
@@ -136,10 +143,19 @@ class ValkeyGrantStore(RefreshGrantStore):
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         with storage_errors():
-            until = cast(
-                bytes | None, await self._client.get(f"{self._prefix}revoked:{session_id}")
-            )
+            until = cast(bytes | None, await self._client.get(self._denied_key(session_id)))
         return until is not None and int(until) > micros(now)
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        """One EXISTS per family key, pipelined: keys of one call may live on any node."""
+        if not session_ids:
+            return set()
+        with storage_errors():
+            async with self._client.pipeline(transaction=False) as pipe:
+                for session_id in session_ids:
+                    pipe.exists(self._family_key(session_id))
+                found = cast(list[int], await pipe.execute())
+        return {sid for sid, exists in zip(session_ids, found, strict=True) if exists}
 
     async def ping(self) -> None:
         with storage_errors():
