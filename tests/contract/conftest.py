@@ -21,6 +21,7 @@ from valkey.asyncio import Valkey
 
 from domain.entities import NewUser
 from domain.ports import (
+    GrantStoreIntegrity,
     OneTimeStore,
     Passkeys,
     RateLimiter,
@@ -39,6 +40,7 @@ from infrastructure.grants.valkey import (
     open_valkey,
     parse_valkey_url,
 )
+from infrastructure.grants.valkey.epoch import ValkeyEpoch
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import migrate
 from infrastructure.persistence.passkeys import SqlPasskeys
@@ -188,6 +190,28 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
         backend = _valkey(request)
         return ValkeyGrantStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no grant store adapter {name!r}")
+
+
+def _integrity(request: pytest.FixtureRequest, name: str) -> GrantStoreIntegrity:
+    if name == "memory":
+        return MemoryGrantStore()
+    if name in ("sqlite", "postgres"):
+        return SqlGrantStore(_sql(request, name))
+    if name == "valkey":
+        backend = _valkey(request)
+        return ValkeyEpoch(backend.client, backend.fresh_prefix())
+    raise LookupError(f"no grant store integrity adapter {name!r}")
+
+
+@pytest.fixture(params=adapters(GRANT_STORES))
+def grant_integrity(request: pytest.FixtureRequest) -> GrantStoreIntegrity:
+    return _integrity(request, request.param)
+
+
+@pytest.fixture(params=adapters(["memory", "valkey"]))
+def losable_integrity(request: pytest.FixtureRequest) -> GrantStoreIntegrity:
+    """The stores kept apart from the SQL database: they can lose their data on their own."""
+    return _integrity(request, request.param)
 
 
 @pytest.fixture(params=adapters(KEYED_STORES))
