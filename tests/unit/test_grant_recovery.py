@@ -74,7 +74,8 @@ async def test_an_intact_store_is_left_alone() -> None:
     await world.revoked("recent", T0 - MINUTE)
     assert await world.recovery.execute() is False
     orphan = await world.sessions.get("orphan")
-    assert orphan is not None and orphan.is_live(T0)
+    assert orphan is not None
+    assert orphan.is_live(T0)
     assert await world.grants.is_denied("recent", T0) is False  # nothing re-seeded
     assert world.audit.events == []
 
@@ -137,7 +138,8 @@ async def test_live_sessions_without_a_grant_end_and_their_access_tokens_are_den
         assert await world.grants.is_denied(sid, T0 + ACCESS - timedelta(seconds=1))
     for sid in ("held", "started-since"):
         kept = await world.sessions.get(sid)
-        assert kept is not None and kept.revoked_at is None
+        assert kept is not None
+        assert kept.revoked_at is None
         assert not await world.grants.is_denied(sid, T0)
     revoked = world.audit.named("session_revoked")
     assert sorted((e.session_id, e.user_id, e.reason) for e in revoked) == [
