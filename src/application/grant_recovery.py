@@ -75,13 +75,15 @@ class RecoverLostGrants:
         if await self._integrity.intact():
             return False
         started = self._clock.now()
-        self._audit.record(AuditEvent(event="grant_store_lost", reason="not_sealed"))
         denied = await self._reseed_denylist(started)
         await self._integrity.seal()
+        # New or lost: the store cannot tell; what the repair had to do tells the operator.
+        self._audit.record(AuditEvent(event="grant_store_sealed", reason="new_or_lost"))
         ended = await self._end_orphans(started)
-        log.warning(
-            "grant store had lost its data: %d revoked sessions denied again, %d sessions"
-            " without a grant ended",
+        log.log(
+            logging.WARNING if denied or ended else logging.INFO,
+            "grant store sealed (new, or had lost its data): %d revoked sessions denied"
+            " again, %d sessions without a grant ended",
             denied,
             ended,
         )

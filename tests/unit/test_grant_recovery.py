@@ -90,7 +90,7 @@ async def test_sessions_revoked_within_the_access_lifetime_are_denied_again() ->
     assert not await world.grants.is_denied("recent", T0 + 10 * MINUTE)
     assert not await world.grants.is_denied("older", T0)
     assert await world.grants.intact() is True
-    assert [e.reason for e in world.audit.named("grant_store_lost")] == ["not_sealed"]
+    assert [e.reason for e in world.audit.named("grant_store_sealed")] == ["new_or_lost"]
 
 
 class SealWatcher(MemoryGrantStore):
