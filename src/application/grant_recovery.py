@@ -90,9 +90,10 @@ class RecoverLostGrants:
         return True
 
     async def run(self, stop: asyncio.Event, every: float = CHECK_EVERY) -> None:
-        """Look every ``every`` seconds until ``stop`` is set (the app's lifespan)."""
+        """Look every ``every`` seconds until ``stop`` is set (the app's lifespan, which
+        has looked once itself before serving)."""
         unreachable = False
-        while not stop.is_set():
+        while not await _stopped(stop, every):
             try:
                 await self.execute()
             except StorageUnavailable as e:
@@ -101,8 +102,6 @@ class RecoverLostGrants:
                 unreachable = True
             else:
                 unreachable = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
 
     async def _reseed_denylist(self, now: datetime) -> int:
         revoked = await self._sessions.revoked_since(now - self._policy.access_ttl)
@@ -137,3 +136,10 @@ class RecoverLostGrants:
                     )
                 )
         return len(revoked)
+
+
+async def _stopped(stop: asyncio.Event, wait: float) -> bool:
+    """Whether ``stop`` was set within ``wait`` seconds."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), wait)
+    return stop.is_set()
