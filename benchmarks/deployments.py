@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ def measure_deployments(plan: Plan, ceiling: float) -> list[Row]:
                 rows.append(load_row(f"GET /auth/me, {kind}", me, ceiling, "≥ 40 % of ceiling", ok))
             if "refresh" in plan.parts or ("scale" in plan.parts and vk):
                 if vk:
-                    scale.load(vk, PREFIX, 0, FEW_GRANTS - SESSIONS, _now_us())
+                    scale.load(vk, PREFIX, 0, FEW_GRANTS - SESSIONS, scale.now_us())
                 floor = 1_500 if kind == "embedded" else 3_000
                 load = _refresh(server, account, Path(tmp) / "tokens-few", plan.seconds)
                 ok = load.rps >= floor and load.p99_ms < 50 and load.non2xx == 0
@@ -92,7 +91,7 @@ def _scale(
 ) -> list[Row]:
     before = scale.used_memory(vk)
     added = plan.many_grants - FEW_GRANTS
-    scale.load(vk, PREFIX, FEW_GRANTS, added, _now_us())
+    scale.load(vk, PREFIX, FEW_GRANTS, added, scale.now_us())
     per_session = (scale.used_memory(vk) - before) / added
     one = scale.keys_of_one(vk, PREFIX, FEW_GRANTS)
     many = _refresh(server, account, workdir / "tokens-many", plan.seconds)
@@ -112,7 +111,3 @@ def _scale(
             per_session <= 300,
         ),
     ]
-
-
-def _now_us() -> int:
-    return int(time.time() * 1_000_000)

@@ -10,8 +10,11 @@ from pathlib import Path
 import httpx
 
 from application.client import ClientInfo
-from domain.entities import User
-from infrastructure.config import load_settings
+from domain.entities import NewUser, User
+from infrastructure.config import Settings, load_settings
+from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.security.passwords import Argon2PasswordHasher
+from interfaces.http.backends import open_database
 from interfaces.http.container import open_container
 
 EMAIL = "bench@site.com"
@@ -58,3 +61,36 @@ def sessions(env: dict[str, str], user: User, count: int, into: Path) -> Path:
 
     into.write_text("\n".join(asyncio.run(start())) + "\n")
     return into
+
+
+# A browser's User-Agent: session rows carry one, and its length is most of a row.
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+async def sign_ins(settings: Settings, count: int) -> None:
+    """``count`` users (verified, one real argon2id hash shared), each with one session
+    started the way login starts it, from a browser at a public address."""
+    password_hash = await Argon2PasswordHasher().hash(PASSWORD)
+    database = open_database(settings)
+    try:
+        users = SqlUserRepository(database)
+        async with open_container(settings) as container:
+            for n in range(count):
+                now = datetime.now(UTC)
+                user = await users.add(
+                    NewUser(
+                        email=f"member{n:07d}@example.com",
+                        password_hash=password_hash,
+                        name="Member Name",
+                        role="user",
+                        created_at=now,
+                        email_verified_at=now,
+                    )
+                )
+                client = ClientInfo(ip_address=f"203.0.113.{n % 250}", user_agent=USER_AGENT)
+                await container.cases.issuer.start(user, client)
+    finally:
+        await database.close()

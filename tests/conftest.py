@@ -12,6 +12,7 @@ import pytest
 
 from tests.backends.postgres import postgres_database
 from tests.backends.valkey import valkey_url
+from tests.backends.valkey_cluster import valkey_cluster
 from tests.fakes.clock import FakeClock
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -39,6 +40,13 @@ def postgres_url() -> Iterator[str]:
 def valkey_server_url() -> Iterator[str]:
     """A Valkey URL carrying this run's own ``?prefix=``."""
     with valkey_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def valkey_cluster_url() -> Iterator[str]:
+    """A ``valkey+cluster://`` URL of three primaries, carrying this run's own ``?prefix=``."""
+    with valkey_cluster() as url:
         yield url
 
 

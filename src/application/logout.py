@@ -7,7 +7,7 @@ from application.client import ClientInfo
 from application.refresh import MAX_REFRESH_TOKEN_LENGTH
 from application.revocation import SessionRevoker
 from domain.errors import InvalidAccessToken
-from domain.ports import Clock, RefreshGrantStore, RefreshTokens, SessionRef
+from domain.ports import Clock, RefreshGrantStore, RefreshTokens, SessionRef, SessionRepository
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +24,7 @@ class Logout:
         self,
         *,
         grants: RefreshGrantStore,
+        sessions: SessionRepository,
         refresh_tokens: RefreshTokens,
         authenticate: Authenticate,
         revoker: SessionRevoker,
@@ -31,6 +32,7 @@ class Logout:
     ) -> None:
         self._authenticate = authenticate
         self._grants = grants
+        self._sessions = sessions
         self._refresh_tokens = refresh_tokens
         self._revoker = revoker
         self._clock = clock
@@ -46,8 +48,7 @@ class Logout:
         """The refresh token's session; else, only then, the bearer token's."""
         token = command.refresh_token
         if token and len(token) <= MAX_REFRESH_TOKEN_LENGTH:
-            digest = self._refresh_tokens.digest(token)
-            found = await self._grants.session_of(digest, self._clock.now())
+            found = await self._refresh_session(token)
             if found is not None:
                 return found
         if not command.bearer_token:
@@ -57,3 +58,17 @@ class Logout:
         except InvalidAccessToken:
             return None
         return SessionRef(claims.session_id, claims.user_id)
+
+    async def _refresh_session(self, token: str) -> SessionRef | None:
+        """A genuine token names its session (MAC checked); a legacy one is looked up in
+        the store's old index. A session already revoked is nothing to end; one whose row
+        reads expired is ended anyway (the row's expiry is written behind, the grant's
+        may still be ahead)."""
+        now = self._clock.now()
+        if self._refresh_tokens.is_legacy(token):
+            return await self._grants.session_of(self._refresh_tokens.digest(token), now)
+        session_id = self._refresh_tokens.session_id(token)
+        session = None if session_id is None else await self._sessions.get(session_id)
+        if session is None or session.revoked_at is not None:
+            return None
+        return SessionRef(session.id, session.user_id)

@@ -93,7 +93,7 @@ class SessionIssuer:
             last_used_at=now,
             expires_at=idle,
         )
-        refresh_token = self._refresh_tokens.new()
+        refresh_token = self._refresh_tokens.new(session.id)
         await self._sessions.add(session)
         grant = RefreshGrant(
             session_id=session.id,

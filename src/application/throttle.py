@@ -45,15 +45,21 @@ class Throttle:
     async def login(self, email: str, client: ClientInfo) -> None:
         ip = client.ip_address or "unknown"
         limit = self._limits.login
-        await self._hit(f"login:ip:{ip}", 10 * limit, 5 * MINUTE, client)
         tiers = ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
-        for key, (count, window) in zip(_account_keys(email, ip), tiers, strict=True):
-            await self._hit(key, count, window, client)
+        await self._hit_all(
+            [
+                RateLimit(key=f"login:ip:{ip}", limit=10 * limit, window=5 * MINUTE),
+                *(
+                    RateLimit(key=key, limit=count, window=window)
+                    for key, (count, window) in zip(_account_keys(email, ip), tiers, strict=True)
+                ),
+            ],
+            client,
+        )
 
     async def login_succeeded(self, email: str, client: ClientInfo) -> None:
         """Take the account's counted attempts back: only failures stay counted."""
-        for key in _account_keys(email, client.ip_address or "unknown"):
-            await quietly(self._limiter.reset(key))
+        await quietly(self._limiter.reset_all(_account_keys(email, client.ip_address or "unknown")))
 
     async def passkey(self, client: ClientInfo) -> None:
         """A passkey sign-in names no account: only the IP cap of every login applies."""
@@ -87,11 +93,23 @@ class Throttle:
     async def forgot(self, email: str, client: ClientInfo) -> None:
         """Counted whether or not the account exists, so a 429 reveals nothing either."""
         ip = client.ip_address or "unknown"
-        await self._hit(f"forgot:ip:{ip}", 4 * self._limits.forgot, HOUR, client)
-        await self._hit(f"forgot:account:{_account(email)}", self._limits.forgot, HOUR, client)
+        limit = self._limits.forgot
+        await self._hit_all(
+            [
+                RateLimit(key=f"forgot:ip:{ip}", limit=4 * limit, window=HOUR),
+                RateLimit(key=f"forgot:account:{_account(email)}", limit=limit, window=HOUR),
+            ],
+            client,
+        )
 
     async def verification(self, user_id: int, client: ClientInfo) -> None:
         await self._hit(f"verify:user:{user_id}", self._limits.verification, HOUR, client)
+
+    async def _hit_all(self, hits: list[RateLimit], client: ClientInfo) -> None:
+        """Every hit of one attempt in one round trip, the first refusal answered."""
+        refused = await self._limiter.hit_all(hits, self._clock.now())
+        if refused is not None:
+            raise self.refuse(refused[0], refused[1], client)
 
     async def _hit(self, key: str, limit: int, window: timedelta, client: ClientInfo) -> None:
         wait = await self._limiter.hit(key, limit, window, self._clock.now())

@@ -169,6 +169,7 @@ def wire(
         current_user=GetCurrentUser(profiles=p.profiles or UncachedProfiles(p.users)),
         logout=Logout(
             grants=p.grants,
+            sessions=p.sessions,
             refresh_tokens=p.refresh_tokens,
             authenticate=authenticate,
             revoker=revoker,

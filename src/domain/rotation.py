@@ -1,7 +1,7 @@
 """The refresh rotation rule, written once: every grant store applies it to what it keeps.
 
-A store reads the family the presented token belongs to, asks :func:`rotate_family`,
-and writes the family it answers in the same atomic step. (Valkey's Lua script
+A store reads the family by the rotation's session id, asks :func:`rotate_family`, and
+writes the family it answers in the same atomic step. (Valkey's Lua script
 ``rotate.lua`` restates this rule; the contract and property tests hold it to this one.)
 """
 
@@ -54,7 +54,12 @@ class RotationStep:
 
 
 def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationStep:
-    """Decide one refresh: ``family`` is the one the presented token belongs to, if any."""
+    """Decide one refresh: ``family`` is the one the presented token names, if any.
+
+    The presented token is genuine (the application checked its MAC, or found a legacy
+    token in the old index), so it is one this family has handed out: the current one,
+    the previous one, or an older one. That is why a store needs no entry per token.
+    """
     if family is None:
         return RotationStep(Invalid("unknown"), None)
     if family.expired(rotation.now):
@@ -72,7 +77,9 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
         )
         return RotationStep(replay, family)
     # RFC 9700 §4.14.2: an old token came back, so one of its holders is an attacker;
-    # the whole family dies, the current token and its access tokens included.
+    # the whole family dies, the current token and its access tokens included. Neither
+    # current nor previous, yet genuine: an older generation, so no per-token record is
+    # needed to call it reuse. (A forged token never gets here: its MAC fails first.)
     reused = Reused(session_id=family.session_id, user_id=family.user_id)
     return RotationStep(reused, None, rotation.deny_until)
 

@@ -1,6 +1,7 @@
 """Port decorators that count what passes through them, so no use case knows about metrics:
 sign-ins and rate limits from the audit events, refresh outcomes from the grant store's
-rotation, captcha outcomes from the verifier, the outbox backlog at each sender poll."""
+rotation (and, for tokens refused before it, from their audit event), captcha outcomes
+from the verifier, the outbox backlog at each sender poll."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class MeteredAuditLog(AuditLog):
             LOGINS.labels(outcome=_LOGIN_EVENTS[event.event]).inc()
         elif event.event == "rate_limited":
             RATE_LIMITED.labels(limit=event.reason or "unknown").inc()
+        elif event.event == "refresh_token_invalid":  # refused before any store was asked
+            REFRESHES.labels(outcome="invalid").inc()
 
 
 class MeteredCaptcha(CaptchaVerifier):

@@ -59,9 +59,14 @@ def unavailable(settings: Settings, error: StorageUnavailable) -> str:
     reason = f"{type(cause).__name__}: {_first_line(cause)}"
     if type(cause).__module__.startswith("valkey"):
         where = urlsplit(settings.grants_url)
+        place = (
+            f"Valkey Cluster at {where.netloc.rpartition('@')[2]}"
+            if where.scheme.endswith("+cluster")
+            else f"Valkey at {where.hostname}:{where.port or 6379}"
+        )
         return (
-            f"database unavailable: Valkey at {where.hostname}:{where.port or 6379} does not"
-            f" answer ({reason}): start it, or fix AUTH_GRANTS_URL"
+            f"database unavailable: {place} does not answer ({reason}): start it, or fix"
+            " AUTH_GRANTS_URL"
         )
     if settings.sqlite_path is not None:
         return (

@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from valkey.exceptions import ValkeyClusterException
 
 from domain.entities import NewPasskey
+from domain.errors import StorageUnavailable
 from infrastructure.config import load_settings
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.second_factor import SqlTotpCredentials
+from interfaces.cli_errors import unavailable
 from interfaces.http.backends import open_database
 from tests.backends import run_sync
 from tests.cli.conftest import Authgate
@@ -105,6 +108,20 @@ def test_an_unreachable_postgres_is_named_with_its_host_and_the_fix(
         assert outcome.err.count("\n") == 1
         assert "database unavailable: PostgreSQL at 127.0.0.1:9 does not answer" in outcome.err
         assert outcome.err.endswith("start it, or fix AUTH_DATABASE_URL\n")
+
+
+def test_an_unreachable_valkey_cluster_is_named_by_its_nodes_without_credentials() -> None:
+    settings = load_settings(
+        {"AUTH_GRANTS_URL": "valkey+cluster://user:secret@a:7000,b:7001?prefix=x:"}, dotenv=None
+    )
+    error = StorageUnavailable(backend="grants")
+    error.__cause__ = ValkeyClusterException("Valkey Cluster cannot be connected.")
+
+    assert unavailable(settings, error) == (
+        "database unavailable: Valkey Cluster at a:7000,b:7001 does not answer"
+        " (ValkeyClusterException: Valkey Cluster cannot be connected.): start it, or fix"
+        " AUTH_GRANTS_URL"
+    )
 
 
 async def _second_factors(user_id: int, *, add: bool) -> tuple[bool, int]:

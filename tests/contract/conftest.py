@@ -9,17 +9,17 @@ tests never start one. Tests are typed against the port, never the adapter.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 from valkey.asyncio import Valkey
 
-from domain.entities import NewUser
+from domain.entities import NewUser, RefreshGrant, Session
 from domain.ports import (
     GrantStoreIntegrity,
     OneTimeStore,
@@ -34,6 +34,7 @@ from domain.ports import (
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
 from infrastructure.grants.valkey import (
+    ValkeyClient,
     ValkeyGrantStore,
     ValkeyOneTimeStore,
     ValkeyRateLimiter,
@@ -46,19 +47,22 @@ from infrastructure.persistence.migrations import migrate
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
-from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
 from infrastructure.persistence.sqlite import SqliteDatabase
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
+from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
-GRANT_STORES = ["memory", "sqlite", "postgres", "valkey"]
-KEYED_STORES = ["memory", "sqlite", "postgres", "valkey"]
-NEEDS_A_SERVER = {"valkey", "postgres"}
+# Adapter name -> the session fixture of its Valkey clients.
+VALKEYS = {"valkey": "valkey_backend", "valkey-cluster": "valkey_cluster_backend"}
+GRANT_STORES = ["memory", "sqlite", "postgres", *VALKEYS]
+KEYED_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-cluster"]
+NEEDS_A_SERVER = {"postgres", *VALKEYS}
 
 
 def adapters(names: list[str]) -> list[Any]:
@@ -68,14 +72,17 @@ def adapters(names: list[str]) -> list[Any]:
     ]
 
 
+Client = TypeVar("Client", bound=ValkeyClient)
+
+
 @dataclass
-class ValkeyBackend:
+class ValkeyBackend(Generic[Client]):
     url: str  # for the client, without ?prefix=
     run_prefix: str
-    client: Valkey  # shared by the tests
-    others: list[Valkey] = field(default_factory=list)
+    client: Client  # shared by the tests
+    others: list[ValkeyClient] = field(default_factory=list)
 
-    def another_client(self) -> Valkey:
+    def another_client(self) -> ValkeyClient:
         """A client with its own connection pool, as another process would have."""
         self.others.append(open_valkey(self.url))
         return self.others[-1]
@@ -84,21 +91,41 @@ class ValkeyBackend:
         """A namespace of one test, inside this run's prefix (so the run's cleanup gets it)."""
         return f"{self.run_prefix}{run_token()}:"
 
-
-@pytest.fixture(scope="session")
-async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend]:
-    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
-    client_url, prefix = parse_valkey_url(valkey_server_url)
-    backend = ValkeyBackend(client_url, prefix, open_valkey(client_url))
-    try:
-        yield backend
-    finally:
-        for client in [backend.client, *backend.others]:
+    async def close(self) -> None:
+        for client in [self.client, *self.others]:
             await client.aclose()
 
 
-def _valkey(request: pytest.FixtureRequest) -> ValkeyBackend:
-    backend: ValkeyBackend = request.getfixturevalue("valkey_backend")
+@pytest.fixture(scope="session")
+async def valkey_backend(valkey_server_url: str) -> AsyncIterator[ValkeyBackend[Valkey]]:
+    """Clients on the run's server (``tests/conftest.py``), closed at the end of the run."""
+    client_url, prefix = parse_valkey_url(valkey_server_url)
+    client = open_valkey(client_url)
+    assert isinstance(client, Valkey)  # a single server's URL
+    backend = ValkeyBackend(client_url, prefix, client)
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture(scope="session")
+async def valkey_cluster_backend(
+    valkey_cluster_url: str,
+) -> AsyncIterator[ValkeyBackend[ValkeyClient]]:
+    """Clients on the run's three-primary cluster, built from its URL like the ones above."""
+    client_url, prefix = parse_valkey_url(valkey_cluster_url)
+    backend: ValkeyBackend[ValkeyClient] = ValkeyBackend(
+        client_url, prefix, open_valkey(client_url)
+    )
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+def _valkey(request: pytest.FixtureRequest, name: str) -> ValkeyBackend[ValkeyClient]:
+    backend: ValkeyBackend[ValkeyClient] = request.getfixturevalue(VALKEYS[name])
     return backend
 
 
@@ -179,6 +206,18 @@ def _sql(request: pytest.FixtureRequest, name: str) -> Database:
 # The port fixtures are sync so they can ask for the async session backend lazily.
 
 
+# Grant stores: Valkey keeps no per-user index, it asks SQL for a user's sessions; its
+# contract runs with a SQLite database holding the session rows (``start`` writes them).
+GRANTS_NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the session rows' clock
+GRANTS_LIFETIME = timedelta(days=7)  # the sessions' absolute lifetime there
+SESSION_ROWS = pytest.StashKey[Database]()
+Start = Callable[[RefreshGrant, datetime], Awaitable[None]]
+
+
+def sql_user_sessions(database: Database) -> SqlSessionIdsOfUser:
+    return SqlSessionIdsOfUser(database, GRANTS_LIFETIME, FakeClock(GRANTS_NOW))
+
+
 @pytest.fixture(params=adapters(GRANT_STORES))
 def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
     name: str = request.param
@@ -186,10 +225,49 @@ def grant_store(request: pytest.FixtureRequest) -> RefreshGrantStore:
         return MemoryGrantStore()
     if name in ("sqlite", "postgres"):
         return SqlGrantStore(_sql(request, name))
-    if name == "valkey":
-        backend = _valkey(request)
-        return ValkeyGrantStore(backend.client, backend.fresh_prefix())
+    if name in VALKEYS:
+        backend = _valkey(request, name)
+        database = _sql(request, "sqlite")
+        request.node.stash[SESSION_ROWS] = database
+        return ValkeyGrantStore(backend.client, sql_user_sessions(database), backend.fresh_prefix())
     raise LookupError(f"no grant store adapter {name!r}")
+
+
+async def add_session_row(database: Database, grant: RefreshGrant, now: datetime) -> None:
+    """The session's row (and its user's, if new), as a sign-in writes it."""
+    await database.run(
+        lambda tx: tx.execute(
+            "INSERT INTO users (id, email, role, created_at, updated_at)"
+            " VALUES ($1, $2, 'user', $3, $3) ON CONFLICT (id) DO NOTHING",
+            grant.user_id,
+            f"user{grant.user_id}@example.com",
+            now,
+        )
+    )
+    await SqlSessionRepository(database).add(
+        Session(
+            id=grant.session_id,
+            user_id=grant.user_id,
+            ip_address=None,
+            user_agent=None,
+            created_at=now,
+            last_used_at=now,
+            expires_at=grant.idle_expires_at,
+        )
+    )
+
+
+@pytest.fixture
+def start(request: pytest.FixtureRequest, grant_store: RefreshGrantStore) -> Start:
+    """Sign in as ``SessionIssuer`` does: the session's row first, then its grant."""
+    database = request.node.stash.get(SESSION_ROWS, None)
+
+    async def start(grant: RefreshGrant, now: datetime) -> None:
+        if database is not None:
+            await add_session_row(database, grant, now)
+        await grant_store.issue(grant, now)
+
+    return start
 
 
 def _integrity(request: pytest.FixtureRequest, name: str) -> GrantStoreIntegrity:
@@ -197,8 +275,8 @@ def _integrity(request: pytest.FixtureRequest, name: str) -> GrantStoreIntegrity
         return MemoryGrantStore()
     if name in ("sqlite", "postgres"):
         return SqlGrantStore(_sql(request, name))
-    if name == "valkey":
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         return ValkeyEpoch(backend.client, backend.fresh_prefix())
     raise LookupError(f"no grant store integrity adapter {name!r}")
 
@@ -221,8 +299,8 @@ def one_time_store(request: pytest.FixtureRequest) -> OneTimeStore:
         return MemoryOneTimeStore()
     if name in ("sqlite", "postgres"):
         return SqlOneTimeStore(_sql(request, name))
-    if name == "valkey":
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         return ValkeyOneTimeStore(backend.client, backend.fresh_prefix())
     raise LookupError(f"no one-time store adapter {name!r}")
 
@@ -237,8 +315,8 @@ def rate_limiters(request: pytest.FixtureRequest) -> Callable[[], RateLimiter]:
     if name in ("sqlite", "postgres"):
         database = _sql(request, name)
         return lambda: SqlRateLimiter(database)
-    if name == "valkey":
-        backend = _valkey(request)
+    if name in VALKEYS:
+        backend = _valkey(request, name)
         prefix = backend.fresh_prefix()
         return lambda: ValkeyRateLimiter(backend.another_client(), prefix)
     raise LookupError(f"no rate limiter adapter {name!r}")

@@ -18,10 +18,11 @@ async def test_with_grants_names_the_sessions_whose_family_is_stored(
 ) -> None:
     for sid, token in (("kept", "k0"), ("rotated", "r0"), ("revoked", "v0"), ("reused", "u0")):
         await grant_store.issue(grant(sid, token=token), BASE)
-    await grant_store.rotate(rotation("r0", "r1", at(1)))
+    await grant_store.rotate(rotation("r0", "r1", at(1), session="rotated"))
     await grant_store.revoke_session("revoked", at(1) + ACCESS)
-    await grant_store.rotate(rotation("u0", "u1", at(1)))
-    await grant_store.rotate(rotation("u0", "u2", at(100)))  # reuse: the family is gone
+    await grant_store.rotate(rotation("u0", "u1", at(1), session="reused"))
+    # reuse: the family is gone
+    await grant_store.rotate(rotation("u0", "u2", at(100), session="reused"))
     asked = ["kept", "rotated", "revoked", "reused", "unknown"]
     assert await grant_store.with_grants(asked) == {"kept", "rotated"}
     assert await grant_store.with_grants([]) == set()
@@ -55,6 +56,13 @@ async def test_a_store_that_can_lose_its_data_starts_unsealed(
 # Valkey: the marker, and the guarded client the service uses.
 
 
+class NoSessions:
+    """No user has sessions here: these tests revoke by session id only."""
+
+    async def session_ids_of(self, user_id: int) -> list[str]:
+        return []
+
+
 @pytest.mark.backends
 async def test_a_guarded_client_refuses_until_the_store_is_sealed(
     valkey_backend: ValkeyBackend,
@@ -62,7 +70,7 @@ async def test_a_guarded_client_refuses_until_the_store_is_sealed(
     prefix = valkey_backend.fresh_prefix()
     guarded = open_valkey(valkey_backend.url, on_connect=epoch_guard(prefix))
     try:
-        store = ValkeyGrantStore(guarded, prefix)
+        store = ValkeyGrantStore(guarded, NoSessions(), prefix)
         with pytest.raises(StorageUnavailable):
             await store.is_denied("s1", BASE)
         with pytest.raises(StorageUnavailable):
@@ -97,7 +105,7 @@ async def test_a_flush_under_open_connections_is_refused_once_intact_has_looked(
     try:
         epoch = ValkeyEpoch(epoch_client, prefix, guarded=guarded)
         await epoch.seal()
-        store = ValkeyGrantStore(guarded, prefix)
+        store = ValkeyGrantStore(guarded, NoSessions(), prefix)
         await store.revoke_session("s1", at(1) + ACCESS)
         assert await store.is_denied("s1", at(1)) is True
         keys = [key async for key in valkey_backend.client.scan_iter(match=f"{prefix}*")]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import StorageUnavailable
-from domain.ports import OneTimeStore, RateLimiter
+from domain.ports import OneTimeStore, RateLimit, RateLimiter
 from infrastructure.grants.valkey import ValkeyOneTimeStore, ValkeyRateLimiter, open_valkey
 from tests.backends.valkey import dead_valkey_url
 
@@ -104,6 +104,48 @@ async def test_reset_forgets_the_attempts_of_that_key_only(rate_limiter: RateLim
 
     assert await rate_limiter.hit("a", 1, WINDOW, at(1)) is None
     assert await rate_limiter.hit("b", 1, WINDOW, at(1)) == 9
+
+
+async def test_hit_all_counts_every_hit_in_order_and_stops_at_the_first_refusal(
+    rate_limiter: RateLimiter,
+) -> None:
+    hits = [
+        RateLimit(key="ip", limit=3, window=WINDOW),
+        RateLimit(key="account", limit=1, window=WINDOW),
+        RateLimit(key="day", limit=5, window=WINDOW),
+    ]
+    assert await rate_limiter.hit_all(hits, BASE) is None
+
+    assert await rate_limiter.hit_all(hits, at(2)) == ("account", 8)
+
+    # The hit before the refusal stayed counted, the ones from the refusal on did not.
+    assert await rate_limiter.hit("ip", 2, WINDOW, at(3)) == 7
+    assert await rate_limiter.hit("day", 3, WINDOW, at(3)) is None
+    assert await rate_limiter.hit("day", 3, WINDOW, at(3)) is None
+    assert await rate_limiter.hit("day", 3, WINDOW, at(3)) == 7
+
+
+async def test_concurrent_hit_alls_never_exceed_any_limit(rate_limiter: RateLimiter) -> None:
+    hits = [RateLimit(key="ip", limit=8, window=WINDOW), RateLimit(key="a", limit=5, window=WINDOW)]
+    results = await asyncio.gather(*(rate_limiter.hit_all(hits, BASE) for _ in range(20)))
+
+    assert results.count(None) == 5
+    assert set(results) == {None, ("ip", 10), ("a", 10)}
+    assert await rate_limiter.hit("a", 99, WINDOW, BASE) is None  # 5 counted, not 6
+    assert await rate_limiter.hit("ip", 9, WINDOW, BASE) is None  # 8 counted, room for a 9th
+
+
+async def test_reset_all_forgets_the_attempts_of_those_keys_only(
+    rate_limiter: RateLimiter,
+) -> None:
+    for key in ("a", "b", "c"):
+        assert await rate_limiter.hit(key, 1, WINDOW, BASE) is None
+
+    await rate_limiter.reset_all(["a", "c", "never-hit"])
+
+    assert await rate_limiter.hit("a", 1, WINDOW, at(1)) is None
+    assert await rate_limiter.hit("b", 1, WINDOW, at(1)) == 9
+    assert await rate_limiter.hit("c", 1, WINDOW, at(1)) is None
 
 
 async def test_hits_at_the_same_instant_all_count(rate_limiter: RateLimiter) -> None:

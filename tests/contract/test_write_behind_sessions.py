@@ -76,6 +76,26 @@ async def test_a_session_is_written_at_most_once_a_minute(sqlite_db: Database) -
     assert await last_used(sql, "s1") == T0 + timedelta(seconds=30)
 
 
+async def test_a_touch_written_late_by_another_process_never_moves_a_session_back(
+    migrated_database: Database,
+) -> None:
+    """Two processes refresh the same session; the one that saw the older refresh writes
+    last (its own once-a-minute schedule): the newer last use stays."""
+    sql = await started(migrated_database, "s1")
+    clock = FakeClock(T0)
+    early, late = WriteBehindSessions(sql, clock), WriteBehindSessions(sql, clock)
+    await early.touch("s1", T0 + timedelta(seconds=50), T0 + 2 * DAY)
+    await late.touch("s1", T0 + timedelta(seconds=55), T0 + 2 * DAY + timedelta(seconds=5))
+
+    await late.flush()
+    await early.flush()
+
+    found = await sql.get("s1")
+    assert found is not None
+    assert found.last_used_at == T0 + timedelta(seconds=55)
+    assert found.expires_at == T0 + 2 * DAY + timedelta(seconds=5)
+
+
 class Unreachable(SqlSessionRepository):
     """The real repository, with its database cut off while ``down``."""
 

@@ -59,11 +59,13 @@ def running_server(
     workers: int = 1,
     port: int | None = None,
     environment: dict[str, str] | None = None,
+    serve: bool = False,
     **settings: str,
 ) -> Iterator[Server]:
     """`authgate migrate`, then granian serving the app; AUTH_* settings as given, other
     variables (``environment``) added to the process's environment. ``port``: when settings
-    must name the server's URL before it starts (e.g. a provider's redirect URI)."""
+    must name the server's URL before it starts (e.g. a provider's redirect URI).
+    ``serve``: `authgate serve` instead, as an operator starts it (it migrates first)."""
     port = port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AUTH_")},
@@ -72,11 +74,14 @@ def running_server(
         **(environment or {}),
         **settings,
     }
-    subprocess.run(
-        [BIN / "authgate", "migrate"], cwd=workdir, env=env, check=True, capture_output=True
-    )
-    process = subprocess.Popen(
-        [
+    command: list[str | Path] = [BIN / "authgate", "serve"]
+    if serve:
+        env["AUTH_WORKERS"] = str(workers)
+    else:
+        subprocess.run(
+            [BIN / "authgate", "migrate"], cwd=workdir, env=env, check=True, capture_output=True
+        )
+        command = [
             BIN / "granian",
             "--interface",
             "asgi",
@@ -88,7 +93,9 @@ def running_server(
             "--workers",
             str(workers),
             "interfaces.http.asgi:app_from_environment",
-        ],
+        ]
+    process = subprocess.Popen(
+        command,
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -98,7 +105,9 @@ def running_server(
     started = Server(url=url, port=port, workdir=workdir)
     readers = [_drain(process.stdout, started.stdout), _drain(process.stderr, started.stderr)]
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine (two cores, the suite beside other work) several
+        # servers starting at once each import the whole app twice (CLI, then the worker).
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:

@@ -43,7 +43,8 @@ async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) 
         env["AUTH_GRANTS_URL"] = "database" if name.endswith("database") else "memory://"
     else:
         postgres_url: str = request.getfixturevalue("postgres_url")
-        valkey_url: str = request.getfixturevalue("valkey_server_url")
+        fixture = "valkey_cluster_url" if name.endswith("cluster") else "valkey_server_url"
+        valkey_url: str = request.getfixturevalue(fixture)
         env["AUTH_DATABASE_URL"] = postgres_url
         env["AUTH_GRANTS_URL"] = f"{valkey_url}{run_token()}:"
     settings = load_settings(env, dotenv=None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 PASSWORD = "secret123"
@@ -127,7 +128,7 @@ class Device:
 
 
 async def sign_up(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     **extra: Any,
@@ -141,7 +142,7 @@ async def sign_up(
 
 
 async def sign_in(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     headers: dict[str, str] | None = None,
@@ -154,7 +155,7 @@ async def sign_in(
     return Device(body["access_token"], the_refresh_cookie(response).value, body)
 
 
-async def refresh_with(client: AsyncTestClient[Any], refresh_token: str) -> Any:
+async def refresh_with(client: httpx.AsyncClient, refresh_token: str) -> Any:
     return await client.post("/auth/refresh", headers=cookie_header(refresh_token))
 
 
@@ -199,8 +200,8 @@ def assert_token_body(body: dict[str, Any], *, user: bool, in_body: bool = False
 def assert_refresh_cookie(cookie: SetCookie) -> None:
     """``refresh_id=<opaque>; HttpOnly; Secure; SameSite=Lax; Path=/auth; Max-Age=604800``."""
     assert cookie.name == COOKIE
-    assert len(cookie.value) >= 43  # 256 random bits, base64url
-    assert re.fullmatch(r"[A-Za-z0-9_-]+", cookie.value), cookie.value
+    # <session id>.<256 random bits and a MAC>, base64url: URL-safe, opaque to clients
+    assert re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{64}", cookie.value), cookie.value
     assert "httponly" in cookie.attributes, cookie.raw
     assert "secure" in cookie.attributes, cookie.raw
     assert (cookie.attributes.get("samesite") or "").lower() == "lax", cookie.raw

@@ -144,3 +144,23 @@ async def test_refreshes_from_one_ip_are_rate_limited(make_client: Any) -> None:
             statuses.append(response.status_code)
         assert statuses == [401, 401, 401, 429]
         assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_a_forged_token_naming_a_live_session_is_refused_and_ends_nothing(
+    make_client: Any,
+) -> None:
+    """Session ids are no secret (``GET /auth/sessions`` lists them); a token naming one
+    must prove it was minted for it, or it could revoke a stranger's session as reuse."""
+    async with make_client(refresh_limit=3) as client:
+        access, token = await signed_up(client)
+        session_id, _, body = token.partition(".")
+        flipped = body[:-1] + ("A" if body[-1] != "A" else "B")
+
+        forged = [await refresh_with(client, f"{session_id}.{flipped}") for _ in range(2)]
+
+        for response in forged:
+            assert_problem(response, 401, "invalid_refresh_token")
+        assert (await client.get("/auth/me", headers=bearer(access))).status_code == 200
+        assert (await refresh_with(client, token)).status_code == 200  # the third hit
+        # Forged attempts counted like any other: the fourth refresh is over the limit.
+        assert (await refresh_with(client, token)).status_code == 429

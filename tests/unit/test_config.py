@@ -114,6 +114,39 @@ def test_lists_networks_and_providers_are_parsed() -> None:
     assert settings.sqlite_path is None
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "valkey+cluster://cache-1:7000,cache-2:7001,cache-3:7002",
+        "redis+cluster://user:secret@10.0.0.1:7000,10.0.0.2?prefix=app1:",
+        "rediss+cluster://[::1]:7000,[::1]:7001/",
+    ],
+)
+def test_a_valkey_cluster_is_named_by_its_nodes(url: str) -> None:
+    assert load_settings({"AUTH_GRANTS_URL": url}, dotenv=None).grants_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("valkey+cluster://a:7000,,b:7001", "cluster node '' is not host:port"),
+        ("valkey+cluster://a:7000,b:port", "cluster node 'b:port' is not host:port"),
+        ("valkey+cluster://a:7000,b:70000", "cluster node 'b:70000' is not host:port"),
+        ("valkey+cluster://a:7000 b:7001", "cluster node 'a:7000 b:7001' is not"),
+        ("valkey+clustr://a:7000,b:7001", "valkey+cluster://host:port,host:port"),
+        ("valkey+cluster://a:7000,b:7001/1", "database 0 only"),
+        ("valkey+cluster://a:7000?prefix={app}:", "may not contain { or }"),
+    ],
+)
+def test_a_malformed_valkey_cluster_url_is_refused_saying_what_is_wrong(
+    url: str, message: str
+) -> None:
+    found = problems({"AUTH_GRANTS_URL": url})
+    assert len(found) == 1
+    assert found[0].startswith("AUTH_GRANTS_URL")
+    assert message in found[0]
+
+
 def test_the_google_preset_knows_the_discovery_document_and_both_issuer_spellings() -> None:
     assert GOOGLE_DISCOVERY_URL == "https://accounts.google.com/.well-known/openid-configuration"
     assert GOOGLE_ISSUERS == ("https://accounts.google.com", "accounts.google.com")

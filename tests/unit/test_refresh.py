@@ -5,8 +5,15 @@ from datetime import timedelta
 import pytest
 
 from application.session_issuer import IssuedTokens
+from application.throttle import Limits
 from domain.entities import RefreshGrant
-from domain.errors import InvalidAccessToken, InvalidRefreshToken, RefreshTokenReused
+from domain.errors import (
+    InvalidAccessToken,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyRequests,
+)
+from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from tests.fakes.clock import FakeClock
 from tests.unit.world import World, build_world
 
@@ -193,7 +200,77 @@ async def test_a_refresh_of_a_grant_without_a_role_for_a_deleted_user_ends_the_s
     with pytest.raises(InvalidRefreshToken):
         await world.rotate(signed_in.tokens.refresh_token)
 
-    digest = world.refresh_tokens.digest(signed_in.tokens.refresh_token)
-    assert await world.grants.session_of(digest, world.clock.now()) is None
     with pytest.raises(InvalidAccessToken):
         await world.claims(signed_in.tokens.access_token)
+
+
+def forged(session_id: str) -> str:
+    """A token naming a real session, minted under another secret: its MAC fails."""
+    return HmacRefreshTokens(secret=b"an attacker's own key, 32 bytes!").new(session_id)
+
+
+async def test_a_forged_token_naming_a_live_session_is_invalid_and_revokes_nothing(
+    world: World,
+) -> None:
+    tokens = (await world.sign_up()).tokens
+    stolen_id = tokens.session_id  # session ids are no secret: they name sessions in lists
+    tampered = tokens.refresh_token[:-1] + ("A" if tokens.refresh_token[-1] != "A" else "B")
+
+    for token in (forged(stolen_id), tampered, f"{stolen_id}.{'A' * 43}"):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(token)
+
+    # Reuse detection is only for genuine tokens: the session lives on untouched.
+    assert world.audit.named("refresh_token_reused") == []
+    assert world.sessions.sessions[stolen_id].revoked_at is None
+    await world.claims(tokens.access_token)
+    assert (await world.rotate(tokens.refresh_token)).session_id == stolen_id
+
+
+async def test_forged_tokens_count_against_the_refresh_rate_limit(clock: FakeClock) -> None:
+    world = build_world(clock, limits=Limits(refresh=2))
+    tokens = (await world.sign_up()).tokens
+
+    for _ in range(2):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(forged(tokens.session_id))
+    with pytest.raises(TooManyRequests):
+        await world.rotate(forged(tokens.session_id))
+
+
+async def test_a_genuine_token_two_generations_back_is_reuse_even_within_grace(
+    world: World,
+) -> None:
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+    third = await world.rotate(second.refresh_token)
+
+    with pytest.raises(RefreshTokenReused):
+        await world.rotate(first.refresh_token)
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(third.refresh_token)
+    assert world.sessions.sessions[first.session_id].revoked_reason == "refresh_token_reused"
+
+
+async def test_every_token_names_its_session_and_successors_are_derived(world: World) -> None:
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+
+    assert world.refresh_tokens.session_id(first.refresh_token) == first.session_id
+    assert world.refresh_tokens.session_id(second.refresh_token) == first.session_id
+    expected = world.refresh_tokens.successor(first.refresh_token, first.session_id)
+    assert second.refresh_token == expected
+
+
+async def test_a_token_that_is_not_ours_is_audited_without_the_token(world: World) -> None:
+    tokens = (await world.sign_up()).tokens
+    legacy_shaped = "A" * 43
+
+    for token in (forged(tokens.session_id), legacy_shaped):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(token)
+
+    events = world.audit.named("refresh_token_invalid")
+    assert [event.reason for event in events] == ["not_genuine", "unknown"]
+    assert all(event.session_id is None and event.user_id is None for event in events)

@@ -44,6 +44,7 @@ def rotated_once(when: datetime = at(60)) -> GrantFamily:
 
 def rotation(presented: str, successor: str, now: datetime) -> Rotation:
     return Rotation(
+        session_id="s1",
         presented_hash=presented,
         successor_hash=successor,
         now=now,

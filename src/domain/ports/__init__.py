@@ -13,6 +13,7 @@ from domain.ports.grants import (
     Rotated,
     Rotation,
     RotationOutcome,
+    SessionIdsOfUser,
     SessionRef,
     Throttled,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "Rotation",
     "RotationOutcome",
     "SecretBox",
+    "SessionIdsOfUser",
     "SessionRef",
     "SessionRepository",
     "Throttled",

@@ -25,6 +25,9 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rotation:
+    # The family, named by the presented token itself (its MAC checked by the application)
+    # or, for a legacy token, found once through the old token index.
+    session_id: str
     presented_hash: str
     successor_hash: str
     now: datetime
@@ -86,20 +89,31 @@ class Throttled:
 RotationOutcome = Rotated | GraceReplay | Reused | Invalid | Throttled
 
 
+class SessionIdsOfUser(Protocol):
+    """Where a grant store that keeps no per-user index learns a user's sessions."""
+
+    async def session_ids_of(self, user_id: int) -> list[str]:
+        """Every session of the user that may still hold a grant: revoked or not, started
+        within the absolute session lifetime."""
+        ...
+
+
 class RefreshGrantStore(Protocol):
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         """Start a session's token family with its first token."""
         ...
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
-        """``domain.rotation.rotate_family`` on the presented token's family, applied in
-        one atomic step: read the family, decide, write what the rule keeps. With a
-        ``rotation.limit`` the hit is counted first, in the same round trip where the
-        backend allows (Valkey: one script)."""
+        """``domain.rotation.rotate_family`` on ``rotation.session_id``'s family, applied in
+        one atomic step: read the family, decide, write what the rule keeps. The caller
+        presents only genuine tokens of that family (their MAC checked), so the store
+        keeps no per-token entry. With a ``rotation.limit`` the hit is counted first, in
+        the same round trip where the backend allows (Valkey: one script)."""
         ...
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        """The live session a token (of any generation) belongs to, and its user."""
+        """The live session a *legacy* token (of any generation) belongs to, and its
+        user: the old token index, read until its entries expire, never written now."""
         ...
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:

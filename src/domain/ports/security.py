@@ -38,12 +38,31 @@ class AccessTokens(Protocol):
 
 
 class RefreshTokens(Protocol):
-    """Opaque refresh tokens: generation, the stored digest, and the rotation successor."""
+    """Refresh tokens that name their family: ``<session id>.<nonce and MAC>``.
 
-    def new(self) -> str: ...
+    A token carries its session id under a MAC of the server's, so the grant store finds
+    the family by session id and keeps no entry per token (RFC 9700 §4.14.2 reuse
+    detection needs only the family's current and previous hash: any other genuine token
+    of the family is an old one). Tokens issued before this format (opaque, 43
+    characters) are *legacy*: their session is found once through the store's old index.
+    """
 
-    def successor(self, token: str) -> str:
-        """The token that replaces ``token`` on rotation; the same every time it is asked."""
+    def new(self, session_id: str) -> str:
+        """The first token of a new family."""
+        ...
+
+    def successor(self, token: str, session_id: str) -> str:
+        """The token that replaces ``token`` in ``session_id``'s family on rotation; the
+        same every time it is asked (a grace replay gets the very successor)."""
+        ...
+
+    def session_id(self, token: str) -> str | None:
+        """The session a genuine token of the current format names; None for anything
+        else (a forged or malformed token, or a legacy one)."""
+        ...
+
+    def is_legacy(self, token: str) -> bool:
+        """An opaque token of the format issued before tokens named their family."""
         ...
 
     def digest(self, token: str) -> str: ...

@@ -51,6 +51,7 @@ def load_settings(
                 values[field_name] = value
     settings = Settings(**values, oidc_providers=providers.providers(env, problems))
     problems.extend(_cross_field_problems(settings))
+    problems.extend(_grants_url_problems(settings.grants_url))
     if problems:
         raise SettingsError(problems)
     return settings
@@ -73,6 +74,20 @@ def _unknown(names: list[str], env: Mapping[str, str]) -> list[str]:
         hint = f"; did you mean {guess[0]}?" if guess else ""
         problems.append(f"{name} is not a setting{hint}")
     return problems
+
+
+def _grants_url_problems(url: str) -> list[str]:
+    """A cluster URL's node list, beyond what the pattern checks (the Valkey client is
+    imported only when a cluster is asked for)."""
+    if "+cluster://" not in url:
+        return []
+    from infrastructure.grants.valkey.client import cluster_nodes
+
+    try:
+        cluster_nodes(url)
+    except ValueError as e:
+        return [f"AUTH_GRANTS_URL: {e}"]
+    return []
 
 
 def _cross_field_problems(s: Settings) -> list[str]:

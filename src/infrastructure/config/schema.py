@@ -32,8 +32,9 @@ DatabaseUrl = Annotated[
 GrantsUrl = Annotated[
     str,
     Meta(
-        pattern=r"^(database$|memory://$|(valkeys?|rediss?)://[^\s/?#]+)",
-        description="'database', 'memory://' or valkey://host:port/db",
+        pattern=r"^(database$|memory://$|(valkeys?|rediss?)(\+cluster)?://[^\s/?#]+)",
+        description="'database', 'memory://', valkey://host:port/db or"
+        " valkey+cluster://host:port,host:port,...",
     ),
 ]
 # ``extra["strip"]``: characters removed from the end before the value is checked.

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Final, NamedTuple
 
 from domain.entities import Session
-from domain.ports import SessionRepository
+from domain.ports import Clock, SessionIdsOfUser, SessionRepository
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -26,8 +26,12 @@ class Touch(NamedTuple):
     expires_at: datetime
 
 
+# Several processes write their touches behind, each on its own schedule, so an older
+# touch may land after a newer one: a session's last use (and its idle expiry) only moves
+# forward.
 _TOUCH = (
-    "UPDATE sessions SET last_used_at = $1, expires_at = $2 WHERE id = $3 AND revoked_at IS NULL"
+    "UPDATE sessions SET last_used_at = $1, expires_at = $2"
+    " WHERE id = $3 AND revoked_at IS NULL AND last_used_at <= $1"
 )
 
 
@@ -158,3 +162,29 @@ class SqlSessionRepository(SessionRepository):
                 limit,
             )
         return [_session(row) for row in rows]
+
+
+# Processes' clocks differ a little: a session a little older than the lifetime is asked for
+# too, which costs a key lookup, while missing a live one would leave its grant alive.
+CLOCK_SLACK: Final = timedelta(hours=1)
+
+
+class SqlSessionIdsOfUser(SessionIdsOfUser):
+    """A user's sessions for a grant store with no per-user index (Valkey): every row
+    started within the absolute lifetime, revoked or not. Started, not ``expires_at``:
+    that column is the idle expiry, written behind, so it may lag the grant's."""
+
+    def __init__(self, database: Database, max_age: timedelta, clock: Clock) -> None:
+        self._db = database
+        self._max_age = max_age
+        self._clock = clock
+
+    async def session_ids_of(self, user_id: int) -> list[str]:
+        since = self._clock.now() - self._max_age - CLOCK_SLACK
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT id FROM sessions WHERE user_id = $1 AND created_at > $2 ORDER BY id",
+                user_id,
+                since,
+            )
+        return [str(row["id"]) for row in rows]

@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from domain.ports import GrantStoreIntegrity, OneTimeStore, RateLimiter, RefreshGrantStore
+from domain.ports import (
+    GrantStoreIntegrity,
+    OneTimeStore,
+    RateLimiter,
+    RefreshGrantStore,
+    SessionIdsOfUser,
+)
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
@@ -44,8 +50,12 @@ class KeyedStores:
 
 
 async def open_keyed_stores(
-    settings: Settings, database: Database, stack: AsyncExitStack
+    settings: Settings,
+    database: Database,
+    stack: AsyncExitStack,
+    user_sessions: SessionIdsOfUser,
 ) -> KeyedStores:
+    """``user_sessions``: where a store without a per-user index (Valkey) finds them."""
     if settings.grants_url == "database":
         limiter = SqlRateLimiter(database)
         grants = SqlGrantStore(database, limiter)
@@ -65,24 +75,29 @@ async def open_keyed_stores(
         ValkeyGrantStore,
         ValkeyOneTimeStore,
         ValkeyRateLimiter,
+        cluster_url,
         open_valkey,
         parse_valkey_url,
     )
     from infrastructure.grants.valkey.epoch import ValkeyEpoch, epoch_guard
 
     url, prefix = parse_valkey_url(settings.grants_url)
-    client = open_valkey(url, on_connect=epoch_guard(prefix))  # refuses a lost store
+    # A single primary (or Sentinel's) refuses to serve a lost store from the first command
+    # on a new connection (``epoch``). A cluster's connections go to many nodes: there the
+    # once-a-second check alone finds a lost marker.
+    guard = None if cluster_url(url) else epoch_guard(prefix)
+    client = open_valkey(url, on_connect=guard)
     stack.push_async_callback(client.aclose)
     recovery = open_valkey(url)
     stack.push_async_callback(recovery.aclose)
-    valkey_grants = ValkeyGrantStore(client, prefix)
+    valkey_grants = ValkeyGrantStore(client, user_sessions, prefix)
     return KeyedStores(
         valkey_grants,
         ValkeyOneTimeStore(client, prefix),
         ValkeyRateLimiter(client, prefix),
         valkey_grants.ping,
         ValkeyEpoch(recovery, prefix, guarded=client),
-        ValkeyGrantStore(recovery, prefix),
+        ValkeyGrantStore(recovery, user_sessions, prefix),
     )
 
 

@@ -35,7 +35,7 @@ from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
-from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.security.keys import load_or_create_keys
@@ -76,7 +76,9 @@ async def open_container(
     async with AsyncExitStack() as stack:
         database = open_database(settings)
         stack.push_async_callback(database.close)
-        stores = await open_keyed_stores(settings, database, stack)
+        max_age = timedelta(seconds=settings.session_max_age)
+        user_sessions = SqlSessionIdsOfUser(database, max_age, clock)
+        stores = await open_keyed_stores(settings, database, stack, user_sessions)
         sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
         await stack.enter_async_context(sessions.running())  # its last writes before close
         # One outbound HTTP client (Turnstile, identity providers), closed with the app.
@@ -96,7 +98,7 @@ async def open_container(
         policy = SessionPolicy(
             access_ttl=timedelta(seconds=settings.access_ttl),
             idle_ttl=timedelta(seconds=settings.refresh_ttl),
-            max_age=timedelta(seconds=settings.session_max_age),
+            max_age=max_age,
             grace=timedelta(seconds=settings.refresh_grace),
         )
         checks: dict[str, Check] = {"database": database.ping}

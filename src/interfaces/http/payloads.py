@@ -34,7 +34,10 @@ TurnstileToken = Annotated[
 RefreshToken = Annotated[
     str,
     msgspec.Meta(
-        extra_json_schema={"description": "The refresh token (256 random bits, base64url)."}
+        extra_json_schema={
+            "description": "The refresh token, opaque to clients and URL-safe (its session"
+            " id, a dot, and 256 random bits with a MAC, base64url)."
+        }
     ),
 ]
 

@@ -1,6 +1,8 @@
 """The in-process grant store: for tests and single-process development.
 
-The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs.
+The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs:
+one family per session, found by session id. It has no legacy token index: nothing it
+held survives the process, so no token from before tokens named their family exists here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from infrastructure.grants.memory.rate_limiter import MemoryRateLimiter
 class MemoryGrantStore:
     def __init__(self, limiter: RateLimiter | None = None) -> None:
         self._limiter = limiter or MemoryRateLimiter()
-        self._token_sessions: dict[str, str] = {}
         self._families: dict[str, GrantFamily] = {}
         self._user_sessions: dict[int, set[str]] = {}
         self._denied: dict[str, datetime] = {}
@@ -27,7 +28,6 @@ class MemoryGrantStore:
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         self._families[grant.session_id] = GrantFamily.issued(grant)
-        self._token_sessions[grant.token_hash] = grant.session_id
         self._user_sessions.setdefault(grant.user_id, set()).add(grant.session_id)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
@@ -35,8 +35,7 @@ class MemoryGrantStore:
             wait = await self._limiter.hit(limit.key, limit.limit, limit.window, rotation.now)
             if wait is not None:
                 return Throttled(wait)
-        session_id = self._token_sessions.get(rotation.presented_hash)
-        family = self._families.get(session_id) if session_id else None
+        family = self._families.get(rotation.session_id)
         step = rotate_family(family, rotation)
         if family is None:
             return step.outcome
@@ -46,15 +45,10 @@ class MemoryGrantStore:
             self._drop(family.session_id)
         else:
             self._families[family.session_id] = step.family
-            self._token_sessions[step.family.current_hash] = family.session_id
         return step.outcome
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        session_id = self._token_sessions.get(token_hash)
-        family = self._families.get(session_id) if session_id else None
-        if family is None or family.expired(now):
-            return None
-        return SessionRef(family.session_id, family.user_id)
+        return None  # no legacy token can exist in a store that lives as long as its process
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         self._denied[session_id] = deny_until

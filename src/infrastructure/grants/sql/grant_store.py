@@ -3,6 +3,10 @@
 Each state change is one transaction: BEGIN IMMEDIATE in SQLite, the family row locked
 with SELECT … FOR UPDATE in Postgres, so concurrent rotations of one token serialise.
 The rotation itself is the domain's rule: read the family, ``rotate_family``, write back.
+
+A family is read by its session id (the token names it). ``refresh_tokens`` is the old
+index of tokens issued before that: still read by ``session_of`` for legacy tokens, never
+written, and swept as its rows pass their family's absolute expiry.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
 )
 
-# Expired token hashes and deny markers are swept at most this often, off most sign-ins.
+# Expired legacy token hashes and deny markers are swept at most this often, off most sign-ins.
 SWEEP_EVERY = timedelta(minutes=1)
 _IN_LIST = 500  # session ids per IN (…) list, well under SQLite's parameter limit
 
@@ -56,7 +60,6 @@ class SqlGrantStore(RefreshGrantStore):
                 grant.absolute_expires_at,
                 grant.role,
             )
-            await self._remember(tx, grant.token_hash, grant.session_id, grant.absolute_expires_at)
             if sweep:
                 # Housekeeping rides on a sign-in a minute: expired hashes and markers go.
                 await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
@@ -72,7 +75,7 @@ class SqlGrantStore(RefreshGrantStore):
             hit = (limit.key, limit.limit, limit.window, rotation.now)
             if (wait := await self._limiter.hit_in(tx, *hit)) is not None:
                 return Throttled(wait)
-        family = await self._family_of(tx, rotation.presented_hash)
+        family = await self._family(tx, rotation.session_id)
         step = rotate_family(family, rotation)
         if family is not None:
             await self._write(tx, family, step)
@@ -80,7 +83,7 @@ class SqlGrantStore(RefreshGrantStore):
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
         async with self._db.transaction(write=False) as tx:
-            family = await self._family_of(tx, token_hash, lock=False)
+            family = await self._legacy_family_of(tx, token_hash)
         if family is None or family.expired(now):
             return None
         return SessionRef(family.session_id, family.user_id)
@@ -145,12 +148,18 @@ class SqlGrantStore(RefreshGrantStore):
     async def ping(self) -> None:
         await self._db.ping()
 
-    async def _family_of(self, tx: Tx, token_hash: str, *, lock: bool = True) -> GrantFamily | None:
+    async def _family(self, tx: Tx, session_id: str) -> GrantFamily | None:
         row = await tx.fetchone(
-            "SELECT f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
-            " f.idle_expires_at, f.absolute_expires_at, f.role"
-            " FROM refresh_tokens t JOIN refresh_families f ON f.session_id = t.session_id"
-            f" WHERE t.token_hash = $1{self._db.for_update if lock else ''}",
+            f"SELECT {_FAMILY} FROM refresh_families f WHERE f.session_id = $1"
+            f"{self._db.for_update}",
+            session_id,
+        )
+        return None if row is None else _family(row)
+
+    async def _legacy_family_of(self, tx: Tx, token_hash: str) -> GrantFamily | None:
+        row = await tx.fetchone(
+            f"SELECT {_FAMILY} FROM refresh_tokens t"
+            " JOIN refresh_families f ON f.session_id = t.session_id WHERE t.token_hash = $1",
             token_hash,
         )
         return None if row is None else _family(row)
@@ -172,18 +181,6 @@ class SqlGrantStore(RefreshGrantStore):
                 after.idle_expires_at,
                 after.session_id,
             )
-            await self._remember(
-                tx, after.current_hash, after.session_id, after.absolute_expires_at
-            )
-
-    async def _remember(self, tx: Tx, token_hash: str, session_id: str, until: datetime) -> None:
-        await tx.execute(
-            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)"
-            " ON CONFLICT (token_hash) DO NOTHING",
-            token_hash,
-            session_id,
-            until,
-        )
 
     async def _revoke(self, tx: Tx, session_id: str, deny_until: datetime) -> bool:
         await tx.execute(
@@ -197,6 +194,12 @@ class SqlGrantStore(RefreshGrantStore):
     async def _drop(self, tx: Tx, session_id: str) -> bool:
         deleted = await tx.execute("DELETE FROM refresh_families WHERE session_id = $1", session_id)
         return deleted > 0
+
+
+_FAMILY = (
+    "f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
+    " f.idle_expires_at, f.absolute_expires_at, f.role"
+)
 
 
 def _family(row: Row) -> GrantFamily:

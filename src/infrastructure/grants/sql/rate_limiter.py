@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from domain.ports import RateLimiter
+from domain.ports import RateLimit, RateLimiter
 from infrastructure.persistence.database import Database, Tx, as_datetime
 
 
@@ -18,13 +19,23 @@ class SqlRateLimiter(RateLimiter):
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         return await self._db.run(lambda tx: self.hit_in(tx, key, limit, window, now))
 
+    async def hit_all(self, hits: Sequence[RateLimit], now: datetime) -> tuple[str, int] | None:
+        async def work(tx: Tx) -> tuple[str, int] | None:
+            for i, hit in enumerate(hits):
+                wait = await self.hit_in(tx, hit.key, hit.limit, hit.window, now, sweep=i == 0)
+                if wait is not None:
+                    return hit.key, wait
+            return None
+
+        return await self._db.run(work)
+
     async def hit_in(
-        self, tx: Tx, key: str, limit: int, window: timedelta, now: datetime
+        self, tx: Tx, key: str, limit: int, window: timedelta, now: datetime, *, sweep: bool = True
     ) -> int | None:
         """``hit`` inside the caller's transaction (the refresh rotation's)."""
         await self._db.lock_key(tx, f"rate:{key}")
-        # Each hit expires with its window; expired ones of any key go here too.
-        await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
+        if sweep:  # each hit expires with its window; expired ones of any key go here too
+            await tx.execute("DELETE FROM rate_limit_hits WHERE expires_at <= $1", now)
         row = await tx.fetchone(
             "SELECT COUNT(*) AS hits, MIN(at) AS oldest FROM rate_limit_hits WHERE key = $1",
             key,
@@ -42,8 +53,14 @@ class SqlRateLimiter(RateLimiter):
         return None
 
     async def reset(self, key: str) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM rate_limit_hits WHERE key = $1", key)
+        await self.reset_all([key])
+
+    async def reset_all(self, keys: Sequence[str]) -> None:
+        async def work(tx: Tx) -> None:
+            for key in keys:
+                await tx.execute("DELETE FROM rate_limit_hits WHERE key = $1", key)
+
+        await self._db.run(work)
 
     async def reset_prefix(self, prefix: str) -> None:
         async with self._db.transaction() as tx:

@@ -1,27 +1,40 @@
 """Valkey grant store and keyed records; they behave exactly like ``memory.py``.
 
-Key layout, all under ``prefix``:
+Key layout, all under ``prefix`` (``grant_store.session_keys`` names a session's keys):
 
-- ``refresh:<token_hash>`` → session id (every generation, until the session ends)
-- ``session:<sid>`` → hash: user_id, current, previous, rotated_at, idle_expires_at,
-  absolute_expires_at
-- ``user:<uid>:sessions`` → set of session ids
+- ``s:<sid>`` → hash: u (user id), c and p (current and previous token hash, 32 bytes
+  each), r (rotated at), i and a (idle and absolute expiry), o (role; empty: not known)
 - ``revoked:<sid>`` → deny-until
 - ``once:<key>`` → ``b"<expires_at>:<value>"``; ``rate:<key>`` → sorted set of hits
 
-Every state change is one Lua script (``scripts.py``). Scripts build the session keys
-from the prefix, so this targets a single primary (standalone or Sentinel), not Cluster.
+There is no key per token and no per-user set: a token names its session (under a MAC),
+and a user's sessions come from SQL (``SessionIdsOfUser``). Left from the layout before,
+read until they expire and never written: ``refresh:<hash hex>`` → session id (the legacy
+token index), ``session:<sid>`` (a family, long field names and hex hashes: migrated on
+touch) and ``user:<uid>:sessions``.
+
+Every state change is one Lua script (``scripts.py``) over keys passed in ``KEYS`` only,
+all of one session; with ``cluster=True`` those are hash-tagged (``s:{<sid>}``) so each
+script runs on the session's slot. One-time values and the rate limiter touch one key per
+command or script, under the same names on a Valkey Cluster (``valkey+cluster://``).
 """
 
-from infrastructure.grants.valkey.client import open_valkey, parse_valkey_url
+from infrastructure.grants.valkey.client import (
+    ValkeyClient,
+    cluster_url,
+    open_valkey,
+    parse_valkey_url,
+)
 from infrastructure.grants.valkey.grant_store import ValkeyGrantStore
 from infrastructure.grants.valkey.one_time import ValkeyOneTimeStore
 from infrastructure.grants.valkey.rate_limiter import ValkeyRateLimiter
 
 __all__ = [
+    "ValkeyClient",
     "ValkeyGrantStore",
     "ValkeyOneTimeStore",
     "ValkeyRateLimiter",
+    "cluster_url",
     "open_valkey",
     "parse_valkey_url",
 ]

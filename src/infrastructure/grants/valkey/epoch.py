@@ -25,7 +25,7 @@ from valkey.asyncio.connection import AbstractConnection, ConnectCallbackT
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 
 from domain.ports import GrantStoreIntegrity
-from infrastructure.grants.valkey.client import DEFAULT_PREFIX, storage_errors
+from infrastructure.grants.valkey.client import DEFAULT_PREFIX, ValkeyClient, storage_errors
 
 
 def epoch_key(prefix: str) -> str:
@@ -51,7 +51,10 @@ def epoch_guard(prefix: str = DEFAULT_PREFIX) -> ConnectCallbackT:
 
 class ValkeyEpoch(GrantStoreIntegrity):
     def __init__(
-        self, client: Valkey, prefix: str = DEFAULT_PREFIX, guarded: Valkey | None = None
+        self,
+        client: ValkeyClient,
+        prefix: str = DEFAULT_PREFIX,
+        guarded: ValkeyClient | None = None,
     ) -> None:
         """``client`` reads and writes the marker (unguarded); ``guarded`` is the service's
         client, whose connections are dropped when the marker is found missing."""
@@ -62,7 +65,7 @@ class ValkeyEpoch(GrantStoreIntegrity):
     async def intact(self) -> bool:
         with storage_errors():
             found = await self._client.get(self._key) is not None
-            if not found and self._guarded is not None:
+            if not found and isinstance(self._guarded, Valkey):  # a cluster has no guard
                 await self._guarded.connection_pool.disconnect()
         return found
 

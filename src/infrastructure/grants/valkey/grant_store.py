@@ -1,12 +1,14 @@
-"""The refresh grant store in Valkey: each method is one Lua script (see ``scripts.py``)."""
+"""The refresh grant store in Valkey: each step is one Lua script (see ``scripts.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from valkey.asyncio import Valkey
+from valkey.asyncio.cluster import ValkeyCluster
 
 from domain.entities import RefreshGrant
 from domain.ports import (
@@ -17,6 +19,7 @@ from domain.ports import (
     Rotated,
     Rotation,
     RotationOutcome,
+    SessionIdsOfUser,
     SessionRef,
     Throttled,
 )
@@ -25,138 +28,208 @@ from infrastructure.grants.valkey.client import (
     DEFAULT_PREFIX,
     GC_SLACK_MS,
     MICROSECOND,
+    ValkeyClient,
     from_micros,
     gc_ttl_ms,
     micros,
+    register_script,
     storage_errors,
     text,
 )
 from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
 
 
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    family: str
+    denied: str
+    legacy: str  # where the layout before kept the family; migrated on touch
+
+    def triple(self) -> list[str]:
+        """The keys every family script takes, in its order."""
+        return [self.family, self.denied, self.legacy]
+
+
+def session_keys(prefix: str, session_id: str, *, cluster: bool = False) -> SessionKeys:
+    """The one place a session's key names are made. In a cluster they share the hash
+    tag ``{<sid>}``, so every script over one session runs on that session's slot (the
+    legacy key never exists there: a cluster starts empty; it is named in the slot only
+    so the scripts stay the same)."""
+    sid = f"{{{session_id}}}" if cluster else session_id
+    return SessionKeys(f"{prefix}s:{sid}", f"{prefix}revoked:{sid}", f"{prefix}session:{sid}")
+
+
+def _hash(token_hash: str) -> bytes:
+    """Stored binary: 32 bytes rather than 64 hex characters."""
+    return bytes.fromhex(token_hash)
+
+
 class ValkeyGrantStore(RefreshGrantStore):
-    def _family_key(self, session_id: str) -> str:
-        return f"{self._prefix}session:{session_id}"
+    """One hash per session, nothing per token or per user (see the package docstring).
 
-    def _denied_key(self, session_id: str) -> str:
-        return f"{self._prefix}revoked:{session_id}"
+    ``user_sessions`` answers which sessions a user has (SQL), for ``revoke_user`` and
+    ``set_role``. ``cluster`` hash-tags the keys per session; the rotation's rate-limit
+    hit (its key is the client's, in another slot) is then counted by a call of its own.
+    """
 
-    def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(
+        self,
+        client: ValkeyClient,
+        user_sessions: SessionIdsOfUser,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        cluster: bool | None = None,
+    ) -> None:
         self._client = client
+        self._user_sessions = user_sessions
         self._prefix = prefix
-        self._issue = client.register_script(scripts.ISSUE)
-        self._rotate = client.register_script(scripts.ROTATE)
-        self._session_of = client.register_script(scripts.SESSION_OF)
-        self._revoke_session = client.register_script(scripts.REVOKE_SESSION)
-        self._revoke_user = client.register_script(scripts.REVOKE_USER)
-        self._set_role = client.register_script(scripts.SET_ROLE)
+        # None: as the client is (names tagged on a cluster client; a test may ask for them).
+        self._cluster = isinstance(client, ValkeyCluster) if cluster is None else cluster
+        self._issue = register_script(client, scripts.ISSUE)
+        self._rotate = register_script(client, scripts.ROTATE)
+        self._session_of = register_script(client, scripts.SESSION_OF)
+        self._revoke = register_script(client, scripts.REVOKE)
+        self._set_role = register_script(client, scripts.SET_ROLE)
+        self._hit = register_script(client, scripts.HIT)
+
+    def _keys(self, session_id: str) -> SessionKeys:
+        return session_keys(self._prefix, session_id, cluster=self._cluster)
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
-        p = self._prefix
-        keys = [
-            f"{p}session:{grant.session_id}",
-            f"{p}refresh:{grant.token_hash}",
-            f"{p}user:{grant.user_id}:sessions",
-        ]
-        args: list[str | int] = [
-            grant.session_id,
+        args: list[str | int | bytes] = [
             grant.user_id,
-            grant.token_hash,
+            _hash(grant.token_hash),
             micros(grant.idle_expires_at),
             micros(grant.absolute_expires_at),
             gc_ttl_ms(grant.absolute_expires_at, now),
-            p,
             grant.role or "",  # empty: not known
         ]
         with storage_errors():
-            await self._issue(keys=keys, args=args)
+            await self._issue(keys=[self._keys(grant.session_id).family], args=args)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
-        keys = [
-            f"{self._prefix}refresh:{rotation.presented_hash}",
-            f"{self._prefix}refresh:{rotation.successor_hash}",
-        ]
-        args: list[str | int] = [
-            self._prefix,
-            rotation.presented_hash,
-            rotation.successor_hash,
+        keys = self._keys(rotation.session_id).triple()
+        args: list[str | int | bytes] = [
+            _hash(rotation.presented_hash),
+            _hash(rotation.successor_hash),
             micros(rotation.now),
             micros(rotation.now + rotation.idle_ttl),
             rotation.grace // MICROSECOND,
             micros(rotation.deny_until),
             GC_SLACK_MS,
         ]
-        if (limit := rotation.limit) is not None:
-            keys.append(f"{self._prefix}rate:{limit.key}")
-            args += hit_args(limit.limit, limit.window)
         with storage_errors():
+            if (limit := rotation.limit) is not None:
+                rate = f"{self._prefix}rate:{limit.key}"
+                hit = hit_args(limit.limit, limit.window)
+                if self._cluster:
+                    wait = int(await self._hit(keys=[rate], args=[micros(rotation.now), *hit]))
+                    if wait >= 0:
+                        return Throttled(wait_seconds(wait) or 1)
+                else:
+                    keys.append(rate)
+                    args += hit
             reply = cast(list[bytes | int | None], await self._rotate(keys=keys, args=args))
         if reply[0] == b"throttled":
             return Throttled(wait_seconds(cast(int, reply[1])) or 1)
         kind, *rest = [None if part is None else text(cast(bytes, part)) for part in reply]
         if kind == "invalid":
             return Invalid(str(rest[0]))
-        sid, uid = str(rest[0]), int(str(rest[1]))
+        sid, uid = rotation.session_id, int(str(rest[0]))
         if kind == "reused":
             return Reused(session_id=sid, user_id=uid)
         outcome = Rotated if kind == "rotated" else GraceReplay
         return outcome(
             session_id=sid,
             user_id=uid,
-            idle_expires_at=from_micros(str(rest[2])),
-            absolute_expires_at=from_micros(str(rest[3])),
-            role=(rest[4] or None) if len(rest) > 4 else None,
+            idle_expires_at=from_micros(str(rest[1])),
+            absolute_expires_at=from_micros(str(rest[2])),
+            role=rest[3] or None,
         )
 
     async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        keys = [f"{self._prefix}refresh:{token_hash}"]
+        """Legacy tokens only: their session from the old index, then the family."""
         with storage_errors():
-            found = cast(
-                list[bytes] | None,
-                await self._session_of(keys=keys, args=[self._prefix, micros(now)]),
-            )
-        return None if found is None else SessionRef(text(found[0]), int(found[1]))
+            sid = cast(bytes | None, await self._client.get(f"{self._prefix}refresh:{token_hash}"))
+            if sid is None:
+                return None
+            session_id = text(sid)
+            keys = self._keys(session_id).triple()
+            uid = cast(bytes | None, await self._session_of(keys=keys, args=[micros(now)]))
+        return None if uid is None else SessionRef(session_id, int(uid))
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
-        args: list[str | int] = [
-            self._prefix,
-            micros(deny_until),
-            gc_ttl_ms(deny_until),
-            session_id,
-        ]
-        with storage_errors():
-            return bool(await self._revoke_session(args=args))
+        held = await self._revoke_all([session_id], deny_until, deny_without_family=True)
+        return bool(held)
 
     async def revoke_user(
         self, user_id: int, deny_until: datetime, keep: str | None = None
     ) -> list[str]:
-        args: list[str | int] = [self._prefix, micros(deny_until), gc_ttl_ms(deny_until), user_id]
-        if keep is not None:
-            args.append(keep)
-        with storage_errors():
-            revoked = cast(list[bytes], await self._revoke_user(args=args))
-        return sorted(text(sid) for sid in revoked)
+        sessions = await self._user_sessions.session_ids_of(user_id)  # SQL: its own errors
+        # A session without a family here was revoked or ended before: its access tokens
+        # were denied then, or live out their time (expiry is no attack).
+        held = await self._revoke_all(
+            [sid for sid in sessions if sid != keep], deny_until, deny_without_family=False
+        )
+        return sorted(held)
 
     async def set_role(self, user_id: int, role: str) -> int:
-        with storage_errors():
-            return int(await self._set_role(args=[self._prefix, user_id, role]))
+        sessions = await self._user_sessions.session_ids_of(user_id)
+        changed = 0
+        for group in self._groups(sessions):
+            keys = [key for sid in group for key in self._keys(sid).triple()]
+            with storage_errors():
+                changed += int(await self._set_role(keys=keys, args=[role]))
+        return changed
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         with storage_errors():
-            until = cast(bytes | None, await self._client.get(self._denied_key(session_id)))
+            until = cast(bytes | None, await self._client.get(self._keys(session_id).denied))
         return until is not None and int(until) > micros(now)
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
-        """One EXISTS per family key, pipelined: keys of one call may live on any node."""
+        """One EXISTS per session, pipelined (a session's keys share its slot; sessions may
+        live on any node). A family still in the layout before counts: it is migrated at
+        its next touch, so the first start after an upgrade ends no session."""
         if not session_ids:
             return set()
         with storage_errors():
             async with self._client.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
-                    pipe.exists(self._family_key(session_id))
+                    keys = self._keys(session_id)
+                    pipe.exists(keys.family, keys.legacy)
                 found = cast(list[int], await pipe.execute())
         return {sid for sid, exists in zip(session_ids, found, strict=True) if exists}
 
     async def ping(self) -> None:
         with storage_errors():
-            await self._client.ping()
+            if isinstance(self._client, ValkeyCluster):  # ready: every primary answers
+                await self._client.ping(target_nodes=ValkeyCluster.PRIMARIES)
+            else:
+                await self._client.ping()
+
+    async def _revoke_all(
+        self, sessions: list[str], deny_until: datetime, *, deny_without_family: bool
+    ) -> list[str]:
+        """Revoke ``sessions``; the ones that had a family."""
+        args: list[str | int] = [
+            micros(deny_until),
+            gc_ttl_ms(deny_until),
+            "1" if deny_without_family else "0",
+        ]
+
+        async def revoke(group: list[str]) -> list[str]:
+            keys = [key for sid in group for key in self._keys(sid).triple()]
+            with storage_errors():
+                held = cast(list[int], await self._revoke(keys=keys, args=args))
+            return [sid for sid, had in zip(group, held, strict=True) if had]
+
+        done = await asyncio.gather(*(revoke(group) for group in self._groups(sessions)))
+        return [sid for group in done for sid in group]
+
+    def _groups(self, sessions: list[str]) -> list[list[str]]:
+        """One script call over all sessions on a single primary; one per session (its own
+        slot) in a cluster."""
+        if not sessions:
+            return []
+        return [[sid] for sid in sessions] if self._cluster else [sessions]

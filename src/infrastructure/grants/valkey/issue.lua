@@ -1,17 +1,7 @@
--- Start a session's token family. KEYS: session, refresh:<hash>, user:<uid>:sessions.
-local session, refresh, sessions = KEYS[1], KEYS[2], KEYS[3]
-local sid, uid, hash, idle, absolute, ttl, prefix, role = unpack(ARGV)
--- forget ids whose session key was already collected, so the set stays small
-for _, other in ipairs(redis.call('SMEMBERS', sessions)) do
-  if redis.call('EXISTS', prefix .. 'session:' .. other) == 0 then
-    redis.call('SREM', sessions, other)
-  end
-end
-redis.call('DEL', session)
-redis.call('HSET', session, 'user_id', uid, 'current', hash,
-  'idle_expires_at', idle, 'absolute_expires_at', absolute, 'role', role)
-redis.call('PEXPIRE', session, ttl)
-redis.call('SET', refresh, sid, 'PX', ttl)
-redis.call('SADD', sessions, sid)
-if redis.call('PTTL', sessions) < tonumber(ttl) then redis.call('PEXPIRE', sessions, ttl) end
+-- Start a session's token family. KEYS: the family.
+-- ARGV: user id, current hash (32 bytes), idle and absolute expiry (µs), GC ttl (ms), role
+-- (empty: not known). No token index and no per-user set: the family is found by session id.
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 'c', ARGV[2], 'i', ARGV[3], 'a', ARGV[4], 'o', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1

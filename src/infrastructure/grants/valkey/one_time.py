@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from valkey.asyncio import Valkey
-
 from infrastructure.grants.valkey.client import (
     DEFAULT_PREFIX,
+    ValkeyClient,
     gc_ttl_ms,
     micros,
     storage_errors,
@@ -16,7 +15,7 @@ from infrastructure.grants.valkey.client import (
 
 
 class ValkeyOneTimeStore:
-    def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: ValkeyClient, prefix: str = DEFAULT_PREFIX) -> None:
         self._client = client
         self._prefix = prefix
 

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from valkey.asyncio import Valkey
+from valkey.asyncio.cluster import ValkeyCluster
 
+from domain.ports import RateLimit
 from infrastructure.grants.valkey import scripts
 from infrastructure.grants.valkey.client import (
     DEFAULT_PREFIX,
     GC_SLACK_MS,
     MICROSECOND,
+    ValkeyClient,
     micros,
+    register_script,
     storage_errors,
 )
 
 
 class ValkeyRateLimiter:
-    def __init__(self, client: Valkey, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: ValkeyClient, prefix: str = DEFAULT_PREFIX) -> None:
         self._prefix = prefix
         self._client = client
-        self._hit = client.register_script(scripts.HIT)
+        self._hit = register_script(client, scripts.HIT)
+        self._hit_all = register_script(client, scripts.HIT_ALL)
+        # A cluster keeps one script's keys in one slot; one limit's keys hash apart.
+        self._one_key_a_script = isinstance(client, ValkeyCluster)
 
     async def hit(self, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
         args: list[str | int] = [micros(now), *hit_args(limit, window)]
@@ -30,9 +37,28 @@ class ValkeyRateLimiter:
             wait_us = cast(int, await self._hit(keys=[f"{self._prefix}rate:{key}"], args=args))
         return wait_seconds(wait_us)
 
-    async def reset(self, key: str) -> None:
+    async def hit_all(self, hits: Sequence[RateLimit], now: datetime) -> tuple[str, int] | None:
+        if self._one_key_a_script:
+            for hit in hits:
+                if (wait := await self.hit(hit.key, hit.limit, hit.window, now)) is not None:
+                    return hit.key, wait
+            return None
+        keys = [f"{self._prefix}rate:{hit.key}" for hit in hits]
+        args: list[str | int] = [micros(now)]
+        for hit in hits:
+            args += hit_args(hit.limit, hit.window)
         with storage_errors():
-            await self._client.delete(f"{self._prefix}rate:{key}")
+            found, wait_us = cast(list[int], await self._hit_all(keys=keys, args=args))
+        if found == 0:
+            return None
+        return hits[found - 1].key, wait_seconds(wait_us) or 1
+
+    async def reset(self, key: str) -> None:
+        await self.reset_all([key])
+
+    async def reset_all(self, keys: Sequence[str]) -> None:
+        with storage_errors():
+            await self._client.delete(*(f"{self._prefix}rate:{key}" for key in keys))
 
     async def reset_prefix(self, prefix: str) -> None:
         # SCAN walks the keyspace in small steps without blocking the server; an operator's

@@ -1,12 +1,11 @@
--- Shared head of revoke_session.lua and revoke_user.lua (loaded in front of each).
--- ARGV: prefix, deny_until (µs), deny ttl (ms), then the script's own arguments.
-local prefix = ARGV[1]
-local function revoke(sid)
-  redis.call('SET', prefix .. 'revoked:' .. sid, ARGV[2], 'PX', ARGV[3])
-  local session = prefix .. 'session:' .. sid
-  local uid = redis.call('HGET', session, 'user_id')
-  if not uid then return 0 end
-  redis.call('DEL', session)
-  redis.call('SREM', prefix .. 'user:' .. uid .. ':sessions', sid)
-  return 1
+-- Revoke sessions. KEYS: family, denylist, legacy family of each session, in triples.
+-- ARGV: deny_until (µs), deny ttl (ms), and '1' to deny even a session without a family
+-- (one named session) or '0' to deny only those that had one (a user's sessions from SQL).
+-- Answers 1 or 0 per session: whether it had a family.
+local held = {}
+for i = 1, #KEYS, 3 do
+  local had = redis.call('DEL', KEYS[i], KEYS[i + 2]) > 0
+  if had or ARGV[3] == '1' then redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2]) end
+  table.insert(held, had and 1 or 0)
 end
+return held

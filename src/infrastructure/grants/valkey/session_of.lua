@@ -1,9 +1,8 @@
--- The live session a token of any generation belongs to. KEYS: refresh:<hash>.
--- ARGV: prefix, now (µs).
-local sid = redis.call('GET', KEYS[1])
-if not sid then return false end
-local f = redis.call('HMGET', ARGV[1] .. 'session:' .. sid,
-  'idle_expires_at', 'absolute_expires_at', 'user_id')
-local now = tonumber(ARGV[2])
-if not f[1] or tonumber(f[1]) <= now or tonumber(f[2]) <= now then return false end
-return {sid, f[3]}
+-- The live session of a legacy token, once its session id was read from the old index.
+-- KEYS: family, denylist, legacy family. ARGV: now (µs). migrate.lua is loaded in front.
+-- Answers the user id, or false.
+migrate(KEYS[1], KEYS[3])
+local f = redis.call('HMGET', KEYS[1], 'u', 'i', 'a')
+local now = tonumber(ARGV[1])
+if not f[1] or tonumber(f[2]) <= now or tonumber(f[3]) <= now then return false end
+return f[1]

@@ -1,2 +1,0 @@
--- ARGV[4]: the session id.
-return revoke(ARGV[4])
