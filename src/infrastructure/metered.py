@@ -5,6 +5,7 @@ from the verifier, the outbox backlog at each sender poll."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
@@ -97,6 +98,9 @@ class MeteredGrantStore(RefreshGrantStore):
 
     async def set_role(self, user_id: int, role: str) -> int:
         return await self._inner.set_role(user_id, role)
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        return await self._inner.with_grants(session_ids)
 
     async def ping(self) -> None:
         await self._inner.ping()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Tx, UniqueViolation
-from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.sqlite import SqliteDatabase, _when_free
 
 
 @pytest.fixture
@@ -97,3 +98,42 @@ async def test_after_close_a_run_is_refused(database: SqliteDatabase) -> None:
     await database.close()
     with pytest.raises(StorageUnavailable):
         await database.run(lambda tx: tx.execute("INSERT INTO t (k, v) VALUES ('a', 1)"))
+
+
+def busy(code: int) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = code
+    return error
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        261,  # SQLITE_BUSY_RECOVERY: another connection recovers the WAL of a new file
+        517,  # SQLITE_BUSY_SNAPSHOT
+    ],
+)
+def test_a_busy_database_is_waited_for_whatever_extended_code_it_answers(code: int) -> None:
+    answers: list[sqlite3.OperationalError | None] = [busy(code), busy(code), None]
+
+    def statement() -> None:
+        if (answer := answers.pop(0)) is not None:
+            raise answer
+
+    _when_free(statement)
+
+    assert answers == []
+
+
+def test_an_error_that_is_not_busy_is_raised_at_once() -> None:
+    answers = [busy(sqlite3.SQLITE_READONLY), None]
+
+    def statement() -> None:
+        if (answer := answers.pop(0)) is not None:
+            raise answer
+
+    with pytest.raises(sqlite3.OperationalError):
+        _when_free(statement)
+    assert answers == [None]

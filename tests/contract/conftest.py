@@ -21,6 +21,7 @@ from valkey.asyncio import Valkey
 
 from domain.entities import NewUser, RefreshGrant, Session
 from domain.ports import (
+    GrantStoreIntegrity,
     OneTimeStore,
     Passkeys,
     RateLimiter,
@@ -40,6 +41,7 @@ from infrastructure.grants.valkey import (
     open_valkey,
     parse_valkey_url,
 )
+from infrastructure.grants.valkey.epoch import ValkeyEpoch
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import migrate
 from infrastructure.persistence.passkeys import SqlPasskeys
@@ -288,6 +290,28 @@ def start(request: pytest.FixtureRequest, grant_store: RefreshGrantStore) -> Sta
         await grant_store.issue(grant, now)
 
     return start
+
+
+def _integrity(request: pytest.FixtureRequest, name: str) -> GrantStoreIntegrity:
+    if name == "memory":
+        return MemoryGrantStore()
+    if name in ("sqlite", "postgres"):
+        return SqlGrantStore(_sql(request, name))
+    if name in VALKEYS:
+        backend = _valkey(request, name)
+        return ValkeyEpoch(backend.client, backend.fresh_prefix())
+    raise LookupError(f"no grant store integrity adapter {name!r}")
+
+
+@pytest.fixture(params=adapters(GRANT_STORES))
+def grant_integrity(request: pytest.FixtureRequest) -> GrantStoreIntegrity:
+    return _integrity(request, request.param)
+
+
+@pytest.fixture(params=adapters(["memory", "valkey"]))
+def losable_integrity(request: pytest.FixtureRequest) -> GrantStoreIntegrity:
+    """The stores kept apart from the SQL database: they can lose their data on their own."""
+    return _integrity(request, request.param)
 
 
 @pytest.fixture(params=adapters(KEYED_STORES))

@@ -81,3 +81,57 @@ async def test_a_revoked_session_is_not_touched_back_to_life(sessions: SessionRe
     found = await sessions.get("s1")
     assert found is not None
     assert found.expires_at == T0 + 7 * DAY
+
+
+async def test_revoke_many_revokes_only_the_live_ones_in_one_step(
+    sessions: SessionRepository,
+) -> None:
+    for sid in ("a", "b", "c"):
+        await sessions.add(session(sid))
+    await sessions.add(session("theirs", user_id=2))
+    await sessions.revoke("b", T0, "logout")
+    revoked = await sessions.revoke_many(["a", "b", "theirs", "nope"], T0 + DAY, "grant_lost")
+    assert sorted(revoked) == ["a", "theirs"]
+    assert await sessions.get("a") == replace(
+        session("a"), revoked_at=T0 + DAY, revoked_reason="grant_lost"
+    )
+    b = await sessions.get("b")
+    assert b is not None
+    assert (b.revoked_at, b.revoked_reason) == (T0, "logout")
+    c = await sessions.get("c")
+    assert c is not None
+    assert c.revoked_at is None
+    assert await sessions.revoke_many([], T0, "grant_lost") == []
+
+
+async def test_revoked_since_lists_every_users_later_revocations_oldest_first(
+    sessions: SessionRepository,
+) -> None:
+    for sid, owner in (("early", 1), ("late", 1), ("theirs", 2), ("live", 1)):
+        await sessions.add(session(sid, user_id=owner))
+    await sessions.revoke("early", T0, "logout")
+    await sessions.revoke("late", T0 + timedelta(minutes=20), "logout")
+    await sessions.revoke("theirs", T0 + timedelta(minutes=10), "revoke_all")
+    found = await sessions.revoked_since(T0)  # strictly after
+    assert [(s.id, s.user_id, s.revoked_at) for s in found] == [
+        ("theirs", 2, T0 + timedelta(minutes=10)),
+        ("late", 1, T0 + timedelta(minutes=20)),
+    ]
+    assert await sessions.revoked_since(T0 + DAY) == []
+
+
+async def test_live_page_walks_every_users_live_sessions_created_before_by_id(
+    sessions: SessionRepository,
+) -> None:
+    for sid in ("d", "a", "c", "b"):
+        await sessions.add(session(sid, user_id=2 if sid == "c" else 1))
+    await sessions.add(session("e-revoked"))
+    await sessions.revoke("e-revoked", T0, "logout")
+    await sessions.add(session("f-expired", created=T0 - 8 * DAY))
+    await sessions.add(session("g-later", created=T0 + timedelta(hours=2)))
+    now, before = T0 + timedelta(hours=3), T0 + timedelta(hours=1)
+    first = await sessions.live_page(now, before, limit=3)
+    assert [(s.id, s.user_id) for s in first] == [("a", 1), ("b", 1), ("c", 2)]
+    rest = await sessions.live_page(now, before, after=first[-1].id, limit=3)
+    assert [s.id for s in rest] == ["d"]
+    assert await sessions.live_page(now, before, after="d", limit=3) == []

@@ -4,6 +4,7 @@ the SQL adapters."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -99,3 +100,21 @@ class MemorySessionRepository(SessionRepository):
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         live = [s for s in self.sessions.values() if s.user_id == user_id and s.is_live(now)]
         return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
+
+    async def revoke_many(
+        self, session_ids: Sequence[str], now: datetime, reason: str
+    ) -> list[str]:
+        return [sid for sid in session_ids if await self.revoke(sid, now, reason)]
+
+    async def revoked_since(self, since: datetime) -> list[Session]:
+        revoked = [s for s in self.sessions.values() if s.revoked_at and s.revoked_at > since]
+        return sorted(revoked, key=lambda s: (s.revoked_at or since, s.id))
+
+    async def live_page(
+        self, now: datetime, created_before: datetime, after: str = "", limit: int = 500
+    ) -> list[Session]:
+        live = sorted(
+            (s for s in self.sessions.values() if s.id > after and s.is_live(now)),
+            key=lambda s: s.id,
+        )
+        return [s for s in live if s.created_at < created_before][:limit]

@@ -97,6 +97,14 @@ async def test_captcha_checks_are_counted_by_outcome(
 async def test_the_outbox_gauges_are_exposed_for_the_mail_sender_to_feed(client: Any) -> None:
     from infrastructure.metrics import record_outbox
 
+    # The sender reports at its start, then once a poll interval (a second): recorded
+    # before its first report, our values could be overwritten before the scrape.
+    record_outbox(-1, None)
+    depth = ("authgate_outbox_depth", frozenset[tuple[str, str]]())
+    for _ in range(100):
+        if (await scrape(client))[depth] != -1:
+            break
+        await asyncio.sleep(0.05)
     record_outbox(3, 42.0)
     after = await scrape(client)
     assert after[("authgate_outbox_depth", frozenset())] == 3

@@ -18,6 +18,7 @@ from domain.ports.grants import (
     Throttled,
 )
 from domain.ports.identity import ExternalProfile, IdentityProvider
+from domain.ports.integrity import GrantStoreIntegrity
 from domain.ports.keyed import OneTimeStore, RateLimiter
 from domain.ports.mail import (
     AccountEmail,
@@ -63,6 +64,7 @@ __all__ = [
     "ExternalProfile",
     "GenuineRefreshToken",
     "GraceReplay",
+    "GrantStoreIntegrity",
     "IdGenerator",
     "IdentityProvider",
     "Invalid",

@@ -6,6 +6,7 @@ detection). Time is always passed in, so expiry never depends on the backend's c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -136,6 +137,11 @@ class RefreshGrantStore(Protocol):
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         """True while access tokens of this session must be refused."""
+        ...
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        """Those of ``session_ids`` whose token family is still stored (expired or not):
+        the recovery after a lost store ends the others (``application.grant_recovery``)."""
         ...
 
     async def ping(self) -> None: ...

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -29,4 +30,21 @@ class SessionRepository(Protocol):
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         """Unrevoked, unexpired sessions, newest first."""
+        ...
+
+    async def revoke_many(
+        self, session_ids: Sequence[str], now: datetime, reason: str
+    ) -> list[str]:
+        """Revoke those of ``session_ids`` that are live, in one step; the revoked ids."""
+        ...
+
+    async def revoked_since(self, since: datetime) -> list[Session]:
+        """Every session (any user) revoked after ``since``, oldest revocation first."""
+        ...
+
+    async def live_page(
+        self, now: datetime, created_before: datetime, after: str = "", limit: int = 500
+    ) -> list[Session]:
+        """Live sessions of any user created before ``created_before``, in id order, the
+        ``limit`` first with an id above ``after`` (a keyset page: pass the last id on)."""
         ...

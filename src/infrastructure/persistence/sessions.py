@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final, NamedTuple
 
@@ -118,6 +119,47 @@ class SqlSessionRepository(SessionRepository):
                 " AND expires_at > $2 ORDER BY created_at DESC, id",
                 user_id,
                 now,
+            )
+        return [_session(row) for row in rows]
+
+    async def revoke_many(
+        self, session_ids: Sequence[str], now: datetime, reason: str
+    ) -> list[str]:
+        async def work(tx: Tx) -> list[str]:
+            revoked = []
+            for session_id in session_ids:
+                changed = await tx.execute(
+                    "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
+                    " WHERE id = $3 AND revoked_at IS NULL",
+                    now,
+                    reason,
+                    session_id,
+                )
+                if changed:
+                    revoked.append(session_id)
+            return revoked
+
+        return await self._db.run(work)
+
+    async def revoked_since(self, since: datetime) -> list[Session]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                f"SELECT {_COLUMNS} FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id",
+                since,
+            )
+        return [_session(row) for row in rows]
+
+    async def live_page(
+        self, now: datetime, created_before: datetime, after: str = "", limit: int = 500
+    ) -> list[Session]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                f"SELECT {_COLUMNS} FROM sessions WHERE id > $1 AND revoked_at IS NULL"
+                " AND expires_at > $2 AND created_at < $3 ORDER BY id LIMIT $4",
+                after,
+                now,
+                created_before,
+                limit,
             )
         return [_session(row) for row in rows]
 

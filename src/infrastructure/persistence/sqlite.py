@@ -340,7 +340,9 @@ def _when_free(statement: Callable[[], object]) -> None:
             statement()
             return
         except sqlite3.OperationalError as e:
-            if e.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+            # The primary code: SQLite reports extended ones (SQLITE_BUSY_RECOVERY while
+            # another connection recovers or switches the WAL, SQLITE_BUSY_SNAPSHOT, ...).
+            if e.sqlite_errorcode & 0xFF not in _BUSY or time.monotonic() > deadline:
                 raise
             time.sleep(random.uniform(50e-6, 250e-6))
 

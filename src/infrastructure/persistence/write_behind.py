@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -59,6 +59,24 @@ class WriteBehindSessions(SessionRepository):
         for session_id in revoked:
             self._pending.pop(session_id, None)
         return revoked
+
+    async def revoke_many(
+        self, session_ids: Sequence[str], now: datetime, reason: str
+    ) -> list[str]:
+        revoked = await self._sessions.revoke_many(session_ids, now, reason)
+        for session_id in revoked:
+            self._pending.pop(session_id, None)
+        return revoked
+
+    async def revoked_since(self, since: datetime) -> list[Session]:
+        return await self._sessions.revoked_since(since)
+
+    async def live_page(
+        self, now: datetime, created_before: datetime, after: str = "", limit: int = 500
+    ) -> list[Session]:
+        """Expiry as written: a pending touch may have moved it later, never earlier, so a
+        session found live here is live."""
+        return await self._sessions.live_page(now, created_before, after, limit)
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         found = [self._overlay(s) for s in await self._sessions.list_live(user_id, now)]

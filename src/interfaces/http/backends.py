@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-from domain.ports import OneTimeStore, RateLimiter, RefreshGrantStore, SessionIdsOfUser
+from domain.ports import (
+    GrantStoreIntegrity,
+    OneTimeStore,
+    RateLimiter,
+    RefreshGrantStore,
+    SessionIdsOfUser,
+)
 from infrastructure.config import Settings
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from infrastructure.grants.sql import SqlGrantStore, SqlOneTimeStore, SqlRateLimiter
@@ -37,6 +43,10 @@ class KeyedStores:
     one_time: OneTimeStore
     limiter: RateLimiter
     check: Check | None
+    integrity: GrantStoreIntegrity
+    # What the recovery after a lost store works through: the grants themselves, except in
+    # Valkey, where the service's client refuses until the store is sealed again.
+    recovery_grants: RefreshGrantStore
 
 
 async def open_keyed_stores(
@@ -49,28 +59,45 @@ async def open_keyed_stores(
     if settings.grants_url == "database":
         limiter = SqlRateLimiter(database)
         grants = SqlGrantStore(database, limiter)
-        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None)
+        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None, grants, grants)
     if settings.grants_url == "memory://":
         memory_limiter = MemoryRateLimiter()
         memory_grants = MemoryGrantStore(memory_limiter)
-        return KeyedStores(memory_grants, MemoryOneTimeStore(), memory_limiter, None)
+        return KeyedStores(
+            memory_grants,
+            MemoryOneTimeStore(),
+            memory_limiter,
+            None,
+            memory_grants,
+            memory_grants,
+        )
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,
         ValkeyOneTimeStore,
         ValkeyRateLimiter,
+        cluster_url,
         open_valkey,
         parse_valkey_url,
     )
+    from infrastructure.grants.valkey.epoch import ValkeyEpoch, epoch_guard
 
     url, prefix = parse_valkey_url(settings.grants_url)
-    client = open_valkey(url)
+    # A single primary (or Sentinel's) refuses to serve a lost store from the first command
+    # on a new connection (``epoch``). A cluster's connections go to many nodes: there the
+    # once-a-second check alone finds a lost marker.
+    guard = None if cluster_url(url) else epoch_guard(prefix)
+    client = open_valkey(url, on_connect=guard)
     stack.push_async_callback(client.aclose)
+    recovery = open_valkey(url)
+    stack.push_async_callback(recovery.aclose)
     valkey_grants = ValkeyGrantStore(client, user_sessions, prefix)
     return KeyedStores(
         valkey_grants,
         ValkeyOneTimeStore(client, prefix),
         ValkeyRateLimiter(client, prefix),
         valkey_grants.ping,
+        ValkeyEpoch(recovery, prefix, guarded=client),
+        ValkeyGrantStore(recovery, user_sessions, prefix),
     )
 
 

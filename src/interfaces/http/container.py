@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from application.admin import AdminCases, AdminPorts, wire_admin
+from application.grant_recovery import RecoverLostGrants
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.session_issuer import SessionPolicy
 from application.throttle import Limits
@@ -48,6 +49,7 @@ from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from infrastructure.system import RandomIds, SystemClock
 from interfaces.http.backends import Check, open_database, open_keyed_stores
+from interfaces.http.grant_watch import watching
 from interfaces.http.mail import delivery_policy, mail_policy, mailer
 from interfaces.http.outbound import captcha, identity_providers
 
@@ -131,6 +133,15 @@ async def open_container(
             ),
         )
         ports = _metered(settings, ports)
+        recovery = RecoverLostGrants(
+            integrity=stores.integrity,
+            grants=stores.recovery_grants,
+            sessions=ports.sessions,
+            policy=policy,
+            clock=clock,
+            audit=ports.audit,
+        )
+        await stack.enter_async_context(watching(recovery))  # stops before the stores close
         limits = Limits(
             login=settings.login_limit,
             register=settings.register_limit,

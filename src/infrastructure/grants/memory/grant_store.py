@@ -7,6 +7,7 @@ held survives the process, so no token from before tokens named their family exi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,6 +23,8 @@ class MemoryGrantStore:
         self._families: dict[str, GrantFamily] = {}
         self._user_sessions: dict[int, set[str]] = {}
         self._denied: dict[str, datetime] = {}
+        # Lost with the process while the SQL sessions stay: a new store starts unsealed.
+        self._sealed = False
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         self._families[grant.session_id] = GrantFamily.issued(grant)
@@ -68,6 +71,15 @@ class MemoryGrantStore:
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         until = self._denied.get(session_id)
         return until is not None and until > now
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        return {session_id for session_id in session_ids if session_id in self._families}
+
+    async def intact(self) -> bool:
+        return self._sealed
+
+    async def seal(self) -> None:
+        self._sealed = True
 
     async def ping(self) -> None:
         return None

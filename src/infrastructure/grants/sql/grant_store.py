@@ -11,6 +11,7 @@ written, and swept as its rows pass their family's absolute expiry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
@@ -33,6 +34,7 @@ from infrastructure.persistence.database import (
 
 # Expired legacy token hashes and deny markers are swept at most this often, off most sign-ins.
 SWEEP_EVERY = timedelta(minutes=1)
+_IN_LIST = 500  # session ids per IN (…) list, well under SQLite's parameter limit
 
 
 class SqlGrantStore(RefreshGrantStore):
@@ -122,6 +124,26 @@ class SqlGrantStore(RefreshGrantStore):
                 now,
             )
         return row is not None
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        async with self._db.transaction(write=False) as tx:
+            for start in range(0, len(session_ids), _IN_LIST):
+                chunk = session_ids[start : start + _IN_LIST]
+                marks = ", ".join(f"${n}" for n in range(1, len(chunk) + 1))
+                rows = await tx.fetchall(
+                    f"SELECT session_id FROM refresh_families WHERE session_id IN ({marks})",
+                    *chunk,
+                )
+                found.update(str(row["session_id"]) for row in rows)
+        return found
+
+    async def intact(self) -> bool:
+        """Always: grants and sessions share one database, so they cannot part."""
+        return True
+
+    async def seal(self) -> None:
+        return None
 
     async def ping(self) -> None:
         await self._db.ping()

@@ -22,6 +22,7 @@ command or script, under the same names on a Valkey Cluster (``valkey+cluster://
 
 from infrastructure.grants.valkey.client import (
     ValkeyClient,
+    cluster_url,
     open_valkey,
     parse_valkey_url,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ValkeyGrantStore",
     "ValkeyOneTimeStore",
     "ValkeyRateLimiter",
+    "cluster_url",
     "open_valkey",
     "parse_valkey_url",
 ]

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from valkey.asyncio import Valkey, ValkeyCluster
 from valkey.asyncio.cluster import ClusterNode
+from valkey.asyncio.connection import ConnectCallbackT
 from valkey.asyncio.sentinel import Sentinel
 from valkey.commands.core import AsyncScript
 from valkey.exceptions import ValkeyClusterException, ValkeyError
@@ -46,22 +47,30 @@ def parse_valkey_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), prefixes[0]
 
 
-def open_valkey(url: str) -> ValkeyClient:
-    """A client that fails fast when the server is gone; a ``?prefix=`` is ignored."""
+def open_valkey(url: str, *, on_connect: ConnectCallbackT | None = None) -> ValkeyClient:
+    """A client that fails fast when the server is gone; a ``?prefix=`` is ignored.
+    ``on_connect`` replaces a single primary's connection setup (and must call it): see
+    ``epoch``. A cluster's connections go to many nodes, so it takes none."""
     client_url, _ = parse_valkey_url(url)
-    if _is_cluster(client_url):
+    if cluster_url(client_url):
+        if on_connect is not None:
+            raise ValueError("a Valkey Cluster client takes no connection setup of its own")
         return _open_cluster(client_url)
     if (sentinel := parse_sentinel_url(client_url)) is not None:
-        return open_sentinel_primary(sentinel)
+        return open_sentinel_primary(sentinel, on_connect)
     return cast(
         Valkey,
         Valkey.from_url(
-            client_url, socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+            client_url,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            health_check_interval=30,
+            valkey_connect_func=on_connect,
         ),
     )
 
 
-def _is_cluster(url: str) -> bool:
+def cluster_url(url: str) -> bool:
     return urlsplit(url).scheme.lower() in _CLUSTER_SCHEMES
 
 
@@ -186,7 +195,7 @@ class SentinelPrimary(Valkey):
             await node.aclose()
 
 
-def open_sentinel_primary(url: SentinelUrl) -> Valkey:
+def open_sentinel_primary(url: SentinelUrl, on_connect: ConnectCallbackT | None = None) -> Valkey:
     """The sentinels are asked for the primary at each new connection (valkey-py's
     ``SentinelConnectionPool``); sentinels and primary get the same fail-fast timeouts."""
     fail_fast: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
@@ -195,6 +204,7 @@ def open_sentinel_primary(url: SentinelUrl) -> Valkey:
         sentinel_kwargs=fail_fast,
         **fail_fast,
         health_check_interval=30,
+        valkey_connect_func=on_connect,  # the primary's connections, not the sentinels'
         db=url.db,
         username=url.username,
         password=url.password,

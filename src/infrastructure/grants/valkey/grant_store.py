@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -186,6 +187,20 @@ class ValkeyGrantStore(RefreshGrantStore):
         with storage_errors():
             until = cast(bytes | None, await self._client.get(self._keys(session_id).denied))
         return until is not None and int(until) > micros(now)
+
+    async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
+        """One EXISTS per session, pipelined (a session's keys share its slot; sessions may
+        live on any node). A family still in the layout before counts: it is migrated at
+        its next touch, so the first start after an upgrade ends no session."""
+        if not session_ids:
+            return set()
+        with storage_errors():
+            async with self._client.pipeline(transaction=False) as pipe:
+                for session_id in session_ids:
+                    keys = self._keys(session_id)
+                    pipe.exists(keys.family, keys.legacy)
+                found = cast(list[int], await pipe.execute())
+        return {sid for sid, exists in zip(session_ids, found, strict=True) if exists}
 
     async def ping(self) -> None:
         with storage_errors():

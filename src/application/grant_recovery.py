@@ -1,0 +1,145 @@
+"""Recovering from a lost grant store: the denylist re-seeded from SQL, orphans ended.
+
+A grant store apart from SQL (Valkey) can lose its data on its own. Without this, the
+access tokens of sessions revoked within the access-token lifetime would pass again (their
+deny markers are gone), and SQL would go on listing sessions that can no longer refresh.
+The store's integrity port tells a loss (``domain.ports.integrity``; Valkey: the epoch
+marker, ``infrastructure.grants.valkey.epoch``, whose guard keeps the service's own
+client refusing until the store is sealed again).
+
+The order is the point:
+
+1. Re-seed the denylist: every session SQL revoked within the access-token lifetime is
+   denied until its revocation plus that lifetime (the latest any of its access tokens
+   can expire). Only then
+2. seal the store: the service uses it again, and no access token of a revoked session
+   was answered 200 in between (OWASP ASVS 5.0 V7.4.1: a terminated session stays
+   unusable, even across a failure of the store that records it).
+3. End in SQL every live session created before the recovery started whose grant is gone
+   ("grant_lost"), and deny its access tokens: it can no longer refresh, so it is over,
+   and a session listed nowhere must not go on answering for its last 15 minutes. This
+   runs after the seal (it scans every live session, which may take a while, and the
+   sessions it ends were not revoked ones). A session started after the recovery began
+   is never considered, so a sign-in right after the restart stays; one whose row was
+   written before and whose grant is stored only after the scan passed it (a sign-in
+   straddling the whole recovery) is ended although it has a grant: it signs in again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from application.session_issuer import SessionPolicy
+from domain.entities import Session
+from domain.errors import StorageUnavailable
+from domain.ports import (
+    AuditEvent,
+    AuditLog,
+    Clock,
+    GrantStoreIntegrity,
+    RefreshGrantStore,
+    SessionRepository,
+)
+
+log = logging.getLogger("authgate")
+
+CHECK_EVERY = 1.0  # seconds between looks at the store's integrity
+PAGE = 500  # live sessions per look at their grants
+
+
+class RecoverLostGrants:
+    def __init__(
+        self,
+        *,
+        integrity: GrantStoreIntegrity,
+        grants: RefreshGrantStore,
+        sessions: SessionRepository,
+        policy: SessionPolicy,
+        clock: Clock,
+        audit: AuditLog,
+        page: int = PAGE,
+    ) -> None:
+        self._integrity = integrity
+        self._grants = grants  # reaches the store while it is unsealed (Valkey: unguarded)
+        self._sessions = sessions
+        self._policy = policy
+        self._clock = clock
+        self._audit = audit
+        self._page = page
+
+    async def execute(self) -> bool:
+        """Repair the store if it lost its data; False when it was intact."""
+        if await self._integrity.intact():
+            return False
+        started = self._clock.now()
+        denied = await self._reseed_denylist(started)
+        await self._integrity.seal()
+        # New or lost: the store cannot tell; what the repair had to do tells the operator.
+        self._audit.record(AuditEvent(event="grant_store_sealed", reason="new_or_lost"))
+        ended = await self._end_orphans(started)
+        log.log(
+            logging.WARNING if denied or ended else logging.INFO,
+            "grant store sealed (new, or had lost its data): %d revoked sessions denied"
+            " again, %d sessions without a grant ended",
+            denied,
+            ended,
+        )
+        return True
+
+    async def run(self, stop: asyncio.Event, every: float = CHECK_EVERY) -> None:
+        """Look every ``every`` seconds until ``stop`` is set (the app's lifespan, which
+        has looked once itself before serving)."""
+        unreachable = False
+        while not await _stopped(stop, every):
+            try:
+                await self.execute()
+            except StorageUnavailable as e:
+                if not unreachable:  # once per outage; the store stays refused meanwhile
+                    log.warning("grant store recovery waits: %s", e.__cause__ or e)
+                unreachable = True
+            else:
+                unreachable = False
+
+    async def _reseed_denylist(self, now: datetime) -> int:
+        revoked = await self._sessions.revoked_since(now - self._policy.access_ttl)
+        for session in revoked:
+            revoked_at = session.revoked_at or now  # set: it was found revoked
+            await self._grants.revoke_session(session.id, self._policy.deny_until(revoked_at))
+        return len(revoked)
+
+    async def _end_orphans(self, started: datetime) -> int:
+        ended, after = 0, ""
+        while page := await self._sessions.live_page(started, started, after, self._page):
+            after = page[-1].id
+            held = await self._grants.with_grants([s.id for s in page])
+            ended += await self._end([s for s in page if s.id not in held])
+        return ended
+
+    async def _end(self, orphans: list[Session]) -> int:
+        if not orphans:
+            return 0
+        now = self._clock.now()
+        for session in orphans:
+            await self._grants.revoke_session(session.id, self._policy.deny_until(now))
+        revoked = set(await self._sessions.revoke_many([s.id for s in orphans], now, "grant_lost"))
+        for session in orphans:
+            if session.id in revoked:
+                self._audit.record(
+                    AuditEvent(
+                        event="session_revoked",
+                        user_id=session.user_id,
+                        session_id=session.id,
+                        reason="grant_lost",
+                    )
+                )
+        return len(revoked)
+
+
+async def _stopped(stop: asyncio.Event, wait: float) -> bool:
+    """Whether ``stop`` was set within ``wait`` seconds."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), wait)
+    return stop.is_set()

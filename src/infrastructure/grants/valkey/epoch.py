@@ -1,0 +1,75 @@
+"""The epoch marker: how a Valkey grant store knows it lost its data.
+
+``<prefix>epoch`` holds a random id, written (``seal``) once the denylist agrees with SQL:
+at the first start on an empty Valkey, and after each repair. A Valkey that restarts
+without persistence, is flushed, or fails over to an empty replica comes back without it.
+
+The service's own client is *guarded*: every new connection reads the marker before its
+first command and refuses to serve (a ``ConnectionError``, so ``StorageUnavailable``:
+503) while it is missing. A restart drops every connection, so after one no command of
+the service runs on the wiped store, not even once, until the recovery has re-seeded the
+denylist and sealed it: a revoked session's access token is answered 503, never 200
+(OWASP ASVS 5.0 V7.4.1: after logout or termination the session must not be usable;
+fail closed rather than open, V16.5). A flush that keeps the connections open is caught
+by ``intact``, which the recovery asks every second (``grant_recovery.CHECK_EVERY``): on
+a missing marker it drops the guarded connections, so from then on they refuse too. The
+recovery itself works through a separate, unguarded client (``ValkeyEpoch(client)``).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from valkey.asyncio import Valkey
+from valkey.asyncio.connection import AbstractConnection, ConnectCallbackT
+from valkey.exceptions import ConnectionError as ValkeyConnectionError
+
+from domain.ports import GrantStoreIntegrity
+from infrastructure.grants.valkey.client import DEFAULT_PREFIX, ValkeyClient, storage_errors
+
+
+def epoch_key(prefix: str) -> str:
+    return f"{prefix}epoch"
+
+
+class StoreNotSealed(ValkeyConnectionError):
+    """The marker is missing: this Valkey lost its data and is not repaired yet."""
+
+
+def epoch_guard(prefix: str = DEFAULT_PREFIX) -> ConnectCallbackT:
+    """The connection setup of a guarded client (``open_valkey(on_connect=...)``)."""
+    key = epoch_key(prefix)
+
+    async def guard(connection: AbstractConnection) -> None:
+        await connection.on_connect()
+        await connection.send_command("GET", key)
+        if await connection.read_response() is None:
+            raise StoreNotSealed(f"{key} is missing: grant store lost, recovery pending")
+
+    return guard
+
+
+class ValkeyEpoch(GrantStoreIntegrity):
+    def __init__(
+        self,
+        client: ValkeyClient,
+        prefix: str = DEFAULT_PREFIX,
+        guarded: ValkeyClient | None = None,
+    ) -> None:
+        """``client`` reads and writes the marker (unguarded); ``guarded`` is the service's
+        client, whose connections are dropped when the marker is found missing."""
+        self._client = client
+        self._key = epoch_key(prefix)
+        self._guarded = guarded
+
+    async def intact(self) -> bool:
+        with storage_errors():
+            found = await self._client.get(self._key) is not None
+            if not found and isinstance(self._guarded, Valkey):  # a cluster has no guard
+                await self._guarded.connection_pool.disconnect()
+        return found
+
+    async def seal(self) -> None:
+        """SET NX: a marker another process wrote (after its own repair) stays."""
+        with storage_errors():
+            await self._client.set(self._key, secrets.token_hex(16), nx=True)

@@ -1,0 +1,38 @@
+"""The grant store's recovery (``application.grant_recovery``) in the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from application.grant_recovery import RecoverLostGrants
+from domain.errors import StorageUnavailable
+
+log = logging.getLogger("authgate")
+STOP_GRACE_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def watching(recovery: RecoverLostGrants) -> AsyncIterator[None]:
+    """One look before the first request (a new or lost store is sealed before anything
+    is served from it), then one a second in the background; at shutdown a repair in hand
+    finishes (or is cancelled after a grace: it is redone, it only repeats itself)."""
+    try:
+        await recovery.execute()
+    except StorageUnavailable as e:
+        log.warning("grant store unreachable at start: %s", e.__cause__ or e)
+    stop = asyncio.Event()
+    task = asyncio.create_task(recovery.run(stop), name="authgate-grant-recovery")
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
