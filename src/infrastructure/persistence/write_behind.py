@@ -78,6 +78,12 @@ class WriteBehindSessions(SessionRepository):
         session found live here is live."""
         return await self._sessions.live_page(now, created_before, after, limit)
 
+    async def delete_ended(
+        self, started_before: datetime, ended_before: datetime, limit: int
+    ) -> int:
+        """A touch still pending for a deleted session updates no row when written."""
+        return await self._sessions.delete_ended(started_before, ended_before, limit)
+
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         found = [self._overlay(s) for s in await self._sessions.list_live(user_id, now)]
         return [s for s in found if s is not None and s.is_live(now)]
