@@ -81,7 +81,10 @@ class WriteBehindSessions(SessionRepository):
     async def delete_ended(
         self, started_before: datetime, ended_before: datetime, limit: int
     ) -> int:
-        """A touch still pending for a deleted session updates no row when written."""
+        """This process's pending touches are written first: a session one of them keeps
+        alive must not read as ended. (Another process's wait their turn: the caller's slack
+        is far longer than their spacing.)"""
+        await self.flush(everything=True)
         return await self._sessions.delete_ended(started_before, ended_before, limit)
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
