@@ -20,9 +20,9 @@ from infrastructure.persistence.database import Database, Tx, skip_locked
 
 
 class _Tokens(MailTokens):
-    def __init__(self, tx: Tx, skip_locked: str) -> None:
+    def __init__(self, tx: Tx, skip: str) -> None:
         self._tx = tx
-        self._skip_locked = skip_locked
+        self._skip_locked = skip
 
     async def issue(self, token: MailToken) -> None:
         await self._tx.execute(
@@ -109,8 +109,8 @@ class _Accounts(AccountEmail):
 
 
 class _Work(MailWork):
-    def __init__(self, tx: Tx, skip_locked: str) -> None:
-        self._tokens = _Tokens(tx, skip_locked)
+    def __init__(self, tx: Tx, skip: str) -> None:
+        self._tokens = _Tokens(tx, skip)
         self._outbox = _Outbox(tx)
         self._accounts = _Accounts(tx)
 

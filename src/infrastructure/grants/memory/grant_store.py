@@ -76,6 +76,7 @@ class MemoryGrantStore:
         return {session_id for session_id in session_ids if session_id in self._families}
 
     async def delete_expired(self, before: datetime, limit: int) -> int:
+        # Deny markers past their time go too (the SQL store sweeps its own on sign-ins).
         self._denied = {sid: until for sid, until in self._denied.items() if until >= before}
         expired = [
             sid
