@@ -16,9 +16,10 @@ from infrastructure.grants.valkey.scripts import ISSUE, ROTATE
 BATCH = 1000
 # issue.lua and rotate.lua as functions, called once per grant with the keys and arguments
 # a real sign-in and its first refresh would get (a 22-character session id, 32-byte
-# hashes; times in µs), under the key names ``grant_store.session_keys`` gives a session
-# on a single primary. Once rotated, a family holds all it ever will: however often it
-# rotates later, its size stays.
+# hashes; times in µs; the first token of generation 0), under the key names
+# ``grant_store.session_keys`` gives a session on a single primary. Once rotated, a family
+# holds all it ever will: however often it rotates later, its size stays (its generation
+# grows by a digit only every tenfold rotations).
 LOADER = f"""
 local function issue(KEYS, ARGV)
 {ISSUE}
@@ -39,7 +40,7 @@ for i = first, first + count - 1 do
   issue({{family}}, {{uid, hash, idle, absolute, ttl, 'user'}})
   local successor = unhex(redis.sha1hex('n' .. i) .. string.sub(redis.sha1hex('v' .. i), 1, 24))
   rotate({{family, prefix .. 'revoked:' .. sid, prefix .. 'session:' .. sid}},
-    {{hash, successor, now, idle, 10000000, now, 3600000}})
+    {{hash, successor, now, idle, 10000000, now, 3600000, '0'}})
 end
 return count
 """

@@ -67,8 +67,8 @@ class Logout:
         now = self._clock.now()
         if self._refresh_tokens.is_legacy(token):
             return await self._grants.session_of(self._refresh_tokens.digest(token), now)
-        session_id = self._refresh_tokens.session_id(token)
-        session = None if session_id is None else await self._sessions.get(session_id)
+        named = self._refresh_tokens.read(token)
+        session = None if named is None else await self._sessions.get(named.session_id)
         if session is None or session.revoked_at is not None:
             return None
         return SessionRef(session.id, session.user_id)

@@ -11,6 +11,7 @@ from domain.errors import InvalidRefreshToken, RefreshTokenReused
 from domain.ports import (
     AuditLog,
     Clock,
+    GenuineRefreshToken,
     GraceReplay,
     Invalid,
     RefreshGrantStore,
@@ -23,7 +24,7 @@ from domain.ports import (
     UserRepository,
 )
 
-# Our tokens are a session id, a dot and 43 characters; anything much longer is not ours.
+# Our tokens: a session id, a generation and 64 characters; anything much longer is not ours.
 MAX_REFRESH_TOKEN_LENGTH = 256
 
 
@@ -40,11 +41,13 @@ class RefreshSession:
     under a server secret), so a repeat of the previous token within the grace window
     is answered with the very same successor without ever storing a token.
 
-    A token names its session under a MAC, so the store reads the family by session id
-    and keeps no entry per token. A token whose MAC fails is refused here, before the
-    store is asked: it proves nothing about the family, so it must not revoke it (only a
-    genuine old token is reuse, RFC 9700 §4.14.2); its attempt still counts against the
-    refresh rate limit, and the audit log gets ``refresh_token_invalid``.
+    A token names its session and generation under a MAC, so the store reads the family by
+    session id and keeps no entry per token; the generation tells a token whose rotation
+    the store lost (newer than the family's: unknown, nothing revoked) from an old one.
+    A token whose MAC fails is refused here, before the store is asked: it proves nothing
+    about the family, so it must not revoke it (only a genuine old token is reuse, RFC
+    9700 §4.14.2); its attempt still counts against the refresh rate limit, and the audit
+    log gets ``refresh_token_invalid``.
 
     A legacy token (opaque, from before tokens named their family) finds its session once
     through the store's old index; its successor is of the new format, so a family
@@ -85,20 +88,22 @@ class RefreshSession:
         if not token:
             await self._throttle.refresh(command.client)  # every attempt counts
             raise InvalidRefreshToken()
-        session_id = await self._session_of(token)
-        if session_id is None:
+        named = await self._session_of(token)
+        if named is None:
             await self._throttle.refresh(command.client)
             # OWASP ASVS 7.2.1: authentication decisions are logged (never the token).
             reason = "unknown" if self._refresh_tokens.is_legacy(token) else "not_genuine"
             audit_event(self._audit, "refresh_token_invalid", command.client, reason=reason)
             raise InvalidRefreshToken()
         now = self._clock.now()
+        session_id = named.session_id
         successor = self._refresh_tokens.successor(token, session_id)
         limit = self._throttle.refresh_limit(command.client)
         outcome = await self._grants.rotate(
             Rotation(
                 session_id=session_id,
                 presented_hash=self._refresh_tokens.digest(token),
+                presented_generation=named.generation,
                 successor_hash=self._refresh_tokens.digest(successor),
                 now=now,
                 idle_ttl=self._policy.idle_ttl,
@@ -123,16 +128,17 @@ class RefreshSession:
             raise RefreshTokenReused()
         return await self._issue(outcome, successor, now)
 
-    async def _session_of(self, token: str) -> str | None:
-        """The session a genuine token names; None for a forged, malformed or unknown one."""
+    async def _session_of(self, token: str) -> GenuineRefreshToken | None:
+        """The session (and generation) a genuine token names; None for a forged, malformed
+        or unknown one. A legacy token's generation is unknown."""
         if len(token) > MAX_REFRESH_TOKEN_LENGTH:
             return None
         if self._refresh_tokens.is_legacy(token):
             legacy = await self._grants.session_of(
                 self._refresh_tokens.digest(token), self._clock.now()
             )
-            return None if legacy is None else legacy.session_id
-        return self._refresh_tokens.session_id(token)
+            return None if legacy is None else GenuineRefreshToken(legacy.session_id, None)
+        return self._refresh_tokens.read(token)
 
     async def _issue(
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from domain.entities import RefreshGrant
 from domain.ports.grants import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
+from domain.ports.security import successor_generation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +27,10 @@ class GrantFamily:
     idle_expires_at: datetime
     absolute_expires_at: datetime
     role: str | None = None
+    # The highest generation of token the family has handed out: its current token's.
+    # 0 for a family from before generations (its current token is of unknown generation,
+    # and every token it hands out from now on is of generation 1 or more).
+    generation: int = 0
 
     @classmethod
     def issued(cls, grant: RefreshGrant) -> GrantFamily:
@@ -38,6 +43,7 @@ class GrantFamily:
             idle_expires_at=grant.idle_expires_at,
             absolute_expires_at=grant.absolute_expires_at,
             role=grant.role,
+            generation=0,
         )
 
     def expired(self, now: datetime) -> bool:
@@ -58,7 +64,9 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
 
     The presented token is genuine (the application checked its MAC, or found a legacy
     token in the old index), so it is one this family has handed out: the current one,
-    the previous one, or an older one. That is why a store needs no entry per token.
+    the previous one, or an older one, unless the store lost the rotations that handed it
+    out (its generation then is past the family's). That is why a store needs no entry
+    per token.
     """
     if family is None:
         return RotationStep(Invalid("unknown"), None)
@@ -76,10 +84,19 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
             role=family.role,
         )
         return RotationStep(replay, family)
+    if _is_lost_rotation(family, rotation):
+        # A genuine token newer than any the family handed out: the store lost the
+        # rotation that minted it (asynchronous replication loses a failed primary's last
+        # writes). Not theft: nobody can mint a genuine token of a later generation without
+        # the secret, and no holder of an old one gets a newer one but by a rotation. So it
+        # is an unknown token, as it was when the store kept one entry per token: refused,
+        # the family left as it is, nothing revoked (a forced sign-in, no false alarm).
+        return RotationStep(Invalid("unknown"), family)
     # RFC 9700 §4.14.2: an old token came back, so one of its holders is an attacker;
     # the whole family dies, the current token and its access tokens included. Neither
-    # current nor previous, yet genuine: an older generation, so no per-token record is
-    # needed to call it reuse. (A forged token never gets here: its MAC fails first.)
+    # current nor previous, yet genuine and not newer: an older generation (or one of
+    # unknown generation, from before generations), so no per-token record is needed to
+    # call it reuse. (A forged token never gets here: its MAC fails first.)
     reused = Reused(session_id=family.session_id, user_id=family.user_id)
     return RotationStep(reused, None, rotation.deny_until)
 
@@ -93,6 +110,10 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
         previous_hash=family.current_hash,
         rotated_at=rotation.now,
         idle_expires_at=idle,
+        # The successor's generation, the presented one's plus one. Never less than the
+        # family's: should a family ever hold a token behind its generation, its older
+        # tokens stay reuse (failing closed) rather than pass for lost rotations.
+        generation=max(family.generation, successor_generation(rotation.presented_generation)),
     )
     rotated = Rotated(
         session_id=family.session_id,
@@ -102,6 +123,12 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
         role=family.role,
     )
     return RotationStep(rotated, successor)
+
+
+def _is_lost_rotation(family: GrantFamily, rotation: Rotation) -> bool:
+    """Neither current nor previous, of a known generation past the family's."""
+    presented = rotation.presented_generation
+    return presented is not None and presented > family.generation
 
 
 def _is_grace_replay(family: GrantFamily, rotation: Rotation) -> bool:

@@ -54,14 +54,19 @@ from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
+from tests.backends.valkey_sentinel import sentinel_deployment
 from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 
 # Adapter name -> the session fixture of its Valkey clients.
-VALKEYS = {"valkey": "valkey_backend", "valkey-cluster": "valkey_cluster_backend"}
+VALKEYS = {
+    "valkey": "valkey_backend",
+    "valkey-cluster": "valkey_cluster_backend",
+    "valkey-sentinel": "valkey_sentinel_backend",
+}
 GRANT_STORES = ["memory", "sqlite", "postgres", *VALKEYS]
-KEYED_STORES = ["memory", "sqlite", "postgres", "valkey", "valkey-cluster"]
+KEYED_STORES = ["memory", "sqlite", "postgres", *VALKEYS]
 NEEDS_A_SERVER = {"postgres", *VALKEYS}
 
 
@@ -94,6 +99,23 @@ class ValkeyBackend(Generic[Client]):
     async def close(self) -> None:
         for client in [self.client, *self.others]:
             await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def valkey_sentinel_backend(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[ValkeyBackend[ValkeyClient]]:
+    """The primary of a Sentinel deployment (``tests/backends/valkey_sentinel.py``), found
+    through its sentinels as the service finds it; started once, for the whole run."""
+    with sentinel_deployment(tmp_path_factory.mktemp("sentinel")) as deployment:
+        client_url, prefix = parse_valkey_url(deployment.url(f"authgate-test-{run_token()}:"))
+        backend: ValkeyBackend[ValkeyClient] = ValkeyBackend(
+            client_url, prefix, open_valkey(client_url)
+        )
+        try:
+            yield backend
+        finally:
+            await backend.close()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from valkey.asyncio import Valkey
 
 from domain.errors import StorageUnavailable
 from domain.ports import (
+    GenuineRefreshToken,
     GraceReplay,
     Invalid,
     RateLimit,
@@ -43,7 +44,7 @@ from tests.contract.test_grant_store import ABSOLUTE, ACCESS, BASE, IDLE, at, gr
 
 TOKENS = HmacRefreshTokens(b"k" * 32)
 GRACE = timedelta(seconds=10)
-FIELDS = {b"u", b"c", b"p", b"r", b"i", b"a", b"o"}
+FIELDS = {b"u", b"c", b"p", b"r", b"i", b"a", b"o", b"g"}
 
 
 def legacy_token() -> str:
@@ -54,9 +55,12 @@ def legacy_token() -> str:
 
 
 def refresh(session_id: str, token: str, successor: str, now: timedelta) -> Rotation:
+    """As the application asks: a legacy token's generation is unknown."""
+    named = TOKENS.read(token)
     return Rotation(
         session_id=session_id,
         presented_hash=h(token),
+        presented_generation=None if named is None else named.generation,
         successor_hash=h(successor),
         now=BASE + now,
         idle_ttl=IDLE,
@@ -70,12 +74,15 @@ async def legacy_refreshes_once_then_follows_the_rule(store: RefreshGrantStore) 
     token = LEGACY["s1"]
     assert await store.session_of(h(token), at(60)) == SessionRef("s1", 1)
     successor = TOKENS.successor(token, "s1")
-    assert TOKENS.session_id(successor) == "s1"  # the new format from now on
+    assert TOKENS.read(successor) == GenuineRefreshToken("s1", 1)  # the format from now on
 
     rotated = await store.rotate(refresh("s1", token, successor, timedelta(seconds=60)))
     replay = await store.rotate(refresh("s1", token, successor, timedelta(seconds=65)))
     newer = TOKENS.successor(successor, "s1")
     next_one = await store.rotate(refresh("s1", successor, newer, timedelta(seconds=120)))
+    # Generation 3, minted by a rotation the store never saw: unknown, the family kept.
+    lost = TOKENS.successor(newer, "s1")
+    unseen = await store.rotate(refresh("s1", lost, "-", timedelta(seconds=125)))
     # The legacy token again, two generations back: genuine and old, so reuse.
     again = await store.rotate(refresh("s1", token, successor, timedelta(seconds=130)))
 
@@ -83,6 +90,7 @@ async def legacy_refreshes_once_then_follows_the_rule(store: RefreshGrantStore) 
     assert rotated.role == "admin"
     assert isinstance(replay, GraceReplay)
     assert isinstance(next_one, Rotated)
+    assert unseen == Invalid("unknown")
     assert again == Reused(session_id="s1", user_id=1)
     assert await store.session_of(h(token), at(131)) is None
     assert await store.is_denied("s1", at(131))
@@ -140,21 +148,41 @@ async def test_valkey_keeps_one_key_per_session_however_often_it_rotates(
         await store.issue(grant(session_id=sid, token=f"{sid}-t0"), BASE)
 
     for n in range(100):
-        outcome = await store.rotate(rotation(f"s1-t{n}", f"s1-t{n + 1}", at(60 + n)))
-        assert isinstance(outcome, Rotated)
+        step = rotation(f"s1-t{n}", f"s1-t{n + 1}", at(60 + n), generation=n)
+        assert isinstance(await store.rotate(step), Rotated)
 
     assert await keys_under(client, prefix) == [f"{prefix}s:s1", f"{prefix}s:s2"]
     kept = await family(client, f"{prefix}s:s1")
     assert set(kept) == FIELDS
     assert kept[b"c"] == bytes.fromhex(h("s1-t100"))  # 32 bytes, not 64 hex characters
     assert kept[b"p"] == bytes.fromhex(h("s1-t99"))
+    assert kept[b"g"] == b"100"
     assert cast(int, await client.pttl(f"{prefix}s:s1")) > 0
 
-    reused = await store.rotate(rotation("s1-t50", "s1-t51", at(200)))
+    reused = await store.rotate(rotation("s1-t50", "s1-t51", at(200), generation=50))
 
     assert reused == Reused(session_id="s1", user_id=1)
     assert await keys_under(client, prefix) == [f"{prefix}revoked:s1", f"{prefix}s:s2"]
     assert cast(int, await client.pttl(f"{prefix}revoked:s1")) > 0
+
+
+@pytest.mark.backends
+async def test_valkey_family_from_before_generations_counts_as_generation_0(
+    valkey_backend: ValkeyBackend, sqlite_db: Database
+) -> None:
+    """A compact family written before generations has no ``g``: its current token (of
+    unknown generation) rotates to generation 1; a newer genuine token is unknown."""
+    client, prefix = valkey_backend.client, valkey_backend.fresh_prefix()
+    store = ValkeyGrantStore(client, sql_user_sessions(sqlite_db), prefix)
+    await store.issue(grant(token="old"), BASE)
+    assert await cast("Awaitable[int]", client.hdel(f"{prefix}s:s1", "g")) == 1
+
+    newer = await store.rotate(rotation("n", "n+1", at(60), generation=1))
+    rotated = await store.rotate(rotation("old", "t1", at(61), generation=None))
+
+    assert newer == Invalid("unknown")
+    assert isinstance(rotated, Rotated)
+    assert (await family(client, f"{prefix}s:s1"))[b"g"] == b"1"
 
 
 @pytest.mark.backends
@@ -200,6 +228,7 @@ async def test_valkey_legacy_family_rotated_directly_moves_on_that_touch(
     assert set(moved) == FIELDS
     assert moved[b"c"] == bytes.fromhex(h(successor))
     assert moved[b"p"] == bytes.fromhex(h(LEGACY["s1"]))
+    assert moved[b"g"] == b"1"
 
 
 @pytest.mark.backends
@@ -288,6 +317,23 @@ async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly(
             for call in calls:
                 with pytest.raises(StorageUnavailable):
                     await call
+    finally:
+        await client.aclose()
+
+
+async def test_a_sentinel_store_whose_sentinels_are_all_gone_raises_storage_unavailable(
+    sqlite_db: Database,
+) -> None:
+    """No sentinel answers, so no primary is known: refused at once, like a dead server."""
+    nodes = ",".join(dead_valkey_url().removeprefix("redis://") for _ in range(3))
+    client = open_valkey(f"valkey+sentinel://{nodes}/mymaster")
+    store = ValkeyGrantStore(client, sql_user_sessions(sqlite_db))
+    try:
+        async with asyncio.timeout(10):
+            with pytest.raises(StorageUnavailable):
+                await store.rotate(rotation("t0", "t1", BASE))
+            with pytest.raises(StorageUnavailable):
+                await store.ping()
     finally:
         await client.aclose()
 

@@ -2,6 +2,9 @@
 
 A rotation names its session: the application presents only genuine tokens (their MAC
 checked, or legacy ones found in the old index), so the stores keep no entry per token.
+A token names its generation too (0 for a family's first, one more at each rotation; None
+for a two-part token from before generations, or a legacy one): here ``t0`` is of
+generation 0, ``t1`` of generation 1, and so on.
 Layouts, and the legacy tokens and families from before, are in ``test_grant_layouts.py``.
 """
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -59,6 +63,13 @@ def grant(
     )
 
 
+class _Named:
+    """The generation a token's name tells: a letter and a digit (``t2``: generation 2)."""
+
+
+NAMED = _Named()
+
+
 def rotation(
     presented: str,
     successor: str,
@@ -66,11 +77,16 @@ def rotation(
     grace: timedelta = timedelta(0),
     *,
     session: str = "s1",
+    generation: int | _Named | None = NAMED,
 ) -> Rotation:
     """Presenting a genuine token of ``session``'s family (the application checked it)."""
+    if isinstance(generation, _Named):
+        named = re.fullmatch(r"[a-z]([0-9])", presented)
+        generation = None if named is None else int(named[1])
     return Rotation(
         session_id=session,
         presented_hash=h(presented),
+        presented_generation=generation,
         successor_hash=h(successor),
         now=now,
         idle_ttl=IDLE,
@@ -183,6 +199,83 @@ async def test_older_token_is_reuse(
     assert outcome == Reused(session_id="s1", user_id=1)
     assert await grant_store.rotate(rotation("t2", "t3", at(122))) == Invalid("unknown")
     assert await grant_store.is_denied("s1", at(122))
+
+
+@pytest.mark.parametrize("ahead", [1, 5])
+async def test_a_newer_genuine_token_is_unknown_and_the_family_rotates_on(
+    grant_store: RefreshGrantStore,
+    start: Start,
+    ahead: int,
+) -> None:
+    """A token past the family's generation was minted by a rotation the store lost (a
+    failover): no theft, so nothing is revoked, and the current token still rotates."""
+    await start(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+
+    newer = rotation("n", "n+1", at(61), timedelta(hours=1), generation=1 + ahead)
+    outcome = await grant_store.rotate(newer)
+
+    assert outcome == Invalid("unknown")
+    assert not await grant_store.is_denied("s1", at(61))
+    replay = await grant_store.rotate(rotation("t0", "t1", at(62), timedelta(hours=1)))
+    assert isinstance(replay, GraceReplay)
+    assert isinstance(await grant_store.rotate(rotation("t1", "t2", at(63))), Rotated)
+    assert isinstance(await grant_store.rotate(rotation("t2", "t3", at(64))), Rotated)
+    assert await grant_store.rotate(rotation("t1", "t2", at(65))) == Reused(
+        session_id="s1", user_id=1
+    )
+
+
+async def test_a_genuine_token_of_the_current_generation_that_is_not_current_is_reuse(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    await start(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+
+    outcome = await grant_store.rotate(rotation("x", "x+1", at(61), generation=1))
+
+    assert outcome == Reused(session_id="s1", user_id=1)
+    assert await grant_store.is_denied("s1", at(61))
+
+
+async def test_tokens_of_unknown_generation_follow_the_rule_from_before_generations(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    """A two-part token from before generations: current, it rotates (its successor is of
+    generation 1); neither current nor previous, it is reuse."""
+    await start(grant(token="old"), BASE)
+
+    rotated = await grant_store.rotate(rotation("old", "t1", at(60)))
+    newer = await grant_store.rotate(rotation("n", "n+1", at(61), generation=2))
+    replay = await grant_store.rotate(rotation("old", "t1", at(62), timedelta(hours=1)))
+    then = await grant_store.rotate(rotation("t1", "t2", at(63)))
+    reuse = await grant_store.rotate(rotation("old", "t1", at(64), timedelta(hours=1)))
+
+    assert isinstance(rotated, Rotated)
+    assert newer == Invalid("unknown")
+    assert isinstance(replay, GraceReplay)
+    assert isinstance(then, Rotated)
+    assert reuse == Reused(session_id="s1", user_id=1)
+
+
+async def test_a_family_never_goes_back_a_generation(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    """Its current token presented as of unknown generation (as a process from before
+    generations could have minted it) mints a successor of generation 1; the family keeps
+    generation 2, so a genuine generation-2 token that is not current stays reuse."""
+    await start(grant(), BASE)
+    await grant_store.rotate(rotation("t0", "t1", at(60)))
+    await grant_store.rotate(rotation("t1", "t2", at(120)))
+
+    rotated = await grant_store.rotate(rotation("t2", "u1", at(180), generation=None))
+    outcome = await grant_store.rotate(rotation("x", "x+1", at(181), generation=2))
+
+    assert isinstance(rotated, Rotated)
+    assert outcome == Reused(session_id="s1", user_id=1)
 
 
 async def test_expired_by_idle_timeout_is_invalid(

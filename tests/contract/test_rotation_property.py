@@ -2,10 +2,13 @@
 
 The reference model is ``rotate_family`` itself plus the bookkeeping every store shares
 (one family per session, found by session id; which sessions are denied). Each example is
-a random list of steps — sign in, rotate the current token, replay the previous or an
-older one, present a token of a session that has no family, revoke, let time pass (within
-grace, across grace, across the idle timeout, across the absolute lifetime) — run against
-one adapter and the model side by side; they must agree on every answer.
+a random list of steps — sign in (with a first token of generation 0, or of unknown
+generation as a two-part token from before generations), rotate the current token, replay
+the previous or an older one, present a newer genuine token than the store knows (a
+rotation it lost in a failover), present a token of a session that has no family, revoke,
+let time pass (within grace, across grace, across the idle timeout, across the absolute
+lifetime) — run against one adapter and the model side by side; they must agree on every
+answer. And whatever the model says, a newer token is never reuse.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from domain.ports import (
     Rotated,
     Rotation,
     RotationOutcome,
+    successor_generation,
 )
 from domain.rotation import GrantFamily, rotate_family
 
@@ -50,7 +54,7 @@ def successor(token: str) -> str:
 
 @dataclass(frozen=True)
 class Issue:
-    pass
+    two_part: bool = False  # its first token of unknown generation, as a family from before
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,12 @@ class ReplayOlder:
 
 
 @dataclass(frozen=True)
+class PresentNewer:
+    session: int | None  # None: the one last acted on
+    ahead: int  # generations past the current token: minted by rotations the store lost
+
+
+@dataclass(frozen=True)
 class PresentUnknown:
     pass
 
@@ -85,7 +95,16 @@ class Advance:
     by: timedelta
 
 
-Step = Issue | RotateCurrent | ReplayPrevious | ReplayOlder | PresentUnknown | Revoke | Advance
+Step = (
+    Issue
+    | RotateCurrent
+    | ReplayPrevious
+    | ReplayOlder
+    | PresentNewer
+    | PresentUnknown
+    | Revoke
+    | Advance
+)
 
 
 def _us(low: timedelta, high: timedelta) -> st.SearchStrategy[timedelta]:
@@ -113,8 +132,9 @@ STEPS: st.SearchStrategy[Step] = weighted(
     (4, st.builds(RotateCurrent, SESSIONS)),
     (3, st.builds(ReplayPrevious, SESSIONS, st.sampled_from([True, True, False]))),
     (3, st.builds(Advance, ADVANCES)),
-    (2, st.just(Issue())),
+    (2, st.builds(Issue, st.sampled_from([False, False, True]))),
     (1, st.builds(ReplayOlder, SESSIONS, st.integers(2, 4))),
+    (1, st.builds(PresentNewer, SESSIONS, st.integers(1, 5))),
     (1, st.just(PresentUnknown())),
     (1, st.builds(Revoke, SESSIONS)),
 )
@@ -160,23 +180,28 @@ class History:
     now: datetime = BASE
     name: str = field(default_factory=lambda: secrets.token_hex(4))  # examples share a store
     user_id: int = field(default_factory=lambda: secrets.randbelow(2**31))
-    tokens: list[list[str]] = field(default_factory=list)  # per session, oldest first
+    # per session, oldest first: each token with its generation (None: unknown)
+    tokens: list[list[tuple[str, int | None]]] = field(default_factory=list)
     foreign: int = 0
     last: int = 0  # the session last signed in or acted on
 
     async def run(self, step: Step) -> None:
         match step:
-            case Issue():
-                await self.issue()
+            case Issue(two_part):
+                await self.issue(two_part)
             case RotateCurrent(k):
                 await self.present(self.pick(k), back=0)
             case ReplayPrevious(k, same):
                 await self.present(self.pick(k), back=1, same_successor=same)
             case ReplayOlder(k, back):
                 await self.present(self.pick(k), back=back)
+            case PresentNewer(k, ahead):
+                await self.present_newer(self.pick(k), ahead)
             case PresentUnknown():
                 await self.rotate(
-                    f"{self.name}-unknown", f"{self.name}-unknown", f"{self.name}-unknown-next"
+                    f"{self.name}-unknown",
+                    (f"{self.name}-unknown", 0),
+                    f"{self.name}-unknown-next",
                 )
             case Revoke(k):
                 sid = self.session_id(self.pick(k))
@@ -186,14 +211,14 @@ class History:
                 self.now += by
         await self.check_sessions()
 
-    async def issue(self) -> None:
+    async def issue(self, two_part: bool) -> None:
         # Families are found by session id, so a sign-in's sweep of old token hashes (SQL)
         # changes no answer: sign in at any time.
         if len(self.tokens) == MAX_SESSIONS:
             return
         self.last = len(self.tokens)
         first = f"{self.session_id(self.last)}-t0"
-        self.tokens.append([first])
+        self.tokens.append([(first, None if two_part else 0)])
         grant = RefreshGrant(
             session_id=self.session_id(self.last),
             user_id=self.user_id,
@@ -215,21 +240,36 @@ class History:
             return
         token = tokens[-1 - back]
         if same_successor:
-            next_token = successor(token)
+            next_token = successor(token[0])
         else:
             self.foreign += 1
             next_token = f"{self.name}-foreign-{self.foreign}"
         outcome = await self.rotate(self.session_id(k), token, next_token)
         if isinstance(outcome, Rotated):
-            tokens.append(next_token)
+            tokens.append((next_token, successor_generation(token[1])))
         if isinstance(outcome, GraceReplay):
             # the replay hands out the very token the first call got, and it is current
-            assert next_token == tokens[-1]
+            assert next_token == tokens[-1][0]
 
-    async def rotate(self, session_id: str, presented: str, next_token: str) -> RotationOutcome:
+    async def present_newer(self, k: int, ahead: int) -> None:
+        """A genuine token ``ahead`` generations past session ``k``'s current one, minted
+        by rotations the store lost: whatever else, never reuse, never a revocation."""
+        name, generation = self.tokens[k][-1]
+        for _ in range(ahead):  # the very tokens the lost rotations handed the client
+            name, generation = successor(name), successor_generation(generation)
+        lost = (name, generation)
+        denied = self.model.is_denied(self.session_id(k), self.now)
+        outcome = await self.rotate(self.session_id(k), lost, successor(lost[0]))
+        assert isinstance(outcome, Invalid)
+        assert await self.store.is_denied(self.session_id(k), self.now) == denied
+
+    async def rotate(
+        self, session_id: str, presented: tuple[str, int | None], next_token: str
+    ) -> RotationOutcome:
         rotation = Rotation(
             session_id=session_id,
-            presented_hash=h(presented),
+            presented_hash=h(presented[0]),
+            presented_generation=presented[1],
             successor_hash=h(next_token),
             now=self.now,
             idle_ttl=IDLE,

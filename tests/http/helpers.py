@@ -200,8 +200,10 @@ def assert_token_body(body: dict[str, Any], *, user: bool, in_body: bool = False
 def assert_refresh_cookie(cookie: SetCookie) -> None:
     """``refresh_id=<opaque>; HttpOnly; Secure; SameSite=Lax; Path=/auth; Max-Age=604800``."""
     assert cookie.name == COOKIE
-    # <session id>.<256 random bits and a MAC>, base64url: URL-safe, opaque to clients
-    assert re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{64}", cookie.value), cookie.value
+    # <session id>.<generation>.<256 random bits and a MAC>, base64url: URL-safe, opaque
+    # to clients
+    token = r"[A-Za-z0-9_-]+\.(0|[1-9][0-9]{0,8})\.[A-Za-z0-9_-]{64}"
+    assert re.fullmatch(token, cookie.value), cookie.value
     assert "httponly" in cookie.attributes, cookie.raw
     assert "secure" in cookie.attributes, cookie.raw
     assert (cookie.attributes.get("samesite") or "").lower() == "lax", cookie.raw

@@ -13,6 +13,7 @@ from domain.errors import (
     RefreshTokenReused,
     TooManyRequests,
 )
+from domain.ports import GenuineRefreshToken
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from tests.fakes.clock import FakeClock
 from tests.unit.world import World, build_world
@@ -257,8 +258,12 @@ async def test_every_token_names_its_session_and_successors_are_derived(world: W
     first = (await world.sign_up()).tokens
     second = await world.rotate(first.refresh_token)
 
-    assert world.refresh_tokens.session_id(first.refresh_token) == first.session_id
-    assert world.refresh_tokens.session_id(second.refresh_token) == first.session_id
+    assert world.refresh_tokens.read(first.refresh_token) == GenuineRefreshToken(
+        first.session_id, 0
+    )
+    assert world.refresh_tokens.read(second.refresh_token) == GenuineRefreshToken(
+        first.session_id, 1
+    )
     expected = world.refresh_tokens.successor(first.refresh_token, first.session_id)
     assert second.refresh_token == expected
 
@@ -274,3 +279,23 @@ async def test_a_token_that_is_not_ours_is_audited_without_the_token(world: Worl
     events = world.audit.named("refresh_token_invalid")
     assert [event.reason for event in events] == ["not_genuine", "unknown"]
     assert all(event.session_id is None and event.user_id is None for event in events)
+
+
+async def test_a_genuine_token_newer_than_the_store_knows_is_invalid_and_revokes_nothing(
+    world: World,
+) -> None:
+    """The store lost the rotations that minted it (a failover, RFC 9700 §4.14.2 does not
+    apply: no holder of an old token could have it): a forced sign-in, no theft alarm."""
+    first = (await world.sign_up()).tokens
+    second = await world.rotate(first.refresh_token)
+    lost = world.refresh_tokens.successor(second.refresh_token, first.session_id)
+    further = world.refresh_tokens.successor(lost, first.session_id)
+
+    for token in (lost, further):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(token)
+
+    assert world.audit.named("refresh_token_reused") == []
+    assert world.sessions.sessions[first.session_id].revoked_at is None
+    await world.claims(second.access_token)
+    assert (await world.rotate(second.refresh_token)).refresh_token == lost

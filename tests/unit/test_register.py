@@ -7,6 +7,7 @@ import pytest
 from application.register import RegisterCommand
 from domain.entities import RefreshGrant
 from domain.errors import CaptchaFailed, EmailTaken, StorageUnavailable, ValidationFailed
+from domain.ports import GenuineRefreshToken
 from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.security import RejectingCaptcha
@@ -45,7 +46,9 @@ async def test_register_starts_a_session_and_stores_its_grant(world: World) -> N
     session = world.sessions.sessions[tokens.session_id]
     assert session.user_id == signed_in.user.id
     assert (session.ip_address, session.user_agent) == (CLIENT.ip_address, CLIENT.user_agent)
-    assert world.refresh_tokens.session_id(tokens.refresh_token) == tokens.session_id
+    assert world.refresh_tokens.read(tokens.refresh_token) == GenuineRefreshToken(
+        tokens.session_id, 0
+    )
     assert (await world.rotate(tokens.refresh_token)).session_id == tokens.session_id  # stored
     assert tokens.expires_in == 900
     assert tokens.refresh_expires_in == 7 * 24 * 3600

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from domain.entities import RefreshGrant
 from domain.ports import GraceReplay, Invalid, Reused, Rotated, Rotation
 from domain.rotation import GrantFamily, RotationStep, rotate_family
@@ -39,13 +41,17 @@ def rotated_once(when: datetime = at(60)) -> GrantFamily:
         previous_hash="h0",
         rotated_at=when,
         idle_expires_at=when + IDLE,
+        generation=1,
     )
 
 
-def rotation(presented: str, successor: str, now: datetime) -> Rotation:
+def rotation(
+    presented: str, successor: str, now: datetime, generation: int | None = None
+) -> Rotation:
     return Rotation(
         session_id="s1",
         presented_hash=presented,
+        presented_generation=generation,
         successor_hash=successor,
         now=now,
         idle_ttl=IDLE,
@@ -146,3 +152,50 @@ def test_older_token_is_reuse_that_drops_the_family_and_denies_access() -> None:
     now = at(61)
     step = rotate_family(rotated_once(), rotation("h-older", "h-x", now))
     assert step == RotationStep(Reused(session_id="s1", user_id=7), None, now + ACCESS)
+
+
+def test_issued_family_is_generation_0_and_each_rotation_is_the_successors() -> None:
+    assert issued().generation == 0
+    first = rotate_family(issued(), rotation("h0", "h1", at(60), generation=0)).family
+    assert first is not None
+    second = rotate_family(first, rotation("h1", "h2", at(61), generation=1)).family
+    assert second is not None
+    assert (first.generation, second.generation) == (1, 2)
+
+
+@pytest.mark.parametrize("ahead", [1, 5])
+def test_a_newer_genuine_token_is_unknown_and_keeps_the_family_untouched(ahead: int) -> None:
+    """A rotation the store lost (a failover): not theft, nothing revoked."""
+    family = rotated_once()
+
+    step = rotate_family(family, rotation("h-lost", "h-lost+1", at(61), generation=1 + ahead))
+
+    assert step == RotationStep(Invalid("unknown"), family, None)
+
+
+@pytest.mark.parametrize("generation", [0, 1, None])
+def test_a_genuine_token_not_newer_than_the_family_is_reuse(generation: int | None) -> None:
+    """Older (0), of the family's own generation but not current (1), or of unknown
+    generation (a two-part token from before generations)."""
+    now = at(61)
+    step = rotate_family(rotated_once(), rotation("h-other", "h-x", now, generation))
+    assert step == RotationStep(Reused(session_id="s1", user_id=7), None, now + ACCESS)
+
+
+def test_the_current_and_grace_checks_come_before_the_generation() -> None:
+    family = rotated_once()
+    current = rotate_family(family, rotation("h1", "h2", at(61), generation=9))
+    replay = rotate_family(family, rotation("h0", "h1", at(61), generation=9))
+    assert isinstance(current.outcome, Rotated)
+    assert isinstance(replay.outcome, GraceReplay)
+
+
+def test_a_rotation_never_takes_the_family_back_a_generation() -> None:
+    """Its current token presented as of unknown generation (successor: generation 1) or of
+    a lower one than the family's: the family keeps its generation."""
+    family = replace(rotated_once(), generation=4)
+    unknown = rotate_family(family, rotation("h1", "h2", at(61))).family
+    lower = rotate_family(family, rotation("h1", "h2", at(61), generation=2)).family
+    assert unknown is not None
+    assert lower is not None
+    assert (unknown.generation, lower.generation) == (4, 4)

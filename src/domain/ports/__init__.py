@@ -39,10 +39,12 @@ from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
 from domain.ports.security import (
     AccessClaims,
     AccessTokens,
+    GenuineRefreshToken,
     OneTimePasswords,
     PasswordHasher,
     RefreshTokens,
     SecretBox,
+    successor_generation,
 )
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
@@ -62,6 +64,7 @@ __all__ = [
     "Credential",
     "ExpiredGrants",
     "ExternalProfile",
+    "GenuineRefreshToken",
     "GraceReplay",
     "GrantStoreIntegrity",
     "IdGenerator",
@@ -101,4 +104,5 @@ __all__ = [
     "UserAdministration",
     "UserProfiles",
     "UserRepository",
+    "successor_generation",
 ]

@@ -29,6 +29,10 @@ class Rotation:
     # or, for a legacy token, found once through the old token index.
     session_id: str
     presented_hash: str
+    # The generation the presented token names under its MAC; None: unknown (a two-part
+    # token from before generations, or a legacy one). Its successor's is one more
+    # (``successor_generation``).
+    presented_generation: int | None
     successor_hash: str
     now: datetime
     idle_ttl: timedelta

@@ -37,28 +37,48 @@ class AccessTokens(Protocol):
     def jwks(self) -> dict[str, Any]: ...
 
 
-class RefreshTokens(Protocol):
-    """Refresh tokens that name their family: ``<session id>.<nonce and MAC>``.
+@dataclass(frozen=True, slots=True)
+class GenuineRefreshToken:
+    """What a genuine refresh token names under its MAC."""
 
-    A token carries its session id under a MAC of the server's, so the grant store finds
-    the family by session id and keeps no entry per token (RFC 9700 §4.14.2 reuse
-    detection needs only the family's current and previous hash: any other genuine token
-    of the family is an old one). Tokens issued before this format (opaque, 43
-    characters) are *legacy*: their session is found once through the store's old index.
+    session_id: str
+    # 0 for a family's first token, one more at each rotation; None: unknown (a token of a
+    # format from before generations, or a legacy one).
+    generation: int | None
+
+
+def successor_generation(generation: int | None) -> int:
+    """The generation of the successor of a token of ``generation``: one more; 1 after a
+    token of unknown generation (it stands where generation 0 would)."""
+    return 1 if generation is None else generation + 1
+
+
+class RefreshTokens(Protocol):
+    """Refresh tokens that name their family: ``<session id>.<generation>.<nonce and MAC>``.
+
+    A token carries its session id and generation under a MAC of the server's, so the
+    grant store finds the family by session id and keeps no entry per token (RFC 9700
+    §4.14.2 reuse detection needs only the family's current and previous hash and its
+    generation: any other genuine token of the family is an old one, or, when its
+    generation is past the family's, one the store lost). Tokens of the two-part format
+    ``<session id>.<nonce and MAC>`` issued before generations are still read, generation
+    unknown. Tokens issued before tokens named their family (opaque, 43 characters) are
+    *legacy*: their session is found once through the store's old index.
     """
 
     def new(self, session_id: str) -> str:
-        """The first token of a new family."""
+        """The first token of a new family: generation 0."""
         ...
 
     def successor(self, token: str, session_id: str) -> str:
         """The token that replaces ``token`` in ``session_id``'s family on rotation; the
-        same every time it is asked (a grace replay gets the very successor)."""
+        same every time it is asked (a grace replay gets the very successor), of the
+        current format, generation ``successor_generation`` of the token's."""
         ...
 
-    def session_id(self, token: str) -> str | None:
-        """The session a genuine token of the current format names; None for anything
-        else (a forged or malformed token, or a legacy one)."""
+    def read(self, token: str) -> GenuineRefreshToken | None:
+        """The session and generation a genuine token names; None for anything else (a
+        forged or malformed token, or a legacy one)."""
         ...
 
     def is_legacy(self, token: str) -> bool:

@@ -29,12 +29,20 @@ DatabaseUrl = Annotated[
         description="a sqlite:///path/to/file.db or postgresql://user:pass@host:port/db URL",
     ),
 ]
+# Valkey Sentinel: the sentinels' host[:port] list, then the name they monitor the primary
+# under, an optional database number, and no option but ?prefix=.
+_SENTINEL_NODE = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?"
+_SENTINEL_URL = (
+    rf"(valkey|redis)\+sentinel://([^\s/?#@]+@)?{_SENTINEL_NODE}(,{_SENTINEL_NODE})*"
+    r"/[^\s/?#]+(/\d+)?/?(\?prefix=[^\s&#]*)?$"
+)
 GrantsUrl = Annotated[
     str,
     Meta(
-        pattern=r"^(database$|memory://$|(valkeys?|rediss?)(\+cluster)?://[^\s/?#]+)",
-        description="'database', 'memory://', valkey://host:port/db or"
-        " valkey+cluster://host:port,host:port,...",
+        pattern=rf"^(database$|memory://$|(valkeys?|rediss?)(\+cluster)?://[^\s/?#]+|{_SENTINEL_URL})",
+        description="'database', 'memory://', valkey://host:port/db,"
+        " valkey+cluster://host:port,host:port,... or"
+        " valkey+sentinel://host:port,host:port/service",
     ),
 ]
 # ``extra["strip"]``: characters removed from the end before the value is checked.

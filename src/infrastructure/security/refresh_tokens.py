@@ -1,10 +1,16 @@
-"""Refresh tokens that name their family under a MAC (RFC 9700 §4.14), stored as SHA-256.
+"""Refresh tokens that name their family and generation under a MAC (RFC 9700 §4.14).
 
-A token is ``<session id>.<b64url(nonce32 || tag16)>`` where
-``tag = HMAC-SHA256(secret, tag context || session id || nonce)[:16]``: 256 random (or
-derived) bits, as the API promises of a refresh token, and a 128-bit MAC binding them to
-the session. The digest the stores keep is SHA-256 hex of the whole token, as it was for
-the opaque tokens issued before (so their stored hashes still match).
+A token is ``<session id>.<generation>.<b64url(nonce32 || tag16)>`` where ``tag =
+HMAC-SHA256(secret, tag context || session id || "." || generation || nonce)[:16]``: 256
+random (or derived) bits, as the API promises of a refresh token, and a 128-bit MAC binding
+them to the session and to the generation (0 for a family's first token, one more at each
+rotation). The digest the stores keep is SHA-256 hex of the whole token, as it was for the
+opaque tokens issued before (so their stored hashes still match).
+
+Two formats from before are still read, with generation unknown (None): the two-part
+``<session id>.<b64url(nonce32 || tag16)>`` (tag over the v2 context, session id and nonce)
+and the opaque legacy tokens of 43 characters (found through the stores' old index). Their
+successors are of the current format, generation 1.
 """
 
 from __future__ import annotations
@@ -16,28 +22,35 @@ import hmac
 import secrets
 from typing import Final
 
-from domain.ports import RefreshTokens
+from domain.ports import GenuineRefreshToken, RefreshTokens, successor_generation
 
 _SUCCESSOR_CONTEXT: Final = b"authgate refresh successor v1\x00"
-_TAG_CONTEXT: Final = b"authgate refresh tag v2\x00"
+_TAG_CONTEXT: Final = b"authgate refresh tag v3\x00"
+_TWO_PART_TAG_CONTEXT: Final = b"authgate refresh tag v2\x00"  # read only: tokens issued before
 _NONCE: Final = 32
 _TAG: Final = 16
 _BODY_CHARS: Final = 64  # base64url of 48 bytes: no padding, no spare bits, one spelling
 LEGACY_LENGTH: Final = 43  # secrets.token_urlsafe(32): the opaque tokens issued before
+# Nine digits at most (fits any integer column). A rotation a second for 31 years: a family
+# never gets there; a token past it would simply not be read (a forced sign-in).
+MAX_GENERATION: Final = 999_999_999
+_DIGITS: Final = frozenset("0123456789")
+_BASE64URL: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class HmacRefreshTokens(RefreshTokens):
-    """Tokens carry their session id and a MAC; successors are derived, never kept.
+    """Tokens carry their session id, their generation and a MAC; successors are derived.
 
     Why derived: a repeat of the previous token within the grace window must get the very
     successor the first call got, so parallel tabs converge on one cookie; the successor
-    of a token is the same session with ``nonce' = HMAC(secret, successor context ||
-    token)``. Why a MAC: the store looks the family up by the session id the token
-    names, so a token must prove it is one we minted for that session. A forged one
-    (right session id, wrong MAC) is refused before the store is asked, so it can never
-    revoke someone else's family (RFC 9700 §4.14.2 reuse detection is only for genuine
-    tokens). The secret lives with the JWT signing keys: whoever has it can already mint
-    access tokens, so it adds no new power to an attacker.
+    of a token is the same session, the next generation, with ``nonce' = HMAC(secret,
+    successor context || token)``. Why a MAC: the store looks the family up by the session
+    id the token names, and compares the generation with the family's, so a token must
+    prove it is one we minted for that session and generation. A forged one is refused
+    before the store is asked, so it can never revoke someone else's family (RFC 9700
+    §4.14.2 reuse detection is only for genuine tokens), nor pass for a newer generation.
+    The secret lives with the JWT signing keys: whoever has it can already mint access
+    tokens, so it adds no new power to an attacker.
     """
 
     def __init__(self, secret: bytes) -> None:
@@ -46,29 +59,36 @@ class HmacRefreshTokens(RefreshTokens):
         self._secret = secret
 
     def new(self, session_id: str) -> str:
-        return self._token(session_id, secrets.token_bytes(_NONCE))
+        return self._token(session_id, 0, secrets.token_bytes(_NONCE))
 
     def successor(self, token: str, session_id: str) -> str:
+        read = self.read(token)
+        known = None if read is None else read.generation
         mac = hmac.new(
             self._secret,
             _SUCCESSOR_CONTEXT + token.encode("utf-8", "surrogatepass"),
             hashlib.sha256,
         )
-        return self._token(session_id, mac.digest())
+        return self._token(session_id, successor_generation(known), mac.digest())
 
-    def session_id(self, token: str) -> str | None:
-        session_id, dot, body = token.rpartition(".")
-        if not dot or not session_id or len(body) != _BODY_CHARS:
+    def read(self, token: str) -> GenuineRefreshToken | None:
+        rest, dot, body = token.rpartition(".")
+        if not dot or not rest or len(body) != _BODY_CHARS:
             return None
-        try:
-            raw = base64.b64decode(body, altchars=b"-_", validate=True)
-        except (binascii.Error, ValueError):
+        raw = _decoded(body)
+        if raw is None:
             return None
         nonce, tag = raw[:_NONCE], raw[_NONCE:]
+        session_id, dot, generation = rest.rpartition(".")
+        number = _generation(generation) if dot and session_id else None
         # Constant time (OWASP ASVS 11.2): a timing oracle must not help forge a tag.
-        if not hmac.compare_digest(tag, self._tag(session_id, nonce)):
-            return None
-        return session_id
+        if number is not None and hmac.compare_digest(tag, self._tag(session_id, number, nonce)):
+            return GenuineRefreshToken(session_id, number)
+        # The two-part format issued before generations (its own tag context, so neither
+        # format's tag can pass for the other's).
+        if hmac.compare_digest(tag, self._two_part_tag(rest, nonce)):
+            return GenuineRefreshToken(rest, None)
+        return None
 
     def is_legacy(self, token: str) -> bool:
         return len(token) == LEGACY_LENGTH and "." not in token
@@ -76,12 +96,37 @@ class HmacRefreshTokens(RefreshTokens):
     def digest(self, token: str) -> str:
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _token(self, session_id: str, nonce: bytes) -> str:
-        return f"{session_id}.{_encoded(nonce + self._tag(session_id, nonce))}"
+    def _token(self, session_id: str, generation: int, nonce: bytes) -> str:
+        tag = self._tag(session_id, generation, nonce)
+        return f"{session_id}.{generation}.{_encoded(nonce + tag)}"
 
-    def _tag(self, session_id: str, nonce: bytes) -> bytes:
-        message = _TAG_CONTEXT + session_id.encode("utf-8", "surrogatepass") + nonce
+    def _tag(self, session_id: str, generation: int, nonce: bytes) -> bytes:
+        named = f"{session_id}.{generation}".encode("utf-8", "surrogatepass")
+        return hmac.new(self._secret, _TAG_CONTEXT + named + nonce, hashlib.sha256).digest()[:_TAG]
+
+    def _two_part_tag(self, session_id: str, nonce: bytes) -> bytes:
+        message = _TWO_PART_TAG_CONTEXT + session_id.encode("utf-8", "surrogatepass") + nonce
         return hmac.new(self._secret, message, hashlib.sha256).digest()[:_TAG]
+
+
+def _generation(text: str) -> int | None:
+    """A decimal generation in its one spelling: ASCII digits, no sign, no leading zero."""
+    if not text or len(text) > len(str(MAX_GENERATION)) or not set(text) <= _DIGITS:
+        return None
+    if text != "0" and text.startswith("0"):
+        return None
+    return int(text)
+
+
+def _decoded(body: str) -> bytes | None:
+    """The bytes of a base64url body in its one spelling (b64decode alone would take "+"
+    and "/" too: another spelling, another digest, of the same token)."""
+    if not set(body) <= _BASE64URL:
+        return None
+    try:
+        return base64.b64decode(body, altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _encoded(raw: bytes) -> str:

@@ -54,8 +54,8 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         async def work(tx: Tx) -> None:
             await tx.execute(
                 "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
-                " rotated_at, idle_expires_at, absolute_expires_at, role)"
-                " VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6)",
+                " rotated_at, idle_expires_at, absolute_expires_at, role, generation)"
+                " VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6, 0)",
                 grant.session_id,
                 grant.user_id,
                 grant.token_hash,
@@ -190,11 +190,12 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         elif after != before:
             await tx.execute(
                 "UPDATE refresh_families SET current_hash = $1, previous_hash = $2,"
-                " rotated_at = $3, idle_expires_at = $4 WHERE session_id = $5",
+                " rotated_at = $3, idle_expires_at = $4, generation = $5 WHERE session_id = $6",
                 after.current_hash,
                 after.previous_hash,
                 after.rotated_at,
                 after.idle_expires_at,
+                after.generation,
                 after.session_id,
             )
 
@@ -214,7 +215,7 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
 
 _FAMILY = (
     "f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
-    " f.idle_expires_at, f.absolute_expires_at, f.role"
+    " f.idle_expires_at, f.absolute_expires_at, f.role, f.generation"
 )
 
 
@@ -228,4 +229,5 @@ def _family(row: Row) -> GrantFamily:
         idle_expires_at=as_datetime(row["idle_expires_at"]),
         absolute_expires_at=as_datetime(row["absolute_expires_at"]),
         role=None if row["role"] is None else str(row["role"]),
+        generation=int(row["generation"]),
     )

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeAlias, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Final, TypeAlias, cast
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from valkey.asyncio import Valkey, ValkeyCluster
 from valkey.asyncio.cluster import ClusterNode
 from valkey.asyncio.connection import ConnectCallbackT
+from valkey.asyncio.sentinel import Sentinel
 from valkey.commands.core import AsyncScript
 from valkey.exceptions import ValkeyClusterException, ValkeyError
 
@@ -54,6 +56,8 @@ def open_valkey(url: str, *, on_connect: ConnectCallbackT | None = None) -> Valk
         if on_connect is not None:
             raise ValueError("a Valkey Cluster client takes no connection setup of its own")
         return _open_cluster(client_url)
+    if (sentinel := parse_sentinel_url(client_url)) is not None:
+        return open_sentinel_primary(sentinel, on_connect)
     return cast(
         Valkey,
         Valkey.from_url(
@@ -121,6 +125,93 @@ def register_script(client: ValkeyClient, source: str) -> AsyncScript:
     which must all be in one hash slot. valkey-py types the script's client as the single
     server one, though its code handles a cluster too."""
     return AsyncScript(cast(Valkey, client), source)
+
+
+# Valkey Sentinel: ``valkey+sentinel://[user:password@]host:port,host:port/service[/db]``.
+
+SENTINEL_SCHEMES: Final = ("valkey+sentinel", "redis+sentinel")
+SENTINEL_PORT: Final = 26379
+_SENTINEL_NODE: Final = re.compile(
+    r"^(\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9._-]+))(:(?P<port>\d{1,5}))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelUrl:
+    sentinels: tuple[tuple[str, int], ...]
+    service: str  # the name the sentinels monitor the primary under
+    db: int = 0
+    username: str | None = None
+    password: str | None = None  # of the primary and its replicas, not of the sentinels
+
+    def where(self) -> str:
+        nodes = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+        return f"the Valkey primary {self.service!r} of the sentinels at {nodes}"
+
+
+def parse_sentinel_url(url: str) -> SentinelUrl | None:
+    """The parts of a Sentinel URL; None for any other scheme; ValueError when malformed."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in SENTINEL_SCHEMES:
+        return None
+    parts = urlsplit(f"sentinel://{rest}")
+    credentials, _, nodes = parts.netloc.rpartition("@")
+    username, _, password = credentials.partition(":")
+    sentinels = tuple(_sentinel_node(node) for node in nodes.split(","))
+    if parts.query:
+        raise ValueError(f"a Sentinel URL takes no options but ?prefix=, not ?{parts.query}")
+    service, _, db = parts.path.strip("/").partition("/")
+    if not service or not (db == "" or db.isdigit()):
+        raise ValueError(f"a Sentinel URL ends in /<service>[/<db>], not {parts.path!r}")
+    return SentinelUrl(
+        sentinels,
+        unquote(service),
+        int(db or 0),
+        unquote(username) or None,
+        unquote(password) or None,
+    )
+
+
+def _sentinel_node(node: str) -> tuple[str, int]:
+    found = _SENTINEL_NODE.match(node)
+    if found is None:
+        raise ValueError(f"not a sentinel host[:port]: {node!r}")
+    port = int(found["port"] or SENTINEL_PORT)
+    if not 0 < port < 65536:
+        raise ValueError(f"not a port: {port}")
+    return found["ip6"] or found["host"], port
+
+
+class SentinelPrimary(Valkey):
+    """The client of the primary a ``Sentinel`` names, found again after each failover.
+
+    Closing it also closes the clients of the sentinels themselves."""
+
+    sentinels_of: Sentinel
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for node in self.sentinels_of.sentinels:
+            await node.aclose()
+
+
+def open_sentinel_primary(url: SentinelUrl, on_connect: ConnectCallbackT | None = None) -> Valkey:
+    """The sentinels are asked for the primary at each new connection (valkey-py's
+    ``SentinelConnectionPool``); sentinels and primary get the same fail-fast timeouts."""
+    fail_fast: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(url.sentinels),
+        sentinel_kwargs=fail_fast,
+        **fail_fast,
+        health_check_interval=30,
+        valkey_connect_func=on_connect,  # the primary's connections, not the sentinels'
+        db=url.db,
+        username=url.username,
+        password=url.password,
+    )
+    primary = cast(SentinelPrimary, sentinel.master_for(url.service, valkey_class=SentinelPrimary))
+    primary.sentinels_of = sentinel
+    return primary
 
 
 @contextmanager

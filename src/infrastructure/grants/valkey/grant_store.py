@@ -117,6 +117,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             rotation.grace // MICROSECOND,
             micros(rotation.deny_until),
             GC_SLACK_MS,
+            "" if rotation.presented_generation is None else rotation.presented_generation,
         ]
         with storage_errors():
             if (limit := rotation.limit) is not None:

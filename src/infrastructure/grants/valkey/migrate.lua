@@ -1,7 +1,7 @@
 -- Shared head of the scripts that touch a family (loaded in front of each).
 -- A family written before the compact layout lives at session:<sid> with long field names
 -- and hex hashes. migrate(key, old) rewrites it at key in the compact form (u, c, p, r, i,
--- a, o; binary hashes) with the TTL it had, and deletes it: families move on first touch.
+-- a, o; binary hashes; no g: its tokens are of unknown generation, so it counts as 0) with the TTL it had, and deletes it: families move on first touch.
 -- Its old per-user set entry and token index keys are left to expire with their TTLs.
 local function unhex(hex)
   return (string.gsub(hex, '..', function(pair) return string.char(tonumber(pair, 16)) end))
