@@ -168,7 +168,7 @@ class SqlSessionRepository(SessionRepository):
     async def delete_ended(
         self, started_before: datetime, ended_before: datetime, limit: int
     ) -> int:
-        # Oldest first, along the sessions_created index (migration 0006).
+        # Oldest first, along the sessions_created index (migration 0007).
         return await self._db.run(
             lambda tx: tx.execute(
                 "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
