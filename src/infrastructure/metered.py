@@ -128,3 +128,6 @@ class MeteredOutboxDelivery(OutboxDelivery):
 
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
         return await self._inner.backlog(now)
+
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        return await self._inner.delete_settled(before, limit)

@@ -9,6 +9,7 @@ from infrastructure.config import Settings, SettingsError, default_variable, loa
 from infrastructure.persistence import migrations
 from interfaces import cli_errors, cli_import, cli_keys, cli_users
 from interfaces.http.backends import migrate, open_database
+from interfaces.http.container import open_container
 from interfaces.serve import serve
 
 
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve the demo app at /demo too, unless AUTH_DEMO says otherwise",
     )
+    commands.add_parser(
+        "purge",
+        help="delete the sessions, token families, mail tokens and sent mails no one needs"
+        " any more, once (the server does it every 10 minutes)",
+    )
     cli_import.register(commands)
     cli_users.register(commands)
     cli_keys.register(commands)
@@ -46,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     command: cli_errors.Command
     if args.command == "migrate":
         command = _status if args.status else _migrate
+    elif args.command == "purge":
+        command = _purge
     elif args.command == "import-users":
         command = cli_import.command(args)
     elif args.command == "users":
@@ -58,6 +66,17 @@ def main(argv: list[str] | None = None) -> int:
 async def _migrate(settings: Settings) -> int:
     applied = await migrate(settings)
     print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+    return 0
+
+
+async def _purge(settings: Settings) -> int:
+    await cli_errors.require_migrated(settings)
+    async with open_container(settings) as container:
+        purged = await container.purge.execute()
+    print(
+        f"deleted {purged.sessions} sessions, {purged.grants} token families,"
+        f" {purged.mail_tokens} mail tokens, {purged.mails} mails"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -144,3 +145,27 @@ async def test_of_twenty_concurrent_redeems_exactly_one_wins(
     results = await asyncio.gather(*(redeem(racer, "a" * 64, VERIFY) for racer in racers))
 
     assert sorted(results, key=lambda r: r is None) == [1] + [None] * 19
+
+
+async def test_tokens_expired_before_the_cutoff_are_deleted_used_or_not(
+    mail: MailUnitOfWork, database: Database
+) -> None:
+    hour = timedelta(hours=1)
+    await issue(mail, token("a" * 64), token("b" * 64), token("c" * 64, kind=RESET))
+    assert await redeem(mail, "b" * 64, VERIFY) == 1
+    cutoff = NOW + hour + timedelta(seconds=1)  # all three expire at NOW + 1 h
+
+    async with mail.begin() as work:
+        assert await work.tokens.delete_expired(NOW + hour, 10) == 0  # not before: kept
+    assert await redeem(mail, "a" * 64, VERIFY) == 1
+    await issue(mail, replace(token("d" * 64), expires_at=cutoff + hour))
+    async with mail.begin() as work:
+        assert await work.tokens.delete_expired(cutoff, 2) == 2
+    async with mail.begin() as work:
+        assert await work.tokens.delete_expired(cutoff, 2) == 1
+        assert await work.tokens.delete_expired(cutoff, 2) == 0
+
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT hash FROM mail_tokens")
+    assert [row["hash"] for row in rows] == ["d" * 64]
+    assert await redeem(mail, "d" * 64, VERIFY, NOW) == 1

@@ -115,6 +115,43 @@ async def test_a_sent_mail_keeps_no_token_at_rest(
     assert row["sent_at"] is not None
 
 
+async def subjects(database: Database) -> list[str]:
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT subject FROM outbox ORDER BY id")
+    return [str(row["subject"]) for row in rows]
+
+
+async def test_mails_settled_before_the_cutoff_are_deleted_and_waiting_ones_never(
+    outbox: OutboxDelivery, database: Database
+) -> None:
+    await enqueue(database, 1, 2, 3, 4, 5)
+    one, two, three, four, _ = await outbox.claim(NOW, LEASE, 10)
+    await outbox.sent(one.id, NOW)
+    await outbox.give_up(two.id, NOW, "smtp 550: no such user")
+    await outbox.sent(three.id, NOW + timedelta(days=2))
+    await outbox.retry(four.id, NOW + timedelta(minutes=2), "smtp unreachable")
+
+    assert await outbox.delete_settled(NOW + timedelta(days=1), 10) == 2
+
+    assert await subjects(database) == ["mail 3", "mail 4", "mail 5"]
+    assert await outbox.delete_settled(NOW + timedelta(days=100), 10) == 1
+    assert await subjects(database) == ["mail 4", "mail 5"]  # however old, they still wait
+    assert await outbox.backlog(NOW) == (2, 0.0)
+
+
+async def test_settled_mails_go_at_most_limit_a_call(
+    outbox: OutboxDelivery, database: Database
+) -> None:
+    await enqueue(database, *range(5))
+    for queued in await outbox.claim(NOW, LEASE, 10):
+        await outbox.sent(queued.id, NOW)
+
+    counts = [await outbox.delete_settled(NOW + timedelta(seconds=1), 2) for _ in range(4)]
+
+    assert counts == [2, 2, 1, 0]
+    assert await subjects(database) == []
+
+
 async def test_concurrent_claims_never_share_a_mail(
     mail_clients: Callable[[], Database], database: Database
 ) -> None:

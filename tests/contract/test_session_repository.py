@@ -135,3 +135,38 @@ async def test_live_page_walks_every_users_live_sessions_created_before_by_id(
     rest = await sessions.live_page(now, before, after=first[-1].id, limit=3)
     assert [s.id for s in rest] == ["d"]
     assert await sessions.live_page(now, before, after="d", limit=3) == []
+
+
+async def test_delete_ended_takes_sessions_started_and_ended_before_the_cutoffs_only(
+    sessions: SessionRepository,
+) -> None:
+    started_before, ended_before = T0 - 5 * DAY, T0
+    old = T0 - 10 * DAY  # started before the cutoff, expired at T0 - 3 days
+    for sid in ("old", "revoked-early", "revoked-late", "touched-late"):
+        await sessions.add(session(sid, created=old))
+    await sessions.add(replace(session("started-late", created=T0 - 4 * DAY), expires_at=T0 - DAY))
+    await sessions.add(session("live", created=T0 - DAY))
+    await sessions.add(session("theirs", user_id=2, created=old))
+    await sessions.revoke("revoked-early", T0 - 2 * DAY, "logout")
+    await sessions.revoke("revoked-late", ended_before, "revoke_all")  # not before: kept
+    await sessions.touch("touched-late", T0 - DAY, T0 + DAY)  # a longer lifetime, say
+
+    assert await sessions.delete_ended(started_before, ended_before, 100) == 3
+
+    for gone in ("old", "revoked-early", "theirs"):
+        assert await sessions.get(gone) is None
+    for kept in ("revoked-late", "touched-late", "started-late", "live"):
+        assert await sessions.get(kept) is not None, kept
+    live = await sessions.list_live(1, T0)
+    assert [s.id for s in live] == ["live", "touched-late"]
+    assert await sessions.delete_ended(started_before, ended_before, 100) == 0
+
+
+async def test_delete_ended_deletes_at_most_limit_a_call(sessions: SessionRepository) -> None:
+    for number in range(5):
+        await sessions.add(session(f"s{number}", created=T0 - 10 * DAY))
+
+    counts = [await sessions.delete_ended(T0, T0, 2) for _ in range(4)]
+
+    assert counts == [2, 2, 1, 0]
+    assert [await sessions.get(f"s{number}") for number in range(5)] == [None] * 5

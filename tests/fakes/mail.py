@@ -4,6 +4,7 @@ adapters to the same rules."""
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -42,7 +43,8 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
     def __init__(self, users: MemoryUserRepository) -> None:
         self.users_repo = users
         self.token_rows: dict[str, tuple[MailToken, datetime | None]] = {}
-        self.rows: list[Row] = []
+        self.rows: dict[int, Row] = {}  # by mail id, never reused (as a SQL sequence)
+        self.next_id = itertools.count()
 
     @property
     def tokens(self) -> MailTokens:
@@ -82,8 +84,14 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             if token.user_id == user_id and token.kind is kind and used is None:
                 self.token_rows[key] = (token, now)
 
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        expired = [k for k, (t, _) in self.token_rows.items() if t.expires_at < before][:limit]
+        for key in expired:
+            del self.token_rows[key]
+        return len(expired)
+
     async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None:
-        self.rows.append(Row(mail=mail, created_at=due_at, due_at=due_at))
+        self.rows[next(self.next_id)] = Row(mail=mail, created_at=due_at, due_at=due_at)
 
     async def mark_verified(self, user_id: int, now: datetime) -> None:
         user = self.users_repo.users.get(user_id)
@@ -103,7 +111,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
         claimed: list[QueuedMail] = []
-        for number, row in enumerate(self.rows):
+        for number, row in self.rows.items():
             if len(claimed) == limit:
                 break
             pending = row.sent_at is None and row.failed_at is None and row.due_at <= now
@@ -126,12 +134,25 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         self.rows[mail_id].failed_at, self.rows[mail_id].claimed_until = now, None
 
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
-        waiting = [r.created_at for r in self.rows if r.sent_at is None and r.failed_at is None]
+        waiting = [
+            r.created_at for r in self.rows.values() if r.sent_at is None and r.failed_at is None
+        ]
         oldest = min(waiting, default=None)
         return len(waiting), None if oldest is None else (now - oldest).total_seconds()
 
     def queued_to(self, recipient: str) -> list[OutgoingMail]:
-        return [row.mail for row in self.rows if row.mail.recipient == recipient]
+        return [row.mail for row in self.rows.values() if row.mail.recipient == recipient]
+
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        settled = [
+            number
+            for number, row in self.rows.items()
+            if (row.sent_at is not None and row.sent_at < before)
+            or (row.failed_at is not None and row.failed_at < before)
+        ][:limit]
+        for number in settled:
+            del self.rows[number]
+        return len(settled)
 
 
 class RecordingMailer(Mailer):

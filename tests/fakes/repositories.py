@@ -118,3 +118,17 @@ class MemorySessionRepository(SessionRepository):
             key=lambda s: s.id,
         )
         return [s for s in live if s.created_at < created_before][:limit]
+
+    async def delete_ended(
+        self, started_before: datetime, ended_before: datetime, limit: int
+    ) -> int:
+        ended = [
+            s.id
+            for s in sorted(self.sessions.values(), key=lambda s: s.created_at)
+            if s.created_at < started_before
+            and s.expires_at < ended_before
+            and (s.revoked_at is None or s.revoked_at < ended_before)
+        ][:limit]
+        for session_id in ended:
+            del self.sessions[session_id]
+        return len(ended)

@@ -5,6 +5,7 @@ from domain.ports.audit import AuditEvent, AuditLog
 from domain.ports.captcha import CaptchaVerifier
 from domain.ports.clock import Clock, IdGenerator
 from domain.ports.grants import (
+    ExpiredGrants,
     GraceReplay,
     Invalid,
     RateLimit,
@@ -61,6 +62,7 @@ __all__ = [
     "Claimed",
     "Clock",
     "Credential",
+    "ExpiredGrants",
     "ExternalProfile",
     "GenuineRefreshToken",
     "GraceReplay",

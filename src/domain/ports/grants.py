@@ -145,3 +145,13 @@ class RefreshGrantStore(Protocol):
         ...
 
     async def ping(self) -> None: ...
+
+
+class ExpiredGrants(Protocol):
+    """A grant store that keeps expired token families until told (SQL; Valkey expires its
+    keys itself)."""
+
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` families expired (idle or absolute) before ``before``;
+        how many."""
+        ...

@@ -64,6 +64,10 @@ class MailTokens(Protocol):
         """Every still-usable token of the user and kind dies."""
         ...
 
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` tokens (used or not) that expired before ``before``."""
+        ...
+
 
 class Outbox(Protocol):
     async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None: ...
@@ -115,6 +119,10 @@ class OutboxDelivery(Protocol):
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
         """How many mails wait (not sent, not given up), and the oldest one's age in seconds
         (None when none waits)."""
+        ...
+
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` mails sent or given up before ``before``; how many."""
         ...
 
 

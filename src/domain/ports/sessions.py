@@ -48,3 +48,11 @@ class SessionRepository(Protocol):
         """Live sessions of any user created before ``created_before``, in id order, the
         ``limit`` first with an id above ``after`` (a keyset page: pass the last id on)."""
         ...
+
+    async def delete_ended(
+        self, started_before: datetime, ended_before: datetime, limit: int
+    ) -> int:
+        """Delete at most ``limit`` sessions started before ``started_before`` that ended
+        before ``ended_before``: expired by then, and revoked by then if revoked at all.
+        How many went (fewer than ``limit``: none is left)."""
+        ...

@@ -76,3 +76,9 @@ def as_datetime(value: object) -> datetime:
 
 def as_optional_datetime(value: object) -> datetime | None:
     return None if value is None else as_datetime(value)
+
+
+def skip_locked(database: Database) -> str:
+    """What a subquery choosing rows to change appends so that concurrent callers take
+    disjoint rows without waiting (PostgreSQL); SQLite's writers are serialised anyway."""
+    return " FOR UPDATE SKIP LOCKED" if database.dialect == "postgres" else ""

@@ -16,12 +16,13 @@ from domain.ports import (
     Outbox,
     OutgoingMail,
 )
-from infrastructure.persistence.database import Database, Tx
+from infrastructure.persistence.database import Database, Tx, skip_locked
 
 
 class _Tokens(MailTokens):
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: Tx, skip: str) -> None:
         self._tx = tx
+        self._skip_locked = skip
 
     async def issue(self, token: MailToken) -> None:
         await self._tx.execute(
@@ -53,6 +54,14 @@ class _Tokens(MailTokens):
         )
         # Housekeeping: tokens past their expiry are worth nothing.
         await self._tx.execute("DELETE FROM mail_tokens WHERE expires_at <= $1", now)
+
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        return await self._tx.execute(
+            "DELETE FROM mail_tokens WHERE hash IN (SELECT hash FROM mail_tokens"
+            f" WHERE expires_at < $1 ORDER BY expires_at LIMIT $2{self._skip_locked})",
+            before,
+            limit,
+        )
 
 
 class _Outbox(Outbox):
@@ -100,8 +109,8 @@ class _Accounts(AccountEmail):
 
 
 class _Work(MailWork):
-    def __init__(self, tx: Tx) -> None:
-        self._tokens = _Tokens(tx)
+    def __init__(self, tx: Tx, skip: str) -> None:
+        self._tokens = _Tokens(tx, skip)
         self._outbox = _Outbox(tx)
         self._accounts = _Accounts(tx)
 
@@ -129,11 +138,12 @@ class SqlMailUnitOfWork(MailUnitOfWork):
     def __init__(self, database: Database, changed: Callable[[int], None] | None = None) -> None:
         self._db = database
         self._changed = changed
+        self._skip_locked = skip_locked(database)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MailWork]:
         async with self._db.transaction() as tx:
-            work = _Work(tx)
+            work = _Work(tx, self._skip_locked)
             yield work
         if self._changed is not None:
             for user_id in work.changed_users:

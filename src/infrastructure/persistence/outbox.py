@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.ports import OutboxDelivery, OutgoingMail, QueuedMail
-from infrastructure.persistence.database import Database, Row, as_datetime
+from infrastructure.persistence.database import Database, Row, as_datetime, skip_locked
 
 _PENDING = "sent_at IS NULL AND failed_at IS NULL"
 _ERROR_MAX = 500
@@ -29,7 +29,7 @@ def _queued(row: Row) -> QueuedMail:
 class SqlOutboxDelivery(OutboxDelivery):
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._skip_locked = " FOR UPDATE SKIP LOCKED" if database.dialect == "postgres" else ""
+        self._skip_locked = skip_locked(database)
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
         async with self._db.transaction() as tx:
@@ -70,6 +70,16 @@ class SqlOutboxDelivery(OutboxDelivery):
             mail_id,
             now,
             error[:_ERROR_MAX],
+        )
+
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        return await self._db.run(
+            lambda tx: tx.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                f" WHERE sent_at < $1 OR failed_at < $1 ORDER BY id LIMIT $2{self._skip_locked})",
+                before,
+                limit,
+            )
         )
 
     async def _settle(self, assignments: str, mail_id: int, *args: object) -> None:

@@ -12,6 +12,7 @@ from infrastructure.persistence.database import (
     Tx,
     as_datetime,
     as_optional_datetime,
+    skip_locked,
 )
 
 _COLUMNS = (
@@ -52,6 +53,7 @@ def _session(row: Row) -> Session:
 class SqlSessionRepository(SessionRepository):
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._skip_locked = skip_locked(database)
 
     async def add(self, session: Session) -> None:
         await self._db.run(
@@ -162,6 +164,22 @@ class SqlSessionRepository(SessionRepository):
                 limit,
             )
         return [_session(row) for row in rows]
+
+    async def delete_ended(
+        self, started_before: datetime, ended_before: datetime, limit: int
+    ) -> int:
+        # Oldest first, along the sessions_created index (migration 0007).
+        return await self._db.run(
+            lambda tx: tx.execute(
+                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
+                " WHERE created_at < $1 AND expires_at < $2"
+                " AND (revoked_at IS NULL OR revoked_at < $2)"
+                f" ORDER BY created_at LIMIT $3{self._skip_locked})",
+                started_before,
+                ended_before,
+                limit,
+            )
+        )
 
 
 # Processes' clocks differ a little: a session a little older than the lifetime is asked for

@@ -78,6 +78,15 @@ class WriteBehindSessions(SessionRepository):
         session found live here is live."""
         return await self._sessions.live_page(now, created_before, after, limit)
 
+    async def delete_ended(
+        self, started_before: datetime, ended_before: datetime, limit: int
+    ) -> int:
+        """This process's pending touches are written first: a session one of them keeps
+        alive must not read as ended. (Another process's wait their turn: the caller's slack
+        is far longer than their spacing.)"""
+        await self.flush(everything=True)
+        return await self._sessions.delete_ended(started_before, ended_before, limit)
+
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         found = [self._overlay(s) for s in await self._sessions.list_live(user_id, now)]
         return [s for s in found if s is not None and s.is_live(now)]

@@ -33,6 +33,7 @@ from interfaces.http.demo import demo_router
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
+from interfaces.http.housekeeping import purging
 from interfaces.http.mail import running
 from interfaces.http.observability.setup import Observability
 from interfaces.http.request import BodyRequest
@@ -51,7 +52,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await _require_migrated(settings)
         async with open_container(settings, clock=clock) as container:
             app.state.container = container
-            async with running(container.cases.email.sender):
+            async with running(container.cases.email.sender), purging(container.purge):
                 try:
                     yield
                 finally:

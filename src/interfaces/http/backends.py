@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from domain.ports import (
+    ExpiredGrants,
     GrantStoreIntegrity,
     OneTimeStore,
     RateLimiter,
@@ -47,6 +48,9 @@ class KeyedStores:
     # What the recovery after a lost store works through: the grants themselves, except in
     # Valkey, where the service's client refuses until the store is sealed again.
     recovery_grants: RefreshGrantStore
+    # Where housekeeping deletes expired token families: none where keys expire by
+    # themselves (Valkey).
+    expired: ExpiredGrants | None = None
 
 
 async def open_keyed_stores(
@@ -59,7 +63,9 @@ async def open_keyed_stores(
     if settings.grants_url == "database":
         limiter = SqlRateLimiter(database)
         grants = SqlGrantStore(database, limiter)
-        return KeyedStores(grants, SqlOneTimeStore(database), limiter, None, grants, grants)
+        return KeyedStores(
+            grants, SqlOneTimeStore(database), limiter, None, grants, grants, expired=grants
+        )
     if settings.grants_url == "memory://":
         memory_limiter = MemoryRateLimiter()
         memory_grants = MemoryGrantStore(memory_limiter)
@@ -70,6 +76,7 @@ async def open_keyed_stores(
             None,
             memory_grants,
             memory_grants,
+            expired=memory_grants,
         )
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,

@@ -16,6 +16,7 @@ import httpx
 
 from application.admin import AdminCases, AdminPorts, wire_admin
 from application.grant_recovery import RecoverLostGrants
+from application.housekeeping import PurgeExpired
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.session_issuer import SessionPolicy
 from application.throttle import Limits
@@ -61,6 +62,7 @@ class Container:
     admin: AdminCases
     access_tokens: AccessTokens
     checks: dict[str, Check]
+    purge: PurgeExpired
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -180,6 +182,14 @@ async def open_container(
             admin=wire_admin(admin, policy=policy, limits=limits),
             access_tokens=access_tokens,
             checks=checks,
+            purge=PurgeExpired(
+                sessions=ports.sessions,
+                grants=stores.expired,
+                mail=ports.mail,
+                outbox=ports.outbox,
+                policy=policy,
+                clock=clock,
+            ),
         )
 
 

@@ -75,6 +75,18 @@ class MemoryGrantStore:
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
         return {session_id for session_id in session_ids if session_id in self._families}
 
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        # Deny markers past their time go too (the SQL store sweeps its own on sign-ins).
+        self._denied = {sid: until for sid, until in self._denied.items() if until >= before}
+        expired = [
+            sid
+            for sid, f in self._families.items()
+            if f.idle_expires_at < before or f.absolute_expires_at < before
+        ][:limit]
+        for session_id in expired:
+            self._drop(session_id)
+        return len(expired)
+
     async def intact(self) -> bool:
         return self._sealed
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from domain.entities import RefreshGrant
 from domain.ports import (
+    ExpiredGrants,
     RefreshGrantStore,
     Rotation,
     RotationOutcome,
@@ -30,6 +31,7 @@ from infrastructure.persistence.database import (
     Tx,
     as_datetime,
     as_optional_datetime,
+    skip_locked,
 )
 
 # Expired legacy token hashes and deny markers are swept at most this often, off most sign-ins.
@@ -37,9 +39,10 @@ SWEEP_EVERY = timedelta(minutes=1)
 _IN_LIST = 500  # session ids per IN (…) list, well under SQLite's parameter limit
 
 
-class SqlGrantStore(RefreshGrantStore):
+class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
     def __init__(self, database: Database, limiter: SqlRateLimiter | None = None) -> None:
         self._db = database
+        self._skip_locked = skip_locked(database)
         self._limiter = limiter or SqlRateLimiter(database)
         self._swept_at: datetime | None = None
 
@@ -137,6 +140,19 @@ class SqlGrantStore(RefreshGrantStore):
                 )
                 found.update(str(row["session_id"]) for row in rows)
         return found
+
+    async def delete_expired(self, before: datetime, limit: int) -> int:
+        # A family presented after its expiry is dropped by that rotation (``rotate_family``);
+        # one nobody presented again stayed until now.
+        return await self._db.run(
+            lambda tx: tx.execute(
+                "DELETE FROM refresh_families WHERE session_id IN (SELECT session_id"
+                " FROM refresh_families WHERE idle_expires_at < $1 OR absolute_expires_at < $1"
+                f" LIMIT $2{self._skip_locked})",
+                before,
+                limit,
+            )
+        )
 
     async def intact(self) -> bool:
         """Always: grants and sessions share one database, so they cannot part."""
