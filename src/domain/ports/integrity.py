@@ -16,7 +16,8 @@ from typing import Protocol
 class GrantStoreIntegrity(Protocol):
     async def intact(self) -> bool:
         """False when the store lost its data since it was last sealed (or was never
-        sealed). A store that shares the SQL database is always intact."""
+        sealed), or may have lost its last writes (another server answers since the last
+        look: a failover). A store that shares the SQL database is always intact."""
         ...
 
     async def seal(self) -> None:

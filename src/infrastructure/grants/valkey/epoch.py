@@ -14,11 +14,21 @@ fail closed rather than open, V16.5). A flush that keeps the connections open is
 by ``intact``, which the recovery asks every second (``grant_recovery.CHECK_EVERY``): on
 a missing marker it drops the guarded connections, so from then on they refuse too. The
 recovery itself works through a separate, unguarded client (``ValkeyEpoch(client)``).
+
+A failover keeps the marker but may lose the primary's last writes (replication is
+asynchronous): a logout acknowledged just before the crash would be undone, its refresh
+token working again on the promoted replica. So ``intact`` also remembers which server
+answered (its ``run_id``) and reads as not intact when another one does: the recovery then
+re-applies the revocations SQL recorded within the access-token lifetime and ends the
+sessions whose grant the failover lost, within a second of the switch (ASVS V7.4.1 again).
+A server restarted with its data (AOF) has a new ``run_id`` too: the same repair, harmless.
+On a cluster there is no single server to remember; only the marker is checked.
 """
 
 from __future__ import annotations
 
 import secrets
+from typing import Any, cast
 
 from valkey.asyncio import Valkey
 from valkey.asyncio.connection import AbstractConnection, ConnectCallbackT
@@ -61,15 +71,29 @@ class ValkeyEpoch(GrantStoreIntegrity):
         self._client = client
         self._key = epoch_key(prefix)
         self._guarded = guarded
+        self._server: str | None = None  # the run_id that answered the last look
+        self._repair_pending = False
 
     async def intact(self) -> bool:
         with storage_errors():
             found = await self._client.get(self._key) is not None
             if not found and isinstance(self._guarded, Valkey):  # a cluster has no guard
                 await self._guarded.connection_pool.disconnect()
-        return found
+            if await self._server_switched():
+                self._repair_pending = True  # until the recovery seals: a failed one retries
+        return found and not self._repair_pending
+
+    async def _server_switched(self) -> bool:
+        """Whether another server answers than at the last look (never at the first)."""
+        if not isinstance(self._client, Valkey):
+            return False
+        info = cast(dict[str, Any], await self._client.info("server"))
+        server = str(info["run_id"])
+        before, self._server = self._server, server
+        return before is not None and before != server
 
     async def seal(self) -> None:
         """SET NX: a marker another process wrote (after its own repair) stays."""
         with storage_errors():
             await self._client.set(self._key, secrets.token_hex(16), nx=True)
+        self._repair_pending = False
