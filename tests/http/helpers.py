@@ -10,7 +10,6 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-from litestar.testing import AsyncTestClient
 
 PASSWORD = "secret123"
 
@@ -20,7 +19,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def register(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     **extra: Any,
@@ -34,7 +33,7 @@ async def register(
 
 
 async def login(
-    client: AsyncTestClient[Any], email: str = "user@site.com", password: str = PASSWORD
+    client: httpx.AsyncClient, email: str = "user@site.com", password: str = PASSWORD
 ) -> dict[str, Any]:
     response = await client.post("/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
@@ -42,7 +41,7 @@ async def login(
     return body
 
 
-def refresh_cookie(client: AsyncTestClient[Any]) -> str | None:
+def refresh_cookie(client: httpx.AsyncClient) -> str | None:
     return client.cookies.get("refresh_id")
 
 
@@ -209,12 +208,12 @@ def assert_refresh_cookie(cookie: SetCookie) -> None:
     assert cookie.attributes.get("max-age") == str(REFRESH_TTL), cookie.raw
 
 
-async def assert_access_rejected(client: AsyncTestClient[Any], access_token: str) -> None:
+async def assert_access_rejected(client: httpx.AsyncClient, access_token: str) -> None:
     response = await client.get("/auth/me", headers=bearer(access_token))
     assert_problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-async def assert_access_works(client: AsyncTestClient[Any], access_token: str) -> None:
+async def assert_access_works(client: httpx.AsyncClient, access_token: str) -> None:
     response = await client.get("/auth/me", headers=bearer(access_token))
     assert response.status_code == 200, response.text

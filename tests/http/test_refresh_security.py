@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 from tests.fakes.clock import FakeClock
@@ -19,12 +20,12 @@ def cookie_of(response: Any) -> str:
     return value
 
 
-async def refresh_with(client: AsyncTestClient[Any], token: str) -> Any:
+async def refresh_with(client: httpx.AsyncClient, token: str) -> Any:
     client.cookies.clear()
     return await client.post("/auth/refresh", headers={"Cookie": f"refresh_id={token}"})
 
 
-async def signed_up(client: AsyncTestClient[Any]) -> tuple[str, str]:
+async def signed_up(client: httpx.AsyncClient) -> tuple[str, str]:
     body = await register(client)
     token = client.cookies["refresh_id"]
     client.cookies.clear()
@@ -32,9 +33,9 @@ async def signed_up(client: AsyncTestClient[Any]) -> tuple[str, str]:
 
 
 async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_cookie(
-    make_client: Any,
+    concurrent_client: Any,
 ) -> None:
-    async with make_client(refresh_limit=1000) as client:
+    async with concurrent_client(refresh_limit=1000) as client:
         _, token = await signed_up(client)
         headers = {"Cookie": f"refresh_id={token}"}
         responses = await asyncio.gather(
@@ -50,9 +51,9 @@ async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_coo
 
 
 async def test_with_grace_zero_exactly_one_of_fifty_concurrent_refreshes_succeeds(
-    make_client: Any,
+    concurrent_client: Any,
 ) -> None:
-    async with make_client(refresh_limit=1000, refresh_grace=0) as client:
+    async with concurrent_client(refresh_limit=1000, refresh_grace=0) as client:
         _, token = await signed_up(client)
         headers = {"Cookie": f"refresh_id={token}"}
         responses = await asyncio.gather(
