@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -206,6 +207,15 @@ def assert_refresh_cookie(cookie: SetCookie) -> None:
     assert (cookie.attributes.get("samesite") or "").lower() == "lax", cookie.raw
     assert cookie.attributes.get("path") == "/auth", cookie.raw
     assert cookie.attributes.get("max-age") == str(REFRESH_TTL), cookie.raw
+
+
+async def open_connections(client: httpx.AsyncClient, access_token: str, count: int) -> None:
+    """Have the app open the backend connections ``count`` racing requests will hold, so
+    they start together: on cold pools the first racer takes the one idle connection and may
+    finish before the others have connected, and a race never happens."""
+    await asyncio.gather(
+        *(client.get("/auth/me", headers=bearer(access_token)) for _ in range(count))
+    )
 
 
 async def assert_access_rejected(client: httpx.AsyncClient, access_token: str) -> None:
