@@ -198,6 +198,7 @@ async def test_of_ten_concurrent_uses_of_one_recovery_code_exactly_one_signs_in(
     async with concurrent_client(login_limit=1000) as client:
         enabled = await enable_totp(client, await sign_up(client), clock)
         tokens = [await password_step(client) for _ in range(10)]
+        await open_connections(client, enabled.device.access_token, 10)
         code = enabled.recovery_codes[0]
         responses = await asyncio.gather(
             *(second_step(client, token, recovery_code=code) for token in tokens)
@@ -212,6 +213,7 @@ async def test_of_ten_concurrent_uses_of_one_totp_code_exactly_one_signs_in(
     async with concurrent_client(login_limit=1000) as client:
         enabled = await enable_totp(client, await sign_up(client), clock)
         tokens = [await password_step(client) for _ in range(10)]
+        await open_connections(client, enabled.device.access_token, 10)
         code = enabled.app.next_code()
         responses = await asyncio.gather(
             *(second_step(client, token, code=code) for token in tokens)

@@ -14,7 +14,7 @@ import pytest
 
 from infrastructure.config import Settings
 from tests.fakes.clock import FakeClock
-from tests.http.helpers import PASSWORD, assert_problem, sign_in, sign_up
+from tests.http.helpers import PASSWORD, assert_problem, open_connections, sign_in, sign_up
 from tests.http.mfa_helpers import App, enable_totp, password_step, rows, second_step
 
 RECOVERY_CODE = re.compile(r"^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$")
@@ -125,6 +125,7 @@ async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
         device = await sign_up(client)
         setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
         code = App(setup.json()["secret"], clock).code()
+        await open_connections(client, device.access_token, 5)
 
         responses = await asyncio.gather(
             *(

@@ -26,6 +26,7 @@ from tests.http.helpers import (
     assert_token_body,
     assert_user,
     no_refresh_cookie,
+    open_connections,
     sign_up,
     the_refresh_cookie,
 )
@@ -366,10 +367,11 @@ async def test_of_concurrent_sign_ins_with_one_counter_value_one_succeeds(
     concurrent_client: Any, authenticator: SoftAuthenticator
 ):
     async with concurrent_client() as client:
-        await signed_up_with_passkey(client, authenticator)
+        device = await signed_up_with_passkey(client, authenticator)
         credentials = [
             authenticator.get(await login_options(client), sign_count=7) for _ in range(5)
         ]
+        await open_connections(client, device.access_token, 5)
         responses = await asyncio.gather(*(sign_in_with(client, c) for c in credentials))
     assert Counter(r.status_code for r in responses) == {200: 1, 401: 4}
 
