@@ -2,16 +2,25 @@
 
 The base URL is https so Secure cookies travel. Each test gets an empty database and its
 own Valkey key prefix.
+
+AsyncTestClient runs the app behind a blocking portal in a thread of its own, and each
+request holds the test's event loop until its response is whole: requests gathered on it
+reach the app one after another. A test about requests racing each other uses
+``concurrent_client``: the same app served on the test's own event loop through
+``httpx.ASGITransport``, so requests sent together are in the app together.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings, load_settings
@@ -68,5 +77,38 @@ def make_client(settings: Settings, clock: FakeClock) -> Callable[..., AsyncTest
         return AsyncTestClient(
             create_app(replace(settings, **changes), clock=clock), base_url=BASE_URL
         )
+
+    return make
+
+
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` with its lifespan running on this event loop, through ``httpx.ASGITransport``,
+    which awaits the app in the caller's task: gathered requests overlap inside it. The client
+    address, user agent and redirects are AsyncTestClient's."""
+    # Litestar types its ASGI scopes as TypedDicts, httpx as plain mappings: the same protocol.
+    transport = httpx.ASGITransport(app=app, client=("testclient", 50000))  # type: ignore[arg-type]
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=transport,
+            base_url=BASE_URL,
+            headers={"user-agent": "testclient"},
+            follow_redirects=True,
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def concurrent_client(
+    settings: Settings, clock: FakeClock
+) -> Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]:
+    """``make_client``'s app, served so that concurrent requests really are concurrent. A
+    context manager, not a client fixture: the lifespan's task group must be left in the
+    task that entered it, and pytest-asyncio tears a fixture down in another task."""
+
+    def make(**changes: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return serving(create_app(replace(settings, **changes), clock=clock))
 
     return make

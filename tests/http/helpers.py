@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -10,7 +11,6 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-from litestar.testing import AsyncTestClient
 
 PASSWORD = "secret123"
 
@@ -20,7 +20,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def register(
-    client: AsyncTestClient[Any],
+    client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
     **extra: Any,
@@ -34,7 +34,7 @@ async def register(
 
 
 async def login(
-    client: AsyncTestClient[Any], email: str = "user@site.com", password: str = PASSWORD
+    client: httpx.AsyncClient, email: str = "user@site.com", password: str = PASSWORD
 ) -> dict[str, Any]:
     response = await client.post("/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
@@ -42,7 +42,7 @@ async def login(
     return body
 
 
-def refresh_cookie(client: AsyncTestClient[Any]) -> str | None:
+def refresh_cookie(client: httpx.AsyncClient) -> str | None:
     return client.cookies.get("refresh_id")
 
 
@@ -211,12 +211,21 @@ def assert_refresh_cookie(cookie: SetCookie) -> None:
     assert cookie.attributes.get("max-age") == str(REFRESH_TTL), cookie.raw
 
 
-async def assert_access_rejected(client: AsyncTestClient[Any], access_token: str) -> None:
+async def open_connections(client: httpx.AsyncClient, access_token: str, count: int) -> None:
+    """Have the app open the backend connections ``count`` racing requests will hold, so
+    they start together: on cold pools the first racer takes the one idle connection and may
+    finish before the others have connected, and a race never happens."""
+    await asyncio.gather(
+        *(client.get("/auth/me", headers=bearer(access_token)) for _ in range(count))
+    )
+
+
+async def assert_access_rejected(client: httpx.AsyncClient, access_token: str) -> None:
     response = await client.get("/auth/me", headers=bearer(access_token))
     assert_problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-async def assert_access_works(client: AsyncTestClient[Any], access_token: str) -> None:
+async def assert_access_works(client: httpx.AsyncClient, access_token: str) -> None:
     response = await client.get("/auth/me", headers=bearer(access_token))
     assert response.status_code == 200, response.text

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pyotp
-from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings
 from interfaces.http.backends import open_database
@@ -42,7 +42,7 @@ class WithTotp:
     recovery_codes: list[str]
 
 
-async def enable_totp(client: AsyncTestClient[Any], device: Device, clock: FakeClock) -> WithTotp:
+async def enable_totp(client: httpx.AsyncClient, device: Device, clock: FakeClock) -> WithTotp:
     setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     assert setup.status_code == 200, setup.text
     app = App(setup.json()["secret"], clock)
@@ -54,7 +54,7 @@ async def enable_totp(client: AsyncTestClient[Any], device: Device, clock: FakeC
 
 
 async def password_step(
-    client: AsyncTestClient[Any], email: str = "user@site.com", password: str = PASSWORD
+    client: httpx.AsyncClient, email: str = "user@site.com", password: str = PASSWORD
 ) -> str:
     """The first step: the right password answers 401 ``mfa_required``; its ``mfa_token``."""
     response = await client.post("/auth/login", json={"email": email, "password": password})
@@ -62,11 +62,11 @@ async def password_step(
     return str(body["mfa_token"])
 
 
-async def second_step(client: AsyncTestClient[Any], mfa_token: str, **code: str) -> Any:
+async def second_step(client: httpx.AsyncClient, mfa_token: str, **code: str) -> Any:
     return await client.post("/auth/login/mfa", json={"mfa_token": mfa_token, **code})
 
 
-async def me_ok(client: AsyncTestClient[Any], access_token: str) -> bool:
+async def me_ok(client: httpx.AsyncClient, access_token: str) -> bool:
     return (await client.get("/auth/me", headers=bearer(access_token))).status_code == 200
 
 

@@ -19,7 +19,7 @@ from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from interfaces.http.controllers.system import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
-from tests.http.conftest import BASE_URL, deployment
+from tests.http.conftest import BASE_URL, deployment, serving
 from tests.http.helpers import (
     PASSWORD,
     assert_problem,
@@ -233,7 +233,7 @@ async def test_refresh_chains_survive_a_postgres_outage_three_times_the_grace_wi
         database_url=through(proxies["database"], production.database_url),
         grants_url=through(proxies["grants"], production.grants_url),
     )
-    async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as client:
+    async with serving(create_app(settings, clock=clock)) as client:
         await register(client)
         tokens = [(await sign_in(client)).refresh_token for _ in range(CHAINS)]
         proxies["database"].cut()

@@ -14,7 +14,7 @@ import pytest
 
 from infrastructure.config import Settings
 from tests.fakes.clock import FakeClock
-from tests.http.helpers import PASSWORD, assert_problem, sign_in, sign_up
+from tests.http.helpers import PASSWORD, assert_problem, open_connections, sign_in, sign_up
 from tests.http.mfa_helpers import App, enable_totp, password_step, rows, second_step
 
 RECOVERY_CODE = re.compile(r"^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$")
@@ -119,29 +119,32 @@ async def test_a_new_setup_replaces_a_pending_secret(client, clock):
 
 
 async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
-    client, clock, settings: Settings
+    concurrent_client, clock, settings: Settings
 ):
-    device = await sign_up(client)
-    setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
-    code = App(setup.json()["secret"], clock).code()
+    async with concurrent_client() as client:
+        device = await sign_up(client)
+        setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
+        code = App(setup.json()["secret"], clock).code()
+        await open_connections(client, device.access_token, 5)
 
-    responses = await asyncio.gather(
-        *(
-            client.post("/auth/mfa/totp/confirm", json={"code": code}, headers=device.headers)
-            for _ in range(5)
+        responses = await asyncio.gather(
+            *(
+                client.post("/auth/mfa/totp/confirm", json={"code": code}, headers=device.headers)
+                for _ in range(5)
+            )
         )
-    )
 
-    assert Counter(r.status_code for r in responses)[200] == 1
-    # The others lost: while the winner's step was being written (401), or after (409).
-    refusals = {r.json()["code"] for r in responses if r.status_code != 200}
-    assert refusals <= {"invalid_mfa_code", "totp_already_enabled"}
-    winner = next(r for r in responses if r.status_code == 200)
-    digests = {row["digest"] for row in await rows(settings, "recovery_codes")}
-    assert len(digests) == 10  # one set: the winner's
-    token = await password_step(client)
-    recovery = await second_step(client, token, recovery_code=winner.json()["recovery_codes"][0])
-    assert recovery.status_code == 200
+        assert Counter(r.status_code for r in responses)[200] == 1
+        # The others lost: while the winner's step was being written (401), or after (409).
+        refusals = {r.json()["code"] for r in responses if r.status_code != 200}
+        assert refusals <= {"invalid_mfa_code", "totp_already_enabled"}
+        winner = next(r for r in responses if r.status_code == 200)
+        digests = {row["digest"] for row in await rows(settings, "recovery_codes")}
+        assert len(digests) == 10  # one set: the winner's
+        token = await password_step(client)
+        codes = winner.json()["recovery_codes"]
+        recovery = await second_step(client, token, recovery_code=codes[0])
+        assert recovery.status_code == 200
 
 
 async def test_new_recovery_codes_need_a_current_code_and_the_old_set_dies(client, clock):

@@ -26,6 +26,7 @@ from tests.http.helpers import (
     assert_token_body,
     assert_user,
     no_refresh_cookie,
+    open_connections,
     sign_up,
     the_refresh_cookie,
 )
@@ -85,6 +86,10 @@ def authenticator() -> SoftAuthenticator:
 
 @pytest.fixture
 async def with_passkey(client: Client, authenticator: SoftAuthenticator) -> Device:
+    return await signed_up_with_passkey(client, authenticator)
+
+
+async def signed_up_with_passkey(client: Client, authenticator: SoftAuthenticator) -> Device:
     device = await sign_up(client)
     added = await register(client, device, authenticator)
     assert added.status_code == 201, added.text
@@ -359,10 +364,15 @@ async def test_a_counter_that_does_not_grow_is_refused_as_a_possible_clone(
 
 
 async def test_of_concurrent_sign_ins_with_one_counter_value_one_succeeds(
-    client: Client, with_passkey: Device, authenticator: SoftAuthenticator
+    concurrent_client: Any, authenticator: SoftAuthenticator
 ):
-    credentials = [authenticator.get(await login_options(client), sign_count=7) for _ in range(5)]
-    responses = await asyncio.gather(*(sign_in_with(client, c) for c in credentials))
+    async with concurrent_client() as client:
+        device = await signed_up_with_passkey(client, authenticator)
+        credentials = [
+            authenticator.get(await login_options(client), sign_count=7) for _ in range(5)
+        ]
+        await open_connections(client, device.access_token, 5)
+        responses = await asyncio.gather(*(sign_in_with(client, c) for c in credentials))
     assert Counter(r.status_code for r in responses) == {200: 1, 401: 4}
 
 

@@ -6,12 +6,15 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import httpx
 from litestar.testing import AsyncTestClient
 
 from tests.fakes.clock import FakeClock
-from tests.http.helpers import assert_problem, bearer, register
+from tests.http.helpers import assert_problem, bearer, open_connections, register
+from tests.http.scrape import grown, scrape
 
 DAY = 86400
+RACERS = 50
 
 
 def cookie_of(response: Any) -> str:
@@ -19,12 +22,12 @@ def cookie_of(response: Any) -> str:
     return value
 
 
-async def refresh_with(client: AsyncTestClient[Any], token: str) -> Any:
+async def refresh_with(client: httpx.AsyncClient, token: str) -> Any:
     client.cookies.clear()
     return await client.post("/auth/refresh", headers={"Cookie": f"refresh_id={token}"})
 
 
-async def signed_up(client: AsyncTestClient[Any]) -> tuple[str, str]:
+async def signed_up(client: httpx.AsyncClient) -> tuple[str, str]:
     body = await register(client)
     token = client.cookies["refresh_id"]
     client.cookies.clear()
@@ -32,15 +35,22 @@ async def signed_up(client: AsyncTestClient[Any]) -> tuple[str, str]:
 
 
 async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_cookie(
-    make_client: Any,
+    concurrent_client: Any,
 ) -> None:
-    async with make_client(refresh_limit=1000) as client:
-        _, token = await signed_up(client)
+    async with concurrent_client(refresh_limit=1000) as client:
+        access, token = await signed_up(client)
+        await open_connections(client, access, RACERS)
         headers = {"Cookie": f"refresh_id={token}"}
+        before = await scrape(client)
         responses = await asyncio.gather(
-            *(client.post("/auth/refresh", headers=headers) for _ in range(50))
+            *(client.post("/auth/refresh", headers=headers) for _ in range(RACERS))
         )
+        after = await scrape(client)
         assert Counter(r.status_code for r in responses) == {200: 50}
+        # One rotation, the others replays of its previous token: a rotation that read the
+        # family and wrote it back in two steps would rotate more than once.
+        assert grown(before, after, "authgate_refreshes_total", outcome="rotated") == 1
+        assert grown(before, after, "authgate_refreshes_total", outcome="grace") == RACERS - 1
         successors = {cookie_of(r) for r in responses}
         assert len(successors) == 1
         assert successors != {token}
@@ -50,17 +60,18 @@ async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_coo
 
 
 async def test_with_grace_zero_exactly_one_of_fifty_concurrent_refreshes_succeeds(
-    make_client: Any,
+    concurrent_client: Any,
 ) -> None:
-    async with make_client(refresh_limit=1000, refresh_grace=0) as client:
-        _, token = await signed_up(client)
+    async with concurrent_client(refresh_limit=1000, refresh_grace=0) as client:
+        access, token = await signed_up(client)
+        await open_connections(client, access, RACERS)
         headers = {"Cookie": f"refresh_id={token}"}
         responses = await asyncio.gather(
-            *(client.post("/auth/refresh", headers=headers) for _ in range(50))
+            *(client.post("/auth/refresh", headers=headers) for _ in range(RACERS))
         )
         statuses = Counter(r.status_code for r in responses)
         assert statuses[200] == 1
-        assert statuses[401] == 49
+        assert statuses[401] == RACERS - 1
         assert not any(r.status_code >= 500 for r in responses)
 
 
