@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from application.grant_recovery import RecoverLostGrants
 from domain.errors import StorageUnavailable
+from interfaces.http.background import in_background
 
 log = logging.getLogger("authgate")
-STOP_GRACE_SECONDS = 5.0
 
 
 @asynccontextmanager
@@ -24,15 +22,5 @@ async def watching(recovery: RecoverLostGrants) -> AsyncIterator[None]:
         await recovery.execute()
     except StorageUnavailable as e:
         log.warning("grant store unreachable at start: %s", e.__cause__ or e)
-    stop = asyncio.Event()
-    task = asyncio.create_task(recovery.run(stop), name="authgate-grant-recovery")
-    try:
+    async with in_background(recovery.run, "authgate-grant-recovery"):
         yield
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

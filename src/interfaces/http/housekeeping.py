@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from application.housekeeping import EVERY, PurgeExpired
-
-STOP_GRACE_SECONDS = 5.0
+from interfaces.http.background import in_background
 
 
 @asynccontextmanager
 async def purging(purge: PurgeExpired, every: float = EVERY) -> AsyncIterator[None]:
     """Rounds in the background; at shutdown a round in hand may finish (or is cancelled
     after a grace: each batch is a transaction of its own, the one cut short rolls back)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(purge.run(stop, every), name="authgate-housekeeping")
-    try:
+    async with in_background(lambda stop: purge.run(stop, every), "authgate-housekeeping"):
         yield
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -4,7 +4,6 @@ task that runs for as long as the app does."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -15,6 +14,7 @@ from domain.ports import Mailer
 from infrastructure.config import Settings
 from infrastructure.mail.log_mailer import LogMailer
 from infrastructure.mail.smtp import SmtpMailer
+from interfaces.http.background import in_background
 
 
 def mailer(settings: Settings) -> Mailer:
@@ -39,23 +39,10 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
     )
 
 
-STOP_GRACE_SECONDS = 5.0
-
-
 @asynccontextmanager
 async def running(sender: OutboxSender) -> AsyncIterator[asyncio.Task[None]]:
     """The sender loop as a task of the lifespan. At shutdown it finishes the mail in hand
     (or is cancelled after a grace: the claim's lease brings that mail back), before the
     database closes."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(sender.run(stop), name="authgate-outbox-sender")
-    try:
+    async with in_background(sender.run, "authgate-outbox-sender") as task:
         yield task
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
