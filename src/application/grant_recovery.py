@@ -20,9 +20,10 @@ The order is the point:
    and a session listed nowhere must not go on answering for its last 15 minutes. This
    runs after the seal (it scans every live session, which may take a while, and the
    sessions it ends were not revoked ones). A session started after the recovery began
-   is never considered, so a sign-in right after the restart stays; one whose row was
-   written before and whose grant is stored only after the scan passed it (a sign-in
-   straddling the whole recovery) is ended although it has a grant: it signs in again.
+   is never considered, so a sign-in right after the restart stays. A sign-in in flight
+   as the recovery starts has written its session row and not yet its grant: a session
+   started within ``RECENT`` of the start is asked about once more after ``SETTLE``, and
+   kept if its grant has come meanwhile.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from application.session_issuer import SessionPolicy
 from domain.entities import Session
@@ -48,6 +49,10 @@ log = logging.getLogger("authgate")
 
 CHECK_EVERY = 1.0  # seconds between looks at the store's integrity
 PAGE = 500  # live sessions per look at their grants
+# A sign-in writes its session row, then its grant, a moment later: one that started this
+# shortly before the recovery may be in flight; its grant is asked for again after SETTLE.
+RECENT = timedelta(seconds=10)
+SETTLE = 1.0
 
 
 class RecoverLostGrants:
@@ -61,6 +66,7 @@ class RecoverLostGrants:
         clock: Clock,
         audit: AuditLog,
         page: int = PAGE,
+        settle: float = SETTLE,
     ) -> None:
         self._integrity = integrity
         self._grants = grants  # reaches the store while it is unsealed (Valkey: unguarded)
@@ -69,6 +75,7 @@ class RecoverLostGrants:
         self._clock = clock
         self._audit = audit
         self._page = page
+        self._settle = settle
 
     async def execute(self) -> bool:
         """Repair the store if it lost its data; False when it was intact."""
@@ -111,11 +118,17 @@ class RecoverLostGrants:
         return len(revoked)
 
     async def _end_orphans(self, started: datetime) -> int:
-        ended, after = 0, ""
+        ended, after, recent = 0, "", []
         while page := await self._sessions.live_page(started, started, after, self._page):
             after = page[-1].id
             held = await self._grants.with_grants([s.id for s in page])
-            ended += await self._end([s for s in page if s.id not in held])
+            orphans = [s for s in page if s.id not in held]
+            recent += [s for s in orphans if s.created_at > started - RECENT]
+            ended += await self._end([s for s in orphans if s.created_at <= started - RECENT])
+        if recent:
+            await asyncio.sleep(self._settle)
+            held = await self._grants.with_grants([s.id for s in recent])
+            ended += await self._end([s for s in recent if s.id not in held])
         return ended
 
     async def _end(self, orphans: list[Session]) -> int:

@@ -174,3 +174,43 @@ async def test_run_keeps_looking_through_an_outage_until_the_store_is_repaired()
     await task
     assert grants.failures == 0
     assert await grants.intact() is True
+
+
+async def test_a_sign_in_in_flight_as_the_recovery_starts_keeps_its_session() -> None:
+    """Its row is written, its grant a moment later: a session started just before the
+    recovery and still without a grant is asked about again after the settle."""
+    world = World()
+    world.recovery = RecoverLostGrants(
+        integrity=world.grants,
+        grants=world.grants,
+        sessions=world.sessions,
+        policy=policy(),
+        clock=world.clock,
+        audit=world.audit,
+        settle=1.0,
+    )
+    await world.live("in-flight", created=T0 - timedelta(seconds=2))
+    await world.live("lost-just-before", created=T0 - timedelta(seconds=3))
+    await world.live("lost-long-before")
+
+    recovery = asyncio.create_task(world.recovery.execute())
+    await asyncio.sleep(0.1)  # the recovery is waiting for the sessions started just before
+    ended_first = await world.sessions.get("lost-long-before")
+    assert ended_first is not None
+    assert ended_first.revoked_at is not None
+    grant = RefreshGrant(
+        session_id="in-flight",
+        user_id=7,
+        token_hash="hash-in-flight",
+        idle_expires_at=T0 + timedelta(days=1),
+        absolute_expires_at=T0 + timedelta(days=7),
+    )
+    await world.grants.issue(grant, T0)  # the sign-in stores its grant meanwhile
+    assert await recovery is True
+
+    kept = await world.sessions.get("in-flight")
+    lost = await world.sessions.get("lost-just-before")
+    assert kept is not None
+    assert kept.revoked_at is None
+    assert lost is not None
+    assert lost.revoked_reason == "grant_lost"
