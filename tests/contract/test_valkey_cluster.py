@@ -17,6 +17,7 @@ from infrastructure.grants.valkey import (
     ValkeyRateLimiter,
     open_valkey,
 )
+from infrastructure.grants.valkey.epoch import ValkeyEpoch
 from tests.backends.valkey_cluster import dead_valkey_cluster_url
 from tests.contract.conftest import ValkeyBackend
 
@@ -102,3 +103,25 @@ async def test_keyed_stores_on_an_unreachable_cluster_raise_storage_unavailable_
                     await call
     finally:
         await client.aclose()
+
+
+async def test_the_lost_store_marker_stands_on_every_primary_and_any_ones_loss_is_seen(
+    valkey_cluster_backend: ValkeyBackend[ValkeyClient],
+) -> None:
+    """Each primary can lose its data alone (a restart without persistence): the grant
+    store's epoch marker stands on all three, and one gone reads as a lost store."""
+    client, prefix = valkey_cluster_backend.client, valkey_cluster_backend.fresh_prefix()
+    assert isinstance(client, ValkeyCluster)
+    epoch = ValkeyEpoch(client, prefix)
+    assert await epoch.intact() is False  # never sealed
+    await epoch.seal()
+    assert await epoch.intact() is True
+    assert set((await keys_per_primary(client, f"{prefix}epoch")).values()) == {1}
+
+    one_node = client.get_primaries()[1]
+    [marker] = [k async for k in client.scan_iter(match=f"{prefix}epoch*", target_nodes=one_node)]
+    await client.delete(marker)  # that primary restarted empty, as far as we are concerned
+
+    assert await epoch.intact() is False
+    await epoch.seal()
+    assert await epoch.intact() is True

@@ -22,7 +22,12 @@ answered (its ``run_id``) and reads as not intact when another one does: the rec
 re-applies the revocations SQL recorded within the access-token lifetime and ends the
 sessions whose grant the failover lost, within a second of the switch (ASVS V7.4.1 again).
 A server restarted with its data (AOF) has a new ``run_id`` too: the same repair, harmless.
-On a cluster there is no single server to remember; only the marker is checked.
+
+On a cluster each primary can lose its data alone, so there is a marker on every primary
+(``<prefix>epoch:{<n>}``, a tag picked per primary from the current slot map) and a loss
+of any one reads as not intact; there is no connection guard and no ``run_id`` there, so
+the once-a-second look alone finds a loss. After slots move, a primary may hold no marker
+yet: one repair, harmless (it ends only sessions without a grant).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, cast
 
-from valkey.asyncio import Valkey
+from valkey.asyncio import Valkey, ValkeyCluster
 from valkey.asyncio.connection import AbstractConnection, ConnectCallbackT
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 
@@ -76,12 +81,29 @@ class ValkeyEpoch(GrantStoreIntegrity):
 
     async def intact(self) -> bool:
         with storage_errors():
-            found = await self._client.get(self._key) is not None
+            found = all([await self._client.get(key) is not None for key in await self._keys()])
             if not found and isinstance(self._guarded, Valkey):  # a cluster has no guard
                 await self._guarded.connection_pool.disconnect()
             if await self._server_switched():
                 self._repair_pending = True  # until the recovery seals: a failed one retries
         return found and not self._repair_pending
+
+    async def _keys(self) -> list[str]:
+        """The marker, or on a cluster one on each primary of the current slot map."""
+        client = self._client
+        if not isinstance(client, ValkeyCluster):
+            return [self._key]
+        await client.initialize()  # the slot map, read once and kept up to date
+        primaries = {node.name for node in client.get_primaries()}
+        keys: dict[str, str] = {}
+        for tag in range(100_000):  # a few dozen tries find one for each of a few primaries
+            key = f"{self._key}:{{{tag}}}"
+            node = client.get_node_from_key(key)
+            if node is not None and node.name in primaries:
+                keys.setdefault(node.name, key)
+            if len(keys) == len(primaries):
+                break
+        return sorted(keys.values())
 
     async def _server_switched(self) -> bool:
         """Whether another server answers than at the last look (never at the first)."""
@@ -95,5 +117,6 @@ class ValkeyEpoch(GrantStoreIntegrity):
     async def seal(self) -> None:
         """SET NX: a marker another process wrote (after its own repair) stays."""
         with storage_errors():
-            await self._client.set(self._key, secrets.token_hex(16), nx=True)
+            for key in await self._keys():
+                await self._client.set(key, secrets.token_hex(16), nx=True)
         self._repair_pending = False
