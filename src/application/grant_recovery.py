@@ -29,10 +29,10 @@ The order is the point:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from application.pacing import stopped
 from application.session_issuer import SessionPolicy
 from domain.entities import Session
 from domain.errors import StorageUnavailable
@@ -100,7 +100,7 @@ class RecoverLostGrants:
         """Look every ``every`` seconds until ``stop`` is set (the app's lifespan, which
         has looked once itself before serving)."""
         unreachable = False
-        while not await _stopped(stop, every):
+        while not await stopped(stop, every):
             try:
                 await self.execute()
             except StorageUnavailable as e:
@@ -149,10 +149,3 @@ class RecoverLostGrants:
                     )
                 )
         return len(revoked)
-
-
-async def _stopped(stop: asyncio.Event, wait: float) -> bool:
-    """Whether ``stop`` was set within ``wait`` seconds."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), wait)
-    return stop.is_set()

@@ -32,13 +32,13 @@ ones skip each other's rows (PostgreSQL) or take turns (SQLite).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from application.pacing import stopped
 from application.session_issuer import SessionPolicy
 from domain.errors import StorageUnavailable
 from domain.ports import Clock, ExpiredGrants, MailUnitOfWork, OutboxDelivery, SessionRepository
@@ -107,7 +107,7 @@ class PurgeExpired:
     async def run(self, stop: asyncio.Event, every: float = EVERY) -> None:
         """A round every ``every`` seconds, the first one after a wait too, until ``stop``
         is set. A round that fails is logged and tried again at the next one."""
-        while not await _stopped(stop, every * random.uniform(1 - JITTER, 1 + JITTER)):
+        while not await stopped(stop, every * random.uniform(1 - JITTER, 1 + JITTER)):
             try:
                 purged = await self.execute()
             except StorageUnavailable:
@@ -136,10 +136,3 @@ class PurgeExpired:
             if deleted < self._batch:
                 break
         return total
-
-
-async def _stopped(stop: asyncio.Event, wait: float) -> bool:
-    """Whether ``stop`` was set within ``wait`` seconds."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), wait)
-    return stop.is_set()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import pytest
 import valkey
 
+from domain.errors import StorageUnavailable
 from infrastructure.grants.valkey import parse_valkey_url
 from tests.backends import docker_reachable, run_token, unavailable
 
@@ -107,3 +110,17 @@ def _free_port() -> int:
 def dead_valkey_url() -> str:
     """A URL where nothing listens."""
     return f"redis://127.0.0.1:{_free_port()}"
+
+
+async def assert_refused_quickly(client: Any, calls: list[Coroutine[Any, Any, Any]]) -> None:
+    """Each call, in turn, raises StorageUnavailable, all of them within 10 s (fail fast:
+    a backend that is gone is a quick 503, never a hang); ``client`` is closed after."""
+    try:
+        async with asyncio.timeout(10):
+            for call in calls:
+                with pytest.raises(StorageUnavailable):
+                    await call
+    finally:
+        for call in calls:
+            call.close()  # those not reached when one failed: never awaited, no warning
+        await client.aclose()

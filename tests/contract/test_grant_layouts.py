@@ -9,7 +9,6 @@ successor is of the new format, so the family moves to the new layout on that to
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Awaitable
 from dataclasses import replace
@@ -19,7 +18,6 @@ from typing import cast
 import pytest
 from valkey.asyncio import Valkey
 
-from domain.errors import StorageUnavailable
 from domain.ports import (
     GenuineRefreshToken,
     GraceReplay,
@@ -38,7 +36,7 @@ from infrastructure.grants.valkey.client import gc_ttl_ms, micros
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
-from tests.backends.valkey import dead_valkey_url
+from tests.backends.valkey import assert_refused_quickly, dead_valkey_url
 from tests.contract.conftest import ValkeyBackend, add_session_row, sql_user_sessions
 from tests.contract.test_grant_store import ABSOLUTE, ACCESS, BASE, IDLE, at, grant, h, rotation
 
@@ -312,13 +310,7 @@ async def test_valkey_store_on_a_dead_server_raises_storage_unavailable_quickly(
         store.is_denied("s1", BASE),
         store.ping(),
     ]
-    try:
-        async with asyncio.timeout(10):
-            for call in calls:
-                with pytest.raises(StorageUnavailable):
-                    await call
-    finally:
-        await client.aclose()
+    await assert_refused_quickly(client, calls)
 
 
 async def test_a_sentinel_store_whose_sentinels_are_all_gone_raises_storage_unavailable(
@@ -328,14 +320,7 @@ async def test_a_sentinel_store_whose_sentinels_are_all_gone_raises_storage_unav
     nodes = ",".join(dead_valkey_url().removeprefix("redis://") for _ in range(3))
     client = open_valkey(f"valkey+sentinel://{nodes}/mymaster")
     store = ValkeyGrantStore(client, sql_user_sessions(sqlite_db))
-    try:
-        async with asyncio.timeout(10):
-            with pytest.raises(StorageUnavailable):
-                await store.rotate(rotation("t0", "t1", BASE))
-            with pytest.raises(StorageUnavailable):
-                await store.ping()
-    finally:
-        await client.aclose()
+    await assert_refused_quickly(client, [store.rotate(rotation("t0", "t1", BASE)), store.ping()])
 
 
 # SQL (SQLite and PostgreSQL)

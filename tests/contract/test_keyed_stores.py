@@ -6,12 +6,9 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from domain.errors import StorageUnavailable
 from domain.ports import OneTimeStore, RateLimit, RateLimiter
 from infrastructure.grants.valkey import ValkeyOneTimeStore, ValkeyRateLimiter, open_valkey
-from tests.backends.valkey import dead_valkey_url
+from tests.backends.valkey import assert_refused_quickly, dead_valkey_url
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 WINDOW = timedelta(seconds=10)
@@ -177,13 +174,7 @@ async def test_valkey_keyed_stores_on_a_dead_server_raise_storage_unavailable_qu
         once.take("k", BASE),
         limiter.hit("k", 1, WINDOW, BASE),
     ]
-    try:
-        async with asyncio.timeout(10):
-            for call in calls:
-                with pytest.raises(StorageUnavailable):
-                    await call
-    finally:
-        await client.aclose()
+    await assert_refused_quickly(client, calls)
 
 
 async def test_reset_prefix_forgets_every_key_with_that_prefix_only(

@@ -4,13 +4,11 @@ accident), and an unreachable cluster is a quick StorageUnavailable."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from valkey.asyncio import ValkeyCluster
 
-from domain.errors import StorageUnavailable
 from infrastructure.grants.valkey import (
     ValkeyClient,
     ValkeyOneTimeStore,
@@ -18,6 +16,7 @@ from infrastructure.grants.valkey import (
     open_valkey,
 )
 from infrastructure.grants.valkey.epoch import ValkeyEpoch
+from tests.backends.valkey import assert_refused_quickly
 from tests.backends.valkey_cluster import dead_valkey_cluster_url
 from tests.contract.conftest import ValkeyBackend
 
@@ -96,13 +95,7 @@ async def test_keyed_stores_on_an_unreachable_cluster_raise_storage_unavailable_
         limiter.reset("k"),
         limiter.reset_prefix("k"),
     ]
-    try:
-        async with asyncio.timeout(10):
-            for call in calls:
-                with pytest.raises(StorageUnavailable):
-                    await call
-    finally:
-        await client.aclose()
+    await assert_refused_quickly(client, calls)
 
 
 async def test_the_lost_store_marker_stands_on_every_primary_and_any_ones_loss_is_seen(

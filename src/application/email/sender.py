@@ -9,11 +9,11 @@ another sender (or itself, restarted) takes the mails again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.pacing import stopped
 from domain.errors import StorageUnavailable
 from domain.ports import (
     AuditEvent,
@@ -83,8 +83,7 @@ class OutboxSender:
                     log.info("outbox reachable again")
                 unreachable = False
             if claimed < self._policy.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._policy.poll_interval)
+                await stopped(stop, self._policy.poll_interval)
 
     async def _deliver(self, queued: QueuedMail) -> None:
         try:
