@@ -22,6 +22,8 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 NAME_MAX = 200
 
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger one names nobody
+
 
 @dataclass(frozen=True, slots=True)
 class Email:

@@ -16,7 +16,7 @@ from granian.constants import Interfaces
 from domain.errors import StorageUnavailable
 from infrastructure.config import Settings
 from infrastructure.persistence import migrations
-from interfaces.http.backends import migrate
+from interfaces.bootstrap.backends import migrate
 
 APP_FACTORY = "interfaces.http.asgi:app_from_environment"
 

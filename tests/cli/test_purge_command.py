@@ -9,7 +9,7 @@ from pathlib import Path
 from domain.entities import Session
 from infrastructure.config import load_settings
 from infrastructure.persistence.sessions import SqlSessionRepository
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.backends import run_sync
 from tests.cli.conftest import Authgate
 from tests.cli.test_users_commands import import_users

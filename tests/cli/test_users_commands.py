@@ -15,8 +15,8 @@ from domain.errors import StorageUnavailable
 from infrastructure.config import load_settings
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.second_factor import SqlTotpCredentials
-from interfaces.cli_errors import unavailable
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
+from interfaces.cli.errors import unavailable
 from tests.backends import run_sync
 from tests.cli.conftest import Authgate
 

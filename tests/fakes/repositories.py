@@ -10,7 +10,7 @@ from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, Session, User
 from domain.errors import EmailTaken
-from domain.ports import SessionRepository, UserRepository
+from domain.ports import SessionRepository, UserAdministration, UserRepository
 
 
 class MemoryUserRepository(UserRepository):
@@ -132,3 +132,53 @@ class MemorySessionRepository(SessionRepository):
         for session_id in ended:
             del self.sessions[session_id]
         return len(ended)
+
+
+class MemoryUserAdministration(UserAdministration):
+    """The administrator's view of a ``MemoryUserRepository``'s users."""
+
+    def __init__(self, users: MemoryUserRepository) -> None:
+        self._users = users
+
+    async def page(self, *, after: int | None, limit: int, email: str | None) -> list[User]:
+        found = [
+            u
+            for _, u in sorted(self._users.users.items())
+            if u.id > (after or 0) and (email is None or u.email == email)
+        ]
+        return found[:limit]
+
+    async def identities(self, user_id: int) -> list[ExternalIdentity]:
+        mine = [i for i in self._users.identities.values() if i.user_id == user_id]
+        return sorted(mine, key=lambda i: i.created_at)
+
+    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+        user = self._users.users.get(user_id)
+        if user is None:
+            return False
+        kept = disabled_at if user.disabled_at is None or disabled_at is None else user.disabled_at
+        self._users.users[user_id] = replace(user, disabled_at=kept, updated_at=now)
+        return True
+
+    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+        user = self._users.users.get(user_id)
+        if user is None:
+            return False
+        self._users.users[user_id] = replace(user, role=role, updated_at=now)
+        return True
+
+    async def erase(self, user_id: int) -> bool:
+        if user_id not in self._users.users:
+            return False
+        await self._users.remove(user_id)
+        return True
+
+    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+        fresh = [u for u in users if u.email not in await self.taken([u.email])]
+        for user in fresh:
+            await self._users.add(user)
+        return {u.email for u in fresh}
+
+    async def taken(self, emails: Sequence[str]) -> set[str]:
+        known = {u.email for u in self._users.users.values()}
+        return {e for e in emails if e in known}

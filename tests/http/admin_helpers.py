@@ -8,8 +8,8 @@ from litestar.testing import AsyncTestClient
 
 from application.admin import CLI, SetRoleCommand
 from infrastructure.config import Settings
-from interfaces.http.backends import open_database
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
+from interfaces.bootstrap.backends import open_database
 from tests.http.helpers import Device, sign_in, sign_up
 
 ADMIN_EMAIL = "admin@site.com"
@@ -17,10 +17,8 @@ ADMIN_EMAIL = "admin@site.com"
 
 async def set_role(settings: Settings, user_id: int, role: str) -> None:
     """What ``authgate users set-role`` does, through the same use case."""
-    async with open_container(settings) as container:
-        await container.admin.set_role.execute(
-            SetRoleCommand(user_id=user_id, actor=CLI, role=role)
-        )
+    async with open_service(settings) as service:
+        await service.cases.set_role.execute(SetRoleCommand(user_id=user_id, actor=CLI, role=role))
 
 
 async def an_admin(client: AsyncTestClient[Any], settings: Settings) -> Device:

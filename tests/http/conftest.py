@@ -24,8 +24,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings, load_settings
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
 from tests.backends import run_token
 from tests.backends.postgres import truncate
 from tests.fakes.clock import FakeClock

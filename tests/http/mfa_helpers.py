@@ -11,7 +11,7 @@ import httpx
 import pyotp
 
 from infrastructure.config import Settings
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import PASSWORD, Device, assert_problem, bearer
 

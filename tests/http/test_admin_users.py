@@ -8,7 +8,7 @@ from typing import Any
 from domain.entities import ExternalIdentity
 from infrastructure.config import Settings
 from infrastructure.persistence.users import SqlUserRepository
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.http.admin_helpers import ADMIN_EMAIL, an_admin, set_role
 from tests.http.helpers import assert_problem, bearer, sign_in, sign_up
 

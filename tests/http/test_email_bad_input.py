@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings
 from infrastructure.persistence.users import SqlUserRepository
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.http.helpers import PASSWORD, assert_problem, sign_in, sign_up
 from tests.servers.smtp import SmtpSink, link_token
 

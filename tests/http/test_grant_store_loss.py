@@ -17,8 +17,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings, load_settings
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
 from tests.backends import unavailable
 from tests.http.conftest import BASE_URL
 from tests.http.helpers import (

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from application.housekeeping import SLACK
 from infrastructure.config import Settings
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import Client
 from tests.http.helpers import assert_access_works, jwt_parts, refresh_with, sign_in, sign_up
@@ -45,7 +45,7 @@ async def test_a_round_deletes_a_session_past_its_lifetime_and_no_live_one(
     listed = await list_sessions(client, phone)
     assert len(await session_rows(settings)) == 3
 
-    purge = client.app.state.container.purge
+    purge = client.app.state.service.cases.purge_expired
     purged = await in_app(client, purge.execute)
 
     assert purged.sessions == 1

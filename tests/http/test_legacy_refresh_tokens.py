@@ -25,7 +25,7 @@ from infrastructure.config import Settings
 from infrastructure.grants.valkey import open_valkey, parse_valkey_url
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import open_database
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import deployment
 from tests.http.helpers import (

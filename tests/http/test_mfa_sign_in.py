@@ -11,7 +11,7 @@ import pytest
 
 from application.admin import CLI, AdminCommand
 from infrastructure.config import Settings
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
@@ -291,8 +291,8 @@ async def test_an_account_with_a_passkey_is_offered_it_as_a_method(
 async def test_a_disabled_account_learns_it_only_after_both_steps(
     client: Client, enabled: WithTotp, settings: Settings
 ):
-    async with open_container(settings) as container:
-        await container.admin.disable.execute(
+    async with open_service(settings) as service:
+        await service.cases.disable_user.execute(
             AdminCommand(user_id=enabled.device.body["user"]["id"], actor=CLI)
         )
     token = await password_step(client)

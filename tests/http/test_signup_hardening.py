@@ -14,8 +14,8 @@ import pytest
 from infrastructure.config import Settings
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.passwords import FAILED_CHECK_FLOOR
-from interfaces.http.backends import open_database
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
+from interfaces.bootstrap.backends import open_database
 from interfaces.http.observability.logs import JsonFormatter
 from tests.http.helpers import PASSWORD, assert_problem, register
 from tests.servers.turnstile import FakeTurnstile
@@ -145,8 +145,8 @@ async def test_wrong_password_and_unknown_email_answer_identically(client: Any) 
 async def import_bcrypt_user(settings: Settings, password: bytes) -> None:
     legacy = bcrypt.hashpw(password, bcrypt.gensalt(rounds=10)).decode()
     line = json.dumps({"email": "legacy@site.com", "password_hash": legacy, "name": "Legacy"})
-    async with open_container(settings) as container:
-        report = await container.cases.import_users.execute([line])
+    async with open_service(settings) as service:
+        report = await service.cases.import_users.execute([line])
     assert report.imported == 1, report.problems
 
 

@@ -28,8 +28,8 @@ import httpx
 import pytest
 
 from infrastructure.config import Settings, load_settings
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
 from tests.backends import run_token
 from tests.backends.valkey_sentinel import SentinelDeployment, sentinel_deployment
 from tests.http.conftest import BASE_URL

@@ -18,9 +18,9 @@ from tests.unit.world import CLIENT, ISSUER, World
 async def enable(world: World) -> tuple[pyotp.TOTP, list[str]]:
     signed_in = await world.sign_up()
     claims = await world.claims(signed_in.tokens.access_token)
-    setup = await world.mfa.setup_totp.execute(claims)
+    setup = await world.setup_totp.execute(claims)
     app = pyotp.TOTP(setup.secret)
-    codes = await world.mfa.confirm_totp.execute(
+    codes = await world.confirm_totp.execute(
         TotpCodeCommand(caller=claims, code=app.at(world.clock.now()), client=CLIENT)
     )
     return app, codes
@@ -42,13 +42,13 @@ async def test_enabling_using_a_recovery_code_failing_and_disabling_are_audited(
 
     token = await mfa_token(world)
     with pytest.raises(InvalidMfaCode):
-        await world.mfa.complete_sign_in.execute(
+        await world.complete_mfa_sign_in.execute(
             MfaSignInCommand(mfa_token=token, code="000000", recovery_code=None, client=CLIENT)
         )
     [failed] = world.audit.named("mfa_failed")
     assert (failed.user_id, failed.reason) == (1, "totp")
 
-    signed_in = await world.mfa.complete_sign_in.execute(
+    signed_in = await world.complete_mfa_sign_in.execute(
         MfaSignInCommand(mfa_token=token, code=None, recovery_code=codes[0], client=CLIENT)
     )
     assert len(world.audit.named("recovery_code_used")) == 1
@@ -56,7 +56,7 @@ async def test_enabling_using_a_recovery_code_failing_and_disabling_are_audited(
 
     claims = await world.claims(signed_in.tokens.access_token)
     world.clock.advance(30)
-    await world.mfa.disable_totp.execute(
+    await world.disable_totp.execute(
         DisableTotpCommand(
             caller=claims, password=None, code=app.at(world.clock.now()), client=CLIENT
         )
@@ -72,7 +72,7 @@ async def test_enabling_using_a_recovery_code_failing_and_disabling_are_audited(
 
 async def test_a_pending_setup_does_not_stop_a_password_sign_in(world: World):
     signed_in = await world.sign_up()
-    await world.mfa.setup_totp.execute(await world.claims(signed_in.tokens.access_token))
+    await world.setup_totp.execute(await world.claims(signed_in.tokens.access_token))
     assert (await world.sign_in()).user.id == signed_in.user.id
 
 
@@ -82,8 +82,8 @@ async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
     claims = await world.claims(bob.tokens.access_token)
     authenticator = SoftAuthenticator(ISSUER)
     for _ in range(2):
-        options = await world.mfa.start_registration.execute(claims)
-        await world.mfa.finish_registration.execute(
+        options = await world.start_passkey_registration.execute(claims)
+        await world.finish_passkey_registration.execute(
             FinishRegistrationCommand(
                 caller=claims,
                 credential=authenticator.create(dict(options)),
@@ -93,7 +93,7 @@ async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
         )
     assert len(world.audit.named("passkey_added")) == 2
     first, _ = await world.passkeys.of_user(claims.user_id)
-    await world.mfa.remove_passkey.execute(
+    await world.remove_passkey.execute(
         RemovePasskeyCommand(caller=claims, passkey_id=first.id, client=CLIENT)
     )
     assert [e.user_id for e in world.audit.named("passkey_removed")] == [bob.user.id]

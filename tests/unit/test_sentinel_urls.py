@@ -10,7 +10,7 @@ from valkey.asyncio.sentinel import MasterNotFoundError
 from domain.errors import StorageUnavailable
 from infrastructure.config import SettingsError, load_settings
 from infrastructure.grants.valkey.client import SentinelUrl, parse_sentinel_url, parse_valkey_url
-from interfaces.cli_errors import unavailable
+from interfaces.cli.errors import unavailable
 
 
 def test_a_sentinel_url_names_the_sentinels_and_the_service() -> None:

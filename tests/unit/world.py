@@ -1,4 +1,5 @@
-"""Every use case wired to in-memory fakes and the real (pure CPU) token adapters."""
+"""Every use case, built by the service's own composition root (``interfaces.bootstrap``),
+on in-memory fakes and the real (pure CPU) token adapters."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TypedDict
 
 from joserfc.jwk import ECKey, KeySet
 
+from application.authenticate import UncachedProfiles
 from application.client import ClientInfo
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
@@ -15,9 +17,9 @@ from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
-from application.session_issuer import IssuedTokens, SessionPolicy, SignedIn
+from application.revocation import SessionRevoker
+from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy, SignedIn
 from application.throttle import Limits
-from application.wiring import Ports, UseCases, wire
 from domain.ports import AccessClaims, CaptchaVerifier
 from infrastructure.grants.memory import (
     MemoryGrantStore,
@@ -29,9 +31,14 @@ from infrastructure.security.secret_box import AesGcmSecretBox
 from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
+from interfaces.bootstrap import Policies, Ports, UseCases, build
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail, RecordingMailer
-from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
+from tests.fakes.repositories import (
+    MemorySessionRepository,
+    MemoryUserAdministration,
+    MemoryUserRepository,
+)
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
 
@@ -57,7 +64,7 @@ def policy(*, grace: float = 10) -> SessionPolicy:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class World(UseCases):
-    """Every use case (from the same ``wire`` the service uses) and the fakes behind them."""
+    """Every use case (from the same ``build`` the service uses) and the fakes behind them."""
 
     clock: FakeClock
     users: MemoryUserRepository
@@ -72,6 +79,9 @@ class World(UseCases):
     totp: MemoryTotpCredentials
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
+    # Shared by several use cases; built here again for the tests that drive them directly.
+    issuer: SessionIssuer
+    revoker: SessionRevoker
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         registered = await self.register.execute(
@@ -146,8 +156,14 @@ def build_world(
         "recovery_codes": recovery_codes,
         "passkeys": MemoryPasskeys(),
     }
+    grants_store = fakes["grants"]
     ports = Ports(
         **fakes,
+        profiles=UncachedProfiles(users),
+        administration=MemoryUserAdministration(users),
+        integrity=grants_store,
+        recovery_grants=grants_store,
+        expired=grants_store,
         outbox=fakes["mail"],
         one_time=MemoryOneTimeStore(),
         limiter=MemoryRateLimiter(),
@@ -160,16 +176,40 @@ def build_world(
             rp_id="auth.example.test", rp_name="authgate tests", origins=[ISSUER]
         ),
     )
-    cases = wire(
+    cases = build(
         ports,
-        policy=policy(grace=grace),
-        limits=limits or Limits(),
-        return_to_allowlist=(),
-        mail_policy=mail_policy,
-        delivery=DeliveryPolicy(give_up_after=timedelta(days=2)),
-        introspection=IntrospectionPolicy(
-            context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
-            secrets=INTROSPECTION_SECRETS,
+        Policies(
+            session=policy(grace=grace),
+            limits=limits or Limits(),
+            mail=mail_policy,
+            delivery=DeliveryPolicy(give_up_after=timedelta(days=2)),
+            introspection=IntrospectionPolicy(
+                context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
+                secrets=INTROSPECTION_SECRETS,
+            ),
         ),
     )
-    return World(**fakes, **{f.name: getattr(cases, f.name) for f in fields(UseCases)})
+    session_policy = policy(grace=grace)
+    issuer = SessionIssuer(
+        users=users,
+        sessions=fakes["sessions"],
+        grants=grants_store,
+        access_tokens=fakes["access_tokens"],
+        refresh_tokens=fakes["refresh_tokens"],
+        clock=clock,
+        ids=ports.ids,
+        policy=session_policy,
+    )
+    revoker = SessionRevoker(
+        sessions=fakes["sessions"],
+        grants=grants_store,
+        policy=session_policy,
+        clock=clock,
+        audit=fakes["audit"],
+    )
+    return World(
+        **fakes,
+        issuer=issuer,
+        revoker=revoker,
+        **{f.name: getattr(cases, f.name) for f in fields(UseCases)},
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from application.import_users import ImportReport, parse_line
+from application.admin.import_lines import ImportReport, parse_line
 from domain.entities import NewUser
 from domain.ports import Clock, UserAdministration
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from application.client import ClientInfo, audit_event
 from application.email.queue import MailQueue
@@ -25,6 +26,8 @@ from domain.ports import (
 from domain.values import Email, password_problems
 
 log = logging.getLogger("authgate.mail")
+
+AfterAnswer = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,9 +55,9 @@ class ForgotPassword:
         self._captcha = captcha
         self._throttle = throttle
         self._audit = audit
-        self._pending: set[asyncio.Task[None]] = set()
 
-    async def execute(self, command: ForgotPasswordCommand) -> None:
+    async def execute(self, command: ForgotPasswordCommand) -> AfterAnswer | None:
+        """What to do once the answer is out: queue the reset mail of a known address."""
         try:
             email = Email.parse(command.email)
         except ValueError as e:
@@ -62,9 +65,6 @@ class ForgotPassword:
         await self._throttle.forgot(email.value, command.client)
         await self._captcha.verify(command.captcha_token, command.client.ip_address)
         user = await self._users.get_by_email(email.value)
-        if user is not None:
-            # An account without a password gets a mail too: this is how it sets one.
-            self._queue_after_answering(user)
         audit_event(
             self._audit,
             "password_reset_requested",
@@ -72,27 +72,19 @@ class ForgotPassword:
             user_id=user.id if user else None,
             reason=None if user else "unknown_email",
         )
-
-    def _queue_after_answering(self, user: User) -> None:
-        """The token and its mail are written after the 202 goes out, so a known address
-        costs the request what an unknown one does (OWASP Forgot Password Cheat Sheet: no
-        enumeration by timing). Should the database fail then, asking again sends another."""
-        task = asyncio.create_task(self._queue_reset(user))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        # The token and its mail are written after the 202 goes out, so a known address
+        # costs the request what an unknown one does (OWASP Forgot Password Cheat Sheet: no
+        # enumeration by timing). Should the database fail then, asking again sends another.
+        # An account without a password gets a mail too: this is how it sets one.
+        return None if user is None else partial(self._queue_reset, user)
 
     async def _queue_reset(self, user: User) -> None:
         try:
             await self._queue.send(user, MailKind.RESET_PASSWORD)
         except StorageUnavailable as e:
             log.warning("reset mail not queued for user %s: %s", user.id, e.__cause__ or e)
-        except Exception:  # nobody awaits this task: what goes wrong must reach the log
+        except Exception:  # nobody awaits this after the answer: the log must see it
             log.exception("reset mail not queued for user %s", user.id)
-
-    async def settle(self) -> None:
-        """Wait for the reset mails still being queued (at shutdown, before the database
-        closes)."""
-        await asyncio.gather(*self._pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

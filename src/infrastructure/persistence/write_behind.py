@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from application.pacing import stopped
 from domain.entities import Session
 from domain.errors import StorageUnavailable
 from domain.ports import Clock, SessionRepository
@@ -104,26 +105,18 @@ class WriteBehindSessions(SessionRepository):
                 del self._pending[touch.session_id]
             self._written[touch.session_id] = now
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """The background writer, for the lifetime of the app; the rest goes at the end."""
-        task = asyncio.create_task(self._run())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            with contextlib.suppress(StorageUnavailable):
-                await self.flush(everything=True)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
+    async def run(self, stop: asyncio.Event) -> None:
+        """Write the due touches every ``every`` seconds until ``stop`` is set (the app's
+        lifespan); ``flush_all`` writes the rest when the app closes."""
+        while not await stopped(stop, self._every):
             try:
                 await self.flush()
             except StorageUnavailable:  # kept pending, written when the database is back
                 log.warning("session touches not written: database unavailable")
+
+    async def flush_all(self) -> None:
+        with contextlib.suppress(StorageUnavailable):
+            await self.flush(everything=True)
 
     def _overlay(self, session: Session | None) -> Session | None:
         touch = self._pending.get(session.id) if session is not None else None

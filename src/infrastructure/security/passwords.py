@@ -9,7 +9,7 @@ import bcrypt
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from application.import_users import BCRYPT_MAX_COST
+from application.admin.import_lines import BCRYPT_MAX_COST
 from domain.ports import PasswordHasher
 
 _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")

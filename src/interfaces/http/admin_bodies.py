@@ -6,7 +6,8 @@ import msgspec
 
 from application.admin import UserDetails
 from domain.entities import ExternalIdentity, User
-from interfaces.http.bodies import UserBody, iso
+from interfaces.http.bodies import UserBody
+from interfaces.timestamps import iso
 
 
 class IdentityBody(msgspec.Struct, frozen=True):

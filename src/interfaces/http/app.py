@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the one composition root, used by the server, CLI and tests."""
+"""``create_app(settings)``: the HTTP entry point over the service that ``interfaces.bootstrap``
+opens; its lifespan alone runs the loops beside the requests."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from litestar.openapi.spec import Components
 from domain.errors import StorageUnavailable
 from domain.ports import Clock
 from infrastructure.config import Settings
-from infrastructure.persistence import migrations
-from interfaces.http import dependencies
-from interfaces.http.backends import open_database
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
+from interfaces.bootstrap.backends import pending_migrations
+from interfaces.http import providers
+from interfaces.http.background import running_beside
 from interfaces.http.controllers.account import AccountController
 from interfaces.http.controllers.admin import AdminController
 from interfaces.http.controllers.auth import AuthController
@@ -33,8 +34,6 @@ from interfaces.http.demo import demo_router
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.errors import problem_details
-from interfaces.http.housekeeping import purging
-from interfaces.http.mail import running
 from interfaces.http.observability.setup import Observability
 from interfaces.http.request import BodyRequest
 
@@ -50,13 +49,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await _require_migrated(settings)
-        async with open_container(settings, clock=clock) as container:
-            app.state.container = container
-            async with running(container.cases.email.sender), purging(container.purge):
-                try:
-                    yield
-                finally:
-                    await container.cases.email.forgot_password.settle()
+        async with open_service(settings, clock=clock) as service:
+            app.state.service = service
+            async with running_beside(service):
+                yield
 
     observability = Observability(settings)
     app = Litestar(
@@ -80,7 +76,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         lifespan=[lifespan, observability.watch_outages],
         middleware=observability.middleware,
         logging_config=observability.logging,
-        dependencies=dependencies.provide(settings),
+        dependencies=providers.provide(settings),
         plugins=[problem_details()],
         request_class=BodyRequest,
         request_max_body_size=MAX_BODY_BYTES,
@@ -111,13 +107,10 @@ def _cors(settings: Settings) -> CORSConfig | None:
 
 
 async def _require_migrated(settings: Settings) -> None:
-    database = open_database(settings)
     try:
-        pending = await migrations.pending(database)
+        pending = await pending_migrations(settings)
     except StorageUnavailable:
         log.warning("database unreachable at start; /health/ready reports it until it answers")
         return
-    finally:
-        await database.close()
     if pending:
         raise NotMigrated(f"database needs migrations {pending}: run `authgate migrate` first")

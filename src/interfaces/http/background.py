@@ -1,35 +1,42 @@
-"""Loops that run beside the requests for as long as the app's lifespan (the outbox sender,
-the grant store's recovery, housekeeping), started and stopped one way."""
+"""The loops that run beside the requests (``Service.loops``: the grant store's recovery,
+the outbox sender, housekeeping, the session touches), started and stopped by the HTTP
+lifespan alone: a CLI command opens the same service and starts none of them."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from domain.errors import StorageUnavailable
+from interfaces.bootstrap import Loop, Service
+
+log = logging.getLogger("authgate")
 STOP_GRACE_SECONDS = 5.0
 
 
 @asynccontextmanager
-async def in_background(
-    run: Callable[[asyncio.Event], Awaitable[None]], name: str
-) -> AsyncIterator[asyncio.Task[None]]:
-    """``run(stop)`` as a task until the lifespan ends; then ``stop`` is set, and the work in
-    hand may finish within a grace, or is cancelled (each loop says why that is safe)."""
-    stop = asyncio.Event()
-
-    async def loop() -> None:
-        await run(stop)
-
-    task = asyncio.create_task(loop(), name=name)
+async def running_beside(service: Service) -> AsyncIterator[None]:
+    """The grant store is looked at once before the first request (a new or lost store is
+    sealed before anything is served from it); then every loop runs until the lifespan
+    ends, when ``stop`` is set and the work in hand may finish within a grace, or is
+    cancelled (each loop says why that is safe)."""
     try:
-        yield task
+        await service.cases.recover_grants.execute()
+    except StorageUnavailable as e:
+        log.warning("grant store unreachable at start: %s", e.__cause__ or e)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_until(loop, stop), name=loop.name) for loop in service.loops]
+    try:
+        yield
     finally:
         stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
-        except TimeoutError:
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until(loop: Loop, stop: asyncio.Event) -> None:
+    await loop.run(stop)

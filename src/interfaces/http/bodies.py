@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
 
 from application.introspection import ActiveToken
 from domain.entities import User
+from interfaces.timestamps import iso
 
 
 class FieldErrorBody(msgspec.Struct, frozen=True):
@@ -91,11 +91,6 @@ class AcceptedBody(msgspec.Struct, frozen=True):
 class HealthBody(msgspec.Struct, frozen=True):
     status: str
     checks: dict[str, str] = msgspec.field(default_factory=dict)
-
-
-def iso(moment: datetime) -> str:
-    """RFC 3339 in UTC with a Z, to the second, as the spec shows."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class IntrospectionBody(msgspec.Struct, frozen=True):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from domain.entities import Passkey
-from interfaces.http.bodies import Problem, iso
+from interfaces.http.bodies import Problem
+from interfaces.timestamps import iso
 
 
 class SecondFactorsBody(msgspec.Struct, frozen=True):

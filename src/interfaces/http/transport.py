@@ -109,7 +109,7 @@ async def same_origin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
     origin = connection.headers.get("origin")
     if origin is None:
         return
-    settings: Settings = connection.app.state.container.settings
+    settings: Settings = connection.app.state.service.settings
     origin = origin.rstrip("/")
     own = {_origin_of(str(connection.base_url)), _origin_of(settings.issuer)}
     if origin not in own and origin not in settings.allowed_origins:

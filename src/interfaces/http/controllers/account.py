@@ -6,12 +6,13 @@ from litestar import Controller, Response, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.sessions import RevokeCommand
+from application.authenticate import GetCurrentUser
+from application.sessions import RevokeCommand, RevokeSessions
 from domain import errors as e
 from interfaces.http.bodies import MeBody, UserBody
-from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
 from interfaces.http.documentation import BODY, SIGNED_IN, OptionalBody, problems
 from interfaces.http.payloads import RevokeRequest
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject
 
 # An empty body keeps no session (JSON null is still refused).
 KEEP_NONE = RevokeRequest()
@@ -27,8 +28,8 @@ class AccountController(Controller):
         security=SIGNED_IN,
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
-    async def me(self, caller: Caller, services: Services) -> Response[MeBody]:
-        user = await services.cases.current_user.execute(caller)
+    async def me(self, caller: Caller, current_user: Inject[GetCurrentUser]) -> Response[MeBody]:
+        user = await current_user.execute(caller)
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
     @post(
@@ -42,10 +43,10 @@ class AccountController(Controller):
     async def revoke(
         self,
         caller: Caller,
-        services: Services,
+        revoke_sessions: Inject[RevokeSessions],
         client: Client,
         data: JSONBody[RevokeRequest] = KEEP_NONE,
     ) -> None:
-        await services.cases.revoke_sessions.execute(
+        await revoke_sessions.execute(
             RevokeCommand(caller=caller, keep_current=data.keep_current, client=client)
         )

@@ -10,22 +10,25 @@ from litestar.params import FromPath, FromQuery, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.admin import Actor, AdminCommand, UsersQuery
-from application.admin.directory import MAX_PAGE
+from application.admin.directory import MAX_PAGE, ListUsers, ShowUser
+from application.admin.guard import RequireAdmin
+from application.admin.second_factor import ResetSecondFactor
+from application.admin.standing import DeleteUser, DisableUser, EnableUser, UnlockUser
 from domain import errors as e
 from domain.entities import User
+from domain.values import MAX_ID
 from interfaces.http.admin_bodies import AdminUserBody, AdminUserDetailsBody, UsersPageBody
-from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
 from interfaces.http.documentation import problems
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject
 
-MAX_ID = 2**63 - 1  # BIGINT: a larger id names nobody
 Admin = NamedDependency[SkipValidation[User]]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
 GUARDED = (e.InvalidAccessToken, e.Forbidden, e.StorageUnavailable)
 ONE_USER = (*GUARDED, e.UserNotFound)
 
 
-async def admin(caller: Caller, services: Services) -> User:
-    return await services.admin.require_admin.execute(caller)
+async def admin(caller: Caller, require_admin: Inject[RequireAdmin]) -> User:
+    return await require_admin.execute(caller)
 
 
 def _command(user_id: int, admin: User, client: Client) -> AdminCommand:
@@ -43,14 +46,12 @@ class AdminController(Controller):
     async def list_users(
         self,
         admin: Admin,
-        services: Services,
+        list_users: Inject[ListUsers],
         limit: Limit = 50,
         cursor: FromQuery[str | None] = None,
         email: FromQuery[str | None] = None,
     ) -> Response[UsersPageBody]:
-        page = await services.admin.list_users.execute(
-            UsersQuery(limit=limit, cursor=cursor, email=email)
-        )
+        page = await list_users.execute(UsersQuery(limit=limit, cursor=cursor, email=email))
         body = UsersPageBody(
             users=[AdminUserBody.of(u) for u in page.users], next_cursor=page.next_cursor
         )
@@ -58,10 +59,10 @@ class AdminController(Controller):
 
     @get("/{user_id:int}", summary="One user in detail", responses=problems(*ONE_USER))
     async def show_user(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self, user_id: FromPath[int], admin: Admin, show_user: Inject[ShowUser], client: Client
     ) -> Response[AdminUserDetailsBody]:
         command = _command(user_id, admin, client)
-        details = await services.admin.show_user.execute(command.user_id)
+        details = await show_user.execute(command.user_id)
         return Response(AdminUserDetailsBody.of_details(details), headers=NO_STORE)
 
     @post(
@@ -71,9 +72,13 @@ class AdminController(Controller):
         responses=problems(*ONE_USER, e.OwnAccount),
     )
     async def disable(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self,
+        user_id: FromPath[int],
+        admin: Admin,
+        disable_user: Inject[DisableUser],
+        client: Client,
     ) -> None:
-        await services.admin.disable.execute(_command(user_id, admin, client))
+        await disable_user.execute(_command(user_id, admin, client))
 
     @post(
         "/{user_id:int}/enable",
@@ -82,9 +87,9 @@ class AdminController(Controller):
         responses=problems(*ONE_USER),
     )
     async def enable(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self, user_id: FromPath[int], admin: Admin, enable_user: Inject[EnableUser], client: Client
     ) -> None:
-        await services.admin.enable.execute(_command(user_id, admin, client))
+        await enable_user.execute(_command(user_id, admin, client))
 
     @post(
         "/{user_id:int}/unlock",
@@ -93,9 +98,9 @@ class AdminController(Controller):
         responses=problems(*ONE_USER),
     )
     async def unlock(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self, user_id: FromPath[int], admin: Admin, unlock_user: Inject[UnlockUser], client: Client
     ) -> None:
-        await services.admin.unlock.execute(_command(user_id, admin, client))
+        await unlock_user.execute(_command(user_id, admin, client))
 
     @post(
         "/{user_id:int}/mfa-reset",
@@ -104,9 +109,13 @@ class AdminController(Controller):
         responses=problems(*ONE_USER),
     )
     async def mfa_reset(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self,
+        user_id: FromPath[int],
+        admin: Admin,
+        reset_second_factor: Inject[ResetSecondFactor],
+        client: Client,
     ) -> None:
-        await services.admin.reset_second_factor.execute(_command(user_id, admin, client))
+        await reset_second_factor.execute(_command(user_id, admin, client))
 
     @delete(
         "/{user_id:int}",
@@ -115,6 +124,6 @@ class AdminController(Controller):
         responses=problems(*ONE_USER, e.OwnAccount),
     )
     async def delete_user(
-        self, user_id: FromPath[int], admin: Admin, services: Services, client: Client
+        self, user_id: FromPath[int], admin: Admin, delete_user: Inject[DeleteUser], client: Client
     ) -> None:
-        await services.admin.delete.execute(_command(user_id, admin, client))
+        await delete_user.execute(_command(user_id, admin, client))

@@ -4,20 +4,13 @@ from litestar import Controller, Response, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.login import LoginCommand
-from application.logout import LogoutCommand
-from application.refresh import RefreshCommand
-from application.register import AwaitingVerification, RegisterCommand
+from application.login import Login, LoginCommand
+from application.logout import Logout, LogoutCommand
+from application.refresh import RefreshCommand, RefreshSession
+from application.register import AwaitingVerification, RegisterCommand, RegisterUser
 from domain import errors as e
+from infrastructure.config import Settings
 from interfaces.http.bodies import AwaitingVerificationBody, TokenBody, UserBody
-from interfaces.http.dependencies import (
-    NO_STORE,
-    BearerToken,
-    BodyTransport,
-    Client,
-    RefreshCookie,
-    Services,
-)
 from interfaces.http.documentation import (
     BODY,
     COOKIE,
@@ -28,6 +21,14 @@ from interfaces.http.documentation import (
 )
 from interfaces.http.errors import MALFORMED_FORM
 from interfaces.http.payloads import LoginRequest, RefreshRequest, RegisterRequest
+from interfaces.http.providers import (
+    NO_STORE,
+    BearerToken,
+    BodyTransport,
+    Client,
+    Inject,
+    RefreshCookie,
+)
 from interfaces.http.request import ALLOWS_FORM
 from interfaces.http.transport import cleared_cookie, same_origin, token_response
 
@@ -54,11 +55,12 @@ class AuthController(Controller):
     async def register(
         self,
         data: JSONBody[RegisterRequest],
-        services: Services,
+        register: Inject[RegisterUser],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
     ) -> Response[TokenBody | AwaitingVerificationBody]:
-        signed_in = await services.cases.register.execute(
+        signed_in = await register.execute(
             RegisterCommand(
                 email=data.email,
                 password=data.password,
@@ -76,7 +78,7 @@ class AuthController(Controller):
                 headers=NO_STORE,
             )
         return token_response(  # type: ignore[return-value]
-            services.settings,
+            settings,
             signed_in.tokens,
             in_body=body_transport,
             user=signed_in.user,
@@ -106,7 +108,8 @@ class AuthController(Controller):
     async def login(
         self,
         data: JSONBody[LoginRequest],
-        services: Services,
+        login: Inject[Login],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
     ) -> Response[TokenBody]:
@@ -115,11 +118,11 @@ class AuthController(Controller):
             raise e.ValidationFailed(
                 [e.FieldError("email", "Object missing required field `email`")]
             )
-        signed_in = await services.cases.login.execute(
+        signed_in = await login.execute(
             LoginCommand(email=email, password=data.password, client=client)
         )
         return token_response(
-            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+            settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
         )
 
     @post(
@@ -134,16 +137,17 @@ class AuthController(Controller):
     )
     async def refresh(
         self,
-        services: Services,
+        refresh: Inject[RefreshSession],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
         refresh_cookie: RefreshCookie,
         data: JSONBody[RefreshRequest] = NO_TOKEN,
     ) -> Response[TokenBody]:
-        tokens = await services.cases.refresh.execute(
+        tokens = await refresh.execute(
             RefreshCommand(refresh_token=_refresh_token(refresh_cookie, data), client=client)
         )
-        return token_response(services.settings, tokens, in_body=body_transport)
+        return token_response(settings, tokens, in_body=body_transport)
 
     @post(
         "/logout",
@@ -156,22 +160,21 @@ class AuthController(Controller):
     )
     async def logout(
         self,
-        services: Services,
+        logout: Inject[Logout],
+        settings: Inject[Settings],
         client: Client,
         bearer_token: BearerToken,
         refresh_cookie: RefreshCookie,
         data: JSONBody[RefreshRequest] = NO_TOKEN,
     ) -> Response[None]:
-        await services.cases.logout.execute(
+        await logout.execute(
             LogoutCommand(
                 refresh_token=_refresh_token(refresh_cookie, data),
                 bearer_token=bearer_token,
                 client=client,
             )
         )
-        return Response(
-            None, status_code=204, cookies=[cleared_cookie(services.settings)], headers=NO_STORE
-        )
+        return Response(None, status_code=204, cookies=[cleared_cookie(settings)], headers=NO_STORE)
 
 
 def _refresh_token(cookie: str | None, body: RefreshRequest) -> str | None:

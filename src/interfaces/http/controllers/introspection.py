@@ -9,13 +9,14 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 
+from application.introspection import IntrospectToken
 from domain import errors as e
+from interfaces.bootstrap import Service
 from interfaces.http.bodies import IntrospectionBody
-from interfaces.http.container import Container
-from interfaces.http.dependencies import Services
 from interfaces.http.documentation import BODY, INTROSPECTING, FormOrJsonBody, problems
 from interfaces.http.errors import INTROSPECTION_OFF, MALFORMED_FORM
 from interfaces.http.payloads import IntrospectRequest
+from interfaces.http.providers import Inject
 from interfaces.http.request import ALLOWS_FORM
 from interfaces.http.transport import basic_credentials
 
@@ -25,8 +26,8 @@ def introspection_client(
 ) -> None:
     """The caller proves it is a configured resource server before its body is even read
     (RFC 7662 §2.1 and §4: no anonymous token scanning). Off (404) when none is configured."""
-    container: Container = connection.app.state.container
-    clients = container.cases.introspection_clients
+    service: Service = connection.app.state.service
+    clients = service.cases.introspection_clients
     if not clients.enabled:
         raise INTROSPECTION_OFF.error()
     clients.authenticate(*basic_credentials(connection.headers.get("authorization")))
@@ -53,9 +54,9 @@ class IntrospectionController(Controller):
         ),
     )
     async def introspect(
-        self, data: JSONBody[IntrospectRequest], services: Services
+        self, data: JSONBody[IntrospectRequest], introspect: Inject[IntrospectToken]
     ) -> Response[IntrospectionBody]:
-        active = await services.cases.introspect.execute(data.token)
+        active = await introspect.execute(data.token)
         # RFC 7662 §4: an answer about a token must not be cached along the way.
         return Response(
             IntrospectionBody.of(active),

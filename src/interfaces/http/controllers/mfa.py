@@ -7,14 +7,23 @@ from litestar import Controller, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.mfa.sign_in import MfaSignInCommand
-from application.mfa.totp import DisableTotpCommand, TotpCodeCommand
+from application.mfa.overview import ShowSecondFactors
+from application.mfa.sign_in import CompleteMfaSignIn, MfaSignInCommand
+from application.mfa.totp import (
+    ConfirmTotp,
+    DisableTotp,
+    DisableTotpCommand,
+    RegenerateRecoveryCodes,
+    SetupTotp,
+    TotpCodeCommand,
+)
 from domain import errors as e
+from infrastructure.config import Settings
 from interfaces.http.bodies import TokenBody
-from interfaces.http.dependencies import NO_STORE, BodyTransport, Caller, Client, Services
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
 from interfaces.http.mfa_bodies import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
 from interfaces.http.mfa_payloads import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
+from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
 from interfaces.http.transport import same_origin, token_response
 
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
@@ -30,8 +39,10 @@ class MfaController(Controller):
         summary="The caller's second factors: the app on or off, recovery codes left, passkeys",
         responses=problems(*BEARER),
     )
-    async def overview(self, caller: Caller, services: Services) -> Response[SecondFactorsBody]:
-        shown = await services.cases.mfa.overview.execute(caller)
+    async def overview(
+        self, caller: Caller, second_factors: Inject[ShowSecondFactors]
+    ) -> Response[SecondFactorsBody]:
+        shown = await second_factors.execute(caller)
         body = SecondFactorsBody(
             totp=shown.totp,
             recovery_codes_left=shown.recovery_codes_left,
@@ -47,8 +58,8 @@ class MfaController(Controller):
         "secret is replaced by a new setup; an active one must be removed first.",
         responses=problems(*BEARER, e.TotpAlreadyEnabled),
     )
-    async def setup(self, caller: Caller, services: Services) -> Response[TotpSetupBody]:
-        setup = await services.cases.mfa.setup_totp.execute(caller)
+    async def setup(self, caller: Caller, setup_totp: Inject[SetupTotp]) -> Response[TotpSetupBody]:
+        setup = await setup_totp.execute(caller)
         body = TotpSetupBody(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
         return Response(body, headers=NO_STORE)
 
@@ -61,9 +72,13 @@ class MfaController(Controller):
         ),
     )
     async def confirm(
-        self, data: JSONBody[TotpCodeRequest], caller: Caller, services: Services, client: Client
+        self,
+        data: JSONBody[TotpCodeRequest],
+        caller: Caller,
+        confirm_totp: Inject[ConfirmTotp],
+        client: Client,
     ) -> Response[RecoveryCodesBody]:
-        shown = await services.cases.mfa.confirm_totp.execute(
+        shown = await confirm_totp.execute(
             TotpCodeCommand(caller=caller, code=data.code, client=client)
         )
         return Response(RecoveryCodesBody(recovery_codes=shown), headers=NO_STORE)
@@ -75,9 +90,13 @@ class MfaController(Controller):
         responses=problems(*BODY, *BEARER, e.InvalidMfaCode, e.TotpNotEnabled, e.TooManyRequests),
     )
     async def recovery_codes(
-        self, data: JSONBody[TotpCodeRequest], caller: Caller, services: Services, client: Client
+        self,
+        data: JSONBody[TotpCodeRequest],
+        caller: Caller,
+        regenerate_recovery_codes: Inject[RegenerateRecoveryCodes],
+        client: Client,
     ) -> Response[RecoveryCodesBody]:
-        shown = await services.cases.mfa.regenerate_recovery_codes.execute(
+        shown = await regenerate_recovery_codes.execute(
             TotpCodeCommand(caller=caller, code=data.code, client=client)
         )
         return Response(RecoveryCodesBody(recovery_codes=shown), headers=NO_STORE)
@@ -100,10 +119,10 @@ class MfaController(Controller):
         self,
         data: JSONBody[DisableTotpRequest],
         caller: Caller,
-        services: Services,
+        disable_totp: Inject[DisableTotp],
         client: Client,
     ) -> None:
-        await services.cases.mfa.disable_totp.execute(
+        await disable_totp.execute(
             DisableTotpCommand(caller=caller, password=data.password, code=data.code, client=client)
         )
 
@@ -131,11 +150,12 @@ class SecondStepController(Controller):
     async def complete(
         self,
         data: JSONBody[MfaLoginRequest],
-        services: Services,
+        complete_mfa_sign_in: Inject[CompleteMfaSignIn],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
     ) -> Response[TokenBody]:
-        signed_in = await services.cases.mfa.complete_sign_in.execute(
+        signed_in = await complete_mfa_sign_in.execute(
             MfaSignInCommand(
                 mfa_token=data.mfa_token,
                 code=data.code,
@@ -144,5 +164,5 @@ class SecondStepController(Controller):
             )
         )
         return token_response(
-            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+            settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
         )

@@ -7,11 +7,17 @@ from litestar.datastructures import Cookie
 from litestar.params import CookieParameter, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
-from application.oauth import STATE_TTL, CompleteOAuthCommand, StartOAuthCommand
+from application.oauth import (
+    STATE_TTL,
+    CompleteOAuth,
+    CompleteOAuthCommand,
+    StartOAuth,
+    StartOAuthCommand,
+)
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.dependencies import NO_STORE, BodyTransport, Client, Services
 from interfaces.http.documentation import problems
+from interfaces.http.providers import NO_STORE, BodyTransport, Client, Inject
 from interfaces.http.transport import refresh_cookie, token_response
 
 STATE_COOKIE = "oauth_state"
@@ -33,17 +39,18 @@ class OAuthController(Controller):
     async def start(
         self,
         provider: FromPath[str],
-        services: Services,
+        start_oauth: Inject[StartOAuth],
+        settings: Inject[Settings],
         return_to: FromQuery[str | None] = None,
     ) -> Redirect:
-        started = await services.cases.start_oauth.execute(
+        started = await start_oauth.execute(
             StartOAuthCommand(provider=provider, return_to=return_to)
         )
         return Redirect(
             started.authorization_url,
             status_code=302,
             headers=NO_STORE,
-            cookies=[_state_cookie(services.settings, provider, started.state)],
+            cookies=[_state_cookie(settings, provider, started.state)],
         )
 
     @get(
@@ -61,7 +68,8 @@ class OAuthController(Controller):
     async def callback(
         self,
         provider: FromPath[str],
-        services: Services,
+        complete_oauth: Inject[CompleteOAuth],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
         code: FromQuery[str | None] = None,
@@ -70,8 +78,8 @@ class OAuthController(Controller):
         error: FromQuery[str | None] = None,
         error_description: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        settings = services.settings
-        result = await services.cases.complete_oauth.execute(
+        settings = settings
+        result = await complete_oauth.execute(
             CompleteOAuthCommand(
                 provider=provider,
                 state=oauth_state,

@@ -9,15 +9,27 @@ from litestar import Controller, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.mfa.passkey_sign_in import PasskeySignInCommand
-from application.mfa.passkeys import FinishRegistrationCommand, RemovePasskeyCommand
+from application.mfa.passkey_sign_in import (
+    FinishPasskeySignIn,
+    PasskeySignInCommand,
+    StartPasskeySignIn,
+)
+from application.mfa.passkeys import (
+    FinishPasskeyRegistration,
+    FinishRegistrationCommand,
+    ListPasskeys,
+    RemovePasskey,
+    RemovePasskeyCommand,
+    StartPasskeyRegistration,
+)
 from domain import errors as e
+from domain.values import MAX_ID
+from infrastructure.config import Settings
 from interfaces.http.bodies import TokenBody
-from interfaces.http.controllers.admin import MAX_ID
-from interfaces.http.dependencies import NO_STORE, BodyTransport, Caller, Client, Services
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
 from interfaces.http.mfa_bodies import AddedPasskeyBody, PasskeyBody, PasskeysBody
 from interfaces.http.mfa_payloads import PasskeyRegistrationRequest, PasskeySignInRequest
+from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
 from interfaces.http.transport import same_origin, token_response
 
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
@@ -47,9 +59,9 @@ class PasskeysController(Controller):
         responses=problems(*BEARER),
     )
     async def register_options(
-        self, caller: Caller, services: Services
+        self, caller: Caller, start_passkey_registration: Inject[StartPasskeyRegistration]
     ) -> Response[dict[str, Any]]:
-        options = await services.cases.mfa.start_registration.execute(caller)
+        options = await start_passkey_registration.execute(caller)
         return Response(dict(options), headers=NO_STORE)
 
     @post(
@@ -65,10 +77,10 @@ class PasskeysController(Controller):
         self,
         data: JSONBody[PasskeyRegistrationRequest],
         caller: Caller,
-        services: Services,
+        finish_passkey_registration: Inject[FinishPasskeyRegistration],
         client: Client,
     ) -> Response[AddedPasskeyBody]:
-        passkey = await services.cases.mfa.finish_registration.execute(
+        passkey = await finish_passkey_registration.execute(
             FinishRegistrationCommand(
                 caller=caller,
                 credential=data.credential.as_json(),
@@ -86,8 +98,10 @@ class PasskeysController(Controller):
         description=REQUEST_OPTIONS,
         responses=problems(e.TooManyRequests, e.StorageUnavailable),
     )
-    async def login_options(self, services: Services, client: Client) -> Response[dict[str, Any]]:
-        options = await services.cases.mfa.start_passkey_sign_in.execute(client)
+    async def login_options(
+        self, start_passkey_sign_in: Inject[StartPasskeySignIn], client: Client
+    ) -> Response[dict[str, Any]]:
+        options = await start_passkey_sign_in.execute(client)
         return Response(dict(options), headers=NO_STORE)
 
     @post(
@@ -102,15 +116,16 @@ class PasskeysController(Controller):
     async def login_verify(
         self,
         data: JSONBody[PasskeySignInRequest],
-        services: Services,
+        finish_passkey_sign_in: Inject[FinishPasskeySignIn],
+        settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
     ) -> Response[TokenBody]:
-        signed_in = await services.cases.mfa.finish_passkey_sign_in.execute(
+        signed_in = await finish_passkey_sign_in.execute(
             PasskeySignInCommand(credential=data.credential.as_json(), client=client)
         )
         return token_response(
-            services.settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+            settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
         )
 
     @get(
@@ -119,8 +134,10 @@ class PasskeysController(Controller):
         summary="The caller's passkeys",
         responses=problems(*BEARER),
     )
-    async def list_passkeys(self, caller: Caller, services: Services) -> Response[PasskeysBody]:
-        passkeys = await services.cases.mfa.list_passkeys.execute(caller)
+    async def list_passkeys(
+        self, caller: Caller, list_passkeys: Inject[ListPasskeys]
+    ) -> Response[PasskeysBody]:
+        passkeys = await list_passkeys.execute(caller)
         body = PasskeysBody(passkeys=[PasskeyBody.of(p) for p in passkeys])
         return Response(body, headers=NO_STORE)
 
@@ -133,10 +150,14 @@ class PasskeysController(Controller):
         responses=problems(*BEARER, e.PasskeyNotFound),
     )
     async def remove(
-        self, passkey_id: FromPath[int], caller: Caller, services: Services, client: Client
+        self,
+        passkey_id: FromPath[int],
+        caller: Caller,
+        remove_passkey: Inject[RemovePasskey],
+        client: Client,
     ) -> None:
         if not 1 <= passkey_id <= MAX_ID:
             raise e.PasskeyNotFound()
-        await services.cases.mfa.remove_passkey.execute(
+        await remove_passkey.execute(
             RemovePasskeyCommand(caller=caller, passkey_id=passkey_id, client=client)
         )

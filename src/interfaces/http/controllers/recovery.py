@@ -4,16 +4,27 @@ password. Mails are only queued here; the outbox sender delivers them."""
 from __future__ import annotations
 
 from litestar import Controller, Response, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from application.email.change import ChangePasswordCommand
-from application.email.recovery import ForgotPasswordCommand, ResetPasswordCommand
-from application.email.verification import RequestVerificationCommand, VerifyEmailCommand
+from application.email.change import ChangePassword, ChangePasswordCommand
+from application.email.recovery import (
+    ForgotPassword,
+    ForgotPasswordCommand,
+    ResetPassword,
+    ResetPasswordCommand,
+)
+from application.email.verification import (
+    RequestVerification,
+    RequestVerificationCommand,
+    VerifyEmail,
+    VerifyEmailCommand,
+)
 from domain import errors as e
 from interfaces.http.bodies import AcceptedBody, MeBody, UserBody
-from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
 from interfaces.http.documentation import BODY, problems
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject
 from interfaces.http.recovery_payloads import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
@@ -38,11 +49,9 @@ class EmailController(Controller):
         responses=problems(*BEARER, e.EmailAlreadyVerified, e.TooManyRequests),
     )
     async def request_verification(
-        self, caller: Caller, services: Services, client: Client
+        self, caller: Caller, request_verification: Inject[RequestVerification], client: Client
     ) -> Response[AcceptedBody]:
-        await services.cases.email.request_verification.execute(
-            RequestVerificationCommand(caller=caller, client=client)
-        )
+        await request_verification.execute(RequestVerificationCommand(caller=caller, client=client))
         return Response(VERIFICATION_QUEUED, status_code=HTTP_202_ACCEPTED, headers=NO_STORE)
 
     @post(
@@ -52,11 +61,9 @@ class EmailController(Controller):
         responses=problems(*BODY, e.InvalidVerificationToken, e.StorageUnavailable),
     )
     async def verify(
-        self, data: JSONBody[VerifyEmailRequest], services: Services, client: Client
+        self, data: JSONBody[VerifyEmailRequest], verify_email: Inject[VerifyEmail], client: Client
     ) -> Response[MeBody]:
-        user = await services.cases.email.verify_email.execute(
-            VerifyEmailCommand(token=data.token, client=client)
-        )
+        user = await verify_email.execute(VerifyEmailCommand(token=data.token, client=client))
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
 
@@ -73,14 +80,22 @@ class PasswordController(Controller):
         ),
     )
     async def forgot(
-        self, data: JSONBody[ForgotPasswordRequest], services: Services, client: Client
+        self,
+        data: JSONBody[ForgotPasswordRequest],
+        forgot_password: Inject[ForgotPassword],
+        client: Client,
     ) -> Response[AcceptedBody]:
-        await services.cases.email.forgot_password.execute(
+        after_answer = await forgot_password.execute(
             ForgotPasswordCommand(
                 email=data.email, captcha_token=data.turnstile_token, client=client
             )
         )
-        return Response(RESET_QUEUED, status_code=HTTP_202_ACCEPTED, headers=NO_STORE)
+        return Response(
+            RESET_QUEUED,
+            status_code=HTTP_202_ACCEPTED,
+            headers=NO_STORE,
+            background=BackgroundTask(after_answer) if after_answer else None,
+        )
 
     @post(
         "/reset",
@@ -89,9 +104,12 @@ class PasswordController(Controller):
         responses=problems(*BODY, e.InvalidResetToken, e.StorageUnavailable),
     )
     async def reset(
-        self, data: JSONBody[ResetPasswordRequest], services: Services, client: Client
+        self,
+        data: JSONBody[ResetPasswordRequest],
+        reset_password: Inject[ResetPassword],
+        client: Client,
     ) -> None:
-        await services.cases.email.reset_password.execute(
+        await reset_password.execute(
             ResetPasswordCommand(token=data.token, new_password=data.new_password, client=client)
         )
 
@@ -107,10 +125,10 @@ class PasswordController(Controller):
         self,
         data: JSONBody[ChangePasswordRequest],
         caller: Caller,
-        services: Services,
+        change_password: Inject[ChangePassword],
         client: Client,
     ) -> None:
-        await services.cases.email.change_password.execute(
+        await change_password.execute(
             ChangePasswordCommand(
                 caller=caller,
                 current_password=data.current_password,

@@ -6,11 +6,12 @@ from litestar import Controller, Response, delete, get
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.sessions import RevokeOneCommand
+from application.sessions import ListSessions, RevokeOneCommand, RevokeSession
 from domain import errors as e
-from interfaces.http.bodies import SessionBody, SessionsBody, iso
-from interfaces.http.dependencies import NO_STORE, Caller, Client, Services
+from interfaces.http.bodies import SessionBody, SessionsBody
 from interfaces.http.documentation import SIGNED_IN, NoContent, problems
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.timestamps import iso
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -25,8 +26,10 @@ class SessionsController(Controller):
         security=SIGNED_IN,
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
-    async def list_sessions(self, caller: Caller, services: Services) -> Response[SessionsBody]:
-        devices = await services.cases.list_sessions.execute(caller)
+    async def list_sessions(
+        self, caller: Caller, list_sessions: Inject[ListSessions]
+    ) -> Response[SessionsBody]:
+        devices = await list_sessions.execute(caller)
         body = SessionsBody(
             sessions=[
                 SessionBody(
@@ -54,11 +57,11 @@ class SessionsController(Controller):
         self,
         session_id: FromPath[str],
         caller: Caller,
-        services: Services,
+        revoke_session: Inject[RevokeSession],
         client: Client,
     ) -> None:
         if not SESSION_ID.fullmatch(session_id):
             raise e.SessionNotFound()  # ours are URL-safe tokens; nothing else names a session
-        await services.cases.revoke_session.execute(
+        await revoke_session.execute(
             RevokeOneCommand(caller=caller, session_id=session_id, client=client)
         )

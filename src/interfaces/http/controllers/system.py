@@ -5,10 +5,10 @@ import asyncio
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from interfaces.http.backends import Check
+from interfaces.bootstrap import Check, Service
 from interfaces.http.bodies import HealthBody
-from interfaces.http.dependencies import NO_STORE, Services
 from interfaces.http.observability.probe import answers
+from interfaces.http.providers import NO_STORE, Inject
 
 CHECK_TIMEOUT = 3.0
 
@@ -17,8 +17,10 @@ class SystemController(Controller):
     tags = ("system",)
 
     @get("/.well-known/jwks.json", summary="Public keys that verify our access tokens")
-    async def jwks(self, services: Services) -> Response[dict[str, object]]:
-        return Response(services.jwks, headers={"Cache-Control": "public, max-age=300"})
+    async def jwks(self, service: Inject[Service]) -> Response[dict[str, object]]:
+        return Response(
+            service.access_tokens.jwks(), headers={"Cache-Control": "public, max-age=300"}
+        )
 
     @get("/health/live", summary="The process is up")
     async def live(self) -> HealthBody:
@@ -29,9 +31,9 @@ class SystemController(Controller):
         summary="Every backend answers",
         responses={503: ResponseSpec(HealthBody, description="A backend does not answer")},
     )
-    async def ready(self, services: Services) -> Response[HealthBody]:
-        names = list(services.checks)
-        results = await asyncio.gather(*(_check(services.checks[n]) for n in names))
+    async def ready(self, service: Inject[Service]) -> Response[HealthBody]:
+        names = list(service.checks)
+        results = await asyncio.gather(*(_check(service.checks[n]) for n in names))
         checks = dict(zip(names, results, strict=True))
         ok = all(result == "ok" for result in results)
         return Response(

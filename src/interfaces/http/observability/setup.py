@@ -38,8 +38,8 @@ class Observability:
 
     @asynccontextmanager
     async def watch_outages(self, app: Litestar) -> AsyncIterator[None]:
-        """Entered after the container's lifespan: the health checks are known by then."""
-        checks = app.state.container.checks
+        """Entered after the service's lifespan: the health checks are known by then."""
+        checks = app.state.service.checks
         async with watching(self.outages, checks, self.settings.outage_log_interval):
             yield
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domain.ports import (
     ExpiredGrants,
@@ -24,6 +25,7 @@ from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.sqlite import SqliteDatabase
 
 Check = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 def open_database(settings: Settings) -> Database:
@@ -40,16 +42,15 @@ def open_database(settings: Settings) -> Database:
 
 @dataclass(frozen=True, slots=True)
 class KeyedStores:
+    """Each store and what reaches it: a readiness check (none where it is the database), the
+    lost-store seal and the grants the repair works through, where expired families go."""
+
     grants: RefreshGrantStore
     one_time: OneTimeStore
     limiter: RateLimiter
     check: Check | None
     integrity: GrantStoreIntegrity
-    # What the recovery after a lost store works through: the grants themselves, except in
-    # Valkey, where the service's client refuses until the store is sealed again.
     recovery_grants: RefreshGrantStore
-    # Where housekeeping deletes expired token families: none where keys expire by
-    # themselves (Valkey).
     expired: ExpiredGrants | None = None
 
 
@@ -68,15 +69,9 @@ async def open_keyed_stores(
         )
     if settings.grants_url == "memory://":
         memory_limiter = MemoryRateLimiter()
-        memory_grants = MemoryGrantStore(memory_limiter)
+        memory = MemoryGrantStore(memory_limiter)
         return KeyedStores(
-            memory_grants,
-            MemoryOneTimeStore(),
-            memory_limiter,
-            None,
-            memory_grants,
-            memory_grants,
-            expired=memory_grants,
+            memory, MemoryOneTimeStore(), memory_limiter, None, memory, memory, expired=memory
         )
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,
@@ -97,20 +92,33 @@ async def open_keyed_stores(
     stack.push_async_callback(client.aclose)
     recovery = open_valkey(url)
     stack.push_async_callback(recovery.aclose)
-    valkey_grants = ValkeyGrantStore(client, user_sessions, prefix)
+    grants_store = ValkeyGrantStore(client, user_sessions, prefix)
     return KeyedStores(
-        valkey_grants,
+        grants_store,
         ValkeyOneTimeStore(client, prefix),
         ValkeyRateLimiter(client, prefix),
-        valkey_grants.ping,
+        grants_store.ping,
         ValkeyEpoch(recovery, prefix, guarded=client),
         ValkeyGrantStore(recovery, user_sessions, prefix),
     )
 
 
 async def migrate(settings: Settings) -> list[str]:
+    """Apply the pending migrations; their versions."""
+    return await _on_database(settings, migrations.migrate)
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    return await _on_database(settings, migrations.pending)
+
+
+async def migration_status(settings: Settings) -> list[migrations.MigrationState]:
+    return await _on_database(settings, migrations.status)
+
+
+async def _on_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     database = open_database(settings)
     try:
-        return await migrations.migrate(database)
+        return await work(database)
     finally:
         await database.close()

@@ -1,11 +1,13 @@
-"""What controllers take instead of the request: the wired services, the caller, the client,
-the refresh cookie and the transport wish, each read by an explicit Litestar marker.
+"""What handlers take by name, each through a ``Provide`` of its own: every use case of the
+service under its name in ``UseCases`` (``refresh: Inject[RefreshSession]``), the settings,
+the caller, the client, the refresh cookie and the transport wish.
 
 No ``from __future__ import annotations`` here: the refresh cookie's name comes from the
 settings, so its parameter is declared when the app is created and must be evaluated then.
 """
 
-from typing import Annotated, Any
+from dataclasses import fields
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
@@ -14,11 +16,12 @@ from litestar.params import CookieParameter, HeaderParameter, SkipValidation
 from application.client import ClientInfo
 from domain.ports import AccessClaims
 from infrastructure.config import Settings
-from interfaces.http.container import Container
+from interfaces.bootstrap import Service, UseCases
 from interfaces.http.transport import client_ip
 
+T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
-Services = NamedDependency[SkipValidation[Container]]
+Inject: TypeAlias = NamedDependency[SkipValidation[T]]
 Caller = NamedDependency[SkipValidation[AccessClaims]]
 Client = NamedDependency[SkipValidation[ClientInfo]]
 BearerToken = NamedDependency[SkipValidation[str | None]]
@@ -45,10 +48,15 @@ TransportHeader = Annotated[
 
 
 def provide(settings: Settings) -> dict[str, Provide]:
+    use_cases = {
+        case.name: Provide(_use_case(case.name), sync_to_thread=False) for case in fields(UseCases)
+    }
     return {
-        "services": Provide(services, sync_to_thread=False),
+        **use_cases,
+        "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        "service": Provide(service, sync_to_thread=False),
         "caller": Provide(caller),
-        "client": Provide(client, sync_to_thread=False),
+        "client": Provide(_client(settings), sync_to_thread=False),
         "bearer_token": Provide(bearer_token, sync_to_thread=False),
         "body_transport": Provide(body_transport, sync_to_thread=False),
         "refresh_cookie": Provide(
@@ -57,9 +65,17 @@ def provide(settings: Settings) -> dict[str, Provide]:
     }
 
 
-def services(request: Request[Any, Any, Any]) -> Container:
-    container: Container = request.app.state.container
-    return container
+def service(request: Request[Any, Any, Any]) -> Service:
+    """The opened service, for what is not a use case: its keys and health checks."""
+    opened: Service = request.app.state.service
+    return opened
+
+
+def _use_case(name: str) -> Any:
+    def use_case(request: Request[Any, Any, Any]) -> Any:
+        return getattr(request.app.state.service.cases, name)
+
+    return use_case
 
 
 def bearer_token(authorization: Authorization = None) -> str | None:
@@ -67,24 +83,27 @@ def bearer_token(authorization: Authorization = None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def caller(request: Request[Any, Any, Any], services: Services) -> AccessClaims:
-    # The header is read here rather than through ``bearer_token``: with ``services`` as its
-    # only dependency the chain resolves in order, without a task group on every request.
+async def caller(request: Request[Any, Any, Any]) -> AccessClaims:
+    # The header is read here rather than through ``bearer_token``: with no dependency of
+    # its own it resolves without a task group on every request.
     token = bearer_token(request.headers.get("authorization"))
-    return await services.cases.authenticate.execute(token)
+    opened: Service = request.app.state.service
+    return await opened.cases.authenticate.execute(token)
 
 
-def client(
-    request: Request[Any, Any, Any],
-    services: Services,
-    user_agent: UserAgent = None,
-    x_forwarded_for: ForwardedFor = None,
-) -> ClientInfo:
-    peer = request.client.host if request.client else None
-    return ClientInfo(
-        ip_address=client_ip(peer, x_forwarded_for, services.settings),
-        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
-    )
+def _client(settings: Settings) -> Any:
+    def client(
+        request: Request[Any, Any, Any],
+        user_agent: UserAgent = None,
+        x_forwarded_for: ForwardedFor = None,
+    ) -> ClientInfo:
+        peer = request.client.host if request.client else None
+        return ClientInfo(
+            ip_address=client_ip(peer, x_forwarded_for, settings),
+            user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+        )
+
+    return client
 
 
 def body_transport(x_auth_transport: TransportHeader = None) -> bool:

@@ -6,10 +6,12 @@ import argparse
 import sys
 
 from infrastructure.config import Settings, SettingsError, default_variable, load_settings
-from infrastructure.persistence import migrations
-from interfaces import cli_errors, cli_import, cli_keys, cli_users
-from interfaces.http.backends import migrate, open_database
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
+from interfaces.bootstrap.backends import migrate, migration_status
+from interfaces.cli import errors as cli_errors
+from interfaces.cli import import_users as cli_import
+from interfaces.cli import keys as cli_keys
+from interfaces.cli import users as cli_users
 from interfaces.serve import serve
 
 
@@ -71,8 +73,8 @@ async def _migrate(settings: Settings) -> int:
 
 async def _purge(settings: Settings) -> int:
     await cli_errors.require_migrated(settings)
-    async with open_container(settings) as container:
-        purged = await container.purge.execute()
+    async with open_service(settings) as service:
+        purged = await service.cases.purge_expired.execute()
     print(
         f"deleted {purged.sessions} sessions, {purged.grants} token families,"
         f" {purged.mail_tokens} mail tokens, {purged.mails} mails"
@@ -81,11 +83,7 @@ async def _purge(settings: Settings) -> int:
 
 
 async def _status(settings: Settings) -> int:
-    database = open_database(settings)
-    try:
-        states = await migrations.status(database)
-    finally:
-        await database.close()
+    states = await migration_status(settings)
     width = max((len(state.version) for state in states), default=0)
     for state in states:
         if state.applied_at is None:

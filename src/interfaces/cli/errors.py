@@ -14,7 +14,7 @@ from domain.errors import DomainError, StorageUnavailable, ValidationFailed
 from infrastructure.config import Settings
 from infrastructure.persistence import migrations
 from infrastructure.security.key_rotation import KeysFileError
-from interfaces.http.backends import open_database
+from interfaces.bootstrap.backends import pending_migrations
 
 Command = Callable[[Settings], Awaitable[int] | int]
 
@@ -88,11 +88,7 @@ def unavailable(settings: Settings, error: StorageUnavailable) -> str:
 
 
 async def require_migrated(settings: Settings) -> None:
-    database = open_database(settings)
-    try:
-        pending = await migrations.pending(database)
-    finally:
-        await database.close()
+    pending = await pending_migrations(settings)
     if pending:
         raise CliError(
             f"database not migrated ({', '.join(pending)} pending): run `authgate migrate`"

@@ -1,4 +1,5 @@
-"""Bring users over from another system with their existing password hashes.
+"""The lines of an import file (``BulkImportUsers``): users from another system with their
+existing password hashes.
 
 Legacy bcrypt hashes are kept as they are and upgraded to argon2id at the user's next
 successful login (``Login`` rehashes), so nobody has to reset a password.
@@ -8,13 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.entities import DEFAULT_ROLE, NewUser
-from domain.errors import EmailTaken
-from domain.ports import Clock, UserRepository
 from domain.values import NAME_MAX, Email
 
 _BCRYPT = re.compile(r"^\$2[aby]\$(?P<cost>\d{2})\$[./A-Za-z0-9]{53}$")
@@ -32,32 +30,6 @@ ROLES = frozenset({"user", "admin"})
 class ImportReport:
     imported: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-class ImportUsers:
-    def __init__(self, *, users: UserRepository, clock: Clock) -> None:
-        self._users = users
-        self._clock = clock
-
-    async def execute(self, lines: Iterable[str]) -> ImportReport:
-        """One JSON object a line: email, password_hash (bcrypt or argon2), name?, role?."""
-        report = ImportReport()
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                user = self._parse(line)
-                await self._users.add(user)
-            except EmailTaken:
-                report.problems.append(f"line {number}: email already exists, skipped")
-            except ValueError as e:
-                report.problems.append(f"line {number}: {e}")
-            else:
-                report.imported += 1
-        return report
-
-    def _parse(self, line: str) -> NewUser:
-        return parse_line(line, self._clock.now())
 
 
 def parse_line(line: str, now: datetime) -> NewUser:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from application.admin import CLI, AdminCases, AdminCommand, SetRoleCommand, UsersQuery
+from application.admin import CLI, AdminCommand, SetRoleCommand, UsersQuery
 from application.admin.directory import MAX_PAGE
 from domain.entities import ROLES, User
+from domain.values import MAX_ID
 from infrastructure.config import Settings
-from interfaces.cli_errors import CliError, require_migrated
-from interfaces.http.bodies import iso
-from interfaces.http.container import open_container
-from interfaces.http.controllers.admin import MAX_ID
+from interfaces.bootstrap import UseCases, open_service
+from interfaces.cli.errors import CliError, require_migrated
+from interfaces.timestamps import iso
 
-Action = Callable[[AdminCases, argparse.Namespace], Awaitable[int]]
+Action = Callable[[UseCases, argparse.Namespace], Awaitable[int]]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +27,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ("show", _show, "one user with its identities and live sessions"),
         (
             "disable",
-            _standing("disable", "disabled; its sessions are revoked"),
+            _standing("disable_user", "disabled; its sessions are revoked"),
             "refuse its sign-ins, end its sessions",
         ),
-        ("enable", _standing("enable", "enabled"), "let a disabled user sign in again"),
-        ("unlock", _standing("unlock", "unlocked"), "clear its failed-login limits"),
+        ("enable", _standing("enable_user", "enabled"), "let a disabled user sign in again"),
+        ("unlock", _standing("unlock_user", "unlocked"), "clear its failed-login limits"),
         (
             "mfa-reset",
             _standing("reset_second_factor", "has no second factor now"),
@@ -50,17 +50,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def command(args: argparse.Namespace) -> Callable[[Settings], Awaitable[int]]:
     async def run(settings: Settings) -> int:
         await require_migrated(settings)
-        async with open_container(settings) as container:
+        async with open_service(settings) as service:
             action: Action = args.action
-            return await action(container.admin, args)
+            return await action(service.cases, args)
 
     return run
 
 
-async def _list(admin: AdminCases, args: argparse.Namespace) -> int:
+async def _list(cases: UseCases, args: argparse.Namespace) -> int:
     cursor: str | None = None
     while True:
-        page = await admin.list_users.execute(
+        page = await cases.list_users.execute(
             UsersQuery(limit=MAX_PAGE, cursor=cursor, email=args.email)
         )
         for user in page.users:
@@ -73,8 +73,8 @@ async def _list(admin: AdminCases, args: argparse.Namespace) -> int:
         cursor = page.next_cursor
 
 
-async def _show(admin: AdminCases, args: argparse.Namespace) -> int:
-    details = await admin.show_user.execute(await _user_id(admin, args.user))
+async def _show(cases: UseCases, args: argparse.Namespace) -> int:
+    details = await cases.show_user.execute(await _user_id(cases, args.user))
     user = details.user
     print(f"id:            {user.id}")
     print(f"email:         {user.email}")
@@ -91,37 +91,37 @@ async def _show(admin: AdminCases, args: argparse.Namespace) -> int:
 
 
 def _standing(verb: str, done: str) -> Action:
-    async def act(admin: AdminCases, args: argparse.Namespace) -> int:
-        user_id = await _user_id(admin, args.user)
-        await getattr(admin, verb).execute(AdminCommand(user_id=user_id, actor=CLI))
+    async def act(cases: UseCases, args: argparse.Namespace) -> int:
+        user_id = await _user_id(cases, args.user)
+        await getattr(cases, verb).execute(AdminCommand(user_id=user_id, actor=CLI))
         print(f"user {user_id} {done}")
         return 0
 
     return act
 
 
-async def _delete(admin: AdminCases, args: argparse.Namespace) -> int:
+async def _delete(cases: UseCases, args: argparse.Namespace) -> int:
     if not args.yes:
         raise CliError(f"this erases user {args.user} for good: add --yes to confirm")
-    user_id = await _user_id(admin, args.user)
-    await admin.delete.execute(AdminCommand(user_id=user_id, actor=CLI))
+    user_id = await _user_id(cases, args.user)
+    await cases.delete_user.execute(AdminCommand(user_id=user_id, actor=CLI))
     print(f"user {user_id} deleted")
     return 0
 
 
-async def _set_role(admin: AdminCases, args: argparse.Namespace) -> int:
-    user_id = await _user_id(admin, args.user)
-    await admin.set_role.execute(SetRoleCommand(user_id=user_id, actor=CLI, role=args.role))
+async def _set_role(cases: UseCases, args: argparse.Namespace) -> int:
+    user_id = await _user_id(cases, args.user)
+    await cases.set_role.execute(SetRoleCommand(user_id=user_id, actor=CLI, role=args.role))
     print(f"user {user_id} is now {args.role} (live sessions get the role at their next refresh)")
     return 0
 
 
-async def _user_id(admin: AdminCases, user: str) -> int:
+async def _user_id(cases: UseCases, user: str) -> int:
     if user.isdigit():
         if int(user) > MAX_ID:
             raise CliError(f"no user with id {user}: see `authgate users list`")
         return int(user)
-    page = await admin.list_users.execute(UsersQuery(limit=1, email=user))
+    page = await cases.list_users.execute(UsersQuery(limit=1, email=user))
     found: list[User] = page.users
     if not found:
         raise CliError(f"no user with email {user}: see `authgate users list`")

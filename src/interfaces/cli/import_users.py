@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 
 from infrastructure.config import Settings
-from interfaces.cli_errors import readable_file, require_migrated
-from interfaces.http.container import open_container
+from interfaces.bootstrap import open_service
+from interfaces.cli.errors import readable_file, require_migrated
 
 SHOWN_PROBLEMS = 20  # on stderr; the summary counts them all
 
@@ -37,8 +37,8 @@ def command(args: argparse.Namespace) -> Callable[[Settings], Awaitable[int]]:
         await require_migrated(settings)
         with path.open("rb") as handle, _progress() as progress:
             task = progress.add_task("importing", total=path.stat().st_size)
-            async with open_container(settings) as container:
-                report = await container.admin.import_users.execute(
+            async with open_service(settings) as service:
+                report = await service.cases.import_users.execute(
                     _lines(handle, progress, task), dry_run=args.dry_run
                 )
         for problem in report.problems[:SHOWN_PROBLEMS]:

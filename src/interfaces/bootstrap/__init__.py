@@ -1,0 +1,98 @@
+"""The one composition root: settings in, the object graph out, every resource opened and
+closed in one async context. The HTTP app, the CLI and the tests all start here; only the
+HTTP lifespan starts the loops that run beside the requests (``Service.loops``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.email.messages import MailPolicy
+from application.email.sender import DeliveryPolicy
+from application.introspection import IntrospectionPolicy, TokenContext
+from application.session_issuer import SessionPolicy
+from application.throttle import Limits
+from domain.ports import AccessTokens, Clock
+from infrastructure.config import Settings
+from infrastructure.system import SystemClock
+from interfaces.bootstrap.adapters import open_ports
+from interfaces.bootstrap.backends import Check
+from interfaces.bootstrap.ports import Policies, Ports
+from interfaces.bootstrap.use_cases import UseCases, build
+
+__all__ = ["Check", "Loop", "Policies", "Ports", "Service", "UseCases", "build", "open_service"]
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """Work beside the requests: ``run(stop)`` until ``stop`` is set."""
+
+    name: str
+    run: Callable[[asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    settings: Settings
+    cases: UseCases
+    access_tokens: AccessTokens
+    checks: Mapping[str, Check]  # what /health/ready asks, by name
+    loops: tuple[Loop, ...]
+
+
+@asynccontextmanager
+async def open_service(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Service]:
+    """Open every resource, build every use case, close the resources in reverse order."""
+    clock = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        opened = await open_ports(settings, clock, stack)
+        cases = build(opened.ports, policies(settings))
+        yield Service(
+            settings=settings,
+            cases=cases,
+            access_tokens=opened.ports.access_tokens,
+            checks=opened.checks,
+            loops=(
+                Loop("authgate-grant-recovery", cases.recover_grants.run),
+                Loop("authgate-outbox-sender", cases.send_mail.run),
+                Loop("authgate-housekeeping", cases.purge_expired.run),
+                Loop("authgate-session-touches", opened.sessions.run),
+            ),
+        )
+
+
+def policies(settings: Settings) -> Policies:
+    return Policies(
+        session=SessionPolicy(
+            access_ttl=timedelta(seconds=settings.access_ttl),
+            idle_ttl=timedelta(seconds=settings.refresh_ttl),
+            max_age=timedelta(seconds=settings.session_max_age),
+            grace=timedelta(seconds=settings.refresh_grace),
+        ),
+        limits=Limits(
+            login=settings.login_limit,
+            register=settings.register_limit,
+            refresh=settings.refresh_limit,
+            forgot=settings.forgot_limit,
+        ),
+        mail=MailPolicy(
+            product=settings.product_name,
+            verify_url=settings.verify_email_url or settings.mail_link("verify-email"),
+            reset_url=settings.reset_password_url or settings.mail_link("reset-password"),
+            require_verified=settings.require_verified_email,
+        ),
+        delivery=DeliveryPolicy(
+            give_up_after=timedelta(seconds=settings.outbox_give_up_after),
+            poll_interval=settings.outbox_poll_interval,
+        ),
+        introspection=IntrospectionPolicy(
+            context=TokenContext(
+                issuer=settings.issuer, audience=settings.audience, client_id=settings.client_id
+            ),
+            secrets=settings.introspection_secrets,
+        ),
+        return_to_allowlist=settings.return_to_allowlist,
+    )

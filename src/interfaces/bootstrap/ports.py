@@ -1,0 +1,87 @@
+"""What the use cases are built from: every port, and the policies read from the settings.
+
+The service fills these with adapters (``adapters.open_ports``), the unit tests with fakes;
+``use_cases.build`` turns either into the same object graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from application.email.messages import MailPolicy
+from application.email.sender import DeliveryPolicy
+from application.introspection import IntrospectionPolicy
+from application.session_issuer import SessionPolicy
+from application.throttle import Limits
+from domain.ports import (
+    AccessTokens,
+    AuditLog,
+    CaptchaVerifier,
+    Clock,
+    ExpiredGrants,
+    GrantStoreIntegrity,
+    IdentityProvider,
+    IdGenerator,
+    Mailer,
+    MailUnitOfWork,
+    OneTimePasswords,
+    OneTimeStore,
+    OutboxDelivery,
+    PasskeyCeremonies,
+    Passkeys,
+    PasswordHasher,
+    RateLimiter,
+    RecoveryCodes,
+    RefreshGrantStore,
+    RefreshTokens,
+    SecretBox,
+    SessionRepository,
+    TotpCredentials,
+    UserAdministration,
+    UserProfiles,
+    UserRepository,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ports:
+    users: UserRepository
+    profiles: UserProfiles
+    administration: UserAdministration
+    sessions: SessionRepository
+    grants: RefreshGrantStore
+    # The lost-store repair: the store's seal, and the grants it works through (Valkey: a
+    # client that is not refused while the store is unsealed).
+    integrity: GrantStoreIntegrity
+    recovery_grants: RefreshGrantStore
+    expired: ExpiredGrants | None  # none where keys expire by themselves (Valkey)
+    one_time: OneTimeStore
+    limiter: RateLimiter
+    hasher: PasswordHasher
+    captcha: CaptchaVerifier
+    access_tokens: AccessTokens
+    refresh_tokens: RefreshTokens
+    identity_providers: Mapping[str, IdentityProvider]
+    clock: Clock
+    ids: IdGenerator
+    audit: AuditLog
+    mail: MailUnitOfWork
+    outbox: OutboxDelivery
+    mailer: Mailer
+    totp: TotpCredentials
+    recovery_codes: RecoveryCodes
+    passkeys: Passkeys
+    secret_box: SecretBox
+    otp: OneTimePasswords
+    ceremonies: PasskeyCeremonies
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policies:
+    session: SessionPolicy
+    limits: Limits
+    mail: MailPolicy
+    delivery: DeliveryPolicy
+    introspection: IntrospectionPolicy
+    return_to_allowlist: Collection[str] = ()

@@ -1,0 +1,330 @@
+"""Every use case, built once from the ports and policies: one line of arguments per use
+case, so a reader sees what each one works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.admin.bulk_import import BulkImportUsers
+from application.admin.directory import ListUsers, ShowUser
+from application.admin.guard import RequireAdmin
+from application.admin.roles import SetRole
+from application.admin.second_factor import ResetSecondFactor
+from application.admin.standing import DeleteUser, DisableUser, EnableUser, UnlockUser
+from application.authenticate import Authenticate, GetCurrentUser
+from application.email.change import ChangePassword
+from application.email.queue import MailQueue
+from application.email.recovery import ForgotPassword, ResetPassword
+from application.email.sender import OutboxSender
+from application.email.verification import RequestVerification, VerifyEmail
+from application.grant_recovery import RecoverLostGrants
+from application.housekeeping import PurgeExpired
+from application.introspection import IntrospectionClients, IntrospectToken
+from application.login import Login
+from application.logout import Logout
+from application.mfa.attempts import MfaAttempts
+from application.mfa.factors import SecondFactors
+from application.mfa.overview import ShowSecondFactors
+from application.mfa.passkey_sign_in import FinishPasskeySignIn, StartPasskeySignIn
+from application.mfa.passkeys import (
+    FinishPasskeyRegistration,
+    ListPasskeys,
+    RemovePasskey,
+    StartPasskeyRegistration,
+)
+from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
+from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
+from application.oauth import CompleteOAuth, StartOAuth
+from application.refresh import RefreshSession
+from application.register import RegisterUser
+from application.revocation import SessionRevoker
+from application.session_issuer import SessionIssuer
+from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.throttle import Throttle
+from interfaces.bootstrap.ports import Policies, Ports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UseCases:
+    # signing up and in
+    register: RegisterUser
+    login: Login
+    complete_mfa_sign_in: CompleteMfaSignIn
+    start_passkey_sign_in: StartPasskeySignIn
+    finish_passkey_sign_in: FinishPasskeySignIn
+    start_oauth: StartOAuth
+    complete_oauth: CompleteOAuth
+    # the session
+    authenticate: Authenticate
+    refresh: RefreshSession
+    logout: Logout
+    current_user: GetCurrentUser
+    list_sessions: ListSessions
+    revoke_session: RevokeSession
+    revoke_sessions: RevokeSessions
+    introspect: IntrospectToken
+    introspection_clients: IntrospectionClients
+    # the mailbox and the password
+    request_verification: RequestVerification
+    verify_email: VerifyEmail
+    forgot_password: ForgotPassword
+    reset_password: ResetPassword
+    change_password: ChangePassword
+    # second factors
+    second_factors: ShowSecondFactors
+    setup_totp: SetupTotp
+    confirm_totp: ConfirmTotp
+    regenerate_recovery_codes: RegenerateRecoveryCodes
+    disable_totp: DisableTotp
+    start_passkey_registration: StartPasskeyRegistration
+    finish_passkey_registration: FinishPasskeyRegistration
+    list_passkeys: ListPasskeys
+    remove_passkey: RemovePasskey
+    # administration
+    require_admin: RequireAdmin
+    list_users: ListUsers
+    show_user: ShowUser
+    disable_user: DisableUser
+    enable_user: EnableUser
+    unlock_user: UnlockUser
+    delete_user: DeleteUser
+    set_role: SetRole
+    import_users: BulkImportUsers
+    reset_second_factor: ResetSecondFactor
+    # beside the requests (started by the HTTP lifespan, or once by a CLI command)
+    send_mail: OutboxSender
+    recover_grants: RecoverLostGrants
+    purge_expired: PurgeExpired
+
+
+def build(p: Ports, policies: Policies) -> UseCases:
+    policy = policies.session
+    authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
+    issuer = SessionIssuer(
+        users=p.users,
+        sessions=p.sessions,
+        grants=p.grants,
+        access_tokens=p.access_tokens,
+        refresh_tokens=p.refresh_tokens,
+        clock=p.clock,
+        ids=p.ids,
+        policy=policy,
+    )
+    throttle = Throttle(limiter=p.limiter, limits=policies.limits, clock=p.clock, audit=p.audit)
+    revoker = SessionRevoker(
+        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
+    )
+    queue = MailQueue(mail=p.mail, policy=policies.mail, clock=p.clock)
+    factors = SecondFactors(
+        totp=p.totp, recovery=p.recovery_codes, box=p.secret_box, otp=p.otp, clock=p.clock
+    )
+    attempts = MfaAttempts(p.one_time, p.clock)
+    gate = SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts)
+    require_verified = policies.mail.require_verified
+    return UseCases(
+        register=RegisterUser(
+            users=p.users,
+            hasher=p.hasher,
+            captcha=p.captcha,
+            issuer=issuer,
+            throttle=throttle,
+            mail=queue,
+            require_verified=require_verified,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        login=Login(
+            users=p.users,
+            hasher=p.hasher,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+            second_factor=gate,
+            require_verified=require_verified,
+        ),
+        complete_mfa_sign_in=CompleteMfaSignIn(
+            users=p.users,
+            factors=factors,
+            attempts=attempts,
+            issuer=issuer,
+            throttle=throttle,
+            audit=p.audit,
+        ),
+        start_passkey_sign_in=StartPasskeySignIn(
+            ceremonies=p.ceremonies, challenges=p.one_time, throttle=throttle, clock=p.clock
+        ),
+        finish_passkey_sign_in=FinishPasskeySignIn(
+            users=p.users,
+            passkeys=p.passkeys,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            issuer=issuer,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        start_oauth=StartOAuth(
+            providers=p.identity_providers,
+            states=p.one_time,
+            clock=p.clock,
+            allowlist=policies.return_to_allowlist,
+        ),
+        complete_oauth=CompleteOAuth(
+            providers=p.identity_providers,
+            states=p.one_time,
+            users=p.users,
+            mail=p.mail,
+            issuer=issuer,
+            revoker=revoker,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        authenticate=authenticate,
+        refresh=RefreshSession(
+            users=p.users,
+            sessions=p.sessions,
+            grants=p.grants,
+            refresh_tokens=p.refresh_tokens,
+            issuer=issuer,
+            policy=policy,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        logout=Logout(
+            grants=p.grants,
+            sessions=p.sessions,
+            refresh_tokens=p.refresh_tokens,
+            authenticate=authenticate,
+            revoker=revoker,
+            clock=p.clock,
+        ),
+        current_user=GetCurrentUser(profiles=p.profiles),
+        list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
+        revoke_session=RevokeSession(sessions=p.sessions, revoker=revoker, clock=p.clock),
+        revoke_sessions=RevokeSessions(revoker=revoker),
+        introspect=IntrospectToken(
+            authenticate=authenticate, context=policies.introspection.context
+        ),
+        introspection_clients=IntrospectionClients(policies.introspection.secrets),
+        request_verification=RequestVerification(
+            users=p.users, queue=queue, throttle=throttle, audit=p.audit
+        ),
+        verify_email=VerifyEmail(users=p.users, mail=p.mail, clock=p.clock, audit=p.audit),
+        forgot_password=ForgotPassword(
+            users=p.users, queue=queue, captcha=p.captcha, throttle=throttle, audit=p.audit
+        ),
+        reset_password=ResetPassword(
+            mail=p.mail, hasher=p.hasher, revoker=revoker, clock=p.clock, audit=p.audit
+        ),
+        change_password=ChangePassword(
+            users=p.users,
+            mail=p.mail,
+            hasher=p.hasher,
+            revoker=revoker,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        second_factors=ShowSecondFactors(
+            factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
+        ),
+        setup_totp=SetupTotp(
+            users=p.users,
+            totp=p.totp,
+            box=p.secret_box,
+            otp=p.otp,
+            clock=p.clock,
+            issuer_name=policies.mail.product,
+        ),
+        confirm_totp=ConfirmTotp(
+            users=p.users, totp=p.totp, factors=factors, clock=p.clock, audit=p.audit
+        ),
+        regenerate_recovery_codes=RegenerateRecoveryCodes(
+            users=p.users,
+            factors=factors,
+            recovery=p.recovery_codes,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        disable_totp=DisableTotp(
+            users=p.users,
+            totp=p.totp,
+            factors=factors,
+            hasher=p.hasher,
+            throttle=throttle,
+            audit=p.audit,
+        ),
+        start_passkey_registration=StartPasskeyRegistration(
+            users=p.users,
+            passkeys=p.passkeys,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            clock=p.clock,
+        ),
+        finish_passkey_registration=FinishPasskeyRegistration(
+            users=p.users,
+            passkeys=p.passkeys,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        list_passkeys=ListPasskeys(passkeys=p.passkeys),
+        remove_passkey=RemovePasskey(passkeys=p.passkeys, audit=p.audit),
+        require_admin=RequireAdmin(users=p.users),
+        list_users=ListUsers(administration=p.administration),
+        show_user=ShowUser(
+            users=p.users, administration=p.administration, sessions=p.sessions, clock=p.clock
+        ),
+        disable_user=DisableUser(
+            users=p.users,
+            administration=p.administration,
+            revoker=revoker,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        enable_user=EnableUser(
+            users=p.users, administration=p.administration, clock=p.clock, audit=p.audit
+        ),
+        unlock_user=UnlockUser(users=p.users, throttle=throttle, audit=p.audit),
+        delete_user=DeleteUser(
+            users=p.users,
+            administration=p.administration,
+            grants=p.grants,
+            policy=policy,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        set_role=SetRole(
+            administration=p.administration, grants=p.grants, clock=p.clock, audit=p.audit
+        ),
+        import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
+        reset_second_factor=ResetSecondFactor(
+            users=p.users, totp=p.totp, passkeys=p.passkeys, audit=p.audit
+        ),
+        send_mail=OutboxSender(
+            outbox=p.outbox,
+            mailer=p.mailer,
+            policy=policies.delivery,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        recover_grants=RecoverLostGrants(
+            integrity=p.integrity,
+            grants=p.recovery_grants,
+            sessions=p.sessions,
+            policy=policy,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        purge_expired=PurgeExpired(
+            sessions=p.sessions,
+            grants=p.expired,
+            mail=p.mail,
+            outbox=p.outbox,
+            policy=policy,
+            clock=p.clock,
+        ),
+    )
