@@ -1,1 +1,1 @@
-"""The outer ring: the HTTP app (the one composition root) and the CLI."""
+"""The outer ring: the composition root (``bootstrap``), and over it the HTTP app and the CLI."""

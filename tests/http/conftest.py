@@ -1,7 +1,10 @@
 """The app from ``create_app(settings)`` in every deployment, through AsyncTestClient.
 
 The base URL is https so Secure cookies travel. Each test gets an empty database and its
-own Valkey key prefix.
+own Valkey key prefix. A test runs on the embedded deployment, which the quickstart serves;
+one marked ``every_deployment`` runs on each (the smoke tests of ``test_deployments`` and the
+races, whose outcome is each backend's own locking). The rules themselves are proven over
+every adapter in the contract suite.
 
 AsyncTestClient runs the app behind a blocking portal in a thread of its own, and each
 request holds the test's event loop until its response is whole: requests gathered on it
@@ -31,17 +34,26 @@ from tests.backends.postgres import truncate
 from tests.fakes.clock import FakeClock
 
 BASE_URL = "https://testserver.local"
+EMBEDDED = "sqlite+database"
 DEPLOYMENTS = [
-    "sqlite+database",
+    EMBEDDED,
     "sqlite+memory",
     pytest.param("postgres+valkey", marks=pytest.mark.backends),
 ]
 Client = AsyncTestClient[Any]
 
 
-@pytest.fixture(params=DEPLOYMENTS)
-async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return await deployment(request.param, request, tmp_path)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "deployment_name" in metafunc.fixturenames:
+        every = metafunc.definition.get_closest_marker("every_deployment") is not None
+        metafunc.parametrize("deployment_name", DEPLOYMENTS if every else [EMBEDDED])
+
+
+@pytest.fixture
+async def settings(
+    deployment_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Settings:
+    return await deployment(deployment_name, request, tmp_path)
 
 
 async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from infrastructure.config import Settings
 from tests.http.admin_helpers import an_admin, count_rows
 from tests.http.helpers import (
@@ -98,6 +100,7 @@ async def test_unlock_lifts_the_login_limit_of_the_account(
         await sign_in(client, EMAIL)
 
 
+@pytest.mark.every_deployment
 async def test_deleting_erases_the_user_its_identities_sessions_and_grants(
     client: Any, settings: Settings
 ) -> None:

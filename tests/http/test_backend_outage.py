@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
-from interfaces.http.controllers.system import CHECK_TIMEOUT
+from interfaces.http.system.routes import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
 from tests.http.conftest import BASE_URL, deployment, serving
 from tests.http.helpers import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from litestar import Litestar, get
 
 from tests.http.conftest import serving
@@ -14,6 +15,7 @@ ALONE = -1
 PATIENCE = 5  # seconds a request waits for the others before it reports it came alone
 
 
+@pytest.mark.every_deployment
 async def test_gathered_requests_are_inside_the_app_at_the_same_time() -> None:
     everyone_in = asyncio.Barrier(TOGETHER)
 

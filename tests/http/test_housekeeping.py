@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import pytest
+
 from application.housekeeping import SLACK
 from infrastructure.config import Settings
 from interfaces.bootstrap.backends import open_database
@@ -34,6 +36,7 @@ async def session_rows(settings: Settings) -> set[str]:
     return {str(row["id"]) for row in rows}
 
 
+@pytest.mark.every_deployment
 async def test_a_round_deletes_a_session_past_its_lifetime_and_no_live_one(
     client: Client, clock: FakeClock, settings: Settings
 ) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from infrastructure.config import Settings
 from tests.fakes.authenticator import SoftAuthenticator, b64url
 from tests.fakes.clock import FakeClock
-from tests.http.conftest import deployment
 from tests.http.helpers import BASE_URL, PASSWORD, Device, sign_up
 from tests.http.mfa_helpers import App, WithTotp, enable_totp, password_step, rows, second_step
 
@@ -46,15 +44,6 @@ class Scene:
         if isinstance(body, dict):
             return {key: self.fill(value) for key, value in body.items()}
         return self.mfa_token if body == TOKEN else body
-
-
-# The two deployments people run. memory:// keeps challenges and tokens as the others do (the
-# contract suite proves it), so a third pass over these many cases would add only minutes.
-@pytest.fixture(
-    params=["sqlite+database", pytest.param("postgres+valkey", marks=pytest.mark.backends)]
-)
-async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return await deployment(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -220,7 +209,7 @@ RAW = [
 ]
 
 
-# The body is read the same way everywhere (interfaces/http/request.py): one endpoint with a
+# The body is read the same way everywhere (interfaces/http/json_or_form.py): one endpoint with a
 # Bearer token and one without stand for all.
 @pytest.mark.parametrize("endpoint", [DISABLE, SECOND_STEP])
 @pytest.mark.parametrize(("raw", "content_type", "status"), RAW)

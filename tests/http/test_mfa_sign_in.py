@@ -192,6 +192,7 @@ async def test_a_recovery_code_signs_in_once(client: Client, enabled: WithTotp):
     ).status_code == 200
 
 
+@pytest.mark.every_deployment
 async def test_of_ten_concurrent_uses_of_one_recovery_code_exactly_one_signs_in(
     concurrent_client: Any, clock: FakeClock
 ):
@@ -207,6 +208,7 @@ async def test_of_ten_concurrent_uses_of_one_recovery_code_exactly_one_signs_in(
     assert {r.json()["code"] for r in responses if r.status_code == 401} == {"invalid_mfa_code"}
 
 
+@pytest.mark.every_deployment
 async def test_of_ten_concurrent_uses_of_one_totp_code_exactly_one_signs_in(
     concurrent_client: Any, clock: FakeClock
 ):
@@ -221,6 +223,7 @@ async def test_of_ten_concurrent_uses_of_one_totp_code_exactly_one_signs_in(
     assert Counter(r.status_code for r in responses) == {200: 1, 401: 9}
 
 
+@pytest.mark.every_deployment
 async def test_concurrent_tries_with_one_token_get_one_sign_in(
     concurrent_client: Any, clock: FakeClock
 ):

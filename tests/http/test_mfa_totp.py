@@ -118,6 +118,7 @@ async def test_a_new_setup_replaces_a_pending_secret(client, clock):
     assert fresh.status_code == 200
 
 
+@pytest.mark.every_deployment
 async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
     concurrent_client, clock, settings: Settings
 ):

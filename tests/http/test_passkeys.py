@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from infrastructure.config import Settings
 from tests.fakes.authenticator import SoftAuthenticator, b64url, unb64url
 from tests.fakes.clock import FakeClock
-from tests.http.conftest import deployment
 from tests.http.helpers import (
     BASE_URL,
     BODY_TRANSPORT,
@@ -68,15 +66,6 @@ async def sign_in_with(
     return await client.post(
         "/auth/passkeys/login/verify", json={"credential": credential}, headers=headers
     )
-
-
-# The two deployments people run. memory:// keeps challenges and tokens as the others do (the
-# contract suite proves it), so a third pass over these many cases would add only minutes.
-@pytest.fixture(
-    params=["sqlite+database", pytest.param("postgres+valkey", marks=pytest.mark.backends)]
-)
-async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return await deployment(request.param, request, tmp_path)
 
 
 @pytest.fixture
@@ -363,6 +352,7 @@ async def test_a_counter_that_does_not_grow_is_refused_as_a_possible_clone(
     assert grown.status_code == 200
 
 
+@pytest.mark.every_deployment
 async def test_of_concurrent_sign_ins_with_one_counter_value_one_succeeds(
     concurrent_client: Any, authenticator: SoftAuthenticator
 ):

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.fakes.clock import FakeClock
@@ -34,6 +35,7 @@ async def signed_up(client: httpx.AsyncClient) -> tuple[str, str]:
     return body["access_token"], token
 
 
+@pytest.mark.every_deployment
 async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_cookie(
     concurrent_client: Any,
 ) -> None:
@@ -59,6 +61,7 @@ async def test_fifty_concurrent_refreshes_within_grace_all_get_one_identical_coo
         assert again.status_code == 200
 
 
+@pytest.mark.every_deployment
 async def test_with_grace_zero_exactly_one_of_fifty_concurrent_refreshes_succeeds(
     concurrent_client: Any,
 ) -> None:

@@ -187,6 +187,7 @@ async def test_an_80_byte_password_against_a_bcrypt_hash_is_401_not_500(
     assert (await stored_hash(settings)).startswith("$2b$")
 
 
+@pytest.mark.every_deployment
 async def test_the_login_limit_holds_across_two_app_instances(
     make_client: Any, settings: Settings
 ) -> None:

@@ -18,24 +18,24 @@ from infrastructure.config import Settings
 from interfaces.bootstrap import open_service
 from interfaces.bootstrap.backends import pending_migrations
 from interfaces.http import providers
+from interfaces.http.account.routes import AccountController
+from interfaces.http.admin.routes import AdminController
+from interfaces.http.auth.routes import AuthController
 from interfaces.http.background import running_beside
-from interfaces.http.controllers.account import AccountController
-from interfaces.http.controllers.admin import AdminController
-from interfaces.http.controllers.auth import AuthController
-from interfaces.http.controllers.client_script import client_script
-from interfaces.http.controllers.introspection import IntrospectionController
-from interfaces.http.controllers.mfa import MfaController, SecondStepController
-from interfaces.http.controllers.oauth import OAuthController
-from interfaces.http.controllers.passkeys import PasskeysController
-from interfaces.http.controllers.recovery import EmailController, PasswordController
-from interfaces.http.controllers.sessions import SessionsController
-from interfaces.http.controllers.system import SystemController
 from interfaces.http.demo import demo_router
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
+from interfaces.http.email.routes import EmailController, PasswordController
 from interfaces.http.errors import problem_details
+from interfaces.http.introspection.routes import IntrospectionController
+from interfaces.http.json_or_form import BodyRequest
+from interfaces.http.mfa.routes import MfaController, SecondStepController
+from interfaces.http.oauth.routes import OAuthController
 from interfaces.http.observability.setup import Observability
-from interfaces.http.request import BodyRequest
+from interfaces.http.passkeys.routes import PasskeysController
+from interfaces.http.sessions.routes import SessionsController
+from interfaces.http.system.client_script import client_script
+from interfaces.http.system.routes import SystemController
 
 log = logging.getLogger("authgate")
 MAX_BODY_BYTES = 64 * 1024

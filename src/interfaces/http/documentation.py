@@ -19,7 +19,6 @@ from litestar.openapi.spec.enums import OpenAPIType
 
 from domain import errors as e
 from domain.errors import DomainError
-from interfaces.http.bodies import Problem
 from interfaces.http.errors import (
     BAD_REQUEST,
     FOREIGN_ORIGIN,
@@ -29,8 +28,9 @@ from interfaces.http.errors import (
     TOO_LARGE,
     RingProblem,
 )
-from interfaces.http.mfa_bodies import MfaProblem
-from interfaces.http.request import FORM
+from interfaces.http.json_or_form import FORM
+from interfaces.http.mfa.responses import MfaProblem
+from interfaces.http.responses import Problem
 
 PROBLEM_JSON = "application/problem+json"
 Cause = type[DomainError] | RingProblem

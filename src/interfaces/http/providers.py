@@ -1,11 +1,13 @@
 """What handlers take by name, each through a ``Provide`` of its own: every use case of the
 service under its name in ``UseCases`` (``refresh: Inject[RefreshSession]``), the settings,
-the caller, the client, the refresh cookie and the transport wish.
+the signing keys, the health checks, the caller, the client, the refresh cookie and the
+transport wish.
 
 No ``from __future__ import annotations`` here: the refresh cookie's name comes from the
 settings, so its parameter is declared when the app is created and must be evaluated then.
 """
 
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Annotated, Any, TypeAlias, TypeVar
 
@@ -14,10 +16,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import CookieParameter, HeaderParameter, SkipValidation
 
 from application.client import ClientInfo
-from domain.ports import AccessClaims
+from domain.ports import AccessClaims, AccessTokens
 from infrastructure.config import Settings
-from interfaces.bootstrap import Service, UseCases
-from interfaces.http.transport import client_ip
+from interfaces.bootstrap import Check, Service, UseCases
+from interfaces.http.client_ip import client_ip
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -54,7 +56,8 @@ def provide(settings: Settings) -> dict[str, Provide]:
     return {
         **use_cases,
         "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
-        "service": Provide(service, sync_to_thread=False),
+        "access_tokens": Provide(access_tokens, sync_to_thread=False),
+        "health_checks": Provide(health_checks, sync_to_thread=False),
         "caller": Provide(caller),
         "client": Provide(_client(settings), sync_to_thread=False),
         "bearer_token": Provide(bearer_token, sync_to_thread=False),
@@ -65,10 +68,15 @@ def provide(settings: Settings) -> dict[str, Provide]:
     }
 
 
-def service(request: Request[Any, Any, Any]) -> Service:
-    """The opened service, for what is not a use case: its keys and health checks."""
+def access_tokens(request: Request[Any, Any, Any]) -> AccessTokens:
+    """What signs and verifies the access tokens: its public keys are the JWKS."""
     opened: Service = request.app.state.service
-    return opened
+    return opened.access_tokens
+
+
+def health_checks(request: Request[Any, Any, Any]) -> Mapping[str, Check]:
+    opened: Service = request.app.state.service
+    return opened.checks
 
 
 def _use_case(name: str) -> Any:

@@ -18,9 +18,9 @@ from litestar.enums import ScopeType
 
 from infrastructure.config import Settings
 from infrastructure.metrics import record_backend_error
+from interfaces.http.client_ip import client_ip
 from interfaces.http.observability.context import RequestContext, request_context
 from interfaces.http.observability.outages import Outages
-from interfaces.http.transport import client_ip
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from interfaces.bootstrap import Check, Service
-from interfaces.http.bodies import HealthBody
+from domain.ports import AccessTokens
+from interfaces.bootstrap import Check
 from interfaces.http.observability.probe import answers
 from interfaces.http.providers import NO_STORE, Inject
+from interfaces.http.system.responses import HealthBody
 
 CHECK_TIMEOUT = 3.0
 
@@ -17,10 +19,8 @@ class SystemController(Controller):
     tags = ("system",)
 
     @get("/.well-known/jwks.json", summary="Public keys that verify our access tokens")
-    async def jwks(self, service: Inject[Service]) -> Response[dict[str, object]]:
-        return Response(
-            service.access_tokens.jwks(), headers={"Cache-Control": "public, max-age=300"}
-        )
+    async def jwks(self, access_tokens: Inject[AccessTokens]) -> Response[dict[str, object]]:
+        return Response(access_tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
     @get("/health/live", summary="The process is up")
     async def live(self) -> HealthBody:
@@ -31,9 +31,9 @@ class SystemController(Controller):
         summary="Every backend answers",
         responses={503: ResponseSpec(HealthBody, description="A backend does not answer")},
     )
-    async def ready(self, service: Inject[Service]) -> Response[HealthBody]:
-        names = list(service.checks)
-        results = await asyncio.gather(*(_check(service.checks[n]) for n in names))
+    async def ready(self, health_checks: Inject[Mapping[str, Check]]) -> Response[HealthBody]:
+        names = list(health_checks)
+        results = await asyncio.gather(*(_check(health_checks[n]) for n in names))
         checks = dict(zip(names, results, strict=True))
         ok = all(result == "ok" for result in results)
         return Response(

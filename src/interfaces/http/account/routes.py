@@ -9,10 +9,10 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from application.authenticate import GetCurrentUser
 from application.sessions import RevokeCommand, RevokeSessions
 from domain import errors as e
-from interfaces.http.bodies import MeBody, UserBody
+from interfaces.http.account.requests import RevokeRequest
 from interfaces.http.documentation import BODY, SIGNED_IN, OptionalBody, problems
-from interfaces.http.payloads import RevokeRequest
 from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.http.responses import MeBody, UserBody
 
 # An empty body keeps no session (JSON null is still refused).
 KEEP_NONE = RevokeRequest()

@@ -6,7 +6,7 @@ import msgspec
 
 from application.admin import UserDetails
 from domain.entities import ExternalIdentity, User
-from interfaces.http.bodies import UserBody
+from interfaces.http.responses import UserBody
 from interfaces.timestamps import iso
 
 

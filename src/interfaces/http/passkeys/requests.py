@@ -1,4 +1,4 @@
-"""Request bodies of the second-factor endpoints. A passkey credential is the JSON a browser's
+"""Request bodies of the passkeys. A credential is the JSON a browser's
 ``PublicKeyCredential.toJSON()`` gives (WebAuthn Level 3 §5.1: ``RegistrationResponseJSON``,
 ``AuthenticationResponseJSON``); members the service does not read are ignored."""
 
@@ -8,39 +8,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from application.mfa.codes import CODE_MAX
 from application.mfa.passkeys import NAME_MAX
-from interfaces.http.payloads import documented
+from interfaces.http.requests import documented
 
-# Enforced by the use case (spaces are forgiven, and any bad code is one problem), so only
-# stated here.
-TotpCode = Annotated[str, documented(pattern=r"^[0-9 ]{6,7}$", examples=["123456"])]
-RecoveryCode = Annotated[
-    str, documented(min_length=10, max_length=CODE_MAX, examples=["7hq2m-x4k9d"])
-]
-MfaToken = Annotated[str, documented(min_length=32, max_length=128)]
 Base64Url = Annotated[str, msgspec.Meta(extra_json_schema={"description": "base64url"})]
+
+
 PasskeyName = Annotated[str, documented(min_length=1, max_length=NAME_MAX)]
-
-
-class TotpCodeRequest(msgspec.Struct, frozen=True):
-    code: TotpCode
-
-
-class DisableTotpRequest(msgspec.Struct, frozen=True):
-    """The current password, or a current code of the app: one of them."""
-
-    password: str | None = None
-    code: TotpCode | None = None
-
-
-class MfaLoginRequest(msgspec.Struct, frozen=True):
-    """The ``mfa_token`` of the 401 ``mfa_required``, and a code of the app or a recovery
-    code: one of them."""
-
-    mfa_token: MfaToken
-    code: TotpCode | None = None
-    recovery_code: RecoveryCode | None = None
 
 
 class _Credential(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -19,12 +19,13 @@ from application.mfa.totp import (
 )
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.bodies import TokenBody
+from interfaces.http.cookies import token_response
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
-from interfaces.http.mfa_bodies import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
-from interfaces.http.mfa_payloads import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
+from interfaces.http.mfa.requests import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
+from interfaces.http.mfa.responses import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
+from interfaces.http.origin import same_origin
 from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
-from interfaces.http.transport import same_origin, token_response
+from interfaces.http.responses import TokenBody
 
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
 
@@ -128,11 +129,11 @@ class MfaController(Controller):
 
 
 class SecondStepController(Controller):
-    path = "/auth/login"
+    path = "/auth/login/mfa"
     tags = ("auth",)
 
     @post(
-        "/mfa",
+        "/",
         status_code=200,
         guards=[same_origin],
         summary="Complete a password sign-in with a code of the app or a recovery code",

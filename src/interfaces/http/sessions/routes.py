@@ -8,9 +8,9 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.sessions import ListSessions, RevokeOneCommand, RevokeSession
 from domain import errors as e
-from interfaces.http.bodies import SessionBody, SessionsBody
 from interfaces.http.documentation import SIGNED_IN, NoContent, problems
 from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.http.sessions.responses import SessionBody, SessionsBody
 from interfaces.timestamps import iso
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

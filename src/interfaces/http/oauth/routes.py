@@ -16,9 +16,9 @@ from application.oauth import (
 )
 from domain import errors as e
 from infrastructure.config import Settings
+from interfaces.http.cookies import refresh_cookie, token_response
 from interfaces.http.documentation import problems
 from interfaces.http.providers import NO_STORE, BodyTransport, Client, Inject
-from interfaces.http.transport import refresh_cookie, token_response
 
 STATE_COOKIE = "oauth_state"
 # "state" is a name Litestar reserves for the application state, hence the aliases.

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from application.email.tokens import TOKEN_MAX
-from interfaces.http.payloads import Email, NewPassword, TurnstileToken, documented
+from interfaces.http.requests import Email, NewPassword, TurnstileToken, documented
 
 # Longer or empty tokens are answered like any unknown token (400), so not enforced here.
 MailToken = Annotated[str, documented(min_length=1, max_length=TOKEN_MAX)]

@@ -1,31 +1,11 @@
-"""Response bodies of the second-factor endpoints."""
+"""Response bodies of the passkeys."""
 
 from __future__ import annotations
 
 import msgspec
 
 from domain.entities import Passkey
-from interfaces.http.bodies import Problem
 from interfaces.timestamps import iso
-
-
-class SecondFactorsBody(msgspec.Struct, frozen=True):
-    """Whether the authenticator app is on, and how many recovery codes and passkeys there are."""
-
-    totp: bool
-    recovery_codes_left: int
-    passkeys: int
-
-
-class TotpSetupBody(msgspec.Struct, frozen=True):
-    secret: str
-    otpauth_uri: str
-
-
-class RecoveryCodesBody(msgspec.Struct, frozen=True):
-    """Shown once: only digests are kept."""
-
-    recovery_codes: list[str]
 
 
 class PasskeyBody(msgspec.Struct, frozen=True):
@@ -52,10 +32,3 @@ class PasskeysBody(msgspec.Struct, frozen=True):
 
 class AddedPasskeyBody(msgspec.Struct, frozen=True):
     passkey: PasskeyBody
-
-
-class MfaProblem(Problem):
-    """A 401 problem; ``mfa_required`` adds the token and the methods that complete it."""
-
-    mfa_token: str | msgspec.UnsetType = msgspec.UNSET
-    methods: list[str] | msgspec.UnsetType = msgspec.UNSET

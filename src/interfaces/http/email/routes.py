@@ -22,15 +22,15 @@ from application.email.verification import (
     VerifyEmailCommand,
 )
 from domain import errors as e
-from interfaces.http.bodies import AcceptedBody, MeBody, UserBody
 from interfaces.http.documentation import BODY, problems
-from interfaces.http.providers import NO_STORE, Caller, Client, Inject
-from interfaces.http.recovery_payloads import (
+from interfaces.http.email.requests import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
     ResetPasswordRequest,
     VerifyEmailRequest,
 )
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.http.responses import AcceptedBody, MeBody, UserBody
 
 VERIFICATION_QUEUED = AcceptedBody("accepted", "A verification mail is on its way.")
 # The same answer whether or not the address has an account (no enumeration).

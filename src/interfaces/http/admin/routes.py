@@ -17,7 +17,7 @@ from application.admin.standing import DeleteUser, DisableUser, EnableUser, Unlo
 from domain import errors as e
 from domain.entities import User
 from domain.values import MAX_ID
-from interfaces.http.admin_bodies import AdminUserBody, AdminUserDetailsBody, UsersPageBody
+from interfaces.http.admin.responses import AdminUserBody, AdminUserDetailsBody, UsersPageBody
 from interfaces.http.documentation import problems
 from interfaces.http.providers import NO_STORE, Caller, Client, Inject
 

@@ -12,13 +12,13 @@ from litestar.params import JSONBody
 from application.introspection import IntrospectToken
 from domain import errors as e
 from interfaces.bootstrap import Service
-from interfaces.http.bodies import IntrospectionBody
 from interfaces.http.documentation import BODY, INTROSPECTING, FormOrJsonBody, problems
 from interfaces.http.errors import INTROSPECTION_OFF, MALFORMED_FORM
-from interfaces.http.payloads import IntrospectRequest
+from interfaces.http.introspection.basic_auth import basic_credentials
+from interfaces.http.introspection.requests import IntrospectRequest
+from interfaces.http.introspection.responses import IntrospectionBody
+from interfaces.http.json_or_form import ALLOWS_FORM
 from interfaces.http.providers import Inject
-from interfaces.http.request import ALLOWS_FORM
-from interfaces.http.transport import basic_credentials
 
 
 def introspection_client(

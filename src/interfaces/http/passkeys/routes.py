@@ -25,12 +25,13 @@ from application.mfa.passkeys import (
 from domain import errors as e
 from domain.values import MAX_ID
 from infrastructure.config import Settings
-from interfaces.http.bodies import TokenBody
+from interfaces.http.cookies import token_response
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
-from interfaces.http.mfa_bodies import AddedPasskeyBody, PasskeyBody, PasskeysBody
-from interfaces.http.mfa_payloads import PasskeyRegistrationRequest, PasskeySignInRequest
+from interfaces.http.origin import same_origin
+from interfaces.http.passkeys.requests import PasskeyRegistrationRequest, PasskeySignInRequest
+from interfaces.http.passkeys.responses import AddedPasskeyBody, PasskeyBody, PasskeysBody
 from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
-from interfaces.http.transport import same_origin, token_response
+from interfaces.http.responses import TokenBody
 
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
 CREATION_OPTIONS = (

@@ -10,7 +10,9 @@ from application.refresh import RefreshCommand, RefreshSession
 from application.register import AwaitingVerification, RegisterCommand, RegisterUser
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.bodies import AwaitingVerificationBody, TokenBody, UserBody
+from interfaces.http.auth.requests import LoginRequest, RefreshRequest, RegisterRequest
+from interfaces.http.auth.responses import AwaitingVerificationBody
+from interfaces.http.cookies import cleared_cookie, token_response
 from interfaces.http.documentation import (
     BODY,
     COOKIE,
@@ -20,7 +22,8 @@ from interfaces.http.documentation import (
     problems,
 )
 from interfaces.http.errors import MALFORMED_FORM
-from interfaces.http.payloads import LoginRequest, RefreshRequest, RegisterRequest
+from interfaces.http.json_or_form import ALLOWS_FORM
+from interfaces.http.origin import same_origin
 from interfaces.http.providers import (
     NO_STORE,
     BearerToken,
@@ -29,8 +32,7 @@ from interfaces.http.providers import (
     Inject,
     RefreshCookie,
 )
-from interfaces.http.request import ALLOWS_FORM
-from interfaces.http.transport import cleared_cookie, same_origin, token_response
+from interfaces.http.responses import TokenBody, UserBody
 
 # What an empty body means where the body is optional (JSON null is still refused).
 NO_TOKEN = RefreshRequest()

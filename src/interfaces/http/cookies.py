@@ -1,0 +1,59 @@
+"""How tokens travel: the token response, in the JSON body or with the refresh token in an
+HttpOnly cookie."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Response
+from litestar.datastructures import Cookie
+
+from application.session_issuer import IssuedTokens
+from domain.entities import User
+from infrastructure.config import Settings
+from interfaces.http.responses import TokenBody, UserBody
+
+
+def token_response(
+    settings: Settings,
+    tokens: IssuedTokens,
+    *,
+    in_body: bool,
+    user: User | None = None,
+    status: int = 200,
+) -> Response[TokenBody]:
+    body = TokenBody(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        user=UserBody.of(user) if user else msgspec.UNSET,
+        refresh_token=tokens.refresh_token if in_body else msgspec.UNSET,
+        refresh_expires_in=tokens.refresh_expires_in if in_body else msgspec.UNSET,
+    )
+    cookies = (
+        []
+        if in_body
+        else [refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)]
+    )
+    # RFC 6749 §5.1: token responses must not be cached.
+    return Response(
+        body,
+        status_code=status,
+        cookies=cookies,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def refresh_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
+    # OWASP ASVS V3.4: HttpOnly so scripts never see it, Secure, SameSite, narrow Path.
+    return Cookie(
+        key=settings.cookie_name,
+        value=value,
+        max_age=max_age,
+        path=settings.cookie_path,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite=settings.cookie_samesite,
+    )
+
+
+def cleared_cookie(settings: Settings) -> Cookie:
+    return refresh_cookie(settings, "", 0)

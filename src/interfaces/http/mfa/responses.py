@@ -1,0 +1,33 @@
+"""Response bodies of the authenticator app and the second step of a sign-in."""
+
+from __future__ import annotations
+
+import msgspec
+
+from interfaces.http.responses import Problem
+
+
+class SecondFactorsBody(msgspec.Struct, frozen=True):
+    """Whether the authenticator app is on, and how many recovery codes and passkeys there are."""
+
+    totp: bool
+    recovery_codes_left: int
+    passkeys: int
+
+
+class TotpSetupBody(msgspec.Struct, frozen=True):
+    secret: str
+    otpauth_uri: str
+
+
+class RecoveryCodesBody(msgspec.Struct, frozen=True):
+    """Shown once: only digests are kept."""
+
+    recovery_codes: list[str]
+
+
+class MfaProblem(Problem):
+    """A 401 problem; ``mfa_required`` adds the token and the methods that complete it."""
+
+    mfa_token: str | msgspec.UnsetType = msgspec.UNSET
+    methods: list[str] | msgspec.UnsetType = msgspec.UNSET
