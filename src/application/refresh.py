@@ -11,7 +11,6 @@ from domain.errors import InvalidRefreshToken, RefreshTokenReused
 from domain.ports import (
     AuditLog,
     Clock,
-    GenuineRefreshToken,
     GraceReplay,
     Invalid,
     RefreshGrantStore,
@@ -23,9 +22,6 @@ from domain.ports import (
     Throttled,
     UserRepository,
 )
-
-# Our tokens: a session id, a generation and 64 characters; anything much longer is not ours.
-MAX_REFRESH_TOKEN_LENGTH = 256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,10 +44,6 @@ class RefreshSession:
     about the family, so it must not revoke it (only a genuine old token is reuse, RFC
     9700 §4.14.2); its attempt still counts against the refresh rate limit, and the audit
     log gets ``refresh_token_invalid``.
-
-    A legacy token (opaque, from before tokens named their family) finds its session once
-    through the store's old index; its successor is of the new format, so a family
-    migrates at its next refresh.
 
     Nothing that can fail comes after the rotation commits: the rate-limit hit is counted
     in the rotation's own step, the user's role travels in the grant (no user read), and
@@ -88,20 +80,18 @@ class RefreshSession:
         if not token:
             await self._throttle.refresh(command.client)  # every attempt counts
             raise InvalidRefreshToken()
-        named = await self._session_of(token)
+        named = self._refresh_tokens.read(token)
         if named is None:
             await self._throttle.refresh(command.client)
             # OWASP ASVS 7.2.1: authentication decisions are logged (never the token).
-            reason = "unknown" if self._refresh_tokens.is_legacy(token) else "not_genuine"
-            audit_event(self._audit, "refresh_token_invalid", command.client, reason=reason)
+            audit_event(self._audit, "refresh_token_invalid", command.client, reason="not_genuine")
             raise InvalidRefreshToken()
         now = self._clock.now()
-        session_id = named.session_id
-        successor = self._refresh_tokens.successor(token, session_id)
+        successor = self._refresh_tokens.successor(token)
         limit = self._throttle.refresh_limit(command.client)
         outcome = await self._grants.rotate(
             Rotation(
-                session_id=session_id,
+                session_id=named.session_id,
                 presented_hash=self._refresh_tokens.digest(token),
                 presented_generation=named.generation,
                 successor_hash=self._refresh_tokens.digest(successor),
@@ -127,18 +117,6 @@ class RefreshSession:
             await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
             raise RefreshTokenReused()
         return await self._issue(outcome, successor, now)
-
-    async def _session_of(self, token: str) -> GenuineRefreshToken | None:
-        """The session (and generation) a genuine token names; None for a forged, malformed
-        or unknown one. A legacy token's generation is unknown."""
-        if len(token) > MAX_REFRESH_TOKEN_LENGTH:
-            return None
-        if self._refresh_tokens.is_legacy(token):
-            legacy = await self._grants.session_of(
-                self._refresh_tokens.digest(token), self._clock.now()
-            )
-            return None if legacy is None else GenuineRefreshToken(legacy.session_id, None)
-        return self._refresh_tokens.read(token)
 
     async def _issue(
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime

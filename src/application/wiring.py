@@ -168,12 +168,10 @@ def wire(
         authenticate=authenticate,
         current_user=GetCurrentUser(profiles=p.profiles or UncachedProfiles(p.users)),
         logout=Logout(
-            grants=p.grants,
             sessions=p.sessions,
             refresh_tokens=p.refresh_tokens,
             authenticate=authenticate,
             revoker=revoker,
-            clock=p.clock,
         ),
         revoke_sessions=RevokeSessions(revoker=revoker),
         list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
