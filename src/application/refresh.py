@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.client import ClientInfo, audit_event
-from application.compensation import quietly
 from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy
 from application.throttle import Throttle
 from domain.errors import InvalidRefreshToken, RefreshTokenReused
@@ -20,7 +19,6 @@ from domain.ports import (
     Rotation,
     SessionRepository,
     Throttled,
-    UserRepository,
 )
 
 
@@ -55,7 +53,6 @@ class RefreshSession:
     def __init__(
         self,
         *,
-        users: UserRepository,
         sessions: SessionRepository,
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
@@ -66,7 +63,6 @@ class RefreshSession:
         audit: AuditLog,
     ) -> None:
         self._throttle = throttle
-        self._users = users
         self._sessions = sessions
         self._grants = grants
         self._refresh_tokens = refresh_tokens
@@ -121,17 +117,13 @@ class RefreshSession:
     async def _issue(
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime
     ) -> IssuedTokens:
-        role = outcome.role
-        if role is None:  # a grant from before grants carried the role
-            user = await self._users.get(outcome.user_id)
-            if user is None:
-                await quietly(
-                    self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
-                )
-                raise InvalidRefreshToken()
-            role = user.role
         if isinstance(outcome, Rotated):
             await self._sessions.touch(outcome.session_id, now, outcome.idle_expires_at)
         return self._issuer.tokens(
-            outcome.user_id, role, outcome.session_id, successor, outcome.idle_expires_at, now
+            outcome.user_id,
+            outcome.role,
+            outcome.session_id,
+            successor,
+            outcome.idle_expires_at,
+            now,
         )

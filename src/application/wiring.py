@@ -155,7 +155,6 @@ def wire(
             require_verified=mail_policy.require_verified,
         ),
         refresh=RefreshSession(
-            users=p.users,
             sessions=p.sessions,
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,

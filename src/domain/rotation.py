@@ -25,7 +25,7 @@ class GrantFamily:
     rotated_at: datetime | None
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None
+    role: str
     generation: int  # the highest generation of token the family handed out: its current's
 
     @classmethod

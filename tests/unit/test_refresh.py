@@ -4,9 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.session_issuer import IssuedTokens
 from application.throttle import Limits
-from domain.entities import RefreshGrant
 from domain.errors import (
     InvalidAccessToken,
     InvalidRefreshToken,
@@ -156,22 +154,6 @@ async def test_a_missing_or_bogus_refresh_token_is_invalid(world: World, token: 
         await world.rotate(token)
 
 
-async def legacy_grant(world: World, tokens: IssuedTokens, user_id: int) -> None:
-    """The session's grant as stored before grants carried the user's role."""
-    now = world.clock.now()
-    await world.grants.issue(
-        RefreshGrant(
-            session_id=tokens.session_id,
-            user_id=user_id,
-            token_hash=world.refresh_tokens.digest(tokens.refresh_token),
-            idle_expires_at=now + timedelta(days=7),
-            absolute_expires_at=now + timedelta(days=30),
-            role=None,
-        ),
-        now,
-    )
-
-
 async def test_a_refresh_mints_the_role_its_grant_carries_without_reading_the_user(
     world: World,
 ) -> None:
@@ -181,29 +163,6 @@ async def test_a_refresh_mints_the_role_its_grant_carries_without_reading_the_us
     rotated = await world.rotate(signed_in.tokens.refresh_token)
 
     assert (await world.claims(rotated.access_token)).role == "admin"
-
-
-async def test_a_grant_without_a_role_reads_the_users_role(world: World) -> None:
-    signed_in = await world.sign_up()
-    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
-
-    rotated = await world.rotate(signed_in.tokens.refresh_token)
-
-    assert (await world.claims(rotated.access_token)).role == signed_in.user.role
-
-
-async def test_a_refresh_of_a_grant_without_a_role_for_a_deleted_user_ends_the_session(
-    world: World,
-) -> None:
-    signed_in = await world.sign_up()
-    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
-    await world.users.remove(signed_in.user.id)
-
-    with pytest.raises(InvalidRefreshToken):
-        await world.rotate(signed_in.tokens.refresh_token)
-
-    with pytest.raises(InvalidAccessToken):
-        await world.claims(signed_in.tokens.access_token)
 
 
 def forged(session_id: str) -> str:

@@ -47,7 +47,7 @@ class Rotated:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None  # None: a grant stored before grants carried the role
+    role: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +58,7 @@ class GraceReplay:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None
+    role: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -209,6 +209,6 @@ def _family(row: Row) -> GrantFamily:
         rotated_at=as_optional_datetime(row["rotated_at"]),
         idle_expires_at=as_datetime(row["idle_expires_at"]),
         absolute_expires_at=as_datetime(row["absolute_expires_at"]),
-        role=None if row["role"] is None else str(row["role"]),
+        role=str(row["role"]),
         generation=int(row["generation"]),
     )

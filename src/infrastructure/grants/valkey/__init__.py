@@ -3,7 +3,7 @@
 Key layout, all under ``prefix`` (``grant_store.session_keys`` names a session's keys):
 
 - ``s:<sid>`` → hash: u (user id), c and p (current and previous token hash, 32 bytes
-  each), r (rotated at), i and a (idle and absolute expiry), o (role; empty: not known),
+  each), r (rotated at), i and a (idle and absolute expiry), o (role),
   g (the current token's generation)
 - ``revoked:<sid>`` → deny-until
 - ``once:<key>`` → ``b"<expires_at>:<value>"``; ``rate:<key>`` → sorted set of hits

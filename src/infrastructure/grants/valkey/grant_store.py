@@ -97,7 +97,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(grant.idle_expires_at),
             micros(grant.absolute_expires_at),
             gc_ttl_ms(grant.absolute_expires_at, now),
-            grant.role or "",  # empty: not known
+            grant.role,
         ]
         with storage_errors():
             await self._issue(keys=[self._keys(grant.session_id).family], args=args)
@@ -140,7 +140,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             user_id=uid,
             idle_expires_at=from_micros(str(rest[1])),
             absolute_expires_at=from_micros(str(rest[2])),
-            role=rest[3] or None,
+            role=str(rest[3]),
         )
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
