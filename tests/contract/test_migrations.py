@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
@@ -250,3 +251,31 @@ def test_migrate_reports_an_unusable_database_in_one_line(
         error = capsys.readouterr().err
         assert error.startswith("authgate migrate: database unavailable: ")
         assert error.count("\n") == 1
+
+
+async def test_0008_drops_the_old_token_index_and_the_families_stored_without_a_role(
+    empty_database: Database, folder: Path
+) -> None:
+    migrations = {m.version: m for m in read_migrations(bundled(empty_database.dialect))}
+    for version, migration in migrations.items():
+        if version < "0008":
+            write(folder, migration.file_name, migration.script)
+    await migrate(empty_database, folder)
+    async with empty_database.transaction() as tx:  # as the store before 0004 wrote one
+        for session_id, role in (("s-old", None), ("s-new", "admin")):
+            await tx.execute(
+                "INSERT INTO refresh_families (session_id, user_id, current_hash,"
+                " idle_expires_at, absolute_expires_at, role)"
+                " VALUES ($1, 7, 'h', $2, $2, $3)",
+                session_id,
+                datetime(2026, 1, 1, tzinfo=UTC),
+                role,
+            )
+    dropped = migrations["0008_drop_unshipped_formats"]
+    write(folder, dropped.file_name, dropped.script)
+
+    assert await migrate(empty_database, folder) == ["0008_drop_unshipped_formats"]
+    assert "refresh_tokens" not in await tables(empty_database)
+    async with empty_database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT session_id, role, generation FROM refresh_families")
+    assert rows == [{"session_id": "s-new", "role": "admin", "generation": 0}]
