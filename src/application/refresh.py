@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.client import ClientInfo, audit_event
+from application.revocation import SessionRevoker
 from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy
 from application.throttle import Throttle
 from domain.errors import InvalidRefreshToken, RefreshTokenReused
@@ -57,6 +58,7 @@ class RefreshSession:
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
         issuer: SessionIssuer,
+        revoker: SessionRevoker,
         policy: SessionPolicy,
         throttle: Throttle,
         clock: Clock,
@@ -67,6 +69,7 @@ class RefreshSession:
         self._grants = grants
         self._refresh_tokens = refresh_tokens
         self._issuer = issuer
+        self._revoker = revoker
         self._policy = policy
         self._clock = clock
         self._audit = audit
@@ -110,7 +113,11 @@ class RefreshSession:
                 user_id=outcome.user_id,
                 session_id=outcome.session_id,
             )
-            await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
+            # The store dropped the family and denied its access tokens in the rotation's
+            # own step; the rest of ending the session (its row, the audit) follows.
+            await self._revoker.revoke(
+                outcome.session_id, outcome.user_id, "refresh_token_reused", command.client
+            )
             raise RefreshTokenReused()
         return await self._issue(outcome, successor, now)
 

@@ -114,6 +114,9 @@ def wire(
 ) -> UseCases:
     p = ports
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
+    revoker = SessionRevoker(
+        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
+    )
     issuer = SessionIssuer(
         users=p.users,
         sessions=p.sessions,
@@ -123,11 +126,9 @@ def wire(
         clock=p.clock,
         ids=p.ids,
         policy=policy,
+        revoker=revoker,
     )
     throttle = Throttle(limiter=p.limiter, limits=limits, clock=p.clock, audit=p.audit)
-    revoker = SessionRevoker(
-        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
-    )
     queue = MailQueue(mail=p.mail, policy=mail_policy, clock=p.clock)
     mfa = wire_mfa(p, issuer, throttle, totp_issuer=mail_policy.product)
     return UseCases(
@@ -159,6 +160,7 @@ def wire(
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,
             issuer=issuer,
+            revoker=revoker,
             policy=policy,
             throttle=throttle,
             clock=p.clock,

@@ -78,6 +78,8 @@ async def test_replayed_refresh_token_after_grace_revokes_the_session(world: Wor
         await world.claims(second.access_token)
     [event] = world.audit.named("refresh_token_reused")
     assert (event.session_id, event.user_id) == (first.session_id, session.user_id)
+    [ended] = world.audit.named("session_revoked")
+    assert (ended.session_id, ended.reason) == (first.session_id, "refresh_token_reused")
 
 
 async def test_an_older_token_than_the_previous_one_is_reuse_even_within_grace(

@@ -93,8 +93,7 @@ def wire_admin(ports: AdminPorts, *, policy: SessionPolicy, limits: Limits) -> A
         delete=DeleteUser(
             users=p.users,
             administration=p.administration,
-            grants=p.grants,
-            policy=policy,
+            revoker=revoker,
             clock=p.clock,
             audit=p.audit,
         ),
