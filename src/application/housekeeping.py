@@ -21,7 +21,7 @@ behind) after it stopped mattering:
   when and why not a mail went out.
 
 Already swept where they are written, so not here: rate-limit hits (on each hit), one-time
-values (on each take), the SQL denylist and legacy token index (on sign-ins).
+values (on each take), the SQL denylist (on sign-ins).
 
 Each kind goes in batches of ``BATCH`` rows, one short transaction each, so the other
 writers get in between; a round stops after ``MAX_BATCHES`` of a kind and the next round
