@@ -29,9 +29,9 @@ from benchmarks.table import Row
 from infrastructure.config import load_settings
 from infrastructure.persistence.database import Database, Tx
 from infrastructure.persistence.database import Row as SqlRow
-from interfaces.http import container as container_module
+from interfaces.bootstrap import adapters as adapters_module
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
 
 T = TypeVar("T")
 REPEAT = 20
@@ -100,7 +100,7 @@ class _CountingDatabase:
 def counting() -> Iterator[Counts]:
     counts = Counts()
     send = AbstractConnection.send_packed_command
-    open_database = getattr(container_module, "open_database")  # noqa: B009
+    open_database = getattr(adapters_module, "open_database")  # noqa: B009
 
     async def counted_send(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
         counts.valkey += 1  # one write to the socket: one round trip (a pipeline is one)
@@ -111,7 +111,7 @@ def counting() -> Iterator[Counts]:
 
     with (
         mock.patch.object(AbstractConnection, "send_packed_command", counted_send),
-        mock.patch.object(container_module, "open_database", counted_database),
+        mock.patch.object(adapters_module, "open_database", counted_database),
     ):
         yield counts
 

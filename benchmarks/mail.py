@@ -22,8 +22,8 @@ from infrastructure.persistence.migrations import migrate as apply_migrations
 from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.sqlite import SqliteDatabase
 from infrastructure.system import SystemClock
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
 
 Result = tuple[str, float, str, bool]
 

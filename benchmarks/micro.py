@@ -28,9 +28,9 @@ from infrastructure.config import load_settings
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
 from infrastructure.security.tokens import JwtAccessTokens
+from interfaces.bootstrap import open_service
+from interfaces.bootstrap.backends import migrate
 from interfaces.http.app import create_app
-from interfaces.http.backends import migrate
-from interfaces.http.container import open_container
 
 Result = tuple[str, float, str, bool]
 
@@ -134,8 +134,8 @@ async def import_bcrypt_users(settings: Any) -> None:
         )
         for email, cost in BCRYPT_ACCOUNTS.items()
     ]
-    async with open_container(settings) as container:
-        report = await container.cases.import_users.execute(lines)
+    async with open_service(settings) as service:
+        report = await service.cases.import_users.execute(lines)
     assert report.imported == len(lines), report.problems
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,12 +12,16 @@ from pathlib import Path
 import httpx
 
 from application.client import ClientInfo
+from application.revocation import SessionRevoker
+from application.session_issuer import SessionIssuer
 from domain.entities import NewUser, User
 from infrastructure.config import Settings, load_settings
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.passwords import Argon2PasswordHasher
-from interfaces.http.backends import open_database
-from interfaces.http.container import open_container
+from infrastructure.system import SystemClock
+from interfaces.bootstrap import policies
+from interfaces.bootstrap.adapters import open_ports
+from interfaces.bootstrap.backends import open_database
 
 EMAIL = "bench@site.com"
 PASSWORD = "bench-password-1"
@@ -54,9 +60,9 @@ def sessions(env: dict[str, str], user: User, count: int, into: Path) -> Path:
 
     async def start() -> list[str]:
         settings = load_settings(env, dotenv=None)
-        async with open_container(settings) as container:
+        async with issuing(settings) as issuer:
             client = ClientInfo(ip_address="127.0.0.1", user_agent="bench")
-            started = [await container.cases.issuer.start(user, client) for _ in range(count)]
+            started = [await issuer.start(user, client) for _ in range(count)]
         return [tokens.refresh_token for tokens in started]
 
     into.write_text("\n".join(asyncio.run(start())) + "\n")
@@ -77,7 +83,7 @@ async def sign_ins(settings: Settings, count: int) -> None:
     database = open_database(settings)
     try:
         users = SqlUserRepository(database)
-        async with open_container(settings) as container:
+        async with issuing(settings) as issuer:
             for n in range(count):
                 now = datetime.now(UTC)
                 user = await users.add(
@@ -91,6 +97,31 @@ async def sign_ins(settings: Settings, count: int) -> None:
                     )
                 )
                 client = ClientInfo(ip_address=f"203.0.113.{n % 250}", user_agent=USER_AGENT)
-                await container.cases.issuer.start(user, client)
+                await issuer.start(user, client)
     finally:
         await database.close()
+
+
+@asynccontextmanager
+async def issuing(settings: Settings) -> AsyncIterator[SessionIssuer]:
+    """What every sign-in starts its session with, on the service's own adapters."""
+    async with AsyncExitStack() as stack:
+        ports = (await open_ports(settings, SystemClock(), stack)).ports
+        policy = policies(settings).session
+        yield SessionIssuer(
+            users=ports.users,
+            sessions=ports.sessions,
+            grants=ports.grants,
+            access_tokens=ports.access_tokens,
+            refresh_tokens=ports.refresh_tokens,
+            clock=ports.clock,
+            ids=ports.ids,
+            policy=policy,
+            revoker=SessionRevoker(
+                sessions=ports.sessions,
+                grants=ports.grants,
+                policy=policy,
+                clock=ports.clock,
+                audit=ports.audit,
+            ),
+        )

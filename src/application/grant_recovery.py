@@ -33,7 +33,8 @@ import logging
 from datetime import datetime, timedelta
 
 from application.pacing import stopped
-from application.session_issuer import SessionPolicy
+from application.revocation import SessionRevoker
+from application.session_policy import SessionPolicy
 from domain.entities import Session
 from domain.errors import StorageUnavailable
 from domain.ports import (
@@ -42,6 +43,7 @@ from domain.ports import (
     Clock,
     GrantStoreIntegrity,
     RefreshGrantStore,
+    SessionRef,
     SessionRepository,
 )
 
@@ -70,6 +72,10 @@ class RecoverLostGrants:
     ) -> None:
         self._integrity = integrity
         self._grants = grants  # reaches the store while it is unsealed (Valkey: unguarded)
+        # Orphans are ended the one way sessions end, through that same unguarded store.
+        self._revoker = SessionRevoker(
+            sessions=sessions, grants=grants, policy=policy, clock=clock, audit=audit
+        )
         self._sessions = sessions
         self._policy = policy
         self._clock = clock
@@ -134,18 +140,5 @@ class RecoverLostGrants:
     async def _end(self, orphans: list[Session]) -> int:
         if not orphans:
             return 0
-        now = self._clock.now()
-        for session in orphans:
-            await self._grants.revoke_session(session.id, self._policy.deny_until(now))
-        revoked = set(await self._sessions.revoke_many([s.id for s in orphans], now, "grant_lost"))
-        for session in orphans:
-            if session.id in revoked:
-                self._audit.record(
-                    AuditEvent(
-                        event="session_revoked",
-                        user_id=session.user_id,
-                        session_id=session.id,
-                        reason="grant_lost",
-                    )
-                )
-        return len(revoked)
+        ended = [SessionRef(s.id, s.user_id) for s in orphans]
+        return len(await self._revoker.revoke_many(ended, "grant_lost"))

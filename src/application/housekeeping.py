@@ -21,7 +21,7 @@ behind) after it stopped mattering:
   when and why not a mail went out.
 
 Already swept where they are written, so not here: rate-limit hits (on each hit), one-time
-values (on each take), the SQL denylist and legacy token index (on sign-ins).
+values (on each take), the SQL denylist (on sign-ins).
 
 Each kind goes in batches of ``BATCH`` rows, one short transaction each, so the other
 writers get in between; a round stops after ``MAX_BATCHES`` of a kind and the next round
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.pacing import stopped
-from application.session_issuer import SessionPolicy
+from application.session_policy import SessionPolicy
 from domain.errors import StorageUnavailable
 from domain.ports import Clock, ExpiredGrants, MailUnitOfWork, OutboxDelivery, SessionRepository
 

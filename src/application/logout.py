@@ -4,10 +4,9 @@ from dataclasses import dataclass
 
 from application.authenticate import Authenticate
 from application.client import ClientInfo
-from application.refresh import MAX_REFRESH_TOKEN_LENGTH
 from application.revocation import SessionRevoker
 from domain.errors import InvalidAccessToken
-from domain.ports import Clock, RefreshGrantStore, RefreshTokens, SessionRef, SessionRepository
+from domain.ports import RefreshTokens, SessionRef, SessionRepository
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,19 +22,15 @@ class Logout:
     def __init__(
         self,
         *,
-        grants: RefreshGrantStore,
         sessions: SessionRepository,
         refresh_tokens: RefreshTokens,
         authenticate: Authenticate,
         revoker: SessionRevoker,
-        clock: Clock,
     ) -> None:
         self._authenticate = authenticate
-        self._grants = grants
         self._sessions = sessions
         self._refresh_tokens = refresh_tokens
         self._revoker = revoker
-        self._clock = clock
 
     async def execute(self, command: LogoutCommand) -> None:
         session = await self._session(command)
@@ -46,9 +41,8 @@ class Logout:
 
     async def _session(self, command: LogoutCommand) -> SessionRef | None:
         """The refresh token's session; else, only then, the bearer token's."""
-        token = command.refresh_token
-        if token and len(token) <= MAX_REFRESH_TOKEN_LENGTH:
-            found = await self._refresh_session(token)
+        if command.refresh_token:
+            found = await self._refresh_session(command.refresh_token)
             if found is not None:
                 return found
         if not command.bearer_token:
@@ -60,13 +54,9 @@ class Logout:
         return SessionRef(claims.session_id, claims.user_id)
 
     async def _refresh_session(self, token: str) -> SessionRef | None:
-        """A genuine token names its session (MAC checked); a legacy one is looked up in
-        the store's old index. A session already revoked is nothing to end; one whose row
-        reads expired is ended anyway (the row's expiry is written behind, the grant's
-        may still be ahead)."""
-        now = self._clock.now()
-        if self._refresh_tokens.is_legacy(token):
-            return await self._grants.session_of(self._refresh_tokens.digest(token), now)
+        """A genuine token names its session (MAC checked). A session already revoked is
+        nothing to end; one whose row reads expired is ended anyway (the row's expiry is
+        written behind, the grant's may still be ahead)."""
         named = self._refresh_tokens.read(token)
         session = None if named is None else await self._sessions.get(named.session_id)
         if session is None or session.revoked_at is not None:

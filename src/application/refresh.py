@@ -4,14 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.client import ClientInfo, audit_event
-from application.compensation import quietly
-from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy
+from application.revocation import SessionRevoker
+from application.session_issuer import IssuedTokens, SessionIssuer
+from application.session_policy import SessionPolicy
 from application.throttle import Throttle
 from domain.errors import InvalidRefreshToken, RefreshTokenReused
 from domain.ports import (
     AuditLog,
     Clock,
-    GenuineRefreshToken,
     GraceReplay,
     Invalid,
     RefreshGrantStore,
@@ -21,11 +21,7 @@ from domain.ports import (
     Rotation,
     SessionRepository,
     Throttled,
-    UserRepository,
 )
-
-# Our tokens: a session id, a generation and 64 characters; anything much longer is not ours.
-MAX_REFRESH_TOKEN_LENGTH = 256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,10 +45,6 @@ class RefreshSession:
     9700 §4.14.2); its attempt still counts against the refresh rate limit, and the audit
     log gets ``refresh_token_invalid``.
 
-    A legacy token (opaque, from before tokens named their family) finds its session once
-    through the store's old index; its successor is of the new format, so a family
-    migrates at its next refresh.
-
     Nothing that can fail comes after the rotation commits: the rate-limit hit is counted
     in the rotation's own step, the user's role travels in the grant (no user read), and
     the session's ``last_used_at`` is a write-behind touch (``SessionRepository.touch``
@@ -63,22 +55,22 @@ class RefreshSession:
     def __init__(
         self,
         *,
-        users: UserRepository,
         sessions: SessionRepository,
         grants: RefreshGrantStore,
         refresh_tokens: RefreshTokens,
         issuer: SessionIssuer,
+        revoker: SessionRevoker,
         policy: SessionPolicy,
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._throttle = throttle
-        self._users = users
         self._sessions = sessions
         self._grants = grants
         self._refresh_tokens = refresh_tokens
         self._issuer = issuer
+        self._revoker = revoker
         self._policy = policy
         self._clock = clock
         self._audit = audit
@@ -88,20 +80,18 @@ class RefreshSession:
         if not token:
             await self._throttle.refresh(command.client)  # every attempt counts
             raise InvalidRefreshToken()
-        named = await self._session_of(token)
+        named = self._refresh_tokens.read(token)
         if named is None:
             await self._throttle.refresh(command.client)
             # OWASP ASVS 7.2.1: authentication decisions are logged (never the token).
-            reason = "unknown" if self._refresh_tokens.is_legacy(token) else "not_genuine"
-            audit_event(self._audit, "refresh_token_invalid", command.client, reason=reason)
+            audit_event(self._audit, "refresh_token_invalid", command.client, reason="not_genuine")
             raise InvalidRefreshToken()
         now = self._clock.now()
-        session_id = named.session_id
-        successor = self._refresh_tokens.successor(token, session_id)
+        successor = self._refresh_tokens.successor(token)
         limit = self._throttle.refresh_limit(command.client)
         outcome = await self._grants.rotate(
             Rotation(
-                session_id=session_id,
+                session_id=named.session_id,
                 presented_hash=self._refresh_tokens.digest(token),
                 presented_generation=named.generation,
                 successor_hash=self._refresh_tokens.digest(successor),
@@ -124,36 +114,24 @@ class RefreshSession:
                 user_id=outcome.user_id,
                 session_id=outcome.session_id,
             )
-            await self._sessions.revoke(outcome.session_id, now, "refresh_token_reused")
+            # The store dropped the family and denied its access tokens in the rotation's
+            # own step; the rest of ending the session (its row, the audit) follows.
+            await self._revoker.revoke(
+                outcome.session_id, outcome.user_id, "refresh_token_reused", command.client
+            )
             raise RefreshTokenReused()
         return await self._issue(outcome, successor, now)
-
-    async def _session_of(self, token: str) -> GenuineRefreshToken | None:
-        """The session (and generation) a genuine token names; None for a forged, malformed
-        or unknown one. A legacy token's generation is unknown."""
-        if len(token) > MAX_REFRESH_TOKEN_LENGTH:
-            return None
-        if self._refresh_tokens.is_legacy(token):
-            legacy = await self._grants.session_of(
-                self._refresh_tokens.digest(token), self._clock.now()
-            )
-            return None if legacy is None else GenuineRefreshToken(legacy.session_id, None)
-        return self._refresh_tokens.read(token)
 
     async def _issue(
         self, outcome: Rotated | GraceReplay, successor: str, now: datetime
     ) -> IssuedTokens:
-        role = outcome.role
-        if role is None:  # a grant from before grants carried the role
-            user = await self._users.get(outcome.user_id)
-            if user is None:
-                await quietly(
-                    self._grants.revoke_session(outcome.session_id, self._policy.deny_until(now))
-                )
-                raise InvalidRefreshToken()
-            role = user.role
         if isinstance(outcome, Rotated):
             await self._sessions.touch(outcome.session_id, now, outcome.idle_expires_at)
         return self._issuer.tokens(
-            outcome.user_id, role, outcome.session_id, successor, outcome.idle_expires_at, now
+            outcome.user_id,
+            outcome.role,
+            outcome.session_id,
+            successor,
+            outcome.idle_expires_at,
+            now,
         )

@@ -1,12 +1,27 @@
+"""Ending a session, written once: every way a session ends comes here."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from application.client import ClientInfo, audit_event
-from application.session_issuer import SessionPolicy
-from domain.ports import AuditLog, Clock, RefreshGrantStore, SessionRepository
+from application.compensation import quietly
+from application.session_policy import SessionPolicy
+from domain.ports import AuditLog, Clock, RefreshGrantStore, SessionRef, SessionRepository
+
+NO_CLIENT = ClientInfo()  # an end nobody asked for over HTTP (a repair, a compensation)
 
 
 class SessionRevoker:
-    """Ends one session everywhere: its grant, its row, and its access tokens at once."""
+    """Ends sessions everywhere: the grant is dropped and the session's access tokens are
+    denied at once (one step in the grant store), then the row is marked revoked with its
+    reason, and each session whose row was live is audited as ``session_revoked``.
+
+    The grant goes first: should the row fail, the session can no longer refresh and a
+    retry ends the row; the other way round, a session listed as ended could go on
+    refreshing (OWASP ASVS 5.0 V7.4.1: a terminated session stays unusable).
+    """
 
     def __init__(
         self,
@@ -26,15 +41,30 @@ class SessionRevoker:
     async def revoke(self, session_id: str, user_id: int, reason: str, client: ClientInfo) -> None:
         now = self._clock.now()
         await self._grants.revoke_session(session_id, self._policy.deny_until(now))
-        await self._sessions.revoke(session_id, now, reason)
-        audit_event(
-            self._audit,
-            "session_revoked",
-            client,
-            user_id=user_id,
-            session_id=session_id,
-            reason=reason,
-        )
+        await self._end_row(SessionRef(session_id, user_id), now, reason, client)
+
+    async def revoke_quietly(
+        self, session_id: str, user_id: int, reason: str, client: ClientInfo
+    ) -> None:
+        """Best effort, for a sign-in that failed part-way: each step is tried though the
+        one before failed (the grant store may be what failed), and no storage error
+        escapes: the caller's own error is what its caller must see."""
+        now = self._clock.now()
+        await quietly(self._grants.revoke_session(session_id, self._policy.deny_until(now)))
+        await quietly(self._end_row(SessionRef(session_id, user_id), now, reason, client))
+
+    async def revoke_many(
+        self, sessions: Sequence[SessionRef], reason: str, client: ClientInfo = NO_CLIENT
+    ) -> list[str]:
+        """End ``sessions``, their rows in one step; the ids whose row was live."""
+        now = self._clock.now()
+        for session in sessions:
+            await self._grants.revoke_session(session.session_id, self._policy.deny_until(now))
+        ended = await self._sessions.revoke_many([s.session_id for s in sessions], now, reason)
+        users = {s.session_id: s.user_id for s in sessions}
+        for session_id in ended:
+            self._audited(SessionRef(session_id, users[session_id]), reason, client)
+        return ended
 
     async def revoke_all(
         self, user_id: int, keep: str | None, client: ClientInfo, reason: str = "revoke_all"
@@ -43,12 +73,21 @@ class SessionRevoker:
         revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
         revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
-            audit_event(
-                self._audit,
-                "session_revoked",
-                client,
-                user_id=user_id,
-                session_id=session_id,
-                reason=reason,
-            )
+            self._audited(SessionRef(session_id, user_id), reason, client)
         return revoked
+
+    async def _end_row(
+        self, session: SessionRef, now: datetime, reason: str, client: ClientInfo
+    ) -> None:
+        if await self._sessions.revoke(session.session_id, now, reason):
+            self._audited(session, reason, client)
+
+    def _audited(self, session: SessionRef, reason: str, client: ClientInfo) -> None:
+        audit_event(
+            self._audit,
+            "session_revoked",
+            client,
+            user_id=session.user_id,
+            session_id=session.session_id,
+            reason=reason,
+        )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from application.client import ClientInfo
-from application.compensation import quietly
+from application.revocation import SessionRevoker
+from application.session_policy import SessionPolicy
 from domain.entities import RefreshGrant, Session, User
 from domain.errors import AccountDisabled, StorageUnavailable
 from domain.ports import (
@@ -19,18 +20,6 @@ from domain.ports import (
     SessionRepository,
     UserRepository,
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionPolicy:
-    access_ttl: timedelta
-    idle_ttl: timedelta  # AUTH_REFRESH_TTL: sliding, renewed by every refresh
-    max_age: timedelta  # AUTH_SESSION_MAX_AGE: absolute, whatever the activity
-    grace: timedelta  # AUTH_REFRESH_GRACE
-
-    def deny_until(self, now: datetime) -> datetime:
-        """Until when a revoked session's access tokens must be refused."""
-        return now + self.access_ttl
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +41,7 @@ class SessionIssuer:
     """Starts a session: session row, then its grant, then the access token.
 
     No token leaves without its grant stored; a session whose grant could not be stored
-    is revoked again so it never shows up as a device.
+    is ended again so it never shows up as a device.
     """
 
     def __init__(
@@ -66,6 +55,7 @@ class SessionIssuer:
         clock: Clock,
         ids: IdGenerator,
         policy: SessionPolicy,
+        revoker: SessionRevoker,
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -75,6 +65,7 @@ class SessionIssuer:
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        self._revoker = revoker
 
     async def start(self, user: User, client: ClientInfo) -> IssuedTokens:
         if user.disabled:
@@ -106,20 +97,19 @@ class SessionIssuer:
         try:
             await self._grants.issue(grant, now)
         except StorageUnavailable:
-            await quietly(self._sessions.revoke(session.id, now, "grant_not_stored"))
+            await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
-        await self._end_if_disabled_meanwhile(user.id, session.id, now)
+        await self._end_if_disabled_meanwhile(user.id, session.id, client)
         return self.tokens(user.id, user.role, session.id, refresh_token, idle, now)
 
     async def _end_if_disabled_meanwhile(
-        self, user_id: int, session_id: str, now: datetime
+        self, user_id: int, session_id: str, client: ClientInfo
     ) -> None:
         """A disabling that ran between the check above and the grant found no grant to
         revoke, and refresh reads no user row: look once more now that the grant exists."""
         current = await self._users.get(user_id)
         if current is None or current.disabled:
-            await quietly(self._grants.revoke_session(session_id, self._policy.deny_until(now)))
-            await quietly(self._sessions.revoke(session_id, now, "account_disabled"))
+            await self._revoker.revoke_quietly(session_id, user_id, "account_disabled", client)
             raise AccountDisabled()
 
     def tokens(

@@ -72,7 +72,7 @@ class RefreshGrant:
     absolute_expires_at: datetime
     # The user's claims travel with the grant, so a refresh needs no user read; a role
     # change updates every live grant of the user (``RefreshGrantStore.set_role``).
-    role: str | None = DEFAULT_ROLE  # None: not known (a grant stored before roles were)
+    role: str = DEFAULT_ROLE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

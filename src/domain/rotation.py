@@ -12,7 +12,6 @@ from datetime import datetime
 
 from domain.entities import RefreshGrant
 from domain.ports.grants import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
-from domain.ports.security import successor_generation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,11 +25,8 @@ class GrantFamily:
     rotated_at: datetime | None
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None = None
-    # The highest generation of token the family has handed out: its current token's.
-    # 0 for a family from before generations (its current token is of unknown generation,
-    # and every token it hands out from now on is of generation 1 or more).
-    generation: int = 0
+    role: str
+    generation: int  # the highest generation of token the family handed out: its current's
 
     @classmethod
     def issued(cls, grant: RefreshGrant) -> GrantFamily:
@@ -62,11 +58,10 @@ class RotationStep:
 def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationStep:
     """Decide one refresh: ``family`` is the one the presented token names, if any.
 
-    The presented token is genuine (the application checked its MAC, or found a legacy
-    token in the old index), so it is one this family has handed out: the current one,
-    the previous one, or an older one, unless the store lost the rotations that handed it
-    out (its generation then is past the family's). That is why a store needs no entry
-    per token.
+    The presented token is genuine (the application checked its MAC), so it is one this
+    family has handed out: the current one, the previous one, or an older one, unless the
+    store lost the rotations that handed it out (its generation then is past the
+    family's). That is why a store needs no entry per token.
     """
     if family is None:
         return RotationStep(Invalid("unknown"), None)
@@ -94,9 +89,9 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
         return RotationStep(Invalid("unknown"), family)
     # RFC 9700 §4.14.2: an old token came back, so one of its holders is an attacker;
     # the whole family dies, the current token and its access tokens included. Neither
-    # current nor previous, yet genuine and not newer: an older generation (or one of
-    # unknown generation, from before generations), so no per-token record is needed to
-    # call it reuse. (A forged token never gets here: its MAC fails first.)
+    # current nor previous, yet genuine and not newer: an older generation, so no
+    # per-token record is needed to call it reuse. (A forged token never gets here: its
+    # MAC fails first.)
     reused = Reused(session_id=family.session_id, user_id=family.user_id)
     return RotationStep(reused, None, rotation.deny_until)
 
@@ -113,7 +108,7 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
         # The successor's generation, the presented one's plus one. Never less than the
         # family's: should a family ever hold a token behind its generation, its older
         # tokens stay reuse (failing closed) rather than pass for lost rotations.
-        generation=max(family.generation, successor_generation(rotation.presented_generation)),
+        generation=max(family.generation, rotation.presented_generation + 1),
     )
     rotated = Rotated(
         session_id=family.session_id,
@@ -126,9 +121,8 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
 
 
 def _is_lost_rotation(family: GrantFamily, rotation: Rotation) -> bool:
-    """Neither current nor previous, of a known generation past the family's."""
-    presented = rotation.presented_generation
-    return presented is not None and presented > family.generation
+    """Neither current nor previous, of a generation past the family's."""
+    return rotation.presented_generation > family.generation
 
 
 def _is_grace_replay(family: GrantFamily, rotation: Rotation) -> bool:

@@ -23,7 +23,6 @@ from domain.ports import (
     Rotated,
     Rotation,
     RotationOutcome,
-    SessionRef,
     Throttled,
 )
 from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES, record_outbox
@@ -81,9 +80,6 @@ class MeteredGrantStore(RefreshGrantStore):
 
     async def issue(self, grant: RefreshGrant, now: datetime) -> None:
         await self._inner.issue(grant, now)
-
-    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        return await self._inner.session_of(token_hash, now)
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         return await self._inner.revoke_session(session_id, deny_until)

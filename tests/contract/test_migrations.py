@@ -9,14 +9,12 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from hashlib import sha256
 from pathlib import Path
 
 import pytest
 
-from domain.ports import Invalid, Rotated, Rotation
-from infrastructure.grants.sql.grant_store import SqlGrantStore
 from infrastructure.persistence import migrations as migrations_package
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import (
@@ -255,55 +253,29 @@ def test_migrate_reports_an_unusable_database_in_one_line(
         assert error.count("\n") == 1
 
 
-async def test_0006_gives_the_families_from_before_generation_0_and_they_rotate_on(
+async def test_0008_drops_the_old_token_index_and_the_families_stored_without_a_role(
     empty_database: Database, folder: Path
 ) -> None:
-    """A family stored before generations holds a token of unknown generation: it reads as
-    generation 0, so a newer genuine token (generation 1) is unknown and leaves it as it
-    is, and its current token rotates to generation 1."""
     migrations = {m.version: m for m in read_migrations(bundled(empty_database.dialect))}
     for version, migration in migrations.items():
-        if version < "0006":
+        if version < "0008":
             write(folder, migration.file_name, migration.script)
     await migrate(empty_database, folder)
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    async with empty_database.transaction() as tx:  # as the store before 0006 wrote it
-        await tx.execute(
-            "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
-            " rotated_at, idle_expires_at, absolute_expires_at, role)"
-            " VALUES ('s-old', 7, $1, NULL, NULL, $2, $3, 'user')",
-            "a" * 64,
-            now + timedelta(hours=1),
-            now + timedelta(days=1),
-        )
-    generation = migrations["0006_grant_generation"]
-    write(folder, generation.file_name, generation.script)
-    assert await migrate(empty_database, folder) == ["0006_grant_generation"]
-    assert await generation_of(empty_database, "s-old") == 0
+    async with empty_database.transaction() as tx:  # as the store before 0004 wrote one
+        for session_id, role in (("s-old", None), ("s-new", "admin")):
+            await tx.execute(
+                "INSERT INTO refresh_families (session_id, user_id, current_hash,"
+                " idle_expires_at, absolute_expires_at, role)"
+                " VALUES ($1, 7, 'h', $2, $2, $3)",
+                session_id,
+                datetime(2026, 1, 1, tzinfo=UTC),
+                role,
+            )
+    dropped = migrations["0008_drop_unshipped_formats"]
+    write(folder, dropped.file_name, dropped.script)
 
-    store = SqlGrantStore(empty_database)
-
-    def rotation(presented: str, generation: int | None, successor: str) -> Rotation:
-        return Rotation(
-            session_id="s-old",
-            presented_hash=presented,
-            presented_generation=generation,
-            successor_hash=successor,
-            now=now,
-            idle_ttl=timedelta(hours=1),
-            grace=timedelta(seconds=10),
-            deny_until=now + timedelta(minutes=15),
-        )
-
-    assert await store.rotate(rotation("b" * 64, 1, "c" * 64)) == Invalid("unknown")
-    assert isinstance(await store.rotate(rotation("a" * 64, None, "d" * 64)), Rotated)
-    assert await generation_of(empty_database, "s-old") == 1
-
-
-async def generation_of(database: Database, session_id: str) -> int:
-    async with database.transaction(write=False) as tx:
-        row = await tx.fetchone(
-            "SELECT generation FROM refresh_families WHERE session_id = $1", session_id
-        )
-    assert row is not None
-    return int(row["generation"])
+    assert await migrate(empty_database, folder) == ["0008_drop_unshipped_formats"]
+    assert "refresh_tokens" not in await tables(empty_database)
+    async with empty_database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT session_id, role, generation FROM refresh_families")
+    assert rows == [{"session_id": "s-new", "role": "admin", "generation": 0}]

@@ -2,8 +2,8 @@
 
 The reference model is ``rotate_family`` itself plus the bookkeeping every store shares
 (one family per session, found by session id; which sessions are denied). Each example is
-a random list of steps — sign in (with a first token of generation 0, or of unknown
-generation as a two-part token from before generations), rotate the current token, replay
+a random list of steps — sign in (with a first token of generation 0), rotate the
+current token, replay
 the previous or an older one, present a newer genuine token than the store knows (a
 rotation it lost in a failover), present a token of a session that has no family, revoke,
 let time pass (within grace, across grace, across the idle timeout, across the absolute
@@ -30,7 +30,6 @@ from domain.ports import (
     Rotated,
     Rotation,
     RotationOutcome,
-    successor_generation,
 )
 from domain.rotation import GrantFamily, rotate_family
 
@@ -54,7 +53,7 @@ def successor(token: str) -> str:
 
 @dataclass(frozen=True)
 class Issue:
-    two_part: bool = False  # its first token of unknown generation, as a family from before
+    pass
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ STEPS: st.SearchStrategy[Step] = weighted(
     (4, st.builds(RotateCurrent, SESSIONS)),
     (3, st.builds(ReplayPrevious, SESSIONS, st.sampled_from([True, True, False]))),
     (3, st.builds(Advance, ADVANCES)),
-    (2, st.builds(Issue, st.sampled_from([False, False, True]))),
+    (2, st.just(Issue())),
     (1, st.builds(ReplayOlder, SESSIONS, st.integers(2, 4))),
     (1, st.builds(PresentNewer, SESSIONS, st.integers(1, 5))),
     (1, st.just(PresentUnknown())),
@@ -180,15 +179,15 @@ class History:
     now: datetime = BASE
     name: str = field(default_factory=lambda: secrets.token_hex(4))  # examples share a store
     user_id: int = field(default_factory=lambda: secrets.randbelow(2**31))
-    # per session, oldest first: each token with its generation (None: unknown)
-    tokens: list[list[tuple[str, int | None]]] = field(default_factory=list)
+    # per session, oldest first: each token with its generation
+    tokens: list[list[tuple[str, int]]] = field(default_factory=list)
     foreign: int = 0
     last: int = 0  # the session last signed in or acted on
 
     async def run(self, step: Step) -> None:
         match step:
-            case Issue(two_part):
-                await self.issue(two_part)
+            case Issue():
+                await self.issue()
             case RotateCurrent(k):
                 await self.present(self.pick(k), back=0)
             case ReplayPrevious(k, same):
@@ -211,14 +210,14 @@ class History:
                 self.now += by
         await self.check_sessions()
 
-    async def issue(self, two_part: bool) -> None:
-        # Families are found by session id, so a sign-in's sweep of old token hashes (SQL)
-        # changes no answer: sign in at any time.
+    async def issue(self) -> None:
+        # A sign-in's sweep of expired deny markers (SQL) changes no answer: sign in at
+        # any time.
         if len(self.tokens) == MAX_SESSIONS:
             return
         self.last = len(self.tokens)
         first = f"{self.session_id(self.last)}-t0"
-        self.tokens.append([(first, None if two_part else 0)])
+        self.tokens.append([(first, 0)])
         grant = RefreshGrant(
             session_id=self.session_id(self.last),
             user_id=self.user_id,
@@ -246,7 +245,7 @@ class History:
             next_token = f"{self.name}-foreign-{self.foreign}"
         outcome = await self.rotate(self.session_id(k), token, next_token)
         if isinstance(outcome, Rotated):
-            tokens.append((next_token, successor_generation(token[1])))
+            tokens.append((next_token, token[1] + 1))
         if isinstance(outcome, GraceReplay):
             # the replay hands out the very token the first call got, and it is current
             assert next_token == tokens[-1][0]
@@ -256,7 +255,7 @@ class History:
         by rotations the store lost: whatever else, never reuse, never a revocation."""
         name, generation = self.tokens[k][-1]
         for _ in range(ahead):  # the very tokens the lost rotations handed the client
-            name, generation = successor(name), successor_generation(generation)
+            name, generation = successor(name), generation + 1
         lost = (name, generation)
         denied = self.model.is_denied(self.session_id(k), self.now)
         outcome = await self.rotate(self.session_id(k), lost, successor(lost[0]))
@@ -264,7 +263,7 @@ class History:
         assert await self.store.is_denied(self.session_id(k), self.now) == denied
 
     async def rotate(
-        self, session_id: str, presented: tuple[str, int | None], next_token: str
+        self, session_id: str, presented: tuple[str, int], next_token: str
     ) -> RotationOutcome:
         rotation = Rotation(
             session_id=session_id,

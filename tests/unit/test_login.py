@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from domain.entities import DEFAULT_ROLE, NewUser, User
+from domain.entities import DEFAULT_ROLE, NewUser, RefreshGrant, User
 from domain.errors import InvalidCredentials, StorageUnavailable
 from domain.values import PASSWORD_MAX
-from infrastructure.grants.memory import MemoryRateLimiter
+from infrastructure.grants.memory import MemoryGrantStore, MemoryRateLimiter
 from tests.unit.world import CLIENT, PASSWORD, World
 
 
@@ -156,6 +158,25 @@ async def test_a_login_succeeds_even_when_its_failure_count_cannot_be_cleared(
     signed_in = await world.sign_in()
 
     assert signed_in.user.email == "ada@example.test"
+
+
+async def test_a_session_whose_grant_could_not_be_stored_is_ended_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unavailable(self: MemoryGrantStore, grant: RefreshGrant, now: datetime) -> None:
+        raise StorageUnavailable()
+
+    await world.sign_up()
+    monkeypatch.setattr(MemoryGrantStore, "issue", unavailable)
+
+    with pytest.raises(StorageUnavailable):
+        await world.sign_in()
+
+    [ended] = [s for s in world.sessions.sessions.values() if s.revoked_at is not None]
+    assert ended.revoked_reason == "grant_not_stored"
+    assert await world.grants.is_denied(ended.id, world.clock.now())
+    [event] = world.audit.named("session_revoked")
+    assert (event.session_id, event.reason) == (ended.id, "grant_not_stored")
 
 
 async def test_a_good_login_clears_the_failures_of_that_account(world: World) -> None:

@@ -27,7 +27,7 @@ async def test_logout_by_refresh_token_revokes_the_session_and_denies_its_access
         await world.claims(tokens.access_token)
     [event] = world.audit.named("session_revoked")
     assert (event.session_id, event.reason) == (tokens.session_id, "logout")
-    assert event.user_id == session.user_id  # known from the grant store, no bearer needed
+    assert event.user_id == session.user_id  # known from the session row, no bearer needed
 
 
 async def test_logout_leaves_the_other_sessions_alone(world: World) -> None:

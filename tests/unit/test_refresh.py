@@ -4,9 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.session_issuer import IssuedTokens
 from application.throttle import Limits
-from domain.entities import RefreshGrant
 from domain.errors import (
     InvalidAccessToken,
     InvalidRefreshToken,
@@ -80,6 +78,8 @@ async def test_replayed_refresh_token_after_grace_revokes_the_session(world: Wor
         await world.claims(second.access_token)
     [event] = world.audit.named("refresh_token_reused")
     assert (event.session_id, event.user_id) == (first.session_id, session.user_id)
+    [ended] = world.audit.named("session_revoked")
+    assert (ended.session_id, ended.reason) == (first.session_id, "refresh_token_reused")
 
 
 async def test_an_older_token_than_the_previous_one_is_reuse_even_within_grace(
@@ -156,22 +156,6 @@ async def test_a_missing_or_bogus_refresh_token_is_invalid(world: World, token: 
         await world.rotate(token)
 
 
-async def legacy_grant(world: World, tokens: IssuedTokens, user_id: int) -> None:
-    """The session's grant as stored before grants carried the user's role."""
-    now = world.clock.now()
-    await world.grants.issue(
-        RefreshGrant(
-            session_id=tokens.session_id,
-            user_id=user_id,
-            token_hash=world.refresh_tokens.digest(tokens.refresh_token),
-            idle_expires_at=now + timedelta(days=7),
-            absolute_expires_at=now + timedelta(days=30),
-            role=None,
-        ),
-        now,
-    )
-
-
 async def test_a_refresh_mints_the_role_its_grant_carries_without_reading_the_user(
     world: World,
 ) -> None:
@@ -181,29 +165,6 @@ async def test_a_refresh_mints_the_role_its_grant_carries_without_reading_the_us
     rotated = await world.rotate(signed_in.tokens.refresh_token)
 
     assert (await world.claims(rotated.access_token)).role == "admin"
-
-
-async def test_a_grant_without_a_role_reads_the_users_role(world: World) -> None:
-    signed_in = await world.sign_up()
-    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
-
-    rotated = await world.rotate(signed_in.tokens.refresh_token)
-
-    assert (await world.claims(rotated.access_token)).role == signed_in.user.role
-
-
-async def test_a_refresh_of_a_grant_without_a_role_for_a_deleted_user_ends_the_session(
-    world: World,
-) -> None:
-    signed_in = await world.sign_up()
-    await legacy_grant(world, signed_in.tokens, signed_in.user.id)
-    await world.users.remove(signed_in.user.id)
-
-    with pytest.raises(InvalidRefreshToken):
-        await world.rotate(signed_in.tokens.refresh_token)
-
-    with pytest.raises(InvalidAccessToken):
-        await world.claims(signed_in.tokens.access_token)
 
 
 def forged(session_id: str) -> str:
@@ -250,20 +211,20 @@ async def test_every_token_names_its_session_and_successors_are_derived(world: W
     assert world.refresh_tokens.read(second.refresh_token) == GenuineRefreshToken(
         first.session_id, 1
     )
-    expected = world.refresh_tokens.successor(first.refresh_token, first.session_id)
+    expected = world.refresh_tokens.successor(first.refresh_token)
     assert second.refresh_token == expected
 
 
 async def test_a_token_that_is_not_ours_is_audited_without_the_token(world: World) -> None:
     tokens = (await world.sign_up()).tokens
-    legacy_shaped = "A" * 43
+    opaque = "A" * 43
 
-    for token in (forged(tokens.session_id), legacy_shaped):
+    for token in (forged(tokens.session_id), opaque):
         with pytest.raises(InvalidRefreshToken):
             await world.rotate(token)
 
     events = world.audit.named("refresh_token_invalid")
-    assert [event.reason for event in events] == ["not_genuine", "unknown"]
+    assert [event.reason for event in events] == ["not_genuine", "not_genuine"]
     assert all(event.session_id is None and event.user_id is None for event in events)
 
 
@@ -274,8 +235,8 @@ async def test_a_genuine_token_newer_than_the_store_knows_is_invalid_and_revokes
     apply: no holder of an old token could have it): a forced sign-in, no theft alarm."""
     first = (await world.sign_up()).tokens
     second = await world.rotate(first.refresh_token)
-    lost = world.refresh_tokens.successor(second.refresh_token, first.session_id)
-    further = world.refresh_tokens.successor(lost, first.session_id)
+    lost = world.refresh_tokens.successor(second.refresh_token)
+    further = world.refresh_tokens.successor(lost)
 
     for token in (lost, further):
         with pytest.raises(InvalidRefreshToken):

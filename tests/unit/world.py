@@ -18,7 +18,8 @@ from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
-from application.session_issuer import IssuedTokens, SessionIssuer, SessionPolicy, SignedIn
+from application.session_issuer import IssuedTokens, SessionIssuer, SignedIn
+from application.session_policy import SessionPolicy
 from application.throttle import Limits
 from domain.ports import AccessClaims, CaptchaVerifier
 from infrastructure.grants.memory import (
@@ -190,6 +191,13 @@ def build_world(
         ),
     )
     session_policy = policy(grace=grace)
+    revoker = SessionRevoker(
+        sessions=fakes["sessions"],
+        grants=grants_store,
+        policy=session_policy,
+        clock=clock,
+        audit=fakes["audit"],
+    )
     issuer = SessionIssuer(
         users=users,
         sessions=fakes["sessions"],
@@ -199,13 +207,7 @@ def build_world(
         clock=clock,
         ids=ports.ids,
         policy=session_policy,
-    )
-    revoker = SessionRevoker(
-        sessions=fakes["sessions"],
-        grants=grants_store,
-        policy=session_policy,
-        clock=clock,
-        audit=fakes["audit"],
+        revoker=revoker,
     )
     return World(
         **fakes,

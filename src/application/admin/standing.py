@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from application.admin.commands import AdminCommand, audit_admin
 from application.revocation import SessionRevoker
-from application.session_issuer import SessionPolicy
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import OwnAccount, UserNotFound
-from domain.ports import (
-    AuditLog,
-    Clock,
-    RefreshGrantStore,
-    UserAdministration,
-    UserRepository,
-)
+from domain.ports import AuditLog, Clock, UserAdministration, UserRepository
 
 
 async def _target(users: UserRepository, command: AdminCommand, *, own: bool = True) -> User:
@@ -93,22 +86,21 @@ class UnlockUser:
 
 
 class DeleteUser:
-    """Erases the user: its grants (and their access tokens, denied at once), then its rows."""
+    """Erases the user: ends its sessions (their access tokens denied at once), then its
+    rows."""
 
     def __init__(
         self,
         *,
         users: UserRepository,
         administration: UserAdministration,
-        grants: RefreshGrantStore,
-        policy: SessionPolicy,
+        revoker: SessionRevoker,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._administration = administration
-        self._grants = grants
-        self._policy = policy
+        self._revoker = revoker
         self._clock = clock
         self._audit = audit
 
@@ -116,7 +108,9 @@ class DeleteUser:
         await _target(self._users, command, own=False)
         now = self._clock.now()
         await self._administration.set_disabled(command.user_id, now, now)
-        await self._grants.revoke_user(command.user_id, self._policy.deny_until(now))
+        await self._revoker.revoke_all(
+            command.user_id, None, command.actor.client, reason="user_deleted"
+        )
         if not await self._administration.erase(command.user_id):
             raise UserNotFound()
         audit_admin(self._audit, "user_deleted", command)

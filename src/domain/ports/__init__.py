@@ -44,7 +44,6 @@ from domain.ports.security import (
     PasswordHasher,
     RefreshTokens,
     SecretBox,
-    successor_generation,
 )
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
@@ -104,5 +103,4 @@ __all__ = [
     "UserAdministration",
     "UserProfiles",
     "UserRepository",
-    "successor_generation",
 ]

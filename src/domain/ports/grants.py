@@ -25,14 +25,11 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rotation:
-    # The family, named by the presented token itself (its MAC checked by the application)
-    # or, for a legacy token, found once through the old token index.
+    # The family and generation the presented token names (its MAC checked by the
+    # application); its successor's generation is one more.
     session_id: str
     presented_hash: str
-    # The generation the presented token names under its MAC; None: unknown (a two-part
-    # token from before generations, or a legacy one). Its successor's is one more
-    # (``successor_generation``).
-    presented_generation: int | None
+    presented_generation: int
     successor_hash: str
     now: datetime
     idle_ttl: timedelta
@@ -50,7 +47,7 @@ class Rotated:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None  # None: a grant stored before grants carried the role
+    role: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,7 +58,7 @@ class GraceReplay:
     user_id: int
     idle_expires_at: datetime
     absolute_expires_at: datetime
-    role: str | None
+    role: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,11 +110,6 @@ class RefreshGrantStore(Protocol):
         presents only genuine tokens of that family (their MAC checked), so the store
         keeps no per-token entry. With a ``rotation.limit`` the hit is counted first, in
         the same round trip where the backend allows (Valkey: one script)."""
-        ...
-
-    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        """The live session a *legacy* token (of any generation) belongs to, and its
-        user: the old token index, read until its entries expire, never written now."""
         ...
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:

@@ -42,15 +42,7 @@ class GenuineRefreshToken:
     """What a genuine refresh token names under its MAC."""
 
     session_id: str
-    # 0 for a family's first token, one more at each rotation; None: unknown (a token of a
-    # format from before generations, or a legacy one).
-    generation: int | None
-
-
-def successor_generation(generation: int | None) -> int:
-    """The generation of the successor of a token of ``generation``: one more; 1 after a
-    token of unknown generation (it stands where generation 0 would)."""
-    return 1 if generation is None else generation + 1
+    generation: int  # 0 for a family's first token, one more at each rotation
 
 
 class RefreshTokens(Protocol):
@@ -60,29 +52,22 @@ class RefreshTokens(Protocol):
     grant store finds the family by session id and keeps no entry per token (RFC 9700
     §4.14.2 reuse detection needs only the family's current and previous hash and its
     generation: any other genuine token of the family is an old one, or, when its
-    generation is past the family's, one the store lost). Tokens of the two-part format
-    ``<session id>.<nonce and MAC>`` issued before generations are still read, generation
-    unknown. Tokens issued before tokens named their family (opaque, 43 characters) are
-    *legacy*: their session is found once through the store's old index.
+    generation is past the family's, one the store lost).
     """
 
     def new(self, session_id: str) -> str:
         """The first token of a new family: generation 0."""
         ...
 
-    def successor(self, token: str, session_id: str) -> str:
-        """The token that replaces ``token`` in ``session_id``'s family on rotation; the
-        same every time it is asked (a grace replay gets the very successor), of the
-        current format, generation ``successor_generation`` of the token's."""
+    def successor(self, token: str) -> str:
+        """The token that replaces the genuine ``token`` in its family on rotation; the
+        same every time it is asked (a grace replay gets the very successor), one
+        generation on. ``ValueError`` for a token that is not genuine."""
         ...
 
     def read(self, token: str) -> GenuineRefreshToken | None:
         """The session and generation a genuine token names; None for anything else (a
-        forged or malformed token, or a legacy one)."""
-        ...
-
-    def is_legacy(self, token: str) -> bool:
-        """An opaque token of the format issued before tokens named their family."""
+        forged, malformed or overlong token). The one reading of a refresh token."""
         ...
 
     def digest(self, token: str) -> str: ...

@@ -4,13 +4,7 @@ A token is ``<session id>.<generation>.<b64url(nonce32 || tag16)>`` where ``tag 
 HMAC-SHA256(secret, tag context || session id || "." || generation || nonce)[:16]``: 256
 random (or derived) bits, as the API promises of a refresh token, and a 128-bit MAC binding
 them to the session and to the generation (0 for a family's first token, one more at each
-rotation). The digest the stores keep is SHA-256 hex of the whole token, as it was for the
-opaque tokens issued before (so their stored hashes still match).
-
-Two formats from before are still read, with generation unknown (None): the two-part
-``<session id>.<b64url(nonce32 || tag16)>`` (tag over the v2 context, session id and nonce)
-and the opaque legacy tokens of 43 characters (found through the stores' old index). Their
-successors are of the current format, generation 1.
+rotation). The digest the stores keep is SHA-256 hex of the whole token.
 """
 
 from __future__ import annotations
@@ -22,15 +16,16 @@ import hmac
 import secrets
 from typing import Final
 
-from domain.ports import GenuineRefreshToken, RefreshTokens, successor_generation
+from domain.ports import GenuineRefreshToken, RefreshTokens
 
 _SUCCESSOR_CONTEXT: Final = b"authgate refresh successor v1\x00"
 _TAG_CONTEXT: Final = b"authgate refresh tag v3\x00"
-_TWO_PART_TAG_CONTEXT: Final = b"authgate refresh tag v2\x00"  # read only: tokens issued before
 _NONCE: Final = 32
 _TAG: Final = 16
 _BODY_CHARS: Final = 64  # base64url of 48 bytes: no padding, no spare bits, one spelling
-LEGACY_LENGTH: Final = 43  # secrets.token_urlsafe(32): the opaque tokens issued before
+# A session id, a generation and 64 characters; anything much longer is not ours, and is
+# refused before any MAC is computed over it.
+MAX_LENGTH: Final = 256
 # Nine digits at most (fits any integer column). A rotation a second for 31 years: a family
 # never gets there; a token past it would simply not be read (a forced sign-in).
 MAX_GENERATION: Final = 999_999_999
@@ -61,17 +56,20 @@ class HmacRefreshTokens(RefreshTokens):
     def new(self, session_id: str) -> str:
         return self._token(session_id, 0, secrets.token_bytes(_NONCE))
 
-    def successor(self, token: str, session_id: str) -> str:
-        read = self.read(token)
-        known = None if read is None else read.generation
+    def successor(self, token: str) -> str:
+        named = self.read(token)
+        if named is None:
+            raise ValueError("only a genuine refresh token has a successor")
         mac = hmac.new(
             self._secret,
             _SUCCESSOR_CONTEXT + token.encode("utf-8", "surrogatepass"),
             hashlib.sha256,
         )
-        return self._token(session_id, successor_generation(known), mac.digest())
+        return self._token(named.session_id, named.generation + 1, mac.digest())
 
     def read(self, token: str) -> GenuineRefreshToken | None:
+        if len(token) > MAX_LENGTH:
+            return None
         rest, dot, body = token.rpartition(".")
         if not dot or not rest or len(body) != _BODY_CHARS:
             return None
@@ -84,14 +82,7 @@ class HmacRefreshTokens(RefreshTokens):
         # Constant time (OWASP ASVS 11.2): a timing oracle must not help forge a tag.
         if number is not None and hmac.compare_digest(tag, self._tag(session_id, number, nonce)):
             return GenuineRefreshToken(session_id, number)
-        # The two-part format issued before generations (its own tag context, so neither
-        # format's tag can pass for the other's).
-        if hmac.compare_digest(tag, self._two_part_tag(rest, nonce)):
-            return GenuineRefreshToken(rest, None)
         return None
-
-    def is_legacy(self, token: str) -> bool:
-        return len(token) == LEGACY_LENGTH and "." not in token
 
     def digest(self, token: str) -> str:
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
@@ -103,10 +94,6 @@ class HmacRefreshTokens(RefreshTokens):
     def _tag(self, session_id: str, generation: int, nonce: bytes) -> bytes:
         named = f"{session_id}.{generation}".encode("utf-8", "surrogatepass")
         return hmac.new(self._secret, _TAG_CONTEXT + named + nonce, hashlib.sha256).digest()[:_TAG]
-
-    def _two_part_tag(self, session_id: str, nonce: bytes) -> bytes:
-        message = _TWO_PART_TAG_CONTEXT + session_id.encode("utf-8", "surrogatepass") + nonce
-        return hmac.new(self._secret, message, hashlib.sha256).digest()[:_TAG]
 
 
 def _generation(text: str) -> int | None:

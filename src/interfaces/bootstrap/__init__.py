@@ -13,7 +13,7 @@ from datetime import timedelta
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
-from application.session_issuer import SessionPolicy
+from application.session_policy import SessionPolicy
 from application.throttle import Limits
 from domain.ports import AccessTokens, Clock
 from infrastructure.config import Settings

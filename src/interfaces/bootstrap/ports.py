@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy
-from application.session_issuer import SessionPolicy
+from application.session_policy import SessionPolicy
 from application.throttle import Limits
 from domain.ports import (
     AccessTokens,

@@ -100,6 +100,9 @@ class UseCases:
 def build(p: Ports, policies: Policies) -> UseCases:
     policy = policies.session
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
+    revoker = SessionRevoker(
+        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
+    )
     issuer = SessionIssuer(
         users=p.users,
         sessions=p.sessions,
@@ -109,11 +112,9 @@ def build(p: Ports, policies: Policies) -> UseCases:
         clock=p.clock,
         ids=p.ids,
         policy=policy,
+        revoker=revoker,
     )
     throttle = Throttle(limiter=p.limiter, limits=policies.limits, clock=p.clock, audit=p.audit)
-    revoker = SessionRevoker(
-        sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
-    )
     queue = MailQueue(mail=p.mail, policy=policies.mail, clock=p.clock)
     factors = SecondFactors(
         totp=p.totp, recovery=p.recovery_codes, box=p.secret_box, otp=p.otp, clock=p.clock
@@ -181,23 +182,21 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         authenticate=authenticate,
         refresh=RefreshSession(
-            users=p.users,
             sessions=p.sessions,
             grants=p.grants,
             refresh_tokens=p.refresh_tokens,
             issuer=issuer,
+            revoker=revoker,
             policy=policy,
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,
         ),
         logout=Logout(
-            grants=p.grants,
             sessions=p.sessions,
             refresh_tokens=p.refresh_tokens,
             authenticate=authenticate,
             revoker=revoker,
-            clock=p.clock,
         ),
         current_user=GetCurrentUser(profiles=p.profiles),
         list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
@@ -292,8 +291,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         delete_user=DeleteUser(
             users=p.users,
             administration=p.administration,
-            grants=p.grants,
-            policy=policy,
+            revoker=revoker,
             clock=p.clock,
             audit=p.audit,
         ),

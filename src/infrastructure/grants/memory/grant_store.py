@@ -1,8 +1,7 @@
 """The in-process grant store: for tests and single-process development.
 
 The rotation decision is the domain's (``domain.rotation``); this keeps the state it needs:
-one family per session, found by session id. It has no legacy token index: nothing it
-held survives the process, so no token from before tokens named their family exists here.
+one family per session, found by session id.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.entities import RefreshGrant
-from domain.ports import RateLimiter, Rotation, RotationOutcome, SessionRef, Throttled
+from domain.ports import RateLimiter, Rotation, RotationOutcome, Throttled
 from domain.rotation import GrantFamily, rotate_family
 from infrastructure.grants.memory.rate_limiter import MemoryRateLimiter
 
@@ -46,9 +45,6 @@ class MemoryGrantStore:
         else:
             self._families[family.session_id] = step.family
         return step.outcome
-
-    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        return None  # no legacy token can exist in a store that lives as long as its process
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         self._denied[session_id] = deny_until

@@ -4,9 +4,7 @@ Each state change is one transaction: BEGIN IMMEDIATE in SQLite, the family row 
 with SELECT … FOR UPDATE in Postgres, so concurrent rotations of one token serialise.
 The rotation itself is the domain's rule: read the family, ``rotate_family``, write back.
 
-A family is read by its session id (the token names it). ``refresh_tokens`` is the old
-index of tokens issued before that: still read by ``session_of`` for legacy tokens, never
-written, and swept as its rows pass their family's absolute expiry.
+A family is read by its session id (the token names it).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from domain.ports import (
     RefreshGrantStore,
     Rotation,
     RotationOutcome,
-    SessionRef,
     Throttled,
 )
 from domain.rotation import GrantFamily, RotationStep, rotate_family
@@ -34,7 +31,7 @@ from infrastructure.persistence.database import (
     skip_locked,
 )
 
-# Expired legacy token hashes and deny markers are swept at most this often, off most sign-ins.
+# Expired deny markers are swept at most this often, off most sign-ins.
 SWEEP_EVERY = timedelta(minutes=1)
 _IN_LIST = 500  # session ids per IN (…) list, well under SQLite's parameter limit
 
@@ -64,8 +61,7 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
                 grant.role,
             )
             if sweep:
-                # Housekeeping rides on a sign-in a minute: expired hashes and markers go.
-                await tx.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+                # Housekeeping rides on a sign-in a minute: expired markers go.
                 await tx.execute("DELETE FROM revoked_sessions WHERE deny_until <= $1", now)
 
         await self._db.run(work)
@@ -83,13 +79,6 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         if family is not None:
             await self._write(tx, family, step)
         return step.outcome
-
-    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        async with self._db.transaction(write=False) as tx:
-            family = await self._legacy_family_of(tx, token_hash)
-        if family is None or family.expired(now):
-            return None
-        return SessionRef(family.session_id, family.user_id)
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         return await self._db.run(lambda tx: self._revoke(tx, session_id, deny_until))
@@ -172,14 +161,6 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         )
         return None if row is None else _family(row)
 
-    async def _legacy_family_of(self, tx: Tx, token_hash: str) -> GrantFamily | None:
-        row = await tx.fetchone(
-            f"SELECT {_FAMILY} FROM refresh_tokens t"
-            " JOIN refresh_families f ON f.session_id = t.session_id WHERE t.token_hash = $1",
-            token_hash,
-        )
-        return None if row is None else _family(row)
-
     async def _write(self, tx: Tx, before: GrantFamily, step: RotationStep) -> None:
         """Store the family ``step`` keeps in place of ``before``, in the caller's tx."""
         after = step.family
@@ -228,6 +209,6 @@ def _family(row: Row) -> GrantFamily:
         rotated_at=as_optional_datetime(row["rotated_at"]),
         idle_expires_at=as_datetime(row["idle_expires_at"]),
         absolute_expires_at=as_datetime(row["absolute_expires_at"]),
-        role=None if row["role"] is None else str(row["role"]),
+        role=str(row["role"]),
         generation=int(row["generation"]),
     )

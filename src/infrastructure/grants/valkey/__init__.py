@@ -3,16 +3,13 @@
 Key layout, all under ``prefix`` (``grant_store.session_keys`` names a session's keys):
 
 - ``s:<sid>`` → hash: u (user id), c and p (current and previous token hash, 32 bytes
-  each), r (rotated at), i and a (idle and absolute expiry), o (role; empty: not known),
-  g (the current token's generation; absent in a family from before generations: 0)
+  each), r (rotated at), i and a (idle and absolute expiry), o (role),
+  g (the current token's generation)
 - ``revoked:<sid>`` → deny-until
 - ``once:<key>`` → ``b"<expires_at>:<value>"``; ``rate:<key>`` → sorted set of hits
 
 There is no key per token and no per-user set: a token names its session and generation
-(under a MAC), and a user's sessions come from SQL (``SessionIdsOfUser``). Left from the
-layout before, read until they expire and never written: ``refresh:<hash hex>`` → session
-id (the legacy token index), ``session:<sid>`` (a family, long field names and hex hashes:
-migrated on touch) and ``user:<uid>:sessions``.
+(under a MAC), and a user's sessions come from SQL (``SessionIdsOfUser``).
 
 Every state change is one Lua script (``scripts.py``) over keys passed in ``KEYS`` only,
 all of one session; with ``cluster=True`` those are hash-tagged (``s:{<sid>}``) so each

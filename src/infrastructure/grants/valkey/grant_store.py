@@ -20,7 +20,6 @@ from domain.ports import (
     Rotation,
     RotationOutcome,
     SessionIdsOfUser,
-    SessionRef,
     Throttled,
 )
 from infrastructure.grants.valkey import scripts
@@ -43,20 +42,17 @@ from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
 class SessionKeys:
     family: str
     denied: str
-    legacy: str  # where the layout before kept the family; migrated on touch
 
-    def triple(self) -> list[str]:
+    def pair(self) -> list[str]:
         """The keys every family script takes, in its order."""
-        return [self.family, self.denied, self.legacy]
+        return [self.family, self.denied]
 
 
 def session_keys(prefix: str, session_id: str, *, cluster: bool = False) -> SessionKeys:
     """The one place a session's key names are made. In a cluster they share the hash
-    tag ``{<sid>}``, so every script over one session runs on that session's slot (the
-    legacy key never exists there: a cluster starts empty; it is named in the slot only
-    so the scripts stay the same)."""
+    tag ``{<sid>}``, so every script over one session runs on that session's slot."""
     sid = f"{{{session_id}}}" if cluster else session_id
-    return SessionKeys(f"{prefix}s:{sid}", f"{prefix}revoked:{sid}", f"{prefix}session:{sid}")
+    return SessionKeys(f"{prefix}s:{sid}", f"{prefix}revoked:{sid}")
 
 
 def _hash(token_hash: str) -> bytes:
@@ -87,7 +83,6 @@ class ValkeyGrantStore(RefreshGrantStore):
         self._cluster = isinstance(client, ValkeyCluster) if cluster is None else cluster
         self._issue = register_script(client, scripts.ISSUE)
         self._rotate = register_script(client, scripts.ROTATE)
-        self._session_of = register_script(client, scripts.SESSION_OF)
         self._revoke = register_script(client, scripts.REVOKE)
         self._set_role = register_script(client, scripts.SET_ROLE)
         self._hit = register_script(client, scripts.HIT)
@@ -102,13 +97,13 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(grant.idle_expires_at),
             micros(grant.absolute_expires_at),
             gc_ttl_ms(grant.absolute_expires_at, now),
-            grant.role or "",  # empty: not known
+            grant.role,
         ]
         with storage_errors():
             await self._issue(keys=[self._keys(grant.session_id).family], args=args)
 
     async def rotate(self, rotation: Rotation) -> RotationOutcome:
-        keys = self._keys(rotation.session_id).triple()
+        keys = self._keys(rotation.session_id).pair()
         args: list[str | int | bytes] = [
             _hash(rotation.presented_hash),
             _hash(rotation.successor_hash),
@@ -117,7 +112,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             rotation.grace // MICROSECOND,
             micros(rotation.deny_until),
             GC_SLACK_MS,
-            "" if rotation.presented_generation is None else rotation.presented_generation,
+            rotation.presented_generation,
         ]
         with storage_errors():
             if (limit := rotation.limit) is not None:
@@ -145,19 +140,8 @@ class ValkeyGrantStore(RefreshGrantStore):
             user_id=uid,
             idle_expires_at=from_micros(str(rest[1])),
             absolute_expires_at=from_micros(str(rest[2])),
-            role=rest[3] or None,
+            role=str(rest[3]),
         )
-
-    async def session_of(self, token_hash: str, now: datetime) -> SessionRef | None:
-        """Legacy tokens only: their session from the old index, then the family."""
-        with storage_errors():
-            sid = cast(bytes | None, await self._client.get(f"{self._prefix}refresh:{token_hash}"))
-            if sid is None:
-                return None
-            session_id = text(sid)
-            keys = self._keys(session_id).triple()
-            uid = cast(bytes | None, await self._session_of(keys=keys, args=[micros(now)]))
-        return None if uid is None else SessionRef(session_id, int(uid))
 
     async def revoke_session(self, session_id: str, deny_until: datetime) -> bool:
         held = await self._revoke_all([session_id], deny_until, deny_without_family=True)
@@ -178,7 +162,7 @@ class ValkeyGrantStore(RefreshGrantStore):
         sessions = await self._user_sessions.session_ids_of(user_id)
         changed = 0
         for group in self._groups(sessions):
-            keys = [key for sid in group for key in self._keys(sid).triple()]
+            keys = [key for sid in group for key in self._keys(sid).pair()]
             with storage_errors():
                 changed += int(await self._set_role(keys=keys, args=[role]))
         return changed
@@ -189,16 +173,13 @@ class ValkeyGrantStore(RefreshGrantStore):
         return until is not None and int(until) > micros(now)
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
-        """One EXISTS per session, pipelined (a session's keys share its slot; sessions may
-        live on any node). A family still in the layout before counts: it is migrated at
-        its next touch, so the first start after an upgrade ends no session."""
+        """One EXISTS per session, pipelined (sessions may live on any node)."""
         if not session_ids:
             return set()
         with storage_errors():
             async with self._client.pipeline(transaction=False) as pipe:
                 for session_id in session_ids:
-                    keys = self._keys(session_id)
-                    pipe.exists(keys.family, keys.legacy)
+                    pipe.exists(self._keys(session_id).family)
                 found = cast(list[int], await pipe.execute())
         return {sid for sid, exists in zip(session_ids, found, strict=True) if exists}
 
@@ -220,7 +201,7 @@ class ValkeyGrantStore(RefreshGrantStore):
         ]
 
         async def revoke(group: list[str]) -> list[str]:
-            keys = [key for sid in group for key in self._keys(sid).triple()]
+            keys = [key for sid in group for key in self._keys(sid).pair()]
             with storage_errors():
                 held = cast(list[int], await self._revoke(keys=keys, args=args))
             return [sid for sid, had in zip(group, held, strict=True) if had]

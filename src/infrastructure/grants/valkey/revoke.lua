@@ -1,10 +1,10 @@
--- Revoke sessions. KEYS: family, denylist, legacy family of each session, in triples.
+-- Revoke sessions. KEYS: family and denylist of each session, in pairs.
 -- ARGV: deny_until (µs), deny ttl (ms), and '1' to deny even a session without a family
 -- (one named session) or '0' to deny only those that had one (a user's sessions from SQL).
 -- Answers 1 or 0 per session: whether it had a family.
 local held = {}
-for i = 1, #KEYS, 3 do
-  local had = redis.call('DEL', KEYS[i], KEYS[i + 2]) > 0
+for i = 1, #KEYS, 2 do
+  local had = redis.call('DEL', KEYS[i]) > 0
   if had or ARGV[3] == '1' then redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2]) end
   table.insert(held, had and 1 or 0)
 end

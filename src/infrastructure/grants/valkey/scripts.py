@@ -16,9 +16,8 @@ def _lua(name: str) -> str:
 
 
 ISSUE: Final = _lua("issue")
-ROTATE: Final = _lua("hit") + _lua("migrate") + _lua("rotate")
-SESSION_OF: Final = _lua("migrate") + _lua("session_of")
+ROTATE: Final = _lua("hit") + _lua("rotate")
 REVOKE: Final = _lua("revoke")
 HIT: Final = _lua("hit") + "return hit(KEYS[1], unpack(ARGV))"
 HIT_ALL: Final = _lua("hit") + _lua("hit_all")
-SET_ROLE: Final = _lua("migrate") + _lua("set_role")
+SET_ROLE: Final = _lua("set_role")

@@ -1,9 +1,7 @@
--- The role every live grant of a user carries. KEYS: family, denylist, legacy family of
--- each session, in triples (the denylist is not touched). ARGV: role. migrate.lua is
--- loaded in front. Answers the number of families changed.
+-- The role every live grant of a user carries. KEYS: family and denylist of each session,
+-- in pairs (the denylist is not touched). ARGV: role. Answers the number of families changed.
 local changed = 0
-for i = 1, #KEYS, 3 do
-  migrate(KEYS[i], KEYS[i + 2])
+for i = 1, #KEYS, 2 do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('HSET', KEYS[i], 'o', ARGV[1])
     changed = changed + 1
