@@ -123,6 +123,9 @@ def test_a_bad_node_anywhere_is_named_saying_what_a_node_is(node: str, position:
     sentinel = f"valkey+sentinel://{nodes[position]}/mymaster"
     with pytest.raises(ValueError, match=re.escape(f"sentinel {what}")):
         parse_sentinel_url(sentinel)
+    with pytest.raises(SettingsError) as raised:  # by the pattern or by the parser
+        load_settings({"AUTH_GRANTS_URL": sentinel}, dotenv=None)
+    assert len(raised.value.problems) == 1
 
 
 def _unavailable(url: str, make: Callable[[str], Exception]) -> str:
