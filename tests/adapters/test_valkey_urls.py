@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from valkey.asyncio import Valkey, ValkeyCluster
 
 from infrastructure.grants.valkey import open_valkey, parse_valkey_url
 
 
-async def test_a_cluster_url_opens_a_cluster_client_starting_from_every_listed_node() -> None:
-    url, prefix = parse_valkey_url("valkey+cluster://a:7000,b:7001,[::1]:7002,c?prefix=app1:")
+@pytest.mark.parametrize(
+    "nodes",
+    ["a:7000,b:7001,[::1]:7002,c", "[::1]:7002,a:7000,b:7001,c", "a:7000,[::1]:7002,b:7001,c"],
+)
+async def test_a_cluster_url_opens_a_cluster_client_starting_from_every_listed_node(
+    nodes: str,
+) -> None:
+    url, prefix = parse_valkey_url(f"valkey+cluster://{nodes}?prefix=app1:")
     client = open_valkey(url)
     try:
         assert isinstance(client, ValkeyCluster)

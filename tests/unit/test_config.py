@@ -129,9 +129,9 @@ def test_a_valkey_cluster_is_named_by_its_nodes(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("valkey+cluster://a:7000,,b:7001", "cluster node '' is not host:port"),
-        ("valkey+cluster://a:7000,b:port", "cluster node 'b:port' is not host:port"),
-        ("valkey+cluster://a:7000,b:70000", "cluster node 'b:70000' is not host:port"),
+        ("valkey+cluster://a:7000,,b:7001", "cluster node '' is not host[:port]"),
+        ("valkey+cluster://a:7000,b:port", "cluster node 'b:port' is not host[:port]"),
+        ("valkey+cluster://a:7000,b:70000", "cluster node 'b:70000' is not host[:port]"),
         ("valkey+cluster://a:7000 b:7001", "cluster node 'a:7000 b:7001' is not"),
         ("valkey+clustr://a:7000,b:7001", "valkey+cluster://host:port,host:port"),
         ("valkey+cluster://a:7000,b:7001/1", "database 0 only"),

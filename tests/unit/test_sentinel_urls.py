@@ -41,8 +41,8 @@ def test_other_schemes_are_not_sentinel_urls() -> None:
     [
         ("valkey+sentinel://s1:26379", "/<service>"),
         ("valkey+sentinel://s1:26379/m/zero", "/<service>"),
-        ("valkey+sentinel://s1:26379,/m", "not a sentinel host"),
-        ("valkey+sentinel://s1:70000/m", "not a port"),
+        ("valkey+sentinel://s1:26379,/m", "sentinel node '' is not host"),
+        ("valkey+sentinel://s1:70000/m", "sentinel node 's1:70000' is not host"),
         ("valkey+sentinel://s1/m?db=1", "no options"),
     ],
 )

@@ -77,14 +77,21 @@ def _unknown(names: list[str], env: Mapping[str, str]) -> list[str]:
 
 
 def _grants_url_problems(url: str) -> list[str]:
-    """A cluster URL's node list, beyond what the pattern checks (the Valkey client is
-    imported only when a cluster is asked for)."""
-    if "+cluster://" not in url:
+    """A cluster's or the sentinels' node list, beyond what the pattern checks: ports, IPv6
+    addresses (the Valkey client is imported only when a cluster or Sentinel is asked for)."""
+    if "+cluster://" not in url and "+sentinel://" not in url:
         return []
-    from infrastructure.grants.valkey.client import cluster_nodes
+    from infrastructure.grants.valkey.client import (
+        cluster_nodes,
+        parse_sentinel_url,
+        parse_valkey_url,
+    )
 
     try:
-        cluster_nodes(url)
+        if "+cluster://" in url:
+            cluster_nodes(url)
+        else:
+            parse_sentinel_url(parse_valkey_url(url)[0])
     except ValueError as e:
         return [f"AUTH_GRANTS_URL: {e}"]
     return []

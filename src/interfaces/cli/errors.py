@@ -58,22 +58,11 @@ def unavailable(settings: Settings, error: StorageUnavailable) -> str:
     cause = error.__cause__ or error
     reason = f"{type(cause).__name__}: {_first_line(cause)}"
     if type(cause).__module__.startswith("valkey"):
-        from infrastructure.grants.valkey.client import parse_sentinel_url, parse_valkey_url
+        from infrastructure.grants.valkey.client import valkey_where
 
-        if sentinel := parse_sentinel_url(parse_valkey_url(settings.grants_url)[0]):
-            return (
-                f"database unavailable: {sentinel.where()} does not answer ({reason}):"
-                " start it, or fix AUTH_GRANTS_URL"
-            )
-        where = urlsplit(settings.grants_url)
-        place = (
-            f"Valkey Cluster at {where.netloc.rpartition('@')[2]}"
-            if where.scheme.endswith("+cluster")
-            else f"Valkey at {where.hostname}:{where.port or 6379}"
-        )
         return (
-            f"database unavailable: {place} does not answer ({reason}): start it, or fix"
-            " AUTH_GRANTS_URL"
+            f"database unavailable: {valkey_where(settings.grants_url)} does not answer"
+            f" ({reason}): start it, or fix AUTH_GRANTS_URL"
         )
     if settings.sqlite_path is not None:
         return (
