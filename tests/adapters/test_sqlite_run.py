@@ -10,7 +10,8 @@ import pytest
 
 from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Tx, UniqueViolation
-from infrastructure.persistence.sqlite import SqliteDatabase, _when_free
+from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.sqlite_statements import when_free
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_a_busy_database_is_waited_for_whatever_extended_code_it_answers(code: i
         if (answer := answers.pop(0)) is not None:
             raise answer
 
-    _when_free(statement)
+    when_free(statement)
 
     assert answers == []
 
@@ -135,5 +136,5 @@ def test_an_error_that_is_not_busy_is_raised_at_once() -> None:
             raise answer
 
     with pytest.raises(sqlite3.OperationalError):
-        _when_free(statement)
+        when_free(statement)
     assert answers == [None]

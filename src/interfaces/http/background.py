@@ -35,7 +35,10 @@ async def running_beside(service: Service) -> AsyncIterator[None]:
         _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
         for task in late:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ends = await asyncio.gather(*tasks, return_exceptions=True)
+        for task, ended in zip(tasks, ends, strict=True):
+            if isinstance(ended, Exception):  # each loop logs its own; this one escaped it
+                log.error("%s stopped by %r", task.get_name(), ended)
 
 
 async def _until(loop: Loop, stop: asyncio.Event) -> None:

@@ -1,0 +1,192 @@
+"""SQLite's side of a transaction: statements on the writer's thread or the reader connection,
+the write lock taken by polling, and the values bound the way SQLite compares them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import aiosqlite
+
+from infrastructure.persistence.database import Row, Tx, UniqueViolation
+
+T = TypeVar("T")
+
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _bind(value: object) -> object:
+    # One fixed-width UTC format, so timestamps compare correctly as text.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value
+
+
+def parameters(args: tuple[object, ...]) -> dict[str, object]:
+    # SQLite reads ``$1`` as the named parameter "1": bind by name, never by position
+    # (a sequence for named placeholders is deprecated since Python 3.12, refused in 3.14).
+    return {str(number): _bind(arg) for number, arg in enumerate(args, start=1)}
+
+
+@contextmanager
+def _unique_violations() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as e:
+        if "UNIQUE" in str(e) or "PRIMARY KEY" in str(e):
+            raise UniqueViolation(str(e)) from e
+        raise
+
+
+def fetchall_on(connection: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> list[Row]:
+    with _unique_violations():
+        return [dict(row) for row in connection.execute(sql, parameters(args)).fetchall()]
+
+
+def execute_on(connection: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> int:
+    with _unique_violations():
+        return connection.execute(sql, parameters(args)).rowcount
+
+
+class DirectTx(Tx):
+    """Statements run at once on the calling thread: the writer's own, inside ``run``."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, sql: str, *args: object) -> Row | None:
+        rows = fetchall_on(self._connection, sql, args)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        return fetchall_on(self._connection, sql, args)
+
+    async def execute(self, sql: str, *args: object) -> int:
+        return execute_on(self._connection, sql, args)
+
+
+class WriterTx(Tx):
+    """Each statement one trip to the writer's thread (``transaction``)."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    async def fetchone(self, sql: str, *args: object) -> Row | None:
+        rows = await self.fetchall(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        return await self._writer.call(fetchall_on, sql, args)
+
+    async def execute(self, sql: str, *args: object) -> int:
+        return await self._writer.call(execute_on, sql, args)
+
+
+class ReadTx(Tx):
+    """One statement, one trip to the reader connection's thread (``execute_fetchall``)."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def fetchone(self, sql: str, *args: object) -> Row | None:
+        rows = await self.fetchall(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, *args: object) -> Sequence[Row]:
+        rows = await self._connection.execute_fetchall(sql, parameters(args))
+        return [dict(row) for row in rows]
+
+    async def execute(self, sql: str, *args: object) -> int:
+        raise sqlite3.OperationalError("a read transaction writes nothing")
+
+
+class Writer:
+    """The one writing connection of this process, owned by one thread of its own."""
+
+    def __init__(self, connection: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
+        self.connection = connection
+        self._thread = thread
+
+    async def call(self, work: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, work, self.connection, *args)
+
+    async def close(self) -> None:
+        try:
+            await self.call(sqlite3.Connection.close)
+        finally:
+            self._thread.shutdown(wait=False)
+
+
+def run_whole(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """On the writer's thread: BEGIN IMMEDIATE, the work's statements, COMMIT, without a trip
+    back to the event loop, so the database's write lock is held only while SQLite works."""
+    begin_immediate(connection)
+    try:
+        result = _complete(work(DirectTx(connection)))
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _complete(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("a transaction run whole may await only its own statements")
+
+
+def run_statement(connection: sqlite3.Connection, sql: str) -> None:
+    connection.execute(sql)
+
+
+def begin_immediate(connection: sqlite3.Connection) -> None:
+    """Take the database's write lock, polling every fraction of a millisecond. SQLite's own
+    busy handler backs off to 100 ms sleeps, so under steady writes from another process
+    one writer starves while the other holds the lock for a fraction of a millisecond."""
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        when_free(lambda: connection.execute("BEGIN IMMEDIATE"))
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def when_free(statement: Callable[[], object]) -> None:
+    """Run ``statement``, again every 50-250 µs while the database is busy, for at most the
+    busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as e:
+            # The primary code: SQLite reports extended ones (SQLITE_BUSY_RECOVERY while
+            # another connection recovers or switches the WAL, SQLITE_BUSY_SNAPSHOT, ...).
+            if e.sqlite_errorcode & 0xFF not in _BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(50e-6, 250e-6))
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def run_script(connection: sqlite3.Connection, script: str) -> None:
+    connection.executescript(script)
+
+
+def roll_back(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
