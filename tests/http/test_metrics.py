@@ -94,19 +94,23 @@ async def test_captcha_checks_are_counted_by_outcome(
         assert grown(before, after, "authgate_captcha_checks_total", outcome=outcome) == 1, outcome
 
 
-async def test_the_outbox_gauges_are_exposed_for_the_mail_sender_to_feed(client: Any) -> None:
+async def test_the_outbox_gauges_are_exposed_for_the_mail_sender_to_feed(
+    make_client: Any,
+) -> None:
     from infrastructure.metrics import record_outbox
 
-    # The sender reports at its start, then once a poll interval (a second): recorded
-    # before its first report, our values could be overwritten before the scrape.
+    # The sender reports at its start, then once a poll interval: our values are recorded
+    # after its first report, and the next one is a minute away (a loaded machine's scrape
+    # can take longer than the default second).
     record_outbox(-1, None)
     depth = ("authgate_outbox_depth", frozenset[tuple[str, str]]())
-    for _ in range(100):
-        if (await scrape(client))[depth] != -1:
-            break
-        await asyncio.sleep(0.05)
-    record_outbox(3, 42.0)
-    after = await scrape(client)
+    async with make_client(outbox_poll_interval=60) as client:
+        for _ in range(100):
+            if (await scrape(client))[depth] != -1:
+                break
+            await asyncio.sleep(0.05)
+        record_outbox(3, 42.0)
+        after = await scrape(client)
     assert after[("authgate_outbox_depth", frozenset())] == 3
     assert after[("authgate_outbox_oldest_age_seconds", frozenset())] == 42.0
 
