@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -12,6 +11,7 @@ import pytest
 
 from domain.ports import BreachCheckUnavailable
 from infrastructure.security.pwned_passwords import NoBreachCheck, PwnedPasswordsRange
+from tests.servers.loopback import refused_origin
 from tests.servers.pwned import FakePwnedPasswords, sha1
 
 BREACHED = "password123"
@@ -29,13 +29,6 @@ def fake() -> Iterator[FakePwnedPasswords]:
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(trust_env=False) as http:
         yield http
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/range/{{prefix}}"  # nothing listens: refused
 
 
 @pytest.mark.parametrize(
@@ -78,7 +71,9 @@ async def test_a_slow_range_api_is_unavailable_within_the_bound(
 
 async def test_a_refused_connection_is_unavailable(client: httpx.AsyncClient) -> None:
     with pytest.raises(BreachCheckUnavailable) as failure:
-        await PwnedPasswordsRange(client, url=closed_port_url()).is_breached(BREACHED)
+        await PwnedPasswordsRange(client, url=refused_origin() + "/range/{prefix}").is_breached(
+            BREACHED
+        )
 
     assert failure.value.reason == "unreachable"
     assert isinstance(failure.value.__cause__, httpx.ConnectError)
