@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
+from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
+from application.email.breach_notice import BreachNotice
 from application.mfa.sign_in import SecondFactorGate
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
-from domain.errors import EmailNotVerified, InvalidCredentials
+from domain.errors import EmailNotVerified, InvalidCredentials, StorageUnavailable
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
 from domain.values import PASSWORD_MAX, Email
+
+log = logging.getLogger("authgate.mail")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +24,14 @@ class LoginCommand:
     email: str
     password: str
     client: ClientInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordSignIn(SignedIn):
+    """``password_breached``: the password is known from breaches; it is accepted, and the
+    user is mailed about it once."""
+
+    password_breached: bool = False
 
 
 class Login:
@@ -31,8 +45,12 @@ class Login:
         clock: Clock,
         audit: AuditLog,
         second_factor: SecondFactorGate,
+        breaches: BreachedPasswordCheck,
+        notice: BreachNotice,
         require_verified: bool = False,
     ) -> None:
+        self._breaches = breaches
+        self._notice = notice
         self._second_factor = second_factor
         self._require_verified = require_verified
         self._users = users
@@ -43,7 +61,7 @@ class Login:
         self._audit = audit
         self._dummy_hash: str | None = None
 
-    async def execute(self, command: LoginCommand) -> SignedIn:
+    async def execute(self, command: LoginCommand) -> PasswordSignIn:
         await self._throttle.login(command.email, command.client)
         if len(command.password) > PASSWORD_MAX:
             # Never hand the hasher an oversized password, known account or not.
@@ -58,6 +76,25 @@ class Login:
             self._failed(command, user, "wrong_password")
         if self._hasher.needs_rehash(user.password_hash):
             await self._rehash(user, command)
+        # OWASP ASVS 5.0 V6.2.12: a breached password still signs in, but its user is told.
+        # The range API is asked beside the rest of the sign-in, not before it, and only
+        # once the password is right.
+        screening = asyncio.create_task(
+            self._breaches.found(command.password, command.client, user_id=user.id)
+        )
+        try:
+            signed_in = await self._open_session(user, command)
+        except BaseException:
+            screening.cancel()
+            raise
+        breached = await screening
+        if breached:
+            await self._warn(user, command)
+        return PasswordSignIn(
+            user=signed_in.user, tokens=signed_in.tokens, password_breached=breached
+        )
+
+    async def _open_session(self, user: User, command: LoginCommand) -> SignedIn:
         if self._require_verified and not user.email_verified:
             # Only after the password check: the answer reveals nothing to a guesser.
             await self._throttle.login_succeeded(command.email, command.client)
@@ -75,6 +112,13 @@ class Login:
             session_id=tokens.session_id,
         )
         return SignedIn(user=user, tokens=tokens)
+
+    async def _warn(self, user: User, command: LoginCommand) -> None:
+        audit_event(self._audit, "breached_password_signed_in", command.client, user_id=user.id)
+        try:
+            await self._notice.send_once(user)
+        except StorageUnavailable as e:  # the session is open: the next sign-in tells them
+            log.warning("breach notice not queued for user %s: %s", user.id, e.__cause__ or e)
 
     async def _find(self, raw_email: str) -> User | None:
         try:

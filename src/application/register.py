@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
 from application.email.queue import MailQueue
@@ -49,7 +50,9 @@ class RegisterUser:
         require_verified: bool,
         clock: Clock,
         audit: AuditLog,
+        breaches: BreachedPasswordCheck,
     ) -> None:
+        self._breaches = breaches
         self._throttle = throttle
         self._mail = mail
         self._require_verified = require_verified
@@ -66,6 +69,7 @@ class RegisterUser:
         email = _validated(command)
         if await self._users.get_by_email(email.value) is not None:
             raise EmailTaken()
+        await self._breaches.refuse(command.password, command.client, user_id=None)
         password_hash = await self._hasher.hash(command.password)
         user = await self._users.add(
             NewUser(

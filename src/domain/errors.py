@@ -234,3 +234,8 @@ class PasskeyExists(DomainError):
 class PasskeyNotFound(DomainError):
     code = "passkey_not_found"
     message = "No such passkey."
+
+
+class PasswordBreached(DomainError):
+    code = "password_breached"
+    message = "This password appears in known data breaches. Choose another one."

@@ -1,10 +1,12 @@
 """Port decorators that count what passes through them, so no use case knows about metrics:
 sign-ins and rate limits from the audit events, refresh outcomes from the grant store's
 rotation (and, for tokens refused before it, from their audit event), captcha outcomes
-from the verifier, the outbox backlog at each sender poll."""
+from the verifier, the outbox backlog at each sender poll, the range API's latency and
+failures from the breach check."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -13,6 +15,8 @@ from domain.errors import CaptchaFailed, CaptchaUnavailable
 from domain.ports import (
     AuditEvent,
     AuditLog,
+    BreachCheckUnavailable,
+    BreachedPasswords,
     CaptchaVerifier,
     GraceReplay,
     Invalid,
@@ -25,7 +29,15 @@ from domain.ports import (
     RotationOutcome,
     Throttled,
 )
-from infrastructure.metrics import CAPTCHA, LOGINS, RATE_LIMITED, REFRESHES, record_outbox
+from infrastructure.metrics import (
+    CAPTCHA,
+    LOGINS,
+    PWNED_RANGE_FAILURES,
+    PWNED_RANGE_SECONDS,
+    RATE_LIMITED,
+    REFRESHES,
+    record_outbox,
+)
 
 _LOGIN_EVENTS = {"login_succeeded": "succeeded", "login_failed": "failed"}
 _ROTATIONS: dict[type, str] = {
@@ -127,3 +139,18 @@ class MeteredOutboxDelivery(OutboxDelivery):
 
     async def delete_settled(self, before: datetime, limit: int) -> int:
         return await self._inner.delete_settled(before, limit)
+
+
+class MeteredBreachedPasswords(BreachedPasswords):
+    def __init__(self, inner: BreachedPasswords) -> None:
+        self._inner = inner
+
+    async def is_breached(self, password: str) -> bool:
+        started = time.perf_counter()
+        try:
+            return await self._inner.is_breached(password)
+        except BreachCheckUnavailable as e:
+            PWNED_RANGE_FAILURES.labels(reason=e.reason).inc()
+            raise
+        finally:
+            PWNED_RANGE_SECONDS.observe(time.perf_counter() - started)

@@ -15,6 +15,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
     multiprocess,
 )
@@ -42,6 +43,17 @@ OUTBOX_AGE = Gauge(
     f"{PREFIX}_outbox_oldest_age_seconds",
     "Age of the oldest mail waiting in the outbox (0 when empty)",
     multiprocess_mode="mostrecent",
+)
+
+PWNED_RANGE_SECONDS = Histogram(
+    f"{PREFIX}_pwned_range_seconds",
+    "Time the Pwned Passwords range API took to answer (or to fail)",
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5),
+)
+PWNED_RANGE_FAILURES = Counter(
+    f"{PREFIX}_pwned_range_failures",
+    "Pwned Passwords range lookups that failed open, by reason",
+    ["reason"],
 )
 
 

@@ -45,6 +45,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         self.token_rows: dict[str, tuple[MailToken, datetime | None]] = {}
         self.rows: dict[int, Row] = {}  # by mail id, never reused (as a SQL sequence)
         self.next_id = itertools.count()
+        self.breach_mailed: set[int] = set()
 
     @property
     def tokens(self) -> MailTokens:
@@ -61,10 +62,12 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MailWork]:
         saved = (dict(self.token_rows), copy.deepcopy(self.rows), dict(self.users_repo.users))
+        mailed = set(self.breach_mailed)
         try:
             yield self
         except BaseException:
             self.token_rows, self.rows, self.users_repo.users = saved
+            self.breach_mailed = mailed
             raise
 
     async def issue(self, token: MailToken) -> None:
@@ -106,8 +109,15 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             self.users_repo.users[user_id] = replace(
                 user, password_hash=password_hash, updated_at=now
             )
+        self.breach_mailed.discard(user_id)
         if verified:
             await self.mark_verified(user_id, now)
+
+    async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
+        if user_id in self.breach_mailed or user_id not in self.users_repo.users:
+            return False
+        self.breach_mailed.add(user_id)
+        return True
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[QueuedMail]:
         claimed: list[QueuedMail] = []

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Literal, get_args
 from urllib.parse import parse_qs, urlsplit
+
+from tests.servers.loopback import LoopbackFake, QuietHandler
 
 Mode = Literal[
     "pass",
@@ -38,7 +38,7 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 _Answer = tuple[int, str, bytes]
 
 
-class FakeTurnstile:
+class FakeTurnstile(LoopbackFake):
     def __init__(
         self,
         mode: Mode = "pass",
@@ -54,14 +54,8 @@ class FakeTurnstile:
         self.requests: list[dict[str, str]] = []
         self._failed_keys: set[str] = set()
         self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}/siteverify"
+        super().__init__(_Handler)
+        self.url = f"{self.origin}/siteverify"
 
     @property
     def mode(self) -> Mode:
@@ -72,23 +66,6 @@ class FakeTurnstile:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
         self._mode = mode
-
-    def close(self) -> None:
-        self._closing.set()  # wakes "slow" handlers so nothing outlives the fake
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def __enter__(self) -> FakeTurnstile:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def answer(self, form: dict[str, str]) -> _Answer:
         with self._lock:
@@ -107,7 +84,7 @@ class FakeTurnstile:
             case "internal_error":
                 return _json(200, {"success": False, "error-codes": ["internal-error"]})
             case "slow":
-                self._closing.wait(self.delay)
+                self.closing.wait(self.delay)
                 return self._passed()
             case "error500":
                 return 500, "text/html", b"<html><body>500 Internal Server Error</body></html>"
@@ -136,35 +113,13 @@ def _json(status: int, body: object) -> _Answer:
     return status, "application/json", json.dumps(body).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeTurnstile) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
+class _Handler(QuietHandler):
     def do_POST(self) -> None:
         if urlsplit(self.path).path != "/siteverify":
-            self._reply((404, "text/plain", b"not found"))
+            self.reply(404, "text/plain", b"not found")
             return
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fields = parse_qs(raw.decode(), keep_blank_values=True)
-        self._reply(self.server.fake.answer({name: values[0] for name, values in fields.items()}))
-
-    def _reply(self, answer: _Answer) -> None:
-        status, content_type, body = answer
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass  # the client gave up (the "slow" mode): nothing left to tell it
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        fake = self.server.fake
+        assert isinstance(fake, FakeTurnstile)
+        self.reply(*fake.answer({name: values[0] for name, values in fields.items()}))

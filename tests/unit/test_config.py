@@ -448,3 +448,17 @@ def test_postgres_pool_settings_have_bounds_and_a_read_url_needs_postgres() -> N
         load_settings({"AUTH_DATABASE_POOL_SIZE": "0", "AUTH_DATABASE_READ_URL": pg}, dotenv=None)
     assert any("AUTH_DATABASE_POOL_SIZE" in problem for problem in refused.value.problems)
     assert any("AUTH_DATABASE_READ_URL is for PostgreSQL" in p for p in refused.value.problems)
+
+
+def test_the_breach_check_is_off_by_default_and_a_mirror_url_needs_its_prefix() -> None:
+    default = load_settings({}, dotenv=None)
+    assert default.pwned_check is False
+    assert default.pwned_url == "https://api.pwnedpasswords.com/range/{prefix}"
+    mirror = load_settings(
+        {"AUTH_PWNED_CHECK": "true", "AUTH_PWNED_URL": "https://hibp.internal/range/{prefix}"},
+        dotenv=None,
+    )
+    assert (mirror.pwned_check, mirror.pwned_url) == (True, "https://hibp.internal/range/{prefix}")
+    [problem] = problems({"AUTH_PWNED_URL": "https://hibp.internal/range/"})
+    assert "AUTH_PWNED_URL" in problem
+    assert "{prefix}" in problem

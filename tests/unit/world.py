@@ -14,7 +14,7 @@ from application.client import ClientInfo
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
-from application.login import LoginCommand
+from application.login import LoginCommand, PasswordSignIn
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
@@ -33,6 +33,7 @@ from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from interfaces.bootstrap import Policies, Ports, UseCases, build
+from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail, RecordingMailer
 from tests.fakes.repositories import (
@@ -80,6 +81,7 @@ class World(UseCases):
     totp: MemoryTotpCredentials
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
+    breaches: FakeBreaches
     # Shared by several use cases; built here again for the tests that drive them directly.
     issuer: SessionIssuer
     revoker: SessionRevoker
@@ -93,7 +95,9 @@ class World(UseCases):
         assert not isinstance(registered, AwaitingVerification)
         return registered
 
-    async def sign_in(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
+    async def sign_in(
+        self, email: str = "ada@example.test", password: str = PASSWORD
+    ) -> PasswordSignIn:
         return await self.login.execute(LoginCommand(email=email, password=password, client=CLIENT))
 
     async def rotate(self, refresh_token: str | None) -> IssuedTokens:
@@ -121,6 +125,7 @@ class Fakes(TypedDict):
     totp: MemoryTotpCredentials
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
+    breaches: FakeBreaches
 
 
 MAIL_POLICY = MailPolicy(
@@ -156,6 +161,7 @@ def build_world(
         "totp": MemoryTotpCredentials(recovery_codes),
         "recovery_codes": recovery_codes,
         "passkeys": MemoryPasskeys(),
+        "breaches": FakeBreaches(),
     }
     grants_store = fakes["grants"]
     ports = Ports(

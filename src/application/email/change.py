@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
@@ -47,7 +48,9 @@ class ChangePassword:
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
+        breaches: BreachedPasswordCheck,
     ) -> None:
+        self._breaches = breaches
         self._users = users
         self._mail = mail
         self._hasher = hasher
@@ -77,6 +80,7 @@ class ChangePassword:
         problems = password_problems(command.new_password)
         if problems:
             raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+        await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
         password_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
         async with self._mail.begin() as work:

@@ -79,3 +79,21 @@ def _duration(ttl: timedelta) -> str:
         hours = minutes // 60
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def compose_breach_notice(policy: MailPolicy, recipient: str) -> OutgoingMail:
+    product = policy.product
+    subject = f"Change your {product} password"
+    paragraphs = [
+        f"You just signed in to the {product} account for {recipient} with a password that"
+        " appears in known data breaches: attackers try such passwords first.",
+        "Please choose a new password now (change it while signed in, or ask for a reset"
+        " link on the sign-in page), and do not use it anywhere else.",
+        "If you did not sign in just now, change your password at once.",
+    ]
+    return OutgoingMail(
+        recipient=recipient,
+        subject=subject,
+        text="\n\n".join(["Hello,", *paragraphs, f"— {product}"]) + "\n",
+        html=_html(subject, paragraphs, "", product),
+    )

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
@@ -103,7 +104,9 @@ class ResetPassword:
         revoker: SessionRevoker,
         clock: Clock,
         audit: AuditLog,
+        breaches: BreachedPasswordCheck,
     ) -> None:
+        self._breaches = breaches
         self._mail = mail
         self._hasher = hasher
         self._revoker = revoker
@@ -116,6 +119,8 @@ class ResetPassword:
         problems = password_problems(command.new_password)
         if problems:
             raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+        # Before the token is spent, so a refused password leaves the link working.
+        await self._breaches.refuse(command.new_password, command.client, user_id=None)
         password_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
         async with self._mail.begin() as work:

@@ -2,6 +2,7 @@
 
 from domain.ports.administration import UserAdministration
 from domain.ports.audit import AuditEvent, AuditLog
+from domain.ports.breaches import BreachCheckUnavailable, BreachedPasswords
 from domain.ports.captcha import CaptchaVerifier
 from domain.ports.clock import Clock, IdGenerator
 from domain.ports.grants import (
@@ -56,6 +57,8 @@ __all__ = [
     "Attested",
     "AuditEvent",
     "AuditLog",
+    "BreachCheckUnavailable",
+    "BreachedPasswords",
     "CaptchaVerifier",
     "Ceremony",
     "Claimed",

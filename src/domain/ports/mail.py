@@ -81,7 +81,13 @@ class AccountEmail(Protocol):
     async def set_password(
         self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
     ) -> None:
-        """Replace (or with None remove) the password; ``verified`` marks the email too."""
+        """Replace (or with None remove) the password; ``verified`` marks the email too.
+        A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
+        ...
+
+    async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
+        """Note that the user was told their password is breached; False when already told
+        about this password (of concurrent callers, exactly one gets True)."""
         ...
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from msgspec import Meta
 
 TURNSTILE_VERIFY_URL = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+PWNED_PASSWORDS_URL = "https://api.pwnedpasswords.com/range/{prefix}"
 GOOGLE_DISCOVERY_URL = "https://accounts.google.com/.well-known/openid-configuration"
 # Google documents both spellings of its issuer (Sign In With Google: "Validate an ID token").
 GOOGLE_ISSUERS: tuple[str, ...] = ("https://accounts.google.com", "accounts.google.com")
@@ -89,6 +90,10 @@ RpId = Annotated[
 LinkTemplate = Annotated[
     str,
     Meta(pattern=r"^https?://[^\s]*\{token\}", description="an http(s) URL containing {token}"),
+]
+RangeUrl = Annotated[
+    str,
+    Meta(pattern=r"^https?://[^\s]*\{prefix\}", description="an http(s) URL containing {prefix}"),
 ]
 
 
@@ -174,6 +179,11 @@ class Settings:
     rp_id: RpId = ""
     rp_name: str = ""
     rp_origins: tuple[Origin, ...] = ()
+    # Refuse new passwords found in Pwned Passwords (register, reset, change) and flag them
+    # at sign-in; only the first 5 hex characters of the password's SHA-1 are sent.
+    pwned_check: bool = False
+    # The range API, or a self-hosted mirror of it: a URL template with {prefix}.
+    pwned_url: RangeUrl = PWNED_PASSWORDS_URL
 
     def __post_init__(self) -> None:
         if not self.client_id:

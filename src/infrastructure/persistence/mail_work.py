@@ -98,7 +98,8 @@ class _Accounts(AccountEmail):
         self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
     ) -> None:
         await self._tx.execute(
-            "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+            "UPDATE users SET password_hash = $2, updated_at = $3, breach_mailed_at = NULL"
+            " WHERE id = $1",
             user_id,
             password_hash,
             now,
@@ -106,6 +107,16 @@ class _Accounts(AccountEmail):
         self.changed.add(user_id)
         if verified:
             await self.mark_verified(user_id, now)
+
+    async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
+        # One conditional UPDATE: of concurrent sign-ins exactly one sees it unmarked.
+        row = await self._tx.fetchone(
+            "UPDATE users SET breach_mailed_at = $2 WHERE id = $1 AND breach_mailed_at IS NULL"
+            " RETURNING id",
+            user_id,
+            now,
+        )
+        return row is not None
 
 
 class _Work(MailWork):

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from domain.ports import (
+    BreachedPasswords,
     CaptchaVerifier,
     Clock,
     IdentityProvider,
@@ -24,6 +25,7 @@ from infrastructure.mail.log_mailer import LogMailer
 from infrastructure.mail.smtp import SmtpMailer
 from infrastructure.metered import (
     MeteredAuditLog,
+    MeteredBreachedPasswords,
     MeteredCaptcha,
     MeteredGrantStore,
     MeteredOutboxDelivery,
@@ -40,6 +42,7 @@ from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
+from infrastructure.security.pwned_passwords import NoBreachCheck, PwnedPasswordsRange
 from infrastructure.security.refresh_tokens import HmacRefreshTokens
 from infrastructure.security.reloading_tokens import ReloadingAccessTokens
 from infrastructure.security.secret_box import AesGcmSecretBox
@@ -69,7 +72,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     )
     sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
     stack.push_async_callback(sessions.flush_all)  # its last writes, before the database closes
-    # One outbound HTTP client (Turnstile, identity providers).
+    # One outbound HTTP client (Turnstile, identity providers, Pwned Passwords).
     http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
     keys_file = Path(settings.keys_file)
     keys = load_or_create_keys(keys_file)
@@ -113,6 +116,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         ceremonies=WebAuthnCeremonies(
             rp_id=settings.rp_id, rp_name=settings.rp_name, origins=settings.rp_origins
         ),
+        breaches=_breaches(settings, http),
     )
     checks: dict[str, Check] = {"database": database.ping}
     if stores.check is not None:
@@ -130,6 +134,12 @@ def _captcha(settings: Settings, http: httpx.AsyncClient) -> CaptchaVerifier:
         expected_hostname=settings.turnstile_hostname,
         expected_action=settings.turnstile_action,
     )
+
+
+def _breaches(settings: Settings, http: httpx.AsyncClient) -> BreachedPasswords:
+    if not settings.pwned_check:
+        return NoBreachCheck()
+    return PwnedPasswordsRange(http, url=settings.pwned_url)
 
 
 def _identity_providers(
@@ -171,4 +181,7 @@ def _metered(settings: Settings, ports: Ports) -> Ports:
         captcha=MeteredCaptcha(ports.captcha),
         audit=MeteredAuditLog(ports.audit),
         outbox=MeteredOutboxDelivery(ports.outbox),
+        breaches=MeteredBreachedPasswords(ports.breaches)
+        if settings.pwned_check
+        else ports.breaches,
     )

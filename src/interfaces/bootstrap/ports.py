@@ -17,6 +17,7 @@ from application.throttle import Limits
 from domain.ports import (
     AccessTokens,
     AuditLog,
+    BreachedPasswords,
     CaptchaVerifier,
     Clock,
     ExpiredGrants,
@@ -75,6 +76,7 @@ class Ports:
     secret_box: SecretBox
     otp: OneTimePasswords
     ceremonies: PasskeyCeremonies
+    breaches: BreachedPasswords
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,8 @@ from application.admin.roles import SetRole
 from application.admin.second_factor import ResetSecondFactor
 from application.admin.standing import DeleteUser, DisableUser, EnableUser, UnlockUser
 from application.authenticate import Authenticate, GetCurrentUser
+from application.breached_passwords import BreachedPasswordCheck
+from application.email.breach_notice import BreachNotice
 from application.email.change import ChangePassword
 from application.email.queue import MailQueue
 from application.email.recovery import ForgotPassword, ResetPassword
@@ -122,6 +124,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
     attempts = MfaAttempts(p.one_time, p.clock)
     gate = SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts)
     require_verified = policies.mail.require_verified
+    breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
     return UseCases(
         register=RegisterUser(
             users=p.users,
@@ -133,6 +136,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             require_verified=require_verified,
             clock=p.clock,
             audit=p.audit,
+            breaches=breaches,
         ),
         login=Login(
             users=p.users,
@@ -142,6 +146,8 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
             audit=p.audit,
             second_factor=gate,
+            breaches=breaches,
+            notice=BreachNotice(mail=p.mail, policy=policies.mail, clock=p.clock),
             require_verified=require_verified,
         ),
         complete_mfa_sign_in=CompleteMfaSignIn(
@@ -214,7 +220,12 @@ def build(p: Ports, policies: Policies) -> UseCases:
             users=p.users, queue=queue, captcha=p.captcha, throttle=throttle, audit=p.audit
         ),
         reset_password=ResetPassword(
-            mail=p.mail, hasher=p.hasher, revoker=revoker, clock=p.clock, audit=p.audit
+            mail=p.mail,
+            hasher=p.hasher,
+            revoker=revoker,
+            clock=p.clock,
+            audit=p.audit,
+            breaches=breaches,
         ),
         change_password=ChangePassword(
             users=p.users,
@@ -224,6 +235,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             throttle=throttle,
             clock=p.clock,
             audit=p.audit,
+            breaches=breaches,
         ),
         second_factors=ShowSecondFactors(
             factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys

@@ -20,6 +20,7 @@ def token_response(
     in_body: bool,
     user: User | None = None,
     status: int = 200,
+    password_breached: bool = False,
 ) -> Response[TokenBody]:
     body = TokenBody(
         access_token=tokens.access_token,
@@ -27,6 +28,7 @@ def token_response(
         user=UserBody.of(user) if user else msgspec.UNSET,
         refresh_token=tokens.refresh_token if in_body else msgspec.UNSET,
         refresh_expires_in=tokens.refresh_expires_in if in_body else msgspec.UNSET,
+        password_breached=True if password_breached else msgspec.UNSET,
     )
     cookies = (
         []

@@ -62,6 +62,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidPasskey: 401,
     e.PasskeyExists: 409,
     e.PasskeyNotFound: 404,
+    e.PasswordBreached: 422,
 }
 
 _HTTP_CODES = {

@@ -55,6 +55,8 @@ class TokenBody(msgspec.Struct, frozen=True):
     user: UserBody | msgspec.UnsetType = msgspec.UNSET
     refresh_token: str | msgspec.UnsetType = msgspec.UNSET
     refresh_expires_in: int | msgspec.UnsetType = msgspec.UNSET
+    # A password sign-in with a password known from breaches (AUTH_PWNED_CHECK).
+    password_breached: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class AcceptedBody(msgspec.Struct, frozen=True):

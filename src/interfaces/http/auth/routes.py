@@ -51,7 +51,13 @@ class AuthController(Controller):
         '`{"user", "email_verification_required": true}` only: no tokens and no cookie until '
         "the mailed link verifies the address.",
         responses=problems(
-            *BODY, *COOKIE, e.EmailTaken, e.CaptchaFailed, e.CaptchaUnavailable, e.TooManyRequests
+            *BODY,
+            *COOKIE,
+            e.EmailTaken,
+            e.PasswordBreached,
+            e.CaptchaFailed,
+            e.CaptchaUnavailable,
+            e.TooManyRequests,
         ),
     )
     async def register(
@@ -96,7 +102,8 @@ class AuthController(Controller):
         summary="Sign in with email (or username) and password",
         description="An account with a second factor answers 401 `mfa_required` with "
         '`"mfa_token"` and `"methods"` (no cookie, no token): complete it at '
-        "`POST /auth/login/mfa`.",
+        "`POST /auth/login/mfa`. With AUTH_PWNED_CHECK=true, a password known from breaches "
+        'still signs in, with `"password_breached": true` in the body (and one mail).',
         responses=problems(
             *BODY,
             MALFORMED_FORM,
@@ -124,7 +131,11 @@ class AuthController(Controller):
             LoginCommand(email=email, password=data.password, client=client)
         )
         return token_response(
-            settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+            settings,
+            signed_in.tokens,
+            in_body=body_transport,
+            user=signed_in.user,
+            password_breached=signed_in.password_breached,
         )
 
     @post(

@@ -101,7 +101,7 @@ class PasswordController(Controller):
         "/reset",
         status_code=HTTP_204_NO_CONTENT,
         summary="Set a new password with the mailed token; every session ends",
-        responses=problems(*BODY, e.InvalidResetToken, e.StorageUnavailable),
+        responses=problems(*BODY, e.InvalidResetToken, e.PasswordBreached, e.StorageUnavailable),
     )
     async def reset(
         self,
@@ -118,7 +118,12 @@ class PasswordController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Change the password; every other session ends",
         responses=problems(
-            *BODY, *BEARER, e.InvalidCredentials, e.NoPasswordSet, e.TooManyRequests
+            *BODY,
+            *BEARER,
+            e.InvalidCredentials,
+            e.NoPasswordSet,
+            e.PasswordBreached,
+            e.TooManyRequests,
         ),
     )
     async def change(
