@@ -303,6 +303,18 @@ async def test_a_sign_in_that_does_not_verify_is_refused_without_a_session(
     assert honest.status_code == 200, honest.text
 
 
+async def test_an_assertion_without_a_user_handle_is_refused(
+    client: Client, with_passkey: Device, authenticator: SoftAuthenticator
+):
+    assertion = authenticator.get(await login_options(client))
+    del assertion["response"]["userHandle"]  # WebAuthn L3 §7.2: required in this flow
+
+    response = await sign_in_with(client, assertion)
+
+    assert_problem(response, 401, "invalid_passkey")
+    assert no_refresh_cookie(response)
+
+
 async def test_a_replayed_assertion_is_refused(
     client: Client, with_passkey: Device, authenticator: SoftAuthenticator
 ):
