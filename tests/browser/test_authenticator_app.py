@@ -17,6 +17,7 @@ from tests.browser.steps import (
     expect_signed_out,
     log_in,
     signed_up,
+    verify_address,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def test_the_app_turned_on_by_clicking_then_asked_for_at_sign_in(
 ):
     traffic = Traffic.of(context)
     page, email = signed_up(context, demo, "tess")
+    verify_address(page, demo, email)
     # On the issuer's address (an IP) the demo points passkeys to localhost.
     expect(page.locator("#second-factor .passkeys-elsewhere a")).to_have_text(demo.passkey_url)
     expect(page.locator("#passkey-add-form")).to_be_hidden()

@@ -23,6 +23,7 @@ from tests.browser.steps import (
     log_in,
     new_email,
     register,
+    verify_address,
 )
 from tests.e2e.conftest import free_port
 
@@ -54,6 +55,7 @@ def with_a_passkey(demo: Demo, context: BrowserContext, who: str) -> tuple[Page,
     goto_demo(page, demo.passkey_url)
     email = new_email(who)
     register(page, email)
+    verify_address(page, demo, email)
     add = page.locator("#passkey-add-form")
     add.get_by_label("Name").fill("Test laptop")
     add.get_by_role("button", name="Add a passkey").click()
@@ -170,7 +172,9 @@ def test_a_credential_for_another_rp_id_is_refused_even_on_a_listed_origin(
     assert demo.next_audit("login_failed", failures)["reason"] == "passkey_rejected"
 
     # Nor is a passkey registered for the RP ID app.localhost: refused, nothing stored.
-    register(page, new_email("subdomain"))
+    subdomain = new_email("subdomain")
+    register(page, subdomain)
+    verify_address(page, demo, subdomain)
     added = page.evaluate(
         """async () => {
           const { AuthClient } = await import("/auth/client.js");

@@ -32,6 +32,7 @@ from interfaces.http.app import create_app
 from tests.backends import run_token
 from tests.backends.postgres import truncate
 from tests.fakes.clock import FakeClock
+from tests.http.helpers import THIS_TEST
 
 BASE_URL = "https://testserver.local"
 EMBEDDED = "sqlite+database"
@@ -53,7 +54,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 async def settings(
     deployment_name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Settings:
-    return await deployment(deployment_name, request, tmp_path)
+    THIS_TEST.settings = await deployment(deployment_name, request, tmp_path)
+    return THIS_TEST.settings
 
 
 async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:

@@ -7,10 +7,14 @@ import base64
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 import httpx
+
+from infrastructure.config import Settings
+from interfaces.bootstrap.backends import open_database
 
 PASSWORD = "secret123"
 
@@ -127,10 +131,38 @@ class Device:
         return cookie_header(self.refresh_token)
 
 
+@dataclass
+class ThisTest:
+    """The backends of the test running now (set by the ``settings`` fixture)."""
+
+    settings: Settings | None = None
+
+
+THIS_TEST = ThisTest()
+
+
+async def verify_address(email: str) -> None:
+    """The address counts as verified, as if its mail had been opened, and nothing else
+    happens (no session ends): for tests about what a verified account may do."""
+    assert THIS_TEST.settings is not None
+    database = open_database(THIS_TEST.settings)
+    try:
+        async with database.transaction(write=True) as tx:
+            await tx.execute(
+                "UPDATE users SET email_verified_at = $1 WHERE email = $2",
+                datetime(2000, 1, 1, tzinfo=UTC),  # before any clock a test sets
+                email,
+            )
+    finally:
+        await database.close()
+
+
 async def sign_up(
     client: httpx.AsyncClient,
     email: str = "user@site.com",
     password: str = PASSWORD,
+    *,
+    verified: bool = False,
     **extra: Any,
 ) -> Device:
     response = await client.post(
@@ -138,6 +170,8 @@ async def sign_up(
     )
     assert response.status_code == 201, response.text
     body = response.json()
+    if verified:
+        await verify_address(email)
     return Device(body["access_token"], the_refresh_cookie(response).value, body)
 
 

@@ -156,3 +156,13 @@ async def test_login_requires_an_email_or_a_username_in_the_schema(document):
         assert all(
             field == {"type": "string"} for a in alternatives for field in a["properties"].values()
         )
+
+
+@pytest.mark.parametrize("path", ["/schema", "/schema/swagger", "/schema/openapi.json"])
+async def test_the_docs_may_not_be_framed_sniffed_or_leak_a_referrer(client: Any, path: str):
+    response = await client.get(path)
+
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"

@@ -22,6 +22,7 @@ from tests.fakes.clock import FakeClock
 from tests.http.conftest import BASE_URL, deployment, serving
 from tests.http.helpers import (
     PASSWORD,
+    THIS_TEST,
     assert_problem,
     bearer,
     refresh_with,
@@ -66,6 +67,7 @@ async def proxied(
     production: Settings, proxies: dict[str, CuttableProxy], clock: FakeClock
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     settings = production
+    THIS_TEST.settings = settings
     changed = replace(
         settings,
         database_url=through(proxies["database"], settings.database_url),
@@ -283,7 +285,7 @@ async def test_introspection_while_valkey_is_down_is_503_never_an_answer(
 async def test_second_factor_endpoints_answer_503_while_a_backend_is_down_and_then_work(
     proxied: AsyncTestClient[Any], proxies: dict[str, CuttableProxy], clock: FakeClock
 ) -> None:
-    device = await sign_up(proxied)
+    device = await sign_up(proxied, verified=True)
     enabled = await enable_totp(proxied, device, clock)
     token = await password_step(proxied)
 

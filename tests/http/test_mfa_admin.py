@@ -16,7 +16,7 @@ EMAIL = "user@site.com"
 
 
 async def with_everything(client: Any, clock: FakeClock) -> tuple[Device, SoftAuthenticator]:
-    device = await sign_up(client, EMAIL)
+    device = await sign_up(client, EMAIL, verified=True)
     await enable_totp(client, device, clock)
     authenticator = SoftAuthenticator(BASE_URL)
     options = await client.post("/auth/passkeys/register/options", headers=device.headers)
@@ -89,7 +89,7 @@ async def test_a_429_at_the_second_step_keeps_the_attempt_for_after_an_unlock(
 ) -> None:
     async with make_client(login_limit=2) as client:
         admin = await an_admin(client, settings)
-        device = await sign_up(client, EMAIL)
+        device = await sign_up(client, EMAIL, verified=True)
         enabled = await enable_totp(client, device, clock)
         token = await password_step(client, EMAIL)
         assert_problem(await second_step(client, token, code="000000"), 401, "invalid_mfa_code")

@@ -54,7 +54,7 @@ async def client(make_client: Callable[..., Client]) -> AsyncIterator[Client]:
 
 @pytest.fixture
 async def scene(client: Client, clock: FakeClock) -> Scene:
-    ada = await enable_totp(client, await sign_up(client, "ada@site.com"), clock)
+    ada = await enable_totp(client, await sign_up(client, "ada@site.com", verified=True), clock)
     authenticator = SoftAuthenticator(BASE_URL)
     options = await client.post("/auth/passkeys/register/options", headers=ada.device.headers)
     first = authenticator.create(options.json())
@@ -62,7 +62,7 @@ async def scene(client: Client, clock: FakeClock) -> Scene:
         "/auth/passkeys/register/verify", json={"credential": first}, headers=ada.device.headers
     )
     assert added.status_code == 201
-    bob = await sign_up(client, "bob@site.com")
+    bob = await sign_up(client, "bob@site.com", verified=True)
     setup = await client.post("/auth/mfa/totp/setup", headers=bob.headers)
     options = await client.post("/auth/passkeys/register/options", headers=ada.device.headers)
     registration = authenticator.create(options.json())

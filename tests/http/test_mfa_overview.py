@@ -31,7 +31,7 @@ async def add_passkey(client: Client, device: Device) -> None:
 
 
 async def test_a_new_account_has_no_second_factor(client: Client):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     assert await overview(client, device) == {
         "totp": False,
         "recovery_codes_left": 0,
@@ -42,11 +42,13 @@ async def test_a_new_account_has_no_second_factor(client: Client):
 async def test_the_app_counts_once_confirmed_and_spent_recovery_codes_count_down(
     client: Client, clock: FakeClock
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     await client.post("/auth/mfa/totp/setup", headers=device.headers)
     assert (await overview(client, device))["totp"] is False  # pending is not on
 
-    with_totp = await enable_totp(client, await sign_up(client, "other@site.com"), clock)
+    with_totp = await enable_totp(
+        client, await sign_up(client, "other@site.com", verified=True), clock
+    )
     assert await overview(client, with_totp.device) == {
         "totp": True,
         "recovery_codes_left": 10,
@@ -72,8 +74,8 @@ async def test_the_app_counts_once_confirmed_and_spent_recovery_codes_count_down
 
 
 async def test_passkeys_are_counted_for_their_owner_only(client: Client):
-    ada = await sign_up(client, "ada@site.com")
-    bob = await sign_up(client, "bob@site.com")
+    ada = await sign_up(client, "ada@site.com", verified=True)
+    bob = await sign_up(client, "bob@site.com", verified=True)
     await add_passkey(client, ada)
     await add_passkey(client, ada)
     assert (await overview(client, ada))["passkeys"] == 2

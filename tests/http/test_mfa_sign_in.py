@@ -34,7 +34,7 @@ Client = Any
 
 @pytest.fixture
 async def enabled(client: Client, clock: FakeClock) -> WithTotp:
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     return await enable_totp(client, device, clock)
 
 
@@ -197,7 +197,7 @@ async def test_of_ten_concurrent_uses_of_one_recovery_code_exactly_one_signs_in(
     concurrent_client: Any, clock: FakeClock
 ):
     async with concurrent_client(login_limit=1000) as client:
-        enabled = await enable_totp(client, await sign_up(client), clock)
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
         tokens = [await password_step(client) for _ in range(10)]
         await open_connections(client, enabled.device.access_token, 10)
         code = enabled.recovery_codes[0]
@@ -213,7 +213,7 @@ async def test_of_ten_concurrent_uses_of_one_totp_code_exactly_one_signs_in(
     concurrent_client: Any, clock: FakeClock
 ):
     async with concurrent_client(login_limit=1000) as client:
-        enabled = await enable_totp(client, await sign_up(client), clock)
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
         tokens = [await password_step(client) for _ in range(10)]
         await open_connections(client, enabled.device.access_token, 10)
         code = enabled.app.next_code()
@@ -228,7 +228,7 @@ async def test_concurrent_tries_with_one_token_get_one_sign_in(
     concurrent_client: Any, clock: FakeClock
 ):
     async with concurrent_client() as client:
-        enabled = await enable_totp(client, await sign_up(client), clock)
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
         token = await password_step(client)
         code = enabled.app.next_code()
         await open_connections(client, enabled.device.access_token, 5)
@@ -242,7 +242,7 @@ async def test_code_guesses_count_against_the_accounts_login_limits(
     make_client: Any, clock: FakeClock, settings: Settings
 ):
     async with make_client(login_limit=3) as client:
-        enabled = await enable_totp(client, await sign_up(client), clock)
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
         token = await password_step(client)  # one attempt counted: no session came of it
         assert_problem(await second_step(client, token, code="000000"), 401, "invalid_mfa_code")
         assert_problem(await second_step(client, token, code="000000"), 401, "invalid_mfa_code")
@@ -260,7 +260,7 @@ async def test_a_password_reset_keeps_the_second_factor(
     make_client: Any, clock: FakeClock, smtp: SmtpSink
 ):
     async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as client:
-        enabled = await enable_totp(client, await sign_up(client), clock)
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
         await client.post("/auth/password/forgot", json={"email": "user@site.com"})
         token = link_token(await smtp.wait_for_subject("user@site.com", "Reset", 1))
         reset = await client.post(

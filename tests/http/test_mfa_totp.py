@@ -21,7 +21,7 @@ RECOVERY_CODE = re.compile(r"^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$")
 
 
 async def test_setup_gives_a_secret_and_its_otpauth_uri_but_changes_no_sign_in(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     response = await client.post("/auth/mfa/totp/setup", headers=device.headers)
 
     assert response.status_code == 200
@@ -38,7 +38,7 @@ async def test_setup_gives_a_secret_and_its_otpauth_uri_but_changes_no_sign_in(c
 async def test_confirming_with_the_apps_code_activates_it_and_shows_ten_recovery_codes(
     client, clock
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     app = App(setup.json()["secret"], clock)
 
@@ -55,7 +55,7 @@ async def test_confirming_with_the_apps_code_activates_it_and_shows_ten_recovery
 
 
 async def test_a_wrong_first_code_leaves_the_app_pending(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     app = App(setup.json()["secret"], clock)
     wrong = f"{(int(app.code()) + 1) % 1_000_000:06d}"
@@ -73,7 +73,7 @@ async def test_a_wrong_first_code_leaves_the_app_pending(client, clock):
 
 
 async def test_a_code_two_steps_off_does_not_confirm(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     app = App(setup.json()["secret"], clock)
     for steps in (-2, 2):
@@ -84,7 +84,7 @@ async def test_a_code_two_steps_off_does_not_confirm(client, clock):
 
 
 async def test_confirm_without_setup_and_setup_over_an_active_app_are_409(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     response = await client.post(
         "/auth/mfa/totp/confirm", json={"code": "123456"}, headers=device.headers
     )
@@ -102,7 +102,7 @@ async def test_confirm_without_setup_and_setup_over_an_active_app_are_409(client
 
 
 async def test_a_new_setup_replaces_a_pending_secret(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     first = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     second = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     old, new = App(first.json()["secret"], clock), App(second.json()["secret"], clock)
@@ -123,7 +123,7 @@ async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
     concurrent_client, clock, settings: Settings
 ):
     async with concurrent_client() as client:
-        device = await sign_up(client)
+        device = await sign_up(client, verified=True)
         setup = await client.post("/auth/mfa/totp/setup", headers=device.headers)
         code = App(setup.json()["secret"], clock).code()
         await open_connections(client, device.access_token, 5)
@@ -149,7 +149,7 @@ async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
 
 
 async def test_new_recovery_codes_need_a_current_code_and_the_old_set_dies(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
 
     wrong = await client.post(
@@ -178,7 +178,7 @@ async def test_new_recovery_codes_need_a_current_code_and_the_old_set_dies(clien
 
 
 async def test_recovery_codes_without_an_app_are_409(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     response = await client.post(
         "/auth/mfa/recovery-codes", json={"code": "123456"}, headers=device.headers
     )
@@ -188,7 +188,7 @@ async def test_recovery_codes_without_an_app_are_409(client, clock):
 async def test_removing_the_app_with_the_password_brings_back_the_one_step_sign_in(
     client, clock, settings: Settings
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     await enable_totp(client, device, clock)
 
     wrong = await client.request(
@@ -211,7 +211,7 @@ async def test_removing_the_app_with_the_password_brings_back_the_one_step_sign_
 
 
 async def test_removing_the_app_with_a_current_code(client, clock):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
 
     spent = await client.request(
@@ -228,7 +228,7 @@ async def test_removing_the_app_with_a_current_code(client, clock):
 async def test_the_secret_is_sealed_at_rest_and_recovery_codes_are_digests(
     client, clock, settings: Settings
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
 
     (credential,) = await rows(settings, "totp_credentials")
@@ -245,7 +245,7 @@ async def test_the_secret_and_codes_never_reach_the_logs(
     client, clock, caplog: pytest.LogCaptureFixture
 ):
     with caplog.at_level(logging.DEBUG):
-        device = await sign_up(client)
+        device = await sign_up(client, verified=True)
         enabled = await enable_totp(client, device, clock)
         token = await password_step(client)
         await second_step(client, token, code=enabled.app.next_code())
@@ -261,7 +261,7 @@ async def test_the_secret_and_codes_never_reach_the_logs(
 
 
 async def test_an_account_of_another_user_is_untouched(client: Any, clock: FakeClock):
-    ada = await sign_up(client, "ada@site.com")
-    await sign_up(client, "bob@site.com")
+    ada = await sign_up(client, "ada@site.com", verified=True)
+    await sign_up(client, "bob@site.com", verified=True)
     await enable_totp(client, ada, clock)
     await sign_in(client, "bob@site.com")

@@ -79,7 +79,7 @@ async def with_passkey(client: Client, authenticator: SoftAuthenticator) -> Devi
 
 
 async def signed_up_with_passkey(client: Client, authenticator: SoftAuthenticator) -> Device:
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     added = await register(client, device, authenticator)
     assert added.status_code == 201, added.text
     return device
@@ -91,7 +91,7 @@ async def signed_up_with_passkey(client: Client, authenticator: SoftAuthenticato
 async def test_registration_options_ask_for_a_discoverable_verified_credential(
     client: Client, authenticator: SoftAuthenticator
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     options = await register_options(client, device)
 
     assert options["rp"] == {"id": RP_ID, "name": "authgate"}
@@ -110,7 +110,7 @@ async def test_registration_options_ask_for_a_discoverable_verified_credential(
 async def test_a_verified_registration_adds_a_passkey_listed_for_its_user(
     client: Client, authenticator: SoftAuthenticator
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     response = await register(client, device, authenticator)
 
     assert response.status_code == 201, response.text
@@ -124,7 +124,7 @@ async def test_a_verified_registration_adds_a_passkey_listed_for_its_user(
     listed = await client.get("/auth/passkeys", headers=device.headers)
     assert listed.status_code == 200
     assert listed.json() == {"passkeys": [passkey]}
-    other = await sign_up(client, "bob@site.com")
+    other = await sign_up(client, "bob@site.com", verified=True)
     assert (await client.get("/auth/passkeys", headers=other.headers)).json() == {"passkeys": []}
 
 
@@ -141,7 +141,7 @@ async def test_a_registered_credential_cannot_be_registered_again(
     client: Client, with_passkey: Device, authenticator: SoftAuthenticator, settings: Settings
 ):
     taken = authenticator.credentials[0].credential_id
-    bob = await sign_up(client, "bob@site.com")
+    bob = await sign_up(client, "bob@site.com", verified=True)
     response = await register(client, bob, SoftAuthenticator(BASE_URL), credential_id=taken)
     assert_problem(response, 409, "passkey_exists")
     assert [row["user_id"] for row in await rows(settings, "passkeys")] == [
@@ -177,7 +177,7 @@ async def test_a_credential_whose_id_is_not_the_attested_one_is_refused(
 async def test_a_registration_that_does_not_verify_is_refused_and_stores_nothing(
     client: Client, authenticator: SoftAuthenticator, settings: Settings, forged: dict[str, Any]
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     response = await register(client, device, authenticator, **forged)
     assert_problem(response, 400, "invalid_passkey_registration")
     assert await rows(settings, "passkeys") == []
@@ -186,7 +186,7 @@ async def test_a_registration_that_does_not_verify_is_refused_and_stores_nothing
 async def test_a_registration_challenge_answers_once(
     client: Client, authenticator: SoftAuthenticator, settings: Settings
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     options = await register_options(client, device)
     first = authenticator.create(options)
     assert (
@@ -205,7 +205,7 @@ async def test_a_registration_challenge_answers_once(
 async def test_a_registration_challenge_expires_after_five_minutes(
     client: Client, authenticator: SoftAuthenticator, clock: FakeClock
 ):
-    device = await sign_up(client)
+    device = await sign_up(client, verified=True)
     options = await register_options(client, device)
     clock.advance(5 * 60 + 1)
     response = await client.post(
@@ -219,8 +219,8 @@ async def test_a_registration_challenge_expires_after_five_minutes(
 async def test_another_users_registration_challenge_is_refused(
     client: Client, authenticator: SoftAuthenticator, settings: Settings
 ):
-    ada = await sign_up(client, "ada@site.com")
-    eve = await sign_up(client, "eve@site.com")
+    ada = await sign_up(client, "ada@site.com", verified=True)
+    eve = await sign_up(client, "eve@site.com", verified=True)
     adas_options = await register_options(client, ada)
     response = await client.post(
         "/auth/passkeys/register/verify",
@@ -303,6 +303,18 @@ async def test_a_sign_in_that_does_not_verify_is_refused_without_a_session(
     assert honest.status_code == 200, honest.text
 
 
+async def test_an_assertion_without_a_user_handle_is_refused(
+    client: Client, with_passkey: Device, authenticator: SoftAuthenticator
+):
+    assertion = authenticator.get(await login_options(client))
+    del assertion["response"]["userHandle"]  # WebAuthn L3 §7.2: required in this flow
+
+    response = await sign_in_with(client, assertion)
+
+    assert_problem(response, 401, "invalid_passkey")
+    assert no_refresh_cookie(response)
+
+
 async def test_a_replayed_assertion_is_refused(
     client: Client, with_passkey: Device, authenticator: SoftAuthenticator
 ):
@@ -382,7 +394,7 @@ async def test_a_removed_passkey_signs_in_no_more(
     (passkey,) = (await client.get("/auth/passkeys", headers=with_passkey.headers)).json()[
         "passkeys"
     ]
-    stranger = await sign_up(client, "bob@site.com")
+    stranger = await sign_up(client, "bob@site.com", verified=True)
     theirs = await client.delete(f"/auth/passkeys/{passkey['id']}", headers=stranger.headers)
     assert_problem(theirs, 404, "passkey_not_found")
 

@@ -145,7 +145,7 @@ def make_flow(world: World) -> Flow:
             users=world.users,
             mail=world.mail,
             issuer=world.issuer,
-            revoker=world.revoker,
+            proof=world.proof,
             clock=world.clock,
             audit=world.audit,
         ),

@@ -6,7 +6,6 @@ import pyotp
 import pytest
 
 from application.admin import CLI, AdminCommand
-from application.admin.second_factor import ResetSecondFactor
 from application.mfa.passkeys import FinishRegistrationCommand, RemovePasskeyCommand
 from application.mfa.sign_in import MfaSignInCommand
 from application.mfa.totp import DisableTotpCommand, TotpCodeCommand
@@ -16,7 +15,7 @@ from tests.unit.world import CLIENT, ISSUER, World
 
 
 async def enable(world: World) -> tuple[pyotp.TOTP, list[str]]:
-    signed_in = await world.sign_up()
+    signed_in = await world.sign_up_verified()
     claims = await world.claims(signed_in.tokens.access_token)
     setup = await world.setup_totp.execute(claims)
     app = pyotp.TOTP(setup.secret)
@@ -71,14 +70,14 @@ async def test_enabling_using_a_recovery_code_failing_and_disabling_are_audited(
 
 
 async def test_a_pending_setup_does_not_stop_a_password_sign_in(world: World):
-    signed_in = await world.sign_up()
+    signed_in = await world.sign_up_verified()
     await world.setup_totp.execute(await world.claims(signed_in.tokens.access_token))
     assert (await world.sign_in()).user.id == signed_in.user.id
 
 
 async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
     await enable(world)  # Ada (user 1): an app
-    bob = await world.sign_up("bob@example.test")
+    bob = await world.sign_up_verified("bob@example.test")
     claims = await world.claims(bob.tokens.access_token)
     authenticator = SoftAuthenticator(ISSUER)
     for _ in range(2):
@@ -98,9 +97,7 @@ async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
     )
     assert [e.user_id for e in world.audit.named("passkey_removed")] == [bob.user.id]
 
-    reset = ResetSecondFactor(
-        users=world.users, totp=world.totp, passkeys=world.passkeys, audit=world.audit
-    )
+    reset = world.reset_second_factor
     await reset.execute(AdminCommand(user_id=bob.user.id, actor=CLI))
     await reset.execute(AdminCommand(user_id=1, actor=CLI))
 

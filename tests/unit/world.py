@@ -3,7 +3,7 @@ on in-memory fakes and the real (pure CPU) token adapters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import TypedDict
 
@@ -12,9 +12,11 @@ from joserfc.jwk import ECKey, KeySet
 from application.authenticate import UncachedProfiles
 from application.client import ClientInfo
 from application.email.messages import MailPolicy
+from application.email.queue import MailQueue
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand, PasswordSignIn
+from application.mfa.planted import MailboxProof
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
@@ -85,6 +87,7 @@ class World(UseCases):
     # Shared by several use cases; built here again for the tests that drive them directly.
     issuer: SessionIssuer
     revoker: SessionRevoker
+    proof: MailboxProof
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         registered = await self.register.execute(
@@ -94,6 +97,18 @@ class World(UseCases):
         )
         assert not isinstance(registered, AwaitingVerification)
         return registered
+
+    async def verified(self, user_id: int) -> None:
+        """The address counts as verified from now, as if its mail had been opened (no
+        session ends: the test arranges, the rule under test is elsewhere)."""
+        user = self.users.users[user_id]
+        self.users.users[user_id] = replace(user, email_verified_at=self.clock.now())
+
+    async def sign_up_verified(self, email: str = "ada@example.test") -> SignedIn:
+        signed_in = await self.sign_up(email)
+        await self.verified(signed_in.user.id)
+        self.clock.advance(1)
+        return signed_in
 
     async def sign_in(
         self, email: str = "ada@example.test", password: str = PASSWORD
@@ -215,9 +230,18 @@ def build_world(
         policy=session_policy,
         revoker=revoker,
     )
+    proof = MailboxProof(
+        users=users,
+        totp=fakes["totp"],
+        passkeys=fakes["passkeys"],
+        revoker=revoker,
+        queue=MailQueue(mail=fakes["mail"], policy=mail_policy, clock=clock),
+        audit=fakes["audit"],
+    )
     return World(
         **fakes,
         issuer=issuer,
         revoker=revoker,
+        proof=proof,
         **{f.name: getattr(cases, f.name) for f in fields(UseCases)},
     )

@@ -4,6 +4,8 @@ does not: it proves the mailbox, not the device)."""
 from __future__ import annotations
 
 from application.admin.commands import AdminCommand, audit_admin
+from application.email.notices import Notice
+from application.email.queue import MailQueue
 from domain.errors import UserNotFound
 from domain.ports import AuditLog, Passkeys, TotpCredentials, UserRepository
 
@@ -17,17 +19,22 @@ class ResetSecondFactor:
         users: UserRepository,
         totp: TotpCredentials,
         passkeys: Passkeys,
+        queue: MailQueue,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._totp = totp
         self._passkeys = passkeys
+        self._queue = queue
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
-        if await self._users.get(command.user_id) is None:
+        user = await self._users.get(command.user_id)
+        if user is None:
             raise UserNotFound()
         if await self._totp.remove(command.user_id):
             audit_admin(self._audit, "mfa_disabled", command)
+            await self._queue.notify(user, Notice.APP_REMOVED)
         for _ in await self._passkeys.remove_all(command.user_id):
             audit_admin(self._audit, "passkey_removed", command)
+            await self._queue.notify(user, Notice.PASSKEY_REMOVED)

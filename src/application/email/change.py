@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
+from application.email.notices import Notice
+from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
 from domain.errors import (
@@ -46,6 +48,7 @@ class ChangePassword:
         hasher: PasswordHasher,
         revoker: SessionRevoker,
         throttle: Throttle,
+        queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
         breaches: BreachedPasswordCheck,
@@ -53,6 +56,7 @@ class ChangePassword:
         self._breaches = breaches
         self._users = users
         self._mail = mail
+        self._queue = queue
         self._hasher = hasher
         self._revoker = revoker
         self._throttle = throttle
@@ -86,6 +90,7 @@ class ChangePassword:
         async with self._mail.begin() as work:
             await work.accounts.set_password(user.id, password_hash, now, verified=False)
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
+            await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_CHANGED), due_at=now)
         await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
         await self._throttle.login_succeeded(user.email, command.client)
         audit_event(self._audit, "password_changed", command.client, user_id=user.id)

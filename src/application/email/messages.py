@@ -51,17 +51,24 @@ def compose(policy: MailPolicy, kind: MailKind, recipient: str, token: str) -> O
             "If you did not ask for this, ignore this message: your password stays as it is."
             " If it keeps happening, tell us.",
         ]
+    return outgoing(recipient, subject, paragraphs, product, link=link)
+
+
+def outgoing(
+    recipient: str, subject: str, paragraphs: list[str], product: str, *, link: str | None = None
+) -> OutgoingMail:
+    """The mail in plain text and the same in HTML."""
     return OutgoingMail(
         recipient=recipient,
         subject=subject,
         text="\n\n".join(["Hello,", *paragraphs, f"— {product}"]) + "\n",
-        html=_html(subject, paragraphs, link, product),
+        html=_html(subject, paragraphs, product, link=link),
     )
 
 
-def _html(subject: str, paragraphs: list[str], link: str, product: str) -> str:
+def _html(subject: str, paragraphs: list[str], product: str, *, link: str | None = None) -> str:
     def block(text: str) -> str:
-        if text == link:
+        if link is not None and text == link:
             href = html.escape(link, quote=True)
             return f'<p><a href="{href}">{html.escape(subject)}</a></p>'
         return f"<p>{html.escape(text)}</p>"
@@ -91,9 +98,4 @@ def compose_breach_notice(policy: MailPolicy, recipient: str) -> OutgoingMail:
         " link on the sign-in page), and do not use it anywhere else.",
         "If you did not sign in just now, change your password at once.",
     ]
-    return OutgoingMail(
-        recipient=recipient,
-        subject=subject,
-        text="\n\n".join(["Hello,", *paragraphs, f"— {product}"]) + "\n",
-        html=_html(subject, paragraphs, "", product),
-    )
+    return outgoing(recipient, subject, paragraphs, product)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from application.email.messages import MailPolicy, compose
+from application.email.notices import Notice, compose_notice
 from application.email.tokens import digest, new_token
 from domain.entities import User
-from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork
+from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, OutgoingMail
 
 
 class MailQueue:
@@ -28,3 +29,11 @@ class MailQueue:
             )
             # Never sent here: the request path only writes; the sender delivers.
             await work.outbox.enqueue(mail, due_at=now)
+
+    def notice(self, user: User, notice: Notice) -> OutgoingMail:
+        """A notice to enqueue in the caller's own unit of work."""
+        return compose_notice(self._policy.product, notice, user.email)
+
+    async def notify(self, user: User, notice: Notice) -> None:
+        async with self._mail.begin() as work:
+            await work.outbox.enqueue(self.notice(user, notice), due_at=self._clock.now())

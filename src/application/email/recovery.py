@@ -9,9 +9,10 @@ from functools import partial
 
 from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
+from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
-from application.revocation import SessionRevoker
+from application.mfa.planted import MailboxProof
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import FieldError, InvalidResetToken, StorageUnavailable, ValidationFailed
@@ -101,7 +102,8 @@ class ResetPassword:
         *,
         mail: MailUnitOfWork,
         hasher: PasswordHasher,
-        revoker: SessionRevoker,
+        proof: MailboxProof,
+        queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
         breaches: BreachedPasswordCheck,
@@ -109,7 +111,8 @@ class ResetPassword:
         self._breaches = breaches
         self._mail = mail
         self._hasher = hasher
-        self._revoker = revoker
+        self._proof = proof
+        self._queue = queue
         self._clock = clock
         self._audit = audit
 
@@ -131,6 +134,9 @@ class ResetPassword:
             await work.accounts.set_password(user_id, password_hash, now, verified=True)
             await work.tokens.discard(user_id, MailKind.RESET_PASSWORD, now)
         # OWASP Forgot Password Cheat Sheet: after a reset, end every session (refresh grants
-        # and, through the denylist, access tokens at once).
-        await self._revoker.revoke_all(user_id, None, command.client)
+        # and, through the denylist, access tokens at once); factors planted before the
+        # mailbox was proven go too.
+        user = await self._proof.proven(user_id, None, command.client)
         audit_event(self._audit, "password_reset", command.client, user_id=user_id)
+        if user is not None:
+            await self._queue.notify(user, Notice.PASSWORD_CHANGED)

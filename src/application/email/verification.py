@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.caller_session import CallerSession
 from application.client import ClientInfo, audit_event
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
+from application.mfa.planted import MailboxProof
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import EmailAlreadyVerified, InvalidAccessToken, InvalidVerificationToken
@@ -43,14 +45,24 @@ class RequestVerification:
 class VerifyEmailCommand:
     token: str
     client: ClientInfo
+    # The caller's own session, if it sent one: it stays, every other one ends.
+    refresh_token: str | None = None
+    bearer_token: str | None = None
 
 
 class VerifyEmail:
     def __init__(
-        self, *, users: UserRepository, mail: MailUnitOfWork, clock: Clock, audit: AuditLog
+        self,
+        *,
+        mail: MailUnitOfWork,
+        caller_session: CallerSession,
+        proof: MailboxProof,
+        clock: Clock,
+        audit: AuditLog,
     ) -> None:
-        self._users = users
         self._mail = mail
+        self._caller_session = caller_session
+        self._proof = proof
         self._clock = clock
         self._audit = audit
 
@@ -63,7 +75,9 @@ class VerifyEmail:
             if user_id is None:
                 raise InvalidVerificationToken()
             await work.accounts.mark_verified(user_id, now)
-        user = await self._users.get(user_id)
+        caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
+        keep = caller.session_id if caller is not None and caller.user_id == user_id else None
+        user = await self._proof.proven(user_id, keep, command.client, reason="email_verified")
         if user is None:  # deleted in between; its tokens went with it
             raise InvalidVerificationToken()
         audit_event(self._audit, "email_verified", command.client, user_id=user_id)

@@ -84,8 +84,9 @@ class FinishPasskeySignIn:
         passkey = await self._passkeys.by_credential(claimed.credential_id)
         if passkey is None:
             self._refuse(command, None, "passkey_unknown")
-        # WebAuthn §7.2 step 6: the user handle, when given, must be the credential owner's.
-        if claimed.user_handle is not None and not hmac.compare_digest(
+        # WebAuthn L3 §7.2 step 6: with no user named before the ceremony (the discoverable
+        # flow), the response must carry a user handle, and it must be the owner's.
+        if claimed.user_handle is None or not hmac.compare_digest(
             claimed.user_handle, passkey.user_handle
         ):
             self._refuse(command, passkey.user_id, "passkey_user_handle")

@@ -15,10 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 from application.client import ClientInfo, audit_event
-from domain.entities import NewPasskey, Passkey, User
+from application.email.notices import Notice
+from application.email.queue import MailQueue
+from application.mfa.enrolment import enrolling_user, signed_in_user
+from domain.entities import NewPasskey, Passkey
 from domain.errors import (
     FieldError,
-    InvalidAccessToken,
     InvalidPasskeyRegistration,
     PasskeyNotFound,
     ValidationFailed,
@@ -43,13 +45,6 @@ def challenge_key(kind: str, challenge: bytes) -> str:
     return f"passkey:{kind}:" + hashlib.sha256(challenge).hexdigest()
 
 
-async def _user(users: UserRepository, caller: AccessClaims) -> User:
-    user = await users.get(caller.user_id)
-    if user is None or user.disabled:
-        raise InvalidAccessToken()
-    return user
-
-
 class StartPasskeyRegistration:
     def __init__(
         self,
@@ -67,7 +62,7 @@ class StartPasskeyRegistration:
         self._clock = clock
 
     async def execute(self, caller: AccessClaims) -> Mapping[str, Any]:
-        user = await _user(self._users, caller)
+        user = await enrolling_user(self._users, caller)
         existing = await self._passkeys.of_user(user.id)
         # One handle per account, so an authenticator keeps one passkey per account.
         handle = existing[0].user_handle if existing else secrets.token_bytes(USER_HANDLE_BYTES)
@@ -101,6 +96,7 @@ class FinishPasskeyRegistration:
         passkeys: Passkeys,
         ceremonies: PasskeyCeremonies,
         challenges: OneTimeStore,
+        queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
@@ -108,12 +104,13 @@ class FinishPasskeyRegistration:
         self._passkeys = passkeys
         self._ceremonies = ceremonies
         self._challenges = challenges
+        self._queue = queue
         self._clock = clock
         self._audit = audit
 
     async def execute(self, command: FinishRegistrationCommand) -> Passkey:
         _check_name(command.name)
-        user = await _user(self._users, command.caller)
+        user = await enrolling_user(self._users, command.caller)
         challenge = self._ceremonies.registration_challenge(command.credential)
         if challenge is None:
             raise InvalidPasskeyRegistration()
@@ -136,6 +133,7 @@ class FinishPasskeyRegistration:
             )
         )
         audit_event(self._audit, "passkey_added", command.client, user_id=user.id)
+        await self._queue.notify(user, Notice.PASSKEY_ADDED)
         return passkey
 
 
@@ -164,11 +162,17 @@ class RemovePasskeyCommand:
 
 
 class RemovePasskey:
-    def __init__(self, *, passkeys: Passkeys, audit: AuditLog) -> None:
+    def __init__(
+        self, *, users: UserRepository, passkeys: Passkeys, queue: MailQueue, audit: AuditLog
+    ) -> None:
+        self._users = users
         self._passkeys = passkeys
+        self._queue = queue
         self._audit = audit
 
     async def execute(self, command: RemovePasskeyCommand) -> None:
-        if not await self._passkeys.remove(command.caller.user_id, command.passkey_id):
+        user = await signed_in_user(self._users, command.caller)
+        if not await self._passkeys.remove(user.id, command.passkey_id):
             raise PasskeyNotFound()  # someone else's is not found either
-        audit_event(self._audit, "passkey_removed", command.client, user_id=command.caller.user_id)
+        audit_event(self._audit, "passkey_removed", command.client, user_id=user.id)
+        await self._queue.notify(user, Notice.PASSKEY_REMOVED)

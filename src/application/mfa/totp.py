@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
+from application.email.notices import Notice
+from application.email.queue import MailQueue
 from application.mfa import codes
+from application.mfa.enrolment import enrolling_user, signed_in_user
 from application.mfa.factors import SecondFactors, secret_context
+from application.revocation import SessionRevoker
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import (
     FieldError,
-    InvalidAccessToken,
     InvalidCredentials,
     InvalidMfaCode,
     TotpAlreadyEnabled,
@@ -42,13 +45,6 @@ from domain.values import PASSWORD_MAX
 class TotpSetup:
     secret: str
     otpauth_uri: str
-
-
-async def _user(users: UserRepository, caller: AccessClaims) -> User:
-    user = await users.get(caller.user_id)
-    if user is None or user.disabled:
-        raise InvalidAccessToken()
-    return user
 
 
 def _code(raw: str) -> str:
@@ -77,7 +73,7 @@ class SetupTotp:
         self._issuer_name = issuer_name
 
     async def execute(self, caller: AccessClaims) -> TotpSetup:
-        user = await _user(self._users, caller)
+        user = await enrolling_user(self._users, caller)
         secret = self._otp.new_secret()
         sealed = self._box.seal(secret, secret_context(user.id))
         if not await self._totp.start(user.id, sealed, self._clock.now()):
@@ -95,7 +91,8 @@ class TotpCodeCommand:
 
 class ConfirmTotp:
     """The first code proves the app holds the secret; the secret becomes active, and the
-    recovery codes are made in the same step (shown this once)."""
+    recovery codes are made in the same step (shown this once). Every other session of the
+    user ends: they were opened with one factor (OWASP ASVS 5.0 V7.4.3)."""
 
     def __init__(
         self,
@@ -103,18 +100,22 @@ class ConfirmTotp:
         users: UserRepository,
         totp: TotpCredentials,
         factors: SecondFactors,
+        revoker: SessionRevoker,
+        queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._totp = totp
         self._factors = factors
+        self._revoker = revoker
+        self._queue = queue
         self._clock = clock
         self._audit = audit
 
     async def execute(self, command: TotpCodeCommand) -> list[str]:
         code = _code(command.code)
-        user = await _user(self._users, command.caller)
+        user = await enrolling_user(self._users, command.caller)
         credential = await self._totp.get(user.id)
         if credential is None:
             raise TotpSetupRequired()
@@ -129,6 +130,10 @@ class ConfirmTotp:
             )
             raise InvalidMfaCode()
         audit_event(self._audit, "mfa_enabled", command.client, user_id=user.id, reason="totp")
+        await self._revoker.revoke_all(
+            user.id, command.caller.session_id, command.client, reason="mfa_enabled"
+        )
+        await self._queue.notify(user, Notice.APP_ADDED)
         return shown
 
 
@@ -152,7 +157,7 @@ class RegenerateRecoveryCodes:
 
     async def execute(self, command: TotpCodeCommand) -> list[str]:
         code = _code(command.code)
-        user = await _user(self._users, command.caller)
+        user = await signed_in_user(self._users, command.caller)
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)
@@ -191,6 +196,7 @@ class DisableTotp:
         factors: SecondFactors,
         hasher: PasswordHasher,
         throttle: Throttle,
+        queue: MailQueue,
         audit: AuditLog,
     ) -> None:
         self._users = users
@@ -198,6 +204,7 @@ class DisableTotp:
         self._factors = factors
         self._hasher = hasher
         self._throttle = throttle
+        self._queue = queue
         self._audit = audit
 
     async def execute(self, command: DisableTotpCommand) -> None:
@@ -206,7 +213,7 @@ class DisableTotp:
                 [FieldError("password", "send either password or code, not both")]
             )
         code = _code(command.code) if command.code is not None else None
-        user = await _user(self._users, command.caller)
+        user = await signed_in_user(self._users, command.caller)
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)
@@ -220,6 +227,7 @@ class DisableTotp:
             raise TotpNotEnabled()  # removed meanwhile by another request
         await self._throttle.login_succeeded(user.email, command.client)
         audit_event(self._audit, "mfa_disabled", command.client, user_id=user.id, reason="totp")
+        await self._queue.notify(user, Notice.APP_REMOVED)
 
     async def _password_ok(self, user: User, password: str) -> bool:
         if user.password_hash is None or len(password) > PASSWORD_MAX:

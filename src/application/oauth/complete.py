@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
+from application.mfa.planted import MailboxProof
 from application.oauth.attempts import Attempt, Attempts
 from application.oauth.linking import AccountLinker, sign_in_failed
 from application.oauth.providers import log, provider_named, refused
-from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer, SignedIn
 from domain.entities import ExternalIdentity, User
 from domain.errors import IdentityProviderError, InvalidOAuthState, StorageUnavailable
@@ -49,16 +49,14 @@ class CompleteOAuth:
         users: UserRepository,
         mail: MailUnitOfWork,
         issuer: SessionIssuer,
-        revoker: SessionRevoker,
+        proof: MailboxProof,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._providers = providers
         self._attempts = Attempts(states, clock)
         self._users = users
-        self._linker = AccountLinker(
-            users=users, mail=mail, revoker=revoker, clock=clock, audit=audit
-        )
+        self._linker = AccountLinker(users=users, mail=mail, proof=proof, clock=clock, audit=audit)
         self._issuer = issuer
         self._clock = clock
         self._audit = audit

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from application.client import ClientInfo, audit_event
-from application.revocation import SessionRevoker
+from application.mfa.planted import MailboxProof
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, IdentityProviderError, UnverifiedEmail
 from domain.ports import (
@@ -36,13 +36,13 @@ class AccountLinker:
         *,
         users: UserRepository,
         mail: MailUnitOfWork,
-        revoker: SessionRevoker,
+        proof: MailboxProof,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._mail = mail
-        self._revoker = revoker
+        self._proof = proof
         self._clock = clock
         self._audit = audit
 
@@ -90,7 +90,7 @@ class AccountLinker:
             await work.accounts.set_password(user.id, None, now, verified=True)
             for kind in MailKind:
                 await work.tokens.discard(user.id, kind, now)
-        await self._revoker.revoke_all(user.id, None, client)
+        await self._proof.proven(user.id, None, client)
         audit_event(
             self._audit,
             "unverified_credentials_dropped",

@@ -13,6 +13,7 @@ from application.admin.second_factor import ResetSecondFactor
 from application.admin.standing import DeleteUser, DisableUser, EnableUser, UnlockUser
 from application.authenticate import Authenticate, GetCurrentUser
 from application.breached_passwords import BreachedPasswordCheck
+from application.caller_session import CallerSession
 from application.email.breach_notice import BreachNotice
 from application.email.change import ChangePassword
 from application.email.queue import MailQueue
@@ -34,6 +35,7 @@ from application.mfa.passkeys import (
     RemovePasskey,
     StartPasskeyRegistration,
 )
+from application.mfa.planted import MailboxProof
 from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
@@ -123,6 +125,17 @@ def build(p: Ports, policies: Policies) -> UseCases:
     )
     attempts = MfaAttempts(p.one_time, p.clock)
     gate = SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts)
+    caller_session = CallerSession(
+        sessions=p.sessions, refresh_tokens=p.refresh_tokens, authenticate=authenticate
+    )
+    proof = MailboxProof(
+        users=p.users,
+        totp=p.totp,
+        passkeys=p.passkeys,
+        revoker=revoker,
+        queue=queue,
+        audit=p.audit,
+    )
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
     return UseCases(
@@ -182,7 +195,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             users=p.users,
             mail=p.mail,
             issuer=issuer,
-            revoker=revoker,
+            proof=proof,
             clock=p.clock,
             audit=p.audit,
         ),
@@ -198,12 +211,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
             audit=p.audit,
         ),
-        logout=Logout(
-            sessions=p.sessions,
-            refresh_tokens=p.refresh_tokens,
-            authenticate=authenticate,
-            revoker=revoker,
-        ),
+        logout=Logout(caller_session=caller_session, revoker=revoker),
         current_user=GetCurrentUser(profiles=p.profiles),
         list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
         revoke_session=RevokeSession(sessions=p.sessions, revoker=revoker, clock=p.clock),
@@ -215,14 +223,21 @@ def build(p: Ports, policies: Policies) -> UseCases:
         request_verification=RequestVerification(
             users=p.users, queue=queue, throttle=throttle, audit=p.audit
         ),
-        verify_email=VerifyEmail(users=p.users, mail=p.mail, clock=p.clock, audit=p.audit),
+        verify_email=VerifyEmail(
+            mail=p.mail,
+            caller_session=caller_session,
+            proof=proof,
+            clock=p.clock,
+            audit=p.audit,
+        ),
         forgot_password=ForgotPassword(
             users=p.users, queue=queue, captcha=p.captcha, throttle=throttle, audit=p.audit
         ),
         reset_password=ResetPassword(
             mail=p.mail,
             hasher=p.hasher,
-            revoker=revoker,
+            proof=proof,
+            queue=queue,
             clock=p.clock,
             audit=p.audit,
             breaches=breaches,
@@ -233,6 +248,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             hasher=p.hasher,
             revoker=revoker,
             throttle=throttle,
+            queue=queue,
             clock=p.clock,
             audit=p.audit,
             breaches=breaches,
@@ -249,7 +265,13 @@ def build(p: Ports, policies: Policies) -> UseCases:
             issuer_name=policies.mail.product,
         ),
         confirm_totp=ConfirmTotp(
-            users=p.users, totp=p.totp, factors=factors, clock=p.clock, audit=p.audit
+            users=p.users,
+            totp=p.totp,
+            factors=factors,
+            revoker=revoker,
+            queue=queue,
+            clock=p.clock,
+            audit=p.audit,
         ),
         regenerate_recovery_codes=RegenerateRecoveryCodes(
             users=p.users,
@@ -265,6 +287,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             factors=factors,
             hasher=p.hasher,
             throttle=throttle,
+            queue=queue,
             audit=p.audit,
         ),
         start_passkey_registration=StartPasskeyRegistration(
@@ -279,11 +302,14 @@ def build(p: Ports, policies: Policies) -> UseCases:
             passkeys=p.passkeys,
             ceremonies=p.ceremonies,
             challenges=p.one_time,
+            queue=queue,
             clock=p.clock,
             audit=p.audit,
         ),
         list_passkeys=ListPasskeys(passkeys=p.passkeys),
-        remove_passkey=RemovePasskey(passkeys=p.passkeys, audit=p.audit),
+        remove_passkey=RemovePasskey(
+            users=p.users, passkeys=p.passkeys, queue=queue, audit=p.audit
+        ),
         require_admin=RequireAdmin(users=p.users),
         list_users=ListUsers(administration=p.administration),
         show_user=ShowUser(
@@ -312,7 +338,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
         reset_second_factor=ResetSecondFactor(
-            users=p.users, totp=p.totp, passkeys=p.passkeys, audit=p.audit
+            users=p.users, totp=p.totp, passkeys=p.passkeys, queue=queue, audit=p.audit
         ),
         send_mail=OutboxSender(
             outbox=p.outbox,

@@ -29,7 +29,14 @@ from interfaces.http.email.requests import (
     ResetPasswordRequest,
     VerifyEmailRequest,
 )
-from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.http.providers import (
+    NO_STORE,
+    BearerToken,
+    Caller,
+    Client,
+    Inject,
+    RefreshCookie,
+)
 from interfaces.http.responses import AcceptedBody, MeBody, UserBody
 
 VERIFICATION_QUEUED = AcceptedBody("accepted", "A verification mail is on its way.")
@@ -58,12 +65,27 @@ class EmailController(Controller):
         "/verify",
         status_code=200,
         summary="Verify the email address with the mailed token",
+        description="Second factors added before the address was verified are removed, and "
+        "every session of the account ends but the caller's own (its refresh cookie or "
+        "Bearer token, when it sends one).",
         responses=problems(*BODY, e.InvalidVerificationToken, e.StorageUnavailable),
     )
     async def verify(
-        self, data: JSONBody[VerifyEmailRequest], verify_email: Inject[VerifyEmail], client: Client
+        self,
+        data: JSONBody[VerifyEmailRequest],
+        verify_email: Inject[VerifyEmail],
+        client: Client,
+        bearer_token: BearerToken,
+        refresh_cookie: RefreshCookie,
     ) -> Response[MeBody]:
-        user = await verify_email.execute(VerifyEmailCommand(token=data.token, client=client))
+        user = await verify_email.execute(
+            VerifyEmailCommand(
+                token=data.token,
+                client=client,
+                refresh_token=refresh_cookie,
+                bearer_token=bearer_token,
+            )
+        )
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
 

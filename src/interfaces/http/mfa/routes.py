@@ -57,7 +57,7 @@ class MfaController(Controller):
         summary="A new authenticator-app secret (not active until confirmed)",
         description="Show `otpauth_uri` as a QR code (or `secret` to type in). A pending "
         "secret is replaced by a new setup; an active one must be removed first.",
-        responses=problems(*BEARER, e.TotpAlreadyEnabled),
+        responses=problems(*BEARER, e.TotpAlreadyEnabled, e.EmailNotVerified),
     )
     async def setup(self, caller: Caller, setup_totp: Inject[SetupTotp]) -> Response[TotpSetupBody]:
         setup = await setup_totp.execute(caller)
@@ -69,7 +69,12 @@ class MfaController(Controller):
         status_code=200,
         summary="Activate the app with its first code; the recovery codes, shown once",
         responses=problems(
-            *BODY, *BEARER, e.InvalidMfaCode, e.TotpSetupRequired, e.TotpAlreadyEnabled
+            *BODY,
+            *BEARER,
+            e.EmailNotVerified,
+            e.InvalidMfaCode,
+            e.TotpSetupRequired,
+            e.TotpAlreadyEnabled,
         ),
     )
     async def confirm(

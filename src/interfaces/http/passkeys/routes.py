@@ -57,7 +57,7 @@ class PasskeysController(Controller):
         security=SIGNED_IN,
         summary="Start registering a passkey",
         description=CREATION_OPTIONS,
-        responses=problems(*BEARER),
+        responses=problems(*BEARER, e.EmailNotVerified),
     )
     async def register_options(
         self, caller: Caller, start_passkey_registration: Inject[StartPasskeyRegistration]
@@ -72,7 +72,9 @@ class PasskeysController(Controller):
         summary="Register the passkey the browser created",
         description="`credential` is the browser's `PublicKeyCredential.toJSON()`; `name` an "
         "optional label.",
-        responses=problems(*BODY, *BEARER, e.InvalidPasskeyRegistration, e.PasskeyExists),
+        responses=problems(
+            *BODY, *BEARER, e.InvalidPasskeyRegistration, e.PasskeyExists, e.EmailNotVerified
+        ),
     )
     async def register_verify(
         self,

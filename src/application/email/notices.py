@@ -1,0 +1,58 @@
+"""Notices: a mail to the account's address whenever what protects the account changes (a
+second factor added or removed, the password changed), so its owner learns of a change
+they did not make (OWASP ASVS 5.0 V6.3.7, V6.4.4). No link, nothing to click."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from application.email.messages import outgoing
+from domain.ports import OutgoingMail
+
+
+class Notice(StrEnum):
+    APP_ADDED = "app_added"
+    APP_REMOVED = "app_removed"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_REMOVED = "passkey_removed"
+    UNVERIFIED_FACTORS_REMOVED = "unverified_factors_removed"
+    PASSWORD_CHANGED = "password_changed"
+    CODES_LOCKED = "codes_locked"
+
+
+_WHAT = {
+    Notice.APP_ADDED: ("An authenticator app was turned on", "was turned on as a second factor"),
+    Notice.APP_REMOVED: ("Your authenticator app was removed", "was removed"),
+    Notice.PASSKEY_ADDED: ("A passkey was added", "was added"),
+    Notice.PASSKEY_REMOVED: ("A passkey was removed", "was removed"),
+    Notice.UNVERIFIED_FACTORS_REMOVED: (
+        "Second factors were removed",
+        "were removed: they were added before this address was confirmed",
+    ),
+    Notice.PASSWORD_CHANGED: ("Your password was changed", "was changed"),
+    Notice.CODES_LOCKED: (
+        "Sign-ins with a code are paused",
+        "are paused for today: too many wrong codes were tried",
+    ),
+}
+_THING = {
+    Notice.APP_ADDED: "An authenticator app",
+    Notice.APP_REMOVED: "The authenticator app",
+    Notice.PASSKEY_ADDED: "A passkey",
+    Notice.PASSKEY_REMOVED: "A passkey",
+    Notice.UNVERIFIED_FACTORS_REMOVED: "The second factors",
+    Notice.PASSWORD_CHANGED: "The password",
+    Notice.CODES_LOCKED: "Second-step sign-ins with a code",
+}
+
+
+def compose_notice(product: str, notice: Notice, recipient: str) -> OutgoingMail:
+    headline, what = _WHAT[notice]
+    subject = f"{headline} — {product}"
+    paragraphs = [
+        f"{_THING[notice]} of the {product} account for {recipient} {what}.",
+        "If this was you, there is nothing to do.",
+        "If it was not, reset your password at once and review the account's second"
+        " factors and signed-in devices.",
+    ]
+    return outgoing(recipient, subject, paragraphs, product)

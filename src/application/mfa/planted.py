@@ -1,0 +1,70 @@
+"""What proving the mailbox does to an account: the second factors enrolled before the
+address was verified go, and every other session ends.
+
+Whoever signed up with an address they do not own could add an app or a passkey before the
+owner proved the mailbox; such a factor must not outlive that proof (OWASP ASVS 5.0 V6.4.3,
+account recovery must not leave an attacker's authenticator behind). Enrolment now needs a
+verified address, so a factor older than the verification was enrolled unverified: the
+timestamps alone tell which ones go."""
+
+from __future__ import annotations
+
+from application.client import ClientInfo, audit_event
+from application.email.notices import Notice
+from application.email.queue import MailQueue
+from application.revocation import SessionRevoker
+from domain.entities import User
+from domain.ports import AuditLog, Passkeys, TotpCredentials, UserRepository
+
+
+class MailboxProof:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        totp: TotpCredentials,
+        passkeys: Passkeys,
+        revoker: SessionRevoker,
+        queue: MailQueue,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._totp = totp
+        self._passkeys = passkeys
+        self._revoker = revoker
+        self._queue = queue
+        self._audit = audit
+
+    async def proven(
+        self, user_id: int, keep: str | None, client: ClientInfo, reason: str = "revoke_all"
+    ) -> User | None:
+        """Call once the address is marked verified; the user as it is now (None if gone)."""
+        user = await self._users.get(user_id)
+        if user is None:
+            return None
+        removed = await self._remove_planted(user, client)
+        await self._revoker.revoke_all(user_id, keep, client, reason=reason)
+        if removed:
+            await self._queue.notify(user, Notice.UNVERIFIED_FACTORS_REMOVED)
+        return user
+
+    async def _remove_planted(self, user: User, client: ClientInfo) -> bool:
+        verified_at = user.email_verified_at
+        if verified_at is None:
+            return False
+        removed = False
+        app = await self._totp.get(user.id)
+        if app is not None and app.created_at < verified_at:
+            await self._totp.remove(user.id)
+            self._audited("mfa_disabled", user, client)
+            removed = True
+        for passkey in await self._passkeys.of_user(user.id):
+            if passkey.created_at < verified_at and await self._passkeys.remove(
+                user.id, passkey.id
+            ):
+                self._audited("passkey_removed", user, client)
+                removed = True
+        return removed
+
+    def _audited(self, event: str, user: User, client: ClientInfo) -> None:
+        audit_event(self._audit, event, client, user_id=user.id, reason="enrolled_unverified")

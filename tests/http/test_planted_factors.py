@@ -1,0 +1,79 @@
+"""The review's attacks on second factors, over HTTP: someone who signs up with another
+person's address (unverified) can enrol nothing, and a passkey planted before that rule does
+not outlive the owner's password reset."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from interfaces.bootstrap.backends import open_database
+from tests.fakes.authenticator import SoftAuthenticator
+from tests.fakes.clock import FakeClock
+from tests.http.helpers import (
+    BASE_URL,
+    THIS_TEST,
+    assert_problem,
+    sign_up,
+    verify_address,
+)
+from tests.http.test_email_recovery import reset_token
+from tests.http.test_passkeys import login_options, register, sign_in_with
+from tests.servers.smtp import SmtpSink
+
+Client = AsyncTestClient[Any]
+OWNER = "owner@example.test"
+
+
+@pytest.fixture
+async def app(make_client: Callable[..., Client], smtp: SmtpSink) -> AsyncIterator[Client]:
+    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as client:
+        yield client
+
+
+async def forget_verification(email: str) -> None:
+    """The address unverified again: a factor enrolled before now was enrolled unverified,
+    as every factor was before enrolment needed a verified address."""
+    assert THIS_TEST.settings is not None
+    database = open_database(THIS_TEST.settings)
+    try:
+        async with database.transaction(write=True) as tx:
+            await tx.execute("UPDATE users SET email_verified_at = NULL WHERE email = $1", email)
+    finally:
+        await database.close()
+
+
+async def test_an_unverified_sign_up_cannot_plant_an_app_or_a_passkey(client: Client):
+    intruder = await sign_up(client, OWNER)
+
+    setup = await client.post("/auth/mfa/totp/setup", headers=intruder.headers)
+    options = await client.post("/auth/passkeys/register/options", headers=intruder.headers)
+
+    assert_problem(setup, 403, "email_not_verified")
+    assert_problem(options, 403, "email_not_verified")
+    factors = await client.get("/auth/mfa", headers=intruder.headers)
+    assert factors.json()["totp"] is False
+
+
+async def test_a_planted_passkey_does_not_survive_the_owners_password_reset(
+    app: Client, smtp: SmtpSink, clock: FakeClock
+):
+    intruder = await sign_up(app, OWNER)
+    authenticator = SoftAuthenticator(BASE_URL)
+    await verify_address(OWNER)
+    assert (await register(app, intruder, authenticator)).status_code == 201
+    await forget_verification(OWNER)  # data from before the rule: planted unverified
+    clock.advance(60)
+
+    token = await reset_token(app, smtp, OWNER)
+    reset = await app.post(
+        "/auth/password/reset", json={"token": token, "new_password": "the owner's own one"}
+    )
+    assert reset.status_code == 204, reset.text
+
+    planted = authenticator.get(await login_options(app))
+    assert_problem(await sign_in_with(app, planted), 401, "invalid_passkey")
+    await smtp.wait_for_subject(OWNER, "Second factors were removed", 1)
