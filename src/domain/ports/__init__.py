@@ -49,6 +49,15 @@ from domain.ports.security import (
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
 from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
+from domain.ports.webhooks import (
+    ClaimedWebhook,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpoints,
+    WebhookEvent,
+    WebhookOutbox,
+)
 
 __all__ = [
     "AccessClaims",
@@ -62,6 +71,7 @@ __all__ = [
     "CaptchaVerifier",
     "Ceremony",
     "Claimed",
+    "ClaimedWebhook",
     "Clock",
     "Credential",
     "ExpiredGrants",
@@ -79,6 +89,7 @@ __all__ = [
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "NewWebhookEndpoint",
     "OneTimePasswords",
     "OneTimeStore",
     "Outbox",
@@ -106,4 +117,9 @@ __all__ = [
     "UserAdministration",
     "UserProfiles",
     "UserRepository",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEndpoints",
+    "WebhookEvent",
+    "WebhookOutbox",
 ]
