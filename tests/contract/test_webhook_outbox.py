@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 
-from domain.entities import Session
 from domain.ports import (
     NewWebhookEndpoint,
     WebhookEndpoint,
@@ -23,6 +22,7 @@ from infrastructure.persistence.database import Database
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from tests.contract.conftest import OWNERS_CREATED
+from tests.contract.webhook_helpers import start_session
 
 NOW = OWNERS_CREATED + timedelta(days=1)
 LEASE = timedelta(minutes=5)
@@ -55,27 +55,13 @@ async def subscribe(endpoints: WebhookEndpoints, *events: WebhookEvent) -> Webho
     )
 
 
-async def start_session(database: Database, session_id: str, user_id: int) -> None:
-    await SqlSessionRepository(database).add(
-        Session(
-            id=session_id,
-            user_id=user_id,
-            ip_address=None,
-            user_agent=None,
-            created_at=NOW,
-            last_used_at=NOW,
-            expires_at=NOW + timedelta(days=1),
-        )
-    )
-
-
 async def test_an_event_goes_to_each_endpoint_that_subscribed_to_it_naming_the_user(
     endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
 ) -> None:
     sessions = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
     await subscribe(endpoints, WebhookEvent.USER_DELETED)
 
-    await start_session(database, "s1", ONE)
+    await start_session(database, "s1", ONE, NOW)
 
     [claimed] = await outbox.claim(NOW, LEASE, 10)
     assert claimed.endpoint == sessions
@@ -90,8 +76,8 @@ async def test_one_users_events_are_claimable_one_at_a_time_oldest_first(
     endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
 ) -> None:
     await subscribe(endpoints, WebhookEvent.SESSION_CREATED, WebhookEvent.SESSION_REVOKED)
-    await start_session(database, "a", ONE)
-    await start_session(database, "b", TWO)
+    await start_session(database, "a", ONE, NOW)
+    await start_session(database, "b", TWO, NOW)
     await SqlSessionRepository(database).revoke_all(ONE, NOW, "logout")
 
     first = await outbox.claim(NOW, LEASE, 10)
@@ -119,7 +105,7 @@ async def test_a_claimed_delivery_is_nobody_elses_until_its_lease_ends(
     endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
 ) -> None:
     await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
-    await start_session(database, "a", ONE)
+    await start_session(database, "a", ONE, NOW)
 
     [first] = await outbox.claim(NOW, LEASE, 10)
     assert await outbox.claim(NOW + LEASE - timedelta(seconds=1), LEASE, 10) == []
@@ -152,14 +138,14 @@ async def test_a_disabled_or_removed_endpoint_gets_nothing(
 ) -> None:
     gone = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
     removed = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
-    await start_session(database, "a", ONE)
+    await start_session(database, "a", ONE, NOW)
     await outbox.disable_endpoint(gone.id, NOW)
 
     [claimed] = await outbox.claim(NOW, LEASE, 10)
     assert claimed.endpoint.id == removed.id
     assert await endpoints.remove(removed.id)
     assert not await endpoints.remove(removed.id)
-    await start_session(database, "b", ONE)
+    await start_session(database, "b", ONE, NOW)
     assert await outbox.claim(NOW + LEASE, LEASE, 10) == []
     assert await outbox.backlog(NOW) == (0, None)
     [endpoint] = await endpoints.all()
@@ -170,7 +156,7 @@ async def test_a_replay_sends_the_same_message_again_behind_the_users_pending_on
     endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
 ) -> None:
     endpoint = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
-    await start_session(database, "a", ONE)
+    await start_session(database, "a", ONE, NOW)
     [first] = await outbox.claim(NOW, LEASE, 10)
     await outbox.delivered(first.delivery.id, NOW, 200)
 

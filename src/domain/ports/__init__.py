@@ -57,6 +57,8 @@ from domain.ports.webhooks import (
     WebhookEndpoints,
     WebhookEvent,
     WebhookOutbox,
+    WebhookTransport,
+    WebhookUnreachable,
 )
 
 __all__ = [
@@ -122,4 +124,6 @@ __all__ = [
     "WebhookEndpoints",
     "WebhookEvent",
     "WebhookOutbox",
+    "WebhookTransport",
+    "WebhookUnreachable",
 ]

@@ -126,3 +126,17 @@ class WebhookOutbox(Protocol):
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
         """How many deliveries wait, and the oldest one's age in seconds (None if none)."""
         ...
+
+
+class WebhookUnreachable(Exception):
+    """No answer: the target is refused (SSRF), unreachable, or took too long."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookTransport(Protocol):
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        """POST ``body`` and return the receiver's status, or raise ``WebhookUnreachable``."""
+        ...

@@ -37,12 +37,14 @@ from application.mfa.passkeys import (
 from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
+from application.outbox_loop import OutboxLoop
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Throttle
+from application.webhooks.sender import WebhookSender
 from interfaces.bootstrap.ports import Policies, Ports
 
 
@@ -94,7 +96,7 @@ class UseCases:
     import_users: BulkImportUsers
     reset_second_factor: ResetSecondFactor
     # beside the requests (started by the HTTP lifespan, or once by a CLI command)
-    send_mail: OutboxSender
+    send_outboxes: OutboxLoop  # mail and webhooks, one loop
     recover_grants: RecoverLostGrants
     purge_expired: PurgeExpired
 
@@ -314,12 +316,25 @@ def build(p: Ports, policies: Policies) -> UseCases:
         reset_second_factor=ResetSecondFactor(
             users=p.users, totp=p.totp, passkeys=p.passkeys, audit=p.audit
         ),
-        send_mail=OutboxSender(
-            outbox=p.outbox,
-            mailer=p.mailer,
-            policy=policies.delivery,
-            clock=p.clock,
-            audit=p.audit,
+        send_outboxes=OutboxLoop(
+            (
+                OutboxSender(
+                    outbox=p.outbox,
+                    mailer=p.mailer,
+                    policy=policies.delivery,
+                    clock=p.clock,
+                    audit=p.audit,
+                ),
+                WebhookSender(
+                    outbox=p.webhook_outbox,
+                    transport=p.webhook_transport,
+                    policy=policies.webhooks,
+                    clock=p.clock,
+                    audit=p.audit,
+                ),
+            ),
+            poll_interval=policies.delivery.poll_interval,
+            batch=policies.delivery.batch,
         ),
         recover_grants=RecoverLostGrants(
             integrity=p.integrity,
