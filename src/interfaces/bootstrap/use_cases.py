@@ -44,6 +44,7 @@ from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Throttle
+from application.webhooks.endpoints import ManageWebhooks
 from application.webhooks.sender import WebhookSender
 from interfaces.bootstrap.ports import Policies, Ports
 
@@ -97,6 +98,7 @@ class UseCases:
     reset_second_factor: ResetSecondFactor
     # beside the requests (started by the HTTP lifespan, or once by a CLI command)
     send_outboxes: OutboxLoop  # mail and webhooks, one loop
+    manage_webhooks: ManageWebhooks
     recover_grants: RecoverLostGrants
     purge_expired: PurgeExpired
 
@@ -315,6 +317,9 @@ def build(p: Ports, policies: Policies) -> UseCases:
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
         reset_second_factor=ResetSecondFactor(
             users=p.users, totp=p.totp, passkeys=p.passkeys, audit=p.audit
+        ),
+        manage_webhooks=ManageWebhooks(
+            endpoints=p.webhook_endpoints, policy=policies.webhooks, clock=p.clock
         ),
         send_outboxes=OutboxLoop(
             (
