@@ -138,6 +138,11 @@ class UserNotFound(DomainError):
     message = "No such user."
 
 
+class WebhookNotFound(DomainError):
+    code = "webhook_not_found"
+    message = "No such webhook endpoint or delivery."
+
+
 class OwnAccount(DomainError):
     code = "own_account"
     message = "Admins cannot disable, delete or demote their own account."

@@ -81,8 +81,8 @@ async def test_set_role_and_erase_report_an_unknown_user(
 
     assert await administration.set_role(user.id, "admin", NOW)
     assert (await administration.page(after=None, limit=1, email=None))[0].role == "admin"
-    assert await administration.erase(user.id)
-    assert not await administration.erase(user.id)
+    assert await administration.erase(user.id, NOW)
+    assert not await administration.erase(user.id, NOW)
     assert not await administration.set_role(user.id, "user", NOW)
     assert await administration.page(after=None, limit=10, email=None) == []
 
@@ -113,7 +113,7 @@ async def test_erasing_a_user_erases_its_second_factors(
             )
         erased, kept = users
 
-        assert await administration.erase(erased.id)
+        assert await administration.erase(erased.id, NOW)
 
         async with database.transaction(write=False) as tx:
             for table in ("totp_credentials", "recovery_codes", "passkeys"):

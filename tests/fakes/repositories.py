@@ -167,7 +167,7 @@ class MemoryUserAdministration(UserAdministration):
         self._users.users[user_id] = replace(user, role=role, updated_at=now)
         return True
 
-    async def erase(self, user_id: int) -> bool:
+    async def erase(self, user_id: int, now: datetime) -> bool:
         if user_id not in self._users.users:
             return False
         await self._users.remove(user_id)

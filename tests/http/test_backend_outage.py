@@ -178,9 +178,9 @@ async def test_an_outage_logs_its_start_a_summary_of_refused_requests_and_its_en
 
     lines = [json.loads(line) for line in seen]
     warnings = [line for line in lines if line["level"] == "warning"]
-    # None per request; the mail sender says once that it cannot reach the outbox.
-    assert all(line["logger"] in ("authgate.outage", "authgate.mail") for line in warnings)
-    assert len([line for line in warnings if line["logger"] == "authgate.mail"]) <= 1
+    # None per request; the sender says once that it cannot reach the outboxes.
+    assert all(line["logger"] in ("authgate.outage", "authgate.outbox") for line in warnings)
+    assert len([line for line in warnings if line["logger"] == "authgate.outbox"]) <= 1
     warnings = [line for line in warnings if line["logger"] == "authgate.outage"]
     assert warnings[0]["message"] == "backend outage started"
     assert warnings[0]["backend"] == "database"

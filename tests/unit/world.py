@@ -23,6 +23,7 @@ from application.revocation import SessionRevoker
 from application.session_issuer import IssuedTokens, SessionIssuer, SignedIn
 from application.session_policy import SessionPolicy
 from application.throttle import Limits
+from application.webhooks.sender import WebhookPolicy
 from domain.ports import AccessClaims, CaptchaVerifier
 from infrastructure.grants.memory import (
     MemoryGrantStore,
@@ -45,6 +46,7 @@ from tests.fakes.repositories import (
 )
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
+from tests.fakes.webhooks import EmptyWebhookOutbox, MemoryWebhookEndpoints, NoWebhookTransport
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "authgate-tests"
@@ -197,6 +199,9 @@ def build_world(
         ceremonies=WebAuthnCeremonies(
             rp_id="auth.example.test", rp_name="authgate tests", origins=[ISSUER]
         ),
+        webhook_endpoints=MemoryWebhookEndpoints(),
+        webhook_outbox=EmptyWebhookOutbox(),
+        webhook_transport=NoWebhookTransport(),
     )
     cases = build(
         ports,
@@ -205,6 +210,7 @@ def build_world(
             limits=limits or Limits(),
             mail=mail_policy,
             delivery=DeliveryPolicy(give_up_after=timedelta(days=2)),
+            webhooks=WebhookPolicy(),
             introspection=IntrospectionPolicy(
                 context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
                 secrets=INTROSPECTION_SECRETS,

@@ -111,6 +111,6 @@ class DeleteUser:
         await self._revoker.revoke_all(
             command.user_id, None, command.actor.client, reason="user_deleted"
         )
-        if not await self._administration.erase(command.user_id):
+        if not await self._administration.erase(command.user_id, now):
             raise UserNotFound()
         audit_admin(self._audit, "user_deleted", command)

@@ -8,13 +8,10 @@ another sender (or itself, restarted) takes the mails again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.pacing import stopped
-from domain.errors import StorageUnavailable
 from domain.ports import (
     AuditEvent,
     AuditLog,
@@ -31,7 +28,7 @@ log = logging.getLogger("authgate.mail")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryPolicy:
     give_up_after: timedelta  # AUTH_OUTBOX_GIVE_UP_AFTER
-    poll_interval: float = 1.0  # seconds between looks at an empty outbox
+    poll_interval: float = 1.0  # seconds between looks at empty outboxes (mail, webhooks)
     lease: timedelta = timedelta(minutes=5)  # far longer than a batch of SMTP timeouts
     batch: int = 20
     first_retry: timedelta = timedelta(seconds=30)
@@ -66,24 +63,6 @@ class OutboxSender:
         for queued in claimed:
             await self._deliver(queued)
         return len(claimed)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set (the app's lifespan does that at shutdown)."""
-        unreachable = False
-        while not stop.is_set():
-            try:
-                claimed = await self.deliver_due()
-            except StorageUnavailable as e:
-                # Once per outage, not once a poll: the outage log reports the database.
-                if not unreachable:
-                    log.warning("outbox unreachable: %s", e.__cause__ or e)
-                unreachable, claimed = True, 0
-            else:
-                if unreachable:
-                    log.info("outbox reachable again")
-                unreachable = False
-            if claimed < self._policy.batch:
-                await stopped(stop, self._policy.poll_interval)
 
     async def _deliver(self, queued: QueuedMail) -> None:
         try:

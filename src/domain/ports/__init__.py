@@ -49,6 +49,17 @@ from domain.ports.security import (
 from domain.ports.sessions import SessionRepository
 from domain.ports.users import UserProfiles, UserRepository
 from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
+from domain.ports.webhooks import (
+    ClaimedWebhook,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpoints,
+    WebhookEvent,
+    WebhookOutbox,
+    WebhookTransport,
+    WebhookUnreachable,
+)
 
 __all__ = [
     "AccessClaims",
@@ -62,6 +73,7 @@ __all__ = [
     "CaptchaVerifier",
     "Ceremony",
     "Claimed",
+    "ClaimedWebhook",
     "Clock",
     "Credential",
     "ExpiredGrants",
@@ -79,6 +91,7 @@ __all__ = [
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "NewWebhookEndpoint",
     "OneTimePasswords",
     "OneTimeStore",
     "Outbox",
@@ -106,4 +119,11 @@ __all__ = [
     "UserAdministration",
     "UserProfiles",
     "UserRepository",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEndpoints",
+    "WebhookEvent",
+    "WebhookOutbox",
+    "WebhookTransport",
+    "WebhookUnreachable",
 ]

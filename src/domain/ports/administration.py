@@ -28,7 +28,7 @@ class UserAdministration(Protocol):
         """False when there is no such user."""
         ...
 
-    async def erase(self, user_id: int) -> bool:
+    async def erase(self, user_id: int, now: datetime) -> bool:
         """The user and everything stored about it in this database, in one transaction.
         False when there was no such user."""
         ...

@@ -184,6 +184,12 @@ class Settings:
     pwned_check: bool = False
     # The range API, or a self-hosted mirror of it: a URL template with {prefix}.
     pwned_url: RangeUrl = PWNED_PASSWORDS_URL
+    # Webhook URLs may be http:// to a loopback address (tests, a receiver on this host);
+    # otherwise only https://.
+    webhook_allow_http: bool = False
+    # Webhooks may go to private, loopback and link-local addresses (a receiver inside the
+    # network); otherwise such a target is refused at delivery time (SSRF).
+    webhook_allow_private: bool = False
 
     def __post_init__(self) -> None:
         if not self.client_id:

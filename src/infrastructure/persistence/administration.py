@@ -4,9 +4,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
-from domain.ports import UserAdministration
+from domain.ports import UserAdministration, WebhookEvent
 from infrastructure.persistence.database import Database, as_datetime
 from infrastructure.persistence.users import user_of
+from infrastructure.persistence.webhook_events import record_event
 
 # Everything this database keeps about one user, children first. (A table added later that
 # refers to users, such as pending mails, gets its DELETE here.)
@@ -65,6 +66,14 @@ class SqlUserAdministration(UserAdministration):
 
     async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
         async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                f"SELECT disabled_at FROM users WHERE id = $1{self._db.for_update}", user_id
+            )
+            if row is not None and (row["disabled_at"] is None) != (disabled_at is None):
+                event = (
+                    WebhookEvent.USER_ENABLED if disabled_at is None else WebhookEvent.USER_DISABLED
+                )
+                await record_event(tx, event, user_id, now)
             if disabled_at is None:
                 changed = await tx.execute(
                     "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE id = $2",
@@ -86,10 +95,13 @@ class SqlUserAdministration(UserAdministration):
             changed = await tx.execute(
                 "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", role, now, user_id
             )
+            if changed:
+                await record_event(tx, WebhookEvent.USER_UPDATED, user_id, now, role=role)
         return self._committed(user_id, changed)
 
-    async def erase(self, user_id: int) -> bool:
+    async def erase(self, user_id: int, now: datetime) -> bool:
         async with self._db.transaction() as tx:
+            await record_event(tx, WebhookEvent.USER_DELETED, user_id, now)
             for statement in _ERASE:
                 await tx.execute(statement, user_id)
             changed = await tx.execute("DELETE FROM users WHERE id = $1", user_id)

@@ -15,8 +15,10 @@ from domain.ports import (
     MailWork,
     Outbox,
     OutgoingMail,
+    WebhookEvent,
 )
 from infrastructure.persistence.database import Database, Tx, skip_locked
+from infrastructure.persistence.webhook_events import record_event
 
 
 class _Tokens(MailTokens):
@@ -87,12 +89,14 @@ class _Accounts(AccountEmail):
 
     async def mark_verified(self, user_id: int, now: datetime) -> None:
         self.changed.add(user_id)
-        await self._tx.execute(
-            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2),"
-            " updated_at = $2 WHERE id = $1",
+        changed = await self._tx.execute(
+            "UPDATE users SET email_verified_at = $2, updated_at = $2"
+            " WHERE id = $1 AND email_verified_at IS NULL",
             user_id,
             now,
         )
+        if changed:
+            await record_event(self._tx, WebhookEvent.USER_VERIFIED, user_id, now)
 
     async def set_password(
         self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
@@ -105,6 +109,7 @@ class _Accounts(AccountEmail):
             now,
         )
         self.changed.add(user_id)
+        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now)
         if verified:
             await self.mark_verified(user_id, now)
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Final, NamedTuple
 
 from domain.entities import Session
-from domain.ports import Clock, SessionIdsOfUser, SessionRepository
+from domain.ports import Clock, SessionIdsOfUser, SessionRepository, WebhookEvent
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -14,6 +14,7 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
     skip_locked,
 )
+from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at,"
@@ -56,8 +57,8 @@ class SqlSessionRepository(SessionRepository):
         self._skip_locked = skip_locked(database)
 
     async def add(self, session: Session) -> None:
-        await self._db.run(
-            lambda tx: tx.execute(
+        async def work(tx: Tx) -> None:
+            await tx.execute(
                 f"INSERT INTO sessions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 session.id,
                 session.user_id,
@@ -69,7 +70,15 @@ class SqlSessionRepository(SessionRepository):
                 session.revoked_at,
                 session.revoked_reason,
             )
-        )
+            await record_event(
+                tx,
+                WebhookEvent.SESSION_CREATED,
+                session.user_id,
+                session.created_at,
+                session_id=session.id,
+            )
+
+        await self._db.run(work)
 
     async def get(self, session_id: str) -> Session | None:
         async with self._db.transaction(write=False) as tx:
@@ -90,14 +99,7 @@ class SqlSessionRepository(SessionRepository):
 
     async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
         async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
-                " WHERE id = $3 AND revoked_at IS NULL",
-                now,
-                reason,
-                session_id,
-            )
-        return changed > 0
+            return await _revoke_one(tx, session_id, now, reason)
 
     async def revoke_all(
         self, user_id: int, now: datetime, reason: str, keep: str | None = None
@@ -111,7 +113,10 @@ class SqlSessionRepository(SessionRepository):
                 user_id,
                 keep or "",
             )
-        return sorted(row["id"] for row in rows)
+            revoked = sorted(row["id"] for row in rows)
+            for session_id in revoked:
+                await _revoked_event(tx, session_id, user_id, now, reason)
+        return revoked
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         # A listing (GET /auth/sessions, the admin's view): a replica may serve it.
@@ -128,18 +133,7 @@ class SqlSessionRepository(SessionRepository):
         self, session_ids: Sequence[str], now: datetime, reason: str
     ) -> list[str]:
         async def work(tx: Tx) -> list[str]:
-            revoked = []
-            for session_id in session_ids:
-                changed = await tx.execute(
-                    "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
-                    " WHERE id = $3 AND revoked_at IS NULL",
-                    now,
-                    reason,
-                    session_id,
-                )
-                if changed:
-                    revoked.append(session_id)
-            return revoked
+            return [s for s in session_ids if await _revoke_one(tx, s, now, reason)]
 
         return await self._db.run(work)
 
@@ -206,3 +200,23 @@ class SqlSessionIdsOfUser(SessionIdsOfUser):
                 since,
             )
         return [str(row["id"]) for row in rows]
+
+
+async def _revoke_one(tx: Tx, session_id: str, now: datetime, reason: str) -> bool:
+    row = await tx.fetchone(
+        "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
+        " WHERE id = $3 AND revoked_at IS NULL RETURNING user_id",
+        now,
+        reason,
+        session_id,
+    )
+    if row is None:
+        return False
+    await _revoked_event(tx, session_id, int(row["user_id"]), now, reason)
+    return True
+
+
+async def _revoked_event(tx: Tx, session_id: str, user_id: int, now: datetime, reason: str) -> None:
+    await record_event(
+        tx, WebhookEvent.SESSION_REVOKED, user_id, now, session_id=session_id, reason=reason
+    )

@@ -4,14 +4,16 @@ from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
-from domain.ports import UserRepository
+from domain.ports import UserRepository, WebhookEvent
 from infrastructure.persistence.database import (
     Database,
     Row,
+    Tx,
     UniqueViolation,
     as_datetime,
     as_optional_datetime,
 )
+from infrastructure.persistence.webhook_events import record_event
 
 _FIELDS = (
     "id",
@@ -47,21 +49,27 @@ class SqlUserRepository(UserRepository):
         self._db = database
 
     async def add(self, user: NewUser) -> User:
-        try:
-            row = await self._db.run(
-                lambda tx: tx.fetchone(
-                    "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
-                    " email_verified_at)"
-                    f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
-                    user.email,
-                    user.password_hash,
-                    user.name,
-                    user.role,
-                    user.created_at,
-                    user.created_at,
-                    user.email_verified_at,
-                )
+        async def work(tx: Tx) -> Row | None:
+            row = await tx.fetchone(
+                "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
+                " email_verified_at)"
+                f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
+                user.email,
+                user.password_hash,
+                user.name,
+                user.role,
+                user.created_at,
+                user.created_at,
+                user.email_verified_at,
             )
+            assert row is not None
+            await record_event(
+                tx, WebhookEvent.USER_CREATED, int(row["id"]), user.created_at, email=user.email
+            )
+            return row
+
+        try:
+            row = await self._db.run(work)
         except UniqueViolation as e:
             raise EmailTaken() from e
         assert row is not None
@@ -69,6 +77,10 @@ class SqlUserRepository(UserRepository):
 
     async def remove(self, user_id: int) -> None:
         async with self._db.transaction() as tx:
+            # An account undone (its sign-up failed part-way) was never announced.
+            await tx.execute(
+                "DELETE FROM webhook_deliveries WHERE user_id = $1 AND attempts = 0", user_id
+            )
             await tx.execute("DELETE FROM users WHERE id = $1", user_id)
 
     async def get(self, user_id: int) -> User | None:

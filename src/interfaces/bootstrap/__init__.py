@@ -15,6 +15,7 @@ from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.session_policy import SessionPolicy
 from application.throttle import Limits
+from application.webhooks.sender import WebhookPolicy
 from domain.ports import AccessTokens, Clock
 from infrastructure.config import Settings
 from infrastructure.system import SystemClock
@@ -57,7 +58,7 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
             checks=opened.checks,
             loops=(
                 Loop("authgate-grant-recovery", cases.recover_grants.run),
-                Loop("authgate-outbox-sender", cases.send_mail.run),
+                Loop("authgate-outbox-sender", cases.send_outboxes.run),
                 Loop("authgate-housekeeping", cases.purge_expired.run),
                 Loop("authgate-session-touches", opened.sessions.run),
             ),
@@ -84,6 +85,7 @@ def policies(settings: Settings) -> Policies:
             reset_url=settings.reset_password_url or settings.mail_link("reset-password"),
             require_verified=settings.require_verified_email,
         ),
+        webhooks=WebhookPolicy(allow_http=settings.webhook_allow_http),
         delivery=DeliveryPolicy(
             give_up_after=timedelta(seconds=settings.outbox_give_up_after),
             poll_interval=settings.outbox_poll_interval,

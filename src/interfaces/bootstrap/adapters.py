@@ -39,6 +39,7 @@ from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
+from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from infrastructure.persistence.write_behind import WriteBehindSessions
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.passwords import Argon2PasswordHasher
@@ -51,6 +52,7 @@ from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from infrastructure.system import RandomIds
+from infrastructure.webhooks.http import HttpWebhookTransport
 from interfaces.bootstrap.backends import Check, open_database, open_keyed_stores
 from interfaces.bootstrap.ports import Ports
 
@@ -72,7 +74,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     )
     sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
     stack.push_async_callback(sessions.flush_all)  # its last writes, before the database closes
-    # One outbound HTTP client (Turnstile, identity providers, Pwned Passwords).
+    # One outbound HTTP client (Turnstile, identity providers, Pwned Passwords, webhooks).
     http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
     keys_file = Path(settings.keys_file)
     keys = load_or_create_keys(keys_file)
@@ -117,6 +119,13 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
             rp_id=settings.rp_id, rp_name=settings.rp_name, origins=settings.rp_origins
         ),
         breaches=_breaches(settings, http),
+        webhook_endpoints=SqlWebhookEndpoints(database),
+        webhook_outbox=SqlWebhookOutbox(database),
+        webhook_transport=HttpWebhookTransport(
+            http,
+            allow_http=settings.webhook_allow_http,
+            allow_private=settings.webhook_allow_private,
+        ),
     )
     checks: dict[str, Check] = {"database": database.ping}
     if stores.check is not None:

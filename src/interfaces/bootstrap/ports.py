@@ -14,6 +14,7 @@ from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy
 from application.session_policy import SessionPolicy
 from application.throttle import Limits
+from application.webhooks.sender import WebhookPolicy
 from domain.ports import (
     AccessTokens,
     AuditLog,
@@ -42,6 +43,9 @@ from domain.ports import (
     UserAdministration,
     UserProfiles,
     UserRepository,
+    WebhookEndpoints,
+    WebhookOutbox,
+    WebhookTransport,
 )
 
 
@@ -77,6 +81,9 @@ class Ports:
     otp: OneTimePasswords
     ceremonies: PasskeyCeremonies
     breaches: BreachedPasswords
+    webhook_endpoints: WebhookEndpoints
+    webhook_outbox: WebhookOutbox
+    webhook_transport: WebhookTransport
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,5 +92,6 @@ class Policies:
     limits: Limits
     mail: MailPolicy
     delivery: DeliveryPolicy
+    webhooks: WebhookPolicy
     introspection: IntrospectionPolicy
     return_to_allowlist: Collection[str] = ()

@@ -39,12 +39,15 @@ from application.mfa.planted import MailboxProof
 from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
+from application.outbox_loop import OutboxLoop
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Throttle
+from application.webhooks.endpoints import ManageWebhooks
+from application.webhooks.sender import WebhookSender
 from interfaces.bootstrap.ports import Policies, Ports
 
 
@@ -96,7 +99,8 @@ class UseCases:
     import_users: BulkImportUsers
     reset_second_factor: ResetSecondFactor
     # beside the requests (started by the HTTP lifespan, or once by a CLI command)
-    send_mail: OutboxSender
+    send_outboxes: OutboxLoop  # mail and webhooks, one loop
+    manage_webhooks: ManageWebhooks
     recover_grants: RecoverLostGrants
     purge_expired: PurgeExpired
 
@@ -340,12 +344,28 @@ def build(p: Ports, policies: Policies) -> UseCases:
         reset_second_factor=ResetSecondFactor(
             users=p.users, totp=p.totp, passkeys=p.passkeys, queue=queue, audit=p.audit
         ),
-        send_mail=OutboxSender(
-            outbox=p.outbox,
-            mailer=p.mailer,
-            policy=policies.delivery,
-            clock=p.clock,
-            audit=p.audit,
+        manage_webhooks=ManageWebhooks(
+            endpoints=p.webhook_endpoints, policy=policies.webhooks, clock=p.clock
+        ),
+        send_outboxes=OutboxLoop(
+            (
+                OutboxSender(
+                    outbox=p.outbox,
+                    mailer=p.mailer,
+                    policy=policies.delivery,
+                    clock=p.clock,
+                    audit=p.audit,
+                ),
+                WebhookSender(
+                    outbox=p.webhook_outbox,
+                    transport=p.webhook_transport,
+                    policy=policies.webhooks,
+                    clock=p.clock,
+                    audit=p.audit,
+                ),
+            ),
+            poll_interval=policies.delivery.poll_interval,
+            batch=policies.delivery.batch,
         ),
         recover_grants=RecoverLostGrants(
             integrity=p.integrity,

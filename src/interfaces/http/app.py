@@ -36,6 +36,7 @@ from interfaces.http.passkeys.routes import PasskeysController
 from interfaces.http.sessions.routes import SessionsController
 from interfaces.http.system.client_script import client_script
 from interfaces.http.system.routes import SystemController
+from interfaces.http.webhooks.routes import WebhooksController
 
 log = logging.getLogger("authgate")
 MAX_BODY_BYTES = 64 * 1024
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             SystemController,
             *observability.route_handlers,
             AdminController,
+            WebhooksController,
             EmailController,
             PasswordController,
             IntrospectionController,

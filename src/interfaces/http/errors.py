@@ -45,6 +45,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.AccountDisabled: 403,
     e.Forbidden: 403,
     e.UserNotFound: 404,
+    e.WebhookNotFound: 404,
     e.OwnAccount: 409,
     e.EmailNotVerified: 403,
     e.EmailAlreadyVerified: 409,

@@ -1,0 +1,228 @@
+"""Webhook endpoints (the admin's side) and the webhook outbox (the sender's side) in SQL.
+
+Claims work as in the mail outbox (leases; ``FOR UPDATE SKIP LOCKED`` in PostgreSQL), with
+one more condition: a delivery waits while an older one of the same user to the same
+endpoint is unsettled, so each endpoint hears of one user's changes in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.ports import (
+    ClaimedWebhook,
+    NewWebhookEndpoint,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpoints,
+    WebhookEvent,
+    WebhookOutbox,
+)
+from infrastructure.persistence.database import (
+    Database,
+    Row,
+    as_datetime,
+    as_optional_datetime,
+    skip_locked,
+)
+from infrastructure.persistence.webhook_events import events_column
+
+_ENDPOINT = "id, url, events, secret, previous_secret, previous_until, disabled_at, created_at"
+_DELIVERY = (
+    "id, endpoint_id, message_id, type, payload, created_at, attempts, last_status,"
+    " last_error, delivered_at, failed_at"
+)
+_PENDING = "delivered_at IS NULL AND failed_at IS NULL"
+_ERROR_MAX = 500
+
+
+def _endpoint(row: Row) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=int(row["id"]),
+        url=row["url"],
+        events=tuple(WebhookEvent(name) for name in row["events"].split()),
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_until=as_optional_datetime(row["previous_until"]),
+        disabled_at=as_optional_datetime(row["disabled_at"]),
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+def _delivery(row: Row) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=int(row["id"]),
+        endpoint_id=int(row["endpoint_id"]),
+        message_id=row["message_id"],
+        type=row["type"],
+        payload=row["payload"],
+        created_at=as_datetime(row["created_at"]),
+        attempts=int(row["attempts"]),
+        last_status=None if row["last_status"] is None else int(row["last_status"]),
+        last_error=row["last_error"],
+        delivered_at=as_optional_datetime(row["delivered_at"]),
+        failed_at=as_optional_datetime(row["failed_at"]),
+    )
+
+
+class SqlWebhookEndpoints(WebhookEndpoints):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, endpoint: NewWebhookEndpoint) -> WebhookEndpoint:
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "INSERT INTO webhook_endpoints (url, events, secret, created_at)"
+                f" VALUES ($1, $2, $3, $4) RETURNING {_ENDPOINT}",
+                endpoint.url,
+                events_column(endpoint.events),
+                endpoint.secret,
+                endpoint.created_at,
+            )
+        assert row is not None
+        return _endpoint(row)
+
+    async def all(self) -> list[WebhookEndpoint]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(f"SELECT {_ENDPOINT} FROM webhook_endpoints ORDER BY id")
+        return [_endpoint(row) for row in rows]
+
+    async def get(self, endpoint_id: int) -> WebhookEndpoint | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                f"SELECT {_ENDPOINT} FROM webhook_endpoints WHERE id = $1", endpoint_id
+            )
+        return None if row is None else _endpoint(row)
+
+    async def remove(self, endpoint_id: int) -> bool:
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM webhook_deliveries WHERE endpoint_id = $1", endpoint_id)
+            removed = await tx.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
+        return removed > 0
+
+    async def rotate(
+        self, endpoint_id: int, secret: str, previous_until: datetime
+    ) -> WebhookEndpoint | None:
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE webhook_endpoints SET previous_secret = secret, secret = $2,"
+                f" previous_until = $3 WHERE id = $1 RETURNING {_ENDPOINT}",
+                endpoint_id,
+                secret,
+                previous_until,
+            )
+        return None if row is None else _endpoint(row)
+
+    async def deliveries(self, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                f"SELECT {_DELIVERY} FROM webhook_deliveries WHERE endpoint_id = $1"
+                " ORDER BY id DESC LIMIT $2",
+                endpoint_id,
+                limit,
+            )
+        return [_delivery(row) for row in rows]
+
+    async def replay(self, endpoint_id: int, delivery_id: int, now: datetime) -> bool:
+        async with self._db.transaction() as tx:
+            copied = await tx.execute(
+                "INSERT INTO webhook_deliveries"
+                " (endpoint_id, user_id, message_id, type, payload, created_at, due_at)"
+                " SELECT endpoint_id, user_id, message_id, type, payload, $3, $3"
+                " FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2",
+                delivery_id,
+                endpoint_id,
+                now,
+            )
+        return copied > 0
+
+
+class SqlWebhookOutbox(WebhookOutbox):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._skip_locked = skip_locked(database)
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "UPDATE webhook_deliveries SET claimed_until = $2, attempts = attempts + 1"
+                " WHERE id IN ("
+                " SELECT d.id FROM webhook_deliveries d"
+                " WHERE d.delivered_at IS NULL AND d.failed_at IS NULL"
+                " AND d.due_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until <= $1)"
+                " AND d.endpoint_id IN"
+                " (SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL)"
+                " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p"
+                " WHERE p.endpoint_id = d.endpoint_id AND p.user_id = d.user_id AND p.id < d.id"
+                " AND p.delivered_at IS NULL AND p.failed_at IS NULL)"
+                f" ORDER BY d.due_at, d.id LIMIT $3{self._skip_locked})"
+                f" RETURNING {_DELIVERY}",
+                now,
+                now + lease,
+                limit,
+            )
+            deliveries = sorted((_delivery(row) for row in rows), key=lambda d: d.id)
+            endpoints: dict[int, WebhookEndpoint] = {}
+            for endpoint_id in {d.endpoint_id for d in deliveries}:
+                row = await tx.fetchone(
+                    f"SELECT {_ENDPOINT} FROM webhook_endpoints WHERE id = $1", endpoint_id
+                )
+                assert row is not None
+                endpoints[endpoint_id] = _endpoint(row)
+        return [ClaimedWebhook(delivery=d, endpoint=endpoints[d.endpoint_id]) for d in deliveries]
+
+    async def delivered(self, delivery_id: int, now: datetime, status: int) -> None:
+        await self._settle(
+            "delivered_at = $2, last_status = $3, last_error = NULL", delivery_id, now, status
+        )
+
+    async def retry(
+        self, delivery_id: int, due_at: datetime, error: str, status: int | None
+    ) -> None:
+        await self._settle(
+            "due_at = $2, last_error = $3, last_status = $4",
+            delivery_id,
+            due_at,
+            error[:_ERROR_MAX],
+            status,
+        )
+
+    async def give_up(
+        self, delivery_id: int, now: datetime, error: str, status: int | None
+    ) -> None:
+        await self._settle(
+            "failed_at = $2, last_error = $3, last_status = $4",
+            delivery_id,
+            now,
+            error[:_ERROR_MAX],
+            status,
+        )
+
+    async def disable_endpoint(self, endpoint_id: int, now: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE webhook_endpoints SET disabled_at = COALESCE(disabled_at, $2)"
+                " WHERE id = $1",
+                endpoint_id,
+                now,
+            )
+
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetchone(
+                "SELECT COUNT(*) AS depth, MIN(created_at) AS oldest FROM webhook_deliveries"
+                f" WHERE {_PENDING} AND endpoint_id IN"
+                " (SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL)"
+            )
+        assert row is not None
+        if row["oldest"] is None:
+            return int(row["depth"]), None
+        return int(row["depth"]), (now - as_datetime(row["oldest"])).total_seconds()
+
+    async def _settle(self, assignments: str, delivery_id: int, *args: object) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE webhook_deliveries SET claimed_until = NULL, {assignments} WHERE id = $1",
+                delivery_id,
+                *args,
+            )

@@ -1,0 +1,1 @@
+"""``/admin/webhooks…``: the endpoints the apps are told of changes at, for admins."""

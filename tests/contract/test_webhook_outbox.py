@@ -1,0 +1,187 @@
+"""Webhook endpoints and their outbox on SQLite and PostgreSQL: the change and its event
+commit together, each endpoint gets the events it subscribed to, and one user's events are
+claimable one at a time, oldest first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from domain.ports import (
+    NewWebhookEndpoint,
+    WebhookEndpoint,
+    WebhookEndpoints,
+    WebhookEvent,
+    WebhookOutbox,
+)
+from infrastructure.persistence.administration import SqlUserAdministration
+from infrastructure.persistence.database import Database
+from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
+from tests.contract.conftest import OWNERS_CREATED
+from tests.contract.webhook_helpers import start_session
+
+NOW = OWNERS_CREATED + timedelta(days=1)
+LEASE = timedelta(minutes=5)
+ONE, TWO = 1, 2  # the two session owners
+
+
+@pytest.fixture
+def database(mail_clients: Callable[[], Database]) -> Database:
+    return mail_clients()
+
+
+@pytest.fixture
+def endpoints(database: Database) -> WebhookEndpoints:
+    return SqlWebhookEndpoints(database)
+
+
+@pytest.fixture
+def outbox(database: Database) -> WebhookOutbox:
+    return SqlWebhookOutbox(database)
+
+
+async def subscribe(endpoints: WebhookEndpoints, *events: WebhookEvent) -> WebhookEndpoint:
+    return await endpoints.add(
+        NewWebhookEndpoint(
+            url="https://hooks.example.test/in",
+            events=events,
+            secret="whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
+            created_at=NOW,
+        )
+    )
+
+
+async def test_an_event_goes_to_each_endpoint_that_subscribed_to_it_naming_the_user(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    sessions = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await subscribe(endpoints, WebhookEvent.USER_DELETED)
+
+    await start_session(database, "s1", ONE, NOW)
+
+    [claimed] = await outbox.claim(NOW, LEASE, 10)
+    assert claimed.endpoint == sessions
+    assert claimed.delivery.type == "session.created"
+    assert claimed.delivery.message_id.startswith("msg_")
+    body = json.loads(claimed.delivery.payload)
+    assert body["type"] == "session.created"
+    assert body["data"] == {"user_id": "1", "email": "one@example.com", "session_id": "s1"}
+
+
+async def test_one_users_events_are_claimable_one_at_a_time_oldest_first(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    await subscribe(endpoints, WebhookEvent.SESSION_CREATED, WebhookEvent.SESSION_REVOKED)
+    await start_session(database, "a", ONE, NOW)
+    await start_session(database, "b", TWO, NOW)
+    await SqlSessionRepository(database).revoke_all(ONE, NOW, "logout")
+
+    first = await outbox.claim(NOW, LEASE, 10)
+    assert [(c.delivery.type, c.delivery.payload.count('"1"')) for c in first] == [
+        ("session.created", 1),
+        ("session.created", 0),
+    ]
+    # A retry keeps the user's later events waiting, past the lease too.
+    await outbox.retry(first[0].delivery.id, NOW + timedelta(hours=1), "HTTP 500", 500)
+    await outbox.delivered(first[1].delivery.id, NOW, 204)
+    assert await outbox.claim(NOW + LEASE, LEASE, 10) == []
+
+    await outbox.give_up(first[0].delivery.id, NOW, "gone for three days", None)
+    [revoked] = await outbox.claim(NOW + LEASE, LEASE, 10)
+    body = json.loads(revoked.delivery.payload)
+    assert body["data"] == {
+        "user_id": "1",
+        "email": "one@example.com",
+        "session_id": "a",
+        "reason": "logout",
+    }
+
+
+async def test_a_claimed_delivery_is_nobody_elses_until_its_lease_ends(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await start_session(database, "a", ONE, NOW)
+
+    [first] = await outbox.claim(NOW, LEASE, 10)
+    assert await outbox.claim(NOW + LEASE - timedelta(seconds=1), LEASE, 10) == []
+    [again] = await outbox.claim(NOW + LEASE, LEASE, 10)
+    assert again.delivery.message_id == first.delivery.message_id
+    assert again.delivery.attempts == 2
+
+
+async def test_standing_changes_are_announced_once_and_the_deletion_outlives_the_user(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    endpoint = await subscribe(
+        endpoints, WebhookEvent.USER_DISABLED, WebhookEvent.USER_ENABLED, WebhookEvent.USER_DELETED
+    )
+    administration = SqlUserAdministration(database)
+
+    await administration.set_disabled(TWO, NOW, NOW)
+    await administration.set_disabled(TWO, NOW, NOW)  # already disabled: no second event
+    await administration.set_disabled(TWO, None, NOW)
+    await administration.erase(TWO, NOW)
+
+    listed = await endpoints.deliveries(endpoint.id, 10)
+    assert [d.type for d in listed] == ["user.deleted", "user.enabled", "user.disabled"]
+    assert json.loads(listed[0].payload)["data"] == {"user_id": "2", "email": "two@example.com"}
+    assert len(await outbox.claim(NOW, LEASE, 10)) == 1  # in order: the first one only
+
+
+async def test_a_disabled_or_removed_endpoint_gets_nothing(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    gone = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    removed = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await start_session(database, "a", ONE, NOW)
+    await outbox.disable_endpoint(gone.id, NOW)
+
+    [claimed] = await outbox.claim(NOW, LEASE, 10)
+    assert claimed.endpoint.id == removed.id
+    assert await endpoints.remove(removed.id)
+    assert not await endpoints.remove(removed.id)
+    await start_session(database, "b", ONE, NOW)
+    assert await outbox.claim(NOW + LEASE, LEASE, 10) == []
+    assert await outbox.backlog(NOW) == (0, None)
+    [endpoint] = await endpoints.all()
+    assert endpoint.disabled_at == NOW
+
+
+async def test_a_replay_sends_the_same_message_again_behind_the_users_pending_ones(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    endpoint = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await start_session(database, "a", ONE, NOW)
+    [first] = await outbox.claim(NOW, LEASE, 10)
+    await outbox.delivered(first.delivery.id, NOW, 200)
+
+    assert await endpoints.replay(endpoint.id, first.delivery.id, NOW + timedelta(hours=1))
+    assert not await endpoints.replay(endpoint.id + 1, first.delivery.id, NOW)
+    assert await outbox.backlog(NOW + timedelta(hours=2)) == (1, 3600.0)
+    [replayed] = await outbox.claim(NOW + timedelta(hours=1), LEASE, 10)
+    assert replayed.delivery.message_id == first.delivery.message_id
+    assert replayed.delivery.payload == first.delivery.payload
+    listed = await endpoints.deliveries(endpoint.id, 10)
+    assert [(d.id, d.last_status) for d in listed] == [
+        (replayed.delivery.id, None),
+        (first.delivery.id, 200),
+    ]
+
+
+async def test_a_rotated_secret_signs_beside_the_new_one_until_it_lapses(
+    endpoints: WebhookEndpoints,
+) -> None:
+    endpoint = await subscribe(endpoints, WebhookEvent.USER_CREATED)
+
+    rotated = await endpoints.rotate(endpoint.id, "whsec_bmV3", NOW + timedelta(hours=24))
+
+    assert rotated is not None
+    assert rotated.signing_secrets(NOW) == ("whsec_bmV3", endpoint.secret)
+    assert rotated.signing_secrets(NOW + timedelta(hours=24)) == ("whsec_bmV3",)
+    assert await endpoints.get(endpoint.id) == rotated
+    assert await endpoints.rotate(endpoint.id + 1, "whsec_eA==", NOW) is None
