@@ -50,6 +50,10 @@ def serve(settings: Settings) -> int:
             workers=settings.workers,
             interface=Interfaces.ASGI,
             factory=True,
+            # A worker that dies (killed, out of memory) is replaced while the others keep
+            # serving; without this granian stops them all and exits. The same worker dying
+            # again within 5.5 s of its replacement is a crash loop: granian exits then.
+            respawn_failed_workers=True,
         ).serve()
     finally:
         if own_metrics_dir:
