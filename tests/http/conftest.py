@@ -65,6 +65,26 @@ async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) 
     return settings
 
 
+async def loaded_deployment(tmp_path: Path, grants_url: str, **env: str) -> Settings:
+    """Users and sessions in SQLite, grants at ``grants_url``, migrated; the limits raised
+    for a load from one client address that refreshes and signs in far more often than a
+    person would. ``env``: more AUTH_* settings."""
+    settings = load_settings(
+        {
+            "AUTH_KEYS_FILE": str(tmp_path / "jwks.json"),
+            "AUTH_ISSUER": BASE_URL,
+            "AUTH_DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.db'}",
+            "AUTH_GRANTS_URL": grants_url,
+            "AUTH_REFRESH_LIMIT": "100000",
+            "AUTH_LOGIN_LIMIT": "1000",
+            **env,
+        },
+        dotenv=None,
+    )
+    await migrate(settings)
+    return settings
+
+
 @pytest.fixture
 async def client(settings: Settings, clock: FakeClock) -> AsyncIterator[Client]:
     async with AsyncTestClient(create_app(settings, clock=clock), base_url=BASE_URL) as c:

@@ -16,7 +16,12 @@ def _lua(name: str) -> str:
 
 
 ISSUE: Final = _lua("issue")
-ROTATE: Final = _lua("hit") + _lua("migrate") + _lua("rotate")
+ROTATE: Final = (
+    _lua("hit")
+    + _lua("migrate")
+    + _lua("deadline")
+    + f"return before_deadline(function()\n{_lua('rotate')}\nend)\n"
+)
 SESSION_OF: Final = _lua("migrate") + _lua("session_of")
 REVOKE: Final = _lua("revoke")
 HIT: Final = _lua("hit") + "return hit(KEYS[1], unpack(ARGV))"
