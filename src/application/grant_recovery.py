@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from application.pacing import stopped
 from application.session_issuer import SessionPolicy
 from domain.entities import Session
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from domain.ports import (
     AuditEvent,
     AuditLog,
@@ -105,7 +105,7 @@ class RecoverLostGrants:
                 await self.execute()
             except StorageUnavailable as e:
                 if not unreachable:  # once per outage; the store stays refused meanwhile
-                    log.warning("grant store recovery waits: %s", e.__cause__ or e)
+                    log.warning("grant store recovery waits: %s", cause_of(e))
                 unreachable = True
             else:
                 unreachable = False

@@ -6,6 +6,8 @@ second. Valkey: a command within its 2 s."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import replace
@@ -30,6 +32,13 @@ VALKEY_TIMEOUT = 2.0
 SLACK = 1.5
 
 
+CAUSES = {  # how the outage's first line names its cause
+    "refuses": r"\w*(Connection|Reset)\w*Error: \S",  # reset or closed, by asyncio's words
+    "stays silent": r"TimeoutError: PostgreSQL: transaction not done within 2 s",
+    "answers slowly": r"TimeoutError: PostgreSQL: ",
+}
+
+
 def fail(proxy: CuttableProxy, fault: str) -> None:
     if fault == "refuses":
         proxy.cut()
@@ -41,6 +50,11 @@ def fail(proxy: CuttableProxy, fault: str) -> None:
 
 def login(client: AsyncTestClient[Any]) -> Awaitable[Any]:
     return client.post("/auth/login", json={"email": "user@site.com", "password": PASSWORD})
+
+
+def outage_causes(log: str) -> list[str]:
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [line["cause"] for line in lines if line["message"] == "backend outage started"]
 
 
 async def timed(request: Awaitable[Any]) -> tuple[Any, float]:
@@ -65,6 +79,7 @@ async def test_a_request_needing_postgres_is_answered_503_within_its_deadline(
     proxies: dict[str, CuttableProxy],
     clock: FakeClock,
     fault: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with AsyncTestClient(create_app(bounded, clock=clock), base_url=BASE_URL) as client:
         body = await register(client)
@@ -81,10 +96,13 @@ async def test_a_request_needing_postgres_is_answered_503_within_its_deadline(
         proxies["database"].restore()
         again = await login(client)
 
-    print(f"PostgreSQL {fault}: 503 after", [round(seconds, 2) for _, seconds in answers])
+    causes = outage_causes(capsys.readouterr().out)
+    print(f"PostgreSQL {fault}: 503 after", [round(seconds, 2) for _, seconds in answers], causes)
     for answer, seconds in answers:
         assert_problem(answer, 503, "service_unavailable")
         assert seconds < STATEMENT_TIMEOUT + DEADLINE_MARGIN + SLACK
+    # The outage's first line says why: the error's type, and what did not finish in time.
+    assert re.match(CAUSES[fault], causes[0]), causes
     assert again.status_code == 200
 
 
@@ -92,6 +110,7 @@ async def test_a_request_needing_a_silent_valkey_is_answered_503_within_its_dead
     bounded: Settings,
     proxies: dict[str, CuttableProxy],
     clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with AsyncTestClient(create_app(bounded, clock=clock), base_url=BASE_URL) as client:
         body = await register(client)
@@ -104,8 +123,10 @@ async def test_a_request_needing_a_silent_valkey_is_answered_503_within_its_dead
         proxies["grants"].restore()
         again = await client.post("/auth/refresh")
 
-    print("Valkey stays silent: 503 after", [round(seconds, 2) for _, seconds in answers])
+    causes = outage_causes(capsys.readouterr().out)
+    print("Valkey stays silent: 503 after", [round(seconds, 2) for _, seconds in answers], causes)
     for answer, seconds in answers:
         assert_problem(answer, 503, "service_unavailable")
         assert seconds < VALKEY_TIMEOUT + SLACK
+    assert causes[0].startswith("TimeoutError: Timeout reading from"), causes
     assert again.status_code == 200

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.pacing import stopped
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from domain.ports import (
     AuditEvent,
     AuditLog,
@@ -76,7 +76,7 @@ class OutboxSender:
             except StorageUnavailable as e:
                 # Once per outage, not once a poll: the outage log reports the database.
                 if not unreachable:
-                    log.warning("outbox unreachable: %s", e.__cause__ or e)
+                    log.warning("outbox unreachable: %s", cause_of(e))
                 unreachable, claimed = True, 0
             else:
                 if unreachable:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain.entities import Session
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from domain.ports import Clock, SessionRepository
 from infrastructure.persistence.sessions import SqlSessionRepository, Touch
 
@@ -122,8 +122,8 @@ class WriteBehindSessions(SessionRepository):
             await asyncio.sleep(self._every)
             try:
                 await self.flush()
-            except StorageUnavailable:  # kept pending, written when the database is back
-                log.warning("session touches not written: database unavailable")
+            except StorageUnavailable as e:  # kept pending, written when the database is back
+                log.warning("session touches not written: database unavailable: %s", cause_of(e))
 
     def _overlay(self, session: Session | None) -> Session | None:
         touch = self._pending.get(session.id) if session is not None else None

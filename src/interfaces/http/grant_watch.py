@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from application.grant_recovery import RecoverLostGrants
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from interfaces.http.background import in_background
 
 log = logging.getLogger("authgate")
@@ -21,6 +21,6 @@ async def watching(recovery: RecoverLostGrants) -> AsyncIterator[None]:
     try:
         await recovery.execute()
     except StorageUnavailable as e:
-        log.warning("grant store unreachable at start: %s", e.__cause__ or e)
+        log.warning("grant store unreachable at start: %s", cause_of(e))
     async with in_background(recovery.run, "authgate-grant-recovery"):
         yield
