@@ -36,7 +36,7 @@ from application.pacing import stopped
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
 from domain.entities import Session
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from domain.ports import (
     AuditEvent,
     AuditLog,
@@ -111,7 +111,7 @@ class RecoverLostGrants:
                 await self.execute()
             except StorageUnavailable as e:
                 if not unreachable:  # once per outage; the store stays refused meanwhile
-                    log.warning("grant store recovery waits: %s", e.__cause__ or e)
+                    log.warning("grant store recovery waits: %s", cause_of(e))
                 unreachable = True
             else:
                 unreachable = False

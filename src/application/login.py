@@ -12,7 +12,7 @@ from application.mfa.sign_in import SecondFactorGate
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
-from domain.errors import EmailNotVerified, InvalidCredentials, StorageUnavailable
+from domain.errors import EmailNotVerified, InvalidCredentials, StorageUnavailable, cause_of
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
 from domain.values import PASSWORD_MAX, Email
 
@@ -118,7 +118,7 @@ class Login:
         try:
             await self._notice.send_once(user)
         except StorageUnavailable as e:  # the session is open: the next sign-in tells them
-            log.warning("breach notice not queued for user %s: %s", user.id, e.__cause__ or e)
+            log.warning("breach notice not queued for user %s: %s", user.id, cause_of(e))
 
     async def _find(self, raw_email: str) -> User | None:
         try:

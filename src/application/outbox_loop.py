@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from application.pacing import stopped
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 
 log = logging.getLogger("authgate.outbox")
 
@@ -36,7 +36,7 @@ class OutboxLoop:
             except StorageUnavailable as e:
                 # Once per outage, not once a poll: the outage log reports the database.
                 if not unreachable:
-                    log.warning("outbox unreachable: %s", e.__cause__ or e)
+                    log.warning("outbox unreachable: %s", cause_of(e))
                 unreachable, claimed = True, []
             else:
                 if unreachable:

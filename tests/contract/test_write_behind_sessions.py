@@ -3,12 +3,17 @@ the database is down, and all written when the app stops."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from domain.entities import NewUser, Session
 from domain.errors import StorageUnavailable
 from domain.ports import SessionRepository
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.sessions import SqlSessionRepository, Touch
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.write_behind import WriteBehindSessions
@@ -131,3 +136,48 @@ async def test_stopping_writes_every_pending_touch(sqlite_db: Database) -> None:
     await behind.flush_all()  # at close
 
     assert await last_used(sql, "s1") == T0 + timedelta(seconds=5)
+
+
+WRITING_FOR = 3.0  # seconds of both writers at once
+NO_WAIT = timedelta(0)  # every pending touch is due at once
+
+
+async def test_two_processes_writing_the_same_sessions_at_once_never_deadlock(
+    postgres_db: Database, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two workers' batches share sessions, each gathered in its own order; every batch
+    updates its rows in one fixed order, so neither waits for a lock the other holds while
+    holding one it wants (PostgreSQL would end one as a deadlock: its touches not written)."""
+    ids = [f"s{n:02}" for n in range(40)]
+    await started(postgres_db, *ids)
+    other = PostgresDatabase(request.getfixturevalue("postgres_url"))
+    clock = FakeClock(T0)
+    writers = [
+        WriteBehindSessions(SqlSessionRepository(database), clock, every=0.005, spacing=NO_WAIT)
+        for database in (postgres_db, other)
+    ]
+    orders = [ids, ids[::-1]]
+
+    async def keep_touching(writer: WriteBehindSessions, order: list[str]) -> int:
+        rounds = 0
+        stop = asyncio.Event()
+        running = asyncio.create_task(writer.run(stop))
+        until = asyncio.get_running_loop().time() + WRITING_FOR
+        while asyncio.get_running_loop().time() < until:
+            rounds += 1
+            for session_id in order:
+                await writer.touch(session_id, T0 + timedelta(seconds=rounds), T0 + DAY)
+            await asyncio.sleep(0.002)
+        stop.set()
+        await running
+        await writer.flush_all()
+        return rounds
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="authgate"):
+            await asyncio.gather(*map(keep_touching, writers, orders))
+    finally:
+        await other.close()
+
+    assert [r.getMessage() for r in caplog.records if "not written" in r.getMessage()] == []
+    assert await last_used(SqlSessionRepository(postgres_db), ids[0]) > T0

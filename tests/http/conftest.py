@@ -15,11 +15,12 @@ reach the app one after another. A test about requests racing each other uses
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ from tests.backends import run_token
 from tests.backends.postgres import truncate
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import THIS_TEST
+from tests.servers.proxy import CuttableProxy
 
 BASE_URL = "https://testserver.local"
 EMBEDDED = "sqlite+database"
@@ -74,6 +76,26 @@ async def deployment(name: str, request: pytest.FixtureRequest, tmp_path: Path) 
     await migrate(settings)
     if name.startswith("postgres"):
         await truncate(settings.database_url)
+    return settings
+
+
+async def loaded_deployment(tmp_path: Path, grants_url: str, **env: str) -> Settings:
+    """Users and sessions in SQLite, grants at ``grants_url``, migrated; the limits raised
+    for a load from one client address that refreshes and signs in far more often than a
+    person would. ``env``: more AUTH_* settings."""
+    settings = load_settings(
+        {
+            "AUTH_KEYS_FILE": str(tmp_path / "jwks.json"),
+            "AUTH_ISSUER": BASE_URL,
+            "AUTH_DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.db'}",
+            "AUTH_GRANTS_URL": grants_url,
+            "AUTH_REFRESH_LIMIT": "100000",
+            "AUTH_LOGIN_LIMIT": "1000",
+            **env,
+        },
+        dotenv=None,
+    )
+    await migrate(settings)
     return settings
 
 
@@ -126,3 +148,30 @@ def concurrent_client(
         return serving(create_app(replace(settings, **changes), clock=clock))
 
     return make
+
+
+# A deployment whose servers can be lost: PostgreSQL and Valkey, each behind a proxy.
+
+
+def through(proxy: CuttableProxy, url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+@pytest.fixture
+async def production(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Only the deployment with servers to lose: PostgreSQL and Valkey."""
+    return await deployment("postgres+valkey", request, tmp_path)
+
+
+@pytest.fixture
+def proxies(production: Settings) -> Iterator[dict[str, CuttableProxy]]:
+    settings = production
+    database, grants = urlsplit(settings.database_url), urlsplit(settings.grants_url)
+    with (
+        CuttableProxy(database.hostname or "127.0.0.1", database.port or 5432) as db,
+        CuttableProxy(grants.hostname or "127.0.0.1", grants.port or 6379) as valkey,
+    ):
+        yield {"database": db, "grants": valkey}

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -19,7 +17,7 @@ from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from interfaces.http.system.routes import CHECK_TIMEOUT
 from tests.fakes.clock import FakeClock
-from tests.http.conftest import BASE_URL, deployment, serving
+from tests.http.conftest import BASE_URL, serving, through
 from tests.http.helpers import (
     PASSWORD,
     THIS_TEST,
@@ -36,30 +34,6 @@ from tests.http.scrape import grown, scrape
 from tests.servers.proxy import CuttableProxy
 
 pytestmark = pytest.mark.backends
-
-
-def through(proxy: CuttableProxy, url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
-
-
-@pytest.fixture
-async def production(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Only the deployment with servers to lose: PostgreSQL and Valkey."""
-    return await deployment("postgres+valkey", request, tmp_path)
-
-
-@pytest.fixture
-def proxies(production: Settings) -> Iterator[dict[str, CuttableProxy]]:
-    settings = production
-    database, grants = urlsplit(settings.database_url), urlsplit(settings.grants_url)
-    with (
-        CuttableProxy(database.hostname or "127.0.0.1", database.port or 5432) as db,
-        CuttableProxy(grants.hostname or "127.0.0.1", grants.port or 6379) as valkey,
-    ):
-        yield {"database": db, "grants": valkey}
 
 
 @pytest.fixture

@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from infrastructure.config import Settings, load_settings
-from interfaces.bootstrap.backends import migrate
+from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from tests.backends import unavailable
-from tests.http.conftest import BASE_URL
+from tests.http.conftest import BASE_URL, loaded_deployment
 from tests.http.helpers import (
     PASSWORD,
     Device,
@@ -85,20 +84,7 @@ def volatile_valkey() -> Iterator[VolatileValkey]:
 
 @pytest.fixture
 async def settings(volatile_valkey: VolatileValkey, tmp_path: Path) -> Settings:
-    settings = load_settings(
-        {
-            "AUTH_KEYS_FILE": str(tmp_path / "jwks.json"),
-            "AUTH_ISSUER": BASE_URL,
-            "AUTH_DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.db'}",
-            "AUTH_GRANTS_URL": f"{volatile_valkey.url}?prefix=wipe:",
-            # the load below refreshes far more often than a person would
-            "AUTH_REFRESH_LIMIT": "100000",
-            "AUTH_LOGIN_LIMIT": "1000",
-        },
-        dotenv=None,
-    )
-    await migrate(settings)
-    return settings
+    return await loaded_deployment(tmp_path, f"{volatile_valkey.url}?prefix=wipe:")
 
 
 @pytest.fixture

@@ -27,12 +27,11 @@ from typing import Any
 import httpx
 import pytest
 
-from infrastructure.config import Settings, load_settings
-from interfaces.bootstrap.backends import migrate
+from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from tests.backends import run_token
 from tests.backends.valkey_sentinel import SentinelDeployment, sentinel_deployment
-from tests.http.conftest import BASE_URL
+from tests.http.conftest import BASE_URL, loaded_deployment
 from tests.http.helpers import (
     PASSWORD,
     assert_problem,
@@ -52,19 +51,7 @@ EMAIL = "user@site.com"
 
 async def sentinel_settings(tmp_path: Path, valkey: SentinelDeployment) -> Settings:
     """Users and sessions in SQLite; grants, one-time values and limits behind Sentinel."""
-    settings = load_settings(
-        {
-            "AUTH_KEYS_FILE": str(tmp_path / "jwks.json"),
-            "AUTH_ISSUER": BASE_URL,
-            "AUTH_DATABASE_URL": f"sqlite:///{tmp_path / 'authgate.db'}",
-            "AUTH_GRANTS_URL": valkey.url(f"authgate-test-{run_token()}:"),
-            "AUTH_REFRESH_LIMIT": "100000",  # the load is one client address
-            "AUTH_LOGIN_LIMIT": "1000",
-        },
-        dotenv=None,
-    )
-    await migrate(settings)
-    return settings
+    return await loaded_deployment(tmp_path, valkey.url(f"authgate-test-{run_token()}:"))
 
 
 @asynccontextmanager

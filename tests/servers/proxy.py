@@ -5,6 +5,7 @@
         proxy.cut()      # open connections drop, new ones are closed at once
         proxy.restore()  # forwarding again
         proxy.freeze()   # connections stay open but nothing passes: a peer gone silent
+        proxy.slow(0.5)  # everything passes, each chunk half a second late
 
 It runs its own event loop in a thread, so it works the same whatever the test's loop does.
 """
@@ -24,6 +25,7 @@ class CuttableProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._down = False
         self._frozen = False
+        self._delay = 0.0
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
@@ -59,6 +61,8 @@ class CuttableProxy:
             while data := await reader.read(65536):
                 while self._frozen:
                     await asyncio.sleep(0.05)
+                if self._delay:
+                    await asyncio.sleep(self._delay)
                 writer.write(data)
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError):
@@ -85,10 +89,18 @@ class CuttableProxy:
         self._loop.call_soon_threadsafe(silent)
         self._sync()
 
+    def slow(self, delay: float) -> None:
+        def late() -> None:
+            self._delay = delay
+
+        self._loop.call_soon_threadsafe(late)
+        self._sync()
+
     def restore(self) -> None:
         def up() -> None:
             self._down = False
             self._frozen = False
+            self._delay = 0.0
 
         self._loop.call_soon_threadsafe(up)
         self._sync()

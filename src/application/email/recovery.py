@@ -15,7 +15,13 @@ from application.email.tokens import TOKEN_MAX, digest
 from application.mfa.planted import MailboxProof
 from application.throttle import Throttle
 from domain.entities import User
-from domain.errors import FieldError, InvalidResetToken, StorageUnavailable, ValidationFailed
+from domain.errors import (
+    FieldError,
+    InvalidResetToken,
+    StorageUnavailable,
+    ValidationFailed,
+    cause_of,
+)
 from domain.ports import (
     AuditLog,
     CaptchaVerifier,
@@ -84,7 +90,7 @@ class ForgotPassword:
         try:
             await self._queue.send(user, MailKind.RESET_PASSWORD)
         except StorageUnavailable as e:
-            log.warning("reset mail not queued for user %s: %s", user.id, e.__cause__ or e)
+            log.warning("reset mail not queued for user %s: %s", user.id, cause_of(e))
         except Exception:  # nobody awaits this after the answer: the log must see it
             log.exception("reset mail not queued for user %s", user.id)
 

@@ -113,7 +113,8 @@ class OidcSettings:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     database_url: DatabaseUrl = "sqlite:///./data/authgate.db"
-    # PostgreSQL: connections per process, and the longest a statement may run (seconds).
+    # PostgreSQL: connections per process, and the longest a statement may run (seconds); a
+    # transaction, all of it, is given up one second after that.
     database_pool_size: Annotated[int, Meta(ge=1, le=1000)] = 10
     database_statement_timeout: Annotated[float, Meta(gt=0, le=600)] = 5.0
     # PostgreSQL: a replica for the reads that may lag (session lists, admin lists).

@@ -15,6 +15,9 @@ from infrastructure.persistence.database import Row, ScriptFailed, Tx, UniqueVio
 T = TypeVar("T")
 _Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# A transaction, all of it, may take the statement timeout and this much more: the server
+# ends a statement at the timeout, the client gives up a second later.
+DEADLINE_MARGIN = 1.0
 
 
 @contextmanager
@@ -65,25 +68,47 @@ class PostgresDatabase:
     ) -> None:
         self._primary = _Pool(dsn, max_size, timeout, statement_timeout)
         self._replica = _Pool(read_dsn, max_size, timeout, statement_timeout) if read_dsn else None
+        self._deadline = statement_timeout + DEADLINE_MARGIN
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
+        """One deadline for all of it: a connection, the statements, commit or rollback and
+        release, whatever the server does (refuses, resets, accepts and stays silent, answers
+        slowly). A connection still busy at the deadline is closed, not rolled back (that
+        would wait as long again): the server rolls back a transaction that loses its
+        connection."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._deadline
         try:
-            source, connection = await self._acquire(replica=replica and not write)
-            try:
-                async with connection.transaction(readonly=not write):
-                    yield _PostgresTx(connection)
-            finally:
-                await source.release(connection)
+            async with asyncio.timeout_at(deadline):
+                source, connection = await self._acquire(replica=replica and not write)
+        except TimeoutError:
+            raise StorageUnavailable() from self._late("no connection")
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
+        overdue = loop.call_at(deadline, connection.terminate)
+        try:
+            async with connection.transaction(readonly=not write):
+                yield _PostgresTx(connection)
+        except _DRIVER_ERRORS as e:
+            late = isinstance(e, TimeoutError) or loop.time() >= deadline
+            raise StorageUnavailable() from (self._late("transaction not done") if late else e)
+        finally:
+            overdue.cancel()
+            await source.release(connection)
+
+    def _late(self, what: str) -> TimeoutError:
+        """A timeout with words for the log (asyncio's and asyncpg's have none)."""
+        return TimeoutError(f"PostgreSQL: {what} within {self._deadline:g} s")
 
     async def _acquire(self, *, replica: bool) -> tuple[_Pool, _Connection]:
         if replica and self._replica is not None:
             try:
-                return self._replica, await self._replica.acquire()
+                # Half the deadline at most: the primary answers while the replica is away.
+                async with asyncio.timeout(self._deadline / 2):
+                    return self._replica, await self._replica.acquire()
             except _DRIVER_ERRORS:
-                pass  # the primary answers while the replica is away
+                pass
         return self._primary, await self._primary.acquire()
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:

@@ -89,10 +89,13 @@ class SqlSessionRepository(SessionRepository):
         await self.touch_many([Touch(session_id, last_used_at, expires_at)])
 
     async def touch_many(self, touches: list[Touch]) -> None:
-        """Several touches in one transaction (the write-behind batch)."""
+        """Several touches in one transaction (the write-behind batch). Rows are locked in
+        one order, by session id, in every process: two batches that share sessions then
+        never wait for each other crosswise, which PostgreSQL ends as a deadlock (the same
+        order in ``revoke_many``)."""
 
         async def work(tx: Tx) -> None:
-            for touch in touches:
+            for touch in sorted(touches):
                 await tx.execute(_TOUCH, touch.last_used_at, touch.expires_at, touch.session_id)
 
         await self._db.run(work)
@@ -133,7 +136,8 @@ class SqlSessionRepository(SessionRepository):
         self, session_ids: Sequence[str], now: datetime, reason: str
     ) -> list[str]:
         async def work(tx: Tx) -> list[str]:
-            return [s for s in session_ids if await _revoke_one(tx, s, now, reason)]
+            # In session-id order, as every batch writer here: two never lock crosswise.
+            return [s for s in sorted(session_ids) if await _revoke_one(tx, s, now, reason)]
 
         return await self._db.run(work)
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from application.pacing import stopped
 from domain.entities import Session
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from domain.ports import Clock, SessionRepository
 from infrastructure.persistence.sessions import SqlSessionRepository, Touch
 
@@ -111,8 +111,8 @@ class WriteBehindSessions(SessionRepository):
         while not await stopped(stop, self._every):
             try:
                 await self.flush()
-            except StorageUnavailable:  # kept pending, written when the database is back
-                log.warning("session touches not written: database unavailable")
+            except StorageUnavailable as e:  # kept pending, written when the database is back
+                log.warning("session touches not written: database unavailable: %s", cause_of(e))
 
     async def flush_all(self) -> None:
         with contextlib.suppress(StorageUnavailable):

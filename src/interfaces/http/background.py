@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from domain.errors import StorageUnavailable
+from domain.errors import StorageUnavailable, cause_of
 from interfaces.bootstrap import Loop, Service
 
 log = logging.getLogger("authgate")
@@ -25,7 +25,7 @@ async def running_beside(service: Service) -> AsyncIterator[None]:
     try:
         await service.cases.recover_grants.execute()
     except StorageUnavailable as e:
-        log.warning("grant store unreachable at start: %s", e.__cause__ or e)
+        log.warning("grant store unreachable at start: %s", cause_of(e))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_until(loop, stop), name=loop.name) for loop in service.loops]
     try:

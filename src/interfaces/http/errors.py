@@ -150,7 +150,7 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
     if status == 503:
         headers["Retry-After"] = "5"
         # Not a line per refused request: the outage log counts them (observability).
-        note_refusal(backend_of(exc), str(exc.__cause__ or exc))
+        note_refusal(backend_of(exc), e.cause_of(exc))
     return problem(status, code, exc.detail, errors=errors, headers=headers, members=members)
 
 

@@ -1,7 +1,8 @@
 """Opening a Valkey client, and what every Valkey adapter here shares.
 
 Times are integer microseconds since the epoch, always the caller's ``now``: expiry is
-decided by comparing them, never by Valkey's clock. TTLs only collect garbage, with slack.
+decided by comparing them, never by Valkey's clock (a rotation's deadline alone is set on
+Valkey's clock: ``deadline.py``). TTLs only collect garbage, with slack.
 Clients must return bytes (``decode_responses=False``, as from ``open_valkey``): one-time
 values are binary.
 """

@@ -16,7 +16,9 @@ def _lua(name: str) -> str:
 
 
 ISSUE: Final = _lua("issue")
-ROTATE: Final = _lua("hit") + _lua("rotate")
+ROTATE: Final = (
+    _lua("hit") + _lua("deadline") + f"return before_deadline(function()\n{_lua('rotate')}\nend)\n"
+)
 REVOKE: Final = _lua("revoke")
 HIT: Final = _lua("hit") + "return hit(KEYS[1], unpack(ARGV))"
 HIT_ALL: Final = _lua("hit") + _lua("hit_all")
