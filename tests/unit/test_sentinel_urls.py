@@ -9,7 +9,7 @@ from valkey.asyncio.sentinel import MasterNotFoundError
 
 from domain.errors import StorageUnavailable
 from infrastructure.config import SettingsError, load_settings
-from infrastructure.grants.valkey.client import SentinelUrl, parse_sentinel_url, parse_valkey_url
+from infrastructure.grants.valkey.urls import SentinelUrl, parse_sentinel_url, parse_valkey_url
 from interfaces.cli.errors import unavailable
 
 

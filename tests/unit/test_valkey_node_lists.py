@@ -17,8 +17,8 @@ from valkey.exceptions import ValkeyClusterException
 
 from domain.errors import StorageUnavailable
 from infrastructure.config import SettingsError, load_settings
-from infrastructure.grants.valkey import client
-from infrastructure.grants.valkey.client import (
+from infrastructure.grants.valkey import urls
+from infrastructure.grants.valkey.urls import (
     cluster_nodes,
     cluster_url,
     parse_sentinel_url,
@@ -35,7 +35,7 @@ def single_hosts_only(monkeypatch: pytest.MonkeyPatch) -> None:
             raise ValueError(f"a node list went to urlsplit: {url}")
         return parts
 
-    monkeypatch.setattr(client, "urlsplit", strict)
+    monkeypatch.setattr(urls, "urlsplit", strict)
 
 
 CLUSTERS = [

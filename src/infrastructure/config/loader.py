@@ -81,7 +81,7 @@ def _grants_url_problems(url: str) -> list[str]:
     addresses (the Valkey client is imported only when a cluster or Sentinel is asked for)."""
     if "+cluster://" not in url and "+sentinel://" not in url:
         return []
-    from infrastructure.grants.valkey.client import (
+    from infrastructure.grants.valkey.urls import (
         cluster_nodes,
         parse_sentinel_url,
         parse_valkey_url,

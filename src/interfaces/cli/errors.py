@@ -58,7 +58,7 @@ def unavailable(settings: Settings, error: StorageUnavailable) -> str:
     cause = error.__cause__ or error
     reason = f"{type(cause).__name__}: {_first_line(cause)}"
     if type(cause).__module__.startswith("valkey"):
-        from infrastructure.grants.valkey.client import valkey_where
+        from infrastructure.grants.valkey.urls import valkey_where
 
         return (
             f"database unavailable: {valkey_where(settings.grants_url)} does not answer"

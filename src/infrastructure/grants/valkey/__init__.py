@@ -17,15 +17,11 @@ script runs on the session's slot. One-time values and the rate limiter touch on
 command or script, under the same names on a Valkey Cluster (``valkey+cluster://``).
 """
 
-from infrastructure.grants.valkey.client import (
-    ValkeyClient,
-    cluster_url,
-    open_valkey,
-    parse_valkey_url,
-)
+from infrastructure.grants.valkey.client import ValkeyClient, open_valkey
 from infrastructure.grants.valkey.grant_store import ValkeyGrantStore
 from infrastructure.grants.valkey.one_time import ValkeyOneTimeStore
 from infrastructure.grants.valkey.rate_limiter import ValkeyRateLimiter
+from infrastructure.grants.valkey.urls import cluster_url, parse_valkey_url
 
 __all__ = [
     "ValkeyClient",

@@ -40,7 +40,8 @@ from valkey.asyncio.connection import AbstractConnection, ConnectCallbackT
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 
 from domain.ports import GrantStoreIntegrity
-from infrastructure.grants.valkey.client import DEFAULT_PREFIX, ValkeyClient, storage_errors
+from infrastructure.grants.valkey.client import ValkeyClient, storage_errors
+from infrastructure.grants.valkey.urls import DEFAULT_PREFIX
 
 
 def epoch_key(prefix: str) -> str:

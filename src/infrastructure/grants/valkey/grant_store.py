@@ -25,7 +25,6 @@ from domain.ports import (
 )
 from infrastructure.grants.valkey import scripts
 from infrastructure.grants.valkey.client import (
-    DEFAULT_PREFIX,
     GC_SLACK_MS,
     MICROSECOND,
     ValkeyClient,
@@ -38,6 +37,7 @@ from infrastructure.grants.valkey.client import (
 )
 from infrastructure.grants.valkey.deadline import ValkeyClock
 from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
+from infrastructure.grants.valkey.urls import DEFAULT_PREFIX
 
 # How long after it is sent a rotation may still run: half the client's 2 s read timeout,
 # so the reply of one that ran has the other half to arrive.

@@ -5,13 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from infrastructure.grants.valkey.client import (
-    DEFAULT_PREFIX,
-    ValkeyClient,
-    gc_ttl_ms,
-    micros,
-    storage_errors,
-)
+from infrastructure.grants.valkey.client import ValkeyClient, gc_ttl_ms, micros, storage_errors
+from infrastructure.grants.valkey.urls import DEFAULT_PREFIX
 
 
 class ValkeyOneTimeStore:

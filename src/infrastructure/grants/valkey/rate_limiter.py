@@ -12,7 +12,6 @@ from valkey.asyncio.cluster import ValkeyCluster
 from domain.ports import RateLimit
 from infrastructure.grants.valkey import scripts
 from infrastructure.grants.valkey.client import (
-    DEFAULT_PREFIX,
     GC_SLACK_MS,
     MICROSECOND,
     ValkeyClient,
@@ -20,6 +19,7 @@ from infrastructure.grants.valkey.client import (
     register_script,
     storage_errors,
 )
+from infrastructure.grants.valkey.urls import DEFAULT_PREFIX
 
 
 class ValkeyRateLimiter:
