@@ -121,7 +121,9 @@ class Flow:
         return replace(command, **changes)
 
     async def finish(self, started: OAuthStarted, **changes: Any) -> OAuthSignedIn:
-        return await self.complete.execute(self.callback(started, **changes))
+        result = await self.complete.execute(self.callback(started, **changes))
+        assert isinstance(result, OAuthSignedIn), result
+        return result
 
     async def sign_in(self) -> OAuthSignedIn:
         return await self.finish(await self.begin())
@@ -146,6 +148,7 @@ def make_flow(world: World) -> Flow:
             mail=world.mail,
             issuer=world.issuer,
             proof=world.proof,
+            second_factor=world.gate,
             clock=world.clock,
             audit=world.audit,
         ),

@@ -108,6 +108,9 @@ class OidcSettings:
     discovery_url: HttpUrl
     # The accepted spellings of the ID token's ``iss``; None: the discovery document's issuer.
     issuers: tuple[str, ...] | None = None
+    # AUTH_<PROVIDER>_TRUST_AMR: an ID token whose ``amr`` shows a second factor counts as
+    # one, so a sign-in into an account with a second factor needs no second step here.
+    trust_amr: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

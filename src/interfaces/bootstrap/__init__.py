@@ -95,4 +95,5 @@ def policies(settings: Settings) -> Policies:
             secrets=settings.introspection_secrets,
         ),
         return_to_allowlist=settings.return_to_allowlist,
+        trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

@@ -87,3 +87,4 @@ class Policies:
     delivery: DeliveryPolicy
     introspection: IntrospectionPolicy
     return_to_allowlist: Collection[str] = ()
+    trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor

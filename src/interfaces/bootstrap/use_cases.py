@@ -196,6 +196,8 @@ def build(p: Ports, policies: Policies) -> UseCases:
             mail=p.mail,
             issuer=issuer,
             proof=proof,
+            second_factor=gate,
+            trusted_amr=policies.trusted_amr,
             clock=p.clock,
             audit=p.audit,
         ),
