@@ -154,6 +154,8 @@ class Settings:
     login_limit: Limit = 10
     register_limit: Limit = 10
     refresh_limit: Limit = 60
+    # Second-step codes tried per account per day from any IP; past it: 429 and a mail.
+    mfa_failure_limit: Limit = 50
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     # A backend outage is logged when it starts, every this many seconds while it lasts

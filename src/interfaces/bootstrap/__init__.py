@@ -77,6 +77,7 @@ def policies(settings: Settings) -> Policies:
             register=settings.register_limit,
             refresh=settings.refresh_limit,
             forgot=settings.forgot_limit,
+            mfa_failures=settings.mfa_failure_limit,
         ),
         mail=MailPolicy(
             product=settings.product_name,

@@ -169,6 +169,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             attempts=attempts,
             issuer=issuer,
             throttle=throttle,
+            queue=queue,
             audit=p.audit,
         ),
         start_passkey_sign_in=StartPasskeySignIn(
