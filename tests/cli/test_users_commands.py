@@ -164,3 +164,17 @@ def test_users_mfa_reset_removes_the_app_its_codes_and_the_passkeys(
     assert authgate("users", "mfa-reset", "1").code == 0  # nothing left: still fine
     missing = authgate("users", "mfa-reset", "42")
     assert (missing.code, missing.err) == (1, "authgate users: No such user.\n")
+
+
+def test_an_operators_role_grant_writes_the_audit_line_an_admins_request_would(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+
+    granted = authgate("users", "set-role", "one@site.com", "admin")
+
+    assert granted.code == 0
+    [line] = [json.loads(x) for x in granted.err.splitlines() if x.startswith("{")]
+    assert line["logger"] == "authgate.audit"
+    assert (line["message"], line["user_id"], line["actor"]) == ("role_set_admin", 1, "cli")
+    assert "role_set_admin" not in granted.out  # stdout stays the command's answer

@@ -13,6 +13,10 @@ class Actor:
     admin_id: int | None
     client: ClientInfo
 
+    @property
+    def name(self) -> str:
+        return "admin_api" if self.admin_id is not None else "cli"
+
 
 CLI = Actor(admin_id=None, client=ClientInfo(user_agent="authgate-cli"))
 
@@ -30,5 +34,5 @@ def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:
         command.actor.client,
         user_id=command.user_id,
         actor_id=command.actor.admin_id,
-        reason="admin_api" if command.actor.admin_id is not None else "cli",
+        actor=command.actor.name,
     )
