@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
-from domain.ports import AuditLog
+from domain.errors import LastAdmin
+from domain.ports import AuditLog, UserAdministration
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +26,14 @@ CLI = Actor(admin_id=None, client=ClientInfo(user_agent="authgate-cli"))
 class AdminCommand:
     user_id: int
     actor: Actor
+
+
+async def keep_an_admin(administration: UserAdministration, command: AdminCommand) -> None:
+    """The last active admin stays one: nobody would be left to administer over the API.
+    Checked before the change, not in its step: two admins demoting each other at once can
+    still leave none, which ``authgate users set-role`` repairs."""
+    if await administration.last_active_admin(command.user_id):
+        raise LastAdmin()
 
 
 def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:

@@ -46,6 +46,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Forbidden: 403,
     e.UserNotFound: 404,
     e.OwnAccount: 409,
+    e.LastAdmin: 409,
     e.EmailNotVerified: 403,
     e.EmailAlreadyVerified: 409,
     e.InvalidVerificationToken: 400,
