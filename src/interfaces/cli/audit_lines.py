@@ -1,5 +1,5 @@
 """The CLI's audit trail: an operator's action writes the same ``authgate.audit`` line as an
-admin's request does (OWASP ASVS 5.0 V16.2.1, V16.3.2: who did what, whichever way in), on
+admin's request does (OWASP ASVS 5.0 V16.2.1: who did what, whichever way in), on
 stderr so that stdout stays the command's answer."""
 
 from __future__ import annotations
