@@ -4,6 +4,12 @@ Login is limited per client IP and per account *from that IP*: an attacker elsew
 never lock the real owner out, and repeated failures back off in tiers that grow roughly
 exponentially (limit per 5 min, 2x limit per hour, 4x limit per day).
 
+Codes of a second step are also capped per account across every IP (``mfa_failures`` a day):
+someone who has the password and many addresses gets no more guesses for it (ASVS 5.0
+V6.3.1, OWASP MFA Cheat Sheet). Every code tried counts, a right one too (an owner signs in
+a handful of times a day), so parallel guesses cannot slip past it; past it, the second step
+answers 429 to everyone until the day is over or an operator unlocks the account.
+
 The IP cap counts every attempt. The account tiers count failed ones (OWASP Authentication
 Cheat Sheet, "Account Lockout": the counter is of failed logins): each attempt is counted
 before the password is checked, in the one atomic step that also refuses it, so parallel
@@ -24,6 +30,7 @@ from domain.ports import AuditLog, Clock, RateLimit, RateLimiter
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +40,7 @@ class Limits:
     refresh: int = 60  # per IP per minute
     forgot: int = 5  # password reset mails per account per hour; any per IP: 4x
     verification: int = 3  # verification mails asked for per user per hour
+    mfa_failures: int = 50  # second-step codes per account per day, from any IP
 
 
 class Throttle:
@@ -61,6 +69,15 @@ class Throttle:
         """Take the account's counted attempts back: only failures stay counted."""
         await quietly(self._limiter.reset_all(_account_keys(email, client.ip_address or "unknown")))
 
+    async def second_factor(self, email: str, client: ClientInfo) -> None:
+        """One code tried for the account, from wherever: past the day's cap, 429."""
+        await self._hit(_codes_key(email), self._limits.mfa_failures, DAY, client)
+
+    async def first_code_lock_today(self, email: str) -> bool:
+        """True once a day per account: its owner is told of the cap once, not per refusal."""
+        key = f"mfa:told:{_account(email)}"
+        return await self._limiter.hit(key, 1, DAY, self._clock.now()) is None
+
     async def passkey(self, client: ClientInfo) -> None:
         """A passkey sign-in names no account: only the IP cap of every login applies."""
         ip = client.ip_address or "unknown"
@@ -71,6 +88,7 @@ class Throttle:
         account = _account(email)
         for tier in range(3):
             await self._limiter.reset_prefix(f"login:account:{tier}:{account}:")
+        await self._limiter.reset(_codes_key(email))
 
     async def register(self, client: ClientInfo) -> None:
         await self._hit(
@@ -119,6 +137,10 @@ class Throttle:
 
 def _account_keys(email: str, ip: str) -> list[str]:
     return [f"login:account:{tier}:{_account(email)}:{ip}" for tier in range(3)]
+
+
+def _codes_key(email: str) -> str:
+    return f"mfa:account:{_account(email)}"
 
 
 def _account(email: str) -> str:

@@ -156,6 +156,11 @@ class OwnAccount(DomainError):
     message = "Admins cannot disable, delete or demote their own account."
 
 
+class LastAdmin(DomainError):
+    code = "last_admin"
+    message = "This is the last active admin: make another user an admin first."
+
+
 class EmailNotVerified(DomainError):
     """A correct password on an account whose email is unverified (when that is required)."""
 

@@ -19,6 +19,7 @@ from tests.browser.steps import (
     signed_up,
     verify_address,
 )
+from tests.servers.oidc import FakeProfile
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -107,5 +108,29 @@ def test_the_app_turned_on_by_clicking_then_asked_for_at_sign_in(
     expect(page.locator("#recovery-codes")).to_be_hidden()
     page.locator("#logout").click()
     log_in(page, email)
+    expect_signed_in(page, email)
+    expect_no_token_at_rest(page, traffic)
+
+
+def test_a_provider_sign_in_into_an_account_with_the_app_asks_for_its_code(
+    demo: Demo, context: BrowserContext
+):
+    traffic = Traffic.of(context)
+    page, email = signed_up(context, demo, "gwen")
+    verify_address(page, demo, email)
+    app, _ = turn_the_app_on(page, demo)
+    page.locator("#logout").click()
+    expect_signed_out(page, "You signed out.")
+    demo.google.profile = FakeProfile(sub=email, email=email, name="Gwen")
+
+    page.get_by_role("button", name="Sign in with Google").click()
+
+    # Back on the demo with ?mfa=required, which it takes out of the address bar; no session
+    # until the code: the token waits in a cookie only the second step receives.
+    expect(page.locator("#mfa-form")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("Your provider vouched for you.")
+    expect(page.locator("#status")).to_have_text("Signed out")
+    assert "mfa=required" not in page.url
+    enter_code(page, app.next_code())
     expect_signed_in(page, email)
     expect_no_token_at_rest(page, traffic)

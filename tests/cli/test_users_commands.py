@@ -44,7 +44,8 @@ def test_users_list_shows_every_user_by_id(authgate: Authgate, tmp_path: Path) -
 
 
 def test_users_verbs_change_the_account_by_id_or_email(authgate: Authgate, tmp_path: Path) -> None:
-    import_users(authgate, tmp_path, "one@site.com")
+    import_users(authgate, tmp_path, "one@site.com", "two@site.com")
+    assert authgate("users", "set-role", "two@site.com", "admin").code == 0  # not the last
 
     assert authgate("users", "set-role", "one@site.com", "admin").code == 0
     assert "role:          admin" in authgate("users", "show", "1").out
@@ -55,7 +56,24 @@ def test_users_verbs_change_the_account_by_id_or_email(authgate: Authgate, tmp_p
     assert "disabled:      no" in authgate("users", "show", "one@site.com").out
     assert authgate("users", "unlock", "1").out == "user 1 unlocked\n"
     assert authgate("users", "delete", "1", "--yes").out == "user 1 deleted\n"
-    assert authgate("users", "list").out == ""
+    assert [row.split()[-1] for row in authgate("users", "list").out.splitlines()] == [
+        "two@site.com"
+    ]
+
+
+def test_the_last_active_admin_cannot_be_demoted_disabled_or_deleted(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+    assert authgate("users", "set-role", "one@site.com", "admin").code == 0
+
+    for argv in (["set-role", "1", "user"], ["disable", "1"], ["delete", "1", "--yes"]):
+        refused = authgate("users", *argv)
+        assert refused.code == 1
+        assert refused.err == (
+            "authgate users: This is the last active admin: make another user an admin first.\n"
+        )
+    assert "role:          admin" in authgate("users", "show", "1").out
 
 
 def test_users_show_lists_sessions_and_no_identities(authgate: Authgate, tmp_path: Path) -> None:
@@ -164,3 +182,17 @@ def test_users_mfa_reset_removes_the_app_its_codes_and_the_passkeys(
     assert authgate("users", "mfa-reset", "1").code == 0  # nothing left: still fine
     missing = authgate("users", "mfa-reset", "42")
     assert (missing.code, missing.err) == (1, "authgate users: No such user.\n")
+
+
+def test_an_operators_role_grant_writes_the_audit_line_an_admins_request_would(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    import_users(authgate, tmp_path, "one@site.com")
+
+    granted = authgate("users", "set-role", "one@site.com", "admin")
+
+    assert granted.code == 0
+    [line] = [json.loads(x) for x in granted.err.splitlines() if x.startswith("{")]
+    assert line["logger"] == "authgate.audit"
+    assert (line["message"], line["user_id"], line["actor"]) == ("role_set_admin", 1, "cli")
+    assert "role_set_admin" not in granted.out  # stdout stays the command's answer

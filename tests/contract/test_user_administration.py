@@ -87,6 +87,22 @@ async def test_set_role_and_erase_report_an_unknown_user(
     assert await administration.page(after=None, limit=10, email=None) == []
 
 
+async def test_the_last_active_admin_is_the_only_admin_not_disabled(
+    administration: UserAdministration,
+) -> None:
+    await administration.insert_new([new("a@x.com"), new("b@x.com")])
+    a, b = await administration.page(after=None, limit=2, email=None)
+    assert not await administration.last_active_admin(a.id)  # not an admin at all
+
+    await administration.set_role(a.id, "admin", NOW)
+    assert await administration.last_active_admin(a.id)
+    await administration.set_role(b.id, "admin", NOW)
+    assert not await administration.last_active_admin(a.id)
+    await administration.set_disabled(b.id, NOW, NOW)
+    assert await administration.last_active_admin(a.id)
+    assert not await administration.last_active_admin(b.id)
+
+
 @pytest.mark.parametrize("name", adapters(["sqlite", "postgres"]))
 async def test_erasing_a_user_erases_its_second_factors(
     name: str, request: pytest.FixtureRequest, tmp_path: Path

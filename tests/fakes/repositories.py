@@ -167,6 +167,10 @@ class MemoryUserAdministration(UserAdministration):
         self._users.users[user_id] = replace(user, role=role, updated_at=now)
         return True
 
+    async def last_active_admin(self, user_id: int) -> bool:
+        active = [u.id for u in self._users.users.values() if u.is_admin and not u.disabled]
+        return active == [user_id]
+
     async def erase(self, user_id: int, now: datetime) -> bool:
         if user_id not in self._users.users:
             return False

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infrastructure.config import Settings
-from tests.http.admin_helpers import an_admin, count_rows
+from tests.http.admin_helpers import an_admin, count_rows, set_role
 from tests.http.helpers import (
     PASSWORD,
     assert_access_rejected,
@@ -68,17 +68,24 @@ async def test_enabling_lets_the_user_sign_in_again(client: Any, settings: Setti
     assert (await refresh_with(client, again.refresh_token)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("other_admins", "code"),
+    [(1, "own_account"), (0, "last_admin")],  # the last active admin: nobody's to lose
+)
 async def test_admins_cannot_disable_or_delete_their_own_account(
-    client: Any, settings: Settings
+    client: Any, settings: Settings, other_admins: int, code: str
 ) -> None:
     admin = await an_admin(client, settings)
     admin_id = admin.body["user"]["id"]
+    for n in range(other_admins):
+        other = await sign_up(client, f"other-admin{n}@site.com")
+        await set_role(settings, other.body["user"]["id"], "admin")
 
     disable = await client.post(f"/admin/users/{admin_id}/disable", headers=admin.headers)
     delete = await client.delete(f"/admin/users/{admin_id}", headers=admin.headers)
 
-    assert_problem(disable, 409, "own_account")
-    assert_problem(delete, 409, "own_account")
+    assert_problem(disable, 409, code)
+    assert_problem(delete, 409, code)
     await assert_access_works(client, admin.access_token)
 
 
@@ -122,3 +129,18 @@ async def test_deleting_erases_the_user_its_identities_sessions_and_grants(
         await client.get(f"/admin/users/{user_id}", headers=admin.headers), 404, "user_not_found"
     )
     await sign_up(client, EMAIL)  # the address is free again
+
+
+async def test_a_disabled_admin_does_not_count_as_the_one_left(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    other = await sign_up(client, "other-admin@site.com")
+    other_id = other.body["user"]["id"]
+    await set_role(settings, other_id, "admin")
+    disabled = await client.post(f"/admin/users/{other_id}/disable", headers=admin.headers)
+    assert disabled.status_code == 204
+
+    deleted = await client.delete(f"/admin/users/{admin.body['user']['id']}", headers=admin.headers)
+
+    assert_problem(deleted, 409, "last_admin")

@@ -38,6 +38,8 @@ async def test_a_demoted_admin_is_refused_at_once_even_with_its_admin_token(
     client: Any, settings: Settings
 ) -> None:
     admin = await an_admin(client, settings)
+    other = await sign_up(client, "other-admin@site.com")
+    await set_role(settings, other.body["user"]["id"], "admin")  # not the last admin then
     await set_role(settings, admin.body["user"]["id"], "user")
 
     assert_problem(await client.get("/admin/users", headers=admin.headers), 403, "forbidden")

@@ -16,7 +16,7 @@ from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.security.passwords import FAILED_CHECK_FLOOR
 from interfaces.bootstrap import open_service
 from interfaces.bootstrap.backends import open_database
-from interfaces.http.observability.logs import JsonFormatter
+from interfaces.log_lines import JsonFormatter
 from tests.http.helpers import PASSWORD, assert_problem, register
 from tests.servers.turnstile import FakeTurnstile
 

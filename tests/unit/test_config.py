@@ -162,6 +162,15 @@ def test_the_google_preset_knows_the_discovery_document_and_both_issuer_spelling
     assert gitlab.issuers is None  # the issuer its discovery document names
 
 
+def test_a_provider_is_trusted_for_mfa_by_its_amr_only_when_configured_so() -> None:
+    trusting = {**GITLAB, "AUTH_OIDC_GITLAB_TRUST_AMR": "true"}
+    gitlab, google = load_settings({**GOOGLE, **trusting}, dotenv=None).oidc_providers
+    assert (gitlab.trust_amr, google.trust_amr) == (True, False)
+    assert problems({**GOOGLE, "AUTH_GOOGLE_TRUST_AMR": "maybe"}) == [
+        "AUTH_GOOGLE_TRUST_AMR must be true or false, got 'maybe'"
+    ]
+
+
 def test_google_at_another_discovery_address_is_held_to_that_documents_issuer() -> None:
     elsewhere = "https://idp.test/.well-known/openid-configuration"
     settings = load_settings({**GOOGLE, "AUTH_GOOGLE_DISCOVERY_URL": elsewhere}, dotenv=None)

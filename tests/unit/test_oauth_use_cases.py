@@ -12,6 +12,7 @@ import pytest
 from application.oauth import (
     CompleteOAuth,
     CompleteOAuthCommand,
+    OAuthSecondStep,
     OAuthSignedIn,
     OAuthStarted,
     StartOAuth,
@@ -37,6 +38,7 @@ from domain.ports import ExternalProfile, IdentityProvider
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemoryUserRepository
+from tests.unit.test_second_factor_audit import enable
 from tests.unit.world import CLIENT, World, build_world
 
 GOOGLE = "https://accounts.google.com"
@@ -121,13 +123,15 @@ class Flow:
         return replace(command, **changes)
 
     async def finish(self, started: OAuthStarted, **changes: Any) -> OAuthSignedIn:
-        return await self.complete.execute(self.callback(started, **changes))
+        result = await self.complete.execute(self.callback(started, **changes))
+        assert isinstance(result, OAuthSignedIn), result
+        return result
 
     async def sign_in(self) -> OAuthSignedIn:
         return await self.finish(await self.begin())
 
 
-def make_flow(world: World) -> Flow:
+def make_flow(world: World, trusted_amr: tuple[str, ...] = ()) -> Flow:
     google, other = FakeProvider("google"), FakeProvider("other")
     providers = {"google": google, "other": other}
     states = CountingStore()
@@ -146,6 +150,8 @@ def make_flow(world: World) -> Flow:
             mail=world.mail,
             issuer=world.issuer,
             proof=world.proof,
+            second_factor=world.gate,
+            trusted_amr=trusted_amr,
             clock=world.clock,
             audit=world.audit,
         ),
@@ -557,3 +563,32 @@ async def test_a_provider_outage_during_the_exchange_writes_nothing(flow: Flow) 
 
     assert flow.world.users.users == {}
     assert flow.world.sessions.sessions == {}
+
+
+# --- Complete: into an account with a second factor ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trusted", "amr", "gated"),
+    [
+        ((), ("pwd", "mfa"), True),  # an amr counts only from a provider trusted for it
+        (("other",), ("mfa",), True),
+        (("google",), ("pwd",), True),  # ... and only when it shows a second factor
+        (("google",), ("pwd", "mfa"), False),
+        (("google",), ("otp",), False),
+        (("google",), ("hwk", "user"), False),
+    ],
+)
+async def test_a_providers_amr_stands_for_the_second_factor_only_when_trusted_for_it(
+    world: World, trusted: tuple[str, ...], amr: tuple[str, ...], gated: bool
+) -> None:
+    await enable(world)  # Ada's verified account has an authenticator app
+    flow = make_flow(world, trusted_amr=trusted)
+    flow.google.profile = replace(ADA, amr=amr)
+
+    result = await flow.complete.execute(flow.callback(await flow.begin()))
+
+    assert isinstance(result, OAuthSecondStep) is gated
+    if isinstance(result, OAuthSecondStep):
+        assert (result.return_to, result.methods) == ("/dashboard", ("totp", "recovery_code"))
+        assert world.audit.named("login_succeeded") == []

@@ -102,8 +102,8 @@ async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
     await reset.execute(AdminCommand(user_id=1, actor=CLI))
 
     removed = world.audit.named("passkey_removed")
-    assert [(e.user_id, e.reason) for e in removed] == [(bob.user.id, None), (bob.user.id, "cli")]
+    assert [(e.user_id, e.actor) for e in removed] == [(bob.user.id, None), (bob.user.id, "cli")]
     [disabled] = world.audit.named("mfa_disabled")
-    assert (disabled.user_id, disabled.reason) == (1, "cli")
+    assert (disabled.user_id, disabled.actor) == (1, "cli")
     assert await world.passkeys.of_user(bob.user.id) == []
     assert (await world.sign_in()).user.id == 1  # the password alone again

@@ -5,9 +5,11 @@ import pytest
 from application.client import ClientInfo
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
-from application.throttle import Limits
+from application.throttle import Limits, Throttle
 from domain.errors import InvalidCredentials, TooManyRequests
+from infrastructure.grants.memory import MemoryRateLimiter
 from tests.fakes.clock import FakeClock
+from tests.fakes.security import RecordingAudit
 from tests.unit.world import CLIENT, PASSWORD, World, build_world
 
 ELSEWHERE = ClientInfo(ip_address="198.51.100.9", user_agent="pytest")
@@ -135,3 +137,17 @@ async def test_the_per_address_cap_counts_good_logins_too(strict: World) -> None
         await strict.sign_in()
     [event] = strict.audit.named("rate_limited")
     assert event.reason == "login"
+
+
+async def test_an_operators_unlock_lifts_the_accounts_daily_cap_on_codes(clock: FakeClock) -> None:
+    limits = Limits(mfa_failures=1)
+    throttle = Throttle(
+        limiter=MemoryRateLimiter(), limits=limits, clock=clock, audit=RecordingAudit()
+    )
+    await throttle.second_factor("ada@example.test", CLIENT)
+    with pytest.raises(TooManyRequests):
+        await throttle.second_factor("Ada@example.test", ELSEWHERE)
+
+    await throttle.unlock("ada@example.test")
+
+    await throttle.second_factor("ada@example.test", ELSEWHERE)

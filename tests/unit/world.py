@@ -16,7 +16,10 @@ from application.email.queue import MailQueue
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand, PasswordSignIn
+from application.mfa.attempts import MfaAttempts
+from application.mfa.factors import SecondFactors
 from application.mfa.planted import MailboxProof
+from application.mfa.sign_in import SecondFactorGate
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
@@ -90,6 +93,7 @@ class World(UseCases):
     issuer: SessionIssuer
     revoker: SessionRevoker
     proof: MailboxProof
+    gate: SecondFactorGate
 
     async def sign_up(self, email: str = "ada@example.test", password: str = PASSWORD) -> SignedIn:
         registered = await self.register.execute(
@@ -249,5 +253,16 @@ def build_world(
         issuer=issuer,
         revoker=revoker,
         proof=proof,
+        gate=SecondFactorGate(
+            factors=SecondFactors(
+                totp=fakes["totp"],
+                recovery=recovery_codes,
+                box=ports.secret_box,
+                otp=ports.otp,
+                clock=clock,
+            ),
+            passkeys=fakes["passkeys"],
+            attempts=MfaAttempts(ports.one_time, clock),
+        ),
         **{f.name: getattr(cases, f.name) for f in fields(UseCases)},
     )

@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
-from domain.ports import AuditLog
+from domain.errors import LastAdmin
+from domain.ports import AuditLog, UserAdministration
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -12,6 +13,10 @@ class Actor:
 
     admin_id: int | None
     client: ClientInfo
+
+    @property
+    def name(self) -> str:
+        return "admin_api" if self.admin_id is not None else "cli"
 
 
 CLI = Actor(admin_id=None, client=ClientInfo(user_agent="authgate-cli"))
@@ -23,6 +28,14 @@ class AdminCommand:
     actor: Actor
 
 
+async def keep_an_admin(administration: UserAdministration, command: AdminCommand) -> None:
+    """The last active admin stays one: nobody would be left to administer over the API.
+    Checked before the change, not in its step: two admins demoting each other at once can
+    still leave none, which ``authgate users set-role`` repairs."""
+    if await administration.last_active_admin(command.user_id):
+        raise LastAdmin()
+
+
 def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:
     audit_event(
         audit,
@@ -30,5 +43,5 @@ def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:
         command.actor.client,
         user_id=command.user_id,
         actor_id=command.actor.admin_id,
-        reason="admin_api" if command.actor.admin_id is not None else "cli",
+        actor=command.actor.name,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.admin.commands import AdminCommand, audit_admin
+from application.admin.commands import AdminCommand, audit_admin, keep_an_admin
 from domain.entities import ADMIN_ROLE, ROLES
 from domain.errors import FieldError, OwnAccount, UserNotFound, ValidationFailed
 from domain.ports import AuditLog, Clock, RefreshGrantStore, UserAdministration
@@ -37,8 +37,10 @@ class SetRole:
     async def execute(self, command: SetRoleCommand) -> None:
         if command.role not in ROLES:
             raise ValidationFailed([FieldError("role", f"must be one of {sorted(ROLES)}")])
-        if command.actor.admin_id == command.user_id and command.role != ADMIN_ROLE:
-            raise OwnAccount()
+        if command.role != ADMIN_ROLE:
+            await keep_an_admin(self._administration, command)
+            if command.actor.admin_id == command.user_id:
+                raise OwnAccount()
         if not await self._administration.set_role(
             command.user_id, command.role, self._clock.now()
         ):

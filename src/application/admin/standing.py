@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.admin.commands import AdminCommand, audit_admin
+from application.admin.commands import AdminCommand, audit_admin, keep_an_admin
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
 from domain.entities import User
@@ -40,6 +40,7 @@ class DisableUser:
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
+        await keep_an_admin(self._administration, command)
         await _target(self._users, command, own=False)
         now = self._clock.now()
         # Marked first, so a sign-in racing this step is refused by the issuer or, at the
@@ -105,6 +106,7 @@ class DeleteUser:
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
+        await keep_an_admin(self._administration, command)
         await _target(self._users, command, own=False)
         now = self._clock.now()
         await self._administration.set_disabled(command.user_id, now, now)

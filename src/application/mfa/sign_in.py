@@ -8,6 +8,8 @@ from typing import NoReturn
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
+from application.email.notices import Notice
+from application.email.queue import MailQueue
 from application.mfa import codes
 from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
 from application.mfa.factors import SecondFactors
@@ -61,6 +63,7 @@ class CompleteMfaSignIn:
         attempts: MfaAttempts,
         issuer: SessionIssuer,
         throttle: Throttle,
+        queue: MailQueue,
         audit: AuditLog,
     ) -> None:
         self._users = users
@@ -68,6 +71,7 @@ class CompleteMfaSignIn:
         self._attempts = attempts
         self._issuer = issuer
         self._throttle = throttle
+        self._queue = queue
         self._audit = audit
 
     async def execute(self, command: MfaSignInCommand) -> SignedIn:
@@ -76,6 +80,7 @@ class CompleteMfaSignIn:
         try:
             # The account's login limits count the code guesses as they count passwords.
             await self._throttle.login(pending.email, command.client)
+            await self._within_daily_cap(pending, command.client)
         except TooManyRequests:
             await quietly(self._attempts.give_back(command.mfa_token, pending))
             raise
@@ -101,6 +106,17 @@ class CompleteMfaSignIn:
             reason=f"mfa:{method}",
         )
         return SignedIn(user=user, tokens=tokens)
+
+    async def _within_daily_cap(self, pending: Pending, client: ClientInfo) -> None:
+        try:
+            await self._throttle.second_factor(pending.email, client)
+        except TooManyRequests:
+            if await self._throttle.first_code_lock_today(pending.email):
+                user = await self._users.get(pending.user_id)
+                if user is not None:
+                    # ASVS 5.0 V6.3.7: the owner learns someone is guessing their codes.
+                    await quietly(self._queue.notify(user, Notice.CODES_LOCKED))
+            raise
 
     async def _refuse(self, command: MfaSignInCommand, pending: Pending, method: str) -> NoReturn:
         wrong = pending.wrong + 1

@@ -8,7 +8,12 @@ becomes an open redirector (§4.11; OWASP Unvalidated Redirects and Forwards Che
 """
 
 from application.oauth.attempts import STATE_TTL, s256
-from application.oauth.complete import CompleteOAuth, CompleteOAuthCommand, OAuthSignedIn
+from application.oauth.complete import (
+    CompleteOAuth,
+    CompleteOAuthCommand,
+    OAuthSecondStep,
+    OAuthSignedIn,
+)
 from application.oauth.return_to import allowed_return_to
 from application.oauth.start import OAuthStarted, StartOAuth, StartOAuthCommand
 
@@ -16,6 +21,7 @@ __all__ = [
     "STATE_TTL",
     "CompleteOAuth",
     "CompleteOAuthCommand",
+    "OAuthSecondStep",
     "OAuthSignedIn",
     "OAuthStarted",
     "StartOAuth",

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
 from application.mfa.planted import MailboxProof
+from application.mfa.sign_in import SecondFactorGate
 from application.oauth.attempts import Attempt, Attempts
 from application.oauth.linking import AccountLinker, sign_in_failed
 from application.oauth.providers import log, provider_named, refused
 from application.session_issuer import SessionIssuer, SignedIn
 from domain.entities import ExternalIdentity, User
-from domain.errors import IdentityProviderError, InvalidOAuthState, StorageUnavailable
+from domain.errors import (
+    IdentityProviderError,
+    InvalidOAuthState,
+    MfaRequired,
+    StorageUnavailable,
+)
 from domain.ports import (
     AuditLog,
     Clock,
@@ -34,9 +40,23 @@ class CompleteOAuthCommand:
     client: ClientInfo
 
 
+# RFC 8176 values that show the provider checked more than one factor.
+SECOND_FACTOR_AMR = frozenset({"mfa", "otp", "hwk"})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OAuthSignedIn:
     signed_in: SignedIn
+    return_to: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthSecondStep:
+    """The account has a second factor the provider did not vouch for: no session yet, the
+    second step of a password sign-in completes it with ``mfa_token``."""
+
+    mfa_token: str
+    methods: tuple[str, ...]
     return_to: str
 
 
@@ -50,18 +70,23 @@ class CompleteOAuth:
         mail: MailUnitOfWork,
         issuer: SessionIssuer,
         proof: MailboxProof,
+        second_factor: SecondFactorGate,
+        trusted_amr: Collection[str] = (),
         clock: Clock,
         audit: AuditLog,
     ) -> None:
+        """``trusted_amr``: the providers whose ``amr`` may stand for our second factor."""
         self._providers = providers
         self._attempts = Attempts(states, clock)
         self._users = users
         self._linker = AccountLinker(users=users, mail=mail, proof=proof, clock=clock, audit=audit)
         self._issuer = issuer
+        self._second_factor = second_factor
+        self._trusted_amr = frozenset(trusted_amr)
         self._clock = clock
         self._audit = audit
 
-    async def execute(self, command: CompleteOAuthCommand) -> OAuthSignedIn:
+    async def execute(self, command: CompleteOAuthCommand) -> OAuthSignedIn | OAuthSecondStep:
         provider = provider_named(self._providers, command.provider)
         attempt = await self._attempts.take(command.provider, command.state, command.browser_state)
         try:
@@ -70,7 +95,12 @@ class CompleteOAuth:
         except IdentityProviderError as exc:
             sign_in_failed(self._audit, command.provider, command.client, exc.provider_code)
             raise
-        signed_in = await self._sign_in(user, created, profile, command)
+        try:
+            signed_in = await self._sign_in(user, created, profile, command)
+        except MfaRequired as required:
+            return OAuthSecondStep(
+                mfa_token=required.mfa_token, methods=required.methods, return_to=attempt.return_to
+            )
         return OAuthSignedIn(signed_in=signed_in, return_to=attempt.return_to)
 
     async def _profile(
@@ -107,6 +137,8 @@ class CompleteOAuth:
                     created_at=self._clock.now(),
                 )
             )
+            if not self._vouched_for_second_factor(profile, command.provider):
+                await self._second_factor.check(user)
             tokens = await self._issuer.start(user, command.client)
         except StorageUnavailable:
             if created:
@@ -122,3 +154,9 @@ class CompleteOAuth:
             reason=f"oidc:{command.provider}",
         )
         return SignedIn(user=user, tokens=tokens)
+
+    def _vouched_for_second_factor(self, profile: ExternalProfile, provider: str) -> bool:
+        # A provider's sign-in is one factor to us unless the operator trusts its ``amr``
+        # (OIDC Core §2; NIST SP 800-63C §5: the RP decides what a federated assertion is
+        # worth). ASVS 5.0 V6.3.3: every way in to an account with MFA needs a second factor.
+        return provider in self._trusted_amr and not SECOND_FACTOR_AMR.isdisjoint(profile.amr)

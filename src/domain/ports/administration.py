@@ -28,6 +28,10 @@ class UserAdministration(Protocol):
         """False when there is no such user."""
         ...
 
+    async def last_active_admin(self, user_id: int) -> bool:
+        """Whether this user is an admin, not disabled, and no other admin is."""
+        ...
+
     async def erase(self, user_id: int, now: datetime) -> bool:
         """The user and everything stored about it in this database, in one transaction.
         False when there was no such user."""

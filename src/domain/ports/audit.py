@@ -15,6 +15,7 @@ class AuditEvent:
     user_agent: str | None = None
     reason: str | None = None
     actor_id: int | None = None  # the admin who did it, for administrative events
+    actor: str | None = None  # an administrative event's way in: "admin_api" or "cli"
 
 
 class AuditLog(Protocol):

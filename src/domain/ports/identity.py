@@ -21,6 +21,7 @@ class ExternalProfile:
     email: str | None
     email_verified: bool
     name: str | None
+    amr: tuple[str, ...] = ()  # how the provider says it authenticated them (RFC 8176)
 
 
 class IdentityProvider(Protocol):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 from infrastructure.config.fields import parse
 from infrastructure.config.schema import GOOGLE_DISCOVERY_URL, GOOGLE_ISSUERS, OidcSettings
 
 GOOGLE = "google"
-VARIABLES = ("CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "DISCOVERY_URL")
+VARIABLES = ("CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "DISCOVERY_URL", "TRUST_AMR")
 _OTHER = re.compile(rf"AUTH_OIDC_([A-Z0-9_]+?)_({'|'.join(VARIABLES)})")
 _HINTS = get_type_hints(OidcSettings, include_extras=True)
 
@@ -38,14 +38,16 @@ def providers(env: Mapping[str, str], problems: list[str]) -> tuple[OidcSettings
     for name, prefix in sorted(prefixes(env).items()):
         if not env.get(prefix + "CLIENT_ID"):
             continue
-        defaults = {"discovery_url": GOOGLE_DISCOVERY_URL} if name == GOOGLE else {}
+        defaults: dict[str, Any] = {"trust_amr": False}
+        if name == GOOGLE:
+            defaults["discovery_url"] = GOOGLE_DISCOVERY_URL
         missing = [
             prefix + v for v in VARIABLES if not env.get(prefix + v) and v.lower() not in defaults
         ]
         if missing:
             problems.append(f"{prefix}CLIENT_ID is set but {', '.join(missing)} is not")
             continue
-        values: dict[str, str] = {**defaults}
+        values: dict[str, Any] = {**defaults}
         for v in VARIABLES:
             if env.get(prefix + v):
                 value, wrong = parse(prefix + v, env[prefix + v], _HINTS[v.lower()])
@@ -55,7 +57,7 @@ def providers(env: Mapping[str, str], problems: list[str]) -> tuple[OidcSettings
     return tuple(found)
 
 
-def _issuers(values: Mapping[str, str]) -> tuple[str, ...] | None:
+def _issuers(values: Mapping[str, Any]) -> tuple[str, ...] | None:
     # Google's documented issuers hold for Google's own discovery document only; a provider
     # at another address (a proxy, a test double) is held to the issuer its document names.
     return GOOGLE_ISSUERS if values["discovery_url"] == GOOGLE_DISCOVERY_URL else None

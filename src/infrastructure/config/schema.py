@@ -108,6 +108,9 @@ class OidcSettings:
     discovery_url: HttpUrl
     # The accepted spellings of the ID token's ``iss``; None: the discovery document's issuer.
     issuers: tuple[str, ...] | None = None
+    # AUTH_<PROVIDER>_TRUST_AMR: an ID token whose ``amr`` shows a second factor counts as
+    # one, so a sign-in into an account with a second factor needs no second step here.
+    trust_amr: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +155,8 @@ class Settings:
     login_limit: Limit = 10
     register_limit: Limit = 10
     refresh_limit: Limit = 60
+    # Second-step codes tried per account per day from any IP; past it: 429 and a mail.
+    mfa_failure_limit: Limit = 50
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     # A backend outage is logged when it starts, every this many seconds while it lasts

@@ -16,6 +16,7 @@ def profile_of(discovery: Discovery, claims: dict[str, Any]) -> ExternalProfile:
     email = email if isinstance(email, str) and email else None
     verified = claims.get("email_verified")
     name = claims.get("name")
+    amr = claims.get("amr")
     return ExternalProfile(
         issuer=discovery.issuer,
         subject=claims["sub"],
@@ -24,4 +25,6 @@ def profile_of(discovery: Discovery, claims: dict[str, Any]) -> ExternalProfile:
         # this flag decides whether an account may be linked by email.
         email_verified=email is not None and (verified is True or verified == "true"),
         name=name if isinstance(name, str) and name else None,
+        # OpenID Connect Core §2: a JSON array of strings; anything else says nothing.
+        amr=tuple(a for a in amr if isinstance(a, str)) if isinstance(amr, list) else (),
     )

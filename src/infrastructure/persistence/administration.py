@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from domain.entities import ExternalIdentity, NewUser, User
+from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
 from domain.ports import UserAdministration, WebhookEvent
 from infrastructure.persistence.database import Database, as_datetime
 from infrastructure.persistence.users import user_of
@@ -98,6 +98,14 @@ class SqlUserAdministration(UserAdministration):
             if changed:
                 await record_event(tx, WebhookEvent.USER_UPDATED, user_id, now, role=role)
         return self._committed(user_id, changed)
+
+    async def last_active_admin(self, user_id: int) -> bool:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetchall(
+                "SELECT id FROM users WHERE role = $1 AND disabled_at IS NULL ORDER BY id LIMIT 2",
+                ADMIN_ROLE,
+            )
+        return [int(row["id"]) for row in rows] == [user_id]
 
     async def erase(self, user_id: int, now: datetime) -> bool:
         async with self._db.transaction() as tx:

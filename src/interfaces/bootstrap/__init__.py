@@ -78,6 +78,7 @@ def policies(settings: Settings) -> Policies:
             register=settings.register_limit,
             refresh=settings.refresh_limit,
             forgot=settings.forgot_limit,
+            mfa_failures=settings.mfa_failure_limit,
         ),
         mail=MailPolicy(
             product=settings.product_name,
@@ -97,4 +98,5 @@ def policies(settings: Settings) -> Policies:
             secrets=settings.introspection_secrets,
         ),
         return_to_allowlist=settings.return_to_allowlist,
+        trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

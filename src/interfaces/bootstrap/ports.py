@@ -95,3 +95,4 @@ class Policies:
     webhooks: WebhookPolicy
     introspection: IntrospectionPolicy
     return_to_allowlist: Collection[str] = ()
+    trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor

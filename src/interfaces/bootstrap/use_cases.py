@@ -173,6 +173,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             attempts=attempts,
             issuer=issuer,
             throttle=throttle,
+            queue=queue,
             audit=p.audit,
         ),
         start_passkey_sign_in=StartPasskeySignIn(
@@ -200,6 +201,8 @@ def build(p: Ports, policies: Policies) -> UseCases:
             mail=p.mail,
             issuer=issuer,
             proof=proof,
+            second_factor=gate,
+            trusted_amr=policies.trusted_amr,
             clock=p.clock,
             audit=p.audit,
         ),

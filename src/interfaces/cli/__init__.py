@@ -12,6 +12,7 @@ from interfaces.cli import errors as cli_errors
 from interfaces.cli import import_users as cli_import
 from interfaces.cli import keys as cli_keys
 from interfaces.cli import users as cli_users
+from interfaces.cli.audit_lines import audit_lines
 from interfaces.serve import serve
 
 
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         command = cli_users.command(args)
     else:
         command = cli_keys.command(args)
-    return cli_errors.run(args.command, command, settings, show_traceback=args.traceback)
+    with audit_lines(settings):
+        return cli_errors.run(args.command, command, settings, show_traceback=args.traceback)
 
 
 async def _migrate(settings: Settings) -> int:

@@ -7,10 +7,14 @@ import msgspec
 from litestar import Response
 from litestar.datastructures import Cookie
 
+from application.mfa.attempts import MFA_TOKEN_TTL
 from application.session_issuer import IssuedTokens
 from domain.entities import User
 from infrastructure.config import Settings
 from interfaces.http.responses import TokenBody, UserBody
+
+MFA_PENDING = "mfa_pending"
+MFA_PENDING_PATH = "/auth/login/mfa"
 
 
 def token_response(
@@ -59,3 +63,20 @@ def refresh_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
 
 def cleared_cookie(settings: Settings) -> Cookie:
     return refresh_cookie(settings, "", 0)
+
+
+def mfa_pending_cookie(settings: Settings, mfa_token: str | None) -> Cookie:
+    """The ``mfa_token`` of a provider sign-in waiting for its second step (None: cleared).
+
+    A cookie, never the URL the browser is sent to (RFC 9700 §4.3.2: nothing that opens a
+    session travels in a URL); HttpOnly, sent to the second step only, and Lax whatever
+    AUTH_COOKIE_SAMESITE says, as the provider's redirect back is a cross-site GET."""
+    return Cookie(
+        key=MFA_PENDING,
+        value=mfa_token or "",
+        max_age=int(MFA_TOKEN_TTL.total_seconds()) if mfa_token else 0,
+        path=MFA_PENDING_PATH,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )

@@ -47,6 +47,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.UserNotFound: 404,
     e.WebhookNotFound: 404,
     e.OwnAccount: 409,
+    e.LastAdmin: 409,
     e.EmailNotVerified: 403,
     e.EmailAlreadyVerified: 409,
     e.InvalidVerificationToken: 400,

@@ -69,7 +69,7 @@ class AdminController(Controller):
         "/{user_id:int}/disable",
         status_code=HTTP_204_NO_CONTENT,
         summary="Refuse the user's sign-ins and end all its sessions at once",
-        responses=problems(*ONE_USER, e.OwnAccount),
+        responses=problems(*ONE_USER, e.OwnAccount, e.LastAdmin),
     )
     async def disable(
         self,
@@ -121,7 +121,7 @@ class AdminController(Controller):
         "/{user_id:int}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Erase the user, its identities, sessions and grants",
-        responses=problems(*ONE_USER, e.OwnAccount),
+        responses=problems(*ONE_USER, e.OwnAccount, e.LastAdmin),
     )
     async def delete_user(
         self, user_id: FromPath[int], admin: Admin, delete_user: Inject[DeleteUser], client: Client

@@ -34,9 +34,10 @@ class DisableTotpRequest(msgspec.Struct, frozen=True):
 
 
 class MfaLoginRequest(msgspec.Struct, frozen=True):
-    """The ``mfa_token`` of the 401 ``mfa_required``, and a code of the app or a recovery
-    code: one of them."""
+    """The ``mfa_token`` of the 401 ``mfa_required`` (or, after a provider's sign-in, none:
+    the ``mfa_pending`` cookie holds it), and a code of the app or a recovery code: one of
+    them."""
 
-    mfa_token: MfaToken
+    mfa_token: MfaToken | None = None
     code: TotpCode | None = None
     recovery_code: RecoveryCode | None = None

@@ -3,8 +3,10 @@ sign-in."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Response, delete, get, post
-from litestar.params import JSONBody
+from litestar.params import CookieParameter, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.mfa.overview import ShowSecondFactors
@@ -19,7 +21,7 @@ from application.mfa.totp import (
 )
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.cookies import token_response
+from interfaces.http.cookies import MFA_PENDING, mfa_pending_cookie, token_response
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
 from interfaces.http.mfa.requests import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
 from interfaces.http.mfa.responses import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
@@ -28,6 +30,7 @@ from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, I
 from interfaces.http.responses import TokenBody
 
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
+PendingToken = Annotated[str | None, CookieParameter(name=MFA_PENDING)]
 
 
 class MfaController(Controller):
@@ -142,8 +145,9 @@ class SecondStepController(Controller):
         status_code=200,
         guards=[same_origin],
         summary="Complete a password sign-in with a code of the app or a recovery code",
-        description="Takes the `mfa_token` of the 401 `mfa_required` login answer. Five wrong "
-        "codes end the attempt (401 `invalid_mfa_token`): sign in with the password again.",
+        description="Takes the `mfa_token` of the 401 `mfa_required` login answer, or, with "
+        "none in the body, the `mfa_pending` cookie an identity provider's sign-in left. Five "
+        "wrong codes end the attempt (401 `invalid_mfa_token`): sign in again.",
         responses=problems(
             *BODY,
             *COOKIE,
@@ -160,15 +164,19 @@ class SecondStepController(Controller):
         settings: Inject[Settings],
         client: Client,
         body_transport: BodyTransport,
+        pending: PendingToken = None,
     ) -> Response[TokenBody]:
         signed_in = await complete_mfa_sign_in.execute(
             MfaSignInCommand(
-                mfa_token=data.mfa_token,
+                mfa_token=data.mfa_token or pending or "",
                 code=data.code,
                 recovery_code=data.recovery_code,
                 client=client,
             )
         )
-        return token_response(
+        response = token_response(
             settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
         )
+        if pending is not None:
+            response.cookies.append(mfa_pending_cookie(settings, None))
+        return response

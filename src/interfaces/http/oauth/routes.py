@@ -11,12 +11,13 @@ from application.oauth import (
     STATE_TTL,
     CompleteOAuth,
     CompleteOAuthCommand,
+    OAuthSecondStep,
     StartOAuth,
     StartOAuthCommand,
 )
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.cookies import refresh_cookie, token_response
+from interfaces.http.cookies import mfa_pending_cookie, refresh_cookie, token_response
 from interfaces.http.documentation import problems
 from interfaces.http.providers import NO_STORE, BodyTransport, Client, Inject
 
@@ -63,6 +64,7 @@ class OAuthController(Controller):
             e.UnverifiedEmail,
             e.IdentityProviderUnavailable,
             e.StorageUnavailable,
+            e.MfaRequired,
         ),
     )
     async def callback(
@@ -90,6 +92,8 @@ class OAuthController(Controller):
                 client=client,
             )
         )
+        if isinstance(result, OAuthSecondStep):
+            return _second_step(settings, result)
         tokens, user = result.signed_in.tokens, result.signed_in.user
         if settings.app_url is None:
             return token_response(settings, tokens, in_body=body_transport, user=user)
@@ -101,6 +105,18 @@ class OAuthController(Controller):
             headers=NO_STORE,
             cookies=[refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)],
         )
+
+
+def _second_step(settings: Settings, result: OAuthSecondStep) -> Response[Any]:
+    if settings.app_url is None:
+        raise e.MfaRequired(result.mfa_token, result.methods)  # as a password sign-in
+    separator = "&" if "?" in result.return_to else "?"
+    return Redirect(
+        f"{settings.app_url}{result.return_to}{separator}mfa=required",
+        status_code=302,
+        headers=NO_STORE,
+        cookies=[mfa_pending_cookie(settings, result.mfa_token)],
+    )
 
 
 def _state_cookie(settings: Settings, provider: str, state: str) -> Cookie:

@@ -128,7 +128,9 @@ export class AuthClient extends EventTarget {
 
   /** The second step of a password sign-in: `{ code }` from the authenticator app, or
    * `{ recoveryCode }`. A wrong code throws `invalid_mfa_code` and the token may be tried
-   * again; `invalid_mfa_token` (expired, used, or five wrong codes) means signing in again. */
+   * again; `invalid_mfa_token` (expired, used, or five wrong codes) means signing in again.
+   * Back from an identity provider with `?mfa=required`, pass no token (`undefined`): an
+   * HttpOnly cookie that only this step receives holds it. */
   async loginMfa(mfaToken, { code, recoveryCode } = {}) {
     const body = { mfa_token: mfaToken, code, recovery_code: recoveryCode };
     const answer = await this.#post("/auth/login/mfa", body, { cookies: true });

@@ -3,6 +3,7 @@
 import { MfaRequired } from "/auth/client.js";
 import {
   askSecondFactor,
+  askSecondFactorAfterProvider,
   clearSecondFactors,
   renderSecondFactors,
   wireSecondFactors,
@@ -216,7 +217,10 @@ async function home() {
     restored = await auth.restore();
   });
   if (restored) await attempt(showSignedIn);
-  else showSignedOut();
+  else {
+    showSignedOut();
+    askSecondFactorAfterProvider();
+  }
 }
 
 // -- the mailed links' pages -------------------------------------------------------------------

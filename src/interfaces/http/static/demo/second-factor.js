@@ -25,13 +25,25 @@ function plural(count, noun) {
 
 // -- signing in ------------------------------------------------------------------------------
 
-export function askSecondFactor(required) {
+export function askSecondFactor(required, done = "Your password is right.") {
   pending = required;
   byId("login-form").hidden = true;
   byId("mfa-form").hidden = false;
   byId("mfa-passkey").hidden = !(required.methods.includes("passkey") && passkeysWorkHere());
-  notify("Your password is right. Now a code from your authenticator app, or a recovery code.");
+  notify(`${done} Now a code from your authenticator app, or a recovery code.`);
   byId("mfa-form").elements.code.focus();
+}
+
+/** Back from an identity provider with `?mfa=required`: the service holds the sign-in's
+ * token in an HttpOnly cookie only the second step receives, so the code alone completes it. */
+export function askSecondFactorAfterProvider() {
+  const params = new URLSearchParams(globalThis.location.search);
+  if (params.get("mfa") !== "required") return false;
+  params.delete("mfa");
+  const rest = params.toString();
+  globalThis.history.replaceState(null, "", globalThis.location.pathname + (rest ? `?${rest}` : ""));
+  askSecondFactor({ mfaToken: undefined, methods: ["totp", "recovery_code"] }, "Your provider vouched for you.");
+  return true;
 }
 
 function endSecondStep() {

@@ -1,0 +1,82 @@
+"""Wrong second-step codes are capped per account across every IP: someone with the password
+and many addresses gets no more guesses (AUTH_MFA_FAILURE_LIMIT a day), and the owner is
+told once."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+import httpx
+
+from infrastructure.config import Settings
+from interfaces.http.app import create_app
+from tests.fakes.clock import FakeClock
+from tests.http.helpers import BASE_URL, assert_problem, sign_up
+from tests.http.mfa_helpers import enable_totp, rows
+
+PROXY = "10.0.0.7"
+
+
+@asynccontextmanager
+async def behind_a_proxy(settings: Settings, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The app behind a trusted reverse proxy: every request comes from the proxy's address,
+    the client's in X-Forwarded-For."""
+    trusting = replace(settings, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),))
+    app = create_app(trusting, clock=clock)
+    transport = httpx.ASGITransport(app=app, client=(PROXY, 50000))  # type: ignore[arg-type]
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url=BASE_URL) as c:
+        yield c
+
+
+def from_ip(number: int) -> dict[str, str]:
+    return {"X-Forwarded-For": f"198.51.{number // 200}.{number % 200 + 1}"}
+
+
+async def test_sixty_wrong_codes_from_sixty_ips_hit_the_accounts_daily_cap(
+    settings: Settings, clock: FakeClock
+) -> None:
+    async with behind_a_proxy(settings, clock) as client:
+        device = await sign_up(client, verified=True)
+        app = (await enable_totp(client, device, clock)).app
+        right = {app.code(step) for step in (-1, 0, 1)}
+        wrong = next(c for c in ("000000", "111111", "222222") if c not in right)
+
+        statuses = []
+        token = ""
+        for attempt in range(60):
+            if attempt % 5 == 0:  # the fifth wrong code ends an attempt: the password again
+                login = await client.post(
+                    "/auth/login",
+                    json={"email": "user@site.com", "password": "secret123"},
+                    headers=from_ip(attempt),
+                )
+                token = assert_problem(login, 401, "mfa_required")["mfa_token"]
+            answer = await client.post(
+                "/auth/login/mfa",
+                json={"mfa_token": token, "code": wrong},
+                headers=from_ip(attempt),
+            )
+            statuses.append(answer.status_code)
+
+        assert statuses[:50] == [401] * 50
+        assert statuses[50:] == [429] * 10
+        # For everyone, the owner with the right code too.
+        login = await client.post(
+            "/auth/login",
+            json={"email": "user@site.com", "password": "secret123"},
+            headers=from_ip(100),
+        )
+        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
+        owner = await client.post(
+            "/auth/login/mfa",
+            json={"mfa_token": token, "code": app.next_code()},
+            headers=from_ip(100),
+        )
+        assert_problem(owner, 429, "too_many_requests")
+
+    told = [m for m in await rows(settings, "outbox") if "paused" in m["subject"]]
+    assert len(told) == 1
+    assert told[0]["recipient"] == "user@site.com"

@@ -1,0 +1,144 @@
+"""An identity provider's sign-in into an account with a second factor stops at the same gate
+as a password: no session, the browser sent to the app with ``?mfa=required`` and the
+``mfa_token`` in an ``mfa_pending`` cookie, which the second step takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from tests.fakes.clock import FakeClock
+from tests.http.helpers import (
+    assert_problem,
+    assert_refresh_cookie,
+    no_refresh_cookie,
+    set_cookies,
+    sign_up,
+    the_refresh_cookie,
+)
+from tests.http.mfa_helpers import App, enable_totp
+from tests.http.test_oauth import (
+    ADA,
+    APP_URL,
+    Client,
+    browser,
+    google,
+    idp,
+    sign_in_with_google,
+    signed_in_user,
+    with_google,
+)
+from tests.servers.oidc import FakeOidcProvider
+
+__all__ = ["browser", "idp", "with_google"]  # fixtures
+
+
+async def ada_with_an_app(app: Client, clock: FakeClock) -> App:
+    """Ada's account has a password and an authenticator app; her browser holds no session."""
+    device = await sign_up(app, ADA, verified=True)
+    enabled = await enable_totp(app, device, clock)
+    app.cookies.clear()
+    return enabled.app
+
+
+def pending_cookie(answer: httpx.Response) -> Any:
+    [cookie] = [c for c in set_cookies(answer) if c.name == "mfa_pending"]
+    return cookie
+
+
+def trusting_google(
+    with_google: Callable[..., Client], idp: FakeOidcProvider, *, trust: bool
+) -> Client:
+    return with_google(oidc_providers=(replace(google(idp), trust_amr=trust),))
+
+
+async def test_a_provider_sign_in_into_an_account_with_an_app_starts_no_session(
+    with_google: Callable[..., Client], browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    async with with_google() as app:
+        await ada_with_an_app(app, clock)
+
+        answer = await sign_in_with_google(app, browser)
+
+        assert answer.status_code == 302, answer.text
+        assert answer.headers["location"] == f"{APP_URL}/dashboard?mfa=required"
+        assert no_refresh_cookie(answer)
+        cookie = pending_cookie(answer)
+        assert len(cookie.value) >= 43
+        assert cookie.value not in answer.headers["location"]
+        assert cookie.attributes["path"] == "/auth/login/mfa"
+        assert cookie.attributes["max-age"] == "300"
+        assert cookie.attributes["samesite"] == "lax"
+        assert "httponly" in cookie.attributes
+        assert "secure" in cookie.attributes
+        assert_problem(await app.post("/auth/refresh"), 401, "invalid_refresh_token")
+
+
+async def test_the_second_step_takes_the_pending_cookie_and_signs_in(
+    with_google: Callable[..., Client], browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    async with with_google() as app:
+        authenticator = await ada_with_an_app(app, clock)
+        await sign_in_with_google(app, browser)
+
+        answer = await app.post("/auth/login/mfa", json={"code": authenticator.next_code()})
+
+        assert answer.status_code == 200, answer.text
+        assert_refresh_cookie(the_refresh_cookie(answer))
+        cleared = pending_cookie(answer)
+        assert (cleared.value, cleared.attributes["max-age"]) == ("", "0")
+        assert (await signed_in_user(app))["email"] == ADA
+
+
+async def test_without_a_token_in_body_or_cookie_the_second_step_refuses(client: Client) -> None:
+    answer = await client.post("/auth/login/mfa", json={"code": "123456"})
+    assert_problem(answer, 401, "invalid_mfa_token")
+
+
+async def test_a_provider_trusted_for_mfa_whose_amr_says_so_signs_in_directly(
+    with_google: Callable[..., Client],
+    idp: FakeOidcProvider,
+    browser: httpx.AsyncClient,
+    clock: FakeClock,
+) -> None:
+    idp.claims = {"amr": ["pwd", "mfa"]}
+    async with trusting_google(with_google, idp, trust=True) as app:
+        await ada_with_an_app(app, clock)
+
+        answer = await sign_in_with_google(app, browser)
+
+        assert answer.headers["location"] == f"{APP_URL}/dashboard"
+        assert_refresh_cookie(the_refresh_cookie(answer))
+        assert not [c for c in set_cookies(answer) if c.name == "mfa_pending"]
+
+
+async def test_an_untrusted_providers_amr_does_not_stand_for_the_second_factor(
+    with_google: Callable[..., Client],
+    idp: FakeOidcProvider,
+    browser: httpx.AsyncClient,
+    clock: FakeClock,
+) -> None:
+    idp.claims = {"amr": ["pwd", "mfa"]}
+    async with trusting_google(with_google, idp, trust=False) as app:
+        await ada_with_an_app(app, clock)
+
+        answer = await sign_in_with_google(app, browser)
+
+        assert answer.headers["location"] == f"{APP_URL}/dashboard?mfa=required"
+        assert no_refresh_cookie(answer)
+
+
+async def test_without_an_app_url_the_callback_answers_mfa_required_like_a_password(
+    with_google: Callable[..., Client], browser: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    async with with_google(app_url=None) as app:
+        await ada_with_an_app(app, clock)
+
+        answer = await sign_in_with_google(app, browser)
+
+        body = assert_problem(answer, 401, "mfa_required")
+        assert body["methods"] == ["totp", "recovery_code"]
+        assert no_refresh_cookie(answer)
