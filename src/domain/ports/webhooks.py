@@ -136,6 +136,10 @@ class WebhookUnreachable(Exception):
         self.reason = reason
 
 
+class WebhookRefused(WebhookUnreachable):
+    """The target is refused before any request is made (SSRF)."""
+
+
 class WebhookTransport(Protocol):
     async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """POST ``body`` and return the receiver's status, or raise ``WebhookUnreachable``."""
