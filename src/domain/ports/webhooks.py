@@ -22,6 +22,8 @@ class WebhookEvent(StrEnum):
     USER_DELETED = "user.deleted"
     SESSION_CREATED = "session.created"
     SESSION_REVOKED = "session.revoked"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
     PASSWORD_CHANGED = "password.changed"
 
 
