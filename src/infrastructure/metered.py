@@ -2,7 +2,7 @@
 sign-ins and rate limits from the audit events, refresh outcomes from the grant store's
 rotation (and, for tokens refused before it, from their audit event), captcha outcomes
 from the verifier, the outbox backlog at each sender poll, the range API's latency and
-failures from the breach check."""
+failures from the breach check, webhook outcomes from the webhook outbox and transport."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from domain.ports import (
     BreachCheckUnavailable,
     BreachedPasswords,
     CaptchaVerifier,
+    ClaimedWebhook,
     GraceReplay,
     Invalid,
     OutboxDelivery,
@@ -28,6 +29,9 @@ from domain.ports import (
     Rotation,
     RotationOutcome,
     Throttled,
+    WebhookOutbox,
+    WebhookRefused,
+    WebhookTransport,
 )
 from infrastructure.metrics import (
     CAPTCHA,
@@ -36,7 +40,9 @@ from infrastructure.metrics import (
     PWNED_RANGE_SECONDS,
     RATE_LIMITED,
     REFRESHES,
+    WEBHOOK_DELIVERIES,
     record_outbox,
+    record_webhook_queue,
 )
 
 _LOGIN_EVENTS = {"login_succeeded": "succeeded", "login_failed": "failed"}
@@ -154,3 +160,56 @@ class MeteredBreachedPasswords(BreachedPasswords):
             raise
         finally:
             PWNED_RANGE_SECONDS.observe(time.perf_counter() - started)
+
+
+GONE = 410
+
+
+class MeteredWebhookOutbox(WebhookOutbox):
+    """Counts each settled attempt (delivered, failed and to be retried, gave_up after 3 days,
+    disabled by a 410) and reports the backlog after each claim: once per sender poll."""
+
+    def __init__(self, inner: WebhookOutbox) -> None:
+        self._inner = inner
+
+    async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
+        claimed = await self._inner.claim(now, lease, limit)
+        record_webhook_queue(*await self._inner.backlog(now))
+        return claimed
+
+    async def delivered(self, delivery_id: int, now: datetime, status: int) -> None:
+        await self._inner.delivered(delivery_id, now, status)
+        WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
+
+    async def retry(
+        self, delivery_id: int, due_at: datetime, error: str, status: int | None
+    ) -> None:
+        await self._inner.retry(delivery_id, due_at, error, status)
+        WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
+
+    async def give_up(
+        self, delivery_id: int, now: datetime, error: str, status: int | None
+    ) -> None:
+        await self._inner.give_up(delivery_id, now, error, status)
+        WEBHOOK_DELIVERIES.labels(outcome="disabled" if status == GONE else "gave_up").inc()
+
+    async def disable_endpoint(self, endpoint_id: int, now: datetime) -> None:
+        await self._inner.disable_endpoint(endpoint_id, now)
+
+    async def backlog(self, now: datetime) -> tuple[int, float | None]:
+        return await self._inner.backlog(now)
+
+
+class MeteredWebhookTransport(WebhookTransport):
+    """Counts the attempts refused before any request (SSRF); the outbox counts them again
+    as failed or gave_up, as it settles them."""
+
+    def __init__(self, inner: WebhookTransport) -> None:
+        self._inner = inner
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        try:
+            return await self._inner.post(url, headers, body)
+        except WebhookRefused:
+            WEBHOOK_DELIVERIES.labels(outcome="refused").inc()
+            raise

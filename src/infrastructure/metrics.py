@@ -44,6 +44,21 @@ OUTBOX_AGE = Gauge(
     "Age of the oldest mail waiting in the outbox (0 when empty)",
     multiprocess_mode="mostrecent",
 )
+WEBHOOK_DELIVERIES = Counter(
+    f"{PREFIX}_webhook_deliveries",
+    "Webhook delivery attempts by outcome",
+    ["outcome"],
+)
+WEBHOOK_QUEUE_DEPTH = Gauge(
+    f"{PREFIX}_webhook_queue_depth",
+    "Webhook deliveries waiting in the outbox",
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_QUEUE_AGE = Gauge(
+    f"{PREFIX}_webhook_queue_oldest_age_seconds",
+    "Age of the oldest webhook delivery waiting in the outbox (0 when empty)",
+    multiprocess_mode="mostrecent",
+)
 
 PWNED_RANGE_SECONDS = Histogram(
     f"{PREFIX}_pwned_range_seconds",
@@ -61,6 +76,11 @@ def record_outbox(depth: int, oldest_age_seconds: float | None) -> None:
     """The extension point for the mail outbox: call it with what the outbox reports."""
     OUTBOX_DEPTH.set(depth)
     OUTBOX_AGE.set(oldest_age_seconds or 0.0)
+
+
+def record_webhook_queue(depth: int, oldest_age_seconds: float | None) -> None:
+    WEBHOOK_QUEUE_DEPTH.set(depth)
+    WEBHOOK_QUEUE_AGE.set(oldest_age_seconds or 0.0)
 
 
 def record_backend_error(backend: str) -> None:

@@ -122,10 +122,10 @@ async def test_removing_drops_the_secret_and_its_recovery_codes(
 ):
     await activated(second_factors)
     await activated(second_factors, BOB)
-    assert await second_factors.totp.remove(ADA)
+    assert await second_factors.totp.remove(ADA, NOW)
     assert await second_factors.totp.get(ADA) is None
     assert not await second_factors.recovery.use(ADA, CODES[0], NOW)
-    assert not await second_factors.totp.remove(ADA)
+    assert not await second_factors.totp.remove(ADA, NOW)
     assert await second_factors.recovery.use(BOB, CODES[0], NOW)  # Bob's are his own
 
 
@@ -133,7 +133,7 @@ async def test_removing_a_pending_secret_drops_it_but_reports_no_active_one(
     second_factors: SecondFactorStores,
 ):
     assert await second_factors.totp.start(ADA, "sealed", NOW)
-    assert not await second_factors.totp.remove(ADA)
+    assert not await second_factors.totp.remove(ADA, NOW)
     assert await second_factors.totp.get(ADA) is None
 
 
@@ -164,7 +164,7 @@ async def test_the_codes_left_are_the_unused_ones_of_the_user(
     assert (await recovery.left(ADA), await recovery.left(BOB)) == (len(CODES) - 1, 0)
     await recovery.replace(ADA, ["new-1", "new-2"], NOW)
     assert await recovery.left(ADA) == 2
-    assert await second_factors.totp.remove(ADA)
+    assert await second_factors.totp.remove(ADA, NOW)
     assert await recovery.left(ADA) == 0
 
 
@@ -243,9 +243,9 @@ async def test_of_ten_clients_counting_one_use_exactly_one_wins(second_factor_cl
 async def test_a_passkey_is_removed_only_by_its_user(second_factors: SecondFactorStores):
     passkeys = second_factors.passkeys
     mine = await passkeys.add(new_passkey(b"mine"))
-    assert not await passkeys.remove(BOB, mine.id)
-    assert await passkeys.remove(ADA, mine.id)
-    assert not await passkeys.remove(ADA, mine.id)
+    assert not await passkeys.remove(BOB, mine.id, NOW)
+    assert await passkeys.remove(ADA, mine.id, NOW)
+    assert not await passkeys.remove(ADA, mine.id, NOW)
     assert await passkeys.by_credential(b"mine") is None
 
 
@@ -254,6 +254,6 @@ async def test_removing_all_of_a_users_passkeys_names_them(second_factors: Secon
     one = await passkeys.add(new_passkey(b"one"))
     two = await passkeys.add(new_passkey(b"two"))
     bobs = await passkeys.add(new_passkey(b"bob's", user_id=BOB))
-    assert await passkeys.remove_all(ADA) == [one.id, two.id]
-    assert await passkeys.remove_all(ADA) == []
+    assert await passkeys.remove_all(ADA, NOW) == [one.id, two.id]
+    assert await passkeys.remove_all(ADA, NOW) == []
     assert [p.id for p in await passkeys.of_user(BOB)] == [bobs.id]

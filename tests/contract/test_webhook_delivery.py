@@ -1,7 +1,8 @@
 """Webhooks delivered from the SQL outbox (SQLite and PostgreSQL) to a real receiver on
 loopback that verifies each signature with the Standard Webhooks reference library: every
-event arrives after 5xx answers and a hanging receiver, in order per user, a retried event
-keeps its webhook-id, and 410 disables the endpoint."""
+event arrives after 5xx answers, a hanging receiver and one closing the connection, in order
+per user, a retried event keeps its webhook-id, 410 disables the endpoint, and a sender
+stopped mid-delivery leaves the event to the next one."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ import pytest
 
 from application.webhooks.sender import WebhookPolicy, WebhookSender
 from application.webhooks.signing import new_secret
-from domain.ports import NewWebhookEndpoint, WebhookEndpoint, WebhookEvent
+from domain.ports import Clock, NewWebhookEndpoint, WebhookEndpoint, WebhookEvent
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from infrastructure.system import SystemClock
 from infrastructure.webhooks.http import HttpWebhookTransport
 from tests.contract.webhook_helpers import start_session
+from tests.fakes.clock import FakeClock
 from tests.fakes.security import RecordingAudit
-from tests.servers.webhooks import HANG, WebhookReceiver
+from tests.servers.webhooks import CLOSE, HANG, WebhookReceiver
 
 SECRET = new_secret()
 EVENTS = (WebhookEvent.SESSION_CREATED, WebhookEvent.SESSION_REVOKED)
@@ -44,13 +46,17 @@ def receiver(request: pytest.FixtureRequest) -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 async def sender(database: Database) -> WebhookSender:
+    return a_sender(database, SystemClock())
+
+
+def a_sender(database: Database, clock: Clock) -> WebhookSender:
     http = httpx.AsyncClient(trust_env=False)
     transport = HttpWebhookTransport(http, allow_http=True, allow_private=False, timeout=0.5)
     return WebhookSender(
         outbox=SqlWebhookOutbox(database),
         transport=transport,
         policy=FAST,
-        clock=SystemClock(),
+        clock=clock,
         audit=RecordingAudit(),
     )
 
@@ -122,3 +128,50 @@ async def test_410_disables_the_endpoint(
     assert disabled.disabled_at is not None
     [attempt] = await SqlWebhookEndpoints(database).deliveries(endpoint.id, 10)
     assert (attempt.last_status, attempt.failed_at is not None) == (410, True)
+
+
+@pytest.mark.parametrize("receiver", [(CLOSE, CLOSE)], indirect=True)
+async def test_a_receiver_closing_the_connection_unanswered_gets_the_event_again(
+    database: Database, receiver: WebhookReceiver, sender: WebhookSender
+) -> None:
+    await subscribe(database, receiver.url)
+    await start_session(database, "a", ONE, SystemClock().now())
+
+    await deliver_until(sender, lambda: len(receiver.delivered()) == 1)
+
+    assert [r.answered for r in receiver.received] == [CLOSE, CLOSE, 204]
+    assert len({r.message_id for r in receiver.received}) == 1
+
+
+@pytest.mark.parametrize("receiver", [(HANG,)], indirect=True)
+async def test_a_sender_stopped_mid_delivery_leaves_the_event_to_the_next_after_the_lease(
+    database: Database, receiver: WebhookReceiver, sender: WebhookSender
+) -> None:
+    """The service killed while a request is in flight, simulated in-process: the sender's
+    task is cancelled with nothing settled, and a new sender claims the event once the
+    lease has run out (its clock is past it) and delivers it with the same webhook-id."""
+    endpoint = await subscribe(database, receiver.url)
+    await start_session(database, "a", ONE, SystemClock().now())
+    in_flight = asyncio.create_task(sender.deliver_due())
+    await until(lambda: len(receiver.received) == 1)
+    in_flight.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await in_flight
+
+    during_lease = a_sender(database, SystemClock())
+    assert await during_lease.deliver_due() == 0
+    restarted = a_sender(database, FakeClock(SystemClock().now() + FAST.lease))
+    assert await restarted.deliver_due() == 1
+
+    first, again = receiver.received
+    assert (first.answered, again.answered) == (HANG, 204)
+    assert first.message_id == again.message_id
+    [delivery] = await SqlWebhookEndpoints(database).deliveries(endpoint.id, 10)
+    assert delivery.delivered_at is not None
+
+
+async def until(done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not done():
+        assert time.monotonic() < deadline, "not there in time"
+        await asyncio.sleep(0.01)

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from domain.entities import NewPasskey
+from domain.errors import PasskeyExists
 from domain.ports import (
     NewWebhookEndpoint,
     WebhookEndpoint,
@@ -19,6 +21,8 @@ from domain.ports import (
 )
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.passkeys import SqlPasskeys
+from infrastructure.persistence.second_factor import SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from tests.contract.conftest import OWNERS_CREATED
@@ -185,3 +189,44 @@ async def test_a_rotated_secret_signs_beside_the_new_one_until_it_lapses(
     assert rotated.signing_secrets(NOW + timedelta(hours=24)) == ("whsec_bmV3",)
     assert await endpoints.get(endpoint.id) == rotated
     assert await endpoints.rotate(endpoint.id + 1, "whsec_eA==", NOW) is None
+
+
+async def test_second_factors_added_and_removed_are_announced_as_mfa_events(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    await subscribe(endpoints, WebhookEvent.MFA_ENABLED, WebhookEvent.MFA_DISABLED)
+    totp, passkeys = SqlTotpCredentials(database), SqlPasskeys(database)
+    await totp.start(ONE, "sealed", NOW)
+    assert not await totp.remove(ONE, NOW)  # never confirmed: no second factor, no event
+    await totp.start(ONE, "sealed", NOW)
+    await totp.activate(ONE, 1, ["digest"], NOW)
+    await passkeys.add(new_passkey(ONE, b"one"))
+    with pytest.raises(PasskeyExists):  # rolled back, and its event with it
+        await passkeys.add(new_passkey(ONE, b"one"))
+    await totp.remove(ONE, NOW)
+    await passkeys.remove_all(ONE, NOW)
+
+    announced = []
+    while claimed := await outbox.claim(NOW, LEASE, 10):
+        [one] = claimed  # one user's events go one at a time
+        announced.append((one.delivery.type, json.loads(one.delivery.payload)["data"]["factor"]))
+        await outbox.delivered(one.delivery.id, NOW, 204)
+    assert announced == [
+        ("mfa.enabled", "totp"),
+        ("mfa.enabled", "passkey"),
+        ("mfa.disabled", "totp"),
+        ("mfa.disabled", "passkey"),
+    ]
+
+
+def new_passkey(user_id: int, credential_id: bytes) -> NewPasskey:
+    return NewPasskey(
+        user_id=user_id,
+        credential_id=credential_id,
+        public_key=b"key",
+        sign_count=0,
+        transports=(),
+        user_handle=b"handle",
+        name="laptop",
+        created_at=NOW,
+    )

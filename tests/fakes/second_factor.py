@@ -68,7 +68,7 @@ class MemoryTotpCredentials(TotpCredentials):
         self.credentials[user_id] = replace(current, last_step=step)
         return True
 
-    async def remove(self, user_id: int) -> bool:
+    async def remove(self, user_id: int, now: datetime) -> bool:
         self._recovery.codes.pop(user_id, None)
         removed = self.credentials.pop(user_id, None)
         return removed is not None and removed.active
@@ -113,14 +113,14 @@ class MemoryPasskeys(Passkeys):
         self.passkeys[passkey_id] = replace(current, sign_count=new_count, last_used_at=now)
         return True
 
-    async def remove(self, user_id: int, passkey_id: int) -> bool:
+    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
         current = self.passkeys.get(passkey_id)
         if current is None or current.user_id != user_id:
             return False
         del self.passkeys[passkey_id]
         return True
 
-    async def remove_all(self, user_id: int) -> list[int]:
+    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
         ids = sorted(p.id for p in self.passkeys.values() if p.user_id == user_id)
         for passkey_id in ids:
             del self.passkeys[passkey_id]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
+from application.webhooks.signing import new_secret
+from infrastructure.config import Settings
+from tests.http.admin_helpers import an_admin
 from tests.http.helpers import PASSWORD, assert_problem, refresh_with, register, sign_up
-from tests.http.scrape import grown, scrape
+from tests.http.scrape import Samples, grown, scrape
 from tests.http.test_signup_hardening import signup, with_turnstile
 from tests.servers.turnstile import FakeTurnstile
+from tests.servers.webhooks import WebhookReceiver
 
 GRACE = 10
 
@@ -134,3 +139,48 @@ async def test_the_mail_sender_reports_the_outbox_backlog(client: Any) -> None:
             break
         await asyncio.sleep(0.05)
     assert after[depth] in (0, 1)  # the verification mail, waiting or already delivered
+
+
+async def test_webhook_outcomes_and_queue_age_are_counted_after_a_delivery(
+    make_client: Any, settings: Settings, clock: Any
+) -> None:
+    """A receiver answering 500 then 204, and a target inside the network: each attempt is
+    counted by its outcome, and the sender's polls report the webhook queue."""
+    with WebhookReceiver(new_secret(), 500) as receiver:
+        async with make_client(webhook_allow_http=True, outbox_poll_interval=0.05) as client:
+            admin = await an_admin(client, settings)
+            before = await scrape(client)
+            for url in ("https://10.0.0.1/hooks", receiver.url):
+                added = await client.post(
+                    "/admin/webhooks",
+                    json={"url": url, "events": ["user.created"]},
+                    headers=admin.headers,
+                )
+            receiver.verifier = Webhook(added.json()["secret"])
+            await sign_up(client, "watched@site.com")
+            after = await scrape_until(
+                client, lambda s: grown(before, s, DELIVERIES, outcome="failed") >= 2
+            )
+            assert grown(before, after, DELIVERIES, outcome="refused") >= 1
+            clock.advance(10)  # past the first retry's backoff
+            await scrape_until(client, lambda s: grown(before, s, DELIVERIES, outcome="delivered"))
+            # The next poll finds the refused one alone, waiting since before the clock moved.
+            after = await scrape_until(client, lambda s: s[QUEUE_DEPTH] == 1)
+
+    assert [r.type for r in receiver.delivered()] == ["user.created"]
+    assert grown(before, after, DELIVERIES, outcome="delivered") == 1
+    assert after[QUEUE_AGE] >= 10
+
+
+DELIVERIES = "authgate_webhook_deliveries_total"
+QUEUE_DEPTH = ("authgate_webhook_queue_depth", frozenset[tuple[str, str]]())
+QUEUE_AGE = ("authgate_webhook_queue_oldest_age_seconds", frozenset[tuple[str, str]]())
+
+
+async def scrape_until(client: Any, done: Callable[[Samples], object]) -> Samples:
+    for _ in range(200):
+        samples = await scrape(client)
+        if done(samples):
+            return samples
+        await asyncio.sleep(0.05)
+    raise AssertionError("the sender did not get there in 10 s")

@@ -1,6 +1,7 @@
 """A webhook receiver on loopback: verifies every request with the Standard Webhooks
 reference library (not our own code), records what it accepted in arrival order, and answers
-as told: a status, or ``HANG`` (no answer until the test ends)."""
+as told: a status, ``HANG`` (no answer until the test ends) or ``CLOSE`` (the connection
+closed without an answer)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tests.servers.loopback import LoopbackFake, QuietHandler
 
 HANG = 0
+CLOSE = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ class _Handler(QuietHandler):
             )
         if answer == HANG:
             receiver.closing.wait(30)
+            return
+        if answer == CLOSE:
+            self.close_connection = True
             return
         self.reply(answer, "text/plain", b"")
 

@@ -247,6 +247,7 @@ def build_world(
         revoker=revoker,
         queue=MailQueue(mail=fakes["mail"], policy=mail_policy, clock=clock),
         audit=fakes["audit"],
+        clock=clock,
     )
     return World(
         **fakes,

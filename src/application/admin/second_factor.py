@@ -7,7 +7,7 @@ from application.admin.commands import AdminCommand, audit_admin
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from domain.errors import UserNotFound
-from domain.ports import AuditLog, Passkeys, TotpCredentials, UserRepository
+from domain.ports import AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
 
 
 class ResetSecondFactor:
@@ -21,20 +21,23 @@ class ResetSecondFactor:
         passkeys: Passkeys,
         queue: MailQueue,
         audit: AuditLog,
+        clock: Clock,
     ) -> None:
         self._users = users
         self._totp = totp
         self._passkeys = passkeys
         self._queue = queue
         self._audit = audit
+        self._clock = clock
 
     async def execute(self, command: AdminCommand) -> None:
         user = await self._users.get(command.user_id)
         if user is None:
             raise UserNotFound()
-        if await self._totp.remove(command.user_id):
+        now = self._clock.now()
+        if await self._totp.remove(command.user_id, now):
             audit_admin(self._audit, "mfa_disabled", command)
             await self._queue.notify(user, Notice.APP_REMOVED)
-        for _ in await self._passkeys.remove_all(command.user_id):
+        for _ in await self._passkeys.remove_all(command.user_id, now):
             audit_admin(self._audit, "passkey_removed", command)
             await self._queue.notify(user, Notice.PASSKEY_REMOVED)

@@ -163,16 +163,23 @@ class RemovePasskeyCommand:
 
 class RemovePasskey:
     def __init__(
-        self, *, users: UserRepository, passkeys: Passkeys, queue: MailQueue, audit: AuditLog
+        self,
+        *,
+        users: UserRepository,
+        passkeys: Passkeys,
+        queue: MailQueue,
+        audit: AuditLog,
+        clock: Clock,
     ) -> None:
         self._users = users
         self._passkeys = passkeys
         self._queue = queue
         self._audit = audit
+        self._clock = clock
 
     async def execute(self, command: RemovePasskeyCommand) -> None:
         user = await signed_in_user(self._users, command.caller)
-        if not await self._passkeys.remove(user.id, command.passkey_id):
+        if not await self._passkeys.remove(user.id, command.passkey_id, self._clock.now()):
             raise PasskeyNotFound()  # someone else's is not found either
         audit_event(self._audit, "passkey_removed", command.client, user_id=user.id)
         await self._queue.notify(user, Notice.PASSKEY_REMOVED)

@@ -14,7 +14,7 @@ from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
 from domain.entities import User
-from domain.ports import AuditLog, Passkeys, TotpCredentials, UserRepository
+from domain.ports import AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
 
 
 class MailboxProof:
@@ -27,6 +27,7 @@ class MailboxProof:
         revoker: SessionRevoker,
         queue: MailQueue,
         audit: AuditLog,
+        clock: Clock,
     ) -> None:
         self._users = users
         self._totp = totp
@@ -34,6 +35,7 @@ class MailboxProof:
         self._revoker = revoker
         self._queue = queue
         self._audit = audit
+        self._clock = clock
 
     async def proven(
         self, user_id: int, keep: str | None, client: ClientInfo, reason: str = "revoke_all"
@@ -55,12 +57,12 @@ class MailboxProof:
         removed = False
         app = await self._totp.get(user.id)
         if app is not None and app.created_at < verified_at:
-            await self._totp.remove(user.id)
+            await self._totp.remove(user.id, self._clock.now())
             self._audited("mfa_disabled", user, client)
             removed = True
         for passkey in await self._passkeys.of_user(user.id):
             if passkey.created_at < verified_at and await self._passkeys.remove(
-                user.id, passkey.id
+                user.id, passkey.id, self._clock.now()
             ):
                 self._audited("passkey_removed", user, client)
                 removed = True

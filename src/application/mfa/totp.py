@@ -198,6 +198,7 @@ class DisableTotp:
         throttle: Throttle,
         queue: MailQueue,
         audit: AuditLog,
+        clock: Clock,
     ) -> None:
         self._users = users
         self._totp = totp
@@ -206,6 +207,7 @@ class DisableTotp:
         self._throttle = throttle
         self._queue = queue
         self._audit = audit
+        self._clock = clock
 
     async def execute(self, command: DisableTotpCommand) -> None:
         if (command.password is None) == (command.code is None):
@@ -223,7 +225,7 @@ class DisableTotp:
         if command.password is not None and not await self._password_ok(user, command.password):
             self._failed(command, user, "password")
             raise InvalidCredentials()
-        if not await self._totp.remove(user.id):
+        if not await self._totp.remove(user.id, self._clock.now()):
             raise TotpNotEnabled()  # removed meanwhile by another request
         await self._throttle.login_succeeded(user.email, command.client)
         audit_event(self._audit, "mfa_disabled", command.client, user_id=user.id, reason="totp")

@@ -57,6 +57,7 @@ from domain.ports.webhooks import (
     WebhookEndpoints,
     WebhookEvent,
     WebhookOutbox,
+    WebhookRefused,
     WebhookTransport,
     WebhookUnreachable,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "WebhookEndpoints",
     "WebhookEvent",
     "WebhookOutbox",
+    "WebhookRefused",
     "WebhookTransport",
     "WebhookUnreachable",
 ]

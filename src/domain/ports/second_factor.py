@@ -32,7 +32,7 @@ class TotpCredentials(Protocol):
         one used. Exactly one of concurrent uses of a step wins."""
         ...
 
-    async def remove(self, user_id: int) -> bool:
+    async def remove(self, user_id: int, now: datetime) -> bool:
         """Drop the secret (active or pending) and the recovery codes in one transaction;
         False when no active secret was there."""
         ...
@@ -72,10 +72,10 @@ class Passkeys(Protocol):
         sign-ins with one counter value, exactly one wins."""
         ...
 
-    async def remove(self, user_id: int, passkey_id: int) -> bool:
+    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
         """False when the user has no such passkey."""
         ...
 
-    async def remove_all(self, user_id: int) -> list[int]:
+    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
         """Every passkey of the user; the ids removed."""
         ...

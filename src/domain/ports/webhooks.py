@@ -22,6 +22,8 @@ class WebhookEvent(StrEnum):
     USER_DELETED = "user.deleted"
     SESSION_CREATED = "session.created"
     SESSION_REVOKED = "session.revoked"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
     PASSWORD_CHANGED = "password.changed"
 
 
@@ -134,6 +136,10 @@ class WebhookUnreachable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class WebhookRefused(WebhookUnreachable):
+    """The target is refused before any request is made (SSRF)."""
 
 
 class WebhookTransport(Protocol):

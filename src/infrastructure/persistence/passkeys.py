@@ -6,7 +6,7 @@ from datetime import datetime
 
 from domain.entities import NewPasskey, Passkey
 from domain.errors import PasskeyExists
-from domain.ports import Passkeys
+from domain.ports import Passkeys, WebhookEvent
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -14,6 +14,7 @@ from infrastructure.persistence.database import (
     as_datetime,
     as_optional_datetime,
 )
+from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, credential_id, public_key, sign_count, transports, user_handle, name,"
@@ -56,6 +57,13 @@ class SqlPasskeys(Passkeys):
                     passkey.name,
                     passkey.created_at,
                 )
+                await record_event(
+                    tx,
+                    WebhookEvent.MFA_ENABLED,
+                    passkey.user_id,
+                    passkey.created_at,
+                    factor="passkey",
+                )
         except UniqueViolation as e:
             raise PasskeyExists() from e
         assert row is not None
@@ -90,18 +98,22 @@ class SqlPasskeys(Passkeys):
             )
         return row is not None
 
-    async def remove(self, user_id: int, passkey_id: int) -> bool:
+    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING id",
                 passkey_id,
                 user_id,
             )
+            if row is not None:
+                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="passkey")
         return row is not None
 
-    async def remove_all(self, user_id: int) -> list[int]:
+    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "DELETE FROM passkeys WHERE user_id = $1 RETURNING id", user_id
             )
+            for _ in rows:
+                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="passkey")
         return sorted(int(row["id"]) for row in rows)

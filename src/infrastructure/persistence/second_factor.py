@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.entities import TotpCredential
-from domain.ports import RecoveryCodes, TotpCredentials
+from domain.ports import RecoveryCodes, TotpCredentials, WebhookEvent
 from infrastructure.persistence.database import Database, Tx, as_datetime, as_optional_datetime
+from infrastructure.persistence.webhook_events import record_event
 
 
 class SqlTotpCredentials(TotpCredentials):
@@ -60,6 +61,7 @@ class SqlTotpCredentials(TotpCredentials):
             if row is None:
                 return False
             await replace_codes(tx, user_id, recovery_digests, now)
+            await record_event(tx, WebhookEvent.MFA_ENABLED, user_id, now, factor="totp")
         return True
 
     async def use_step(self, user_id: int, step: int) -> bool:
@@ -73,13 +75,16 @@ class SqlTotpCredentials(TotpCredentials):
             )
         return row is not None
 
-    async def remove(self, user_id: int) -> bool:
+    async def remove(self, user_id: int, now: datetime) -> bool:
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
             row = await tx.fetchone(
                 "DELETE FROM totp_credentials WHERE user_id = $1 RETURNING confirmed_at", user_id
             )
-        return row is not None and row["confirmed_at"] is not None
+            active = row is not None and row["confirmed_at"] is not None
+            if active:  # an enrolment never confirmed was no second factor
+                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="totp")
+        return active
 
 
 class SqlRecoveryCodes(RecoveryCodes):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from domain.ports import WebhookTransport, WebhookUnreachable
+from domain.ports import WebhookRefused, WebhookTransport, WebhookUnreachable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -46,7 +46,7 @@ class HttpWebhookTransport(WebhookTransport):
         parts = urlsplit(url)
         host = parts.hostname
         if host is None or parts.scheme not in ("https", "http"):
-            raise WebhookUnreachable("refused: not an http(s) URL")
+            raise WebhookRefused("refused: not an http(s) URL")
         address = await self._checked_address(host, parts.port, parts.scheme)
         pinned = f"[{address}]" if address.version == 6 else str(address)
         if parts.port is not None:
@@ -79,9 +79,9 @@ class HttpWebhookTransport(WebhookTransport):
             raise WebhookUnreachable("unresolvable")
         loopback = all(a.is_loopback for a in addresses)
         if scheme == "http" and not (self._allow_http and loopback):
-            raise WebhookUnreachable("refused: http is allowed to loopback only")
+            raise WebhookRefused("refused: http is allowed to loopback only")
         if any(_internal(a) for a in addresses) and not (
             self._allow_private or (self._allow_http and loopback)
         ):
-            raise WebhookUnreachable("refused: resolves to an internal address")
+            raise WebhookRefused("refused: resolves to an internal address")
         return addresses[0]

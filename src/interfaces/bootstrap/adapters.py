@@ -29,6 +29,8 @@ from infrastructure.metered import (
     MeteredCaptcha,
     MeteredGrantStore,
     MeteredOutboxDelivery,
+    MeteredWebhookOutbox,
+    MeteredWebhookTransport,
 )
 from infrastructure.oauth.oidc import OidcProvider
 from infrastructure.persistence.administration import SqlUserAdministration
@@ -190,6 +192,8 @@ def _metered(settings: Settings, ports: Ports) -> Ports:
         captcha=MeteredCaptcha(ports.captcha),
         audit=MeteredAuditLog(ports.audit),
         outbox=MeteredOutboxDelivery(ports.outbox),
+        webhook_outbox=MeteredWebhookOutbox(ports.webhook_outbox),
+        webhook_transport=MeteredWebhookTransport(ports.webhook_transport),
         breaches=MeteredBreachedPasswords(ports.breaches)
         if settings.pwned_check
         else ports.breaches,

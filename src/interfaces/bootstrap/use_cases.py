@@ -139,6 +139,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         revoker=revoker,
         queue=queue,
         audit=p.audit,
+        clock=p.clock,
     )
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
@@ -296,6 +297,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             throttle=throttle,
             queue=queue,
             audit=p.audit,
+            clock=p.clock,
         ),
         start_passkey_registration=StartPasskeyRegistration(
             users=p.users,
@@ -315,7 +317,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         list_passkeys=ListPasskeys(passkeys=p.passkeys),
         remove_passkey=RemovePasskey(
-            users=p.users, passkeys=p.passkeys, queue=queue, audit=p.audit
+            users=p.users, passkeys=p.passkeys, queue=queue, audit=p.audit, clock=p.clock
         ),
         require_admin=RequireAdmin(users=p.users),
         list_users=ListUsers(administration=p.administration),
@@ -345,7 +347,12 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
         reset_second_factor=ResetSecondFactor(
-            users=p.users, totp=p.totp, passkeys=p.passkeys, queue=queue, audit=p.audit
+            users=p.users,
+            totp=p.totp,
+            passkeys=p.passkeys,
+            queue=queue,
+            audit=p.audit,
+            clock=p.clock,
         ),
         manage_webhooks=ManageWebhooks(
             endpoints=p.webhook_endpoints, policy=policies.webhooks, clock=p.clock

@@ -12,6 +12,7 @@ from interfaces.cli import errors as cli_errors
 from interfaces.cli import import_users as cli_import
 from interfaces.cli import keys as cli_keys
 from interfaces.cli import users as cli_users
+from interfaces.cli import webhooks as cli_webhooks
 from interfaces.cli.audit_lines import audit_lines
 from interfaces.serve import serve
 
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     cli_import.register(commands)
     cli_users.register(commands)
     cli_keys.register(commands)
+    cli_webhooks.register(commands)
     args = parser.parse_args(cli_keys.key_ids_as_given(sys.argv[1:] if argv is None else argv))
     if args.command == "serve" and args.demo:
         default_variable("AUTH_DEMO", "true")
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         command = cli_import.command(args)
     elif args.command == "users":
         command = cli_users.command(args)
+    elif args.command == "webhooks":
+        command = cli_webhooks.command(args)
     else:
         command = cli_keys.command(args)
     with audit_lines(settings):
