@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 
 from application.client import ClientInfo
-from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from domain.entities import NewUser, User
 from infrastructure.config import Settings, load_settings
@@ -22,6 +21,7 @@ from infrastructure.system import SystemClock
 from interfaces.bootstrap import policies
 from interfaces.bootstrap.adapters import open_ports
 from interfaces.bootstrap.backends import open_database
+from interfaces.bootstrap.use_cases import session_services
 
 EMAIL = "bench@site.com"
 PASSWORD = "bench-password-1"
@@ -108,20 +108,4 @@ async def issuing(settings: Settings) -> AsyncIterator[SessionIssuer]:
     async with AsyncExitStack() as stack:
         ports = (await open_ports(settings, SystemClock(), stack)).ports
         policy = policies(settings).session
-        yield SessionIssuer(
-            users=ports.users,
-            sessions=ports.sessions,
-            grants=ports.grants,
-            access_tokens=ports.access_tokens,
-            refresh_tokens=ports.refresh_tokens,
-            clock=ports.clock,
-            ids=ports.ids,
-            policy=policy,
-            revoker=SessionRevoker(
-                sessions=ports.sessions,
-                grants=ports.grants,
-                policy=policy,
-                clock=ports.clock,
-                audit=ports.audit,
-            ),
-        )
+        yield session_services(ports, policy)[1]

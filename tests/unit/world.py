@@ -39,6 +39,7 @@ from infrastructure.security.tokens import JwtAccessTokens
 from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from interfaces.bootstrap import Policies, Ports, UseCases, build
+from interfaces.bootstrap.use_cases import session_services
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail, RecordingMailer
@@ -222,24 +223,7 @@ def build_world(
         ),
     )
     session_policy = policy(grace=grace)
-    revoker = SessionRevoker(
-        sessions=fakes["sessions"],
-        grants=grants_store,
-        policy=session_policy,
-        clock=clock,
-        audit=fakes["audit"],
-    )
-    issuer = SessionIssuer(
-        users=users,
-        sessions=fakes["sessions"],
-        grants=grants_store,
-        access_tokens=fakes["access_tokens"],
-        refresh_tokens=fakes["refresh_tokens"],
-        clock=clock,
-        ids=ports.ids,
-        policy=session_policy,
-        revoker=revoker,
-    )
+    revoker, issuer = session_services(ports, session_policy)
     proof = MailboxProof(
         users=users,
         totp=fakes["totp"],

@@ -44,6 +44,7 @@ from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
+from application.session_policy import SessionPolicy
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.throttle import Throttle
 from application.webhooks.endpoints import ManageWebhooks
@@ -105,9 +106,8 @@ class UseCases:
     purge_expired: PurgeExpired
 
 
-def build(p: Ports, policies: Policies) -> UseCases:
-    policy = policies.session
-    authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
+def session_services(p: Ports, policy: SessionPolicy) -> tuple[SessionRevoker, SessionIssuer]:
+    """What ends a session and what starts one, which every sign-in and every end share."""
     revoker = SessionRevoker(
         sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
     )
@@ -122,6 +122,13 @@ def build(p: Ports, policies: Policies) -> UseCases:
         policy=policy,
         revoker=revoker,
     )
+    return revoker, issuer
+
+
+def build(p: Ports, policies: Policies) -> UseCases:
+    policy = policies.session
+    authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
+    revoker, issuer = session_services(p, policy)
     throttle = Throttle(limiter=p.limiter, limits=policies.limits, clock=p.clock, audit=p.audit)
     queue = MailQueue(mail=p.mail, policy=policies.mail, clock=p.clock)
     factors = SecondFactors(
