@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.entities import NewPasskey
+from domain.entities import NewPasskey, NewUser
 from domain.errors import PasskeyExists
 from domain.ports import (
     NewWebhookEndpoint,
@@ -230,3 +230,23 @@ def new_passkey(user_id: int, credential_id: bytes) -> NewPasskey:
         name="laptop",
         created_at=NOW,
     )
+
+
+async def test_imported_users_are_announced_as_created_like_registered_ones(
+    endpoints: WebhookEndpoints, database: Database
+) -> None:
+    endpoint = await subscribe(endpoints, WebhookEvent.USER_CREATED)
+    administration = SqlUserAdministration(database)
+    imported = [
+        NewUser(email=email, password_hash="h", name=None, role="user", created_at=NOW)
+        for email in ("new@example.com", "one@example.com", "other@example.com")
+    ]
+
+    # one@example.com is taken: skipped, and not announced a second time.
+    assert await administration.insert_new(imported) == {"new@example.com", "other@example.com"}
+
+    listed = await endpoints.deliveries(endpoint.id, 10)
+    announced = sorted(json.loads(d.payload)["data"]["email"] for d in listed)
+    assert [d.type for d in listed] == ["user.created", "user.created"]
+    assert announced == ["new@example.com", "other@example.com"]
+    assert {json.loads(d.payload)["timestamp"] for d in listed} == {NOW.isoformat()}

@@ -129,9 +129,20 @@ class SqlUserAdministration(UserAdministration):
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
-                f" VALUES {values} ON CONFLICT (email) DO NOTHING RETURNING email",
+                f" VALUES {values} ON CONFLICT (email) DO NOTHING RETURNING id, email",
                 *args,
             )
+            created = {row["email"]: int(row["id"]) for row in rows}
+            # Announced like a sign-up, in file order and in the same transaction.
+            for user in users:
+                if user.email in created:
+                    await record_event(
+                        tx,
+                        WebhookEvent.USER_CREATED,
+                        created.pop(user.email),
+                        user.created_at,
+                        email=user.email,
+                    )
         return {row["email"] for row in rows}
 
     async def taken(self, emails: Sequence[str]) -> set[str]:
