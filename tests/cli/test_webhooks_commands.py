@@ -60,6 +60,15 @@ def test_webhooks_deliveries_lists_them_and_replay_queues_one_again(
     assert [row.split()[:2] for row in again] == [["2", first[0].split()[1]], first[0].split()[:2]]
 
 
+def test_webhooks_enable_sends_to_the_endpoint_again(authgate: Authgate) -> None:
+    authgate("webhooks", "add", URL, "--events", "user.created")
+
+    enabled = authgate("webhooks", "enable", "1")
+
+    assert (enabled.code, enabled.out) == (0, "webhook 1 enabled\n")
+    assert " active " in authgate("webhooks", "list").out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -67,6 +76,7 @@ def test_webhooks_deliveries_lists_them_and_replay_queues_one_again(
         (["webhooks", "deliveries", "7"], "authgate webhooks: No such webhook endpoint"),
         (["webhooks", "replay", "1", "99"], "authgate webhooks: No such webhook endpoint"),
         (["webhooks", "rotate-secret", "7"], "authgate webhooks: No such webhook endpoint"),
+        (["webhooks", "enable", "7"], "authgate webhooks: No such webhook endpoint"),
         (
             ["webhooks", "add", "http://hooks.example.com", "--events", "user.created"],
             "authgate webhooks: url must be https://",

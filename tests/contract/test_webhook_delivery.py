@@ -14,6 +14,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from application.webhooks.endpoints import ManageWebhooks
 from application.webhooks.sender import WebhookPolicy, WebhookSender
 from application.webhooks.signing import new_secret
 from domain.ports import Clock, NewWebhookEndpoint, WebhookEndpoint, WebhookEvent
@@ -128,6 +129,27 @@ async def test_410_disables_the_endpoint(
     assert disabled.disabled_at is not None
     [attempt] = await SqlWebhookEndpoints(database).deliveries(endpoint.id, 10)
     assert (attempt.last_status, attempt.failed_at is not None) == (410, True)
+
+
+@pytest.mark.parametrize("receiver", [(410,)], indirect=True)
+async def test_an_endpoint_enabled_again_after_a_410_gets_what_waited(
+    database: Database, receiver: WebhookReceiver, sender: WebhookSender
+) -> None:
+    endpoint = await subscribe(database, receiver.url)
+    await start_session(database, "a", ONE, SystemClock().now())
+    await start_session(database, "b", ONE, SystemClock().now())
+    assert await sender.deliver_due() == 1  # 410: disabled
+
+    manage = ManageWebhooks(
+        endpoints=SqlWebhookEndpoints(database), policy=FAST, clock=SystemClock()
+    )
+    await manage.enable(endpoint.id)
+    await deliver_until(sender, lambda: len(receiver.delivered()) == 2)
+
+    gone, *delivered = receiver.received
+    assert gone.answered == 410
+    assert delivered[0].message_id == gone.message_id
+    assert [r.data["session_id"] for r in delivered] == ["a", "b"]
 
 
 @pytest.mark.parametrize("receiver", [(CLOSE, CLOSE)], indirect=True)

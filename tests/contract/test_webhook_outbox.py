@@ -14,6 +14,7 @@ from domain.entities import NewPasskey, NewUser
 from domain.errors import PasskeyExists
 from domain.ports import (
     NewWebhookEndpoint,
+    WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpoints,
     WebhookEvent,
@@ -250,3 +251,38 @@ async def test_imported_users_are_announced_as_created_like_registered_ones(
     assert [d.type for d in listed] == ["user.created", "user.created"]
     assert announced == ["new@example.com", "other@example.com"]
     assert {json.loads(d.payload)["timestamp"] for d in listed} == {NOW.isoformat()}
+
+
+async def test_enabling_an_endpoint_a_410_disabled_resumes_its_deliveries_in_order(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    endpoint = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await start_session(database, "a", ONE, NOW)
+    await start_session(database, "b", ONE, NOW)
+    await start_session(database, "c", TWO, NOW)
+    claimed = {owner(c.delivery): c.delivery for c in await outbox.claim(NOW, LEASE, 10)}
+    await outbox.give_up(claimed[TWO].id, NOW, "HTTP 500", 500)  # three days of failures
+    # What the sender does on a 410: the endpoint disabled, the delivery answered settled.
+    await outbox.disable_endpoint(endpoint.id, NOW)
+    await outbox.give_up(claimed[ONE].id, NOW, "HTTP 410", 410)
+    assert await outbox.claim(NOW + LEASE, LEASE, 10) == []
+
+    later = NOW + timedelta(hours=1)
+    enabled = await endpoints.enable(endpoint.id, later)
+
+    assert enabled is not None
+    assert (enabled.id, enabled.disabled_at) == (endpoint.id, None)
+    # The event the 410 answered goes again first (same webhook-id), then the user's next.
+    [again] = await outbox.claim(later, LEASE, 10)
+    assert again.delivery.message_id == claimed[ONE].message_id
+    await outbox.delivered(again.delivery.id, later, 204)
+    [following] = await outbox.claim(later, LEASE, 10)
+    assert json.loads(following.delivery.payload)["data"]["session_id"] == "b"
+    await outbox.delivered(following.delivery.id, later, 204)
+    # Given up on for another reason, it stays given up.
+    assert await outbox.claim(later, LEASE, 10) == []
+    assert await endpoints.enable(endpoint.id + 1, later) is None
+
+
+def owner(delivery: WebhookDelivery) -> int:
+    return int(json.loads(delivery.payload)["data"]["user_id"])

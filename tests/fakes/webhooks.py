@@ -58,6 +58,13 @@ class MemoryWebhookEndpoints(WebhookEndpoints):
         self._endpoints[endpoint_id] = rotated
         return rotated
 
+    async def enable(self, endpoint_id: int, now: datetime) -> WebhookEndpoint | None:
+        endpoint = self._endpoints.get(endpoint_id)
+        if endpoint is None:
+            return None
+        self._endpoints[endpoint_id] = replace(endpoint, disabled_at=None)
+        return self._endpoints[endpoint_id]
+
     async def deliveries(self, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
         return []
 

@@ -107,3 +107,21 @@ async def test_only_admins_manage_webhooks(client: Any, settings: Settings) -> N
     response = await client.get("/admin/webhooks", headers=user.headers)
 
     assert_problem(response, 403, "forbidden")
+
+
+async def test_enabling_answers_the_endpoint_and_an_unknown_one_is_not_found(
+    client: Any, settings: Settings
+) -> None:
+    admin = await an_admin(client, settings)
+    added = await client.post(
+        "/admin/webhooks", json={"url": URL, "events": ["user.created"]}, headers=admin.headers
+    )
+
+    enabled = await client.post(
+        f"/admin/webhooks/{added.json()['id']}/enable", headers=admin.headers
+    )
+
+    assert enabled.status_code == 200, enabled.text
+    assert enabled.json() == {k: v for k, v in added.json().items() if k != "secret"}
+    missing = await client.post("/admin/webhooks/99/enable", headers=admin.headers)
+    assert_problem(missing, 404, "webhook_not_found")

@@ -1,5 +1,6 @@
 """The admin's webhook use cases: add an endpoint (its secret shown once), list, remove,
-rotate its secret (the old one signs beside the new for 24 h), list and replay deliveries."""
+rotate its secret (the old one signs beside the new for 24 h), enable it again after a 410,
+list and replay deliveries."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ class ManageWebhooks:
         if rotated is None:
             raise WebhookNotFound()
         return rotated
+
+    async def enable(self, endpoint_id: int) -> WebhookEndpoint:
+        enabled = await self._endpoints.enable(endpoint_id, self._clock.now())
+        if enabled is None:
+            raise WebhookNotFound()
+        return enabled
 
     async def deliveries(self, endpoint_id: int) -> list[WebhookDelivery]:
         if await self._endpoints.get(endpoint_id) is None:

@@ -95,6 +95,11 @@ class WebhookEndpoints(Protocol):
         ``previous_until``. None when the endpoint is unknown."""
         ...
 
+    async def enable(self, endpoint_id: int, now: datetime) -> WebhookEndpoint | None:
+        """Send to the endpoint again: its pending deliveries resume, the one a 410 answered
+        first among them (it is queued again as of ``now``). None when it is unknown."""
+        ...
+
     async def deliveries(self, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
         """The endpoint's deliveries, newest first."""
         ...

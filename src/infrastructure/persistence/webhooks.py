@@ -113,6 +113,23 @@ class SqlWebhookEndpoints(WebhookEndpoints):
             )
         return None if row is None else _endpoint(row)
 
+    async def enable(self, endpoint_id: int, now: datetime) -> WebhookEndpoint | None:
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "UPDATE webhook_endpoints SET disabled_at = NULL"
+                f" WHERE id = $1 RETURNING {_ENDPOINT}",
+                endpoint_id,
+            )
+            # A 410 is the one answer settled without a retry (sender.GONE): that delivery
+            # waits again, and as the oldest of its user it goes before the user's next.
+            await tx.execute(
+                "UPDATE webhook_deliveries SET failed_at = NULL, due_at = $2"
+                " WHERE endpoint_id = $1 AND last_status = 410 AND failed_at IS NOT NULL",
+                endpoint_id,
+                now,
+            )
+        return None if row is None else _endpoint(row)
+
     async def deliveries(self, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(

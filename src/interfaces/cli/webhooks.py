@@ -30,6 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     for verb, action, text in [
         ("remove", _remove, "remove an endpoint and its deliveries"),
         ("rotate-secret", _rotate, "a new secret, shown once; the old one signs for 24 h"),
+        ("enable", _enable, "send to an endpoint a 410 disabled again"),
         ("deliveries", _deliveries, "the endpoint's latest deliveries, newest first"),
         ("replay", _replay, "send a delivery again (the same webhook-id)"),
     ]:
@@ -80,6 +81,12 @@ async def _remove(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
 async def _rotate(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
     rotated = await _found(webhooks.rotate_secret(args.webhook))
     print(f"secret: {rotated.secret}  (shown this once; the old one signs for 24 h more)")
+    return 0
+
+
+async def _enable(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
+    await _found(webhooks.enable(args.webhook))
+    print(f"webhook {args.webhook} enabled")
     return 0
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from application.webhooks.endpoints import AddWebhookCommand, ManageWebhooks
 from domain import errors as e
@@ -82,6 +87,19 @@ class WebhooksController(Controller):
         return Response(
             WebhookSecretBody.with_secret(rotated), status_code=HTTP_201_CREATED, headers=NO_STORE
         )
+
+    @post(
+        "/{webhook_id:int}/enable",
+        status_code=HTTP_200_OK,
+        summary="Send to an endpoint a 410 disabled again; what waited for it resumes",
+        responses=problems(*ONE_WEBHOOK),
+    )
+    async def enable(
+        self, webhook_id: FromPath[int], admin: Admin, manage_webhooks: Inject[ManageWebhooks]
+    ) -> Response[WebhookBody]:
+        _known(webhook_id)
+        enabled = await manage_webhooks.enable(webhook_id)
+        return Response(WebhookBody.of(enabled), headers=NO_STORE)
 
     @get(
         "/{webhook_id:int}/deliveries",
