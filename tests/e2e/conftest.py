@@ -25,6 +25,9 @@ class Server:
     url: str
     port: int
     workdir: Path
+    # The server's process, leader of a process group of its own that holds its workers:
+    # ``os.killpg(pid, SIGKILL)`` ends them all at once, as a crash of the host would.
+    pid: int
     # What the server wrote so far, line by line (read all along, so no pipe ever fills).
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
@@ -100,9 +103,10 @@ def running_server(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    started = Server(url=url, port=port, workdir=workdir)
+    started = Server(url=url, port=port, workdir=workdir, pid=process.pid)
     readers = [_drain(process.stdout, started.stdout), _drain(process.stderr, started.stderr)]
     try:
         # Generous: on a loaded machine (two cores, the suite beside other work) several

@@ -60,6 +60,10 @@ class WebhookReceiver(LoopbackFake):
         super().__init__(_Handler)
         self.url = f"{self.origin}/hooks"
 
+    def verify_with(self, secret: str) -> None:
+        """For an endpoint whose secret the service made once this receiver had its URL."""
+        self.verifier = Webhook(secret)
+
     def next_answer(self) -> int:
         with self.lock:
             return self.answers.popleft() if self.answers else 204
