@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.ports import SecretBox
 from infrastructure.persistence import migrations as migrations_package
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import (
@@ -26,7 +27,12 @@ from infrastructure.persistence.migrations import (
     read_migrations,
     status,
 )
+from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.webhooks import SqlWebhookEndpoints, seal_plain_secrets
+from infrastructure.security.secret_box import AesGcmSecretBox
+from infrastructure.security.secrets_key import load_or_create_secrets_key
 from interfaces.cli import main
+from tests.contract.webhook_helpers import BOX
 
 # A ';' inside a string literal, and a body of statements inside one statement: a trigger's
 # BEGIN … END in SQLite, a $$-quoted function in Postgres. Splitting on ';' breaks both.
@@ -279,3 +285,79 @@ async def test_0008_drops_the_old_token_index_and_the_families_stored_without_a_
     async with empty_database.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT session_id, role, generation FROM refresh_families")
     assert rows == [{"session_id": "s-new", "role": "admin", "generation": 0}]
+
+
+PLAIN, PREVIOUS = "whsec_cGxhaW4tc2VjcmV0LWZyb20tMDAxMA==", "whsec_b2xkLXNlY3JldA=="
+
+
+async def at_0010_with_a_plain_secret(database: Database, folder: Path) -> None:
+    """The database as 0010 left it, with an endpoint whose secrets were stored in the clear."""
+    for migration in read_migrations(bundled(database.dialect)):
+        if migration.version < "0011":
+            write(folder, migration.file_name, migration.script)
+    await migrate(database, folder)
+    async with database.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO webhook_endpoints (url, events, secret, previous_secret,"
+            " previous_until, created_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            "https://hooks.example.test/in",
+            " user.created ",
+            PLAIN,
+            PREVIOUS,
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+
+
+async def stored_secrets(database: Database) -> list[str | None]:
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall(
+            "SELECT secret_sealed, previous_secret_sealed FROM webhook_endpoints"
+        )
+    return [value for row in rows for value in row.values()]
+
+
+async def test_0011_and_the_sealing_after_it_leave_no_webhook_secret_in_the_clear(
+    empty_database: Database, folder: Path
+) -> None:
+    await at_0010_with_a_plain_secret(empty_database, folder)
+    sealed = next(
+        m for m in read_migrations(bundled(empty_database.dialect)) if m.version.startswith("0011")
+    )
+    write(folder, sealed.file_name, sealed.script)
+
+    assert await migrate(empty_database, folder) == ["0011_webhook_secrets_sealed"]
+    assert await seal_plain_secrets(empty_database, lambda: BOX) == 1
+
+    stored = await stored_secrets(empty_database)
+    assert all(value and value.startswith("v1.") and "whsec_" not in value for value in stored)
+    [endpoint] = await SqlWebhookEndpoints(empty_database, BOX).all()
+    assert (endpoint.secret, endpoint.previous_secret) == (PLAIN, PREVIOUS)
+
+    def no_key_needed() -> SecretBox:
+        raise AssertionError("nothing is left to seal")
+
+    assert await seal_plain_secrets(empty_database, no_key_needed) == 0
+    assert await stored_secrets(empty_database) == stored
+
+
+async def test_authgate_migrate_seals_the_secrets_with_the_services_key(
+    sqlite_file: Path, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqlite_file.parent.mkdir(mode=0o700)
+    database = SqliteDatabase(sqlite_file)
+    try:
+        await at_0010_with_a_plain_secret(database, folder)
+    finally:
+        await database.close()
+
+    assert authgate("migrate") == 0
+    assert capsys.readouterr().out == "applied 0011_webhook_secrets_sealed\n"
+
+    box = AesGcmSecretBox(load_or_create_secrets_key(sqlite_file.parent / "secrets.key"))
+    database = SqliteDatabase(sqlite_file)
+    try:
+        assert not any("whsec_" in str(value) for value in await stored_secrets(database))
+        [endpoint] = await SqlWebhookEndpoints(database, box).all()
+    finally:
+        await database.close()
+    assert (endpoint.secret, endpoint.previous_secret) == (PLAIN, PREVIOUS)

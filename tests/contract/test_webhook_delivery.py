@@ -23,7 +23,7 @@ from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from infrastructure.system import SystemClock
 from infrastructure.webhooks.http import HttpWebhookTransport
-from tests.contract.webhook_helpers import start_session
+from tests.contract.webhook_helpers import BOX, start_session
 from tests.fakes.clock import FakeClock
 from tests.fakes.security import RecordingAudit
 from tests.servers.webhooks import CLOSE, HANG, WebhookReceiver
@@ -54,7 +54,7 @@ def a_sender(database: Database, clock: Clock) -> WebhookSender:
     http = httpx.AsyncClient(trust_env=False)
     transport = HttpWebhookTransport(http, allow_http=True, allow_private=False, timeout=0.5)
     return WebhookSender(
-        outbox=SqlWebhookOutbox(database),
+        outbox=SqlWebhookOutbox(database, BOX),
         transport=transport,
         policy=FAST,
         clock=clock,
@@ -63,7 +63,7 @@ def a_sender(database: Database, clock: Clock) -> WebhookSender:
 
 
 async def subscribe(database: Database, url: str) -> WebhookEndpoint:
-    return await SqlWebhookEndpoints(database).add(
+    return await SqlWebhookEndpoints(database, BOX).add(
         NewWebhookEndpoint(url=url, events=EVENTS, secret=SECRET, created_at=SystemClock().now())
     )
 
@@ -124,10 +124,10 @@ async def test_410_disables_the_endpoint(
     assert await sender.deliver_due() == 0
 
     assert len(receiver.received) == 1
-    disabled = await SqlWebhookEndpoints(database).get(endpoint.id)
+    disabled = await SqlWebhookEndpoints(database, BOX).get(endpoint.id)
     assert disabled is not None
     assert disabled.disabled_at is not None
-    [attempt] = await SqlWebhookEndpoints(database).deliveries(endpoint.id, 10)
+    [attempt] = await SqlWebhookEndpoints(database, BOX).deliveries(endpoint.id, 10)
     assert (attempt.last_status, attempt.failed_at is not None) == (410, True)
 
 
@@ -141,7 +141,7 @@ async def test_an_endpoint_enabled_again_after_a_410_gets_what_waited(
     assert await sender.deliver_due() == 1  # 410: disabled
 
     manage = ManageWebhooks(
-        endpoints=SqlWebhookEndpoints(database), policy=FAST, clock=SystemClock()
+        endpoints=SqlWebhookEndpoints(database, BOX), policy=FAST, clock=SystemClock()
     )
     await manage.enable(endpoint.id)
     await deliver_until(sender, lambda: len(receiver.delivered()) == 2)
@@ -188,7 +188,7 @@ async def test_a_sender_stopped_mid_delivery_leaves_the_event_to_the_next_after_
     first, again = receiver.received
     assert (first.answered, again.answered) == (HANG, 204)
     assert first.message_id == again.message_id
-    [delivery] = await SqlWebhookEndpoints(database).deliveries(endpoint.id, 10)
+    [delivery] = await SqlWebhookEndpoints(database, BOX).deliveries(endpoint.id, 10)
     assert delivery.delivered_at is not None
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from domain.entities import NewPasskey, NewUser
-from domain.errors import PasskeyExists
+from domain.errors import PasskeyExists, StorageUnavailable
 from domain.ports import (
     NewWebhookEndpoint,
     WebhookDelivery,
@@ -27,7 +27,7 @@ from infrastructure.persistence.second_factor import SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
 from tests.contract.conftest import OWNERS_CREATED
-from tests.contract.webhook_helpers import start_session
+from tests.contract.webhook_helpers import BOX, start_session
 
 NOW = OWNERS_CREATED + timedelta(days=1)
 LEASE = timedelta(minutes=5)
@@ -41,12 +41,12 @@ def database(mail_clients: Callable[[], Database]) -> Database:
 
 @pytest.fixture
 def endpoints(database: Database) -> WebhookEndpoints:
-    return SqlWebhookEndpoints(database)
+    return SqlWebhookEndpoints(database, BOX)
 
 
 @pytest.fixture
 def outbox(database: Database) -> WebhookOutbox:
-    return SqlWebhookOutbox(database)
+    return SqlWebhookOutbox(database, BOX)
 
 
 async def subscribe(endpoints: WebhookEndpoints, *events: WebhookEvent) -> WebhookEndpoint:
@@ -286,3 +286,34 @@ async def test_enabling_an_endpoint_a_410_disabled_resumes_its_deliveries_in_ord
 
 def owner(delivery: WebhookDelivery) -> int:
     return int(json.loads(delivery.payload)["data"]["user_id"])
+
+
+async def test_secrets_are_stored_sealed_to_their_endpoint_and_read_back_as_made(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    first = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    second = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    await endpoints.rotate(first.id, "whsec_bmV3LXNlY3JldA==", NOW + timedelta(hours=24))
+
+    async with database.transaction(write=False) as tx:
+        rows = await tx.fetchall(
+            "SELECT id, secret_sealed, previous_secret_sealed FROM webhook_endpoints ORDER BY id"
+        )
+    stored = [str(value) for row in rows for value in row.values()]
+    assert not any("whsec_" in value for value in stored)
+    assert not any(first.secret.removeprefix("whsec_") in value for value in stored)
+    rotated = await endpoints.get(first.id)
+    assert rotated is not None
+    assert rotated.signing_secrets(NOW) == ("whsec_bmV3LXNlY3JldA==", first.secret)
+    await start_session(database, "a", ONE, NOW)
+    claimed = {c.endpoint.id: c.endpoint for c in await outbox.claim(NOW, LEASE, 10)}
+    assert claimed == {first.id: rotated, second.id: second}
+    # Sealed to its endpoint: moved onto another row, it does not open there.
+    async with database.transaction() as tx:
+        await tx.execute(
+            "UPDATE webhook_endpoints SET secret_sealed = $1 WHERE id = $2",
+            rows[0]["secret_sealed"],
+            second.id,
+        )
+    with pytest.raises(StorageUnavailable):
+        await endpoints.get(second.id)

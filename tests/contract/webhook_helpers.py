@@ -1,13 +1,18 @@
 """What the webhook suites share: a session started through the SQL repository, which
-writes its ``session.created`` event in the same transaction."""
+writes its ``session.created`` event in the same transaction, and the box that seals the
+endpoints' secrets."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from domain.entities import Session
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.sessions import SqlSessionRepository
+from infrastructure.security.secret_box import AesGcmSecretBox
+
+BOX = AesGcmSecretBox(secrets.token_bytes(32))
 
 
 async def start_session(database: Database, session_id: str, user_id: int, now: datetime) -> None:

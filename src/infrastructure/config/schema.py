@@ -178,8 +178,8 @@ class Settings:
     ] = 1.0
     # The demo app at /demo (`authgate serve --demo`, hence `just serve`, turns it on).
     demo: bool = False
-    # The key sealing TOTP secrets and keying recovery-code digests; None: secrets.key next
-    # to the keys file.
+    # The key sealing TOTP and webhook secrets and keying recovery-code digests; None:
+    # secrets.key next to the keys file.
     secrets_key_file: Path | None = None
     # WebAuthn relying party; empty: the issuer's host, the product name, the issuer's origin.
     rp_id: RpId = ""

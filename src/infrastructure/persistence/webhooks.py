@@ -3,15 +3,22 @@
 Claims work as in the mail outbox (leases; ``FOR UPDATE SKIP LOCKED`` in PostgreSQL), with
 one more condition: a delivery waits while an older one of the same user to the same
 endpoint is unsettled, so each endpoint hears of one user's changes in order.
+
+Signing secrets are sealed at rest by the ``SecretBox`` (as TOTP secrets are), bound to their
+endpoint's id: a database dump signs nothing, and a sealed secret copied onto another
+endpoint's row does not open (OWASP ASVS 5.0 V11.3, V13.3).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from application.webhooks.signing import PREFIX as PLAIN
 from domain.ports import (
     ClaimedWebhook,
     NewWebhookEndpoint,
+    SecretBox,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEndpoints,
@@ -27,7 +34,10 @@ from infrastructure.persistence.database import (
 )
 from infrastructure.persistence.webhook_events import events_column
 
-_ENDPOINT = "id, url, events, secret, previous_secret, previous_until, disabled_at, created_at"
+_ENDPOINT = (
+    "id, url, events, secret_sealed, previous_secret_sealed, previous_until, disabled_at,"
+    " created_at"
+)
 _DELIVERY = (
     "id, endpoint_id, message_id, type, payload, created_at, attempts, last_status,"
     " last_error, delivered_at, failed_at"
@@ -36,13 +46,19 @@ _PENDING = "delivered_at IS NULL AND failed_at IS NULL"
 _ERROR_MAX = 500
 
 
-def _endpoint(row: Row) -> WebhookEndpoint:
+def _context(endpoint_id: int) -> str:
+    return f"webhook endpoint {endpoint_id}"
+
+
+def _endpoint(row: Row, box: SecretBox) -> WebhookEndpoint:
+    context = _context(int(row["id"]))
+    previous = row["previous_secret_sealed"]
     return WebhookEndpoint(
         id=int(row["id"]),
         url=row["url"],
         events=tuple(WebhookEvent(name) for name in row["events"].split()),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
+        secret=box.open(row["secret_sealed"], context),
+        previous_secret=None if previous is None else box.open(previous, context),
         previous_until=as_optional_datetime(row["previous_until"]),
         disabled_at=as_optional_datetime(row["disabled_at"]),
         created_at=as_datetime(row["created_at"]),
@@ -66,33 +82,42 @@ def _delivery(row: Row) -> WebhookDelivery:
 
 
 class SqlWebhookEndpoints(WebhookEndpoints):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, box: SecretBox) -> None:
         self._db = database
+        self._box = box
 
     async def add(self, endpoint: NewWebhookEndpoint) -> WebhookEndpoint:
         async with self._db.transaction() as tx:
-            row = await tx.fetchone(
-                "INSERT INTO webhook_endpoints (url, events, secret, created_at)"
-                f" VALUES ($1, $2, $3, $4) RETURNING {_ENDPOINT}",
+            # Sealed under the id the row gets, so in two steps of one transaction.
+            added = await tx.fetchone(
+                "INSERT INTO webhook_endpoints (url, events, secret_sealed, created_at)"
+                " VALUES ($1, $2, '', $3) RETURNING id",
                 endpoint.url,
                 events_column(endpoint.events),
-                endpoint.secret,
                 endpoint.created_at,
             )
+            assert added is not None
+            endpoint_id = int(added["id"])
+            row = await tx.fetchone(
+                f"UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1"
+                f" RETURNING {_ENDPOINT}",
+                endpoint_id,
+                self._box.seal(endpoint.secret, _context(endpoint_id)),
+            )
         assert row is not None
-        return _endpoint(row)
+        return _endpoint(row, self._box)
 
     async def all(self) -> list[WebhookEndpoint]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(f"SELECT {_ENDPOINT} FROM webhook_endpoints ORDER BY id")
-        return [_endpoint(row) for row in rows]
+        return [_endpoint(row, self._box) for row in rows]
 
     async def get(self, endpoint_id: int) -> WebhookEndpoint | None:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetchone(
                 f"SELECT {_ENDPOINT} FROM webhook_endpoints WHERE id = $1", endpoint_id
             )
-        return None if row is None else _endpoint(row)
+        return None if row is None else _endpoint(row, self._box)
 
     async def remove(self, endpoint_id: int) -> bool:
         async with self._db.transaction() as tx:
@@ -105,13 +130,14 @@ class SqlWebhookEndpoints(WebhookEndpoints):
     ) -> WebhookEndpoint | None:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "UPDATE webhook_endpoints SET previous_secret = secret, secret = $2,"
-                f" previous_until = $3 WHERE id = $1 RETURNING {_ENDPOINT}",
+                "UPDATE webhook_endpoints SET previous_secret_sealed = secret_sealed,"
+                " secret_sealed = $2, previous_until = $3"
+                f" WHERE id = $1 RETURNING {_ENDPOINT}",
                 endpoint_id,
-                secret,
+                self._box.seal(secret, _context(endpoint_id)),
                 previous_until,
             )
-        return None if row is None else _endpoint(row)
+        return None if row is None else _endpoint(row, self._box)
 
     async def enable(self, endpoint_id: int, now: datetime) -> WebhookEndpoint | None:
         async with self._db.transaction() as tx:
@@ -128,7 +154,7 @@ class SqlWebhookEndpoints(WebhookEndpoints):
                 endpoint_id,
                 now,
             )
-        return None if row is None else _endpoint(row)
+        return None if row is None else _endpoint(row, self._box)
 
     async def deliveries(self, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
         async with self._db.transaction(write=False) as tx:
@@ -155,8 +181,9 @@ class SqlWebhookEndpoints(WebhookEndpoints):
 
 
 class SqlWebhookOutbox(WebhookOutbox):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, box: SecretBox) -> None:
         self._db = database
+        self._box = box
         self._skip_locked = skip_locked(database)
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
@@ -185,7 +212,7 @@ class SqlWebhookOutbox(WebhookOutbox):
                     f"SELECT {_ENDPOINT} FROM webhook_endpoints WHERE id = $1", endpoint_id
                 )
                 assert row is not None
-                endpoints[endpoint_id] = _endpoint(row)
+                endpoints[endpoint_id] = _endpoint(row, self._box)
         return [ClaimedWebhook(delivery=d, endpoint=endpoints[d.endpoint_id]) for d in deliveries]
 
     async def delivered(self, delivery_id: int, now: datetime, status: int) -> None:
@@ -243,3 +270,33 @@ class SqlWebhookOutbox(WebhookOutbox):
                 delivery_id,
                 *args,
             )
+
+
+async def seal_plain_secrets(database: Database, box: Callable[[], SecretBox]) -> int:
+    """Seal the secrets stored in the clear before migration 0011 (``authgate migrate`` calls
+    it after the files); how many endpoints it sealed. ``box`` is called only when there
+    are some, so a migration elsewhere never makes a secrets key of its own."""
+    async with database.transaction() as tx:
+        rows = await tx.fetchall(
+            "SELECT id, secret_sealed, previous_secret_sealed FROM webhook_endpoints"
+            " WHERE secret_sealed LIKE $1 OR previous_secret_sealed LIKE $1"
+            f" ORDER BY id{database.for_update}",
+            f"{PLAIN}%",
+        )
+        if not rows:
+            return 0
+        sealer = box()
+        for row in rows:
+            context = _context(int(row["id"]))
+            await tx.execute(
+                "UPDATE webhook_endpoints SET secret_sealed = $2, previous_secret_sealed = $3"
+                " WHERE id = $1",
+                int(row["id"]),
+                _sealed_if_plain(sealer, row["secret_sealed"], context),
+                _sealed_if_plain(sealer, row["previous_secret_sealed"], context),
+            )
+    return len(rows)
+
+
+def _sealed_if_plain(box: SecretBox, value: str | None, context: str) -> str | None:
+    return box.seal(value, context) if value is not None and value.startswith(PLAIN) else value

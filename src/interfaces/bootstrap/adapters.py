@@ -80,6 +80,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
     keys_file = Path(settings.keys_file)
     keys = load_or_create_keys(keys_file)
+    box = AesGcmSecretBox(load_or_create_secrets_key(settings.secrets_key_path))
     users = CachedProfiles(SqlUserRepository(database))
     ports = Ports(
         users=users,
@@ -115,14 +116,14 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         totp=SqlTotpCredentials(database),
         recovery_codes=SqlRecoveryCodes(database),
         passkeys=SqlPasskeys(database),
-        secret_box=AesGcmSecretBox(load_or_create_secrets_key(settings.secrets_key_path)),
+        secret_box=box,
         otp=PyOtpPasswords(),
         ceremonies=WebAuthnCeremonies(
             rp_id=settings.rp_id, rp_name=settings.rp_name, origins=settings.rp_origins
         ),
         breaches=_breaches(settings, http),
-        webhook_endpoints=SqlWebhookEndpoints(database),
-        webhook_outbox=SqlWebhookOutbox(database),
+        webhook_endpoints=SqlWebhookEndpoints(database, box),
+        webhook_outbox=SqlWebhookOutbox(database, box),
         webhook_transport=HttpWebhookTransport(
             http,
             allow_http=settings.webhook_allow_http,

@@ -23,6 +23,9 @@ from infrastructure.persistence import migrations
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.webhooks import seal_plain_secrets
+from infrastructure.security.secret_box import AesGcmSecretBox
+from infrastructure.security.secrets_key import load_or_create_secrets_key
 
 Check = Callable[[], Awaitable[None]]
 T = TypeVar("T")
@@ -104,8 +107,18 @@ async def open_keyed_stores(
 
 
 async def migrate(settings: Settings) -> list[str]:
-    """Apply the pending migrations; their versions."""
-    return await _on_database(settings, migrations.migrate)
+    """Apply the pending migrations, then seal the webhook secrets stored in the clear
+    (before 0011: SQL has no key); the versions applied."""
+
+    async def work(database: Database) -> list[str]:
+        applied = await migrations.migrate(database)
+        await seal_plain_secrets(
+            database,
+            lambda: AesGcmSecretBox(load_or_create_secrets_key(settings.secrets_key_path)),
+        )
+        return applied
+
+    return await _on_database(settings, work)
 
 
 async def pending_migrations(settings: Settings) -> list[str]:
