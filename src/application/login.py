@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -9,14 +8,12 @@ from application.breached_passwords import BreachedPasswordCheck
 from application.client import ClientInfo, audit_event
 from application.email.breach_notice import BreachNotice
 from application.mfa.sign_in import SecondFactorGate
-from application.session_issuer import SessionIssuer, SignedIn
+from application.session_issuer import PasswordSignIn, SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain.entities import User
-from domain.errors import EmailNotVerified, InvalidCredentials, StorageUnavailable, cause_of
+from domain.errors import EmailNotVerified, InvalidCredentials, MfaRequired
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
 from domain.values import PASSWORD_MAX, Email
-
-log = logging.getLogger("authgate.mail")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,14 +21,6 @@ class LoginCommand:
     email: str
     password: str
     client: ClientInfo
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PasswordSignIn(SignedIn):
-    """``password_breached``: the password is known from breaches; it is accepted, and the
-    user is mailed about it once."""
-
-    password_breached: bool = False
 
 
 class Login:
@@ -84,12 +73,17 @@ class Login:
         )
         try:
             signed_in = await self._open_session(user, command)
+        except MfaRequired as required:
+            # Told at the second step, once it succeeds: the answer waits with the token.
+            if await screening:
+                await self._second_factor.password_breached(required.mfa_token)
+            raise
         except BaseException:
             screening.cancel()
             raise
         breached = await screening
         if breached:
-            await self._warn(user, command)
+            await self._notice.signed_in_with_it(user, command.client)
         return PasswordSignIn(
             user=signed_in.user, tokens=signed_in.tokens, password_breached=breached
         )
@@ -112,13 +106,6 @@ class Login:
             session_id=tokens.session_id,
         )
         return SignedIn(user=user, tokens=tokens)
-
-    async def _warn(self, user: User, command: LoginCommand) -> None:
-        audit_event(self._audit, "breached_password_signed_in", command.client, user_id=user.id)
-        try:
-            await self._notice.send_once(user)
-        except StorageUnavailable as e:  # the session is open: the next sign-in tells them
-            log.warning("breach notice not queued for user %s: %s", user.id, cause_of(e))
 
     async def _find(self, raw_email: str) -> User | None:
         try:

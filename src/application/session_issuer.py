@@ -37,6 +37,14 @@ class SignedIn:
     tokens: IssuedTokens
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordSignIn(SignedIn):
+    """``password_breached``: the password is known from breaches; it is accepted, and the
+    user is mailed about it once."""
+
+    password_breached: bool = False
+
+
 class SessionIssuer:
     """Starts a session: session row, then its grant, then the access token.
 

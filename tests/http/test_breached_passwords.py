@@ -14,7 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from infrastructure.config import Settings
 from interfaces.bootstrap.backends import open_database
-from tests.http.helpers import PASSWORD, assert_problem, bearer, register
+from tests.fakes.clock import FakeClock
+from tests.http.helpers import PASSWORD, assert_problem, bearer, register, sign_up
+from tests.http.mfa_helpers import enable_totp, password_step, second_step
 from tests.http.scrape import grown, scrape
 from tests.servers.loopback import refused_origin
 from tests.servers.pwned import FakePwnedPasswords, sha1
@@ -146,3 +148,23 @@ async def test_a_range_api_slower_than_two_seconds_lets_the_password_through(
         await register(client, USER, BREACHED)
 
     assert len(pwned.requests) == 1
+
+
+async def test_an_account_with_a_second_factor_is_flagged_and_mailed_at_the_second_step(
+    app: Client, pwned: FakePwnedPasswords, smtp: SmtpSink, settings: Settings, clock: FakeClock
+) -> None:
+    """The check runs beside the password step; its answer waits with the mfa_token."""
+    enabled = await enable_totp(app, await sign_up(app, USER, verified=True), clock)
+    pwned.counts[sha1(PASSWORD)] = 3
+
+    first = await second_step(app, await password_step(app, USER), code=enabled.app.next_code())
+    wrong = await second_step(app, await password_step(app, USER), code="000000")
+
+    assert first.status_code == 200, first.text
+    assert first.json()["password_breached"] is True
+    assert_problem(wrong, 401, "invalid_mfa_code")  # no sign-in: nothing to flag yet
+    assert await breach_mails_queued(settings) == 1
+    await smtp.wait_for_subject(USER, "Change your", 1)
+    pwned.counts.pop(sha1(PASSWORD))
+    clean = await second_step(app, await password_step(app, USER), code=enabled.app.next_code())
+    assert "password_breached" not in clean.json()

@@ -15,7 +15,7 @@ from application.email.messages import MailPolicy
 from application.email.queue import MailQueue
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
-from application.login import LoginCommand, PasswordSignIn
+from application.login import LoginCommand
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
 from application.mfa.planted import MailboxProof
@@ -23,7 +23,7 @@ from application.mfa.sign_in import SecondFactorGate
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
-from application.session_issuer import IssuedTokens, SessionIssuer, SignedIn
+from application.session_issuer import IssuedTokens, PasswordSignIn, SessionIssuer, SignedIn
 from application.session_policy import SessionPolicy
 from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy

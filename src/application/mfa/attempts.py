@@ -31,6 +31,7 @@ class Pending:
     email: str  # the account's login limits are counted under it
     wrong: int
     expires_at: datetime
+    password_breached: bool = False  # the password of the first step, told at the second
 
     def encode(self) -> bytes:
         fields = dataclasses.asdict(self) | {"expires_at": self.expires_at.isoformat()}
@@ -65,6 +66,11 @@ class MfaAttempts:
         if pending is None:
             raise InvalidMfaToken()
         return pending
+
+    async def note_password_breached(self, token: str) -> None:
+        """Before the token is handed out: the second step will say so and mail the user."""
+        pending = await self.take(token)
+        await self.give_back(token, dataclasses.replace(pending, password_breached=True))
 
     async def give_back(self, token: str, pending: Pending) -> None:
         """Keep the attempt for another try, until its original expiry."""

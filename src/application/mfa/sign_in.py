@@ -8,12 +8,13 @@ from typing import NoReturn
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
+from application.email.breach_notice import BreachNotice
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.mfa import codes
 from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
 from application.mfa.factors import SecondFactors
-from application.session_issuer import SessionIssuer, SignedIn
+from application.session_issuer import PasswordSignIn, SessionIssuer
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import (
@@ -45,6 +46,9 @@ class SecondFactorGate:
             methods += ("passkey",)  # a passkey sign-in would do instead
         raise MfaRequired(await self._attempts.open(user), methods)
 
+    async def password_breached(self, mfa_token: str) -> None:
+        await self._attempts.note_password_breached(mfa_token)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MfaSignInCommand:
@@ -64,8 +68,10 @@ class CompleteMfaSignIn:
         issuer: SessionIssuer,
         throttle: Throttle,
         queue: MailQueue,
+        notice: BreachNotice,
         audit: AuditLog,
     ) -> None:
+        self._notice = notice
         self._users = users
         self._factors = factors
         self._attempts = attempts
@@ -74,7 +80,7 @@ class CompleteMfaSignIn:
         self._queue = queue
         self._audit = audit
 
-    async def execute(self, command: MfaSignInCommand) -> SignedIn:
+    async def execute(self, command: MfaSignInCommand) -> PasswordSignIn:
         method, code = _one_code(command)  # malformed input costs no try and writes nothing
         pending = await self._attempts.take(command.mfa_token)
         try:
@@ -105,7 +111,9 @@ class CompleteMfaSignIn:
             session_id=tokens.session_id,
             reason=f"mfa:{method}",
         )
-        return SignedIn(user=user, tokens=tokens)
+        if pending.password_breached:
+            await self._notice.signed_in_with_it(user, command.client)
+        return PasswordSignIn(user=user, tokens=tokens, password_breached=pending.password_breached)
 
     async def _within_daily_cap(self, pending: Pending, client: ClientInfo) -> None:
         try:

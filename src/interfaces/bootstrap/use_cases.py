@@ -136,6 +136,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
     )
     attempts = MfaAttempts(p.one_time, p.clock)
     gate = SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts)
+    notice = BreachNotice(mail=p.mail, policy=policies.mail, clock=p.clock, audit=p.audit)
     caller_session = CallerSession(
         sessions=p.sessions, refresh_tokens=p.refresh_tokens, authenticate=authenticate
     )
@@ -172,7 +173,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             audit=p.audit,
             second_factor=gate,
             breaches=breaches,
-            notice=BreachNotice(mail=p.mail, policy=policies.mail, clock=p.clock),
+            notice=notice,
             require_verified=require_verified,
         ),
         complete_mfa_sign_in=CompleteMfaSignIn(
@@ -182,6 +183,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             issuer=issuer,
             throttle=throttle,
             queue=queue,
+            notice=notice,
             audit=p.audit,
         ),
         start_passkey_sign_in=StartPasskeySignIn(

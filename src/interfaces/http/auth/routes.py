@@ -103,7 +103,8 @@ class AuthController(Controller):
         description="An account with a second factor answers 401 `mfa_required` with "
         '`"mfa_token"` and `"methods"` (no cookie, no token): complete it at '
         "`POST /auth/login/mfa`. With AUTH_PWNED_CHECK=true, a password known from breaches "
-        'still signs in, with `"password_breached": true` in the body (and one mail).',
+        'still signs in, with `"password_breached": true` in the body (and one mail); with a '
+        "second factor, in the body of the completed second step.",
         responses=problems(
             *BODY,
             MALFORMED_FORM,

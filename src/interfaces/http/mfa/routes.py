@@ -175,7 +175,11 @@ class SecondStepController(Controller):
             )
         )
         response = token_response(
-            settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
+            settings,
+            signed_in.tokens,
+            in_body=body_transport,
+            user=signed_in.user,
+            password_breached=signed_in.password_breached,
         )
         if pending is not None:
             response.cookies.append(mfa_pending_cookie(settings, None))
