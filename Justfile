@@ -16,17 +16,19 @@ migrate:
 test *args:
     pytest -n 2 --dist loadfile {{args}}
 
-# Lint, type-check and check the layer contracts.
+# Lint, type-check and check the layer contracts (the Python client, clients/python, has
+# its own mypy settings).
 check:
-    ruff check src tests
-    ruff format --check src tests
+    ruff check src tests clients/python
+    ruff format --check src tests clients/python
     mypy
+    cd clients/python && mypy
     lint-imports
 
 # Format the code.
 fmt:
-    ruff format src tests
-    ruff check --fix src tests
+    ruff format src tests clients/python
+    ruff check --fix src tests clients/python
 
 # Benchmarks (performance targets live here, never in unit tests).
 bench *args:
