@@ -80,3 +80,12 @@ def test_the_javascript_client_page_shows_a_screenshot_of_the_demo() -> None:
     assert image, "the JavaScript client page lost the demo's screenshot"
     png = JS_CLIENT.parent.parent / image.group(1)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_readme_is_one_screen_and_its_links_into_the_docs_lead_somewhere() -> None:
+    text = README.read_text()
+    links = re.findall(r"\]\(((?:docs|clients)/[^)#]+)", text)
+
+    assert len(text.splitlines()) <= 150
+    assert len(links) >= 10
+    assert [link for link in links if not (README.parent / link).is_file()] == []
