@@ -13,6 +13,8 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY README.md ./
 COPY src ./src
+# The browser client: the npm package's file, which the wheel serves as /auth/client.js.
+COPY clients/js/src/authgate-client.js ./clients/js/src/
 RUN uv sync --frozen --no-dev --no-editable
 
 # Run: the virtual environment only (no uv, no source tree), as an unprivileged user.

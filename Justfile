@@ -16,17 +16,23 @@ migrate:
 test *args:
     pytest -n 2 --dist loadfile {{args}}
 
-# Lint, type-check and check the layer contracts.
+# Lint, type-check and check the layer contracts (the Python client, clients/python, has
+# its own mypy settings).
 check:
-    ruff check src tests
-    ruff format --check src tests
+    ruff check src tests clients/python docs
+    ruff format --check src tests clients/python docs
     mypy
+    cd clients/python && mypy
     lint-imports
 
 # Format the code.
 fmt:
-    ruff format src tests
-    ruff check --fix src tests
+    ruff format src tests clients/python docs
+    ruff check --fix src tests clients/python docs
+
+# The documentation site (MkDocs, Material) on http://127.0.0.1:8001, rebuilt on every change.
+docs:
+    mkdocs serve --dev-addr 127.0.0.1:8001
 
 # Benchmarks (performance targets live here, never in unit tests).
 bench *args:

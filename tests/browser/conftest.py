@@ -6,7 +6,7 @@ One browser and one server serve the whole package (``scope="package"``: both ar
 before the next test directory starts). Without the browser or Playwright the tests skip, or
 fail under AUTH_TEST_REQUIRE_BACKENDS=1. Screenshots of the key states go to
 ``<basetemp>/screenshots*``; with ``AUTH_TEST_DEMO_SCREENSHOT=docs/demo.png`` the whole-flow
-test also writes the README's.
+test also writes the one the docs show (docs/clients/javascript.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""What the Python client's tests share: a real server whose limits let many sign-ins through,
-the signing keys changed under it with the real CLI, and a record of what a client sent."""
+"""A real server for clients' tests (limits that let many sign-ins through, the shortest
+access-token lifetime), and its signing keys changed under it with the real CLI."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ import httpx
 
 from tests.e2e.conftest import BIN, Server, running_server
 
-PASSWORD = "correct horse battery"
 # The shortest lifetime the settings allow (AUTH_ACCESS_TTL is 60-86400 s).
 ACCESS_TTL = 60
 
@@ -36,44 +33,6 @@ def client_server(workdir: Path, **settings: str) -> Iterator[Server]:
         workdir, AUTH_ACCESS_TTL=str(ACCESS_TTL), **{**limits, **settings}
     ) as started:
         yield started
-
-
-def new_email() -> str:
-    return f"{uuid.uuid4().hex[:12]}@example.com"
-
-
-@dataclass
-class Ticks:
-    """A monotonic clock the test moves: the client's idea of how old its token is."""
-
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
-class Sent:
-    """Every answer a client got, as (method, path, status), refreshes included."""
-
-    calls: list[tuple[str, str, int]] = field(default_factory=list)
-
-    def record(self, response: httpx.Response) -> None:
-        request = response.request
-        self.calls.append((request.method, request.url.path, response.status_code))
-
-    async def arecord(self, response: httpx.Response) -> None:
-        self.record(response)
-
-    @property
-    def refreshes(self) -> list[int]:
-        return [status for _, path, status in self.calls if path == "/auth/refresh"]
-
-    def to(self, path: str) -> list[int]:
-        return [status for _, called, status in self.calls if called == path]
 
 
 def authgate_cli(server: Server, *argv: str) -> str:

@@ -78,6 +78,8 @@ def test_locked_dependencies_are_installed_before_the_source_is_copied():
     source = steps.index("COPY src ./src")
 
     assert steps.index("COPY pyproject.toml uv.lock ./") < deps < source
+    # /auth/client.js: the wheel takes it from the npm package (pyproject's force-include).
+    assert source < steps.index("COPY clients/js/src/authgate-client.js ./clients/js/src/")
     assert "--no-dev" in steps[-1]
     assert "--frozen" in steps[-1]
 

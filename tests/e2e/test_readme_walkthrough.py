@@ -14,10 +14,12 @@ import pytest
 from tests.e2e.conftest import Server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+GETTING_STARTED = README.parent / "docs" / "getting-started.md"
+JS_CLIENT = README.parent / "docs" / "clients" / "javascript.md"
 
 
-def walkthrough() -> str:
-    text = README.read_text()
+def walkthrough(page: Path = README) -> str:
+    text = page.read_text()
     section = text.split("## The flow with curl", 1)[1]
     match = re.search(r"```bash\n(.*?)```", section, re.S)
     assert match, "the README lost its curl walk-through"
@@ -69,9 +71,21 @@ def test_the_readme_curl_walkthrough_runs_verbatim(server: Server) -> None:
     assert documents[-1]["code"] == "invalid_token"  # the access token died with the logout
 
 
-def test_the_readme_shows_a_screenshot_of_the_demo() -> None:
-    section = README.read_text().split("## The browser client and the demo", 1)[1]
-    image = re.search(r"!\[[^\]]+\]\((docs/[^)]+\.png)\)", section.split("\n## ", 1)[0])
-    assert image, "the README lost the demo's screenshot"
-    png = README.parent / image.group(1)
+def test_the_getting_started_page_has_the_readmes_walkthrough_word_for_word() -> None:
+    assert walkthrough(GETTING_STARTED) == walkthrough()
+
+
+def test_the_javascript_client_page_shows_a_screenshot_of_the_demo() -> None:
+    image = re.search(r"!\[[^\]]+\]\(\.\./([^)]+\.png)\)", JS_CLIENT.read_text())
+    assert image, "the JavaScript client page lost the demo's screenshot"
+    png = JS_CLIENT.parent.parent / image.group(1)
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_readme_is_one_screen_and_its_links_into_the_docs_lead_somewhere() -> None:
+    text = README.read_text()
+    links = re.findall(r"\]\(((?:docs|clients)/[^)#]+)", text)
+
+    assert len(text.splitlines()) <= 150
+    assert len(links) >= 10
+    assert [link for link in links if not (README.parent / link).is_file()] == []

@@ -17,7 +17,8 @@ from interfaces.http.app import create_app
 from interfaces.http.demo import TURNSTILE_ORIGIN
 from tests.http.conftest import BASE_URL, deployment
 
-CLIENT_SOURCE = Path(__file__).parents[2] / "src/interfaces/http/static/authgate-client.js"
+# The npm package's file is what the service serves, byte for byte.
+CLIENT_SOURCE = Path(__file__).parents[2] / "clients/js/src/authgate-client.js"
 DEMO_PAGES = ["/demo", "/demo/", "/demo/verify-email", "/demo/reset-password"]
 DEMO_SCRIPTS = ["/demo/demo.js", "/demo/ui.js", "/demo/second-factor.js", "/demo/qrcode.mjs"]
 MakeClient = Callable[..., Awaitable[AsyncTestClient[Any]]]
@@ -48,7 +49,7 @@ async def serve(base: Settings) -> AsyncIterator[MakeClient]:
         yield make
 
 
-async def test_the_client_module_is_served_as_javascript_from_the_repository(serve):
+async def test_the_client_module_is_the_npm_packages_file_served_as_javascript(serve):
     client = await serve()
     answer = await client.get("/auth/client.js")
     assert answer.status_code == 200

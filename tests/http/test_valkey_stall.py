@@ -11,7 +11,7 @@ Valkey is stopped between two of the chains' requests, not in the middle of one:
 the instant between Valkey running a rotation and writing its reply loses that reply, and
 no deadline can help that client (its retry after the grace window is reuse). That window is
 microseconds long but the chains here send in bursts, so a stop at a random moment hits it
-in about one run in five; README "Production" gives the figure."""
+in about one run in five; docs/guides/production.md gives the figure."""
 
 from __future__ import annotations
 

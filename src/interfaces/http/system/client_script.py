@@ -1,13 +1,19 @@
-"""``GET /auth/client.js``: the browser client (``static/authgate-client.js``), served by the
-service so an app imports the very version its server speaks."""
+"""``GET /auth/client.js``: the browser client, served by the service so an app imports the
+very version its server speaks. One file: the npm package @authgate/client's
+(``clients/js/src/authgate-client.js``), which the wheel's build puts in ``static/``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from litestar import Response, get
 
 from interfaces.http.assets import JAVASCRIPT, STATIC, Asset, IfNoneMatch
 
-CLIENT_SCRIPT = Asset.read(STATIC / "authgate-client.js", JAVASCRIPT)
+NAME = "authgate-client.js"
+# An installed service has the wheel's copy; a checkout (an editable install) the package's.
+CHECKOUT = Path(__file__).resolve().parents[4] / "clients" / "js" / "src" / NAME
+CLIENT_SCRIPT = Asset.read(STATIC / NAME if (STATIC / NAME).is_file() else CHECKOUT, JAVASCRIPT)
 # Five minutes, like the JWKS: a new release reaches browsers soon, and after that a
 # revalidation costs a 304.
 CACHE_CONTROL = "public, max-age=300"

@@ -10,7 +10,6 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -20,29 +19,18 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from authgate_client.resource import AccessTokenVerifier, InvalidToken, KeysUnavailable
-from tests.e2e.clients import (
+from support import (
     ACCESS_TTL,
     PASSWORD,
+    Server,
     Ticks,
     authgate_cli,
-    client_server,
+    free_port,
     new_email,
     pull_old_signing_keys,
 )
-from tests.e2e.conftest import Server, free_port
-from tests.servers.proxy import CuttableProxy
 
-RESOURCE_SERVER = ("orders", "orders-secret-0123456789abcdefghijkl")
 JWKS = "/.well-known/jwks.json"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with client_server(
-        tmp_path_factory.mktemp("resource-server"),
-        AUTH_INTROSPECTION_CLIENTS=":".join(RESOURCE_SERVER),
-    ) as started:
-        yield started
 
 
 @dataclass
@@ -288,24 +276,32 @@ def test_an_unreachable_issuer_is_keys_unavailable_not_an_invalid_token(server):
         verifier.verify(sign_up(server).access_token)
 
 
-def test_while_the_issuer_is_down_cached_keys_still_verify(server):
-    ticks = Ticks()
-    with CuttableProxy("127.0.0.1", server.port) as proxy:
-        verifier = AccessTokenVerifier(
-            server.url, jwks_url=f"http://127.0.0.1:{proxy.port}{JWKS}", clock=ticks
-        )
-        token = sign_up(server).access_token
-        verifier.verify(token)
-        proxy.cut()
-        ticks.advance(3600)  # the cache is old: a fetch is tried, and fails
+class CuttableTransport(httpx.HTTPTransport):
+    """The network between the verifier and authgate, which the test can cut."""
 
-        assert verifier.verify(token).subject
-        with pytest.raises(KeysUnavailable):
-            verifier.verify(forged(server))
-        proxy.restore()
-        ticks.advance(30)
-        with pytest.raises(InvalidToken):
-            verifier.verify(forged(server))
+    down = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("the network is cut", request=request)
+        return super().handle_request(request)
+
+
+def test_while_the_issuer_is_down_cached_keys_still_verify(server):
+    ticks, network = Ticks(), CuttableTransport()
+    verifier = AccessTokenVerifier(server.url, http=httpx.Client(transport=network), clock=ticks)
+    token = sign_up(server).access_token
+    verifier.verify(token)
+    network.down = True
+    ticks.advance(3600)  # the cache is old: a fetch is tried, and fails
+
+    assert verifier.verify(token).subject
+    with pytest.raises(KeysUnavailable):
+        verifier.verify(forged(server))
+    network.down = False
+    ticks.advance(30)
+    with pytest.raises(InvalidToken):
+        verifier.verify(forged(server))
 
 
 async def test_async_verification_shares_one_fetch_between_concurrent_tasks(server):
@@ -327,12 +323,13 @@ async def test_async_verification_shares_one_fetch_between_concurrent_tasks(serv
 def test_introspection_refuses_a_logged_out_sessions_token_that_still_verifies_offline(
     server,
 ):
+    assert server.introspection, "AUTHGATE_TEST_INTROSPECTION names no client"
     session = sign_up(server)
     verifier = AccessTokenVerifier(server.url)
 
     def introspect(token: str) -> dict:
         answer = httpx.post(
-            f"{server.url}/auth/introspect", data={"token": token}, auth=RESOURCE_SERVER
+            f"{server.url}/auth/introspect", data={"token": token}, auth=server.introspection
         )
         answer.raise_for_status()
         body: dict = answer.json()

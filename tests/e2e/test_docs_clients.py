@@ -1,5 +1,5 @@
-"""The README's Python snippets (the client, the resource server), run as they stand against
-a real server, so that they stay true."""
+"""The documentation's Python snippets (the client, the resource server), run as they stand
+against a real server, so that they stay true."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from authgate_client.resource import InvalidToken
 from tests.e2e.clients import client_server
 from tests.e2e.conftest import Server
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 SECRET = "orders-secret-0123456789abcdefghijkl"
 
 
@@ -27,17 +27,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield started
 
 
-def snippets(section: str) -> list[str]:
-    text = README.read_text().split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", text, re.S)
+def snippets(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (DOCS / page).read_text(), re.S)
 
 
-def run(snippet: str, server: Server) -> dict[str, Any]:
+def run(snippet: str, server: Server, page: str) -> dict[str, Any]:
     """The snippet as it stands, pointed at this test's server instead of port 8000."""
     code = snippet.replace("http://127.0.0.1:8000", server.url)
     assert code != snippet, "the snippet no longer names the service's address"
     scope: dict[str, Any] = {"__name__": "readme"}
-    exec(compile(code, str(README), "exec"), scope)
+    exec(compile(code, str(DOCS / page), "exec"), scope)
     return scope
 
 
@@ -52,14 +51,14 @@ def signed_up(server: Server, email: str, password: str) -> dict[str, Any]:
     return body
 
 
-def test_the_readme_python_client_snippet_signs_in_calls_and_signs_out(
+def test_the_python_client_page_snippet_signs_in_calls_and_signs_out(
     server, monkeypatch, tmp_path, capsys
 ):
     monkeypatch.setenv("HOME", str(tmp_path))
     signed_up(server, "user@site.com", "secret123")
-    (snippet,) = snippets("Clients")
+    (snippet,) = snippets("clients/python.md")
 
-    scope = run(snippet, server)
+    scope = run(snippet, server, "clients/python.md")
 
     assert capsys.readouterr().out == "user@site.com\n"
     assert not scope["auth"].signed_in
@@ -67,14 +66,14 @@ def test_the_readme_python_client_snippet_signs_in_calls_and_signs_out(
     assert (tmp_path / ".myapp").stat().st_mode & 0o777 == 0o700
 
 
-def test_the_readme_resource_server_snippets_verify_offline_and_introspect(server, monkeypatch):
+def test_the_resource_server_snippets_verify_offline_and_introspect(server, monkeypatch):
     monkeypatch.setenv("ORDERS_INTROSPECTION_SECRET", SECRET)
-    offline, online = snippets("Resource servers")
+    offline, online = snippets("concepts/tokens.md")
     session = signed_up(server, "reader@site.com", "secret123")
     token = session["access_token"]
 
-    user_id = run(offline, server)["user_id"]
-    is_active = run(online, server)["is_active"]
+    user_id = run(offline, server, "concepts/tokens.md")["user_id"]
+    is_active = run(online, server, "concepts/tokens.md")["is_active"]
 
     assert user_id(f"Bearer {token}") == str(session["user"]["id"])
     with pytest.raises(InvalidToken):

@@ -4,29 +4,21 @@ dance as with the synchronous client, concurrent tasks sharing one refresh."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from authgate_client import AuthgateAuth, AuthgateError, MemoryStorage, SignedOut
-from tests.e2e.clients import (
+from support import (
     ACCESS_TTL,
     PASSWORD,
     Sent,
+    Server,
     Ticks,
-    client_server,
     new_email,
     pull_old_signing_keys,
     wait_until_refused,
 )
-from tests.e2e.conftest import Server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with client_server(tmp_path_factory.mktemp("python-client-async")) as started:
-        yield started
 
 
 @pytest.fixture
@@ -152,19 +144,18 @@ async def test_a_refresh_the_server_refuses_signs_out_and_clears_the_storage(ser
     assert not auth.signed_in
 
 
-async def test_a_refresh_refused_for_another_reason_keeps_the_session(sent, tmp_path):
+async def test_a_refresh_refused_for_another_reason_keeps_the_session(limited_server, sent):
     # A refresh limit of one per minute: the second refresh is refused with 429.
     ticks = Ticks()
     storage = MemoryStorage()
-    with client_server(tmp_path, AUTH_REFRESH_LIMIT="1") as limited:
-        _auth, client, _ = await signed_in(limited, sent, storage=storage, clock=ticks)
-        ticks.advance(ACCESS_TTL)
-        assert (await client.get("/auth/me")).status_code == 200
-        kept = storage.get()
-        ticks.advance(ACCESS_TTL)
+    _auth, client, _ = await signed_in(limited_server, sent, storage=storage, clock=ticks)
+    ticks.advance(ACCESS_TTL)
+    assert (await client.get("/auth/me")).status_code == 200
+    kept = storage.get()
+    ticks.advance(ACCESS_TTL)
 
-        with pytest.raises(AuthgateError) as refused:
-            await client.get("/auth/me")
+    with pytest.raises(AuthgateError) as refused:
+        await client.get("/auth/me")
 
     assert not isinstance(refused.value, SignedOut)
     assert (refused.value.status, refused.value.code) == (429, "too_many_requests")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import stat
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,23 +13,16 @@ import httpx
 import pytest
 
 from authgate_client import AuthgateAuth, AuthgateError, FileStorage, MemoryStorage, SignedOut
-from tests.e2e.clients import (
+from support import (
     ACCESS_TTL,
     PASSWORD,
     Sent,
+    Server,
     Ticks,
-    client_server,
     new_email,
     pull_old_signing_keys,
     wait_until_refused,
 )
-from tests.e2e.conftest import Server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with client_server(tmp_path_factory.mktemp("python-client")) as started:
-        yield started
 
 
 @pytest.fixture

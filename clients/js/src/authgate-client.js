@@ -1,5 +1,5 @@
 // authgate-client.js: the browser side of authgate's session flow, one dependency-free ES
-// module. Served by authgate at /auth/client.js; the source lives in the authgate repository.
+// module: the npm package @authgate/client, and what authgate serves at /auth/client.js.
 //
 //   import { AuthClient } from "https://auth.example.com/auth/client.js";
 //   const auth = new AuthClient({ onSignOut: () => showLogin() });

@@ -1,0 +1,160 @@
+// Type declarations of authgate-client.js (@authgate/client), written by hand beside it;
+// test/declarations.test.js checks that both name the same exports and methods.
+
+/** An RFC 9457 problem document as authgate answers it. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  /** The stable error code, e.g. "invalid_credentials", "invalid_refresh_token". */
+  code?: string;
+  errors?: unknown[];
+  [field: string]: unknown;
+}
+
+/** A user as authgate describes one (`GET /auth/me`). */
+export interface User {
+  id: number;
+  email: string;
+  name: string | null;
+  role: string;
+  email_verified: boolean;
+  [field: string]: unknown;
+}
+
+/** One of the user's live sessions (`GET /auth/sessions`). */
+export interface Session {
+  id: string;
+  current: boolean;
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_used_at: string;
+  [field: string]: unknown;
+}
+
+export interface Passkey {
+  id: string;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  transports: string[];
+}
+
+export interface SecondFactors {
+  totp: boolean;
+  recoveryCodesLeft: number;
+  passkeys: number;
+}
+
+export interface AuthClientOptions {
+  /** Where authgate answers; by default the origin the module was loaded from. */
+  baseUrl?: string;
+  /** Other origins `fetch` may send the access token to (your APIs). */
+  apiOrigins?: string[];
+  /** Refresh this long before the token expires (at most a quarter of its lifetime). */
+  refreshAheadSeconds?: number;
+  /** Called with the reason of every `signedout` event. */
+  onSignOut?: (reason: string) => void;
+  /** The fetch to use (by default the global one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** A problem answered by authgate: `status`, its stable `code`, `detail` as the message. */
+export class AuthError extends Error {
+  constructor(status: number, problem?: Problem | null);
+  readonly status: number;
+  readonly code: string | null;
+  readonly errors: unknown[];
+  readonly problem: Problem | null;
+}
+
+/** `login`'s answer for an account with a second factor; complete it with `loginMfa`. */
+export class MfaRequired extends AuthError {
+  readonly mfaToken: string;
+  /** "totp", "recovery_code", and "passkey" when the account has one. */
+  readonly methods: string[];
+}
+
+export interface SignedInDetail {
+  user?: User;
+}
+
+export interface SignedOutDetail {
+  /** "logout", "revoked", "password_reset", or the refresh's problem code. */
+  reason: string;
+}
+
+export interface AuthClientEventMap {
+  signedin: CustomEvent<SignedInDetail>;
+  refreshed: CustomEvent<SignedInDetail>;
+  signedout: CustomEvent<SignedOutDetail>;
+}
+
+export class AuthClient extends EventTarget {
+  constructor(options?: AuthClientOptions);
+
+  /** Whether an access token is held. */
+  readonly signedIn: boolean;
+  /** WebAuthn Level 3's JSON methods in a secure context. */
+  static readonly passkeysSupported: boolean;
+
+  addEventListener<K extends keyof AuthClientEventMap>(
+    type: K,
+    listener: (event: AuthClientEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+
+  // the session
+  /** An access token from the refresh cookie; true when signed in. */
+  restore(): Promise<boolean>;
+  /** Rotate the refresh cookie; concurrent callers share one request. */
+  refresh(): Promise<boolean>;
+  register(fields: {
+    email: string;
+    password: string;
+    name?: string;
+    turnstileToken?: string;
+  }): Promise<{ user: User; emailVerificationRequired: boolean }>;
+  /** Throws `MfaRequired` when the account has a second factor. */
+  login(email: string, password: string): Promise<User>;
+  loginMfa(
+    mfaToken: string | undefined,
+    proof: { code?: string; recoveryCode?: string },
+  ): Promise<User>;
+  signInWithPasskey(): Promise<User>;
+  /** Leaves the page for the provider's sign-in. */
+  signInWith(provider: string, options?: { returnTo?: string }): void;
+  logout(): Promise<void>;
+  logoutEverywhere(options?: { keepCurrent?: boolean }): Promise<void>;
+
+  // the account
+  me(): Promise<User>;
+  sessions(): Promise<Session[]>;
+  revokeSession(id: string): Promise<void>;
+  requestVerificationEmail(): Promise<void>;
+  verifyEmail(token: string): Promise<User>;
+  forgotPassword(email: string, options?: { turnstileToken?: string }): Promise<void>;
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+
+  // second factors
+  secondFactors(): Promise<SecondFactors>;
+  totpSetup(): Promise<{ secret: string; otpauthUri: string }>;
+  totpConfirm(code: string): Promise<string[]>;
+  regenerateRecoveryCodes(code: string): Promise<string[]>;
+  totpDisable(proof: { password?: string; code?: string }): Promise<void>;
+  addPasskey(name?: string): Promise<Passkey>;
+  passkeys(): Promise<Passkey[]>;
+  removePasskey(id: string): Promise<void>;
+
+  // calling APIs
+  /** `fetch` with the access token, refreshed ahead of expiry and once on a 401. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+}
