@@ -10,6 +10,7 @@ from application.email.breach_notice import BreachNotice
 from application.mfa.sign_in import SecondFactorGate
 from application.session_issuer import PasswordSignIn, SessionIssuer, SignedIn
 from application.throttle import Throttle
+from domain import assurance
 from domain.entities import User
 from domain.errors import EmailNotVerified, InvalidCredentials, MfaRequired
 from domain.ports import AuditLog, Clock, PasswordHasher, UserRepository
@@ -95,8 +96,8 @@ class Login:
             self._failed(command, user, "email_not_verified", EmailNotVerified())
         # With a second factor the password alone opens no session, and the account's
         # counted attempts stay counted until the second step succeeds.
-        await self._second_factor.check(user)
-        tokens = await self._issuer.start(user, command.client)
+        await self._second_factor.check(user, assurance.PASSWORD)
+        tokens = await self._issuer.start(user, command.client, assurance.PASSWORD)
         await self._throttle.login_succeeded(command.email, command.client)
         audit_event(
             self._audit,

@@ -134,4 +134,5 @@ class RefreshSession:
             successor,
             outcome.idle_expires_at,
             now,
+            outcome.assurance,
         )

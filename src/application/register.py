@@ -8,6 +8,7 @@ from application.compensation import quietly
 from application.email.queue import MailQueue
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
+from domain import assurance
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
 from domain.ports import (
@@ -85,7 +86,7 @@ class RegisterUser:
             if self._require_verified:
                 audit_event(self._audit, "user_registered", command.client, user_id=user.id)
                 return AwaitingVerification(user=user)
-            tokens = await self._issuer.start(user, command.client)
+            tokens = await self._issuer.start(user, command.client, assurance.PASSWORD)
         except StorageUnavailable:
             # Nothing half-written: an account nobody received tokens for is undone.
             await quietly(self._users.remove(user.id))

@@ -8,6 +8,7 @@ from datetime import datetime
 from application.client import ClientInfo
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant, Session, User
 from domain.errors import AccountDisabled, StorageUnavailable
 from domain.ports import (
@@ -75,12 +76,14 @@ class SessionIssuer:
         self._policy = policy
         self._revoker = revoker
 
-    async def start(self, user: User, client: ClientInfo) -> IssuedTokens:
+    async def start(self, user: User, client: ClientInfo, amr: tuple[str, ...]) -> IssuedTokens:
+        """``amr``: how the user proved who they are just now (``domain.assurance``)."""
         if user.disabled:
             # Every sign-in path ends here, after the credentials were checked, so only
             # someone who proved the account learns that it is disabled.
             raise AccountDisabled()
         now = self._clock.now()
+        assurance = Assurance(now, amr)
         absolute = now + self._policy.max_age
         idle = min(now + self._policy.idle_ttl, absolute)
         session = Session(
@@ -101,6 +104,7 @@ class SessionIssuer:
             idle_expires_at=idle,
             absolute_expires_at=absolute,
             role=user.role,
+            assurance=assurance,
         )
         try:
             await self._grants.issue(grant, now)
@@ -108,7 +112,7 @@ class SessionIssuer:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
         await self._end_if_disabled_meanwhile(user.id, session.id, client)
-        return self.tokens(user.id, user.role, session.id, refresh_token, idle, now)
+        return self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
 
     async def _end_if_disabled_meanwhile(
         self, user_id: int, session_id: str, client: ClientInfo
@@ -128,22 +132,31 @@ class SessionIssuer:
         refresh_token: str,
         idle: datetime,
         now: datetime,
+        assurance: Assurance,
     ) -> IssuedTokens:
-        expires_at = now + self._policy.access_ttl
-        access_token = self._access_tokens.issue(
+        return IssuedTokens(
+            access_token=self.access_token(user_id, role, session_id, now, assurance),
+            expires_in=self.access_ttl_seconds,
+            refresh_token=refresh_token,
+            refresh_expires_in=max(0, int((idle - now).total_seconds())),
+            session_id=session_id,
+        )
+
+    @property
+    def access_ttl_seconds(self) -> int:
+        return int(self._policy.access_ttl.total_seconds())
+
+    def access_token(
+        self, user_id: int, role: str, session_id: str, now: datetime, assurance: Assurance
+    ) -> str:
+        return self._access_tokens.issue(
             AccessClaims(
                 user_id=user_id,
                 session_id=session_id,
                 role=role,
                 token_id=self._ids.token_id(),
                 issued_at=now,
-                expires_at=expires_at,
+                expires_at=now + self._policy.access_ttl,
+                assurance=assurance,
             )
-        )
-        return IssuedTokens(
-            access_token=access_token,
-            expires_in=int(self._policy.access_ttl.total_seconds()),
-            refresh_token=refresh_token,
-            refresh_expires_in=max(0, int((idle - now).total_seconds())),
-            session_id=session_id,
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.assurance import Assurance
+
 ADMIN_ROLE = "admin"
 DEFAULT_ROLE = "user"
 ROLES = frozenset({DEFAULT_ROLE, ADMIN_ROLE})
@@ -70,6 +72,9 @@ class RefreshGrant:
     token_hash: str
     idle_expires_at: datetime
     absolute_expires_at: datetime
+    # How and when the user proved who they are: a refresh keeps it, a re-authentication
+    # moves it (``RefreshGrantStore.reassure``).
+    assurance: Assurance
     # The user's claims travel with the grant, so a refresh needs no user read; a role
     # change updates every live grant of the user (``RefreshGrantStore.set_role``).
     role: str = DEFAULT_ROLE

@@ -196,6 +196,23 @@ class InvalidClient(DomainError):
     message = "Client authentication failed."
 
 
+class InsufficientUserAuthentication(DomainError):
+    """A sensitive action without a recent enough, or strong enough, proof of the user
+    (RFC 9470 §3): ``POST /auth/reauthenticate``, then try again."""
+
+    code = "insufficient_user_authentication"
+    message = "Confirm it's you: authenticate again (POST /auth/reauthenticate), then retry."
+
+    def __init__(self, max_age: int, acr_values: str | None = None) -> None:
+        super().__init__(
+            "Confirm it's you with a second factor (POST /auth/reauthenticate), then retry."
+            if acr_values
+            else None
+        )
+        self.max_age = max_age
+        self.acr_values = acr_values
+
+
 class MfaRequired(DomainError):
     """A right password on an account with a second factor: no session yet, only a
     short-lived token that ``POST /auth/login/mfa`` takes with a code."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports.grants import GraceReplay, Invalid, Reused, Rotated, Rotation, RotationOutcome
 
@@ -26,6 +27,7 @@ class GrantFamily:
     idle_expires_at: datetime
     absolute_expires_at: datetime
     role: str
+    assurance: Assurance
     generation: int  # the highest generation of token the family handed out: its current's
 
     @classmethod
@@ -39,6 +41,7 @@ class GrantFamily:
             idle_expires_at=grant.idle_expires_at,
             absolute_expires_at=grant.absolute_expires_at,
             role=grant.role,
+            assurance=grant.assurance,
             generation=0,
         )
 
@@ -77,6 +80,7 @@ def rotate_family(family: GrantFamily | None, rotation: Rotation) -> RotationSte
             idle_expires_at=family.idle_expires_at,
             absolute_expires_at=family.absolute_expires_at,
             role=family.role,
+            assurance=family.assurance,
         )
         return RotationStep(replay, family)
     if _is_lost_rotation(family, rotation):
@@ -116,6 +120,7 @@ def _rotated(family: GrantFamily, rotation: Rotation) -> RotationStep:
         idle_expires_at=idle,
         absolute_expires_at=family.absolute_expires_at,
         role=family.role,
+        assurance=family.assurance,
     )
     return RotationStep(rotated, successor)
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.errors import CaptchaFailed, CaptchaUnavailable
 from domain.ports import (
@@ -112,6 +113,9 @@ class MeteredGrantStore(RefreshGrantStore):
 
     async def set_role(self, user_id: int, role: str) -> int:
         return await self._inner.set_role(user_id, role)
+
+    async def reassure(self, session_id: str, assurance: Assurance) -> bool:
+        return await self._inner.reassure(session_id, assurance)
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
         return await self._inner.with_grants(session_ids)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from joserfc.jwk import KeySet
 
+from domain.assurance import Assurance
 from domain.ports import AccessClaims
 from infrastructure.security.key_rotation import rotate
 from infrastructure.security.reloading_tokens import ReloadingAccessTokens
 from infrastructure.security.tokens import JwtAccessTokens
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CLAIMS = AccessClaims(
@@ -20,6 +23,7 @@ CLAIMS = AccessClaims(
     token_id="t",
     issued_at=NOW,
     expires_at=NOW + timedelta(minutes=15),
+    assurance=SIGNED_IN,
 )
 
 

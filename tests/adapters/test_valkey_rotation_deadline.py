@@ -13,12 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.errors import StorageUnavailable
 from domain.ports import Rotated, Rotation
 from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
 from infrastructure.grants.valkey.grant_store import ROTATION_BUDGET
 from tests.backends.valkey import ValkeyProcess, valkey_process
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 pytestmark = pytest.mark.backends
 
@@ -62,6 +65,7 @@ async def issued(store: ValkeyGrantStore) -> ValkeyGrantStore:
         idle_expires_at=NOW + timedelta(minutes=30),
         absolute_expires_at=NOW + timedelta(days=1),
         role="user",
+        assurance=SIGNED_IN,
     )
     await store.issue(grant, NOW)
     return store

@@ -8,12 +8,15 @@ from typing import Protocol
 
 import pytest
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import ExpiredGrants, RefreshGrantStore
 from infrastructure.grants.memory import MemoryGrantStore
 from infrastructure.grants.sql import SqlGrantStore
 from infrastructure.persistence.database import Database
 from tests.contract.conftest import adapters
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -38,6 +41,7 @@ def grant(session_id: str, idle: datetime, absolute: datetime | None = None) -> 
         token_hash=f"hash-{session_id}",
         idle_expires_at=idle,
         absolute_expires_at=absolute or idle + 20 * DAY,
+        assurance=SIGNED_IN,
     )
 
 

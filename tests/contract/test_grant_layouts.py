@@ -24,7 +24,7 @@ from tests.backends.valkey import assert_refused_quickly, dead_valkey_url
 from tests.contract.conftest import ValkeyBackend, add_session_row, sql_user_sessions
 from tests.contract.test_grant_store import ABSOLUTE, BASE, at, grant, h, rotation
 
-FIELDS = {b"u", b"c", b"p", b"r", b"i", b"a", b"o", b"g"}
+FIELDS = {b"u", b"c", b"p", b"r", b"i", b"a", b"o", b"t", b"m", b"g"}
 
 
 # Valkey

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import (
     GraceReplay,
@@ -29,6 +30,8 @@ from domain.ports import (
     Throttled,
 )
 from tests.contract.conftest import GRANTS_LIFETIME, GRANTS_NOW, Start
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 BASE = GRANTS_NOW
 IDLE = timedelta(minutes=30)
@@ -59,6 +62,7 @@ def grant(
         token_hash=h(token),
         idle_expires_at=now + idle,
         absolute_expires_at=now + absolute,
+        assurance=SIGNED_IN,
     )
 
 
@@ -109,6 +113,7 @@ async def test_rotating_the_current_token_makes_the_successor_current(
         idle_expires_at=at(60) + IDLE,
         absolute_expires_at=BASE + ABSOLUTE,
         role="user",
+        assurance=SIGNED_IN,
     )
     assert isinstance(second, Rotated)
     assert second.idle_expires_at == at(120) + IDLE
@@ -144,6 +149,7 @@ async def test_previous_token_within_grace_replays_the_same_successor(
         idle_expires_at=rotated.idle_expires_at,
         absolute_expires_at=rotated.absolute_expires_at,
         role="user",
+        assurance=SIGNED_IN,
     )
     assert isinstance(await grant_store.rotate(rotation("t1", "t2", at(70))), Rotated)
 
@@ -440,6 +446,50 @@ async def test_set_role_changes_the_role_every_live_grant_of_the_user_carries(
     assert isinstance(theirs, Rotated)
     assert theirs.role == "user"
     assert await grant_store.rotate(rotation("b0", "b1", at(60), session="s2")) == Invalid(
+        "unknown"
+    )
+
+
+async def test_a_rotation_keeps_how_and_when_the_user_signed_in(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    """A refresh is no new authentication (OpenID Connect Core §2: auth_time)."""
+    app_sign_in = Assurance(BASE - timedelta(seconds=30), ("pwd", "otp", "mfa"))
+    await start(replace(grant(), assurance=app_sign_in), BASE)
+
+    first = await grant_store.rotate(rotation("t0", "t1", at(60), timedelta(seconds=10)))
+    replayed = await grant_store.rotate(rotation("t0", "t1", at(61), timedelta(seconds=10)))
+    second = await grant_store.rotate(rotation("t1", "t2", at(120)))
+
+    assert isinstance(first, Rotated)
+    assert isinstance(second, Rotated)
+    assert isinstance(replayed, GraceReplay)
+    assert first.assurance == replayed.assurance == second.assurance == app_sign_in
+    assert second.assurance.acr == "aal2"
+
+
+async def test_reassure_moves_the_proof_a_live_grant_carries_and_only_its_own(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    await start(grant("s1", token="a0"), BASE)
+    await start(grant("s2", token="b0"), BASE)
+    await start(grant("s3", token="c0"), BASE)
+    await grant_store.revoke_session("s3", at(1))
+    proven_again = Assurance(at(30), ("hwk", "user", "mfa"))
+
+    assert await grant_store.reassure("s1", proven_again) is True
+    assert await grant_store.reassure("s3", proven_again) is False  # revoked: nothing to move
+    assert await grant_store.reassure("nope", proven_again) is False
+
+    mine = await grant_store.rotate(rotation("a0", "a1", at(60), session="s1"))
+    other = await grant_store.rotate(rotation("b0", "b1", at(60), session="s2"))
+    assert isinstance(mine, Rotated)
+    assert isinstance(other, Rotated)
+    assert mine.assurance == proven_again
+    assert other.assurance == SIGNED_IN
+    assert await grant_store.rotate(rotation("c0", "c1", at(60), session="s3")) == Invalid(
         "unknown"
     )
 

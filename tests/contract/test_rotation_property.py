@@ -22,6 +22,7 @@ from typing import TypeVar
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import (
     GraceReplay,
@@ -32,6 +33,8 @@ from domain.ports import (
     RotationOutcome,
 )
 from domain.rotation import GrantFamily, rotate_family
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 IDLE = timedelta(minutes=30)
@@ -224,6 +227,7 @@ class History:
             token_hash=h(first),
             idle_expires_at=self.now + IDLE,
             absolute_expires_at=self.now + ABSOLUTE,
+            assurance=SIGNED_IN,
         )
         self.model.issue(grant)
         await self.store.issue(grant, self.now)

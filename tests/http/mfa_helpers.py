@@ -3,6 +3,7 @@ clock, turning it on, and the two steps of a password sign-in."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -50,7 +51,9 @@ async def enable_totp(client: httpx.AsyncClient, device: Device, clock: FakeCloc
         "/auth/mfa/totp/confirm", json={"code": app.code()}, headers=device.headers
     )
     assert confirmed.status_code == 200, confirmed.text
-    return WithTotp(device, app, confirmed.json()["recovery_codes"])
+    # The right code made the session aal2: the new access token says so (step-up).
+    aal2 = dataclasses.replace(device, access_token=confirmed.json()["access_token"])
+    return WithTotp(aal2, app, confirmed.json()["recovery_codes"])
 
 
 async def password_step(
@@ -78,3 +81,18 @@ async def rows(settings: Settings, table: str) -> list[dict[str, Any]]:
     finally:
         await database.close()
     return [dict(row) for row in found]
+
+
+async def reauthenticate(client: httpx.AsyncClient, device: Device, **proof: Any) -> Device:
+    """``POST /auth/reauthenticate``: the same session, a fresh proof in a new access token."""
+    response = await client.post("/auth/reauthenticate", json=proof, headers=device.headers)
+    assert response.status_code == 200, response.text
+    return dataclasses.replace(device, access_token=response.json()["access_token"])
+
+
+async def reauthenticate_with_passkey(
+    client: httpx.AsyncClient, device: Device, authenticator: Any
+) -> Device:
+    options = await client.post("/auth/passkeys/reauthenticate/options", headers=device.headers)
+    assert options.status_code == 200, options.text
+    return await reauthenticate(client, device, credential=authenticator.get(options.json()))

@@ -17,7 +17,7 @@ EMAIL = "user@site.com"
 
 async def with_everything(client: Any, clock: FakeClock) -> tuple[Device, SoftAuthenticator]:
     device = await sign_up(client, EMAIL, verified=True)
-    await enable_totp(client, device, clock)
+    device = (await enable_totp(client, device, clock)).device  # aal2 now
     authenticator = SoftAuthenticator(BASE_URL)
     options = await client.post("/auth/passkeys/register/options", headers=device.headers)
     added = await client.post(
@@ -91,6 +91,7 @@ async def test_a_429_at_the_second_step_keeps_the_attempt_for_after_an_unlock(
         admin = await an_admin(client, settings)
         device = await sign_up(client, EMAIL, verified=True)
         enabled = await enable_totp(client, device, clock)
+        device = enabled.device  # aal2 now
         token = await password_step(client, EMAIL)
         assert_problem(await second_step(client, token, code="000000"), 401, "invalid_mfa_code")
         limited = await second_step(client, token, code=enabled.app.next_code())

@@ -8,7 +8,12 @@ from typing import Any
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import BASE_URL, Device, sign_up
-from tests.http.mfa_helpers import enable_totp, password_step, second_step
+from tests.http.mfa_helpers import (
+    enable_totp,
+    password_step,
+    reauthenticate_with_passkey,
+    second_step,
+)
 
 Client = Any
 
@@ -21,13 +26,16 @@ async def overview(client: Client, device: Device) -> dict[str, Any]:
     return body
 
 
-async def add_passkey(client: Client, device: Device) -> None:
+async def add_passkey(client: Client, device: Device) -> Device:
+    """The device, now proven with the new passkey (the next one needs aal2: step-up)."""
+    authenticator = SoftAuthenticator(BASE_URL)
     options = await client.post("/auth/passkeys/register/options", headers=device.headers)
-    credential = SoftAuthenticator(BASE_URL).create(options.json())
+    credential = authenticator.create(options.json())
     added = await client.post(
         "/auth/passkeys/register/verify", json={"credential": credential}, headers=device.headers
     )
     assert added.status_code == 201, added.text
+    return await reauthenticate_with_passkey(client, device, authenticator)
 
 
 async def test_a_new_account_has_no_second_factor(client: Client):
@@ -76,7 +84,7 @@ async def test_the_app_counts_once_confirmed_and_spent_recovery_codes_count_down
 async def test_passkeys_are_counted_for_their_owner_only(client: Client):
     ada = await sign_up(client, "ada@site.com", verified=True)
     bob = await sign_up(client, "bob@site.com", verified=True)
-    await add_passkey(client, ada)
-    await add_passkey(client, ada)
+    ada = await add_passkey(client, ada)
+    ada = await add_passkey(client, ada)
     assert (await overview(client, ada))["passkeys"] == 2
     assert (await overview(client, bob))["passkeys"] == 0

@@ -91,6 +91,7 @@ async def test_confirm_without_setup_and_setup_over_an_active_app_are_409(client
     assert_problem(response, 409, "totp_setup_required")
 
     enabled = await enable_totp(client, device, clock)
+    device = enabled.device  # aal2 now
     again = await client.post("/auth/mfa/totp/setup", headers=device.headers)
     assert_problem(again, 409, "totp_already_enabled")
     confirm = await client.post(
@@ -151,6 +152,7 @@ async def test_of_five_concurrent_confirms_with_one_code_exactly_one_succeeds(
 async def test_new_recovery_codes_need_a_current_code_and_the_old_set_dies(client, clock):
     device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
+    device = enabled.device  # aal2 now
 
     wrong = await client.post(
         "/auth/mfa/recovery-codes", json={"code": "000000"}, headers=device.headers
@@ -189,7 +191,7 @@ async def test_removing_the_app_with_the_password_brings_back_the_one_step_sign_
     client, clock, settings: Settings
 ):
     device = await sign_up(client, verified=True)
-    await enable_totp(client, device, clock)
+    device = (await enable_totp(client, device, clock)).device  # aal2 now
 
     wrong = await client.request(
         "DELETE", "/auth/mfa/totp", json={"password": "not the password"}, headers=device.headers
@@ -213,6 +215,7 @@ async def test_removing_the_app_with_the_password_brings_back_the_one_step_sign_
 async def test_removing_the_app_with_a_current_code(client, clock):
     device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
+    device = enabled.device  # aal2 now
 
     spent = await client.request(
         "DELETE", "/auth/mfa/totp", json={"code": enabled.app.code()}, headers=device.headers
@@ -230,6 +233,7 @@ async def test_the_secret_is_sealed_at_rest_and_recovery_codes_are_digests(
 ):
     device = await sign_up(client, verified=True)
     enabled = await enable_totp(client, device, clock)
+    device = enabled.device  # aal2 now
 
     (credential,) = await rows(settings, "totp_credentials")
     assert enabled.app.secret not in credential["secret_sealed"]
@@ -247,6 +251,7 @@ async def test_the_secret_and_codes_never_reach_the_logs(
     with caplog.at_level(logging.DEBUG):
         device = await sign_up(client, verified=True)
         enabled = await enable_totp(client, device, clock)
+        device = enabled.device  # aal2 now
         token = await password_step(client)
         await second_step(client, token, code=enabled.app.next_code())
         token = await password_step(client)
@@ -263,5 +268,5 @@ async def test_the_secret_and_codes_never_reach_the_logs(
 async def test_an_account_of_another_user_is_untouched(client: Any, clock: FakeClock):
     ada = await sign_up(client, "ada@site.com", verified=True)
     await sign_up(client, "bob@site.com", verified=True)
-    await enable_totp(client, ada, clock)
+    ada = (await enable_totp(client, ada, clock)).device  # aal2 now
     await sign_in(client, "bob@site.com")

@@ -18,6 +18,7 @@ from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
     BASE_URL,
     BODY_TRANSPORT,
+    PASSWORD,
     Device,
     assert_problem,
     assert_refresh_cookie,
@@ -28,7 +29,13 @@ from tests.http.helpers import (
     sign_up,
     the_refresh_cookie,
 )
-from tests.http.mfa_helpers import enable_totp, me_ok, rows
+from tests.http.mfa_helpers import (
+    enable_totp,
+    me_ok,
+    reauthenticate,
+    reauthenticate_with_passkey,
+    rows,
+)
 
 Client = Any
 RP_ID = "testserver.local"  # the issuer's host (AUTH_ISSUER in tests/http/conftest.py)
@@ -82,7 +89,8 @@ async def signed_up_with_passkey(client: Client, authenticator: SoftAuthenticato
     device = await sign_up(client, verified=True)
     added = await register(client, device, authenticator)
     assert added.status_code == 201, added.text
-    return device
+    # The account has a second factor now: its next sensitive action needs aal2 (step-up).
+    return await reauthenticate_with_passkey(client, device, authenticator)
 
 
 # --- Registration ---------------------------------------------------------------------------
@@ -194,6 +202,8 @@ async def test_a_registration_challenge_answers_once(
             "/auth/passkeys/register/verify", json={"credential": first}, headers=device.headers
         )
     ).status_code == 201
+    # Proven with it (step-up), so only the spent challenge can refuse the next one.
+    device = await reauthenticate_with_passkey(client, device, authenticator)
     replayed = authenticator.create(options)  # a new credential on the same challenge
     response = await client.post(
         "/auth/passkeys/register/verify", json={"credential": replayed}, headers=device.headers
@@ -208,6 +218,7 @@ async def test_a_registration_challenge_expires_after_five_minutes(
     device = await sign_up(client, verified=True)
     options = await register_options(client, device)
     clock.advance(5 * 60 + 1)
+    device = await reauthenticate(client, device, password=PASSWORD)  # step-up: 5 min too
     response = await client.post(
         "/auth/passkeys/register/verify",
         json={"credential": authenticator.create(options)},
@@ -273,7 +284,7 @@ async def test_a_passkey_sign_in_with_body_transport(
 async def test_a_passkey_satisfies_the_second_factor_by_itself(
     client: Client, with_passkey: Device, authenticator: SoftAuthenticator, clock: FakeClock
 ):
-    await enable_totp(client, with_passkey, clock)
+    with_passkey = (await enable_totp(client, with_passkey, clock)).device  # aal2 now
     response = await sign_in_with(client, authenticator.get(await login_options(client)))
     assert response.status_code == 200, response.text
     assert_token_body(response.json(), user=True)
@@ -294,11 +305,12 @@ async def test_a_passkey_satisfies_the_second_factor_by_itself(
 async def test_a_sign_in_that_does_not_verify_is_refused_without_a_session(
     client: Client, with_passkey: Device, authenticator: SoftAuthenticator, forged: dict[str, Any]
 ):
+    count = authenticator.credentials[-1].sign_count
     response = await sign_in_with(client, authenticator.get(await login_options(client), **forged))
     assert_problem(response, 401, "invalid_passkey")
     assert no_refresh_cookie(response)
     # Nothing was used up but the challenge: an honest sign-in still works.
-    authenticator.credentials[-1].sign_count = 0
+    authenticator.credentials[-1].sign_count = count
     honest = await sign_in_with(client, authenticator.get(await login_options(client)))
     assert honest.status_code == 200, honest.text
 

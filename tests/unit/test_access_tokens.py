@@ -9,10 +9,13 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
+from domain.assurance import Assurance
 from domain.errors import InvalidAccessToken
 from domain.ports import AccessClaims
 from infrastructure.security.low_s_ecdsa import P256_ORDER
 from infrastructure.security.tokens import JwtAccessTokens
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 KEYS = KeySet(
@@ -34,6 +37,7 @@ def claims(n: int = 1) -> AccessClaims:
         token_id=f"j{n}",
         issued_at=NOW,
         expires_at=NOW + timedelta(minutes=15),
+        assurance=SIGNED_IN,
     )
 
 

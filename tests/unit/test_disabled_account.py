@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from application.client import ClientInfo
+from domain.assurance import PASSWORD
 from domain.errors import AccountDisabled, InvalidAccessToken
 from tests.unit.world import World
 
@@ -22,7 +23,7 @@ async def test_no_session_is_started_for_a_disabled_account(world: World) -> Non
     disable(world, signed_in.user.id)
 
     with pytest.raises(AccountDisabled):
-        await world.issuer.start(world.users.users[signed_in.user.id], ClientInfo())
+        await world.issuer.start(world.users.users[signed_in.user.id], ClientInfo(), PASSWORD)
 
 
 async def test_a_disabling_that_lands_while_a_session_starts_ends_that_session(
@@ -33,7 +34,7 @@ async def test_a_disabling_that_lands_while_a_session_starts_ends_that_session(
     disable(world, signed_in.user.id)  # between the sign-in's check and its grant
 
     with pytest.raises(AccountDisabled):
-        await world.issuer.start(as_read_at_sign_in, ClientInfo())
+        await world.issuer.start(as_read_at_sign_in, ClientInfo(), PASSWORD)
     started = [s for s in world.sessions.sessions.values() if s.id != signed_in.tokens.session_id]
     assert [s.revoked_at is not None for s in started] == [True]
     assert await world.grants.is_denied(started[0].id, world.clock.now())

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.grant_recovery import RecoverLostGrants
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant, Session
 from domain.errors import StorageUnavailable
 from infrastructure.grants.memory import MemoryGrantStore
@@ -16,6 +17,8 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository
 from tests.fakes.security import RecordingAudit
 from tests.unit.world import policy
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ACCESS = policy().access_ttl  # 15 minutes
@@ -59,6 +62,7 @@ class World:
                 token_hash=f"hash-{session_id}",
                 idle_expires_at=T0 + timedelta(days=1),
                 absolute_expires_at=T0 + timedelta(days=7),
+                assurance=SIGNED_IN,
             )
             await self.grants.issue(grant, T0)
 
@@ -204,6 +208,7 @@ async def test_a_sign_in_in_flight_as_the_recovery_starts_keeps_its_session() ->
         token_hash="hash-in-flight",
         idle_expires_at=T0 + timedelta(days=1),
         absolute_expires_at=T0 + timedelta(days=7),
+        assurance=SIGNED_IN,
     )
     await world.grants.issue(grant, T0)  # the sign-in stores its grant meanwhile
     assert await recovery is True

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.housekeeping import MAIL_KEPT, SLACK, Purged, PurgeExpired
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant, Session
 from domain.errors import StorageUnavailable
 from domain.ports import MailKind, MailToken, OutgoingMail
@@ -18,6 +19,8 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.unit.world import policy
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 MAX_AGE = policy().max_age  # 30 days
@@ -62,6 +65,7 @@ class World:
                 token_hash=f"hash-{session_id}",
                 idle_expires_at=idle,
                 absolute_expires_at=idle + DAY,
+                assurance=SIGNED_IN,
             ),
             idle - 7 * DAY,
         )

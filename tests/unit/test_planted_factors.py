@@ -154,6 +154,7 @@ async def test_removing_a_passkey_and_changing_the_password_mail_a_notice(world:
     claims = await world.claims(signed_in.tokens.access_token)
     await plant(world, 0)  # someone else's: not Ada's to remove
     passkey = await world.passkeys.add(a_passkey(signed_in.user.id, b"mine", world.clock.now()))
+    claims = world.proven(claims)  # with a passkey on the account, step-up asks for aal2
 
     await world.remove_passkey.execute(
         RemovePasskeyCommand(caller=claims, passkey_id=passkey.id, client=CLIENT)

@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import GraceReplay, Invalid, Reused, Rotated, Rotation
 from domain.rotation import GrantFamily, RotationStep, rotate_family
+
+SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 IDLE = timedelta(minutes=30)
@@ -30,6 +33,7 @@ def issued() -> GrantFamily:
             token_hash="h0",
             idle_expires_at=T0 + IDLE,
             absolute_expires_at=T0 + ABSOLUTE,
+            assurance=SIGNED_IN,
         )
     )
 
@@ -95,6 +99,7 @@ def test_current_token_rotates_to_the_successor_and_slides_idle_expiry() -> None
         idle_expires_at=at(60) + IDLE,
         absolute_expires_at=T0 + ABSOLUTE,
         role="user",
+        assurance=SIGNED_IN,
     )
     assert step.family == rotated_once(at(60))
     assert step.deny_until is None
@@ -124,6 +129,7 @@ def test_grace_replay_of_the_previous_token_answers_the_same_family_unchanged() 
             idle_expires_at=family.idle_expires_at,
             absolute_expires_at=family.absolute_expires_at,
             role=family.role,
+            assurance=SIGNED_IN,
         ),
         family,
     )

@@ -3,6 +3,7 @@ on in-memory fakes and the real (pure CPU) token adapters."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import TypedDict
@@ -27,6 +28,8 @@ from application.session_issuer import IssuedTokens, PasswordSignIn, SessionIssu
 from application.session_policy import SessionPolicy
 from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy
+from domain import assurance
+from domain.assurance import Assurance
 from domain.ports import AccessClaims, CaptchaVerifier
 from infrastructure.grants.memory import (
     MemoryGrantStore,
@@ -129,6 +132,12 @@ class World(UseCases):
 
     async def claims(self, access_token: str | None) -> AccessClaims:
         return await self.authenticate.execute(access_token)
+
+    def proven(
+        self, claims: AccessClaims, amr: tuple[str, ...] = assurance.PASSKEY
+    ) -> AccessClaims:
+        """``claims`` as a token minted by a re-authentication just now would state them."""
+        return dataclasses.replace(claims, assurance=Assurance(self.clock.now(), amr))
 
 
 class Fakes(TypedDict):

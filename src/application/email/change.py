@@ -7,10 +7,10 @@ from application.client import ClientInfo, audit_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
+from application.step_up import StepUp
 from application.throttle import Throttle
 from domain.errors import (
     FieldError,
-    InvalidAccessToken,
     InvalidCredentials,
     NoPasswordSet,
     ValidationFailed,
@@ -22,7 +22,6 @@ from domain.ports import (
     MailKind,
     MailUnitOfWork,
     PasswordHasher,
-    UserRepository,
 )
 from domain.values import PASSWORD_MAX, password_problems
 
@@ -38,12 +37,12 @@ class ChangePasswordCommand:
 class ChangePassword:
     """A new password for the signed-in user, who proves the current one (limited like
     login, OWASP ASVS V6.2.3); every other session ends (OWASP Session Management Cheat
-    Sheet: renew sessions on a password change)."""
+    Sheet: renew sessions on a password change). A sensitive action: step-up first."""
 
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         mail: MailUnitOfWork,
         hasher: PasswordHasher,
         revoker: SessionRevoker,
@@ -54,7 +53,7 @@ class ChangePassword:
         breaches: BreachedPasswordCheck,
     ) -> None:
         self._breaches = breaches
-        self._users = users
+        self._step_up = step_up
         self._mail = mail
         self._queue = queue
         self._hasher = hasher
@@ -64,9 +63,7 @@ class ChangePassword:
         self._audit = audit
 
     async def execute(self, command: ChangePasswordCommand) -> None:
-        user = await self._users.get(command.caller.user_id)
-        if user is None:
-            raise InvalidAccessToken()
+        user = await self._step_up.user(command.caller)
         if user.password_hash is None:
             raise NoPasswordSet()
         await self._throttle.login(user.email, command.client)

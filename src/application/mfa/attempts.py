@@ -29,6 +29,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 class Pending:
     user_id: int
     email: str  # the account's login limits are counted under it
+    first: list[str]  # the amr of the first factor (password, identity provider)
     wrong: int
     expires_at: datetime
     password_breached: bool = False  # the password of the first step, told at the second
@@ -36,6 +37,10 @@ class Pending:
     def encode(self) -> bytes:
         fields = dataclasses.asdict(self) | {"expires_at": self.expires_at.isoformat()}
         return json.dumps(fields).encode()
+
+    @property
+    def first_factor(self) -> tuple[str, ...]:
+        return tuple(self.first)
 
     @classmethod
     def decode(cls, raw: bytes) -> Pending | None:
@@ -51,10 +56,12 @@ class MfaAttempts:
         self._store = store
         self._clock = clock
 
-    async def open(self, user: User) -> str:
+    async def open(self, user: User, first: tuple[str, ...]) -> str:
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now() + MFA_TOKEN_TTL
-        pending = Pending(user_id=user.id, email=user.email, wrong=0, expires_at=expires_at)
+        pending = Pending(
+            user_id=user.id, email=user.email, first=list(first), wrong=0, expires_at=expires_at
+        )
         await self._store.put(_key(token), pending.encode(), expires_at)
         return token
 

@@ -17,7 +17,7 @@ from typing import Any
 from application.client import ClientInfo, audit_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
-from application.mfa.enrolment import enrolling_user, signed_in_user
+from application.step_up import StepUp
 from domain.entities import NewPasskey, Passkey
 from domain.errors import (
     FieldError,
@@ -33,7 +33,6 @@ from domain.ports import (
     OneTimeStore,
     PasskeyCeremonies,
     Passkeys,
-    UserRepository,
 )
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -49,20 +48,20 @@ class StartPasskeyRegistration:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         passkeys: Passkeys,
         ceremonies: PasskeyCeremonies,
         challenges: OneTimeStore,
         clock: Clock,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._passkeys = passkeys
         self._ceremonies = ceremonies
         self._challenges = challenges
         self._clock = clock
 
     async def execute(self, caller: AccessClaims) -> Mapping[str, Any]:
-        user = await enrolling_user(self._users, caller)
+        user = await self._step_up.enrolling_user(caller)
         existing = await self._passkeys.of_user(user.id)
         # One handle per account, so an authenticator keeps one passkey per account.
         handle = existing[0].user_handle if existing else secrets.token_bytes(USER_HANDLE_BYTES)
@@ -92,7 +91,7 @@ class FinishPasskeyRegistration:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         passkeys: Passkeys,
         ceremonies: PasskeyCeremonies,
         challenges: OneTimeStore,
@@ -100,7 +99,7 @@ class FinishPasskeyRegistration:
         clock: Clock,
         audit: AuditLog,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._passkeys = passkeys
         self._ceremonies = ceremonies
         self._challenges = challenges
@@ -110,7 +109,7 @@ class FinishPasskeyRegistration:
 
     async def execute(self, command: FinishRegistrationCommand) -> Passkey:
         _check_name(command.name)
-        user = await enrolling_user(self._users, command.caller)
+        user = await self._step_up.enrolling_user(command.caller)
         challenge = self._ceremonies.registration_challenge(command.credential)
         if challenge is None:
             raise InvalidPasskeyRegistration()
@@ -165,20 +164,20 @@ class RemovePasskey:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         passkeys: Passkeys,
         queue: MailQueue,
         audit: AuditLog,
         clock: Clock,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._passkeys = passkeys
         self._queue = queue
         self._audit = audit
         self._clock = clock
 
     async def execute(self, command: RemovePasskeyCommand) -> None:
-        user = await signed_in_user(self._users, command.caller)
+        user = await self._step_up.user(command.caller)
         if not await self._passkeys.remove(user.id, command.passkey_id, self._clock.now()):
             raise PasskeyNotFound()  # someone else's is not found either
         audit_event(self._audit, "passkey_removed", command.client, user_id=user.id)

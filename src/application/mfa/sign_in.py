@@ -16,6 +16,7 @@ from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
 from application.mfa.factors import SecondFactors
 from application.session_issuer import PasswordSignIn, SessionIssuer
 from application.throttle import Throttle
+from domain import assurance
 from domain.entities import User
 from domain.errors import (
     FieldError,
@@ -38,13 +39,14 @@ class SecondFactorGate:
         self._passkeys = passkeys
         self._attempts = attempts
 
-    async def check(self, user: User) -> None:
+    async def check(self, user: User, first: tuple[str, ...]) -> None:
+        """``first``: the ``amr`` of the factor the user has shown, kept for the second step."""
         if await self._factors.active(user.id) is None:
             return
         methods: tuple[str, ...] = ("totp", "recovery_code")
         if await self._passkeys.of_user(user.id):
             methods += ("passkey",)  # a passkey sign-in would do instead
-        raise MfaRequired(await self._attempts.open(user), methods)
+        raise MfaRequired(await self._attempts.open(user, first), methods)
 
     async def password_breached(self, mfa_token: str) -> None:
         await self._attempts.note_password_breached(mfa_token)
@@ -99,7 +101,9 @@ class CompleteMfaSignIn:
             accepted = await self._factors.use_recovery_code(user.id, code)
         if not accepted:
             await self._refuse(command, pending, method)
-        tokens = await self._issuer.start(user, command.client)
+        first = pending.first_factor
+        amr = assurance.with_app(first) if method == "totp" else assurance.with_recovery_code(first)
+        tokens = await self._issuer.start(user, command.client, amr)
         await self._throttle.login_succeeded(pending.email, command.client)
         if method == "recovery_code":
             audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)

@@ -13,10 +13,12 @@ from application.client import ClientInfo, audit_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.mfa import codes
-from application.mfa.enrolment import enrolling_user, signed_in_user
 from application.mfa.factors import SecondFactors, secret_context
 from application.revocation import SessionRevoker
+from application.session_issuer import SessionIssuer
+from application.step_up import StepUp
 from application.throttle import Throttle
+from domain.assurance import Assurance, with_app
 from domain.entities import User
 from domain.errors import (
     FieldError,
@@ -34,9 +36,9 @@ from domain.ports import (
     OneTimePasswords,
     PasswordHasher,
     RecoveryCodes,
+    RefreshGrantStore,
     SecretBox,
     TotpCredentials,
-    UserRepository,
 )
 from domain.values import PASSWORD_MAX
 
@@ -58,14 +60,14 @@ class SetupTotp:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         totp: TotpCredentials,
         box: SecretBox,
         otp: OneTimePasswords,
         clock: Clock,
         issuer_name: str,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._totp = totp
         self._box = box
         self._otp = otp
@@ -73,7 +75,7 @@ class SetupTotp:
         self._issuer_name = issuer_name
 
     async def execute(self, caller: AccessClaims) -> TotpSetup:
-        user = await enrolling_user(self._users, caller)
+        user = await self._step_up.enrolling_user(caller)
         secret = self._otp.new_secret()
         sealed = self._box.seal(secret, secret_context(user.id))
         if not await self._totp.start(user.id, sealed, self._clock.now()):
@@ -89,33 +91,48 @@ class TotpCodeCommand:
     client: ClientInfo
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppConfirmed:
+    recovery_codes: list[str]
+    access_token: str  # the caller's session, aal2 now
+    expires_in: int
+
+
 class ConfirmTotp:
     """The first code proves the app holds the secret; the secret becomes active, and the
     recovery codes are made in the same step (shown this once). Every other session of the
-    user ends: they were opened with one factor (OWASP ASVS 5.0 V7.4.3)."""
+    user ends: they were opened with one factor (OWASP ASVS 5.0 V7.4.3).
+
+    The right code in a recent session is a second factor shown just now: the caller's
+    session becomes aal2 (its grant carries the new proof) and gets an access token that
+    says so, so the user can go on to a passkey or new codes without signing in again."""
 
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         totp: TotpCredentials,
         factors: SecondFactors,
         revoker: SessionRevoker,
+        issuer: SessionIssuer,
+        grants: RefreshGrantStore,
         queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._totp = totp
         self._factors = factors
         self._revoker = revoker
+        self._issuer = issuer
+        self._grants = grants
         self._queue = queue
         self._clock = clock
         self._audit = audit
 
-    async def execute(self, command: TotpCodeCommand) -> list[str]:
+    async def execute(self, command: TotpCodeCommand) -> AppConfirmed:
         code = _code(command.code)
-        user = await enrolling_user(self._users, command.caller)
+        user = await self._step_up.enrolling_user(command.caller)
         credential = await self._totp.get(user.id)
         if credential is None:
             raise TotpSetupRequired()
@@ -134,21 +151,30 @@ class ConfirmTotp:
             user.id, command.caller.session_id, command.client, reason="mfa_enabled"
         )
         await self._queue.notify(user, Notice.APP_ADDED)
-        return shown
+        caller = command.caller
+        proven = Assurance(self._clock.now(), with_app(caller.assurance.amr))
+        await self._grants.reassure(caller.session_id, proven)
+        return AppConfirmed(
+            recovery_codes=shown,
+            access_token=self._issuer.access_token(
+                user.id, user.role, caller.session_id, proven.auth_time, proven
+            ),
+            expires_in=self._issuer.access_ttl_seconds,
+        )
 
 
 class RegenerateRecoveryCodes:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         factors: SecondFactors,
         recovery: RecoveryCodes,
         throttle: Throttle,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._factors = factors
         self._recovery = recovery
         self._throttle = throttle
@@ -157,7 +183,7 @@ class RegenerateRecoveryCodes:
 
     async def execute(self, command: TotpCodeCommand) -> list[str]:
         code = _code(command.code)
-        user = await signed_in_user(self._users, command.caller)
+        user = await self._step_up.user(command.caller)
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)
@@ -191,7 +217,7 @@ class DisableTotp:
     def __init__(
         self,
         *,
-        users: UserRepository,
+        step_up: StepUp,
         totp: TotpCredentials,
         factors: SecondFactors,
         hasher: PasswordHasher,
@@ -200,7 +226,7 @@ class DisableTotp:
         audit: AuditLog,
         clock: Clock,
     ) -> None:
-        self._users = users
+        self._step_up = step_up
         self._totp = totp
         self._factors = factors
         self._hasher = hasher
@@ -215,7 +241,7 @@ class DisableTotp:
                 [FieldError("password", "send either password or code, not both")]
             )
         code = _code(command.code) if command.code is not None else None
-        user = await signed_in_user(self._users, command.caller)
+        user = await self._step_up.user(command.caller)
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)

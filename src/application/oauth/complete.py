@@ -11,6 +11,7 @@ from application.oauth.attempts import Attempt, Attempts
 from application.oauth.linking import AccountLinker, sign_in_failed
 from application.oauth.providers import log, provider_named, refused
 from application.session_issuer import SessionIssuer, SignedIn
+from domain import assurance
 from domain.entities import ExternalIdentity, User
 from domain.errors import (
     IdentityProviderError,
@@ -137,9 +138,12 @@ class CompleteOAuth:
                     created_at=self._clock.now(),
                 )
             )
-            if not self._vouched_for_second_factor(profile, command.provider):
-                await self._second_factor.check(user)
-            tokens = await self._issuer.start(user, command.client)
+            amr: tuple[str, ...] = assurance.FEDERATED
+            if self._vouched_for_second_factor(profile, command.provider):
+                amr = assurance.with_trusted_provider_mfa(amr)
+            else:
+                await self._second_factor.check(user, amr)
+            tokens = await self._issuer.start(user, command.client, amr)
         except StorageUnavailable:
             if created:
                 # Nothing half-written: an account nobody received tokens for is undone.

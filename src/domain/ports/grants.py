@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 
 
@@ -48,6 +49,7 @@ class Rotated:
     idle_expires_at: datetime
     absolute_expires_at: datetime
     role: str
+    assurance: Assurance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +61,7 @@ class GraceReplay:
     idle_expires_at: datetime
     absolute_expires_at: datetime
     role: str
+    assurance: Assurance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +128,11 @@ class RefreshGrantStore(Protocol):
     async def set_role(self, user_id: int, role: str) -> int:
         """Carry ``role`` in every live grant of the user from now on (the next refresh
         mints it); the number of grants changed."""
+        ...
+
+    async def reassure(self, session_id: str, assurance: Assurance) -> bool:
+        """The session's user proved who they are again: its live grant carries
+        ``assurance`` from now on (the next refresh mints it). False if it has none."""
         ...
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from domain.assurance import Assurance
+
 
 class PasswordHasher(Protocol):
     """argon2id for new hashes; verifies legacy bcrypt too. Never blocks the event loop."""
@@ -25,6 +27,7 @@ class AccessClaims:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    assurance: Assurance  # auth_time, amr and acr (OpenID Connect Core §2)
 
 
 class AccessTokens(Protocol):

@@ -10,6 +10,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from domain.assurance import Assurance
 from domain.errors import InvalidAccessToken
 from domain.ports import AccessClaims, AccessTokens
 from infrastructure.security.low_s_ecdsa import LowSRegistry
@@ -58,6 +59,10 @@ class JwtAccessTokens(AccessTokens):
             "iat": int(claims.issued_at.timestamp()),
             "exp": int(claims.expires_at.timestamp()),
             "role": claims.role,
+            # OpenID Connect Core §2 / RFC 9068 §2.2.1: how and when the user authenticated.
+            "auth_time": int(claims.assurance.auth_time.timestamp()),
+            "amr": list(claims.assurance.amr),
+            "acr": claims.assurance.acr,
         }
         return jwt.encode(
             header, payload, self._signing_key, algorithms=[ALGORITHM], registry=_REGISTRY
@@ -106,6 +111,8 @@ class JwtAccessTokens(AccessTokens):
             sub={"essential": True},
             sid={"essential": True},
             jti={"essential": True},
+            auth_time={"essential": True},
+            amr={"essential": True},
         )
 
 
@@ -115,6 +122,13 @@ def _to_claims(claims: dict[str, Any]) -> AccessClaims:
         raise ValueError("malformed subject or session id")
     if not isinstance(role, str):
         raise ValueError("malformed role")
+    auth_time, amr = claims["auth_time"], claims["amr"]
+    if not (
+        isinstance(auth_time, int)
+        and isinstance(amr, list)
+        and all(isinstance(value, str) for value in amr)
+    ):
+        raise ValueError("malformed auth_time or amr")
     return AccessClaims(
         user_id=int(sub),
         session_id=sid,
@@ -122,4 +136,6 @@ def _to_claims(claims: dict[str, Any]) -> AccessClaims:
         token_id=str(claims["jti"]),
         issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        # acr is derived from amr, never read on its own: one source for both.
+        assurance=Assurance(datetime.fromtimestamp(auth_time, UTC), tuple(amr)),
     )

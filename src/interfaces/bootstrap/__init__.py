@@ -72,6 +72,7 @@ def policies(settings: Settings) -> Policies:
             idle_ttl=timedelta(seconds=settings.refresh_ttl),
             max_age=timedelta(seconds=settings.session_max_age),
             grace=timedelta(seconds=settings.refresh_grace),
+            reauth_max_age=timedelta(seconds=settings.reauth_max_age),
         ),
         limits=Limits(
             login=settings.login_limit,

@@ -28,7 +28,11 @@ from application.logout import Logout
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
 from application.mfa.overview import ShowSecondFactors
-from application.mfa.passkey_sign_in import FinishPasskeySignIn, StartPasskeySignIn
+from application.mfa.passkey_sign_in import (
+    FinishPasskeySignIn,
+    PasskeyAssertions,
+    StartPasskeySignIn,
+)
 from application.mfa.passkeys import (
     FinishPasskeyRegistration,
     ListPasskeys,
@@ -40,12 +44,14 @@ from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
 from application.outbox_loop import OutboxLoop
+from application.reauthenticate import Reauthenticate, StartPasskeyReauthentication
 from application.refresh import RefreshSession
 from application.register import RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.session_policy import SessionPolicy
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.step_up import StepUp
 from application.throttle import Throttle
 from application.webhooks.endpoints import ManageWebhooks
 from application.webhooks.sender import WebhookSender
@@ -62,6 +68,9 @@ class UseCases:
     finish_passkey_sign_in: FinishPasskeySignIn
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
+    # proving it again (step-up)
+    reauthenticate: Reauthenticate
+    start_passkey_reauthentication: StartPasskeyReauthentication
     # the session
     authenticate: Authenticate
     refresh: RefreshSession
@@ -135,6 +144,16 @@ def build(p: Ports, policies: Policies) -> UseCases:
         totp=p.totp, recovery=p.recovery_codes, box=p.secret_box, otp=p.otp, clock=p.clock
     )
     attempts = MfaAttempts(p.one_time, p.clock)
+    assertions = PasskeyAssertions(
+        passkeys=p.passkeys,
+        ceremonies=p.ceremonies,
+        challenges=p.one_time,
+        clock=p.clock,
+        audit=p.audit,
+    )
+    step_up = StepUp(
+        users=p.users, factors=factors, passkeys=p.passkeys, clock=p.clock, policy=policy
+    )
     gate = SecondFactorGate(factors=factors, passkeys=p.passkeys, attempts=attempts)
     notice = BreachNotice(mail=p.mail, policy=policies.mail, clock=p.clock, audit=p.audit)
     caller_session = CallerSession(
@@ -186,16 +205,11 @@ def build(p: Ports, policies: Policies) -> UseCases:
             notice=notice,
             audit=p.audit,
         ),
-        start_passkey_sign_in=StartPasskeySignIn(
-            ceremonies=p.ceremonies, challenges=p.one_time, throttle=throttle, clock=p.clock
-        ),
+        start_passkey_sign_in=StartPasskeySignIn(assertions=assertions, throttle=throttle),
         finish_passkey_sign_in=FinishPasskeySignIn(
             users=p.users,
-            passkeys=p.passkeys,
-            ceremonies=p.ceremonies,
-            challenges=p.one_time,
+            assertions=assertions,
             issuer=issuer,
-            clock=p.clock,
             audit=p.audit,
         ),
         start_oauth=StartOAuth(
@@ -260,7 +274,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             breaches=breaches,
         ),
         change_password=ChangePassword(
-            users=p.users,
+            step_up=step_up,
             mail=p.mail,
             hasher=p.hasher,
             revoker=revoker,
@@ -274,7 +288,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
         ),
         setup_totp=SetupTotp(
-            users=p.users,
+            step_up=step_up,
             totp=p.totp,
             box=p.secret_box,
             otp=p.otp,
@@ -282,16 +296,18 @@ def build(p: Ports, policies: Policies) -> UseCases:
             issuer_name=policies.mail.product,
         ),
         confirm_totp=ConfirmTotp(
-            users=p.users,
+            step_up=step_up,
             totp=p.totp,
             factors=factors,
             revoker=revoker,
+            issuer=issuer,
+            grants=p.grants,
             queue=queue,
             clock=p.clock,
             audit=p.audit,
         ),
         regenerate_recovery_codes=RegenerateRecoveryCodes(
-            users=p.users,
+            step_up=step_up,
             factors=factors,
             recovery=p.recovery_codes,
             throttle=throttle,
@@ -299,7 +315,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             audit=p.audit,
         ),
         disable_totp=DisableTotp(
-            users=p.users,
+            step_up=step_up,
             totp=p.totp,
             factors=factors,
             hasher=p.hasher,
@@ -309,14 +325,14 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
         ),
         start_passkey_registration=StartPasskeyRegistration(
-            users=p.users,
+            step_up=step_up,
             passkeys=p.passkeys,
             ceremonies=p.ceremonies,
             challenges=p.one_time,
             clock=p.clock,
         ),
         finish_passkey_registration=FinishPasskeyRegistration(
-            users=p.users,
+            step_up=step_up,
             passkeys=p.passkeys,
             ceremonies=p.ceremonies,
             challenges=p.one_time,
@@ -326,7 +342,21 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         list_passkeys=ListPasskeys(passkeys=p.passkeys),
         remove_passkey=RemovePasskey(
-            users=p.users, passkeys=p.passkeys, queue=queue, audit=p.audit, clock=p.clock
+            step_up=step_up, passkeys=p.passkeys, queue=queue, audit=p.audit, clock=p.clock
+        ),
+        reauthenticate=Reauthenticate(
+            users=p.users,
+            hasher=p.hasher,
+            factors=factors,
+            assertions=assertions,
+            grants=p.grants,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        start_passkey_reauthentication=StartPasskeyReauthentication(
+            users=p.users, assertions=assertions, throttle=throttle
         ),
         require_admin=RequireAdmin(users=p.users),
         list_users=ListUsers(administration=p.administration),

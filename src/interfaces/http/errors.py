@@ -31,6 +31,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidRefreshToken: 401,
     e.RefreshTokenReused: 401,
     e.InvalidAccessToken: 401,
+    e.InsufficientUserAuthentication: 401,
     e.SessionNotFound: 404,
     e.StorageUnavailable: 503,
     e.CaptchaFailed: 403,
@@ -139,6 +140,15 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
         members = {"mfa_token": exc.mfa_token, "methods": list(exc.methods)}
     elif isinstance(exc, e.ValidationFailed):
         errors = [{"field": f.field, "message": f.message} for f in exc.errors]
+    elif isinstance(exc, e.InsufficientUserAuthentication):
+        # RFC 9470 §3: the challenge names what would do; the body repeats it for clients
+        # that read problems rather than headers.
+        challenge = f'Bearer error="insufficient_user_authentication", max_age={exc.max_age}'
+        members = {"max_age": exc.max_age}
+        if exc.acr_values:
+            challenge += f', acr_values="{exc.acr_values}"'
+            members["acr_values"] = exc.acr_values
+        headers["WWW-Authenticate"] = challenge
     elif isinstance(exc, e.InvalidAccessToken):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif isinstance(exc, e.InvalidClient):

@@ -59,6 +59,17 @@ class TokenBody(msgspec.Struct, frozen=True):
     password_breached: bool | msgspec.UnsetType = msgspec.UNSET
 
 
+class ReauthenticatedBody(msgspec.Struct, frozen=True):
+    """A new access token of the same session, stating the fresh proof."""
+
+    access_token: str
+    expires_in: int
+    auth_time: int
+    amr: list[str]
+    acr: str
+    token_type: str = "Bearer"
+
+
 class AcceptedBody(msgspec.Struct, frozen=True):
     """202: the request is taken; what follows happens by mail."""
 

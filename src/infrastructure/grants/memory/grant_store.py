@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import RateLimiter, Rotation, RotationOutcome, Throttled
 from domain.rotation import GrantFamily, rotate_family
@@ -63,6 +64,13 @@ class MemoryGrantStore:
         for session_id in live:
             self._families[session_id] = replace(self._families[session_id], role=role)
         return len(live)
+
+    async def reassure(self, session_id: str, assurance: Assurance) -> bool:
+        family = self._families.get(session_id)
+        if family is None:
+            return False
+        self._families[session_id] = replace(family, assurance=assurance)
+        return True
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         until = self._denied.get(session_id)

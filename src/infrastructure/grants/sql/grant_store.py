@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import (
     ExpiredGrants,
@@ -51,14 +52,16 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         async def work(tx: Tx) -> None:
             await tx.execute(
                 "INSERT INTO refresh_families (session_id, user_id, current_hash, previous_hash,"
-                " rotated_at, idle_expires_at, absolute_expires_at, role, generation)"
-                " VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6, 0)",
+                " rotated_at, idle_expires_at, absolute_expires_at, role, auth_time, amr,"
+                " generation) VALUES ($1, $2, $3, NULL, NULL, $4, $5, $6, $7, $8, 0)",
                 grant.session_id,
                 grant.user_id,
                 grant.token_hash,
                 grant.idle_expires_at,
                 grant.absolute_expires_at,
                 grant.role,
+                grant.assurance.auth_time,
+                grant.assurance.stored_amr(),
             )
             if sweep:
                 # Housekeeping rides on a sign-in a minute: expired markers go.
@@ -106,6 +109,17 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
                 "UPDATE refresh_families SET role = $1 WHERE user_id = $2", role, user_id
             )
         )
+
+    async def reassure(self, session_id: str, assurance: Assurance) -> bool:
+        changed = await self._db.run(
+            lambda tx: tx.execute(
+                "UPDATE refresh_families SET auth_time = $1, amr = $2 WHERE session_id = $3",
+                assurance.auth_time,
+                assurance.stored_amr(),
+                session_id,
+            )
+        )
+        return changed > 0
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         async with self._db.transaction(write=False) as tx:
@@ -196,7 +210,7 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
 
 _FAMILY = (
     "f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
-    " f.idle_expires_at, f.absolute_expires_at, f.role, f.generation"
+    " f.idle_expires_at, f.absolute_expires_at, f.role, f.auth_time, f.amr, f.generation"
 )
 
 
@@ -210,5 +224,6 @@ def _family(row: Row) -> GrantFamily:
         idle_expires_at=as_datetime(row["idle_expires_at"]),
         absolute_expires_at=as_datetime(row["absolute_expires_at"]),
         role=str(row["role"]),
+        assurance=Assurance.stored(as_datetime(row["auth_time"]), row["amr"]),
         generation=int(row["generation"]),
     )

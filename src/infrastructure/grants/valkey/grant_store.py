@@ -11,6 +11,7 @@ from typing import cast
 
 from valkey.asyncio.cluster import ValkeyCluster
 
+from domain.assurance import Assurance
 from domain.entities import RefreshGrant
 from domain.ports import (
     GraceReplay,
@@ -91,6 +92,7 @@ class ValkeyGrantStore(RefreshGrantStore):
         self._rotate = register_script(client, scripts.ROTATE)
         self._revoke = register_script(client, scripts.REVOKE)
         self._set_role = register_script(client, scripts.SET_ROLE)
+        self._reassure = register_script(client, scripts.REASSURE)
         self._hit = register_script(client, scripts.HIT)
         self._valkey_clock = ValkeyClock()
 
@@ -105,6 +107,8 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(grant.absolute_expires_at),
             gc_ttl_ms(grant.absolute_expires_at, now),
             grant.role,
+            micros(grant.assurance.auth_time),
+            grant.assurance.stored_amr(),
         ]
         with storage_errors():
             await self._issue(keys=[self._keys(grant.session_id).family], args=args)
@@ -148,6 +152,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             idle_expires_at=from_micros(str(rest[1])),
             absolute_expires_at=from_micros(str(rest[2])),
             role=str(rest[3]),
+            assurance=Assurance.stored(from_micros(str(rest[4])), rest[5]),
         )
 
     async def _rotate_in_time(
@@ -193,6 +198,12 @@ class ValkeyGrantStore(RefreshGrantStore):
             with storage_errors():
                 changed += int(await self._set_role(keys=keys, args=[role]))
         return changed
+
+    async def reassure(self, session_id: str, assurance: Assurance) -> bool:
+        args: list[str | int] = [micros(assurance.auth_time), assurance.stored_amr()]
+        with storage_errors():
+            found = await self._reassure(keys=[self._keys(session_id).family], args=args)
+        return bool(found)
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
         with storage_errors():

@@ -19,9 +19,9 @@ if KEYS[3] then
   local wait = hit(KEYS[3], ARGV[3], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
   if wait >= 0 then return {'throttled', wait} end
 end
-local f = redis.call('HMGET', family, 'u', 'c', 'p', 'r', 'i', 'a', 'o', 'g')
+local f = redis.call('HMGET', family, 'u', 'c', 'p', 'r', 'i', 'a', 'o', 'g', 't', 'm')
 local uid, current, previous, rotated_at, idle, absolute = f[1], f[2], f[3], f[4], f[5], f[6]
-local role, family_generation = f[7], tonumber(f[8])
+local role, family_generation, auth_time, amr = f[7], tonumber(f[8]), f[9], f[10]
 if not uid then return {'invalid', 'unknown'} end
 if tonumber(idle) <= now or tonumber(absolute) <= now then
   redis.call('DEL', family)
@@ -34,11 +34,11 @@ if presented == current then
   local next_generation = math.max(family_generation, generation + 1)
   redis.call('HSET', family, 'p', current, 'c', successor, 'r', ARGV[3], 'i', new_idle,
     'g', next_generation)
-  return {'rotated', uid, new_idle, absolute, role}
+  return {'rotated', uid, new_idle, absolute, role, auth_time, amr}
 end
 if presented == previous and rotated_at and now - tonumber(rotated_at) < grace
     and successor == current then
-  return {'grace', uid, idle, absolute, role}
+  return {'grace', uid, idle, absolute, role, auth_time, amr}
 end
 if generation > family_generation then return {'invalid', 'unknown'} end
 redis.call('DEL', family)

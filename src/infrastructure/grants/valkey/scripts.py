@@ -23,3 +23,4 @@ REVOKE: Final = _lua("revoke")
 HIT: Final = _lua("hit") + "return hit(KEYS[1], unpack(ARGV))"
 HIT_ALL: Final = _lua("hit") + _lua("hit_all")
 SET_ROLE: Final = _lua("set_role")
+REASSURE: Final = _lua("reassure")

@@ -140,6 +140,7 @@ class PasswordController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Change the password; every other session ends",
         responses=problems(
+            e.InsufficientUserAuthentication,
             *BODY,
             *BEARER,
             e.InvalidCredentials,

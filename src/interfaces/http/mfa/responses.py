@@ -26,6 +26,16 @@ class RecoveryCodesBody(msgspec.Struct, frozen=True):
     recovery_codes: list[str]
 
 
+class AppConfirmedBody(msgspec.Struct, frozen=True):
+    """The recovery codes, shown once, and an access token of the caller's session, which
+    the right code has just made aal2 (``amr`` gains ``otp`` and ``mfa``)."""
+
+    recovery_codes: list[str]
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
 class MfaProblem(Problem):
     """A 401 problem; ``mfa_required`` adds the token and the methods that complete it."""
 

@@ -24,7 +24,12 @@ from infrastructure.config import Settings
 from interfaces.http.cookies import MFA_PENDING, mfa_pending_cookie, token_response
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
 from interfaces.http.mfa.requests import DisableTotpRequest, MfaLoginRequest, TotpCodeRequest
-from interfaces.http.mfa.responses import RecoveryCodesBody, SecondFactorsBody, TotpSetupBody
+from interfaces.http.mfa.responses import (
+    AppConfirmedBody,
+    RecoveryCodesBody,
+    SecondFactorsBody,
+    TotpSetupBody,
+)
 from interfaces.http.origin import same_origin
 from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
 from interfaces.http.responses import TokenBody
@@ -60,7 +65,9 @@ class MfaController(Controller):
         summary="A new authenticator-app secret (not active until confirmed)",
         description="Show `otpauth_uri` as a QR code (or `secret` to type in). A pending "
         "secret is replaced by a new setup; an active one must be removed first.",
-        responses=problems(*BEARER, e.TotpAlreadyEnabled, e.EmailNotVerified),
+        responses=problems(
+            e.InsufficientUserAuthentication, *BEARER, e.TotpAlreadyEnabled, e.EmailNotVerified
+        ),
     )
     async def setup(self, caller: Caller, setup_totp: Inject[SetupTotp]) -> Response[TotpSetupBody]:
         setup = await setup_totp.execute(caller)
@@ -72,6 +79,7 @@ class MfaController(Controller):
         status_code=200,
         summary="Activate the app with its first code; the recovery codes, shown once",
         responses=problems(
+            e.InsufficientUserAuthentication,
             *BODY,
             *BEARER,
             e.EmailNotVerified,
@@ -86,17 +94,29 @@ class MfaController(Controller):
         caller: Caller,
         confirm_totp: Inject[ConfirmTotp],
         client: Client,
-    ) -> Response[RecoveryCodesBody]:
-        shown = await confirm_totp.execute(
+    ) -> Response[AppConfirmedBody]:
+        confirmed = await confirm_totp.execute(
             TotpCodeCommand(caller=caller, code=data.code, client=client)
         )
-        return Response(RecoveryCodesBody(recovery_codes=shown), headers=NO_STORE)
+        body = AppConfirmedBody(
+            recovery_codes=confirmed.recovery_codes,
+            access_token=confirmed.access_token,
+            expires_in=confirmed.expires_in,
+        )
+        return Response(body, headers=NO_STORE)
 
     @post(
         "/recovery-codes",
         status_code=200,
         summary="Ten new recovery codes for a current code of the app; the old ones die",
-        responses=problems(*BODY, *BEARER, e.InvalidMfaCode, e.TotpNotEnabled, e.TooManyRequests),
+        responses=problems(
+            e.InsufficientUserAuthentication,
+            *BODY,
+            *BEARER,
+            e.InvalidMfaCode,
+            e.TotpNotEnabled,
+            e.TooManyRequests,
+        ),
     )
     async def recovery_codes(
         self,
@@ -116,6 +136,7 @@ class MfaController(Controller):
         summary="Remove the app and its recovery codes (current password or code)",
         operation_class=NoContent,
         responses=problems(
+            e.InsufficientUserAuthentication,
             *BODY,
             *BEARER,
             e.InvalidCredentials,

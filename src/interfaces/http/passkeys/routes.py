@@ -22,6 +22,7 @@ from application.mfa.passkeys import (
     RemovePasskeyCommand,
     StartPasskeyRegistration,
 )
+from application.reauthenticate import StartPasskeyReauthentication
 from domain import errors as e
 from domain.values import MAX_ID
 from infrastructure.config import Settings
@@ -57,7 +58,7 @@ class PasskeysController(Controller):
         security=SIGNED_IN,
         summary="Start registering a passkey",
         description=CREATION_OPTIONS,
-        responses=problems(*BEARER, e.EmailNotVerified),
+        responses=problems(e.InsufficientUserAuthentication, *BEARER, e.EmailNotVerified),
     )
     async def register_options(
         self, caller: Caller, start_passkey_registration: Inject[StartPasskeyRegistration]
@@ -73,7 +74,12 @@ class PasskeysController(Controller):
         description="`credential` is the browser's `PublicKeyCredential.toJSON()`; `name` an "
         "optional label.",
         responses=problems(
-            *BODY, *BEARER, e.InvalidPasskeyRegistration, e.PasskeyExists, e.EmailNotVerified
+            e.InsufficientUserAuthentication,
+            *BODY,
+            *BEARER,
+            e.InvalidPasskeyRegistration,
+            e.PasskeyExists,
+            e.EmailNotVerified,
         ),
     )
     async def register_verify(
@@ -105,6 +111,24 @@ class PasskeysController(Controller):
         self, start_passkey_sign_in: Inject[StartPasskeySignIn], client: Client
     ) -> Response[dict[str, Any]]:
         options = await start_passkey_sign_in.execute(client)
+        return Response(dict(options), headers=NO_STORE)
+
+    @post(
+        "/reauthenticate/options",
+        status_code=200,
+        security=SIGNED_IN,
+        summary="Start proving it's you again with a passkey (step-up)",
+        description=REQUEST_OPTIONS + " Only a passkey of the caller's account is accepted; "
+        "send its answer as `credential` to `POST /auth/reauthenticate`.",
+        responses=problems(*BEARER, e.TooManyRequests),
+    )
+    async def reauthenticate_options(
+        self,
+        caller: Caller,
+        start_passkey_reauthentication: Inject[StartPasskeyReauthentication],
+        client: Client,
+    ) -> Response[dict[str, Any]]:
+        options = await start_passkey_reauthentication.execute(caller, client)
         return Response(dict(options), headers=NO_STORE)
 
     @post(
@@ -150,7 +174,7 @@ class PasskeysController(Controller):
         security=SIGNED_IN,
         operation_class=NoContent,
         summary="Remove one of the caller's passkeys",
-        responses=problems(*BEARER, e.PasskeyNotFound),
+        responses=problems(e.InsufficientUserAuthentication, *BEARER, e.PasskeyNotFound),
     )
     async def remove(
         self,
