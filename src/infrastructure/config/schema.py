@@ -138,7 +138,7 @@ class Settings:
     refresh_grace: Annotated[int, Meta(ge=0, le=300)] = 10
     # Sensitive actions (factors, password, account export and delete) need an
     # authentication at most this many seconds old (step-up, RFC 9470).
-    reauth_max_age: Annotated[int, Meta(ge=30, le=86400)] = 300
+    reauth_max_age: Annotated[int, Meta(ge=1, le=86400)] = 300
     cookie_name: str = "refresh_id"
     cookie_path: str = "/auth"
     cookie_secure: bool = True
