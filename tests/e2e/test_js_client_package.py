@@ -37,7 +37,7 @@ def without_settings() -> dict[str, str]:
 
 def test_the_node_tests_pass_against_a_real_server(tmp_path):
     node = tool("node")
-    with client_server(tmp_path) as server:
+    with client_server(tmp_path, AUTH_REAUTH_MAX_AGE="2") as server:
         done = subprocess.run(
             [node, "--test", "test/"],
             cwd=PACKAGE,
@@ -46,6 +46,7 @@ def test_the_node_tests_pass_against_a_real_server(tmp_path):
                 "AUTHGATE_TEST_URL": server.url,
                 "AUTHGATE_TEST_CLI": str(BIN / "authgate"),
                 "AUTHGATE_TEST_WORKDIR": str(server.workdir),
+                "AUTHGATE_TEST_REAUTH_MAX_AGE": "2",
             },
             capture_output=True,
             text=True,

@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.clients import client_server
 from tests.e2e.conftest import BIN
 
+REAUTH_MAX_AGE = 2  # step-up's max age on the server: the client's hook is asked after it
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "python"
 INTROSPECTION = "orders:orders-secret-0123456789abcdefghijkl"
@@ -114,7 +115,11 @@ def test_the_clients_own_tests_pass_there_against_a_real_server(installed, tmp_p
     for workdir in ("server", "limited"):
         (tmp_path / workdir).mkdir()
     with (
-        client_server(tmp_path / "server", AUTH_INTROSPECTION_CLIENTS=INTROSPECTION) as server,
+        client_server(
+            tmp_path / "server",
+            AUTH_INTROSPECTION_CLIENTS=INTROSPECTION,
+            AUTH_REAUTH_MAX_AGE=str(REAUTH_MAX_AGE),
+        ) as server,
         client_server(tmp_path / "limited", AUTH_REFRESH_LIMIT="1") as limited,
     ):
         done = subprocess.run(
@@ -129,6 +134,7 @@ def test_the_clients_own_tests_pass_there_against_a_real_server(installed, tmp_p
                 "AUTHGATE_TEST_CLI": str(BIN / "authgate"),
                 "AUTHGATE_TEST_WORKDIR": str(server.workdir),
                 "AUTHGATE_TEST_INTROSPECTION": INTROSPECTION,
+                "AUTHGATE_TEST_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE),
             },
             capture_output=True,
             text=True,

@@ -57,6 +57,9 @@ export interface AuthClientOptions {
   refreshAheadSeconds?: number;
   /** Called with the reason of every `signedout` event. */
   onSignOut?: (reason: string) => void;
+  /** Asked when a sensitive action needs a fresh proof (step-up, RFC 9470): resolve with
+   * what the user gave, or null to give up (the call then resolves with the 401). */
+  onStepUp?: (challenge: StepUpRequired) => Promise<Proof | null>;
   /** The fetch to use (by default the global one). */
   fetch?: typeof globalThis.fetch;
 }
@@ -75,6 +78,26 @@ export class MfaRequired extends AuthError {
   readonly mfaToken: string;
   /** "totp", "recovery_code", and "passkey" when the account has one. */
   readonly methods: string[];
+}
+
+/** A 401 `insufficient_user_authentication`: a proof at most `maxAge` seconds old is
+ * needed, and two factors when `acrValues` is "aal2". */
+export class StepUpRequired extends AuthError {
+  readonly maxAge: number | null;
+  readonly acrValues: string | null;
+}
+
+/** What proves the user again: the password (with the app's code or a recovery code on an
+ * account with an app), or a passkey of this account (the browser asks for it). */
+export type Proof =
+  | { password: string; code?: string; recoveryCode?: string }
+  | { passkey: true };
+
+/** The session's proof after `reauthenticate` (OpenID Connect Core §2 claims). */
+export interface Assurance {
+  authTime: number;
+  amr: string[];
+  acr: "aal1" | "aal2";
 }
 
 export interface SignedInDetail {
@@ -153,6 +176,9 @@ export class AuthClient extends EventTarget {
   addPasskey(name?: string): Promise<Passkey>;
   passkeys(): Promise<Passkey[]>;
   removePasskey(id: string): Promise<void>;
+
+  // proving it again (step-up)
+  reauthenticate(proof: Proof): Promise<Assurance>;
 
   // calling APIs
   /** `fetch` with the access token, refreshed ahead of expiry and once on a 401. */

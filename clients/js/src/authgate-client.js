@@ -14,6 +14,11 @@
 //
 // Second factors: `login` throws `MfaRequired` when the account has one, and `loginMfa`
 // completes it with a code; `signInWithPasskey` signs in with a passkey alone.
+//
+// Step-up (RFC 9470): sensitive actions (second factors, the password, the account) need a
+// recent proof of the user. authgate answers them 401 `insufficient_user_authentication`;
+// with an `onStepUp` hook the client asks the app to ask the user ("confirm it's you"),
+// proves it with `POST /auth/reauthenticate`, and sends the request once more.
 
 const JSON_TYPE = "application/json";
 
@@ -42,6 +47,17 @@ export class MfaRequired extends AuthError {
   }
 }
 
+/** What a sensitive action asks for: a proof at most `maxAge` seconds old, and, when
+ * `acrValues` is "aal2", two factors (the password and the app's code, or a passkey). */
+export class StepUpRequired extends AuthError {
+  constructor(status, problem) {
+    super(status, problem);
+    this.name = "StepUpRequired";
+    this.maxAge = problem.max_age ?? null;
+    this.acrValues = problem.acr_values ?? null;
+  }
+}
+
 /**
  * Events: `signedin` (a login, a registration, or a refresh that found a session; detail
  * `{ user }` when the answer carried one), `refreshed` (a new access token for the same
@@ -56,6 +72,7 @@ export class AuthClient extends EventTarget {
   #token = null;
   #refreshAt = 0;
   #refreshing = null;
+  #onStepUp;
   // Counts sign-ins and sign-outs, so an answer that arrives after a newer one is not applied.
   #generation = 0;
 
@@ -68,6 +85,11 @@ export class AuthClient extends EventTarget {
    * @param {number} [options.refreshAheadSeconds] refresh this long before the token expires
    *   (at most a quarter of its lifetime), so calls rarely meet an expired token.
    * @param {(reason: string) => void} [options.onSignOut] called with `signedout` events.
+   * @param {(challenge: StepUpRequired) => Promise<object | null>} [options.onStepUp] asked
+   *   when a sensitive action needs a fresh proof: resolve with `{ password }`, `{ password,
+   *   code }`, `{ password, recoveryCode }` or `{ passkey: true }` (what the user gave), or
+   *   null to give up (the call then resolves with the 401). Without it, that 401 is the
+   *   answer and the app may call `reauthenticate` itself.
    * @param {typeof fetch} [options.fetch] the fetch to use.
    */
   constructor({
@@ -75,9 +97,11 @@ export class AuthClient extends EventTarget {
     apiOrigins = [],
     refreshAheadSeconds = 30,
     onSignOut,
+    onStepUp,
     fetch: fetchImpl = globalThis.fetch.bind(globalThis),
   } = {}) {
     super();
+    this.#onStepUp = onStepUp ?? null;
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.#origins = new Set([new URL(this.#baseUrl).origin, ...apiOrigins.map((o) => new URL(o).origin)]);
     this.#fetch = fetchImpl;
@@ -251,9 +275,11 @@ export class AuthClient extends EventTarget {
     return { secret: answer.secret, otpauthUri: answer.otpauth_uri };
   }
 
-  /** The app's first code turns it on; resolves with the ten recovery codes, shown this once. */
+  /** The app's first code turns it on; resolves with the ten recovery codes, shown this once.
+   * The right code is a second factor shown just now: the session is aal2 from here on. */
   async totpConfirm(code) {
     const answer = await this.#authorized("/auth/mfa/totp/confirm", { method: "POST", body: { code } });
+    this.#accept(answer, "refreshed");
     return answer.recovery_codes;
   }
 
@@ -288,13 +314,34 @@ export class AuthClient extends EventTarget {
     await this.#authorized(`/auth/passkeys/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
+  // -- proving it again (step-up) ----------------------------------------------------------
+
+  /** Prove it's you again without a new session: `{ password }` (with `code` or
+   * `recoveryCode` when the account has an app), or `{ passkey: true }` (the browser asks for
+   * a passkey of this account). Resolves with `{ authTime, amr, acr }`; a wrong proof throws
+   * as a login would (`invalid_credentials`, `invalid_mfa_code`, `invalid_passkey`). */
+  async reauthenticate({ password, code, recoveryCode, passkey } = {}) {
+    let body = { password, code, recovery_code: recoveryCode };
+    if (passkey) {
+      const options = await this.#authorized("/auth/passkeys/reauthenticate/options", { method: "POST" });
+      const credential = await navigator.credentials.get({
+        publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+      });
+      body = { credential: credential.toJSON() };
+    }
+    const answer = await this.#authorized("/auth/reauthenticate", { method: "POST", body });
+    this.#accept(answer, "refreshed");
+    return { authTime: answer.auth_time, amr: answer.amr, acr: answer.acr };
+  }
+
   // -- calling APIs -----------------------------------------------------------------------
 
   /**
    * `fetch` with the access token: refreshed first when it is about to expire, and on a 401
    * refreshed once and the request retried once. The token goes only to authgate's origin and
    * `apiOrigins`. Resolves with the Response like `fetch`; after a failed refresh that is the
-   * 401, and `signedout` has fired.
+   * 401, and `signedout` has fired. A 401 `insufficient_user_authentication` goes to
+   * `onStepUp`, and once the user proved it, the request goes once more.
    */
   async fetch(input, init) {
     const request = new Request(input, init);
@@ -302,9 +349,10 @@ export class AuthClient extends EventTarget {
     if (this.#token === null || Date.now() >= this.#refreshAt) await this.#refreshQuietly();
     const token = this.#token;
     const response = await this.#send(request, token);
-    if (response.status !== 401 || token === null || !(await refusesToken(response))) {
-      return response;
-    }
+    if (response.status !== 401 || token === null) return response;
+    const stepUp = await stepUpOf(response);
+    if (stepUp !== null) return this.#steppedUp(request, response, stepUp);
+    if (!(await refusesToken(response))) return response;
     // Another call may have refreshed meanwhile: then its token is the one to retry with.
     if (this.#token === token) await this.#refreshQuietly();
     if (this.#token === null || this.#token === token) return response;
@@ -312,6 +360,14 @@ export class AuthClient extends EventTarget {
   }
 
   // -- inside -----------------------------------------------------------------------------
+
+  async #steppedUp(request, refused, challenge) {
+    if (this.#onStepUp === null) return refused;
+    const proof = await this.#onStepUp(challenge);
+    if (!proof) return refused;
+    await this.reauthenticate(proof);
+    return this.#send(request, this.#token);
+  }
 
   async #rotate() {
     const started = this.#generation;
@@ -408,6 +464,18 @@ async function errorOf(response) {
   }
   if (problem?.code === "mfa_required") return new MfaRequired(response.status, problem);
   return new AuthError(response.status, problem);
+}
+
+/** The challenge of a 401 `insufficient_user_authentication` (RFC 9470), else null. */
+async function stepUpOf(response) {
+  try {
+    const problem = await response.clone().json();
+    return problem?.code === "insufficient_user_authentication"
+      ? new StepUpRequired(response.status, problem)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A 401 that refuses the access token, as opposed to one refusing, say, a wrong current

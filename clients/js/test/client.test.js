@@ -16,12 +16,14 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 
-import { AuthClient, AuthError } from "@authgate/client";
+import { AuthClient, AuthError, StepUpRequired } from "@authgate/client";
 
 const SERVER = process.env.AUTHGATE_TEST_URL;
 const CLI = process.env.AUTHGATE_TEST_CLI;
 const WORKDIR = process.env.AUTHGATE_TEST_WORKDIR;
 const PASSWORD = "correct horse battery";
+// The server's AUTH_REAUTH_MAX_AGE: a sign-in older than this must be proven again (step-up).
+const REAUTH_MAX_AGE = Number(process.env.AUTHGATE_TEST_REAUTH_MAX_AGE ?? 2);
 const skip = SERVER ? false : "AUTHGATE_TEST_URL names no authgate to test against";
 
 /** A fetch with a cookie jar of its own, recording [method, path, status] of every call. */
@@ -189,5 +191,42 @@ describe("AuthClient against authgate", { skip }, () => {
     } finally {
       await new Promise((resolve) => api.close(resolve));
     }
+  });
+
+  test("a sensitive action past the max age asks onStepUp, proves it and goes once more", async () => {
+    const asked = [];
+    const { auth, browser } = await signedUp({
+      onStepUp: async (challenge) => {
+        asked.push(challenge);
+        return { password: PASSWORD };
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, (REAUTH_MAX_AGE + 1.5) * 1000));
+    browser.calls.length = 0;
+
+    await auth.changePassword(PASSWORD, PASSWORD);
+
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0] instanceof StepUpRequired);
+    assert.equal(asked[0].maxAge, REAUTH_MAX_AGE);
+    assert.equal(asked[0].acrValues, null);
+    assert.deepEqual(browser.calls, [
+      ["POST", "/auth/password/change", 401],
+      ["POST", "/auth/reauthenticate", 200],
+      ["POST", "/auth/password/change", 204],
+    ]);
+  });
+
+  test("a step-up the user declines leaves the 401 as the answer", async () => {
+    const { auth, browser } = await signedUp({ onStepUp: async () => null });
+    await new Promise((resolve) => setTimeout(resolve, (REAUTH_MAX_AGE + 1.5) * 1000));
+    browser.calls.length = 0;
+
+    const refused = await auth.changePassword(PASSWORD, PASSWORD).catch((error) => error);
+
+    assert.ok(refused instanceof AuthError);
+    assert.equal(refused.code, "insufficient_user_authentication");
+    assert.deepEqual(browser.calls, [["POST", "/auth/password/change", 401]]);
+    assert.equal(auth.signedIn, true); // nothing ended
   });
 });

@@ -28,6 +28,8 @@ import httpx
 PASSWORD = "correct horse battery"
 # The shortest lifetime the service allows; conftest checks the server uses it.
 ACCESS_TTL = 60
+# The server's AUTH_REAUTH_MAX_AGE (step-up): short, so the tests wait it out.
+REAUTH_MAX_AGE = int(os.environ.get("AUTHGATE_TEST_REAUTH_MAX_AGE", "2"))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from authgate_client import AuthgateAuth, AuthgateError, FileStorage, MemoryStorage, SignedOut
+from authgate_client import (
+    AuthgateAuth,
+    AuthgateError,
+    FileStorage,
+    MemoryStorage,
+    SignedOut,
+    StepUpChallenge,
+)
 from support import (
     ACCESS_TTL,
     PASSWORD,
+    REAUTH_MAX_AGE,
     Sent,
     Server,
     Ticks,
@@ -224,3 +232,40 @@ def test_a_file_storage_keeps_the_rotated_token_for_the_next_run(server, sent, t
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.read_text() not in (signed_in_token, rotated)
     assert sent.refreshes == [200, 200]
+
+
+def test_a_sensitive_action_past_the_max_age_asks_the_hook_and_goes_once_more(server, sent):
+    asked: list[StepUpChallenge] = []
+
+    def confirm_its_you(challenge: StepUpChallenge) -> dict[str, str]:
+        asked.append(challenge)
+        return {"password": PASSWORD}
+
+    _, client, _ = signed_in(server, sent, step_up=confirm_its_you)
+    time.sleep(REAUTH_MAX_AGE + 1.5)
+    change = {"current_password": PASSWORD, "new_password": PASSWORD}
+
+    answer = client.post("/auth/password/change", json=change)
+    client.close()
+
+    assert answer.status_code == 204, answer.text
+    assert asked == [StepUpChallenge(max_age=REAUTH_MAX_AGE, acr_values=None)]
+    assert sent.to("/auth/password/change") == [401, 204]
+    assert sent.to("/auth/reauthenticate") == [200]
+
+
+def test_a_declined_step_up_answers_the_401_and_a_wrong_proof_raises(server, sent):
+    _, declining, _ = signed_in(server, sent, step_up=lambda challenge: None)
+    _, guessing, _ = signed_in(server, sent, step_up=lambda challenge: {"password": "a guess"})
+    time.sleep(REAUTH_MAX_AGE + 1.5)
+    change = {"current_password": PASSWORD, "new_password": PASSWORD}
+
+    declined = declining.post("/auth/password/change", json=change)
+    with pytest.raises(AuthgateError) as wrong:
+        guessing.post("/auth/password/change", json=change)
+    declining.close()
+    guessing.close()
+
+    assert declined.status_code == 401
+    assert declined.json()["code"] == "insufficient_user_authentication"
+    assert wrong.value.code == "invalid_credentials"

@@ -8,10 +8,17 @@ import asyncio
 import httpx
 import pytest
 
-from authgate_client import AuthgateAuth, AuthgateError, MemoryStorage, SignedOut
+from authgate_client import (
+    AuthgateAuth,
+    AuthgateError,
+    MemoryStorage,
+    SignedOut,
+    StepUpChallenge,
+)
 from support import (
     ACCESS_TTL,
     PASSWORD,
+    REAUTH_MAX_AGE,
     Sent,
     Server,
     Ticks,
@@ -160,3 +167,22 @@ async def test_a_refresh_refused_for_another_reason_keeps_the_session(limited_se
     assert not isinstance(refused.value, SignedOut)
     assert (refused.value.status, refused.value.code) == (429, "too_many_requests")
     assert storage.get() == kept
+
+
+async def test_an_async_hook_proves_it_again_and_the_request_goes_once_more(server, sent):
+    asked: list[StepUpChallenge] = []
+
+    async def confirm_its_you(challenge: StepUpChallenge) -> dict[str, str]:
+        asked.append(challenge)
+        return {"password": PASSWORD}
+
+    _, client, _ = await signed_in(server, sent, step_up=confirm_its_you)
+    await asyncio.sleep(REAUTH_MAX_AGE + 1.5)
+    change = {"current_password": PASSWORD, "new_password": PASSWORD}
+
+    answer = await client.post("/auth/password/change", json=change)
+    await client.aclose()
+
+    assert answer.status_code == 204, answer.text
+    assert asked == [StepUpChallenge(max_age=REAUTH_MAX_AGE, acr_values=None)]
+    assert sent.to("/auth/password/change") == [401, 204]

@@ -18,7 +18,12 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from authgate_client.resource import AccessTokenVerifier, InvalidToken, KeysUnavailable
+from authgate_client.resource import (
+    AccessTokenVerifier,
+    InsufficientAuthentication,
+    InvalidToken,
+    KeysUnavailable,
+)
 from support import (
     ACCESS_TTL,
     PASSWORD,
@@ -344,3 +349,28 @@ def test_introspection_refuses_a_logged_out_sessions_token_that_still_verifies_o
     assert before["sid"] == verifier.verify(session.access_token).session_id
     assert after == {"active": False}
     assert verifier.verify(session.access_token).subject  # offline cannot know
+
+
+def test_a_route_may_ask_for_a_recent_or_a_two_factor_proof(server):
+    session = sign_up(server)  # a password sign-in: aal1, just now
+    verifier = AccessTokenVerifier(server.url)
+
+    verified = verifier.verify(session.access_token, max_age=60, acr="aal1")
+    assert verified.amr == ("pwd",)
+    assert verified.acr == "aal1"
+    assert verified.auth_time is not None
+    assert abs(verified.auth_time - time.time()) < 10
+
+    with pytest.raises(InsufficientAuthentication) as weak:
+        verifier.verify(session.access_token, acr="aal2")
+    assert weak.value.www_authenticate == (
+        'Bearer error="insufficient_user_authentication", acr_values="aal2"'
+    )
+    # 45 s on (the token lives 60): still valid, but its sign-in older than 30 s.
+    later = AccessTokenVerifier(server.url, now=lambda: time.time() + 45)
+    with pytest.raises(InsufficientAuthentication) as old:
+        later.verify(session.access_token, max_age=30)
+    assert old.value.www_authenticate == (
+        'Bearer error="insufficient_user_authentication", max_age=30'
+    )
+    assert isinstance(old.value, InvalidToken)  # a handler that catches only that still refuses

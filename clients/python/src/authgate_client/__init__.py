@@ -5,7 +5,7 @@ Depends on httpx only. Resource servers verifying authgate's tokens offline impo
 ``authgate_client.resource``, which needs joserfc as well. Nothing of the service itself.
 """
 
-from authgate_client.auth import AuthgateAuth
+from authgate_client.auth import AuthgateAuth, StepUpChallenge, StepUpHook
 from authgate_client.errors import AuthgateError, SignedOut
 from authgate_client.storage import FileStorage, MemoryStorage, RefreshTokenStorage
 
@@ -16,4 +16,6 @@ __all__ = [
     "MemoryStorage",
     "RefreshTokenStorage",
     "SignedOut",
+    "StepUpChallenge",
+    "StepUpHook",
 ]

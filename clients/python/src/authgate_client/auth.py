@@ -7,16 +7,22 @@ expiry is refreshed before use; a 401 gets one refresh and one retry. Concurrent
 share one refresh (single flight): the first takes the lock and refreshes, the others wait
 and use what it got. The server rotates the refresh token at every refresh (RFC 9700
 §4.14.2), so each successor is written to the storage before it is used.
+
+Step-up (RFC 9470): a sensitive action answered 401 ``insufficient_user_authentication``
+goes to the ``step_up`` hook, which asks the user and returns the proof (``{"password":
+…}``, with ``"code"`` or ``"recovery_code"`` on an account with an app); the client sends it
+to ``POST /auth/reauthenticate`` and the request once more with the new access token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import httpx
 
@@ -24,6 +30,39 @@ from authgate_client.errors import AuthgateError, SignedOut
 from authgate_client.storage import MemoryStorage, RefreshTokenStorage
 
 BODY_TRANSPORT = {"X-Auth-Transport": "body"}
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpChallenge:
+    """What a sensitive action asks for: a proof at most ``max_age`` seconds old, and two
+    factors when ``acr_values`` is ``"aal2"``."""
+
+    max_age: int | None
+    acr_values: str | None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> StepUpChallenge | None:
+        """The challenge of a 401 ``insufficient_user_authentication``, else None."""
+        if response.status_code != 401:
+            return None
+        try:
+            problem = response.json()
+        except ValueError:
+            return None
+        if not isinstance(problem, dict) or problem.get("code") != INSUFFICIENT:
+            return None
+        max_age, acr = problem.get("max_age"), problem.get("acr_values")
+        return cls(
+            max_age if isinstance(max_age, int) else None, acr if isinstance(acr, str) else None
+        )
+
+
+# Asked to prove the user again: the proof's JSON body, or None to give up (the request's
+# answer is then the 401). An async client may pass a coroutine function.
+StepUpHook: TypeAlias = Callable[
+    [StepUpChallenge], dict[str, str] | Awaitable[dict[str, str] | None] | None
+]
+INSUFFICIENT = "insufficient_user_authentication"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +84,13 @@ class AuthgateAuth(httpx.Auth):
         storage: RefreshTokenStorage | None = None,
         *,
         refresh_margin: float = 30.0,
+        step_up: StepUpHook | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._issuer = issuer.rstrip("/")
         self._storage = storage if storage is not None else MemoryStorage()
         self._margin = refresh_margin
+        self._step_up = step_up
         self._clock = clock
         self._access: _Access | None = None
         self._lock = threading.Lock()
@@ -73,6 +114,17 @@ class AuthgateAuth(httpx.Auth):
                         answer.read()
                         token = self._refreshed(answer, started)
             response = yield _bearer(request, token)
+            if self._step_up is not None and (challenge := _challenge(response)) is not None:
+                proof = self._step_up(challenge)
+                if inspect.isawaitable(proof):
+                    raise TypeError("a coroutine step_up hook needs httpx.AsyncClient")
+                if proof is None:
+                    return
+                started = self._clock()
+                answer = yield self._reauthentication(token, proof)
+                answer.read()
+                yield _bearer(request, self._accept_access(_succeeded(answer), started))
+                return
             if response.status_code != 401 or refused is not None:
                 return
             refused = token
@@ -93,6 +145,19 @@ class AuthgateAuth(httpx.Auth):
                         await answer.aread()
                         token = self._refreshed(answer, started)
             response = yield _bearer(request, token)
+            if self._step_up is not None:
+                await response.aread()
+                if (challenge := StepUpChallenge.of(response)) is not None:
+                    proof = self._step_up(challenge)
+                    if inspect.isawaitable(proof):
+                        proof = await proof
+                    if proof is None:
+                        return
+                    started = self._clock()
+                    answer = yield self._reauthentication(token, proof)
+                    await answer.aread()
+                    yield _bearer(request, self._accept_access(_succeeded(answer), started))
+                    return
             if response.status_code != 401 or refused is not None:
                 return
             refused = token
@@ -192,6 +257,20 @@ class AuthgateAuth(httpx.Auth):
         self._access = _Access(token, started + body["expires_in"] - self._margin)
         return token
 
+    def _reauthentication(self, token: str, proof: dict[str, str]) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            f"{self._issuer}/auth/reauthenticate",
+            json=proof,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def _accept_access(self, body: dict[str, Any], started: float) -> str:
+        """A new access token of the same session (the refresh token is unchanged)."""
+        token: str = body["access_token"]
+        self._access = _Access(token, started + body["expires_in"] - self._margin)
+        return token
+
     def _forget(self) -> None:
         self._access = None
         self._storage.clear()
@@ -211,6 +290,13 @@ class AuthgateAuth(httpx.Auth):
         return client.build_request(
             "POST", f"{self._issuer}{path}", json=body, headers=BODY_TRANSPORT
         )
+
+
+def _challenge(response: httpx.Response) -> StepUpChallenge | None:
+    if response.status_code != 401:
+        return None
+    response.read()
+    return StepUpChallenge.of(response)
 
 
 def _bearer(request: httpx.Request, token: str) -> httpx.Request:

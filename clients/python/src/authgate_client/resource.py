@@ -10,6 +10,12 @@ of made-up key ids cannot turn into a flood of requests to authgate.
 
 Offline verification cannot see a logout: the token stays valid until ``exp``. Where that
 matters, ask authgate (``POST /auth/introspect``, RFC 7662).
+
+A route may ask for more than a valid token (RFC 9470 step-up): ``acr="aal2"`` (two factors,
+or a passkey) and ``max_age`` (seconds since the user last proved who they are, the token's
+``auth_time``). A token short of it raises ``InsufficientAuthentication``, whose
+``www_authenticate`` is the challenge to answer with a 401; the client proves it again with
+authgate (``POST /auth/reauthenticate``) and retries.
 """
 
 from __future__ import annotations
@@ -39,6 +45,28 @@ class InvalidToken(Exception):
     """Refuse the request: 401 with ``WWW-Authenticate: Bearer error="invalid_token"``."""
 
 
+_ACR_RANK = {"aal1": 1, "aal2": 2}
+
+
+class InsufficientAuthentication(InvalidToken):
+    """A valid token whose proof is too old or too weak for this route: answer 401 with
+    ``WWW-Authenticate: <www_authenticate>`` (RFC 9470 §3)."""
+
+    def __init__(self, message: str, *, max_age: int | None, acr: str | None) -> None:
+        super().__init__(message)
+        self.max_age = max_age
+        self.acr = acr
+
+    @property
+    def www_authenticate(self) -> str:
+        challenge = 'Bearer error="insufficient_user_authentication"'
+        if self.max_age is not None:
+            challenge += f", max_age={self.max_age}"
+        if self.acr is not None:
+            challenge += f', acr_values="{self.acr}"'
+        return challenge
+
+
 class KeysUnavailable(Exception):
     """authgate's key set could not be fetched and the token's key is not cached: answer
     503, not 401 (the token may well be good)."""
@@ -54,6 +82,9 @@ class VerifiedToken:
     issued_at: int
     expires_at: int
     claims: Mapping[str, Any]
+    auth_time: int | None = None  # when the user last proved who they are
+    amr: tuple[str, ...] = ()  # how (RFC 8176): ("pwd",), ("hwk", "user", "mfa"), …
+    acr: str | None = None  # "aal1" or "aal2"
 
 
 class AccessTokenVerifier:
@@ -91,7 +122,10 @@ class AccessTokenVerifier:
         self._lock = threading.Lock()
         self._async_lock = asyncio.Lock()
 
-    def verify(self, token: str) -> VerifiedToken:
+    def verify(
+        self, token: str, *, acr: str | None = None, max_age: int | None = None
+    ) -> VerifiedToken:
+        """The token's claims; ``acr`` and ``max_age``: what this route asks of the proof."""
         kid = _key_id(token)
         if self._wanted(kid):
             with self._lock:
@@ -101,9 +135,11 @@ class AccessTokenVerifier:
                         self._store(self._fetch())
                     except KeysUnavailable:
                         self._failed = True
-        return self._checked(token, kid)
+        return self._sufficient(self._checked(token, kid), acr, max_age)
 
-    async def averify(self, token: str) -> VerifiedToken:
+    async def averify(
+        self, token: str, *, acr: str | None = None, max_age: int | None = None
+    ) -> VerifiedToken:
         kid = _key_id(token)
         if self._wanted(kid):
             async with self._async_lock:
@@ -113,7 +149,22 @@ class AccessTokenVerifier:
                         self._store(await self._afetch())
                     except KeysUnavailable:
                         self._failed = True
-        return self._checked(token, kid)
+        return self._sufficient(self._checked(token, kid), acr, max_age)
+
+    def _sufficient(
+        self, verified: VerifiedToken, acr: str | None, max_age: int | None
+    ) -> VerifiedToken:
+        if acr is not None and acr not in _ACR_RANK:
+            raise ValueError(f"acr must be one of {sorted(_ACR_RANK)}")
+        if max_age is not None and (
+            verified.auth_time is None or self._now() - verified.auth_time > max_age
+        ):
+            raise InsufficientAuthentication(
+                "the user's authentication is too old", max_age=max_age, acr=acr
+            )
+        if acr is not None and _ACR_RANK.get(verified.acr or "", 0) < _ACR_RANK[acr]:
+            raise InsufficientAuthentication(f"the route needs {acr}", max_age=max_age, acr=acr)
+        return verified
 
     def _wanted(self, kid: str) -> bool:
         """The cache is too old or lacks the key. Checked again under the lock: a fetch in
@@ -241,6 +292,13 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
     role = claims.get("role", "user")
     if not isinstance(role, str):
         raise ValueError("role is not a string")
+    auth_time, amr, acr = claims.get("auth_time"), claims.get("amr", []), claims.get("acr")
+    if auth_time is not None and not isinstance(auth_time, int):
+        raise ValueError("auth_time is not a number")
+    if not isinstance(amr, list) or not all(isinstance(value, str) for value in amr):
+        raise ValueError("amr is not a list of strings")
+    if acr is not None and not isinstance(acr, str):
+        raise ValueError("acr is not a string")
     return VerifiedToken(
         subject=claims["sub"],
         session_id=claims["sid"],
@@ -250,4 +308,7 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
         claims=claims,
+        auth_time=auth_time,
+        amr=tuple(amr),
+        acr=acr,
     )
