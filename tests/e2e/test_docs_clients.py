@@ -4,6 +4,7 @@ against a real server, so that they stay true."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,15 @@ from tests.e2e.conftest import Server
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SECRET = "orders-secret-0123456789abcdefghijkl"
+REAUTH_MAX_AGE = 1  # the server's step-up max age: the step-up snippet's hook is asked after it
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with client_server(
-        tmp_path_factory.mktemp("readme-clients"), AUTH_INTROSPECTION_CLIENTS=f"orders:{SECRET}"
+        tmp_path_factory.mktemp("readme-clients"),
+        AUTH_INTROSPECTION_CLIENTS=f"orders:{SECRET}",
+        AUTH_REAUTH_MAX_AGE=str(REAUTH_MAX_AGE),
     ) as started:
         yield started
 
@@ -56,7 +60,7 @@ def test_the_python_client_page_snippet_signs_in_calls_and_signs_out(
 ):
     monkeypatch.setenv("HOME", str(tmp_path))
     signed_up(server, "user@site.com", "secret123")
-    (snippet,) = snippets("clients/python.md")
+    snippet, _ = snippets("clients/python.md")
 
     scope = run(snippet, server, "clients/python.md")
 
@@ -84,3 +88,18 @@ def test_the_resource_server_snippets_verify_offline_and_introspect(server, monk
     httpx.post(f"{server.url}/auth/logout", json={"refresh_token": session["refresh_token"]})
     assert is_active(token) is False
     assert user_id(f"Bearer {token}")  # offline verification cannot see the logout
+
+
+def test_the_python_client_page_step_up_hook_asks_and_the_change_goes_through(server, monkeypatch):
+    signed_up(server, "stepper@site.com", "secret123")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "secret123")
+    _, step_up = snippets("clients/python.md")
+    auth = run(step_up, server, "clients/python.md")["auth"]
+
+    with httpx.Client(base_url=server.url, auth=auth) as client:
+        auth.login(client, "stepper@site.com", "secret123")
+        time.sleep(REAUTH_MAX_AGE + 1.5)
+        change = {"current_password": "secret123", "new_password": "secret123"}
+        answer = client.post("/auth/password/change", json=change)
+
+    assert answer.status_code == 204, answer.text
