@@ -14,6 +14,7 @@ from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
     assert_problem,
     assert_refresh_cookie,
+    jwt_parts,
     no_refresh_cookie,
     set_cookies,
     sign_up,
@@ -90,6 +91,8 @@ async def test_the_second_step_takes_the_pending_cookie_and_signs_in(
         assert_refresh_cookie(the_refresh_cookie(answer))
         cleared = pending_cookie(answer)
         assert (cleared.value, cleared.attributes["max-age"]) == ("", "0")
+        stated = jwt_parts(answer.json()["access_token"])[1]
+        assert (stated["amr"], stated["acr"]) == (["fed", "otp", "mfa"], "aal2")
         assert (await signed_in_user(app))["email"] == ADA
 
 
@@ -113,6 +116,21 @@ async def test_a_provider_trusted_for_mfa_whose_amr_says_so_signs_in_directly(
         assert answer.headers["location"] == f"{APP_URL}/dashboard"
         assert_refresh_cookie(the_refresh_cookie(answer))
         assert not [c for c in set_cookies(answer) if c.name == "mfa_pending"]
+        refreshed = await app.post("/auth/refresh")
+        stated = jwt_parts(refreshed.json()["access_token"])[1]
+        assert (stated["amr"], stated["acr"]) == (["fed", "mfa"], "aal2")
+
+
+async def test_a_provider_sign_in_states_fed_and_aal1(
+    with_google: Callable[..., Client], browser: httpx.AsyncClient
+) -> None:
+    async with with_google() as app:
+        answer = await sign_in_with_google(app, browser)
+
+        assert answer.status_code == 302, answer.text
+        refreshed = await app.post("/auth/refresh")
+        stated = jwt_parts(refreshed.json()["access_token"])[1]
+        assert (stated["amr"], stated["acr"]) == (["fed"], "aal1")
 
 
 async def test_an_untrusted_providers_amr_does_not_stand_for_the_second_factor(
