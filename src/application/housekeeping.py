@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 
 from application.pacing import stopped
 from application.session_policy import SessionPolicy
+from application.signals import PurgeSecurityEvents
 from domain.errors import StorageUnavailable
 from domain.ports import Clock, ExpiredGrants, MailUnitOfWork, OutboxDelivery, SessionRepository
 
@@ -59,10 +60,11 @@ class Purged:
     grants: int
     mail_tokens: int
     mails: int
+    security_events: int = 0
 
     @property
     def total(self) -> int:
-        return self.sessions + self.grants + self.mail_tokens + self.mails
+        return self.sessions + self.grants + self.mail_tokens + self.mails + self.security_events
 
 
 class PurgeExpired:
@@ -73,6 +75,7 @@ class PurgeExpired:
         grants: ExpiredGrants | None,  # None: the store expires its own (Valkey, memory)
         mail: MailUnitOfWork,
         outbox: OutboxDelivery,
+        signals: PurgeSecurityEvents,
         policy: SessionPolicy,
         clock: Clock,
         batch: int = BATCH,
@@ -82,6 +85,7 @@ class PurgeExpired:
         self._grants = grants
         self._mail = mail
         self._outbox = outbox
+        self._signals = signals
         self._policy = policy
         self._clock = clock
         self._batch = batch
@@ -102,6 +106,7 @@ class PurgeExpired:
             else await self._drain(lambda n: grants.delete_expired(now - SLACK, n)),
             mail_tokens=await self._drain(lambda n: self._delete_tokens(now - SLACK, n)),
             mails=await self._drain(lambda n: self._outbox.delete_settled(now - MAIL_KEPT, n)),
+            security_events=await self._drain(self._signals.execute),
         )
 
     async def run(self, stop: asyncio.Event, every: float = EVERY) -> None:

@@ -188,6 +188,13 @@ class NoPasswordSet(DomainError):
     message = "This account has no password; use 'forgot password' to set one."
 
 
+class InvalidReceiver(DomainError):
+    """A poll for security events without the bearer token of a configured receiver."""
+
+    code = "invalid_token"
+    message = "A receiver's bearer token is required (AUTH_SSF_RECEIVERS)."
+
+
 class InvalidClient(DomainError):
     """A caller of a client-authenticated endpoint (token introspection) whose credentials
     are missing or wrong (RFC 6749 §5.2 ``invalid_client``)."""

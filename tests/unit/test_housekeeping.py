@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.housekeeping import MAIL_KEPT, SLACK, Purged, PurgeExpired
+from application.signals import PurgeSecurityEvents, SignalPolicy
 from domain.assurance import Assurance
 from domain.entities import RefreshGrant, Session
 from domain.errors import StorageUnavailable
@@ -18,12 +19,14 @@ from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
+from tests.fakes.signals import MemorySecurityEvents
 from tests.unit.world import policy
 
 SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 MAX_AGE = policy().max_age  # 30 days
+KEEP = timedelta(minutes=16)  # security events: an access token's lifetime and a minute
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 MAIL = OutgoingMail(recipient="one@example.com", subject="s", text="t", html="<p>h</p>")
 
@@ -46,11 +49,15 @@ class World:
         self.grants = MemoryGrantStore()
         self.mail = MemoryMail(MemoryUserRepository())
         self.clock = FakeClock(NOW)
+        self.signals = MemorySecurityEvents()
         self.purge = PurgeExpired(
             sessions=self.sessions,
             grants=self.grants,
             mail=self.mail,
             outbox=self.mail,
+            signals=PurgeSecurityEvents(
+                events=self.signals, clock=self.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
+            ),
             policy=policy(),
             clock=self.clock,
             batch=batch,
@@ -179,6 +186,9 @@ async def test_the_loop_survives_an_outage_and_a_failure_and_purges_later(
         grants=world.grants,
         mail=world.mail,
         outbox=world.mail,
+        signals=PurgeSecurityEvents(
+            events=world.signals, clock=world.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
+        ),
         policy=policy(),
         clock=world.clock,
     )
@@ -209,3 +219,15 @@ async def test_the_loop_ends_when_told_without_a_round() -> None:
     await world.purge.run(stop, every=60)
 
     assert "over" in world.sessions.sessions
+
+
+async def test_security_events_go_once_every_token_they_name_has_expired() -> None:
+    world = World()
+    old = world.signals.session_revoked("old", 1, NOW - KEEP - timedelta(seconds=1))
+    recent = world.signals.session_revoked("recent", 1, NOW - KEEP + timedelta(seconds=1))
+
+    purged = await world.purge.execute()
+
+    assert purged.security_events == 1
+    assert world.signals.events == [recent]
+    assert old not in world.signals.events

@@ -26,6 +26,7 @@ from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
 from application.session_issuer import IssuedTokens, PasswordSignIn, SessionIssuer, SignedIn
 from application.session_policy import SessionPolicy
+from application.signals import SignalPolicy
 from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy
 from domain import assurance
@@ -53,12 +54,14 @@ from tests.fakes.repositories import (
 )
 from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
+from tests.fakes.signals import MemorySecurityEvents
 from tests.fakes.webhooks import EmptyWebhookOutbox, MemoryWebhookEndpoints, NoWebhookTransport
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "authgate-tests"
 PASSWORD = "correct horse"
 INTROSPECTION_SECRETS = {"orders": "orders-secret-0123456789abcdefghijkl"}
+SIGNAL_RECEIVERS = {"orders": "orders-bearer-0123456789abcdefghijklmn"}
 CLIENT = ClientInfo(ip_address="203.0.113.7", user_agent="pytest")
 
 _KEYS = KeySet(
@@ -93,6 +96,7 @@ class World(UseCases):
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
+    security_events: MemorySecurityEvents
     # Shared by several use cases; built here again for the tests that drive them directly.
     issuer: SessionIssuer
     revoker: SessionRevoker
@@ -157,6 +161,7 @@ class Fakes(TypedDict):
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
+    security_events: MemorySecurityEvents
 
 
 MAIL_POLICY = MailPolicy(
@@ -193,6 +198,7 @@ def build_world(
         "recovery_codes": recovery_codes,
         "passkeys": MemoryPasskeys(),
         "breaches": FakeBreaches(),
+        "security_events": MemorySecurityEvents(),
     }
     grants_store = fakes["grants"]
     ports = Ports(
@@ -216,6 +222,7 @@ def build_world(
         webhook_endpoints=MemoryWebhookEndpoints(),
         webhook_outbox=EmptyWebhookOutbox(),
         webhook_transport=NoWebhookTransport(),
+        event_signer=fakes["access_tokens"],
     )
     cases = build(
         ports,
@@ -229,6 +236,8 @@ def build_world(
                 context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
                 secrets=INTROSPECTION_SECRETS,
             ),
+            signals=SignalPolicy(issuer=ISSUER, keep=timedelta(minutes=16), wait=0.3),
+            signals_receivers=SIGNAL_RECEIVERS,
         ),
     )
     session_policy = policy(grace=grace)

@@ -47,6 +47,7 @@ from domain.ports.security import (
     SecretBox,
 )
 from domain.ports.sessions import SessionRepository
+from domain.ports.signals import EventSigner, SecurityEvent, SecurityEvents
 from domain.ports.users import UserProfiles, UserRepository
 from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
 from domain.ports.webhooks import (
@@ -77,6 +78,7 @@ __all__ = [
     "ClaimedWebhook",
     "Clock",
     "Credential",
+    "EventSigner",
     "ExpiredGrants",
     "ExternalProfile",
     "GenuineRefreshToken",
@@ -112,6 +114,8 @@ __all__ = [
     "Rotation",
     "RotationOutcome",
     "SecretBox",
+    "SecurityEvent",
+    "SecurityEvents",
     "SessionIdsOfUser",
     "SessionRef",
     "SessionRepository",

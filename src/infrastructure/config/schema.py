@@ -176,6 +176,8 @@ class Settings:
     outbox_give_up_after: Lifetime = 172800
     # Resource servers that may call POST /auth/introspect (RFC 7662); none: it answers 404.
     introspection_clients: tuple[IntrospectionClient, ...] = ()
+    # Resource servers that poll for ended sessions (Shared Signals, RFC 8936): name:token.
+    ssf_receivers: tuple[IntrospectionClient, ...] = ()
     outbox_poll_interval: Annotated[
         float, Meta(gt=0, le=60, description="seconds between 0 and 60")
     ] = 1.0
@@ -231,6 +233,11 @@ class Settings:
     def introspection_secrets(self) -> dict[str, str]:
         """AUTH_INTROSPECTION_CLIENTS as client id -> secret."""
         return dict(client.split(":", 1) for client in self.introspection_clients)
+
+    @property
+    def ssf_secrets(self) -> dict[str, str]:
+        """AUTH_SSF_RECEIVERS as receiver name -> bearer token."""
+        return dict(receiver.split(":", 1) for receiver in self.ssf_receivers)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -14,6 +14,7 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
     skip_locked,
 )
+from infrastructure.persistence.security_events import record_session_revoked
 from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
@@ -221,6 +222,9 @@ async def _revoke_one(tx: Tx, session_id: str, now: datetime, reason: str) -> bo
 
 
 async def _revoked_event(tx: Tx, session_id: str, user_id: int, now: datetime, reason: str) -> None:
+    """The end announced in the transaction that ends the row: to the apps (a webhook) and
+    to the resource servers (a CAEP session-revoked event they poll for)."""
     await record_event(
         tx, WebhookEvent.SESSION_REVOKED, user_id, now, session_id=session_id, reason=reason
     )
+    await record_session_revoked(tx, session_id, user_id, now, reason)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import KeySet
 
-from domain.ports import AccessClaims, AccessTokens
+from domain.ports import AccessClaims, AccessTokens, EventSigner
 from infrastructure.security.keys import load_or_create_keys
 from infrastructure.security.tokens import JwtAccessTokens
 
@@ -28,7 +28,7 @@ def _stamp(path: Path) -> tuple[int, int, int]:
     return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
-class ReloadingAccessTokens(AccessTokens):
+class ReloadingAccessTokens(AccessTokens, EventSigner):
     def __init__(
         self,
         path: Path,
@@ -53,6 +53,9 @@ class ReloadingAccessTokens(AccessTokens):
 
     def jwks(self) -> dict[str, Any]:
         return self._current().jwks()
+
+    def sign_event(self, claims: Mapping[str, Any]) -> str:
+        return self._current().sign_event(claims)
 
     def _current(self) -> JwtAccessTokens:
         now = self._monotonic()

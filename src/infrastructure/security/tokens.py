@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +12,14 @@ from joserfc.jwk import KeySet
 
 from domain.assurance import Assurance
 from domain.errors import InvalidAccessToken
-from domain.ports import AccessClaims, AccessTokens
+from domain.ports import AccessClaims, AccessTokens, EventSigner
 from infrastructure.security.low_s_ecdsa import LowSRegistry
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"
+# RFC 8417 §2.3: explicit typing, so a Security Event Token never passes for an access token
+# (ours require at+jwt) and an access token never for a SET.
+EVENT_TYPE = "secevent+jwt"
 # RFC 8725 §3.1/§3.10: one pinned algorithm; no header may point at keys elsewhere.
 _ALLOWED_HEADERS = frozenset({"alg", "typ", "kid"})
 # Low-S ES256 on both sides, so a token string is unique for its claims (low_s_ecdsa.py).
@@ -25,7 +28,7 @@ MAX_TOKEN_LENGTH = 4096
 VERIFIED_CACHE_SIZE = 4096
 
 
-class JwtAccessTokens(AccessTokens):
+class JwtAccessTokens(AccessTokens, EventSigner):
     def __init__(
         self,
         keys: KeySet,
@@ -66,6 +69,12 @@ class JwtAccessTokens(AccessTokens):
         }
         return jwt.encode(
             header, payload, self._signing_key, algorithms=[ALGORITHM], registry=_REGISTRY
+        )
+
+    def sign_event(self, claims: Mapping[str, Any]) -> str:
+        header = {"alg": ALGORITHM, "typ": EVENT_TYPE, "kid": self._signing_key.kid}
+        return jwt.encode(
+            header, dict(claims), self._signing_key, algorithms=[ALGORITHM], registry=_REGISTRY
         )
 
     def verify(self, token: str) -> AccessClaims:

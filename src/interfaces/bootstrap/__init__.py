@@ -14,6 +14,7 @@ from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy, TokenContext
 from application.session_policy import SessionPolicy
+from application.signals import SignalPolicy
 from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy
 from domain.ports import AccessTokens, Clock
@@ -65,6 +66,9 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
         )
 
 
+SIGNAL_SLACK = timedelta(minutes=1)  # clocks of resource servers a little behind ours
+
+
 def policies(settings: Settings) -> Policies:
     return Policies(
         session=SessionPolicy(
@@ -98,6 +102,12 @@ def policies(settings: Settings) -> Policies:
             ),
             secrets=settings.introspection_secrets,
         ),
+        signals=SignalPolicy(
+            issuer=settings.issuer,
+            # Past an access token's lifetime every token of an ended session has expired.
+            keep=timedelta(seconds=settings.access_ttl) + SIGNAL_SLACK,
+        ),
+        signals_receivers=settings.ssf_secrets,
         return_to_allowlist=settings.return_to_allowlist,
         trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

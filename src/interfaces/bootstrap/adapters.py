@@ -39,6 +39,7 @@ from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.passkeys import SqlPasskeys
 from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
+from infrastructure.persistence.security_events import SqlSecurityEvents
 from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
 from infrastructure.persistence.users import SqlUserRepository
 from infrastructure.persistence.webhooks import SqlWebhookEndpoints, SqlWebhookOutbox
@@ -82,6 +83,17 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     keys = load_or_create_keys(keys_file)
     box = AesGcmSecretBox(load_or_create_secrets_key(settings.secrets_key_path))
     users = CachedProfiles(SqlUserRepository(database))
+    # One key set signs the access tokens and the security events (SETs) alike.
+    access_tokens = ReloadingAccessTokens(
+        keys_file,
+        lambda signing: JwtAccessTokens(
+            signing,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            client_id=settings.client_id,
+            clock=clock.now,
+        ),
+    )
     ports = Ports(
         users=users,
         profiles=users,
@@ -95,16 +107,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         limiter=stores.limiter,
         hasher=Argon2PasswordHasher(concurrency=_hashing_slots(settings.workers)),
         captcha=_captcha(settings, http),
-        access_tokens=ReloadingAccessTokens(
-            keys_file,
-            lambda signing: JwtAccessTokens(
-                signing,
-                issuer=settings.issuer,
-                audience=settings.audience,
-                client_id=settings.client_id,
-                clock=clock.now,
-            ),
-        ),
+        access_tokens=access_tokens,
         refresh_tokens=HmacRefreshTokens(keys.refresh_secret),
         identity_providers=_identity_providers(settings, clock, http),
         clock=clock,
@@ -124,6 +127,8 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         breaches=_breaches(settings, http),
         webhook_endpoints=SqlWebhookEndpoints(database, box),
         webhook_outbox=SqlWebhookOutbox(database, box),
+        security_events=SqlSecurityEvents(database),
+        event_signer=access_tokens,
         webhook_transport=HttpWebhookTransport(
             http,
             allow_http=settings.webhook_allow_http,

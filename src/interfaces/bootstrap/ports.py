@@ -7,12 +7,13 @@ The service fills these with adapters (``adapters.open_ports``), the unit tests 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
 from application.introspection import IntrospectionPolicy
 from application.session_policy import SessionPolicy
+from application.signals import SignalPolicy
 from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy
 from domain.ports import (
@@ -21,6 +22,7 @@ from domain.ports import (
     BreachedPasswords,
     CaptchaVerifier,
     Clock,
+    EventSigner,
     ExpiredGrants,
     GrantStoreIntegrity,
     IdentityProvider,
@@ -38,6 +40,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SecretBox,
+    SecurityEvents,
     SessionRepository,
     TotpCredentials,
     UserAdministration,
@@ -84,6 +87,8 @@ class Ports:
     webhook_endpoints: WebhookEndpoints
     webhook_outbox: WebhookOutbox
     webhook_transport: WebhookTransport
+    security_events: SecurityEvents
+    event_signer: EventSigner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,5 +99,7 @@ class Policies:
     delivery: DeliveryPolicy
     webhooks: WebhookPolicy
     introspection: IntrospectionPolicy
+    signals: SignalPolicy
+    signals_receivers: Mapping[str, str] = field(default_factory=dict)  # name -> bearer token
     return_to_allowlist: Collection[str] = ()
     trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor

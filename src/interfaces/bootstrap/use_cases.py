@@ -51,6 +51,11 @@ from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.session_policy import SessionPolicy
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
+from application.signals import (
+    PollSecurityEvents,
+    PurgeSecurityEvents,
+    SignalReceivers,
+)
 from application.step_up import StepUp
 from application.throttle import Throttle
 from application.webhooks.endpoints import ManageWebhooks
@@ -81,6 +86,9 @@ class UseCases:
     revoke_sessions: RevokeSessions
     introspect: IntrospectToken
     introspection_clients: IntrospectionClients
+    # resource servers told of ended sessions (Shared Signals)
+    poll_security_events: PollSecurityEvents
+    signal_receivers: SignalReceivers
     # the mailbox and the password
     request_verification: RequestVerification
     verify_email: VerifyEmail
@@ -251,6 +259,10 @@ def build(p: Ports, policies: Policies) -> UseCases:
             authenticate=authenticate, context=policies.introspection.context
         ),
         introspection_clients=IntrospectionClients(policies.introspection.secrets),
+        poll_security_events=PollSecurityEvents(
+            events=p.security_events, signer=p.event_signer, clock=p.clock, policy=policies.signals
+        ),
+        signal_receivers=SignalReceivers(policies.signals_receivers),
         request_verification=RequestVerification(
             users=p.users, queue=queue, throttle=throttle, audit=p.audit
         ),
@@ -429,6 +441,9 @@ def build(p: Ports, policies: Policies) -> UseCases:
             grants=p.expired,
             mail=p.mail,
             outbox=p.outbox,
+            signals=PurgeSecurityEvents(
+                events=p.security_events, clock=p.clock, policy=policies.signals
+            ),
             policy=policy,
             clock=p.clock,
         ),

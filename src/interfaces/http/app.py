@@ -34,6 +34,7 @@ from interfaces.http.oauth.routes import OAuthController
 from interfaces.http.observability.setup import Observability
 from interfaces.http.passkeys.routes import PasskeysController
 from interfaces.http.sessions.routes import SessionsController
+from interfaces.http.signals.routes import SignalsController
 from interfaces.http.system.client_script import client_script
 from interfaces.http.system.routes import SystemController
 from interfaces.http.webhooks.routes import WebhooksController
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             *observability.route_handlers,
             AdminController,
             WebhooksController,
+            SignalsController,
             EmailController,
             PasswordController,
             IntrospectionController,

@@ -41,6 +41,7 @@ COOKIE: tuple[Cause, ...] = (FOREIGN_ORIGIN, e.StorageUnavailable)
 # The access token as an RFC 6750 bearer token: the docs UI gets an Authorize button.
 BEARER = "bearer"
 INTROSPECTION_CLIENT = "introspection_client"
+SIGNAL_RECEIVER = "signal_receiver"
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     BEARER: SecurityScheme(
         type="http",
@@ -53,9 +54,15 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         scheme="basic",
         description="A resource server's client id and secret (AUTH_INTROSPECTION_CLIENTS).",
     ),
+    SIGNAL_RECEIVER: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A Shared Signals receiver's token (AUTH_SSF_RECEIVERS).",
+    ),
 }
 SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}]
 INTROSPECTING: list[SecurityRequirement] = [{INTROSPECTION_CLIENT: []}]
+RECEIVING: list[SecurityRequirement] = [{SIGNAL_RECEIVER: []}]
 # Logout takes the access token when it has one (to refuse it at once), and works without.
 MAYBE_SIGNED_IN: list[SecurityRequirement] = [{BEARER: []}, {}]
 

@@ -55,6 +55,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidResetToken: 400,
     e.NoPasswordSet: 409,
     e.InvalidClient: 401,
+    e.InvalidReceiver: 401,
     e.MfaRequired: 401,
     e.InvalidMfaToken: 401,
     e.InvalidMfaCode: 401,
@@ -103,6 +104,9 @@ FOREIGN_ORIGIN = RingProblem(
 )
 TOO_LARGE = RingProblem(413, "payload_too_large", "The body is too large.")
 NOT_JSON = RingProblem(415, "unsupported_media_type", "Send the body as application/json.")
+SIGNALS_OFF = RingProblem(
+    404, "not_found", "Shared Signals are off: no AUTH_SSF_RECEIVERS are configured."
+)
 INTROSPECTION_OFF = RingProblem(
     404, "not_found", "Token introspection is off: no AUTH_INTROSPECTION_CLIENTS are configured."
 )
@@ -149,7 +153,7 @@ def from_domain(exc: e.DomainError) -> ProblemDetailsException:
             challenge += f', acr_values="{exc.acr_values}"'
             members["acr_values"] = exc.acr_values
         headers["WWW-Authenticate"] = challenge
-    elif isinstance(exc, e.InvalidAccessToken):
+    elif isinstance(exc, e.InvalidAccessToken | e.InvalidReceiver):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     elif isinstance(exc, e.InvalidClient):
         # RFC 6749 §5.2: a 401 names the scheme the client should authenticate with.

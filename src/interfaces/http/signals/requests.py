@@ -1,0 +1,25 @@
+"""The poll request of RFC 8936 §2.4 (its member names are the RFC's)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from application.signals import MAX_EVENTS
+from interfaces.http.requests import documented
+
+Jti = Annotated[str, documented(min_length=1, max_length=64)]
+
+
+class PollRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    ack: Annotated[list[Jti], documented(max_length=MAX_EVENTS)] = msgspec.field(
+        default_factory=list
+    )
+    max_events: Annotated[int, documented(ge=0, le=MAX_EVENTS)] = msgspec.field(
+        default=100, name="maxEvents"
+    )
+    return_immediately: bool = msgspec.field(default=False, name="returnImmediately")
+    # Errors the receiver had with SETs it got (RFC 8936 §2.4.3): acknowledged like "ack",
+    # so a SET it cannot use is not sent again for ever.
+    set_errs: dict[Jti, dict[str, str]] = msgspec.field(default_factory=dict, name="setErrs")
