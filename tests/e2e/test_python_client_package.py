@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.clients import client_server
 from tests.e2e.conftest import BIN
 
+SIGNALS = "orders:orders-bearer-0123456789abcdefghijklmn"  # a Shared Signals receiver
 REAUTH_MAX_AGE = 2  # step-up's max age on the server: the client's hook is asked after it
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "python"
@@ -119,6 +120,7 @@ def test_the_clients_own_tests_pass_there_against_a_real_server(installed, tmp_p
             tmp_path / "server",
             AUTH_INTROSPECTION_CLIENTS=INTROSPECTION,
             AUTH_REAUTH_MAX_AGE=str(REAUTH_MAX_AGE),
+            AUTH_SSF_RECEIVERS=SIGNALS,
         ) as server,
         client_server(tmp_path / "limited", AUTH_REFRESH_LIMIT="1") as limited,
     ):
@@ -135,6 +137,7 @@ def test_the_clients_own_tests_pass_there_against_a_real_server(installed, tmp_p
                 "AUTHGATE_TEST_WORKDIR": str(server.workdir),
                 "AUTHGATE_TEST_INTROSPECTION": INTROSPECTION,
                 "AUTHGATE_TEST_REAUTH_MAX_AGE": str(REAUTH_MAX_AGE),
+                "AUTHGATE_TEST_SIGNALS": SIGNALS,
             },
             capture_output=True,
             text=True,

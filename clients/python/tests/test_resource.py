@@ -8,6 +8,7 @@ import asyncio
 import base64
 import hmac
 import json
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from authgate_client.resource import (
     InsufficientAuthentication,
     InvalidToken,
     KeysUnavailable,
+    RevocationsUnavailable,
 )
 from support import (
     ACCESS_TTL,
@@ -374,3 +376,42 @@ def test_a_route_may_ask_for_a_recent_or_a_two_factor_proof(server):
         'Bearer error="insufficient_user_authentication", max_age=30'
     )
     assert isinstance(old.value, InvalidToken)  # a handler that catches only that still refuses
+
+
+def test_with_signals_a_logged_out_sessions_token_is_refused_within_a_second(server):
+    receiver_token = os.environ.get("AUTHGATE_TEST_SIGNALS", "").partition(":")[2]
+    if not receiver_token:
+        pytest.skip("AUTHGATE_TEST_SIGNALS names no Shared Signals receiver")
+    session = sign_up(server)
+    with AccessTokenVerifier(server.url, signals_token=receiver_token) as verifier:
+        assert verifier.wait_for_signals(10)
+        assert verifier.verify(session.access_token).session_id  # live
+        logged_out = httpx.post(
+            f"{server.url}/auth/logout",
+            json={"refresh_token": session.refresh_token},
+            headers={"X-Auth-Transport": "body"},
+        )
+        assert logged_out.status_code == 204
+        deadline = time.monotonic() + 1.0
+        refused: InvalidToken | None = None
+        while refused is None and time.monotonic() < deadline:
+            try:
+                verifier.verify(session.access_token)
+            except InvalidToken as error:
+                refused = error
+            time.sleep(0.01)
+        assert refused is not None, "still accepted a second after the logout"
+        assert str(refused) == "the token's session has ended"
+
+
+def test_a_verifier_whose_stream_is_silent_cannot_tell_and_says_so(server):
+    session = sign_up(server)
+    # Not a receiver authgate knows: every poll is refused, so the stream never answers.
+    with AccessTokenVerifier(
+        server.url, signals_token="no-such-receiver-0123456789abcdefghij", max_silence=1
+    ) as verifier:
+        assert not verifier.wait_for_signals(1.0)
+        with pytest.raises(RevocationsUnavailable):
+            verifier.verify(session.access_token)
+    plain = AccessTokenVerifier(server.url)
+    assert plain.verify(session.access_token).session_id  # without signals: offline as before

@@ -8,8 +8,14 @@ verifying by then. A token naming a key id not in the cache (a rotation) fetches
 again, at most once every ``min_refetch_interval`` seconds whatever the tokens say, so a flood
 of made-up key ids cannot turn into a flood of requests to authgate.
 
-Offline verification cannot see a logout: the token stays valid until ``exp``. Where that
-matters, ask authgate (``POST /auth/introspect``, RFC 7662).
+Offline verification cannot see a logout by itself: the token stays valid until ``exp``.
+Two ways to refuse an ended session's tokens sooner: ask authgate per request
+(``POST /auth/introspect``, RFC 7662), or give the verifier a Shared Signals receiver token
+(``signals_token``, one of authgate's AUTH_SSF_RECEIVERS): it then polls authgate's stream of
+ended sessions in a background thread (RFC 8936, CAEP session-revoked events signed with the
+same keys) and refuses their tokens within about a second. While it cannot tell (the stream
+has not answered for ``max_silence`` seconds) it raises ``RevocationsUnavailable`` (answer
+503): never a stale yes.
 
 A route may ask for more than a valid token (RFC 9470 step-up): ``acr="aal2"`` (two factors,
 or a passkey) and ``max_age`` (seconds since the user last proved who they are, the token's
@@ -72,6 +78,16 @@ class KeysUnavailable(Exception):
     503, not 401 (the token may well be good)."""
 
 
+class RevocationsUnavailable(KeysUnavailable):
+    """authgate's stream of ended sessions has not answered for ``max_silence`` seconds: the
+    token may belong to a session that ended meanwhile. Answer 503, as for the keys."""
+
+
+SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+EVENT_TYPES = frozenset({"secevent+jwt", "application/secevent+jwt"})  # RFC 8417 §2.3
+VERIFIED_CACHE_SIZE = 10_000  # tokens verified once, kept until their exp
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
     subject: str  # the user id
@@ -104,7 +120,13 @@ class AccessTokenVerifier:
         async_http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
+        signals_token: str | None = None,
+        max_silence: float = 15.0,
     ) -> None:
+        """``signals_token``: a receiver token of authgate's AUTH_SSF_RECEIVERS; with it,
+        tokens of ended sessions are refused within about a second (a background thread
+        polls; ``close`` stops it). ``max_silence``: how long the stream may go unanswered
+        before ``RevocationsUnavailable``."""
         self._issuer = issuer
         self._audience = audience
         self._jwks_url = jwks_url or f"{issuer.rstrip('/')}/.well-known/jwks.json"
@@ -121,6 +143,27 @@ class AccessTokenVerifier:
         self._failed = False
         self._lock = threading.Lock()
         self._async_lock = asyncio.Lock()
+        # ES256 verification is the cost of a check: a token verified once is remembered
+        # until its exp (its signature cannot change); a key leaving the key set empties it.
+        self._verified: dict[str, VerifiedToken] = {}
+        self._revocations = (
+            None if signals_token is None else _Revocations(self, signals_token, max_silence)
+        )
+
+    def close(self) -> None:
+        """Stop polling for ended sessions (with ``signals_token``)."""
+        if self._revocations is not None:
+            self._revocations.stop()
+
+    def __enter__(self) -> AccessTokenVerifier:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def wait_for_signals(self, timeout: float = 10.0) -> bool:
+        """Until the stream of ended sessions answered once (True), or ``timeout``."""
+        return self._revocations is None or self._revocations.ready.wait(timeout)
 
     def verify(
         self, token: str, *, acr: str | None = None, max_age: int | None = None
@@ -135,7 +178,7 @@ class AccessTokenVerifier:
                         self._store(self._fetch())
                     except KeysUnavailable:
                         self._failed = True
-        return self._sufficient(self._checked(token, kid), acr, max_age)
+        return self._sufficient(self._live(self._checked(token, kid)), acr, max_age)
 
     async def averify(
         self, token: str, *, acr: str | None = None, max_age: int | None = None
@@ -149,7 +192,12 @@ class AccessTokenVerifier:
                         self._store(await self._afetch())
                     except KeysUnavailable:
                         self._failed = True
-        return self._sufficient(self._checked(token, kid), acr, max_age)
+        return self._sufficient(self._live(self._checked(token, kid)), acr, max_age)
+
+    def _live(self, verified: VerifiedToken) -> VerifiedToken:
+        if self._revocations is not None and self._revocations.ended(verified.session_id):
+            raise InvalidToken("the token's session has ended")
+        return verified
 
     def _sufficient(
         self, verified: VerifiedToken, acr: str | None, max_age: int | None
@@ -180,11 +228,38 @@ class AccessTokenVerifier:
         return attempted is None or self._clock() - attempted >= self._min_interval
 
     def _store(self, keys: dict[str, ECKey]) -> None:
+        if self._keys.keys() - keys.keys():
+            self._verified = {}  # a key left the key set: what it verified is not trusted
         self._keys = keys
         self._fetched_at = self._clock()
         self._failed = False
 
     def _checked(self, token: str, kid: str) -> VerifiedToken:
+        cached = self._verified.get(token)
+        if cached is not None and kid in self._keys:
+            if cached.expires_at + self._leeway > self._now():
+                return cached
+            self._verified.pop(token, None)
+        verified = self._verified_now(token, kid)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)), None)
+        self._verified[token] = verified
+        return verified
+
+    def _key_for(self, kid: str) -> ECKey | None:
+        """The key of ``kid``, fetching the key set once if it is not known (rate-limited
+        as for tokens)."""
+        if self._wanted(kid):
+            with self._lock:
+                if self._due(kid):
+                    self._attempted_at = self._clock()
+                    try:
+                        self._store(self._fetch())
+                    except KeysUnavailable:
+                        self._failed = True
+        return self._keys.get(kid)
+
+    def _verified_now(self, token: str, kid: str) -> VerifiedToken:
         # A failed fetch leaves the cached keys in use: an issuer outage does not refuse
         # tokens whose key is already known.
         key = self._keys.get(kid)
@@ -312,3 +387,94 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
         amr=tuple(amr),
         acr=acr,
     )
+
+
+class _Revocations:
+    """The sessions that ended, from authgate's Shared Signals stream: a daemon thread polls
+    (RFC 8936 long polling), verifies each SET with the verifier's keys, acknowledges it in
+    the next poll, and remembers the session until any token of it has expired."""
+
+    KEEP = 3600.0  # seconds a session is remembered: past any access token's lifetime
+    WAIT = 30.0  # the longest one poll may take (authgate answers within 10 s)
+
+    def __init__(self, verifier: AccessTokenVerifier, token: str, max_silence: float) -> None:
+        self._verifier = verifier
+        self._poll_url = f"{verifier._issuer.rstrip('/')}/ssf/poll"
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._max_silence = max_silence
+        self._ended: dict[str, float] = {}
+        self._answered_at: float | None = None
+        self.ready = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="authgate-signals", daemon=True)
+        self._thread.start()
+
+    def ended(self, session_id: str) -> bool:
+        answered = self._answered_at
+        if answered is None or time.monotonic() - answered > self._max_silence:
+            raise RevocationsUnavailable(f"{self._poll_url} has not answered lately")
+        return session_id in self._ended
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        acknowledged: list[str] = []
+        caught_up = False  # the first poll answers at once: until then nothing is known
+        with httpx.Client(timeout=self.WAIT) as http:
+            while not self._stopping.is_set():
+                try:
+                    answer = http.post(
+                        self._poll_url,
+                        json={
+                            "ack": acknowledged,
+                            "maxEvents": 1000,
+                            "returnImmediately": not caught_up,
+                        },
+                        headers=self._headers,
+                    )
+                    answer.raise_for_status()
+                    polled = answer.json()
+                    sets, caught_up = polled["sets"], not polled.get("moreAvailable", False)
+                except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                    caught_up = False
+                    self._stopping.wait(0.5)  # the stream is down: ``ended`` will say so
+                    continue
+                acknowledged = []
+                for jti, event in sets.items():
+                    session_id = self._session_of(event)
+                    if session_id is not None:
+                        self._ended[session_id] = time.monotonic()
+                    acknowledged.append(jti)
+                self._answered_at = time.monotonic()
+                self.ready.set()
+                self._forget_old()
+
+    def _session_of(self, event: str) -> str | None:
+        """The ended session a SET names, once its signature, type and issuer check out; a
+        SET that does not is acknowledged and dropped (it cannot be ours)."""
+        try:
+            header = json.loads(_segment(event.split(".", 1)[0]))
+            if str(header.get("typ", "")).lower() not in EVENT_TYPES:
+                return None
+            key = self._verifier._key_for(str(header.get("kid", "")))
+            if key is None:
+                return None
+            claims = jwt.decode(event, key, algorithms=[ALGORITHM]).claims
+            if claims.get("iss") != self._verifier._issuer:
+                return None
+            if SESSION_REVOKED not in claims.get("events", {}):
+                return None
+            session = claims["sub_id"]["session"]["id"]
+            return session if isinstance(session, str) else None
+        except (JoseError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def _forget_old(self) -> None:
+        cutoff = time.monotonic() - self.KEEP
+        if self._ended and next(iter(self._ended.values())) < cutoff:
+            self._ended = {sid: at for sid, at in self._ended.items() if at >= cutoff}
+
+
+def _segment(encoded: str) -> bytes:
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
