@@ -45,6 +45,7 @@ from interfaces.bootstrap import Policies, Ports, UseCases, build
 from interfaces.bootstrap.use_cases import session_services
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
+from tests.fakes.devices import MemoryKnownDevices
 from tests.fakes.mail import MemoryMail, RecordingMailer
 from tests.fakes.repositories import (
     MemorySessionRepository,
@@ -82,6 +83,7 @@ class World(UseCases):
     clock: FakeClock
     users: MemoryUserRepository
     sessions: MemorySessionRepository
+    devices: MemoryKnownDevices
     grants: MemoryGrantStore
     hasher: FakeHasher
     audit: RecordingAudit
@@ -146,6 +148,7 @@ class Fakes(TypedDict):
     clock: FakeClock
     users: MemoryUserRepository
     sessions: MemorySessionRepository
+    devices: MemoryKnownDevices
     grants: MemoryGrantStore
     hasher: FakeHasher
     audit: RecordingAudit
@@ -163,6 +166,8 @@ MAIL_POLICY = MailPolicy(
     product="authgate tests",
     verify_url="https://app.example.test/verify-email?token={token}",
     reset_url="https://app.example.test/reset-password?token={token}",
+    sign_in_url="https://app.example.test/email-sign-in?token={token}",
+    secure_url="https://app.example.test/secure-account?token={token}",
 )
 
 
@@ -175,6 +180,7 @@ def build_world(
     captcha: CaptchaVerifier | None = None,
     limits: Limits | None = None,
     mail_policy: MailPolicy = MAIL_POLICY,
+    email_sign_up: bool = False,
 ) -> World:
     users = users or MemoryUserRepository()
     recovery_codes = MemoryRecoveryCodes()
@@ -182,6 +188,7 @@ def build_world(
         "clock": clock,
         "users": users,
         "sessions": MemorySessionRepository(),
+        "devices": MemoryKnownDevices(),
         "grants": grants or MemoryGrantStore(),
         "hasher": FakeHasher(),
         "audit": RecordingAudit(),
@@ -229,10 +236,11 @@ def build_world(
                 context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
                 secrets=INTROSPECTION_SECRETS,
             ),
+            email_sign_up=email_sign_up,
         ),
     )
     session_policy = policy(grace=grace)
-    revoker, issuer = session_services(ports, session_policy)
+    revoker, issuer = session_services(ports, session_policy, mail_policy)
     proof = MailboxProof(
         users=users,
         totp=fakes["totp"],
