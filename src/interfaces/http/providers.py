@@ -20,6 +20,7 @@ from domain.ports import AccessClaims, AccessTokens
 from infrastructure.config import Settings
 from interfaces.bootstrap import Check, Service, UseCases
 from interfaces.http.client_ip import client_ip
+from interfaces.http.cookies import DEVICE
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -38,18 +39,6 @@ Authorization = Annotated[
 ]
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent")]
 ForwardedFor = Annotated[str | None, HeaderParameter(name="x-forwarded-for")]
-DeviceId = Annotated[
-    str | None,
-    HeaderParameter(
-        name="x-device-id",
-        description="A client without cookies names its device (16 to 128 URL-safe "
-        "characters), so a sign-in from it is not mailed as a new device each time.",
-    ),
-]
-DeviceCookie = Annotated[
-    str | None,
-    CookieParameter(name="device", description="The device cookie set at sign-in."),
-]
 # "body": the refresh token travels in the JSON body instead of a cookie (spec: Body transport).
 TransportHeader = Annotated[
     str | None,
@@ -116,14 +105,14 @@ def _client(settings: Settings) -> Any:
         request: Request[Any, Any, Any],
         user_agent: UserAgent = None,
         x_forwarded_for: ForwardedFor = None,
-        x_device_id: DeviceId = None,
-        device_cookie: DeviceCookie = None,
     ) -> ClientInfo:
         peer = request.client.host if request.client else None
         return ClientInfo(
             ip_address=client_ip(peer, x_forwarded_for, settings),
             user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
-            device=device_cookie or x_device_id,
+            # Read here, not declared: every operation would list them otherwise; the API
+            # reference describes both ("New-device notice").
+            device=request.cookies.get(DEVICE) or request.headers.get("x-device-id"),
         )
 
     return client
