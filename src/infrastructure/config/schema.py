@@ -230,8 +230,9 @@ class Settings:
         return self.secrets_key_file or self.keys_file.with_name("secrets.key")
 
     def mail_link(self, page: str) -> str:
-        """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
-        with no AUTH_APP_URL, the same path on the service's own issuer."""
+        """A page of the app (``verify-email``, ``reset-password``, ``email-sign-in``,
+        ``secure-account``) that POSTs the token; with no AUTH_APP_URL, the same path on the
+        service's own issuer."""
         return f"{(self.app_url or self.issuer).rstrip('/')}/{page}?token={{token}}"
 
     @property
