@@ -21,7 +21,7 @@ from typing import Any
 import bcrypt
 from litestar.testing import AsyncTestClient
 
-from benchmarks.mail import bench_forgot, bench_outbox
+from benchmarks.mail import bench_email_sign_in, bench_forgot, bench_outbox
 from benchmarks.table import Row
 from domain.ports import AccessClaims
 from infrastructure.config import load_settings
@@ -178,6 +178,7 @@ async def rows(*, quick: bool) -> list[Row]:
             *bench_tokens(rounds * 25, workdir),
             *await bench_http(rounds, workdir),
             *await bench_forgot(rounds, workdir),
+            *await bench_email_sign_in(rounds, workdir),
             *await bench_outbox(rounds * 5, workdir),
         ]
     return [
@@ -195,4 +196,5 @@ TARGETS = {
     "failed login medians, max/min": "≤ 1.25",
     "refresh rotations per second (SQLite)": "> 150 /s",
     "forgot known/unknown ratio": "0.8-1.25",
+    "email sign-in known/unknown ratio": "0.8-1.25",
 }

@@ -1,4 +1,5 @@
-"""Who is asking (their address and browser), as every audit event records it."""
+"""Who is asking (their address and browser), as every audit event records it, and the
+device they say they are on (for the new-device notice; never a credential)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from domain.ports import AuditEvent, AuditLog
 class ClientInfo:
     ip_address: str | None = None
     user_agent: str | None = None
+    device: str | None = None  # the ``device`` cookie or ``X-Device-Id``, when sent
 
 
 def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: object) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
 from application.client import ClientInfo
+from application.devices.notice import NewDeviceNotice
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
 from domain.assurance import Assurance
@@ -30,6 +32,7 @@ class IssuedTokens:
     refresh_token: str
     refresh_expires_in: int
     session_id: str
+    device: str | None = None  # a sign-in's device id, for the client to keep (not refresh)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +68,9 @@ class SessionIssuer:
         ids: IdGenerator,
         policy: SessionPolicy,
         revoker: SessionRevoker,
+        devices: NewDeviceNotice,
     ) -> None:
+        self._devices = devices
         self._users = users
         self._sessions = sessions
         self._grants = grants
@@ -112,7 +117,9 @@ class SessionIssuer:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
         await self._end_if_disabled_meanwhile(user.id, session.id, client)
-        return self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
+        device = await self._devices.signed_in(user, client, amr)
+        tokens = self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
+        return dataclasses.replace(tokens, device=device)
 
     async def _end_if_disabled_meanwhile(
         self, user_id: int, session_id: str, client: ClientInfo

@@ -83,6 +83,11 @@ class Throttle:
         ip = client.ip_address or "unknown"
         await self._hit(f"login:ip:{ip}", 10 * self._limits.login, 5 * MINUTE, client)
 
+    async def email_link(self, client: ClientInfo) -> None:
+        """A mailed link names no account until it is spent (and its 256 bits are not
+        guessed): the IP cap of every login applies."""
+        await self.passkey(client)
+
     async def unlock(self, email: str) -> None:
         """An operator lifts the account's login limits, from every IP at once."""
         account = _account(email)
@@ -116,6 +121,20 @@ class Throttle:
             [
                 RateLimit(key=f"forgot:ip:{ip}", limit=4 * limit, window=HOUR),
                 RateLimit(key=f"forgot:account:{_account(email)}", limit=limit, window=HOUR),
+            ],
+            client,
+        )
+
+    async def sign_in_mail(self, email: str, client: ClientInfo) -> None:
+        """Sign-in mails asked for, as many as reset mails (AUTH_FORGOT_LIMIT): counted
+        whether or not the account exists, so a 429 reveals nothing and nobody floods a
+        mailbox."""
+        ip = client.ip_address or "unknown"
+        limit = self._limits.forgot
+        await self._hit_all(
+            [
+                RateLimit(key=f"signin-mail:ip:{ip}", limit=4 * limit, window=HOUR),
+                RateLimit(key=f"signin-mail:account:{_account(email)}", limit=limit, window=HOUR),
             ],
             client,
         )

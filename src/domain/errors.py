@@ -183,6 +183,24 @@ class InvalidResetToken(DomainError):
     message = "The reset link is unknown, expired or was already used."
 
 
+class InvalidEmailCode(DomainError):
+    """A wrong, expired or spent sign-in code, or one sent from another browser than the one
+    that asked for it."""
+
+    code = "invalid_email_code"
+    message = "The code is wrong, expired, already used, or was asked for in another browser."
+
+
+class InvalidEmailLink(DomainError):
+    code = "invalid_email_link"
+    message = "The sign-in link is unknown, expired or was already used."
+
+
+class InvalidSecureToken(DomainError):
+    code = "invalid_secure_token"
+    message = "The link is unknown, expired or was already used."
+
+
 class NoPasswordSet(DomainError):
     code = "no_password_set"
     message = "This account has no password; use 'forgot password' to set one."

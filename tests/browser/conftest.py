@@ -137,6 +137,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
     with SmtpSink() as smtp, FakeOidcProvider(redirect_uri=f"{origin}/auth/google/callback") as idp:
         settings = {
             "AUTH_DEMO": "true",
+            "AUTH_EMAIL_SIGNIN": "true",
             "AUTH_SMTP_URL": smtp.url,
             "AUTH_OUTBOX_POLL_INTERVAL": "0.05",
             "AUTH_ACCESS_TTL": str(ACCESS_TTL),

@@ -71,9 +71,9 @@ async def test_every_error_response_is_a_problem_with_a_code(document):
                 found += 1
                 assert list(response["content"]) == [PROBLEM_JSON], (path, method, status)
                 schema = response["content"][PROBLEM_JSON]["schema"]["$ref"]
-                # Login's 401 (and a provider's callback's) may be mfa_required, a problem
-                # with two members more.
-                mfa = {"/auth/login", "/auth/{provider}/callback"}
+                # Login's 401 (and a provider's callback's, and an email code's) may be
+                # mfa_required, a problem with two members more.
+                mfa = {"/auth/login", "/auth/{provider}/callback", "/auth/email/signin"}
                 expected = "/MfaProblem" if path in mfa and status == "401" else "/Problem"
                 assert schema.endswith(expected), (path, method, status)
                 assert "`" in response["description"], (path, method, status)

@@ -46,6 +46,7 @@ from interfaces.bootstrap import Policies, Ports, UseCases, build
 from interfaces.bootstrap.use_cases import session_services
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
+from tests.fakes.devices import MemoryKnownDevices
 from tests.fakes.mail import MemoryMail, RecordingMailer
 from tests.fakes.repositories import (
     MemorySessionRepository,
@@ -85,6 +86,7 @@ class World(UseCases):
     clock: FakeClock
     users: MemoryUserRepository
     sessions: MemorySessionRepository
+    devices: MemoryKnownDevices
     grants: MemoryGrantStore
     hasher: FakeHasher
     audit: RecordingAudit
@@ -150,6 +152,7 @@ class Fakes(TypedDict):
     clock: FakeClock
     users: MemoryUserRepository
     sessions: MemorySessionRepository
+    devices: MemoryKnownDevices
     grants: MemoryGrantStore
     hasher: FakeHasher
     audit: RecordingAudit
@@ -168,6 +171,8 @@ MAIL_POLICY = MailPolicy(
     product="authgate tests",
     verify_url="https://app.example.test/verify-email?token={token}",
     reset_url="https://app.example.test/reset-password?token={token}",
+    sign_in_url="https://app.example.test/email-sign-in?token={token}",
+    secure_url="https://app.example.test/secure-account?token={token}",
 )
 
 
@@ -180,6 +185,7 @@ def build_world(
     captcha: CaptchaVerifier | None = None,
     limits: Limits | None = None,
     mail_policy: MailPolicy = MAIL_POLICY,
+    email_sign_up: bool = False,
 ) -> World:
     users = users or MemoryUserRepository()
     recovery_codes = MemoryRecoveryCodes()
@@ -187,6 +193,7 @@ def build_world(
         "clock": clock,
         "users": users,
         "sessions": MemorySessionRepository(),
+        "devices": MemoryKnownDevices(),
         "grants": grants or MemoryGrantStore(),
         "hasher": FakeHasher(),
         "audit": RecordingAudit(),
@@ -238,10 +245,11 @@ def build_world(
             ),
             signals=SignalPolicy(issuer=ISSUER, keep=timedelta(minutes=16), wait=0.3),
             signals_receivers=SIGNAL_RECEIVERS,
+            email_sign_up=email_sign_up,
         ),
     )
     session_policy = policy(grace=grace)
-    revoker, issuer = session_services(ports, session_policy)
+    revoker, issuer = session_services(ports, session_policy, mail_policy)
     proof = MailboxProof(
         users=users,
         totp=fakes["totp"],

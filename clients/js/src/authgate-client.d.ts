@@ -105,7 +105,7 @@ export interface SignedInDetail {
 }
 
 export interface SignedOutDetail {
-  /** "logout", "revoked", "password_reset", or the refresh's problem code. */
+  /** "logout", "revoked", "password_reset", "account_secured", or the refresh's problem code. */
   reason: string;
 }
 
@@ -152,6 +152,12 @@ export class AuthClient extends EventTarget {
     proof: { code?: string; recoveryCode?: string },
   ): Promise<User>;
   signInWithPasskey(): Promise<User>;
+  /** Mails a code and a link; resolves the same way for any address. */
+  requestEmailSignIn(email: string, options?: { turnstileToken?: string }): Promise<void>;
+  /** In the browser that asked; throws `MfaRequired` when the account has a second factor. */
+  signInWithEmailCode(email: string, code: string): Promise<User>;
+  /** The mailed link's token, on any device. */
+  signInWithEmailLink(token: string): Promise<User>;
   /** Leaves the page for the provider's sign-in. */
   signInWith(provider: string, options?: { returnTo?: string }): void;
   logout(): Promise<void>;
@@ -165,6 +171,8 @@ export class AuthClient extends EventTarget {
   verifyEmail(token: string): Promise<User>;
   forgotPassword(email: string, options?: { turnstileToken?: string }): Promise<void>;
   resetPassword(token: string, newPassword: string): Promise<void>;
+  /** "This wasn't me": every session ends, the password is blocked until a reset. */
+  secureAccount(token: string): Promise<void>;
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
 
   // second factors

@@ -61,7 +61,7 @@ export class StepUpRequired extends AuthError {
 /**
  * Events: `signedin` (a login, a registration, or a refresh that found a session; detail
  * `{ user }` when the answer carried one), `refreshed` (a new access token for the same
- * session), and `signedout` (detail `{ reason }`: "logout", "revoked", "password_reset", or
+ * session), and `signedout` (detail `{ reason }`: "logout", "revoked", "password_reset", "account_secured", or
  * the refresh's problem code such as "invalid_refresh_token" or "refresh_token_reused").
  */
 export class AuthClient extends EventTarget {
@@ -176,6 +176,31 @@ export class AuthClient extends EventTarget {
     return answer.user;
   }
 
+  /** Mail a 6-digit code and a link (AUTH_EMAIL_SIGNIN=true). Resolves the same way whether
+   * or not the address has an account. The code will work in this browser only: the answer
+   * leaves an HttpOnly cookie that binds it here. */
+  async requestEmailSignIn(email, { turnstileToken } = {}) {
+    const body = { email };
+    if (turnstileToken) body.turnstile_token = turnstileToken;
+    await this.#post("/auth/email/signin/request", body, { cookies: true });
+  }
+
+  /** The code from the mail, in the browser that asked for it. A wrong, expired or spent code
+   * throws `invalid_email_code` (the fifth wrong one ends it: ask for a new mail); an account
+   * with a second factor throws `MfaRequired`, completed with `loginMfa`. */
+  async signInWithEmailCode(email, code) {
+    const answer = await this.#post("/auth/email/signin", { email, code }, { cookies: true });
+    this.#accept(answer);
+    return answer.user;
+  }
+
+  /** The token of the mailed link, on any device (the page the link opens calls this). */
+  async signInWithEmailLink(token) {
+    const answer = await this.#post("/auth/email/signin", { token }, { cookies: true });
+    this.#accept(answer);
+    return answer.user;
+  }
+
   /** Sign in with an identity provider ("google", or an AUTH_OIDC_<NAME> name): the browser
    * leaves for the provider and comes back to the app with the refresh cookie set; the page
    * it lands on calls `restore()`. No token ever travels in the URL. */
@@ -239,6 +264,13 @@ export class AuthClient extends EventTarget {
   async resetPassword(token, newPassword) {
     await this.#post("/auth/password/reset", { token, new_password: newPassword });
     this.#signOut("password_reset");
+  }
+
+  /** "This wasn't me": the token of a new-device notice's link. Every session of the account
+   * ends, this one included, and the password stops working until it is reset by mail. */
+  async secureAccount(token) {
+    await this.#post("/auth/account/secure", { token });
+    this.#signOut("account_secured");
   }
 
   async changePassword(currentPassword, newPassword) {

@@ -15,21 +15,35 @@ class MailPolicy:
     product: str
     verify_url: str  # templates with {token}
     reset_url: str
+    sign_in_url: str
+    secure_url: str
     verify_ttl: timedelta = timedelta(hours=24)
     reset_ttl: timedelta = timedelta(minutes=30)
+    secure_ttl: timedelta = timedelta(days=7)
     require_verified: bool = False  # AUTH_REQUIRE_VERIFIED_EMAIL
 
     def ttl(self, kind: MailKind) -> timedelta:
-        return self.verify_ttl if kind is MailKind.VERIFY_EMAIL else self.reset_ttl
+        return {
+            MailKind.VERIFY_EMAIL: self.verify_ttl,
+            MailKind.RESET_PASSWORD: self.reset_ttl,
+            MailKind.SECURE_ACCOUNT: self.secure_ttl,
+        }[kind]
 
     def link(self, kind: MailKind, token: str) -> str:
-        template = self.verify_url if kind is MailKind.VERIFY_EMAIL else self.reset_url
+        template = {
+            MailKind.VERIFY_EMAIL: self.verify_url,
+            MailKind.RESET_PASSWORD: self.reset_url,
+            MailKind.SECURE_ACCOUNT: self.secure_url,
+        }[kind]
         return template.replace("{token}", token)
+
+    def sign_in_link(self, token: str) -> str:
+        return self.sign_in_url.replace("{token}", token)
 
 
 def compose(policy: MailPolicy, kind: MailKind, recipient: str, token: str) -> OutgoingMail:
     product, link = policy.product, policy.link(kind, token)
-    expiry = _duration(policy.ttl(kind))
+    expiry = duration(policy.ttl(kind))
     if kind is MailKind.VERIFY_EMAIL:
         subject = f"Confirm your email address for {product}"
         paragraphs = [
@@ -80,7 +94,7 @@ def _html(subject: str, paragraphs: list[str], product: str, *, link: str | None
     )
 
 
-def _duration(ttl: timedelta) -> str:
+def duration(ttl: timedelta) -> str:
     minutes = int(ttl.total_seconds()) // 60
     if minutes % 60 == 0:
         hours = minutes // 60

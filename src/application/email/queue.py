@@ -35,5 +35,8 @@ class MailQueue:
         return compose_notice(self._policy.product, notice, user.email)
 
     async def notify(self, user: User, notice: Notice) -> None:
+        await self.enqueue(self.notice(user, notice))
+
+    async def enqueue(self, mail: OutgoingMail) -> None:
         async with self._mail.begin() as work:
-            await work.outbox.enqueue(self.notice(user, notice), due_at=self._clock.now())
+            await work.outbox.enqueue(mail, due_at=self._clock.now())

@@ -5,6 +5,7 @@ from domain.ports.audit import AuditEvent, AuditLog
 from domain.ports.breaches import BreachCheckUnavailable, BreachedPasswords
 from domain.ports.captcha import CaptchaVerifier
 from domain.ports.clock import Clock, IdGenerator
+from domain.ports.devices import DeviceSeen, KnownDevices
 from domain.ports.grants import (
     ExpiredGrants,
     GraceReplay,
@@ -78,6 +79,7 @@ __all__ = [
     "ClaimedWebhook",
     "Clock",
     "Credential",
+    "DeviceSeen",
     "EventSigner",
     "ExpiredGrants",
     "ExternalProfile",
@@ -87,6 +89,7 @@ __all__ = [
     "IdGenerator",
     "IdentityProvider",
     "Invalid",
+    "KnownDevices",
     "MailDeliveryFailed",
     "MailKind",
     "MailToken",

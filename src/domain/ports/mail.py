@@ -17,6 +17,7 @@ from typing import Protocol
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
+    SECURE_ACCOUNT = "secure_account"  # "this wasn't me", in a new-device notice
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -172,6 +172,13 @@ class Settings:
     reset_password_url: LinkTemplate | None = None
     require_verified_email: bool = False
     forgot_limit: Limit = 5
+    # Sign in with a mailed code or link (POST /auth/email/signin*); off: those answer 404.
+    email_signin: bool = False
+    # With email sign-in on, a code for an address without an account creates it.
+    email_signup: bool = False
+    email_signin_url: LinkTemplate | None = None
+    # The "this wasn't me" link of the new-device notice.
+    secure_account_url: LinkTemplate | None = None
     product_name: str = "authgate"
     outbox_give_up_after: Lifetime = 172800
     # Resource servers that may call POST /auth/introspect (RFC 7662); none: it answers 404.
@@ -225,8 +232,9 @@ class Settings:
         return self.secrets_key_file or self.keys_file.with_name("secrets.key")
 
     def mail_link(self, page: str) -> str:
-        """A page of the app (``verify-email``, ``reset-password``) that POSTs the token;
-        with no AUTH_APP_URL, the same path on the service's own issuer."""
+        """A page of the app (``verify-email``, ``reset-password``, ``email-sign-in``,
+        ``secure-account``) that POSTs the token; with no AUTH_APP_URL, the same path on the
+        service's own issuer."""
         return f"{(self.app_url or self.issuer).rstrip('/')}/{page}?token={{token}}"
 
     @property

@@ -89,6 +89,8 @@ def policies(settings: Settings) -> Policies:
             product=settings.product_name,
             verify_url=settings.verify_email_url or settings.mail_link("verify-email"),
             reset_url=settings.reset_password_url or settings.mail_link("reset-password"),
+            sign_in_url=settings.email_signin_url or settings.mail_link("email-sign-in"),
+            secure_url=settings.secure_account_url or settings.mail_link("secure-account"),
             require_verified=settings.require_verified_email,
         ),
         webhooks=WebhookPolicy(allow_http=settings.webhook_allow_http),
@@ -108,6 +110,7 @@ def policies(settings: Settings) -> Policies:
             keep=timedelta(seconds=settings.access_ttl) + SIGNAL_SLACK,
         ),
         signals_receivers=settings.ssf_secrets,
+        email_sign_up=settings.email_signup,
         return_to_allowlist=settings.return_to_allowlist,
         trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

@@ -34,6 +34,7 @@ from infrastructure.metered import (
 )
 from infrastructure.oauth.oidc import OidcProvider
 from infrastructure.persistence.administration import SqlUserAdministration
+from infrastructure.persistence.devices import SqlKnownDevices
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.outbox import SqlOutboxDelivery
 from infrastructure.persistence.passkeys import SqlPasskeys
@@ -99,6 +100,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         profiles=users,
         administration=SqlUserAdministration(database, changed=users.forget),
         sessions=sessions,
+        devices=SqlKnownDevices(database),
         grants=stores.grants,
         integrity=stores.integrity,
         recovery_grants=stores.recovery_grants,

@@ -27,6 +27,7 @@ from domain.ports import (
     GrantStoreIntegrity,
     IdentityProvider,
     IdGenerator,
+    KnownDevices,
     Mailer,
     MailUnitOfWork,
     OneTimePasswords,
@@ -58,6 +59,7 @@ class Ports:
     profiles: UserProfiles
     administration: UserAdministration
     sessions: SessionRepository
+    devices: KnownDevices
     grants: RefreshGrantStore
     # The lost-store repair: the store's seal, and the grants it works through (Valkey: a
     # client that is not refused while the store is unsealed).
@@ -101,5 +103,6 @@ class Policies:
     introspection: IntrospectionPolicy
     signals: SignalPolicy
     signals_receivers: Mapping[str, str] = field(default_factory=dict)  # name -> bearer token
+    email_sign_up: bool = False  # AUTH_EMAIL_SIGNUP: a first sign-in code creates the account
     return_to_allowlist: Collection[str] = ()
     trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor

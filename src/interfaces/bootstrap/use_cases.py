@@ -14,12 +14,18 @@ from application.admin.standing import DeleteUser, DisableUser, EnableUser, Unlo
 from application.authenticate import Authenticate, GetCurrentUser
 from application.breached_passwords import BreachedPasswordCheck
 from application.caller_session import CallerSession
+from application.devices.notice import NewDeviceNotice
+from application.devices.secure import SecureAccount
 from application.email.breach_notice import BreachNotice
 from application.email.change import ChangePassword
+from application.email.messages import MailPolicy
 from application.email.queue import MailQueue
 from application.email.recovery import ForgotPassword, ResetPassword
 from application.email.sender import OutboxSender
 from application.email.verification import RequestVerification, VerifyEmail
+from application.email_sign_in.complete import EmailSignIn
+from application.email_sign_in.grants import SignInGrants
+from application.email_sign_in.request import RequestEmailSignIn
 from application.grant_recovery import RecoverLostGrants
 from application.housekeeping import PurgeExpired
 from application.introspection import IntrospectionClients, IntrospectToken
@@ -73,6 +79,8 @@ class UseCases:
     finish_passkey_sign_in: FinishPasskeySignIn
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
+    request_email_sign_in: RequestEmailSignIn
+    email_sign_in: EmailSignIn
     # proving it again (step-up)
     reauthenticate: Reauthenticate
     start_passkey_reauthentication: StartPasskeyReauthentication
@@ -95,6 +103,7 @@ class UseCases:
     forgot_password: ForgotPassword
     reset_password: ResetPassword
     change_password: ChangePassword
+    secure_account: SecureAccount
     # second factors
     second_factors: ShowSecondFactors
     setup_totp: SetupTotp
@@ -123,7 +132,9 @@ class UseCases:
     purge_expired: PurgeExpired
 
 
-def session_services(p: Ports, policy: SessionPolicy) -> tuple[SessionRevoker, SessionIssuer]:
+def session_services(
+    p: Ports, policy: SessionPolicy, mail: MailPolicy
+) -> tuple[SessionRevoker, SessionIssuer]:
     """What ends a session and what starts one, which every sign-in and every end share."""
     revoker = SessionRevoker(
         sessions=p.sessions, grants=p.grants, policy=policy, clock=p.clock, audit=p.audit
@@ -138,6 +149,9 @@ def session_services(p: Ports, policy: SessionPolicy) -> tuple[SessionRevoker, S
         ids=p.ids,
         policy=policy,
         revoker=revoker,
+        devices=NewDeviceNotice(
+            devices=p.devices, mail=p.mail, policy=mail, clock=p.clock, audit=p.audit
+        ),
     )
     return revoker, issuer
 
@@ -145,7 +159,7 @@ def session_services(p: Ports, policy: SessionPolicy) -> tuple[SessionRevoker, S
 def build(p: Ports, policies: Policies) -> UseCases:
     policy = policies.session
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
-    revoker, issuer = session_services(p, policy)
+    revoker, issuer = session_services(p, policy, policies.mail)
     throttle = Throttle(limiter=p.limiter, limits=policies.limits, clock=p.clock, audit=p.audit)
     queue = MailQueue(mail=p.mail, policy=policies.mail, clock=p.clock)
     factors = SecondFactors(
@@ -178,6 +192,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
     )
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
+    sign_in_grants = SignInGrants(p.one_time, p.clock)
     return UseCases(
         register=RegisterUser(
             users=p.users,
@@ -238,6 +253,27 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
             audit=p.audit,
         ),
+        request_email_sign_in=RequestEmailSignIn(
+            users=p.users,
+            grants=sign_in_grants,
+            queue=queue,
+            policy=policies.mail,
+            captcha=p.captcha,
+            throttle=throttle,
+            audit=p.audit,
+            sign_up=policies.email_sign_up,
+        ),
+        email_sign_in=EmailSignIn(
+            users=p.users,
+            grants=sign_in_grants,
+            mail=p.mail,
+            proof=proof,
+            second_factor=gate,
+            issuer=issuer,
+            throttle=throttle,
+            clock=p.clock,
+            audit=p.audit,
+        ),
         authenticate=authenticate,
         refresh=RefreshSession(
             sessions=p.sessions,
@@ -295,6 +331,14 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
             audit=p.audit,
             breaches=breaches,
+        ),
+        secure_account=SecureAccount(
+            mail=p.mail,
+            users=p.users,
+            revoker=revoker,
+            queue=queue,
+            clock=p.clock,
+            audit=p.audit,
         ),
         second_factors=ShowSecondFactors(
             factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys

@@ -23,9 +23,11 @@ from interfaces.http.admin.routes import AdminController
 from interfaces.http.auth.routes import AuthController
 from interfaces.http.background import running_beside
 from interfaces.http.demo import demo_router
+from interfaces.http.devices.routes import DevicesController
 from interfaces.http.docs_ui import SCHEMA_PATH, docs_router, swagger_ui
 from interfaces.http.documentation import SECURITY_SCHEMES
 from interfaces.http.email.routes import EmailController, PasswordController
+from interfaces.http.email_sign_in.routes import EmailSignInController
 from interfaces.http.errors import problem_details
 from interfaces.http.introspection.routes import IntrospectionController
 from interfaces.http.json_or_form import BodyRequest
@@ -69,7 +71,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             WebhooksController,
             SignalsController,
             EmailController,
+            EmailSignInController,
             PasswordController,
+            DevicesController,
             IntrospectionController,
             client_script,
             *([demo_router(settings)] if settings.demo else []),
@@ -105,7 +109,7 @@ def _cors(settings: Settings) -> CORSConfig | None:
         allow_origins=list(settings.allowed_origins),
         allow_credentials=True,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Auth-Transport"],
+        allow_headers=["Authorization", "Content-Type", "X-Auth-Transport", "X-Device-Id"],
         max_age=600,
     )
 

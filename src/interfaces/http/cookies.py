@@ -15,6 +15,11 @@ from interfaces.http.responses import TokenBody, UserBody
 
 MFA_PENDING = "mfa_pending"
 MFA_PENDING_PATH = "/auth/login/mfa"
+DEVICE = "device"
+# Browsers keep a cookie at most 400 days (RFC 6265bis §5.5); each sign-in renews it.
+DEVICE_MAX_AGE = 400 * 86400
+SIGNIN_PENDING = "signin_pending"
+SIGNIN_PENDING_PATH = "/auth/email/signin"
 
 
 def token_response(
@@ -34,11 +39,7 @@ def token_response(
         refresh_expires_in=tokens.refresh_expires_in if in_body else msgspec.UNSET,
         password_breached=True if password_breached else msgspec.UNSET,
     )
-    cookies = (
-        []
-        if in_body
-        else [refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)]
-    )
+    cookies = [] if in_body else sign_in_cookies(settings, tokens)
     # RFC 6749 §5.1: token responses must not be cached.
     return Response(
         body,
@@ -58,6 +59,44 @@ def refresh_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
         secure=settings.cookie_secure,
         httponly=True,
         samesite=settings.cookie_samesite,
+    )
+
+
+def sign_in_cookies(settings: Settings, tokens: IssuedTokens) -> list[Cookie]:
+    """The refresh cookie, and at a sign-in the device cookie (a client without cookies
+    keeps its own ``X-Device-Id``)."""
+    cookies = [refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)]
+    if tokens.device is not None:
+        cookies.append(device_cookie(settings, tokens.device))
+    return cookies
+
+
+def device_cookie(settings: Settings, device: str) -> Cookie:
+    """Which browser this is, for the new-device notice: no credential, but HttpOnly all the
+    same, so a script cannot copy it to pass as a known device."""
+    return Cookie(
+        key=DEVICE,
+        value=device,
+        max_age=DEVICE_MAX_AGE,
+        path="/auth",
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def signin_pending_cookie(settings: Settings, request_id: str | None, max_age: int) -> Cookie:
+    """The request an email sign-in code is bound to (None: cleared): only the browser that
+    asked for the mail holds it, so a code read off another screen does nothing elsewhere
+    (ASVS 5.0 V6.6: out-of-band codes bound to their request)."""
+    return Cookie(
+        key=SIGNIN_PENDING,
+        value=request_id or "",
+        max_age=max_age if request_id else 0,
+        path=SIGNIN_PENDING_PATH,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
     )
 
 

@@ -22,12 +22,14 @@ from interfaces.http.assets import CSS, HTML, JAVASCRIPT, STATIC, Asset, IfNoneM
 
 PAGES = STATIC / "demo"
 TURNSTILE_ORIGIN = "https://challenges.cloudflare.com"
-# Each page: its path under /demo and its file. The mail links name the last two
-# (Settings.mail_link: verify-email, reset-password).
+# Each page: its path under /demo and its file. The mail links name all but the first
+# (Settings.mail_link: verify-email, reset-password, email-sign-in, secure-account).
 ROUTES = {
     "/": "index.html",
     "/verify-email": "verify-email.html",
     "/reset-password": "reset-password.html",
+    "/email-sign-in": "email-sign-in.html",
+    "/secure-account": "secure-account.html",
 }
 # Each asset: its path under /demo and its file. The QR encoder draws the authenticator-app
 # link in the page itself: the secret in it never goes to another service.
@@ -83,6 +85,7 @@ def _render(path: Path, settings: Settings) -> bytes:
         "providers": " ".join(p.name for p in settings.oidc_providers),
         "passkey_origins": " ".join(settings.rp_origins),
         "product_name": settings.product_name,
+        "email_signin": "true" if settings.email_signin else "false",
     }
     escaped = {name: escape(value, quote=True) for name, value in values.items()}
     return Template(path.read_text()).substitute(escaped).encode()

@@ -53,6 +53,9 @@ STATUS: dict[type[e.DomainError], int] = {
     e.EmailAlreadyVerified: 409,
     e.InvalidVerificationToken: 400,
     e.InvalidResetToken: 400,
+    e.InvalidEmailCode: 401,
+    e.InvalidEmailLink: 400,
+    e.InvalidSecureToken: 400,
     e.NoPasswordSet: 409,
     e.InvalidClient: 401,
     e.InvalidReceiver: 401,
@@ -106,6 +109,9 @@ TOO_LARGE = RingProblem(413, "payload_too_large", "The body is too large.")
 NOT_JSON = RingProblem(415, "unsupported_media_type", "Send the body as application/json.")
 SIGNALS_OFF = RingProblem(
     404, "not_found", "Shared Signals are off: no AUTH_SSF_RECEIVERS are configured."
+)
+EMAIL_SIGN_IN_OFF = RingProblem(
+    404, "not_found", "Sign-in by email is off: AUTH_EMAIL_SIGNIN is not set."
 )
 INTROSPECTION_OFF = RingProblem(
     404, "not_found", "Token introspection is off: no AUTH_INTROSPECTION_CLIENTS are configured."

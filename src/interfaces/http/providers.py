@@ -20,6 +20,7 @@ from domain.ports import AccessClaims, AccessTokens
 from infrastructure.config import Settings
 from interfaces.bootstrap import Check, Service, UseCases
 from interfaces.http.client_ip import client_ip
+from interfaces.http.cookies import DEVICE
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -109,6 +110,9 @@ def _client(settings: Settings) -> Any:
         return ClientInfo(
             ip_address=client_ip(peer, x_forwarded_for, settings),
             user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+            # Read here, not declared: every operation would list them otherwise; the API
+            # reference describes both ("New-device notice").
+            device=request.cookies.get(DEVICE) or request.headers.get("x-device-id"),
         )
 
     return client

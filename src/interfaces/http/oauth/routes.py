@@ -17,7 +17,7 @@ from application.oauth import (
 )
 from domain import errors as e
 from infrastructure.config import Settings
-from interfaces.http.cookies import mfa_pending_cookie, refresh_cookie, token_response
+from interfaces.http.cookies import mfa_pending_cookie, sign_in_cookies, token_response
 from interfaces.http.documentation import problems
 from interfaces.http.providers import NO_STORE, BodyTransport, Client, Inject
 
@@ -103,7 +103,7 @@ class OAuthController(Controller):
             settings.app_url + result.return_to,
             status_code=302,
             headers=NO_STORE,
-            cookies=[refresh_cookie(settings, tokens.refresh_token, tokens.refresh_expires_in)],
+            cookies=sign_in_cookies(settings, tokens),
         )
 
 

@@ -8,13 +8,14 @@ import {
   renderSecondFactors,
   wireSecondFactors,
 } from "/demo/second-factor.js";
-import { attempt, auth, byId, formatTime, notify, onSubmit } from "/demo/ui.js";
+import { attempt, auth, byId, formatTime, notify, onClick, onSubmit } from "/demo/ui.js";
 
 const TURNSTILE_SCRIPT = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
 const SIGNED_OUT_BECAUSE = {
   logout: "You signed out.",
   revoked: "You signed out everywhere.",
   password_reset: "Your password changed: sign in with the new one.",
+  account_secured: "The account is secured: every session ended. Choose a new password from the mail.",
   refresh_token_reused:
     "This session was ended: its refresh token was presented twice, as a stolen copy would be. Sign in again.",
 };
@@ -189,6 +190,7 @@ async function home() {
     notify(`Welcome! A link to verify ${email} is on its way.`);
     await showSignedIn();
   });
+  wireEmailSignIn(document.body.dataset.emailSignin === "true");
   onSubmit(byId("forgot-form"), async ({ email }, form) => {
     await auth.forgotPassword(email, { turnstileToken: turnstileToken(form) });
     notify(`If ${email} has an account, a reset link is on its way.`);
@@ -221,6 +223,35 @@ async function home() {
     showSignedOut();
     askSecondFactorAfterProvider();
   }
+}
+
+/** "Email me a code": the code works in this browser only (an HttpOnly cookie binds it). */
+function wireEmailSignIn(enabled) {
+  byId("email-sign-in").hidden = !enabled;
+  if (!enabled) return;
+  const codeForm = byId("email-code-form");
+  onSubmit(byId("email-code-request-form"), async ({ email }, form) => {
+    await auth.requestEmailSignIn(email, { turnstileToken: turnstileToken(form) });
+    codeForm.elements.email.value = email;
+    codeForm.hidden = false;
+    codeForm.elements.code.focus();
+    notify(`If ${email} has an account, a code and a link are on their way.`);
+  });
+  onSubmit(codeForm, async ({ email, code }) => {
+    try {
+      await auth.signInWithEmailCode(email, code);
+    } catch (error) {
+      if (!(error instanceof MfaRequired)) throw error;
+      codeForm.reset();
+      codeForm.hidden = true;
+      askSecondFactor(error, "Your code is right.");
+      return;
+    }
+    codeForm.reset();
+    codeForm.hidden = true;
+    notify("");
+    await showSignedIn();
+  });
 }
 
 // -- the mailed links' pages -------------------------------------------------------------------
@@ -259,5 +290,62 @@ function resetPassword() {
   });
 }
 
-const pages = { home, "verify-email": verifyEmail, "reset-password": resetPassword };
+/** The sign-in link: a button, not a sign-in on load, so a mail scanner that opens links
+ * signs nothing in. */
+function emailSignIn() {
+  const token = takeToken();
+  const button = byId("email-link-sign-in");
+  if (!token) {
+    button.hidden = true;
+    notify("This link carries no token: open the link from the mail as it is.", "error");
+    return;
+  }
+  const signedIn = (user) => {
+    button.hidden = true;
+    notify(`Signed in as ${user.email}. Open the demo to go on.`, "success");
+  };
+  onClick(button, async () => {
+    try {
+      signedIn(await auth.signInWithEmailLink(token));
+    } catch (error) {
+      if (!(error instanceof MfaRequired)) throw error;
+      button.hidden = true;
+      const form = byId("mfa-form");
+      form.hidden = false;
+      notify("The link is right. Now a code from your authenticator app, or a recovery code.");
+      onSubmit(form, async ({ code }) => {
+        const proof = /^\d{6}$/.test(code.trim()) ? { code } : { recoveryCode: code };
+        signedIn(await auth.loginMfa(error.mfaToken, proof));
+        form.hidden = true;
+      });
+    }
+  });
+}
+
+/** "This wasn't me": one click ends every session and blocks the password until a reset. */
+function secureAccount() {
+  const token = takeToken();
+  const button = byId("secure-account");
+  if (!token) {
+    button.hidden = true;
+    notify("This link carries no token: open the link from the mail as it is.", "error");
+    return;
+  }
+  onClick(button, async () => {
+    await auth.secureAccount(token);
+    button.hidden = true;
+    notify(
+      "Done: the account is signed out everywhere and its password no longer works. Choose a new one with the link we just mailed you.",
+      "success",
+    );
+  });
+}
+
+const pages = {
+  home,
+  "verify-email": verifyEmail,
+  "reset-password": resetPassword,
+  "email-sign-in": emailSignIn,
+  "secure-account": secureAccount,
+};
 pages[document.body.dataset.page]();

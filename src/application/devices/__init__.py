@@ -1,0 +1,1 @@
+"""The devices an account signs in from: a notice for a new one, and "this wasn't me"."""

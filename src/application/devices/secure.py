@@ -1,0 +1,57 @@
+""" "This wasn't me": the link of a new-device notice ends every session and blocks the
+password until a reset (OWASP ASVS 5.0 V6.3.7, V7.4.5: the user can end every session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.client import ClientInfo, audit_event
+from application.email.queue import MailQueue
+from application.email.tokens import TOKEN_MAX, digest
+from application.revocation import SessionRevoker
+from domain.errors import InvalidSecureToken
+from domain.ports import AuditLog, Clock, MailKind, MailUnitOfWork, UserRepository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecureAccountCommand:
+    token: str
+    client: ClientInfo
+
+
+class SecureAccount:
+    def __init__(
+        self,
+        *,
+        mail: MailUnitOfWork,
+        users: UserRepository,
+        revoker: SessionRevoker,
+        queue: MailQueue,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self._mail = mail
+        self._users = users
+        self._revoker = revoker
+        self._queue = queue
+        self._clock = clock
+        self._audit = audit
+
+    async def execute(self, command: SecureAccountCommand) -> None:
+        if not command.token or len(command.token) > TOKEN_MAX:
+            raise InvalidSecureToken()
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            user_id = await work.tokens.redeem(digest(command.token), MailKind.SECURE_ACCOUNT, now)
+            if user_id is None:
+                raise InvalidSecureToken()
+            # Whoever signed in knew the password: it stops working at once. The owner
+            # sets a new one through the reset mail; a link of another notice has no more
+            # to do and dies too.
+            await work.accounts.set_password(user_id, None, now, verified=False)
+            await work.tokens.discard(user_id, MailKind.SECURE_ACCOUNT, now)
+        await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
+        audit_event(self._audit, "account_secured", command.client, user_id=user_id)
+        user = await self._users.get(user_id)
+        if user is not None:
+            await self._queue.send(user, MailKind.RESET_PASSWORD)

@@ -1,0 +1,100 @@
+"""A sign-in from a device new to the account mails its owner, with a "this wasn't me" link
+that ends every session and blocks the password until a reset."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from application.client import ClientInfo
+from application.devices.secure import SecureAccountCommand
+from application.login import LoginCommand
+from domain.errors import InvalidCredentials, InvalidRefreshToken, InvalidSecureToken
+from tests.fakes.clock import FakeClock
+from tests.unit.world import CLIENT, PASSWORD, World, build_world
+
+ADA = "ada@example.test"
+LAPTOP = dataclasses.replace(CLIENT, device="laptop-0123456789abcdef")
+PHONE = ClientInfo(ip_address="198.51.100.23", user_agent="Phone/1.0", device="phone-0123456789ab")
+SECURE_LINK = re.compile(r"/secure-account\?token=([A-Za-z0-9_-]+)")
+
+
+def notices(world: World) -> list[str]:
+    return [m.text for m in world.mail.queued_to(ADA) if m.subject.startswith("New sign-in")]
+
+
+async def sign_in_from(world: World, client: ClientInfo) -> str:
+    signed_in = await world.login.execute(LoginCommand(email=ADA, password=PASSWORD, client=client))
+    assert signed_in.tokens.device is not None
+    return signed_in.tokens.refresh_token
+
+
+async def registered_on_the_laptop(world: World) -> None:
+    await world.sign_up(ADA)  # CLIENT: no device sent yet, so the sign-up's is a new id
+    await sign_in_from(world, LAPTOP)
+
+
+async def test_the_sign_up_and_the_first_device_send_no_notice(clock: FakeClock) -> None:
+    world = build_world(clock)
+    signed_up = await world.sign_up(ADA)
+    assert signed_up.tokens.device is not None  # the id the browser keeps from now on
+    await world.login.execute(
+        LoginCommand(
+            email=ADA,
+            password=PASSWORD,
+            client=dataclasses.replace(CLIENT, device=signed_up.tokens.device),
+        )
+    )
+    assert notices(world) == []
+
+
+async def test_a_second_sign_in_from_the_same_device_sends_nothing(clock: FakeClock) -> None:
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    already = len(notices(world))
+    await sign_in_from(world, LAPTOP)
+    await sign_in_from(world, LAPTOP)
+    assert len(notices(world)) == already
+
+
+async def test_a_new_device_sends_one_notice_saying_when_where_and_how(clock: FakeClock) -> None:
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    already = len(notices(world))
+    await sign_in_from(world, PHONE)
+    [notice] = notices(world)[already:]
+    assert "198.51.100.23" in notice
+    assert "Phone/1.0" in notice
+    assert "the password" in notice
+    assert f"{clock.now():%Y-%m-%d %H:%M} UTC" in notice
+    assert SECURE_LINK.search(notice)
+    await sign_in_from(world, PHONE)
+    assert len(notices(world)) == already + 1
+
+
+async def test_this_wasnt_me_ends_every_session_and_blocks_the_password_until_reset(
+    clock: FakeClock,
+) -> None:
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    mine = await sign_in_from(world, LAPTOP)
+    theirs = await sign_in_from(world, PHONE)
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+    resets = len([m for m in world.mail.queued_to(ADA) if "reset" in m.subject.lower()])
+
+    await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+
+    for refresh_token in (mine, theirs):
+        with pytest.raises(InvalidRefreshToken):
+            await world.rotate(refresh_token)
+    with pytest.raises(InvalidCredentials):
+        await sign_in_from(world, LAPTOP)
+    assert len([m for m in world.mail.queued_to(ADA) if "reset" in m.subject.lower()]) == (
+        resets + 1
+    )
+    assert "account_secured" in [e.event for e in world.audit.events]
+    with pytest.raises(InvalidSecureToken):
+        await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
