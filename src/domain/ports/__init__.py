@@ -36,7 +36,12 @@ from domain.ports.mail import (
     OutgoingMail,
     QueuedMail,
 )
-from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
+from domain.ports.second_factor import (
+    PasskeyAccounts,
+    Passkeys,
+    RecoveryCodes,
+    TotpCredentials,
+)
 from domain.ports.security import (
     AccessClaims,
     AccessTokens,
@@ -98,6 +103,7 @@ __all__ = [
     "Outbox",
     "OutboxDelivery",
     "OutgoingMail",
+    "PasskeyAccounts",
     "PasskeyCeremonies",
     "Passkeys",
     "PasswordHasher",

@@ -30,6 +30,7 @@ from domain.ports import (
     OneTimePasswords,
     OneTimeStore,
     OutboxDelivery,
+    PasskeyAccounts,
     PasskeyCeremonies,
     Passkeys,
     PasswordHasher,
@@ -77,6 +78,7 @@ class Ports:
     totp: TotpCredentials
     recovery_codes: RecoveryCodes
     passkeys: Passkeys
+    passkey_accounts: PasskeyAccounts
     secret_box: SecretBox
     otp: OneTimePasswords
     ceremonies: PasskeyCeremonies

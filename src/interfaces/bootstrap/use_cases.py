@@ -44,9 +44,10 @@ from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
 from application.outbox_loop import OutboxLoop
+from application.passkey_sign_up import FinishPasskeySignUp, StartPasskeySignUp
 from application.reauthenticate import Reauthenticate, StartPasskeyReauthentication
 from application.refresh import RefreshSession
-from application.register import RegisterUser
+from application.register import AccountOpening, RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.session_policy import SessionPolicy
@@ -66,6 +67,8 @@ class UseCases:
     complete_mfa_sign_in: CompleteMfaSignIn
     start_passkey_sign_in: StartPasskeySignIn
     finish_passkey_sign_in: FinishPasskeySignIn
+    start_passkey_sign_up: StartPasskeySignUp
+    finish_passkey_sign_up: FinishPasskeySignUp
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
     # proving it again (step-up)
@@ -170,17 +173,21 @@ def build(p: Ports, policies: Policies) -> UseCases:
     )
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
+    opening = AccountOpening(
+        users=p.users,
+        issuer=issuer,
+        mail=queue,
+        require_verified=require_verified,
+        audit=p.audit,
+    )
     return UseCases(
         register=RegisterUser(
             users=p.users,
             hasher=p.hasher,
             captcha=p.captcha,
-            issuer=issuer,
+            opening=opening,
             throttle=throttle,
-            mail=queue,
-            require_verified=require_verified,
             clock=p.clock,
-            audit=p.audit,
             breaches=breaches,
         ),
         login=Login(
@@ -211,6 +218,22 @@ def build(p: Ports, policies: Policies) -> UseCases:
             assertions=assertions,
             issuer=issuer,
             audit=p.audit,
+            require_verified=require_verified,
+        ),
+        start_passkey_sign_up=StartPasskeySignUp(
+            users=p.users,
+            captcha=p.captcha,
+            throttle=throttle,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            clock=p.clock,
+        ),
+        finish_passkey_sign_up=FinishPasskeySignUp(
+            accounts=p.passkey_accounts,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            opening=opening,
+            clock=p.clock,
         ),
         start_oauth=StartOAuth(
             providers=p.identity_providers,
