@@ -188,6 +188,11 @@ class NoPasswordSet(DomainError):
     message = "This account has no password; use 'forgot password' to set one."
 
 
+class PasswordAlreadySet(DomainError):
+    code = "password_already_set"
+    message = "This account has a password already; change it with the current one."
+
+
 class InvalidClient(DomainError):
     """A caller of a client-authenticated endpoint (token introspection) whose credentials
     are missing or wrong (RFC 6749 §5.2 ``invalid_client``)."""

@@ -19,6 +19,7 @@ from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
+from application.mfa.passkey_sign_in import PasskeySignInCommand
 from application.mfa.planted import MailboxProof
 from application.mfa.sign_in import SecondFactorGate
 from application.passkey_sign_up import FinishPasskeySignUpCommand, PasskeySignUpCommand
@@ -129,6 +130,14 @@ class World(UseCases):
         )
         assert not isinstance(signed_up, AwaitingVerification)
         return signed_up
+
+    async def sign_in_with_passkey(self, authenticator: SoftAuthenticator) -> str:
+        """Another sign-in with the authenticator's last passkey: its access token."""
+        options = await self.start_passkey_sign_in.execute(CLIENT)
+        signed_in = await self.finish_passkey_sign_in.execute(
+            PasskeySignInCommand(credential=authenticator.get(dict(options)), client=CLIENT)
+        )
+        return signed_in.tokens.access_token
 
     async def verified(self, user_id: int) -> None:
         """The address counts as verified from now, as if its mail had been opened (no

@@ -15,7 +15,7 @@ from application.authenticate import Authenticate, GetCurrentUser
 from application.breached_passwords import BreachedPasswordCheck
 from application.caller_session import CallerSession
 from application.email.breach_notice import BreachNotice
-from application.email.change import ChangePassword
+from application.email.change import ChangePassword, SetPassword
 from application.email.queue import MailQueue
 from application.email.recovery import ForgotPassword, ResetPassword
 from application.email.sender import OutboxSender
@@ -90,6 +90,7 @@ class UseCases:
     forgot_password: ForgotPassword
     reset_password: ResetPassword
     change_password: ChangePassword
+    set_password: SetPassword
     # second factors
     second_factors: ShowSecondFactors
     setup_totp: SetupTotp
@@ -302,6 +303,16 @@ def build(p: Ports, policies: Policies) -> UseCases:
             hasher=p.hasher,
             revoker=revoker,
             throttle=throttle,
+            queue=queue,
+            clock=p.clock,
+            audit=p.audit,
+            breaches=breaches,
+        ),
+        set_password=SetPassword(
+            step_up=step_up,
+            mail=p.mail,
+            hasher=p.hasher,
+            revoker=revoker,
             queue=queue,
             clock=p.clock,
             audit=p.audit,

@@ -54,6 +54,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidVerificationToken: 400,
     e.InvalidResetToken: 400,
     e.NoPasswordSet: 409,
+    e.PasswordAlreadySet: 409,
     e.InvalidClient: 401,
     e.MfaRequired: 401,
     e.InvalidMfaToken: 401,
