@@ -319,7 +319,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             breaches=breaches,
         ),
         second_factors=ShowSecondFactors(
-            factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
+            users=p.users, factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
         ),
         setup_totp=SetupTotp(
             step_up=step_up,
