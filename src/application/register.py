@@ -38,6 +38,50 @@ class AwaitingVerification:
     user: User
 
 
+class AccountOpening:
+    """What every sign-up does once its account is written: the verification mail, then the
+    first session (none while AUTH_REQUIRE_VERIFIED_EMAIL waits for the mail)."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        issuer: SessionIssuer,
+        mail: MailQueue,
+        require_verified: bool,
+        audit: AuditLog,
+    ) -> None:
+        self._users = users
+        self._issuer = issuer
+        self._mail = mail
+        self._require_verified = require_verified
+        self._audit = audit
+
+    async def opened(
+        self, user: User, client: ClientInfo, amr: tuple[str, ...], **audited: object
+    ) -> SignedIn | AwaitingVerification:
+        try:
+            await self._mail.send(user, MailKind.VERIFY_EMAIL)
+            if self._require_verified:
+                audit_event(self._audit, "user_registered", client, user_id=user.id, **audited)
+                return AwaitingVerification(user=user)
+            tokens = await self._issuer.start(user, client, amr)
+        except StorageUnavailable:
+            # Nothing half-written: an account nobody received tokens for is undone (with
+            # whatever its rows own, by the database's cascade).
+            await quietly(self._users.remove(user.id))
+            raise
+        audit_event(
+            self._audit,
+            "user_registered",
+            client,
+            user_id=user.id,
+            session_id=tokens.session_id,
+            **audited,
+        )
+        return SignedIn(user=user, tokens=tokens)
+
+
 class RegisterUser:
     def __init__(
         self,
@@ -45,24 +89,18 @@ class RegisterUser:
         users: UserRepository,
         hasher: PasswordHasher,
         captcha: CaptchaVerifier,
-        issuer: SessionIssuer,
+        opening: AccountOpening,
         throttle: Throttle,
-        mail: MailQueue,
-        require_verified: bool,
         clock: Clock,
-        audit: AuditLog,
         breaches: BreachedPasswordCheck,
     ) -> None:
         self._breaches = breaches
         self._throttle = throttle
-        self._mail = mail
-        self._require_verified = require_verified
         self._users = users
         self._hasher = hasher
         self._captcha = captcha
-        self._issuer = issuer
+        self._opening = opening
         self._clock = clock
-        self._audit = audit
 
     async def execute(self, command: RegisterCommand) -> SignedIn | AwaitingVerification:
         await self._throttle.register(command.client)
@@ -81,24 +119,7 @@ class RegisterUser:
                 created_at=self._clock.now(),
             )
         )
-        try:
-            await self._mail.send(user, MailKind.VERIFY_EMAIL)
-            if self._require_verified:
-                audit_event(self._audit, "user_registered", command.client, user_id=user.id)
-                return AwaitingVerification(user=user)
-            tokens = await self._issuer.start(user, command.client, assurance.PASSWORD)
-        except StorageUnavailable:
-            # Nothing half-written: an account nobody received tokens for is undone.
-            await quietly(self._users.remove(user.id))
-            raise
-        audit_event(
-            self._audit,
-            "user_registered",
-            command.client,
-            user_id=user.id,
-            session_id=tokens.session_id,
-        )
-        return SignedIn(user=user, tokens=tokens)
+        return await self._opening.opened(user, command.client, assurance.PASSWORD)
 
 
 def _validated(command: RegisterCommand) -> Email:

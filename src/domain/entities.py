@@ -117,6 +117,7 @@ class NewPasskey:
     user_handle: bytes
     name: str | None
     created_at: datetime
+    at_sign_up: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,3 +134,6 @@ class Passkey:
     name: str | None
     created_at: datetime
     last_used_at: datetime | None = None
+    # The account's first credential, made with it (a passkey-first sign-up): it stands where
+    # a password would, so it is no factor "planted" before the mailbox was proven.
+    at_sign_up: bool = False

@@ -213,6 +213,11 @@ class InvalidReceiver(DomainError):
     message = "A receiver's bearer token is required (AUTH_SSF_RECEIVERS)."
 
 
+class PasswordAlreadySet(DomainError):
+    code = "password_already_set"
+    message = "This account has a password already; change it with the current one."
+
+
 class InvalidClient(DomainError):
     """A caller of a client-authenticated endpoint (token introspection) whose credentials
     are missing or wrong (RFC 6749 §5.2 ``invalid_client``)."""

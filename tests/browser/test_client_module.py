@@ -345,7 +345,7 @@ def test_the_second_factor_calls_send_the_token_and_only_what_was_given(page: Pa
           const path = new URL(request.url).pathname;
           sent.push([request.method, path, token, await request.text()]);
           if (path === "/auth/mfa") {
-            return json(200, { totp: true, recovery_codes_left: 9, passkeys: 2 });
+            return json(200, { totp: true, recovery_codes_left: 9, passkeys: 2, password: false });
           }
           if (path === "/auth/mfa/totp/setup") {
             const uri = "otpauth://totp/x?secret=JBSWY3DP";
@@ -362,11 +362,17 @@ def test_the_second_factor_calls_send_the_token_and_only_what_was_given(page: Pa
           passkeys: await auth.passkeys(),
           removed: await auth.removePasskey(7),
           disabled: await auth.totpDisable({ password: "secret123" }),
+          set: await auth.setPassword("a first password"),
           sent: sent,
         };
         """,
     )
-    assert result["overview"] == {"totp": True, "recoveryCodesLeft": 9, "passkeys": 2}
+    assert result["overview"] == {
+        "totp": True,
+        "recoveryCodesLeft": 9,
+        "passkeys": 2,
+        "password": False,
+    }
     assert result["setup"] == {
         "secret": "JBSWY3DP",
         "otpauthUri": "otpauth://totp/x?secret=JBSWY3DP",
@@ -380,4 +386,5 @@ def test_the_second_factor_calls_send_the_token_and_only_what_was_given(page: Pa
         ["GET", "/auth/passkeys", "token-1", ""],
         ["DELETE", "/auth/passkeys/7", "token-1", ""],
         ["DELETE", "/auth/mfa/totp", "token-1", '{"password":"secret123"}'],
+        ["POST", "/auth/password/set", "token-1", '{"new_password":"a first password"}'],
     ]

@@ -23,6 +23,7 @@ from domain.entities import NewUser, RefreshGrant, Session
 from domain.ports import (
     GrantStoreIntegrity,
     OneTimeStore,
+    PasskeyAccounts,
     Passkeys,
     RateLimiter,
     RecoveryCodes,
@@ -44,7 +45,7 @@ from infrastructure.grants.valkey import (
 from infrastructure.grants.valkey.epoch import ValkeyEpoch
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.migrations import migrate
-from infrastructure.persistence.passkeys import SqlPasskeys
+from infrastructure.persistence.passkeys import SqlPasskeyAccounts, SqlPasskeys
 from infrastructure.persistence.postgres import PostgresDatabase
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
 from infrastructure.persistence.sessions import SqlSessionIdsOfUser, SqlSessionRepository
@@ -57,7 +58,12 @@ from tests.backends.postgres import admin_execute, truncate
 from tests.backends.valkey_sentinel import sentinel_deployment
 from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
-from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
+from tests.fakes.second_factor import (
+    MemoryPasskeyAccounts,
+    MemoryPasskeys,
+    MemoryRecoveryCodes,
+    MemoryTotpCredentials,
+)
 
 # Adapter name -> the session fixture of its Valkey clients.
 VALKEYS = {
@@ -534,3 +540,24 @@ def second_factors(
     second_factor_clients: Callable[[], SecondFactorStores],
 ) -> SecondFactorStores:
     return second_factor_clients()
+
+
+@dataclass
+class PasskeyAccountStores:
+    accounts: PasskeyAccounts
+    users: UserRepository
+    passkeys: Passkeys
+
+
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+async def passkey_accounts(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[PasskeyAccountStores]:
+    if request.param == "memory":
+        users, passkeys = MemoryUserRepository(), MemoryPasskeys()
+        yield PasskeyAccountStores(MemoryPasskeyAccounts(users, passkeys), users, passkeys)
+        return
+    async with sql_database(request.param, request, tmp_path) as database:
+        yield PasskeyAccountStores(
+            SqlPasskeyAccounts(database), SqlUserRepository(database), SqlPasskeys(database)
+        )

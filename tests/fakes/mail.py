@@ -113,6 +113,13 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         if verified:
             await self.mark_verified(user_id, now)
 
+    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+        user = self.users_repo.users.get(user_id)
+        if user is None or user.password_hash is not None:
+            return False
+        await self.set_password(user_id, password_hash, now, verified=False)
+        return True
+
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
         if user_id in self.breach_mailed or user_id not in self.users_repo.users:
             return False

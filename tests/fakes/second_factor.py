@@ -5,13 +5,15 @@ atomic as the conditional UPDATE it stands in for."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from domain.entities import NewPasskey, Passkey, TotpCredential
-from domain.errors import PasskeyExists
-from domain.ports import Passkeys, RecoveryCodes, TotpCredentials
+from domain.entities import NewPasskey, NewUser, Passkey, TotpCredential, User
+from domain.errors import EmailTaken, PasskeyExists
+from domain.ports import Attested, PasskeyAccounts, Passkeys, RecoveryCodes, TotpCredentials
+from tests.fakes.repositories import MemoryUserRepository
 
 
 class MemoryRecoveryCodes(RecoveryCodes):
@@ -92,6 +94,7 @@ class MemoryPasskeys(Passkeys):
             user_handle=passkey.user_handle,
             name=passkey.name,
             created_at=passkey.created_at,
+            at_sign_up=passkey.at_sign_up,
         )
         self.passkeys[added.id] = added
         self._next_id += 1
@@ -125,3 +128,40 @@ class MemoryPasskeys(Passkeys):
         for passkey_id in ids:
             del self.passkeys[passkey_id]
         return ids
+
+
+class MemoryPasskeyAccounts(PasskeyAccounts):
+    def __init__(self, users: MemoryUserRepository, passkeys: MemoryPasskeys) -> None:
+        self._users = users
+        self._passkeys = passkeys
+        self._lock = asyncio.Lock()
+
+    async def open(
+        self, user: NewUser, passkey: Attested, user_handle: bytes
+    ) -> tuple[User, Passkey]:
+        async with self._lock:
+            return await self._open(user, passkey, user_handle)
+
+    async def _open(
+        self, user: NewUser, passkey: Attested, user_handle: bytes
+    ) -> tuple[User, Passkey]:
+        # Both clashes are checked before either write, as one SQL transaction undoes both.
+        if any(u.email == user.email for u in self._users.users.values()):
+            raise EmailTaken()
+        if await self._passkeys.by_credential(passkey.credential_id) is not None:
+            raise PasskeyExists()
+        created = await self._users.add(user)
+        added = await self._passkeys.add(
+            NewPasskey(
+                user_id=created.id,
+                credential_id=passkey.credential_id,
+                public_key=passkey.public_key,
+                sign_count=passkey.sign_count,
+                transports=passkey.transports,
+                user_handle=user_handle,
+                name=None,
+                created_at=user.created_at,
+                at_sign_up=True,
+            )
+        )
+        return created, added

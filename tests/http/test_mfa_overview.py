@@ -14,6 +14,7 @@ from tests.http.mfa_helpers import (
     reauthenticate_with_passkey,
     second_step,
 )
+from tests.http.test_passkey_sign_up import signed_up
 
 Client = Any
 
@@ -44,6 +45,7 @@ async def test_a_new_account_has_no_second_factor(client: Client):
         "totp": False,
         "recovery_codes_left": 0,
         "passkeys": 0,
+        "password": True,
     }
 
 
@@ -61,6 +63,7 @@ async def test_the_app_counts_once_confirmed_and_spent_recovery_codes_count_down
         "totp": True,
         "recovery_codes_left": 10,
         "passkeys": 0,
+        "password": True,
     }
     mfa_token = await password_step(client, "other@site.com")
     signed_in = await second_step(client, mfa_token, recovery_code=with_totp.recovery_codes[0])
@@ -78,6 +81,7 @@ async def test_the_app_counts_once_confirmed_and_spent_recovery_codes_count_down
         "totp": False,
         "recovery_codes_left": 0,
         "passkeys": 0,
+        "password": True,
     }
 
 
@@ -88,3 +92,21 @@ async def test_passkeys_are_counted_for_their_owner_only(client: Client):
     ada = await add_passkey(client, ada)
     assert (await overview(client, ada))["passkeys"] == 2
     assert (await overview(client, bob))["passkeys"] == 0
+
+
+async def test_a_passkey_first_account_shows_it_has_no_password_until_it_sets_one(
+    client: Client,
+):
+    account = (await signed_up(client, SoftAuthenticator(BASE_URL))).json()
+    device = Device(account["access_token"], "", account)
+
+    assert await overview(client, device) == {
+        "totp": False,
+        "recovery_codes_left": 0,
+        "passkeys": 1,
+        "password": False,
+    }
+    await client.post(
+        "/auth/password/set", json={"new_password": "a brand new one"}, headers=device.headers
+    )
+    assert (await overview(client, device))["password"] is True

@@ -22,7 +22,7 @@ from tests.http.helpers import (
 )
 from tests.http.test_email_recovery import reset_token
 from tests.http.test_passkeys import login_options, register, sign_in_with
-from tests.servers.smtp import SmtpSink
+from tests.servers.smtp import SmtpSink, link_token
 
 Client = AsyncTestClient[Any]
 OWNER = "owner@example.test"
@@ -77,3 +77,52 @@ async def test_a_planted_passkey_does_not_survive_the_owners_password_reset(
     planted = authenticator.get(await login_options(app))
     assert_problem(await sign_in_with(app, planted), 401, "invalid_passkey")
     await smtp.wait_for_subject(OWNER, "Second factors were removed", 1)
+
+
+# --- Passkey-first accounts (tests/unit/test_planted_factors.py has every case) ------------
+
+
+async def passkey_first(app: Client, authenticator: SoftAuthenticator) -> dict[str, Any]:
+    options = await app.post("/auth/passkeys/signup/options", json={"email": OWNER})
+    assert options.status_code == 200, options.text
+    created = await app.post(
+        "/auth/passkeys/signup/verify", json={"credential": authenticator.create(options.json())}
+    )
+    assert created.status_code == 201, created.text
+    body: dict[str, Any] = created.json()
+    return body
+
+
+@pytest.mark.every_deployment
+async def test_the_verification_link_keeps_the_sign_up_passkey_of_a_passkey_first_account(
+    app: Client, smtp: SmtpSink, clock: FakeClock
+):
+    owner = SoftAuthenticator(BASE_URL)
+    await passkey_first(app, owner)
+    clock.advance(60)
+
+    token = link_token(await smtp.wait_for_subject(OWNER, "Confirm", 1))
+    assert (await app.post("/auth/email/verify", json={"token": token})).status_code == 200
+
+    signed_in = await sign_in_with(app, owner.get(await login_options(app)))
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["user"]["email_verified"] is True
+
+
+@pytest.mark.every_deployment
+async def test_the_owners_reset_removes_a_strangers_passkey_first_sign_up_passkey(
+    app: Client, smtp: SmtpSink, clock: FakeClock
+):
+    stranger = SoftAuthenticator(BASE_URL)
+    await passkey_first(app, stranger)
+    clock.advance(60)
+
+    token = await reset_token(app, smtp, OWNER)
+    reset = await app.post(
+        "/auth/password/reset", json={"token": token, "new_password": "the owner's own one"}
+    )
+    assert reset.status_code == 204, reset.text
+
+    assert_problem(
+        await sign_in_with(app, stranger.get(await login_options(app))), 401, "invalid_passkey"
+    )

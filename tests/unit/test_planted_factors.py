@@ -17,7 +17,8 @@ from application.mfa.passkeys import RemovePasskeyCommand
 from application.mfa.totp import TotpCodeCommand
 from domain.entities import NewPasskey
 from domain.errors import EmailNotVerified, InvalidAccessToken
-from tests.unit.world import CLIENT, PASSWORD, World
+from tests.fakes.authenticator import SoftAuthenticator
+from tests.unit.world import CLIENT, ISSUER, PASSWORD, World
 
 ADA = "ada@example.test"
 
@@ -120,6 +121,82 @@ async def test_a_reset_removes_planted_factors_and_keeps_those_enrolled_when_ver
     assert [p.id for p in await world.passkeys.of_user(signed_in.user.id)] == [later.id]
     assert await world.totp.get(signed_in.user.id) is None  # enrolled before the proof
     assert any("Your password was changed" in s for s in subjects(world))
+
+
+# --- Passkey-first accounts: the sign-up passkey is the account's credential ---------------
+
+
+async def test_verifying_a_passkey_first_address_keeps_its_sign_up_passkey(world: World):
+    owner = await world.sign_up_with_passkey(SoftAuthenticator(ISSUER))
+    [sign_up_passkey] = await world.passkeys.of_user(owner.user.id)
+    world.clock.advance(60)
+
+    verified = await world.verify_email.execute(
+        VerifyEmailCommand(
+            token=link_token(world, "Confirm"),
+            client=CLIENT,
+            bearer_token=owner.tokens.access_token,
+        )
+    )
+
+    assert verified.email_verified
+    assert await world.passkeys.of_user(owner.user.id) == [sign_up_passkey]
+    assert world.audit.named("passkey_removed") == []
+    assert not any("Second factors were removed" in s for s in subjects(world))
+
+
+async def test_verifying_still_removes_what_was_planted_beside_the_sign_up_passkey(
+    world: World,
+):
+    owner = await world.sign_up_with_passkey(SoftAuthenticator(ISSUER))
+    [sign_up_passkey] = await world.passkeys.of_user(owner.user.id)
+    await plant(world, owner.user.id)
+
+    await world.verify_email.execute(
+        VerifyEmailCommand(token=link_token(world, "Confirm"), client=CLIENT)
+    )
+
+    assert await world.passkeys.of_user(owner.user.id) == [sign_up_passkey]
+    assert await world.totp.get(owner.user.id) is None
+    assert [e.reason for e in world.audit.named("passkey_removed")] == ["enrolled_unverified"]
+
+
+async def test_a_reset_of_an_unverified_passkey_first_account_removes_its_sign_up_passkey(
+    world: World,
+):
+    # Someone signed up with Ada's address and a passkey of theirs; Ada, who owns the
+    # mailbox, resets the password: the stranger's passkey goes as a password would.
+    stranger = SoftAuthenticator(ISSUER)
+    intruder = await world.sign_up_with_passkey(stranger)
+    world.clock.advance(60)
+
+    await world.reset_password.execute(
+        ResetPasswordCommand(
+            token=await reset_token(world), new_password="a new password", client=CLIENT
+        )
+    )
+
+    assert await world.passkeys.of_user(intruder.user.id) == []
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(intruder.tokens.access_token)
+    assert any("Second factors were removed" in s for s in subjects(world))
+
+
+async def test_a_reset_after_the_address_was_verified_keeps_the_sign_up_passkey(world: World):
+    owner = await world.sign_up_with_passkey(SoftAuthenticator(ISSUER))
+    [sign_up_passkey] = await world.passkeys.of_user(owner.user.id)
+    await world.verify_email.execute(
+        VerifyEmailCommand(token=link_token(world, "Confirm"), client=CLIENT)
+    )
+    world.clock.advance(60)
+
+    await world.reset_password.execute(
+        ResetPasswordCommand(
+            token=await reset_token(world), new_password="a new password", client=CLIENT
+        )
+    )
+
+    assert await world.passkeys.of_user(owner.user.id) == [sign_up_passkey]
 
 
 async def reset_token(world: World) -> str:

@@ -19,8 +19,10 @@ from application.introspection import IntrospectionPolicy, TokenContext
 from application.login import LoginCommand
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
+from application.mfa.passkey_sign_in import PasskeySignInCommand
 from application.mfa.planted import MailboxProof
 from application.mfa.sign_in import SecondFactorGate
+from application.passkey_sign_up import FinishPasskeySignUpCommand, PasskeySignUpCommand
 from application.refresh import RefreshCommand
 from application.register import AwaitingVerification, RegisterCommand
 from application.revocation import SessionRevoker
@@ -44,6 +46,7 @@ from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from interfaces.bootstrap import Policies, Ports, UseCases, build
 from interfaces.bootstrap.use_cases import session_services
+from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
 from tests.fakes.devices import MemoryKnownDevices
@@ -53,7 +56,12 @@ from tests.fakes.repositories import (
     MemoryUserAdministration,
     MemoryUserRepository,
 )
-from tests.fakes.second_factor import MemoryPasskeys, MemoryRecoveryCodes, MemoryTotpCredentials
+from tests.fakes.second_factor import (
+    MemoryPasskeyAccounts,
+    MemoryPasskeys,
+    MemoryRecoveryCodes,
+    MemoryTotpCredentials,
+)
 from tests.fakes.security import AcceptingCaptcha, FakeHasher, RecordingAudit, SequentialIds
 from tests.fakes.signals import MemorySecurityEvents
 from tests.fakes.webhooks import EmptyWebhookOutbox, MemoryWebhookEndpoints, NoWebhookTransport
@@ -113,6 +121,29 @@ class World(UseCases):
         )
         assert not isinstance(registered, AwaitingVerification)
         return registered
+
+    async def sign_up_with_passkey(
+        self, authenticator: SoftAuthenticator, email: str = "ada@example.test"
+    ) -> SignedIn:
+        """A passkey-first account: the address, then the authenticator's new passkey."""
+        options = await self.start_passkey_sign_up.execute(
+            PasskeySignUpCommand(email=email, name="Ada", captcha_token="ok", client=CLIENT)
+        )
+        signed_up = await self.finish_passkey_sign_up.execute(
+            FinishPasskeySignUpCommand(
+                credential=authenticator.create(dict(options)), client=CLIENT
+            )
+        )
+        assert not isinstance(signed_up, AwaitingVerification)
+        return signed_up
+
+    async def sign_in_with_passkey(self, authenticator: SoftAuthenticator) -> str:
+        """Another sign-in with the authenticator's last passkey: its access token."""
+        options = await self.start_passkey_sign_in.execute(CLIENT)
+        signed_in = await self.finish_passkey_sign_in.execute(
+            PasskeySignInCommand(credential=authenticator.get(dict(options)), client=CLIENT)
+        )
+        return signed_in.tokens.access_token
 
     async def verified(self, user_id: int) -> None:
         """The address counts as verified from now, as if its mail had been opened (no
@@ -223,6 +254,7 @@ def build_world(
         ids=SequentialIds(),
         secret_box=AesGcmSecretBox(b"k" * 32),
         otp=PyOtpPasswords(),
+        passkey_accounts=MemoryPasskeyAccounts(users, fakes["passkeys"]),
         ceremonies=WebAuthnCeremonies(
             rp_id="auth.example.test", rp_name="authgate tests", origins=[ISSUER]
         ),

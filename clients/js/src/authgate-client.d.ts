@@ -46,6 +46,8 @@ export interface SecondFactors {
   totp: boolean;
   recoveryCodesLeft: number;
   passkeys: number;
+  /** False for an account that signs in without one (passkey-first, or a provider). */
+  password: boolean;
 }
 
 export interface AuthClientOptions {
@@ -145,6 +147,12 @@ export class AuthClient extends EventTarget {
     name?: string;
     turnstileToken?: string;
   }): Promise<{ user: User; emailVerificationRequired: boolean }>;
+  /** An account whose one credential is a new passkey of this device (no password). */
+  signUpWithPasskey(fields: {
+    email: string;
+    name?: string;
+    turnstileToken?: string;
+  }): Promise<{ user: User; emailVerificationRequired: boolean }>;
   /** Throws `MfaRequired` when the account has a second factor. */
   login(email: string, password: string): Promise<User>;
   loginMfa(
@@ -174,6 +182,8 @@ export class AuthClient extends EventTarget {
   /** "This wasn't me": every session ends, the password is blocked until a reset. */
   secureAccount(token: string): Promise<void>;
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /** A first password for an account without one (step-up applies). */
+  setPassword(newPassword: string): Promise<void>;
 
   // second factors
   secondFactors(): Promise<SecondFactors>;

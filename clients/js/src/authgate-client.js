@@ -142,6 +142,24 @@ export class AuthClient extends EventTarget {
     return { user: answer.user, emailVerificationRequired: Boolean(answer.email_verification_required) };
   }
 
+  /** Sign up with a passkey and no password: the browser makes a passkey for this site (it
+   * asks for the PIN or biometric) and the account opens with it, signed in. Answers as
+   * `register`; a taken address throws `email_taken` before the browser asks anything, a
+   * dismissed prompt rejects with its DOMException ("NotAllowedError"). */
+  async signUpWithPasskey({ email, name, turnstileToken } = {}) {
+    const start = { email };
+    if (name) start.name = name;
+    if (turnstileToken) start.turnstile_token = turnstileToken;
+    const options = await this.#post("/auth/passkeys/signup/options", start);
+    const credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options),
+    });
+    const body = { credential: credential.toJSON() };
+    const answer = await this.#post("/auth/passkeys/signup/verify", body, { cookies: true });
+    if (answer.access_token) this.#accept(answer);
+    return { user: answer.user, emailVerificationRequired: Boolean(answer.email_verification_required) };
+  }
+
   /** Resolves with the user; throws `MfaRequired` when the account asks for a second factor,
    * an AuthError with `.code` when refused. */
   async login(email, password) {
@@ -280,6 +298,15 @@ export class AuthClient extends EventTarget {
     });
   }
 
+  /** A first password for an account without one (a passkey-first or provider account);
+   * `password_already_set` when it has one: use `changePassword`. Every other session ends. */
+  async setPassword(newPassword) {
+    await this.#authorized("/auth/password/set", {
+      method: "POST",
+      body: { new_password: newPassword },
+    });
+  }
+
   // -- second factors ---------------------------------------------------------------------
 
   /** Whether this browser can make and use passkeys here: WebAuthn Level 3's JSON methods
@@ -293,11 +320,17 @@ export class AuthClient extends EventTarget {
     );
   }
 
-  /** `{ totp, recoveryCodesLeft, passkeys }`: whether the authenticator app is on, how many
-   * unused recovery codes are left, how many passkeys there are. */
+  /** `{ totp, recoveryCodesLeft, passkeys, password }`: whether the authenticator app is on,
+   * how many unused recovery codes are left, how many passkeys there are, and whether the
+   * account has a password (one without may `setPassword`). */
   async secondFactors() {
     const answer = await this.#authorized("/auth/mfa");
-    return { totp: answer.totp, recoveryCodesLeft: answer.recovery_codes_left, passkeys: answer.passkeys };
+    return {
+      totp: answer.totp,
+      recoveryCodesLeft: answer.recovery_codes_left,
+      passkeys: answer.passkeys,
+      password: answer.password,
+    };
   }
 
   /** A new authenticator-app secret, not active until `totpConfirm`: show `otpauthUri` as a

@@ -13,6 +13,7 @@ from domain.errors import (
     FieldError,
     InvalidCredentials,
     NoPasswordSet,
+    PasswordAlreadySet,
     ValidationFailed,
 )
 from domain.ports import (
@@ -91,3 +92,57 @@ class ChangePassword:
         await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
         await self._throttle.login_succeeded(user.email, command.client)
         audit_event(self._audit, "password_changed", command.client, user_id=user.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetPasswordCommand:
+    caller: AccessClaims
+    new_password: str
+    client: ClientInfo
+
+
+class SetPassword:
+    """A first password for an account that has none (a passkey-first or provider account).
+    A sensitive action (step-up: the recent, two-factor proof stands in for the current
+    password, OWASP ASVS 5.0 V7.5.1); otherwise as a change: the password rules and the
+    breach check, a notice mail, the ``password.changed`` webhook, every other session ends
+    (ASVS 5.0 V7.4.3)."""
+
+    def __init__(
+        self,
+        *,
+        step_up: StepUp,
+        mail: MailUnitOfWork,
+        hasher: PasswordHasher,
+        revoker: SessionRevoker,
+        queue: MailQueue,
+        clock: Clock,
+        audit: AuditLog,
+        breaches: BreachedPasswordCheck,
+    ) -> None:
+        self._step_up = step_up
+        self._mail = mail
+        self._hasher = hasher
+        self._revoker = revoker
+        self._queue = queue
+        self._clock = clock
+        self._audit = audit
+        self._breaches = breaches
+
+    async def execute(self, command: SetPasswordCommand) -> None:
+        user = await self._step_up.user(command.caller)
+        if user.password_hash is not None:
+            raise PasswordAlreadySet()
+        problems = password_problems(command.new_password)
+        if problems:
+            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+        await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
+        password_hash = await self._hasher.hash(command.new_password)
+        now = self._clock.now()
+        async with self._mail.begin() as work:
+            if not await work.accounts.add_password(user.id, password_hash, now):
+                raise PasswordAlreadySet()  # set by a concurrent request meanwhile
+            await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
+            await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_SET), due_at=now)
+        await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
+        audit_event(self._audit, "password_set", command.client, user_id=user.id)

@@ -17,6 +17,7 @@ class Notice(StrEnum):
     PASSKEY_REMOVED = "passkey_removed"
     UNVERIFIED_FACTORS_REMOVED = "unverified_factors_removed"
     PASSWORD_CHANGED = "password_changed"
+    PASSWORD_SET = "password_set"
     CODES_LOCKED = "codes_locked"
 
 
@@ -30,6 +31,7 @@ _WHAT = {
         "were removed: they were added before this address was confirmed",
     ),
     Notice.PASSWORD_CHANGED: ("Your password was changed", "was changed"),
+    Notice.PASSWORD_SET: ("A password was set", "was set: the account can sign in with it"),
     Notice.CODES_LOCKED: (
         "Sign-ins with a code are paused",
         "are paused for today: too many wrong codes were tried",
@@ -42,6 +44,7 @@ _THING = {
     Notice.PASSKEY_REMOVED: "A passkey",
     Notice.UNVERIFIED_FACTORS_REMOVED: "The second factors",
     Notice.PASSWORD_CHANGED: "The password",
+    Notice.PASSWORD_SET: "A password",
     Notice.CODES_LOCKED: "Second-step sign-ins with a code",
 }
 

@@ -142,7 +142,7 @@ class ResetPassword:
         # OWASP Forgot Password Cheat Sheet: after a reset, end every session (refresh grants
         # and, through the denylist, access tokens at once); factors planted before the
         # mailbox was proven go too.
-        user = await self._proof.proven(user_id, None, command.client)
+        user = await self._proof.proven(user_id, None, command.client, credentials_replaced_at=now)
         audit_event(self._audit, "password_reset", command.client, user_id=user_id)
         if user is not None:
             await self._queue.notify(user, Notice.PASSWORD_CHANGED)

@@ -14,7 +14,7 @@ from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain import assurance
 from domain.entities import Passkey
-from domain.errors import InvalidPasskey
+from domain.errors import EmailNotVerified, InvalidPasskey
 from domain.ports import (
     AuditLog,
     Clock,
@@ -119,11 +119,13 @@ class FinishPasskeySignIn:
         assertions: PasskeyAssertions,
         issuer: SessionIssuer,
         audit: AuditLog,
+        require_verified: bool = False,
     ) -> None:
         self._users = users
         self._assertions = assertions
         self._issuer = issuer
         self._audit = audit
+        self._require_verified = require_verified
 
     async def execute(self, command: PasskeySignInCommand) -> SignedIn:
         passkey, _ = await self._assertions.verify(
@@ -133,6 +135,17 @@ class FinishPasskeySignIn:
         if user is None:
             audit_event(self._audit, "login_failed", command.client, reason="passkey_unknown")
             raise InvalidPasskey()
+        if self._require_verified and not user.email_verified:
+            # A passkey-first account's address is unverified until its mail is opened: with
+            # AUTH_REQUIRE_VERIFIED_EMAIL its passkey waits for it, as a password does.
+            audit_event(
+                self._audit,
+                "login_failed",
+                command.client,
+                user_id=user.id,
+                reason="email_not_verified",
+            )
+            raise EmailNotVerified()
         tokens = await self._issuer.start(user, command.client, assurance.PASSKEY)
         audit_event(
             self._audit,

@@ -5,9 +5,19 @@ Whoever signed up with an address they do not own could add an app or a passkey 
 owner proved the mailbox; such a factor must not outlive that proof (OWASP ASVS 5.0 V6.4.3,
 account recovery must not leave an attacker's authenticator behind). Enrolment now needs a
 verified address, so a factor older than the verification was enrolled unverified: the
-timestamps alone tell which ones go."""
+timestamps alone tell which ones go.
+
+A passkey-first account's own passkey, made with the account (``at_sign_up``), is older than
+the verification too, but it is the account's credential, where a password would be: proving
+the mailbox by the verification link keeps it, as it keeps a password (removing it would lock
+the owner out). A proof that replaces or drops the account's credentials while the address was
+still unverified (a password reset, an identity provider taking the address over) removes it,
+as it replaces the password: whoever signed up with an address they do not own is locked out
+(the pre-registration takeover, OWASP ASVS 5.0 V6.4.3)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from application.client import ClientInfo, audit_event
 from application.email.notices import Notice
@@ -38,19 +48,33 @@ class MailboxProof:
         self._clock = clock
 
     async def proven(
-        self, user_id: int, keep: str | None, client: ClientInfo, reason: str = "revoke_all"
+        self,
+        user_id: int,
+        keep: str | None,
+        client: ClientInfo,
+        reason: str = "revoke_all",
+        *,
+        credentials_replaced_at: datetime | None = None,
     ) -> User | None:
-        """Call once the address is marked verified; the user as it is now (None if gone)."""
+        """Call once the address is marked verified; the user as it is now (None if gone).
+        ``credentials_replaced_at``: the caller replaced or dropped the account's password at
+        that instant, marking the address verified with it."""
         user = await self._users.get(user_id)
         if user is None:
             return None
-        removed = await self._remove_planted(user, client)
+        # The address was unverified until this very proof (marking it verified stamps the
+        # instant only when it was not yet): the sign-up passkey was never confirmed.
+        sign_up_replaced = (
+            credentials_replaced_at is not None
+            and user.email_verified_at == credentials_replaced_at
+        )
+        removed = await self._remove_planted(user, client, sign_up_replaced)
         await self._revoker.revoke_all(user_id, keep, client, reason=reason)
         if removed:
             await self._queue.notify(user, Notice.UNVERIFIED_FACTORS_REMOVED)
         return user
 
-    async def _remove_planted(self, user: User, client: ClientInfo) -> bool:
+    async def _remove_planted(self, user: User, client: ClientInfo, sign_up_replaced: bool) -> bool:
         verified_at = user.email_verified_at
         if verified_at is None:
             return False
@@ -61,6 +85,8 @@ class MailboxProof:
             self._audited("mfa_disabled", user, client)
             removed = True
         for passkey in await self._passkeys.of_user(user.id):
+            if passkey.at_sign_up and not sign_up_replaced:
+                continue  # the account's own credential, not a planted factor
             if passkey.created_at < verified_at and await self._passkeys.remove(
                 user.id, passkey.id, self._clock.now()
             ):

@@ -90,7 +90,7 @@ class AccountLinker:
             await work.accounts.set_password(user.id, None, now, verified=True)
             for kind in MailKind:
                 await work.tokens.discard(user.id, kind, now)
-        await self._proof.proven(user.id, None, client)
+        await self._proof.proven(user.id, None, client, credentials_replaced_at=now)
         audit_event(
             self._audit,
             "unverified_credentials_dropped",

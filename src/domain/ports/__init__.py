@@ -37,7 +37,12 @@ from domain.ports.mail import (
     OutgoingMail,
     QueuedMail,
 )
-from domain.ports.second_factor import Passkeys, RecoveryCodes, TotpCredentials
+from domain.ports.second_factor import (
+    PasskeyAccounts,
+    Passkeys,
+    RecoveryCodes,
+    TotpCredentials,
+)
 from domain.ports.security import (
     AccessClaims,
     AccessTokens,
@@ -103,6 +108,7 @@ __all__ = [
     "Outbox",
     "OutboxDelivery",
     "OutgoingMail",
+    "PasskeyAccounts",
     "PasskeyCeremonies",
     "Passkeys",
     "PasswordHasher",

@@ -86,6 +86,11 @@ class AccountEmail(Protocol):
         A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
         ...
 
+    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+        """Give an account without a password this one; False when it has one (of concurrent
+        callers, exactly one gets True)."""
+        ...
+
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
         """Note that the user was told their password is breached; False when already told
         about this password (of concurrent callers, exactly one gets True)."""

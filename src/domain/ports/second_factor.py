@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.entities import NewPasskey, Passkey, TotpCredential
+from domain.entities import NewPasskey, NewUser, Passkey, TotpCredential, User
+from domain.ports.webauthn import Attested
 
 
 class TotpCredentials(Protocol):
@@ -78,4 +79,16 @@ class Passkeys(Protocol):
 
     async def remove_all(self, user_id: int, now: datetime) -> list[int]:
         """Every passkey of the user; the ids removed."""
+        ...
+
+
+class PasskeyAccounts(Protocol):
+    """Accounts whose first credential is a passkey: no password."""
+
+    async def open(
+        self, user: NewUser, passkey: Attested, user_handle: bytes
+    ) -> tuple[User, Passkey]:
+        """The user and its passkey (``at_sign_up``, made at ``user.created_at``, no name) in
+        one transaction. Raise ``EmailTaken`` or ``PasskeyExists``, writing nothing, when the
+        address or the credential is taken, also under races."""
         ...

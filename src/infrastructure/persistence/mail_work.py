@@ -113,6 +113,21 @@ class _Accounts(AccountEmail):
         if verified:
             await self.mark_verified(user_id, now)
 
+    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+        # One conditional UPDATE: of concurrent callers exactly one finds no password.
+        row = await self._tx.fetchone(
+            "UPDATE users SET password_hash = $2, updated_at = $3, breach_mailed_at = NULL"
+            " WHERE id = $1 AND password_hash IS NULL RETURNING id",
+            user_id,
+            password_hash,
+            now,
+        )
+        if row is None:
+            return False
+        self.changed.add(user_id)
+        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now)
+        return True
+
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
         # One conditional UPDATE: of concurrent sign-ins exactly one sees it unmarked.
         row = await self._tx.fetchone(

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.entities import NewPasskey, Passkey
-from domain.errors import PasskeyExists
-from domain.ports import Passkeys, WebhookEvent
+from domain.entities import NewPasskey, NewUser, Passkey, User
+from domain.errors import EmailTaken, PasskeyExists
+from domain.ports import Attested, PasskeyAccounts, Passkeys, WebhookEvent
 from infrastructure.persistence.database import (
     Database,
     Row,
+    Tx,
     UniqueViolation,
     as_datetime,
     as_optional_datetime,
 )
+from infrastructure.persistence.users import insert_user, user_of
 from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, credential_id, public_key, sign_count, transports, user_handle, name,"
-    " created_at, last_used_at"
+    " created_at, last_used_at, at_sign_up"
 )
 
 
@@ -34,7 +36,27 @@ def _passkey(row: Row) -> Passkey:
         name=row["name"],
         created_at=as_datetime(row["created_at"]),
         last_used_at=as_optional_datetime(row["last_used_at"]),
+        at_sign_up=bool(row["at_sign_up"]),
     )
+
+
+async def _insert(tx: Tx, passkey: NewPasskey) -> Row:
+    row = await tx.fetchone(
+        "INSERT INTO passkeys (user_id, credential_id, public_key, sign_count,"
+        " transports, user_handle, name, created_at, at_sign_up)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_COLUMNS}",
+        passkey.user_id,
+        passkey.credential_id,
+        passkey.public_key,
+        passkey.sign_count,
+        ",".join(passkey.transports),
+        passkey.user_handle,
+        passkey.name,
+        passkey.created_at,
+        passkey.at_sign_up,
+    )
+    assert row is not None
+    return row
 
 
 class SqlPasskeys(Passkeys):
@@ -44,19 +66,7 @@ class SqlPasskeys(Passkeys):
     async def add(self, passkey: NewPasskey) -> Passkey:
         try:
             async with self._db.transaction() as tx:
-                row = await tx.fetchone(
-                    "INSERT INTO passkeys (user_id, credential_id, public_key, sign_count,"
-                    " transports, user_handle, name, created_at)"
-                    f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}",
-                    passkey.user_id,
-                    passkey.credential_id,
-                    passkey.public_key,
-                    passkey.sign_count,
-                    ",".join(passkey.transports),
-                    passkey.user_handle,
-                    passkey.name,
-                    passkey.created_at,
-                )
+                row = await _insert(tx, passkey)
                 await record_event(
                     tx,
                     WebhookEvent.MFA_ENABLED,
@@ -66,7 +76,6 @@ class SqlPasskeys(Passkeys):
                 )
         except UniqueViolation as e:
             raise PasskeyExists() from e
-        assert row is not None
         return _passkey(row)
 
     async def of_user(self, user_id: int) -> list[Passkey]:
@@ -117,3 +126,39 @@ class SqlPasskeys(Passkeys):
             for _ in rows:
                 await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="passkey")
         return sorted(int(row["id"]) for row in rows)
+
+
+class SqlPasskeyAccounts(PasskeyAccounts):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def open(
+        self, user: NewUser, passkey: Attested, user_handle: bytes
+    ) -> tuple[User, Passkey]:
+        async def work(tx: Tx) -> tuple[Row, Row]:
+            try:
+                user_row = await insert_user(tx, user)
+            except UniqueViolation as e:
+                raise EmailTaken() from e
+            try:
+                passkey_row = await _insert(
+                    tx,
+                    NewPasskey(
+                        user_id=int(user_row["id"]),
+                        credential_id=passkey.credential_id,
+                        public_key=passkey.public_key,
+                        sign_count=passkey.sign_count,
+                        transports=passkey.transports,
+                        user_handle=user_handle,
+                        name=None,
+                        created_at=user.created_at,
+                        at_sign_up=True,
+                    ),
+                )
+            except UniqueViolation as e:
+                raise PasskeyExists() from e
+            return user_row, passkey_row
+
+        # One transaction: no account without its passkey, no passkey without its account.
+        user_row, passkey_row = await self._db.run(work)
+        return user_of(user_row), _passkey(passkey_row)

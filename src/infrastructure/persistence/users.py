@@ -44,35 +44,36 @@ def user_of(row: Row) -> User:
     )
 
 
+async def insert_user(tx: Tx, user: NewUser) -> Row:
+    """The new user's row, its ``user.created`` webhook in the same transaction."""
+    row = await tx.fetchone(
+        "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
+        " email_verified_at)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
+        user.email,
+        user.password_hash,
+        user.name,
+        user.role,
+        user.created_at,
+        user.created_at,
+        user.email_verified_at,
+    )
+    assert row is not None
+    await record_event(
+        tx, WebhookEvent.USER_CREATED, int(row["id"]), user.created_at, email=user.email
+    )
+    return row
+
+
 class SqlUserRepository(UserRepository):
     def __init__(self, database: Database) -> None:
         self._db = database
 
     async def add(self, user: NewUser) -> User:
-        async def work(tx: Tx) -> Row | None:
-            row = await tx.fetchone(
-                "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
-                " email_verified_at)"
-                f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RETURNING}",
-                user.email,
-                user.password_hash,
-                user.name,
-                user.role,
-                user.created_at,
-                user.created_at,
-                user.email_verified_at,
-            )
-            assert row is not None
-            await record_event(
-                tx, WebhookEvent.USER_CREATED, int(row["id"]), user.created_at, email=user.email
-            )
-            return row
-
         try:
-            row = await self._db.run(work)
+            row = await self._db.run(lambda tx: insert_user(tx, user))
         except UniqueViolation as e:
             raise EmailTaken() from e
-        assert row is not None
         return user_of(row)
 
     async def remove(self, user_id: int) -> None:

@@ -37,7 +37,7 @@ from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.devices import SqlKnownDevices
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.outbox import SqlOutboxDelivery
-from infrastructure.persistence.passkeys import SqlPasskeys
+from infrastructure.persistence.passkeys import SqlPasskeyAccounts, SqlPasskeys
 from infrastructure.persistence.profiles import CachedProfiles
 from infrastructure.persistence.second_factor import SqlRecoveryCodes, SqlTotpCredentials
 from infrastructure.persistence.security_events import SqlSecurityEvents
@@ -121,6 +121,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         totp=SqlTotpCredentials(database),
         recovery_codes=SqlRecoveryCodes(database),
         passkeys=SqlPasskeys(database),
+        passkey_accounts=SqlPasskeyAccounts(database),
         secret_box=box,
         otp=PyOtpPasswords(),
         ceremonies=WebAuthnCeremonies(

@@ -33,6 +33,7 @@ from domain.ports import (
     OneTimePasswords,
     OneTimeStore,
     OutboxDelivery,
+    PasskeyAccounts,
     PasskeyCeremonies,
     Passkeys,
     PasswordHasher,
@@ -82,6 +83,7 @@ class Ports:
     totp: TotpCredentials
     recovery_codes: RecoveryCodes
     passkeys: Passkeys
+    passkey_accounts: PasskeyAccounts
     secret_box: SecretBox
     otp: OneTimePasswords
     ceremonies: PasskeyCeremonies

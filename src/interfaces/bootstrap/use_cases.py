@@ -17,7 +17,7 @@ from application.caller_session import CallerSession
 from application.devices.notice import NewDeviceNotice
 from application.devices.secure import SecureAccount
 from application.email.breach_notice import BreachNotice
-from application.email.change import ChangePassword
+from application.email.change import ChangePassword, SetPassword
 from application.email.messages import MailPolicy
 from application.email.queue import MailQueue
 from application.email.recovery import ForgotPassword, ResetPassword
@@ -50,9 +50,10 @@ from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
 from application.outbox_loop import OutboxLoop
+from application.passkey_sign_up import FinishPasskeySignUp, StartPasskeySignUp
 from application.reauthenticate import Reauthenticate, StartPasskeyReauthentication
 from application.refresh import RefreshSession
-from application.register import RegisterUser
+from application.register import AccountOpening, RegisterUser
 from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer
 from application.session_policy import SessionPolicy
@@ -77,6 +78,8 @@ class UseCases:
     complete_mfa_sign_in: CompleteMfaSignIn
     start_passkey_sign_in: StartPasskeySignIn
     finish_passkey_sign_in: FinishPasskeySignIn
+    start_passkey_sign_up: StartPasskeySignUp
+    finish_passkey_sign_up: FinishPasskeySignUp
     start_oauth: StartOAuth
     complete_oauth: CompleteOAuth
     request_email_sign_in: RequestEmailSignIn
@@ -104,6 +107,7 @@ class UseCases:
     reset_password: ResetPassword
     change_password: ChangePassword
     secure_account: SecureAccount
+    set_password: SetPassword
     # second factors
     second_factors: ShowSecondFactors
     setup_totp: SetupTotp
@@ -193,17 +197,21 @@ def build(p: Ports, policies: Policies) -> UseCases:
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
     sign_in_grants = SignInGrants(p.one_time, p.clock)
+    opening = AccountOpening(
+        users=p.users,
+        issuer=issuer,
+        mail=queue,
+        require_verified=require_verified,
+        audit=p.audit,
+    )
     return UseCases(
         register=RegisterUser(
             users=p.users,
             hasher=p.hasher,
             captcha=p.captcha,
-            issuer=issuer,
+            opening=opening,
             throttle=throttle,
-            mail=queue,
-            require_verified=require_verified,
             clock=p.clock,
-            audit=p.audit,
             breaches=breaches,
         ),
         login=Login(
@@ -234,6 +242,22 @@ def build(p: Ports, policies: Policies) -> UseCases:
             assertions=assertions,
             issuer=issuer,
             audit=p.audit,
+            require_verified=require_verified,
+        ),
+        start_passkey_sign_up=StartPasskeySignUp(
+            users=p.users,
+            captcha=p.captcha,
+            throttle=throttle,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            clock=p.clock,
+        ),
+        finish_passkey_sign_up=FinishPasskeySignUp(
+            accounts=p.passkey_accounts,
+            ceremonies=p.ceremonies,
+            challenges=p.one_time,
+            opening=opening,
+            clock=p.clock,
         ),
         start_oauth=StartOAuth(
             providers=p.identity_providers,
@@ -340,8 +364,18 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
             audit=p.audit,
         ),
+        set_password=SetPassword(
+            step_up=step_up,
+            mail=p.mail,
+            hasher=p.hasher,
+            revoker=revoker,
+            queue=queue,
+            clock=p.clock,
+            audit=p.audit,
+            breaches=breaches,
+        ),
         second_factors=ShowSecondFactors(
-            factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
+            users=p.users, factors=factors, recovery=p.recovery_codes, passkeys=p.passkeys
         ),
         setup_totp=SetupTotp(
             step_up=step_up,

@@ -8,9 +8,11 @@ from litestar import Response
 from litestar.datastructures import Cookie
 
 from application.mfa.attempts import MFA_TOKEN_TTL
-from application.session_issuer import IssuedTokens
+from application.register import AwaitingVerification
+from application.session_issuer import IssuedTokens, SignedIn
 from domain.entities import User
 from infrastructure.config import Settings
+from interfaces.http.auth.responses import AwaitingVerificationBody
 from interfaces.http.responses import TokenBody, UserBody
 
 MFA_PENDING = "mfa_pending"
@@ -46,6 +48,21 @@ def token_response(
         status_code=status,
         cookies=cookies,
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def signed_up_response(
+    settings: Settings, outcome: SignedIn | AwaitingVerification, *, in_body: bool
+) -> Response[TokenBody | AwaitingVerificationBody]:
+    """A sign-up's 201: the register body and cookie, or under AUTH_REQUIRE_VERIFIED_EMAIL
+    the user alone (no session until the mailed link is opened)."""
+    if isinstance(outcome, AwaitingVerification):
+        body = AwaitingVerificationBody(
+            user=UserBody.of(outcome.user), email_verification_required=True
+        )
+        return Response(body, status_code=201, headers={"Cache-Control": "no-store"})
+    return token_response(  # type: ignore[return-value]
+        settings, outcome.tokens, in_body=in_body, user=outcome.user, status=201
     )
 
 

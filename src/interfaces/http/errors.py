@@ -57,6 +57,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.InvalidEmailLink: 400,
     e.InvalidSecureToken: 400,
     e.NoPasswordSet: 409,
+    e.PasswordAlreadySet: 409,
     e.InvalidClient: 401,
     e.InvalidReceiver: 401,
     e.MfaRequired: 401,

@@ -7,12 +7,12 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from application.login import Login, LoginCommand
 from application.logout import Logout, LogoutCommand
 from application.refresh import RefreshCommand, RefreshSession
-from application.register import AwaitingVerification, RegisterCommand, RegisterUser
+from application.register import RegisterCommand, RegisterUser
 from domain import errors as e
 from infrastructure.config import Settings
 from interfaces.http.auth.requests import LoginRequest, RefreshRequest, RegisterRequest
 from interfaces.http.auth.responses import AwaitingVerificationBody
-from interfaces.http.cookies import cleared_cookie, token_response
+from interfaces.http.cookies import cleared_cookie, signed_up_response, token_response
 from interfaces.http.documentation import (
     BODY,
     COOKIE,
@@ -32,7 +32,7 @@ from interfaces.http.providers import (
     Inject,
     RefreshCookie,
 )
-from interfaces.http.responses import TokenBody, UserBody
+from interfaces.http.responses import TokenBody
 
 # What an empty body means where the body is optional (JSON null is still refused).
 NO_TOKEN = RefreshRequest()
@@ -68,7 +68,7 @@ class AuthController(Controller):
         client: Client,
         body_transport: BodyTransport,
     ) -> Response[TokenBody | AwaitingVerificationBody]:
-        signed_in = await register.execute(
+        signed_up = await register.execute(
             RegisterCommand(
                 email=data.email,
                 password=data.password,
@@ -77,21 +77,7 @@ class AuthController(Controller):
                 client=client,
             )
         )
-        if isinstance(signed_in, AwaitingVerification):
-            return Response(
-                AwaitingVerificationBody(
-                    user=UserBody.of(signed_in.user), email_verification_required=True
-                ),
-                status_code=201,
-                headers=NO_STORE,
-            )
-        return token_response(  # type: ignore[return-value]
-            settings,
-            signed_in.tokens,
-            in_body=body_transport,
-            user=signed_in.user,
-            status=201,
-        )
+        return signed_up_response(settings, signed_up, in_body=body_transport)
 
     @post(
         "/login",

@@ -30,3 +30,7 @@ class ResetPasswordRequest(msgspec.Struct, frozen=True):
 class ChangePasswordRequest(msgspec.Struct, frozen=True):
     current_password: str
     new_password: NewPassword
+
+
+class SetPasswordRequest(msgspec.Struct, frozen=True):
+    new_password: NewPassword

@@ -8,7 +8,12 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from application.email.change import ChangePassword, ChangePasswordCommand
+from application.email.change import (
+    ChangePassword,
+    ChangePasswordCommand,
+    SetPassword,
+    SetPasswordCommand,
+)
 from application.email.recovery import (
     ForgotPassword,
     ForgotPasswordCommand,
@@ -27,6 +32,7 @@ from interfaces.http.email.requests import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
     ResetPasswordRequest,
+    SetPasswordRequest,
     VerifyEmailRequest,
 )
 from interfaces.http.providers import (
@@ -163,4 +169,31 @@ class PasswordController(Controller):
                 new_password=data.new_password,
                 client=client,
             )
+        )
+
+    @post(
+        "/set",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Set a first password (an account without one); every other session ends",
+        description="For an account that signs in with a passkey or a provider only. A "
+        "sensitive action: a recent proof (step-up) stands in for the current password. An "
+        "account with a password answers 409 `password_already_set`: change it at "
+        "`POST /auth/password/change`.",
+        responses=problems(
+            e.InsufficientUserAuthentication,
+            *BODY,
+            *BEARER,
+            e.PasswordAlreadySet,
+            e.PasswordBreached,
+        ),
+    )
+    async def set_first(
+        self,
+        data: JSONBody[SetPasswordRequest],
+        caller: Caller,
+        set_password: Inject[SetPassword],
+        client: Client,
+    ) -> None:
+        await set_password.execute(
+            SetPasswordCommand(caller=caller, new_password=data.new_password, client=client)
         )

@@ -8,11 +8,13 @@ from interfaces.http.responses import Problem
 
 
 class SecondFactorsBody(msgspec.Struct, frozen=True):
-    """Whether the authenticator app is on, and how many recovery codes and passkeys there are."""
+    """Whether the authenticator app is on, how many recovery codes and passkeys there are,
+    and whether the account has a password (one without may set one)."""
 
     totp: bool
     recovery_codes_left: int
     passkeys: int
+    password: bool
 
 
 class TotpSetupBody(msgspec.Struct, frozen=True):

@@ -56,6 +56,7 @@ class MfaController(Controller):
             totp=shown.totp,
             recovery_codes_left=shown.recovery_codes_left,
             passkeys=shown.passkeys,
+            password=shown.password,
         )
         return Response(body, headers=NO_STORE)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from application.mfa.passkeys import NAME_MAX
-from interfaces.http.requests import documented
+from interfaces.http.requests import Email, Name, TurnstileToken, documented
 
 Base64Url = Annotated[str, msgspec.Meta(extra_json_schema={"description": "base64url"})]
 
@@ -62,3 +62,13 @@ class PasskeyRegistrationRequest(msgspec.Struct, frozen=True):
 
 class PasskeySignInRequest(msgspec.Struct, frozen=True):
     credential: AuthenticationCredential
+
+
+class PasskeySignUpRequest(msgspec.Struct, frozen=True):
+    email: Email
+    name: Name | None = None
+    turnstile_token: TurnstileToken | None = None
+
+
+class PasskeySignUpVerifyRequest(msgspec.Struct, frozen=True):
+    credential: RegistrationCredential

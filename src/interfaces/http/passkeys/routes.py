@@ -22,14 +22,26 @@ from application.mfa.passkeys import (
     RemovePasskeyCommand,
     StartPasskeyRegistration,
 )
+from application.passkey_sign_up import (
+    FinishPasskeySignUp,
+    FinishPasskeySignUpCommand,
+    PasskeySignUpCommand,
+    StartPasskeySignUp,
+)
 from application.reauthenticate import StartPasskeyReauthentication
 from domain import errors as e
 from domain.values import MAX_ID
 from infrastructure.config import Settings
-from interfaces.http.cookies import token_response
+from interfaces.http.auth.responses import AwaitingVerificationBody
+from interfaces.http.cookies import signed_up_response, token_response
 from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, NoContent, problems
 from interfaces.http.origin import same_origin
-from interfaces.http.passkeys.requests import PasskeyRegistrationRequest, PasskeySignInRequest
+from interfaces.http.passkeys.requests import (
+    PasskeyRegistrationRequest,
+    PasskeySignInRequest,
+    PasskeySignUpRequest,
+    PasskeySignUpVerifyRequest,
+)
 from interfaces.http.passkeys.responses import AddedPasskeyBody, PasskeyBody, PasskeysBody
 from interfaces.http.providers import NO_STORE, BodyTransport, Caller, Client, Inject
 from interfaces.http.responses import TokenBody
@@ -138,7 +150,7 @@ class PasskeysController(Controller):
         summary="Sign in with the passkey the browser chose",
         description="`credential` is the browser's `PublicKeyCredential.toJSON()`. A full "
         "sign-in: the login body and the refresh cookie, no second step.",
-        responses=problems(*BODY, *COOKIE, e.InvalidPasskey, e.AccountDisabled),
+        responses=problems(*BODY, *COOKIE, e.InvalidPasskey, e.AccountDisabled, e.EmailNotVerified),
     )
     async def login_verify(
         self,
@@ -154,6 +166,67 @@ class PasskeysController(Controller):
         return token_response(
             settings, signed_in.tokens, in_body=body_transport, user=signed_in.user
         )
+
+    @post(
+        "/signup/options",
+        status_code=200,
+        summary="Start signing up with a passkey (no password)",
+        description=CREATION_OPTIONS + " The address (and name) wait with the challenge; an "
+        "address already taken is refused here, 409 `email_taken`.",
+        responses=problems(
+            *BODY,
+            e.EmailTaken,
+            e.CaptchaFailed,
+            e.CaptchaUnavailable,
+            e.TooManyRequests,
+            e.StorageUnavailable,
+        ),
+    )
+    async def signup_options(
+        self,
+        data: JSONBody[PasskeySignUpRequest],
+        start_passkey_sign_up: Inject[StartPasskeySignUp],
+        client: Client,
+    ) -> Response[dict[str, Any]]:
+        options = await start_passkey_sign_up.execute(
+            PasskeySignUpCommand(
+                email=data.email,
+                name=data.name,
+                captcha_token=data.turnstile_token,
+                client=client,
+            )
+        )
+        return Response(dict(options), headers=NO_STORE)
+
+    @post(
+        "/signup/verify",
+        status_code=201,
+        guards=[same_origin],
+        summary="Create the account with the passkey the browser made, and sign in",
+        description="`credential` is the browser's `PublicKeyCredential.toJSON()`. The "
+        "register body and the refresh cookie: an account with this passkey and no password, "
+        "its address unverified (the verification mail is sent). With "
+        "AUTH_REQUIRE_VERIFIED_EMAIL=true, as at register: the user only, no tokens.",
+        responses=problems(
+            *BODY,
+            *COOKIE,
+            e.InvalidPasskeyRegistration,
+            e.EmailTaken,
+            e.PasskeyExists,
+        ),
+    )
+    async def signup_verify(
+        self,
+        data: JSONBody[PasskeySignUpVerifyRequest],
+        finish_passkey_sign_up: Inject[FinishPasskeySignUp],
+        settings: Inject[Settings],
+        client: Client,
+        body_transport: BodyTransport,
+    ) -> Response[TokenBody | AwaitingVerificationBody]:
+        signed_up = await finish_passkey_sign_up.execute(
+            FinishPasskeySignUpCommand(credential=data.credential.as_json(), client=client)
+        )
+        return signed_up_response(settings, signed_up, in_body=body_transport)
 
     @get(
         "/",

@@ -5,6 +5,7 @@ import {
   askSecondFactor,
   askSecondFactorAfterProvider,
   clearSecondFactors,
+  passkeysWorkHere,
   renderSecondFactors,
   wireSecondFactors,
 } from "/demo/second-factor.js";
@@ -191,6 +192,15 @@ async function home() {
     await showSignedIn();
   });
   wireEmailSignIn(document.body.dataset.emailSignin === "true");
+  wirePasskeySignUp();
+  onSubmit(byId("password-set-form"), async ({ password }, form) => {
+    // A sensitive action: the client's step-up hook asks "Confirm it's you" when the
+    // sign-in is too old (a passkey-only account answers with its passkey).
+    await auth.setPassword(password);
+    form.reset();
+    notify("Your password is set: sign in with your email and it, or with your passkey.", "success");
+    await renderSecondFactors();
+  });
   onSubmit(byId("forgot-form"), async ({ email }, form) => {
     await auth.forgotPassword(email, { turnstileToken: turnstileToken(form) });
     notify(`If ${email} has an account, a reset link is on its way.`);
@@ -250,6 +260,30 @@ function wireEmailSignIn(enabled) {
     codeForm.reset();
     codeForm.hidden = true;
     notify("");
+    await showSignedIn();
+  });
+}
+
+/** "Sign up with a passkey": the register form's name and email, no password. */
+function wirePasskeySignUp() {
+  const form = byId("register-form");
+  const button = byId("passkey-sign-up");
+  button.hidden = !passkeysWorkHere();
+  byId("passkey-sign-up-hint").hidden = button.hidden;
+  onClick(button, async () => {
+    if (!form.elements.email.reportValidity()) return;
+    const { name, email } = Object.fromEntries(new FormData(form));
+    const { emailVerificationRequired } = await auth.signUpWithPasskey({
+      name,
+      email,
+      turnstileToken: turnstileToken(form),
+    });
+    form.reset();
+    if (emailVerificationRequired) {
+      notify(`Account created: open the link mailed to ${email}, then sign in with your passkey.`);
+      return;
+    }
+    notify(`Welcome! Your passkey signs you in. A link to verify ${email} is on its way.`);
     await showSignedIn();
   });
 }

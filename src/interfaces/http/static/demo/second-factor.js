@@ -14,7 +14,7 @@ let pending = null;
 
 /** Passkeys work only on the origins the service names (AUTH_RP_ORIGINS): browsers take no
  * IP address as an RP ID, so the demo at http://127.0.0.1:8000 points to localhost. */
-function passkeysWorkHere() {
+export function passkeysWorkHere() {
   const origins = document.body.dataset.passkeyOrigins.split(" ");
   return AuthClient.passkeysSupported && origins.includes(globalThis.location.origin);
 }
@@ -236,6 +236,7 @@ export async function renderSecondFactors() {
     : "Off.";
   byId("totp-start").hidden = factors.totp || !byId("totp-setup").hidden;
   byId("totp-on").hidden = !factors.totp;
+  byId("password-card").hidden = factors.password;
   renderPasskeys(passkeys);
 }
 
@@ -244,4 +245,5 @@ export function clearSecondFactors() {
   hideSetup();
   hideRecoveryCodes();
   renderPasskeys([]);
+  byId("password-card").hidden = true;
 }
