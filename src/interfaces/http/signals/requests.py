@@ -16,7 +16,7 @@ class PollRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     ack: Annotated[list[Jti], documented(max_length=MAX_EVENTS)] = msgspec.field(
         default_factory=list
     )
-    max_events: Annotated[int, documented(ge=0, le=MAX_EVENTS)] = msgspec.field(
+    max_events: Annotated[int, documented(minimum=0, maximum=MAX_EVENTS)] = msgspec.field(
         default=100, name="maxEvents"
     )
     return_immediately: bool = msgspec.field(default=False, name="returnImmediately")
