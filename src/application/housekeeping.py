@@ -19,6 +19,8 @@ behind) after it stopped mattering:
 - An outbox mail delivered or given up more than ``MAIL_KEPT`` ago. Its body was erased
   when it was settled; the row is kept that long so an operator can still tell whether,
   when and why not a mail went out.
+- A security activity entry older than AUTH_ACTIVITY_RETENTION_DAYS (no slack: the
+  retention is a promise to the user, GDPR Art. 5(1)(e) storage limitation).
 
 Already swept where they are written, so not here: rate-limit hits (on each hit), one-time
 values (on each take), the SQL denylist (on sign-ins).
@@ -41,7 +43,14 @@ from datetime import datetime, timedelta
 from application.pacing import stopped
 from application.session_policy import SessionPolicy
 from domain.errors import StorageUnavailable
-from domain.ports import Clock, ExpiredGrants, MailUnitOfWork, OutboxDelivery, SessionRepository
+from domain.ports import (
+    Clock,
+    ExpiredGrants,
+    MailUnitOfWork,
+    OutboxDelivery,
+    SecurityActivity,
+    SessionRepository,
+)
 
 log = logging.getLogger("authgate")
 
@@ -59,10 +68,11 @@ class Purged:
     grants: int
     mail_tokens: int
     mails: int
+    activity: int = 0
 
     @property
     def total(self) -> int:
-        return self.sessions + self.grants + self.mail_tokens + self.mails
+        return self.sessions + self.grants + self.mail_tokens + self.mails + self.activity
 
 
 class PurgeExpired:
@@ -73,6 +83,8 @@ class PurgeExpired:
         grants: ExpiredGrants | None,  # None: the store expires its own (Valkey, memory)
         mail: MailUnitOfWork,
         outbox: OutboxDelivery,
+        activity: SecurityActivity,
+        activity_retention: timedelta,
         policy: SessionPolicy,
         clock: Clock,
         batch: int = BATCH,
@@ -82,6 +94,8 @@ class PurgeExpired:
         self._grants = grants
         self._mail = mail
         self._outbox = outbox
+        self._activity = activity
+        self._activity_retention = activity_retention
         self._policy = policy
         self._clock = clock
         self._batch = batch
@@ -102,6 +116,9 @@ class PurgeExpired:
             else await self._drain(lambda n: grants.delete_expired(now - SLACK, n)),
             mail_tokens=await self._drain(lambda n: self._delete_tokens(now - SLACK, n)),
             mails=await self._drain(lambda n: self._outbox.delete_settled(now - MAIL_KEPT, n)),
+            activity=await self._drain(
+                lambda n: self._activity.delete_older(now - self._activity_retention, n)
+            ),
         )
 
     async def run(self, stop: asyncio.Event, every: float = EVERY) -> None:
@@ -117,11 +134,13 @@ class PurgeExpired:
                 continue
             if purged.total:
                 log.info(
-                    "housekeeping deleted %d sessions, %d token families, %d mail tokens, %d mails",
+                    "housekeeping deleted %d sessions, %d token families, %d mail tokens,"
+                    " %d mails, %d activity entries",
                     purged.sessions,
                     purged.grants,
                     purged.mail_tokens,
                     purged.mails,
+                    purged.activity,
                 )
 
     async def _delete_tokens(self, before: datetime, limit: int) -> int:

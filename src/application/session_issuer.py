@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.client import ClientInfo
+from application.client import ClientInfo, audit_event
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
 from domain.assurance import Assurance
@@ -14,6 +14,7 @@ from domain.errors import AccountDisabled, StorageUnavailable
 from domain.ports import (
     AccessClaims,
     AccessTokens,
+    AuditLog,
     Clock,
     IdGenerator,
     RefreshGrantStore,
@@ -50,7 +51,9 @@ class SessionIssuer:
     """Starts a session: session row, then its grant, then the access token.
 
     No token leaves without its grant stored; a session whose grant could not be stored
-    is ended again so it never shows up as a device.
+    is ended again so it never shows up as a device. Every way in passes here, so here is
+    where a sign-in is audited with its method (``session_started``, ``method`` = the amr):
+    the account's activity shows each one, however the user came in.
     """
 
     def __init__(
@@ -65,7 +68,9 @@ class SessionIssuer:
         ids: IdGenerator,
         policy: SessionPolicy,
         revoker: SessionRevoker,
+        audit: AuditLog,
     ) -> None:
+        self._audit = audit
         self._users = users
         self._sessions = sessions
         self._grants = grants
@@ -112,6 +117,14 @@ class SessionIssuer:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
         await self._end_if_disabled_meanwhile(user.id, session.id, client)
+        audit_event(
+            self._audit,
+            "session_started",
+            client,
+            user_id=user.id,
+            session_id=session.id,
+            method=assurance.stored_amr(),
+        )
         return self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
 
     async def _end_if_disabled_meanwhile(

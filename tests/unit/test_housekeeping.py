@@ -11,10 +11,11 @@ import pytest
 
 from application.housekeeping import MAIL_KEPT, SLACK, Purged, PurgeExpired
 from domain.assurance import Assurance
-from domain.entities import RefreshGrant, Session
+from domain.entities import NewUser, RefreshGrant, Session
 from domain.errors import StorageUnavailable
-from domain.ports import MailKind, MailToken, OutgoingMail
+from domain.ports import MailKind, MailToken, NewActivity, OutgoingMail
 from infrastructure.grants.memory import MemoryGrantStore
+from tests.fakes.activity import MemorySecurityActivity
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
@@ -25,6 +26,7 @@ SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 MAX_AGE = policy().max_age  # 30 days
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+RETENTION = timedelta(days=90)
 MAIL = OutgoingMail(recipient="one@example.com", subject="s", text="t", html="<p>h</p>")
 
 
@@ -44,13 +46,17 @@ class World:
     def __init__(self, *, batch: int = 1_000, max_batches: int = 100) -> None:
         self.sessions = MemorySessionRepository()
         self.grants = MemoryGrantStore()
-        self.mail = MemoryMail(MemoryUserRepository())
+        self.users = MemoryUserRepository()
+        self.mail = MemoryMail(self.users)
+        self.activity = MemorySecurityActivity(self.users)
         self.clock = FakeClock(NOW)
         self.purge = PurgeExpired(
             sessions=self.sessions,
             grants=self.grants,
             mail=self.mail,
             outbox=self.mail,
+            activity=self.activity,
+            activity_retention=RETENTION,
             policy=policy(),
             clock=self.clock,
             batch=batch,
@@ -179,6 +185,8 @@ async def test_the_loop_survives_an_outage_and_a_failure_and_purges_later(
         grants=world.grants,
         mail=world.mail,
         outbox=world.mail,
+        activity=world.activity,
+        activity_retention=RETENTION,
         policy=policy(),
         clock=world.clock,
     )
@@ -209,3 +217,18 @@ async def test_the_loop_ends_when_told_without_a_round() -> None:
     await world.purge.run(stop, every=60)
 
     assert "over" in world.sessions.sessions
+
+
+async def test_activity_older_than_the_retention_goes_and_the_rest_stays() -> None:
+    world = World()
+    user = await world.users.add(
+        NewUser(email="one@example.com", password_hash=None, name=None, role="user", created_at=NOW)
+    )
+    for at in (NOW - RETENTION - HOUR, NOW - RETENTION + HOUR):
+        await world.activity.add([NewActivity(user_id=user.id, type="session_started", at=at)])
+
+    purged = await world.purge.execute()
+
+    assert purged.activity == 1
+    [kept] = await world.activity.page(user.id, before=None, limit=10)
+    assert kept.at == NOW - RETENTION + HOUR

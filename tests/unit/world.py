@@ -43,6 +43,7 @@ from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from interfaces.bootstrap import Policies, Ports, UseCases, build
 from interfaces.bootstrap.use_cases import session_services
+from tests.fakes.activity import MemoryMailHistory, MemorySecurityActivity
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail, RecordingMailer
@@ -93,6 +94,7 @@ class World(UseCases):
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
+    activity: MemorySecurityActivity
     # Shared by several use cases; built here again for the tests that drive them directly.
     issuer: SessionIssuer
     revoker: SessionRevoker
@@ -157,6 +159,7 @@ class Fakes(TypedDict):
     recovery_codes: MemoryRecoveryCodes
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
+    activity: MemorySecurityActivity
 
 
 MAIL_POLICY = MailPolicy(
@@ -193,12 +196,17 @@ def build_world(
         "recovery_codes": recovery_codes,
         "passkeys": MemoryPasskeys(),
         "breaches": FakeBreaches(),
+        "activity": MemorySecurityActivity(users),
     }
     grants_store = fakes["grants"]
+    activity = fakes["activity"]
     ports = Ports(
         **fakes,
         profiles=UncachedProfiles(users),
-        administration=MemoryUserAdministration(users),
+        administration=MemoryUserAdministration(
+            users, outbox=fakes["mail"], also_erase=activity.erase
+        ),
+        mail_history=MemoryMailHistory(users, fakes["mail"]),
         integrity=grants_store,
         recovery_grants=grants_store,
         expired=grants_store,

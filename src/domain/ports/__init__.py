@@ -1,5 +1,12 @@
 """Ports: what the application needs from the outside world, one small role each."""
 
+from domain.ports.activity import (
+    Activity,
+    MailHistory,
+    NewActivity,
+    SecurityActivity,
+    SentMail,
+)
 from domain.ports.administration import UserAdministration
 from domain.ports.audit import AuditEvent, AuditLog
 from domain.ports.breaches import BreachCheckUnavailable, BreachedPasswords
@@ -66,6 +73,7 @@ __all__ = [
     "AccessClaims",
     "AccessTokens",
     "AccountEmail",
+    "Activity",
     "Attested",
     "AuditEvent",
     "AuditLog",
@@ -86,12 +94,14 @@ __all__ = [
     "IdentityProvider",
     "Invalid",
     "MailDeliveryFailed",
+    "MailHistory",
     "MailKind",
     "MailToken",
     "MailTokens",
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "NewActivity",
     "NewWebhookEndpoint",
     "OneTimePasswords",
     "OneTimeStore",
@@ -112,6 +122,8 @@ __all__ = [
     "Rotation",
     "RotationOutcome",
     "SecretBox",
+    "SecurityActivity",
+    "SentMail",
     "SessionIdsOfUser",
     "SessionRef",
     "SessionRepository",

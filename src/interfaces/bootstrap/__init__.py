@@ -51,6 +51,8 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
     async with AsyncExitStack() as stack:
         opened = await open_ports(settings, clock, stack)
         cases = build(opened.ports, policies(settings))
+        # Its last rows, before the database closes.
+        stack.push_async_callback(cases.record_activity.flush_quietly)
         yield Service(
             settings=settings,
             cases=cases,
@@ -61,6 +63,7 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
                 Loop("authgate-outbox-sender", cases.send_outboxes.run),
                 Loop("authgate-housekeeping", cases.purge_expired.run),
                 Loop("authgate-session-touches", opened.sessions.run),
+                Loop("authgate-security-activity", cases.record_activity.run),
             ),
         )
 
@@ -98,6 +101,7 @@ def policies(settings: Settings) -> Policies:
             ),
             secrets=settings.introspection_secrets,
         ),
+        activity_retention=timedelta(days=settings.activity_retention_days),
         return_to_allowlist=settings.return_to_allowlist,
         trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
@@ -26,6 +27,7 @@ from domain.ports import (
     IdentityProvider,
     IdGenerator,
     Mailer,
+    MailHistory,
     MailUnitOfWork,
     OneTimePasswords,
     OneTimeStore,
@@ -38,6 +40,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SecretBox,
+    SecurityActivity,
     SessionRepository,
     TotpCredentials,
     UserAdministration,
@@ -71,6 +74,8 @@ class Ports:
     clock: Clock
     ids: IdGenerator
     audit: AuditLog
+    activity: SecurityActivity  # the account's security activity (the audit events of a user)
+    mail_history: MailHistory
     mail: MailUnitOfWork
     outbox: OutboxDelivery
     mailer: Mailer
@@ -94,5 +99,6 @@ class Policies:
     delivery: DeliveryPolicy
     webhooks: WebhookPolicy
     introspection: IntrospectionPolicy
+    activity_retention: timedelta = timedelta(days=90)
     return_to_allowlist: Collection[str] = ()
     trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor
