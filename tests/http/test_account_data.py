@@ -289,3 +289,15 @@ async def test_the_last_admin_cannot_delete_its_own_account(client: Client, sett
 
     assert_problem(await client.delete("/auth/account", headers=admin.headers), 409, "last_admin")
     assert (await client.get("/auth/me", headers=bearer(admin.access_token))).status_code == 200
+
+
+async def test_what_an_administrator_did_through_the_cli_shows_as_theirs(
+    client: Client, settings: Settings
+):
+    admin = await an_admin(client, settings)  # `authgate users set-role`, as the CLI does
+
+    entries = (await activity(client, admin)).json()["activity"]
+
+    [role] = [e for e in entries if e["type"] == "role_set_admin"]
+    assert role["by_admin"] is True
+    assert role["user_agent"] == "authgate-cli"
