@@ -19,6 +19,8 @@ behind) after it stopped mattering:
 - An outbox mail delivered or given up more than ``MAIL_KEPT`` ago. Its body was erased
   when it was settled; the row is kept that long so an operator can still tell whether,
   when and why not a mail went out.
+- A security activity entry older than AUTH_ACTIVITY_RETENTION_DAYS (no slack: the
+  retention is a promise to the user, GDPR Art. 5(1)(e) storage limitation).
 
 Already swept where they are written, so not here: rate-limit hits (on each hit), one-time
 values (on each take), the SQL denylist (on sign-ins).
@@ -42,7 +44,14 @@ from application.pacing import stopped
 from application.session_policy import SessionPolicy
 from application.signals import PurgeSecurityEvents
 from domain.errors import StorageUnavailable
-from domain.ports import Clock, ExpiredGrants, MailUnitOfWork, OutboxDelivery, SessionRepository
+from domain.ports import (
+    Clock,
+    ExpiredGrants,
+    MailUnitOfWork,
+    OutboxDelivery,
+    SecurityActivity,
+    SessionRepository,
+)
 
 log = logging.getLogger("authgate")
 
@@ -61,10 +70,12 @@ class Purged:
     mail_tokens: int
     mails: int
     security_events: int = 0
+    activity: int = 0
 
     @property
     def total(self) -> int:
-        return self.sessions + self.grants + self.mail_tokens + self.mails + self.security_events
+        kinds = (self.sessions, self.grants, self.mail_tokens, self.mails)
+        return sum(kinds) + self.security_events + self.activity
 
 
 class PurgeExpired:
@@ -76,6 +87,8 @@ class PurgeExpired:
         mail: MailUnitOfWork,
         outbox: OutboxDelivery,
         signals: PurgeSecurityEvents,
+        activity: SecurityActivity,
+        activity_retention: timedelta,
         policy: SessionPolicy,
         clock: Clock,
         batch: int = BATCH,
@@ -86,6 +99,8 @@ class PurgeExpired:
         self._mail = mail
         self._outbox = outbox
         self._signals = signals
+        self._activity = activity
+        self._activity_retention = activity_retention
         self._policy = policy
         self._clock = clock
         self._batch = batch
@@ -107,6 +122,9 @@ class PurgeExpired:
             mail_tokens=await self._drain(lambda n: self._delete_tokens(now - SLACK, n)),
             mails=await self._drain(lambda n: self._outbox.delete_settled(now - MAIL_KEPT, n)),
             security_events=await self._drain(self._signals.execute),
+            activity=await self._drain(
+                lambda n: self._activity.delete_older(now - self._activity_retention, n)
+            ),
         )
 
     async def run(self, stop: asyncio.Event, every: float = EVERY) -> None:
@@ -122,11 +140,13 @@ class PurgeExpired:
                 continue
             if purged.total:
                 log.info(
-                    "housekeeping deleted %d sessions, %d token families, %d mail tokens, %d mails",
+                    "housekeeping deleted %d sessions, %d token families, %d mail tokens,"
+                    " %d mails, %d activity entries",
                     purged.sessions,
                     purged.grants,
                     purged.mail_tokens,
                     purged.mails,
+                    purged.activity,
                 )
 
     async def _delete_tokens(self, before: datetime, limit: int) -> int:

@@ -119,7 +119,7 @@ class Reauthenticate:
             command.client,
             user_id=user.id,
             session_id=caller.session_id,
-            reason=" ".join(amr),
+            method=proven.stored_amr(),
         )
         return Reauthenticated(
             access_token=self._issuer.access_token(

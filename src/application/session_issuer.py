@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.client import ClientInfo
+from application.client import ClientInfo, audit_event
 from application.devices.notice import NewDeviceNotice
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
@@ -16,6 +16,7 @@ from domain.errors import AccountDisabled, StorageUnavailable
 from domain.ports import (
     AccessClaims,
     AccessTokens,
+    AuditLog,
     Clock,
     IdGenerator,
     RefreshGrantStore,
@@ -53,7 +54,9 @@ class SessionIssuer:
     """Starts a session: session row, then its grant, then the access token.
 
     No token leaves without its grant stored; a session whose grant could not be stored
-    is ended again so it never shows up as a device.
+    is ended again so it never shows up as a device. Every way in passes here, so here is
+    where a sign-in is audited with its method (``session_started``, ``method`` = the amr):
+    the account's activity shows each one, however the user came in.
     """
 
     def __init__(
@@ -69,8 +72,10 @@ class SessionIssuer:
         policy: SessionPolicy,
         revoker: SessionRevoker,
         devices: NewDeviceNotice,
+        audit: AuditLog,
     ) -> None:
         self._devices = devices
+        self._audit = audit
         self._users = users
         self._sessions = sessions
         self._grants = grants
@@ -117,6 +122,14 @@ class SessionIssuer:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
         await self._end_if_disabled_meanwhile(user.id, session.id, client)
+        audit_event(
+            self._audit,
+            "session_started",
+            client,
+            user_id=user.id,
+            session_id=session.id,
+            method=assurance.stored_amr(),
+        )
         device = await self._devices.signed_in(user, client, amr)
         tokens = self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
         return dataclasses.replace(tokens, device=device)

@@ -32,6 +32,7 @@ async def test_opening_the_service_starts_no_task_and_a_command_runs_on_it(
             "authgate-outbox-sender",
             "authgate-housekeeping",
             "authgate-session-touches",
+            "authgate-security-activity",
         ]
         purged = await service.cases.purge_expired.execute()
 

@@ -4,13 +4,19 @@ the SQL adapters."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, Session, User
 from domain.errors import EmailTaken
-from domain.ports import SessionRepository, UserAdministration, UserRepository
+from domain.ports import (
+    Outbox,
+    OutgoingMail,
+    SessionRepository,
+    UserAdministration,
+    UserRepository,
+)
 
 
 class MemoryUserRepository(UserRepository):
@@ -137,8 +143,16 @@ class MemorySessionRepository(SessionRepository):
 class MemoryUserAdministration(UserAdministration):
     """The administrator's view of a ``MemoryUserRepository``'s users."""
 
-    def __init__(self, users: MemoryUserRepository) -> None:
+    def __init__(
+        self,
+        users: MemoryUserRepository,
+        *,
+        outbox: Outbox | None = None,
+        also_erase: Callable[[int], None] | None = None,
+    ) -> None:
         self._users = users
+        self._outbox = outbox
+        self._also_erase = also_erase
 
     async def page(self, *, after: int | None, limit: int, email: str | None) -> list[User]:
         found = [
@@ -171,10 +185,16 @@ class MemoryUserAdministration(UserAdministration):
         active = [u.id for u in self._users.users.values() if u.is_admin and not u.disabled]
         return active == [user_id]
 
-    async def erase(self, user_id: int, now: datetime) -> bool:
+    async def erase(
+        self, user_id: int, now: datetime, farewell: OutgoingMail | None = None
+    ) -> bool:
         if user_id not in self._users.users:
             return False
         await self._users.remove(user_id)
+        if self._also_erase is not None:
+            self._also_erase(user_id)
+        if farewell is not None and self._outbox is not None:
+            await self._outbox.enqueue(farewell, now)
         return True
 
     async def insert_new(self, users: Sequence[NewUser]) -> set[str]:

@@ -217,9 +217,10 @@ async def test_audit_events_are_json_lines_without_secrets(
     lines = [JsonFormatter().format(r) for r in caplog.records]
     events = [json.loads(line) for line in lines if '"logger":"authgate.audit"' in line]
     names = [e["event"] for e in events]
-    assert names[:2] == ["user_registered", "login_failed"]
+    assert names[:3] == ["session_started", "user_registered", "login_failed"]
     assert "session_revoked" in names
-    failed = events[1]
+    assert events[0]["method"] == "pwd"  # how the session's user proved who they are
+    failed = events[2]
     assert failed["reason"] == "wrong_password"
     assert failed["user_id"] == body["user"]["id"]
     assert {"time", "ip_address", "user_agent"} <= set(failed)

@@ -234,6 +234,14 @@ async def change_password(client: Client, account: Account) -> Any:
     return await client.post("/auth/password/change", json=body, headers=account.device.headers)
 
 
+async def export_account(client: Client, account: Account) -> Any:
+    return await client.get("/auth/account/export", headers=account.device.headers)
+
+
+async def delete_account(client: Client, account: Account) -> Any:
+    return await client.delete("/auth/account", headers=account.device.headers)
+
+
 SENSITIVE: list[tuple[str, Prepare, Act, int]] = [
     ("set up the app", plain, setup_app, 200),
     ("confirm the app", with_pending_app, confirm_app, 200),
@@ -244,6 +252,8 @@ SENSITIVE: list[tuple[str, Prepare, Act, int]] = [
     ("remove a passkey", with_passkey, remove_passkey, 204),
     ("change the password", plain, change_password, 204),
     ("change the password with an app", with_app, change_password, 204),
+    ("export the account", plain, export_account, 200),
+    ("export the account with an app", with_app, export_account, 200),
 ]
 
 
@@ -264,6 +274,21 @@ async def test_a_sensitive_action_needs_a_proof_younger_than_the_max_age(
 
     clock.advance(TOO_OLD)
     assert_step_up(await act(client, account))
+
+
+async def test_deleting_the_account_needs_a_recent_two_factor_proof_when_it_has_one(
+    client: Client, clock: FakeClock
+):
+    account = await with_passkey(client, clock)
+    clock.advance(TOO_OLD)
+    assert_step_up(await delete_account(client, account))
+    account.device = await reauthenticate(client, account.device, password=PASSWORD)
+    assert_step_up(await delete_account(client, account), aal2=True)
+
+    await account.prove(client)
+    deleted = await delete_account(client, account)
+
+    assert deleted.status_code == 204, deleted.text
 
 
 async def test_with_a_second_factor_a_recent_password_alone_is_not_enough(client: Client):

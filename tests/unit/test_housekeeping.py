@@ -12,10 +12,11 @@ import pytest
 from application.housekeeping import MAIL_KEPT, SLACK, Purged, PurgeExpired
 from application.signals import PurgeSecurityEvents, SignalPolicy
 from domain.assurance import Assurance
-from domain.entities import RefreshGrant, Session
+from domain.entities import NewUser, RefreshGrant, Session
 from domain.errors import StorageUnavailable
-from domain.ports import MailKind, MailToken, OutgoingMail
+from domain.ports import MailKind, MailToken, NewActivity, OutgoingMail
 from infrastructure.grants.memory import MemoryGrantStore
+from tests.fakes.activity import MemorySecurityActivity
 from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
@@ -28,6 +29,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 MAX_AGE = policy().max_age  # 30 days
 KEEP = timedelta(minutes=16)  # security events: an access token's lifetime and a minute
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+RETENTION = timedelta(days=90)
 MAIL = OutgoingMail(recipient="one@example.com", subject="s", text="t", html="<p>h</p>")
 
 
@@ -47,7 +49,9 @@ class World:
     def __init__(self, *, batch: int = 1_000, max_batches: int = 100) -> None:
         self.sessions = MemorySessionRepository()
         self.grants = MemoryGrantStore()
-        self.mail = MemoryMail(MemoryUserRepository())
+        self.users = MemoryUserRepository()
+        self.mail = MemoryMail(self.users)
+        self.activity = MemorySecurityActivity(self.users)
         self.clock = FakeClock(NOW)
         self.signals = MemorySecurityEvents()
         self.purge = PurgeExpired(
@@ -58,6 +62,8 @@ class World:
             signals=PurgeSecurityEvents(
                 events=self.signals, clock=self.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
             ),
+            activity=self.activity,
+            activity_retention=RETENTION,
             policy=policy(),
             clock=self.clock,
             batch=batch,
@@ -189,6 +195,8 @@ async def test_the_loop_survives_an_outage_and_a_failure_and_purges_later(
         signals=PurgeSecurityEvents(
             events=world.signals, clock=world.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
         ),
+        activity=world.activity,
+        activity_retention=RETENTION,
         policy=policy(),
         clock=world.clock,
     )
@@ -231,3 +239,18 @@ async def test_security_events_go_once_every_token_they_name_has_expired() -> No
     assert purged.security_events == 1
     assert world.signals.events == [recent]
     assert old not in world.signals.events
+
+
+async def test_activity_older_than_the_retention_goes_and_the_rest_stays() -> None:
+    world = World()
+    user = await world.users.add(
+        NewUser(email="one@example.com", password_hash=None, name=None, role="user", created_at=NOW)
+    )
+    for at in (NOW - RETENTION - HOUR, NOW - RETENTION + HOUR):
+        await world.activity.add([NewActivity(user_id=user.id, type="session_started", at=at)])
+
+    purged = await world.purge.execute()
+
+    assert purged.activity == 1
+    [kept] = await world.activity.page(user.id, before=None, limit=10)
+    assert kept.at == NOW - RETENTION + HOUR

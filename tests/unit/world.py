@@ -46,6 +46,7 @@ from infrastructure.security.totp import PyOtpPasswords
 from infrastructure.security.webauthn import WebAuthnCeremonies
 from interfaces.bootstrap import Policies, Ports, UseCases, build
 from interfaces.bootstrap.use_cases import session_services
+from tests.fakes.activity import MemoryMailHistory, MemorySecurityActivity
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.breaches import FakeBreaches
 from tests.fakes.clock import FakeClock
@@ -107,6 +108,7 @@ class World(UseCases):
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
     security_events: MemorySecurityEvents
+    activity: MemorySecurityActivity
     # Shared by several use cases; built here again for the tests that drive them directly.
     issuer: SessionIssuer
     revoker: SessionRevoker
@@ -196,6 +198,7 @@ class Fakes(TypedDict):
     passkeys: MemoryPasskeys
     breaches: FakeBreaches
     security_events: MemorySecurityEvents
+    activity: MemorySecurityActivity
 
 
 MAIL_POLICY = MailPolicy(
@@ -237,12 +240,17 @@ def build_world(
         "passkeys": MemoryPasskeys(),
         "breaches": FakeBreaches(),
         "security_events": MemorySecurityEvents(),
+        "activity": MemorySecurityActivity(users),
     }
     grants_store = fakes["grants"]
+    activity = fakes["activity"]
     ports = Ports(
         **fakes,
         profiles=UncachedProfiles(users),
-        administration=MemoryUserAdministration(users),
+        administration=MemoryUserAdministration(
+            users, outbox=fakes["mail"], also_erase=activity.erase
+        ),
+        mail_history=MemoryMailHistory(users, fakes["mail"]),
         integrity=grants_store,
         recovery_grants=grants_store,
         expired=grants_store,

@@ -34,6 +34,40 @@ export interface Session {
   [field: string]: unknown;
 }
 
+/** One entry of the user's security activity (`GET /auth/activity`). */
+export interface ActivityEntry {
+  type: string;
+  at: string;
+  ip_address: string | null;
+  user_agent: string | null;
+  /** Approximate, read from the user agent: "Chrome on Linux". */
+  device: string | null;
+  /** How a sign-in proved the user (its `amr`), where it applies. */
+  method: string[] | null;
+  reason: string | null;
+  by_admin: boolean;
+  session_id: string | null;
+  [field: string]: unknown;
+}
+
+export interface ActivityPage {
+  activity: ActivityEntry[];
+  /** The `cursor` of the next, older page; `null` on the last one. */
+  nextCursor: string | null;
+}
+
+/** Everything kept about the account (`GET /auth/account/export`): no secret in it. */
+export interface AccountExport {
+  exported_at: string;
+  profile: User;
+  identities: { provider: string; subject: string; email: string | null; created_at: string }[];
+  sessions: Record<string, unknown>[];
+  passkeys: { name: string | null; transports: string[]; created_at: string; last_used_at: string | null }[];
+  activity: ActivityEntry[];
+  mails: { subject: string; queued_at: string; sent_at: string | null }[];
+  [field: string]: unknown;
+}
+
 export interface Passkey {
   id: string;
   name: string | null;
@@ -175,6 +209,10 @@ export class AuthClient extends EventTarget {
   me(): Promise<User>;
   sessions(): Promise<Session[]>;
   revokeSession(id: string): Promise<void>;
+  activity(options?: { limit?: number; cursor?: string | null }): Promise<ActivityPage>;
+  exportAccount(): Promise<AccountExport>;
+  /** Deletes the account (step-up applies); `signedout` fires with reason `account_deleted`. */
+  deleteAccount(): Promise<void>;
   requestVerificationEmail(): Promise<void>;
   verifyEmail(token: string): Promise<User>;
   forgotPassword(email: string, options?: { turnstileToken?: string }): Promise<void>;

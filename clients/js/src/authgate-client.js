@@ -261,6 +261,30 @@ export class AuthClient extends EventTarget {
     await this.#authorized(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
   }
 
+  /** The user's security activity, newest first: `{ activity, nextCursor }`; pass
+   * `nextCursor` back as `cursor` for the older page (`null` on the last one). */
+  async activity({ limit, cursor } = {}) {
+    const query = new URLSearchParams();
+    if (limit !== undefined) query.set("limit", String(limit));
+    if (cursor) query.set("cursor", cursor);
+    const suffix = query.size ? `?${query}` : "";
+    const answer = await this.#authorized(`/auth/activity${suffix}`);
+    return { activity: answer.activity, nextCursor: answer.next_cursor };
+  }
+
+  /** Everything the service keeps about the account, as one document (nothing secret in
+   * it). A sensitive action: without a recent proof it goes through `onStepUp`. */
+  async exportAccount() {
+    return this.#authorized("/auth/account/export");
+  }
+
+  /** Delete the account and everything kept about it; every session ends, this one too.
+   * A sensitive action: without a recent proof it goes through `onStepUp`. */
+  async deleteAccount() {
+    await this.#authorized("/auth/account", { method: "DELETE" });
+    this.#signOut("account_deleted");
+  }
+
   async requestVerificationEmail() {
     await this.#authorized("/auth/email/verify/request", { method: "POST" });
   }

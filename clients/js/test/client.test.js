@@ -229,4 +229,28 @@ describe("AuthClient against authgate", { skip }, () => {
     assert.deepEqual(browser.calls, [["POST", "/auth/password/change", 401]]);
     assert.equal(auth.signedIn, true); // nothing ended
   });
+
+  test("the activity pages back in time, the export holds the account, delete signs out", async () => {
+    const { auth, email } = await signedUp();
+    await auth.login(email, PASSWORD);
+
+    const first = await auth.activity({ limit: 2 });
+    const rest = await auth.activity({ cursor: first.nextCursor });
+    const exported = await auth.exportAccount();
+    const ended = signedOut(auth);
+    await auth.deleteAccount();
+
+    assert.deepEqual(
+      [...first.activity, ...rest.activity].map((entry) => entry.type),
+      ["session_started", "user_registered", "session_started"],
+    );
+    assert.equal(first.activity[0].method[0], "pwd");
+    assert.equal(rest.nextCursor, null);
+    assert.equal(exported.profile.email, email);
+    assert.equal(await ended, "account_deleted");
+    assert.equal(auth.signedIn, false);
+    const again = new AuthClient({ baseUrl: SERVER, fetch: jarFetch().send });
+    await again.register({ email, password: PASSWORD });
+    assert.equal(again.signedIn, true);
+  });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.admin.commands import AdminCommand, audit_admin, keep_an_admin
+from application.erasure import AccountEraser
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
 from domain.entities import User
@@ -95,24 +96,16 @@ class DeleteUser:
         *,
         users: UserRepository,
         administration: UserAdministration,
-        revoker: SessionRevoker,
-        clock: Clock,
+        eraser: AccountEraser,
         audit: AuditLog,
     ) -> None:
         self._users = users
         self._administration = administration
-        self._revoker = revoker
-        self._clock = clock
+        self._eraser = eraser
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
         await keep_an_admin(self._administration, command)
         await _target(self._users, command, own=False)
-        now = self._clock.now()
-        await self._administration.set_disabled(command.user_id, now, now)
-        await self._revoker.revoke_all(
-            command.user_id, None, command.actor.client, reason="user_deleted"
-        )
-        if not await self._administration.erase(command.user_id, now):
-            raise UserNotFound()
+        await self._eraser.erase(command.user_id, command.actor.client)
         audit_admin(self._audit, "user_deleted", command)

@@ -59,3 +59,15 @@ def compose_notice(product: str, notice: Notice, recipient: str) -> OutgoingMail
         " factors and signed-in devices.",
     ]
     return outgoing(recipient, subject, paragraphs, product)
+
+
+def compose_farewell(product: str, recipient: str) -> OutgoingMail:
+    """The last mail to an address whose account its owner deleted."""
+    subject = f"Your account was deleted — {product}"
+    paragraphs = [
+        f"The {product} account for {recipient} was deleted at its owner's request, with"
+        " everything kept about it: profile, sign-in methods, devices and activity.",
+        "This address can be used to sign up again. No more mail will come from this account.",
+        "If you did not delete it, someone had access to it: sign up again and tell us.",
+    ]
+    return outgoing(recipient, subject, paragraphs, product)

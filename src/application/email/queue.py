@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.email.messages import MailPolicy, compose
-from application.email.notices import Notice, compose_notice
+from application.email.notices import Notice, compose_farewell, compose_notice
 from application.email.tokens import digest, new_token
 from domain.entities import User
 from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, OutgoingMail
@@ -33,6 +33,10 @@ class MailQueue:
     def notice(self, user: User, notice: Notice) -> OutgoingMail:
         """A notice to enqueue in the caller's own unit of work."""
         return compose_notice(self._policy.product, notice, user.email)
+
+    def farewell(self, user: User) -> OutgoingMail:
+        """The last mail of a deleted account, queued in the erasure's own transaction."""
+        return compose_farewell(self._policy.product, user.email)
 
     async def notify(self, user: User, notice: Notice) -> None:
         await self.enqueue(self.notice(user, notice))

@@ -1,5 +1,12 @@
 """Ports: what the application needs from the outside world, one small role each."""
 
+from domain.ports.activity import (
+    Activity,
+    MailHistory,
+    NewActivity,
+    SecurityActivity,
+    SentMail,
+)
 from domain.ports.administration import UserAdministration
 from domain.ports.audit import AuditEvent, AuditLog
 from domain.ports.breaches import BreachCheckUnavailable, BreachedPasswords
@@ -73,6 +80,7 @@ __all__ = [
     "AccessClaims",
     "AccessTokens",
     "AccountEmail",
+    "Activity",
     "Attested",
     "AuditEvent",
     "AuditLog",
@@ -96,12 +104,14 @@ __all__ = [
     "Invalid",
     "KnownDevices",
     "MailDeliveryFailed",
+    "MailHistory",
     "MailKind",
     "MailToken",
     "MailTokens",
     "MailUnitOfWork",
     "MailWork",
     "Mailer",
+    "NewActivity",
     "NewWebhookEndpoint",
     "OneTimePasswords",
     "OneTimeStore",
@@ -123,8 +133,10 @@ __all__ = [
     "Rotation",
     "RotationOutcome",
     "SecretBox",
+    "SecurityActivity",
     "SecurityEvent",
     "SecurityEvents",
+    "SentMail",
     "SessionIdsOfUser",
     "SessionRef",
     "SessionRepository",

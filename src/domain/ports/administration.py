@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.entities import ExternalIdentity, NewUser, User
+from domain.ports.mail import OutgoingMail
 
 
 class UserAdministration(Protocol):
@@ -32,9 +33,12 @@ class UserAdministration(Protocol):
         """Whether this user is an admin, not disabled, and no other admin is."""
         ...
 
-    async def erase(self, user_id: int, now: datetime) -> bool:
-        """The user and everything stored about it in this database, in one transaction.
-        False when there was no such user."""
+    async def erase(
+        self, user_id: int, now: datetime, farewell: OutgoingMail | None = None
+    ) -> bool:
+        """The user and everything stored about it in this database, in one transaction,
+        ``farewell`` queued for the erased address in it. False when there was no such
+        user (and nothing is queued)."""
         ...
 
     async def insert_new(self, users: Sequence[NewUser]) -> set[str]:

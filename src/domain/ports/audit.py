@@ -14,6 +14,7 @@ class AuditEvent:
     ip_address: str | None = None
     user_agent: str | None = None
     reason: str | None = None
+    method: str | None = None  # how the user proved who they are (the amr, space-separated)
     actor_id: int | None = None  # the admin who did it, for administrative events
     actor: str | None = None  # an administrative event's way in: "admin_api" or "cli"
 

@@ -160,6 +160,8 @@ class Settings:
     refresh_limit: Limit = 60
     # Second-step codes tried per account per day from any IP; past it: 429 and a mail.
     mfa_failure_limit: Limit = 50
+    # Days the account's security activity (GET /auth/activity) is kept.
+    activity_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 90
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     # A backend outage is logged when it starts, every this many seconds while it lasts

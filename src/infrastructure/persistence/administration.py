@@ -4,8 +4,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
-from domain.ports import UserAdministration, WebhookEvent
+from domain.ports import OutgoingMail, UserAdministration, WebhookEvent
 from infrastructure.persistence.database import Database, as_datetime
+from infrastructure.persistence.mail_work import enqueue
 from infrastructure.persistence.users import user_of
 from infrastructure.persistence.webhook_events import record_event
 
@@ -18,9 +19,10 @@ _ERASE = (
     "DELETE FROM recovery_codes WHERE user_id = $1",
     "DELETE FROM totp_credentials WHERE user_id = $1",
     "DELETE FROM passkeys WHERE user_id = $1",
-    # Mails not yet sent to the erased address go too; sent ones keep no body already.
-    "DELETE FROM outbox WHERE sent_at IS NULL"
-    " AND recipient = (SELECT email FROM users WHERE id = $1)",
+    "DELETE FROM security_activity WHERE user_id = $1",
+    # Every mail to the erased address goes too: those waiting (a body may hold a live
+    # token) and the record of those sent (GDPR Art. 17: the address is personal data).
+    "DELETE FROM outbox WHERE recipient = (SELECT email FROM users WHERE id = $1)",
 )
 
 
@@ -107,12 +109,18 @@ class SqlUserAdministration(UserAdministration):
             )
         return [int(row["id"]) for row in rows] == [user_id]
 
-    async def erase(self, user_id: int, now: datetime) -> bool:
+    async def erase(
+        self, user_id: int, now: datetime, farewell: OutgoingMail | None = None
+    ) -> bool:
         async with self._db.transaction() as tx:
             await record_event(tx, WebhookEvent.USER_DELETED, user_id, now)
             for statement in _ERASE:
                 await tx.execute(statement, user_id)
             changed = await tx.execute("DELETE FROM users WHERE id = $1", user_id)
+            if changed and farewell is not None:
+                # Queued in the erasure's own transaction: the last mail goes out though
+                # the account is gone, and only if it really is.
+                await enqueue(tx, farewell, now)
         return self._committed(user_id, changed)
 
     async def insert_new(self, users: Sequence[NewUser]) -> set[str]:

@@ -71,15 +71,20 @@ class _Outbox(Outbox):
         self._tx = tx
 
     async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None:
-        await self._tx.execute(
-            "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at)"
-            " VALUES ($1, $2, $3, $4, $5, $5)",
-            mail.recipient,
-            mail.subject,
-            mail.text,
-            mail.html,
-            due_at,
-        )
+        await enqueue(self._tx, mail, due_at)
+
+
+async def enqueue(tx: Tx, mail: OutgoingMail, due_at: datetime) -> None:
+    """A mail into the outbox, in the caller's transaction."""
+    await tx.execute(
+        "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at)"
+        " VALUES ($1, $2, $3, $4, $5, $5)",
+        mail.recipient,
+        mail.subject,
+        mail.text,
+        mail.html,
+        due_at,
+    )
 
 
 class _Accounts(AccountEmail):

@@ -52,6 +52,8 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
     async with AsyncExitStack() as stack:
         opened = await open_ports(settings, clock, stack)
         cases = build(opened.ports, policies(settings))
+        # Its last rows, before the database closes.
+        stack.push_async_callback(cases.record_activity.flush_quietly)
         yield Service(
             settings=settings,
             cases=cases,
@@ -62,6 +64,7 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
                 Loop("authgate-outbox-sender", cases.send_outboxes.run),
                 Loop("authgate-housekeeping", cases.purge_expired.run),
                 Loop("authgate-session-touches", opened.sessions.run),
+                Loop("authgate-security-activity", cases.record_activity.run),
             ),
         )
 
@@ -111,6 +114,7 @@ def policies(settings: Settings) -> Policies:
         ),
         signals_receivers=settings.ssf_secrets,
         email_sign_up=settings.email_signup,
+        activity_retention=timedelta(days=settings.activity_retention_days),
         return_to_allowlist=settings.return_to_allowlist,
         trusted_amr=tuple(p.name for p in settings.oidc_providers if p.trust_amr),
     )

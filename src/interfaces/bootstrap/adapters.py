@@ -33,6 +33,7 @@ from infrastructure.metered import (
     MeteredWebhookTransport,
 )
 from infrastructure.oauth.oidc import OidcProvider
+from infrastructure.persistence.activity import SqlMailHistory, SqlSecurityActivity
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.devices import SqlKnownDevices
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
@@ -115,6 +116,8 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         clock=clock,
         ids=RandomIds(),
         audit=JsonAuditLog(),
+        activity=SqlSecurityActivity(database),
+        mail_history=SqlMailHistory(database),
         mail=SqlMailUnitOfWork(database, changed=users.forget),
         outbox=SqlOutboxDelivery(database),
         mailer=_mailer(settings),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from application.email.messages import MailPolicy
 from application.email.sender import DeliveryPolicy
@@ -29,6 +30,7 @@ from domain.ports import (
     IdGenerator,
     KnownDevices,
     Mailer,
+    MailHistory,
     MailUnitOfWork,
     OneTimePasswords,
     OneTimeStore,
@@ -42,6 +44,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SecretBox,
+    SecurityActivity,
     SecurityEvents,
     SessionRepository,
     TotpCredentials,
@@ -77,6 +80,8 @@ class Ports:
     clock: Clock
     ids: IdGenerator
     audit: AuditLog
+    activity: SecurityActivity  # the account's security activity (the audit events of a user)
+    mail_history: MailHistory
     mail: MailUnitOfWork
     outbox: OutboxDelivery
     mailer: Mailer
@@ -106,5 +111,6 @@ class Policies:
     signals: SignalPolicy
     signals_receivers: Mapping[str, str] = field(default_factory=dict)  # name -> bearer token
     email_sign_up: bool = False  # AUTH_EMAIL_SIGNUP: a first sign-in code creates the account
+    activity_retention: timedelta = timedelta(days=90)
     return_to_allowlist: Collection[str] = ()
     trusted_amr: Collection[str] = ()  # providers whose ``amr`` counts as our second factor

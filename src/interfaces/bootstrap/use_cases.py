@@ -3,8 +3,10 @@ case, so a reader sees what each one works with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from application.account import DeleteAccount, ExportAccount
+from application.activity import ActivityRecorder, ListActivity
 from application.admin.bulk_import import BulkImportUsers
 from application.admin.directory import ListUsers, ShowUser
 from application.admin.guard import RequireAdmin
@@ -26,6 +28,7 @@ from application.email.verification import RequestVerification, VerifyEmail
 from application.email_sign_in.complete import EmailSignIn
 from application.email_sign_in.grants import SignInGrants
 from application.email_sign_in.request import RequestEmailSignIn
+from application.erasure import AccountEraser
 from application.grant_recovery import RecoverLostGrants
 from application.housekeeping import PurgeExpired
 from application.introspection import IntrospectionClients, IntrospectToken
@@ -118,6 +121,10 @@ class UseCases:
     finish_passkey_registration: FinishPasskeyRegistration
     list_passkeys: ListPasskeys
     remove_passkey: RemovePasskey
+    # the account is its user's
+    list_activity: ListActivity
+    export_account: ExportAccount
+    delete_account: DeleteAccount
     # administration
     require_admin: RequireAdmin
     list_users: ListUsers
@@ -134,6 +141,8 @@ class UseCases:
     manage_webhooks: ManageWebhooks
     recover_grants: RecoverLostGrants
     purge_expired: PurgeExpired
+    # every audit event passes here; those of a user are written to its activity
+    record_activity: ActivityRecorder
 
 
 def session_services(
@@ -156,12 +165,15 @@ def session_services(
         devices=NewDeviceNotice(
             devices=p.devices, mail=p.mail, policy=mail, clock=p.clock, audit=p.audit
         ),
+        audit=p.audit,
     )
     return revoker, issuer
 
 
 def build(p: Ports, policies: Policies) -> UseCases:
     policy = policies.session
+    recorder = ActivityRecorder(audit=p.audit, activity=p.activity, clock=p.clock)
+    p = replace(p, audit=recorder)
     authenticate = Authenticate(access_tokens=p.access_tokens, grants=p.grants, clock=p.clock)
     revoker, issuer = session_services(p, policy, policies.mail)
     throttle = Throttle(limiter=p.limiter, limits=policies.limits, clock=p.clock, audit=p.audit)
@@ -204,6 +216,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         require_verified=require_verified,
         audit=p.audit,
     )
+    eraser = AccountEraser(administration=p.administration, revoker=revoker, clock=p.clock)
     return UseCases(
         register=RegisterUser(
             users=p.users,
@@ -448,6 +461,26 @@ def build(p: Ports, policies: Policies) -> UseCases:
         start_passkey_reauthentication=StartPasskeyReauthentication(
             users=p.users, assertions=assertions, throttle=throttle
         ),
+        list_activity=ListActivity(recorder=recorder, activity=p.activity),
+        export_account=ExportAccount(
+            step_up=step_up,
+            administration=p.administration,
+            sessions=p.sessions,
+            passkeys=p.passkeys,
+            totp=p.totp,
+            recorder=recorder,
+            activity=p.activity,
+            mails=p.mail_history,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        delete_account=DeleteAccount(
+            step_up=step_up,
+            administration=p.administration,
+            eraser=eraser,
+            queue=queue,
+            audit=p.audit,
+        ),
         require_admin=RequireAdmin(users=p.users),
         list_users=ListUsers(administration=p.administration),
         show_user=ShowUser(
@@ -465,11 +498,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         unlock_user=UnlockUser(users=p.users, throttle=throttle, audit=p.audit),
         delete_user=DeleteUser(
-            users=p.users,
-            administration=p.administration,
-            revoker=revoker,
-            clock=p.clock,
-            audit=p.audit,
+            users=p.users, administration=p.administration, eraser=eraser, audit=p.audit
         ),
         set_role=SetRole(
             administration=p.administration, grants=p.grants, clock=p.clock, audit=p.audit
@@ -522,7 +551,10 @@ def build(p: Ports, policies: Policies) -> UseCases:
             signals=PurgeSecurityEvents(
                 events=p.security_events, clock=p.clock, policy=policies.signals
             ),
+            activity=p.activity,
+            activity_retention=policies.activity_retention,
             policy=policy,
             clock=p.clock,
         ),
+        record_activity=recorder,
     )

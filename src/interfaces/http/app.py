@@ -11,13 +11,15 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
+from litestar.types import Message, Scope
 
 from domain.errors import StorageUnavailable
 from domain.ports import Clock
 from infrastructure.config import Settings
-from interfaces.bootstrap import open_service
+from interfaces.bootstrap import Service, open_service
 from interfaces.bootstrap.backends import pending_migrations
 from interfaces.http import providers
+from interfaces.http.account.data import AccountDataController
 from interfaces.http.account.routes import AccountController
 from interfaces.http.admin.routes import AdminController
 from interfaces.http.auth.routes import AuthController
@@ -63,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             AuthController,
             AccountController,
+            AccountDataController,
             OAuthController,
             SessionsController,
             SystemController,
@@ -82,6 +85,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             PasskeysController,
         ],
         lifespan=[lifespan, observability.watch_outages],
+        before_send=[_write_activity],
         middleware=observability.middleware,
         logging_config=observability.logging,
         dependencies=providers.provide(settings),
@@ -100,6 +104,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         ),
     )
     return observability.install(app)
+
+
+async def _write_activity(message: Message, scope: Scope) -> None:
+    """A request's security activity is in the database before its answer leaves (the
+    account's activity is durable, not a log line), at the cost of one short transaction
+    for the requests that audited an event of a user."""
+    if message["type"] != "http.response.start":
+        return
+    service: Service | None = getattr(scope["litestar_app"].state, "service", None)
+    if service is not None:
+        await service.cases.record_activity.flush_quietly()
 
 
 def _cors(settings: Settings) -> CORSConfig | None:

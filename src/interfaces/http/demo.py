@@ -37,6 +37,7 @@ ASSETS = {
     "demo.js": (PAGES / "demo.js", JAVASCRIPT),
     "ui.js": (PAGES / "ui.js", JAVASCRIPT),
     "second-factor.js": (PAGES / "second-factor.js", JAVASCRIPT),
+    "account.js": (PAGES / "account.js", JAVASCRIPT),
     "demo.css": (PAGES / "demo.css", CSS),
     "qrcode.mjs": (STATIC / "qrcode-generator" / "qrcode.mjs", JAVASCRIPT),
 }

@@ -1,6 +1,7 @@
 // The demo app: every page of /demo, driven by the browser client. No token is ever written
 // anywhere but the client's memory; the mailed links' tokens leave the address bar at once.
 import { MfaRequired } from "/auth/client.js";
+import { clearActivity, renderActivity, wireAccount } from "/demo/account.js";
 import {
   askSecondFactor,
   askSecondFactorAfterProvider,
@@ -19,6 +20,7 @@ const SIGNED_OUT_BECAUSE = {
   account_secured: "The account is secured: every session ended. Choose a new password from the mail.",
   refresh_token_reused:
     "This session was ended: its refresh token was presented twice, as a stolen copy would be. Sign in again.",
+  account_deleted: "Your account is deleted, with everything kept about it. The address can sign up again.",
 };
 const SESSION_ENDED = "Your session ended (signed out elsewhere, revoked or expired). Sign in again.";
 
@@ -86,6 +88,7 @@ function showSignedOut() {
   byId("signed-out").hidden = false;
   byId("status").textContent = "Signed out";
   clearSecondFactors();
+  clearActivity();
 }
 
 async function showSignedIn() {
@@ -96,6 +99,7 @@ async function showSignedIn() {
   renderUser(user);
   await renderSessions();
   await renderSecondFactors();
+  await renderActivity();
 }
 
 function renderUser(user) {
@@ -180,6 +184,7 @@ async function home() {
     await showSignedIn();
   });
   wireSecondFactors({ onSignedIn: showSignedIn });
+  wireAccount();
   onSubmit(byId("register-form"), async ({ name, email, password }, form) => {
     const turnstile = turnstileToken(form);
     const { emailVerificationRequired } = await auth.register({ name, email, password, turnstileToken: turnstile });

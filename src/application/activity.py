@@ -1,0 +1,129 @@
+"""The account's security activity: every audit event that names a user, kept for that user
+to read (``GET /auth/activity``; OWASP ASVS 5.0 V16.2, GDPR Art. 15).
+
+The use cases already audit each security event (sign-ins with their method, failures,
+refresh-token reuse, factor and password changes, sessions ended, an administrator's
+actions), so the activity is that stream, not a second list to keep in step: a new event
+audited anywhere shows up here without more code.
+
+The events are audited once the change they tell of is done, so the rows are written
+behind it: kept in this process and written in one short transaction before the response
+leaves (``flush``), by a loop every second for work beside the requests, and when the
+service stops. A process that dies in that moment loses its unwritten rows, never a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from application.admin import cursor
+from application.pacing import stopped
+from domain.errors import FieldError, StorageUnavailable, ValidationFailed, cause_of
+from domain.ports import (
+    AccessClaims,
+    Activity,
+    AuditEvent,
+    AuditLog,
+    Clock,
+    NewActivity,
+    SecurityActivity,
+)
+
+log = logging.getLogger("authgate")
+
+# Said better by another entry: every sign-in is also a ``session_started`` (with its
+# method), and a rehash changes nothing the user chose.
+NOT_SHOWN = frozenset({"login_succeeded", "password_rehashed"})
+PAGE_MAX = 100
+PAGE_DEFAULT = 20
+
+
+def activity_of(event: AuditEvent, at: datetime) -> NewActivity | None:
+    if event.user_id is None or event.event in NOT_SHOWN:
+        return None
+    return NewActivity(
+        user_id=event.user_id,
+        type=event.event,
+        at=at,
+        ip_address=event.ip_address,
+        user_agent=event.user_agent,
+        session_id=event.session_id,
+        method=event.method,
+        reason=event.reason,
+        actor=event.actor,
+    )
+
+
+class ActivityRecorder(AuditLog):
+    """The audit log every use case writes to: it passes each event on, and keeps those
+    that name a user for the account's activity."""
+
+    def __init__(
+        self, *, audit: AuditLog, activity: SecurityActivity, clock: Clock, every: float = 1.0
+    ) -> None:
+        self._audit = audit
+        self._activity = activity
+        self._clock = clock
+        self._every = every
+        self._pending: list[NewActivity] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self._audit.record(event)
+        entry = activity_of(event, self._clock.now())
+        if entry is not None:
+            self._pending.append(entry)
+
+    async def flush(self) -> None:
+        """Write what waits, in one transaction; kept for the next try if it fails."""
+        entries, self._pending = self._pending, []
+        try:
+            await self._activity.add(entries)
+        except BaseException:
+            self._pending[:0] = entries
+            raise
+
+    async def flush_quietly(self) -> None:
+        try:
+            await self.flush()
+        except StorageUnavailable as e:
+            log.warning("security activity not written yet: database unavailable: %s", cause_of(e))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not await stopped(stop, self._every):
+            await self.flush_quietly()
+        await self.flush_quietly()
+
+
+class ListActivity:
+    """The caller's own events, newest first, a page at a time (an opaque cursor)."""
+
+    def __init__(self, *, recorder: ActivityRecorder, activity: SecurityActivity) -> None:
+        self._recorder = recorder
+        self._activity = activity
+
+    async def execute(
+        self, caller: AccessClaims, limit: int | None, after: str | None
+    ) -> tuple[list[Activity], str | None]:
+        size = PAGE_DEFAULT if limit is None else limit
+        if not 1 <= size <= PAGE_MAX:
+            raise ValidationFailed([FieldError("limit", f"must be between 1 and {PAGE_MAX}")])
+        before = cursor.decode(after)
+        await self._recorder.flush()  # this process's latest events are in the page too
+        page = await self._activity.page(caller.user_id, before=before, limit=size + 1)
+        more = len(page) > size
+        page = page[:size]
+        return page, cursor.encode(page[-1].id) if more else None
+
+
+async def everything(activity: SecurityActivity, user_id: int) -> list[Activity]:
+    """Every entry of the user, newest first (an export: the retention bounds it)."""
+    found: list[Activity] = []
+    before: int | None = None
+    while True:
+        page = await activity.page(user_id, before=before, limit=PAGE_MAX)
+        found.extend(page)
+        if len(page) < PAGE_MAX:
+            return found
+        before = page[-1].id
