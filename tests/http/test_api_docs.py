@@ -90,6 +90,11 @@ async def test_the_bearer_scheme_is_declared_once_as_a_jwt_beside_introspections
             "scheme": "basic",
             "description": schemes["introspection_client"]["description"],
         },
+        "signal_receiver": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": schemes["signal_receiver"]["description"],
+        },
     }
 
 
