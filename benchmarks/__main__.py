@@ -16,12 +16,12 @@ import logging
 import os
 import sys
 
-from benchmarks import capacity, micro, wrk
+from benchmarks import capacity, micro, signals, wrk
 from benchmarks.deployments import Plan, measure_deployments
 from benchmarks.servers import ceiling
 from benchmarks.table import Row, load_row, render
 
-PARTS = ("micro", "me", "refresh", "login", "scale", "capacity")
+PARTS = ("micro", "me", "refresh", "login", "scale", "capacity", "signals")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
     )
     print(f"load: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores", file=sys.stderr)
     rows: list[Row] = []
-    if parts - {"micro", "capacity"}:
+    if parts - {"micro", "capacity", "signals"}:
         if not wrk.available():
             print(wrk.HOW_TO_GET_WRK, file=sys.stderr)
             return 2
@@ -58,6 +58,11 @@ def main(argv: list[str]) -> int:
         rows += measure_deployments(plan, top.rps)
     if "micro" in parts:
         rows += asyncio.run(micro.rows(quick=args.quick))
+    if "signals" in parts:
+        rows += [
+            Row(name, f"{value:,.1f} {unit}", signals.TARGETS[unit], ok)
+            for name, value, unit, ok in signals.rows(quick=args.quick)
+        ]
     if "capacity" in parts:
         rows += capacity.rows(quick=args.quick)
     print(render(rows))

@@ -23,6 +23,7 @@ from litestar.testing import AsyncTestClient
 
 from benchmarks.mail import bench_email_sign_in, bench_forgot, bench_outbox
 from benchmarks.table import Row
+from domain.assurance import Assurance
 from domain.ports import AccessClaims
 from infrastructure.config import load_settings
 from infrastructure.security.keys import load_or_create_keys
@@ -70,6 +71,7 @@ def bench_tokens(rounds: int, workdir: Path) -> list[Result]:
             token_id=f"j{i}",
             issued_at=now,
             expires_at=now + timedelta(minutes=15),
+            assurance=Assurance(now, ("pwd",)),
         )
 
     issued = [tokens.issue(claims(i)) for i in range(rounds)]

@@ -13,6 +13,7 @@ import httpx
 
 from application.client import ClientInfo
 from application.session_issuer import SessionIssuer
+from domain import assurance
 from domain.entities import NewUser, User
 from infrastructure.config import Settings, load_settings
 from infrastructure.persistence.users import SqlUserRepository
@@ -62,7 +63,7 @@ def sessions(env: dict[str, str], user: User, count: int, into: Path) -> Path:
         settings = load_settings(env, dotenv=None)
         async with issuing(settings) as issuer:
             client = ClientInfo(ip_address="127.0.0.1", user_agent="bench")
-            started = [await issuer.start(user, client) for _ in range(count)]
+            started = [await issuer.start(user, client, assurance.PASSWORD) for _ in range(count)]
         return [tokens.refresh_token for tokens in started]
 
     into.write_text("\n".join(asyncio.run(start())) + "\n")
@@ -97,7 +98,7 @@ async def sign_ins(settings: Settings, count: int) -> None:
                     )
                 )
                 client = ClientInfo(ip_address=f"203.0.113.{n % 250}", user_agent=USER_AGENT)
-                await issuer.start(user, client)
+                await issuer.start(user, client, assurance.PASSWORD)
     finally:
         await database.close()
 
@@ -107,5 +108,5 @@ async def issuing(settings: Settings) -> AsyncIterator[SessionIssuer]:
     """What every sign-in starts its session with, on the service's own adapters."""
     async with AsyncExitStack() as stack:
         ports = (await open_ports(settings, SystemClock(), stack)).ports
-        policy = policies(settings).session
-        yield session_services(ports, policy)[1]
+        chosen = policies(settings)
+        yield session_services(ports, chosen.session, chosen.mail)[1]

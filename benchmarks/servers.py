@@ -39,7 +39,7 @@ def free_port() -> int:
 
 @contextmanager
 def granian(target: str, env: dict[str, str], *, factory: bool, ready: str) -> Iterator[str]:
-    port = free_port()
+    port = int(env.get("AUTH_PORT") or free_port())
     command = [str(BIN / "granian"), "--interface", "asgi", "--workers", str(WORKERS)]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command += ["--no-access-log", *(["--factory"] if factory else []), target]

@@ -18,6 +18,7 @@ from tests.e2e.conftest import Server
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SECRET = "orders-secret-0123456789abcdefghijkl"
+SIGNALS_TOKEN = "orders-bearer-0123456789abcdefghijklmn"
 REAUTH_MAX_AGE = 1  # the server's step-up max age: the step-up snippet's hook is asked after it
 
 
@@ -27,6 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         tmp_path_factory.mktemp("readme-clients"),
         AUTH_INTROSPECTION_CLIENTS=f"orders:{SECRET}",
         AUTH_REAUTH_MAX_AGE=str(REAUTH_MAX_AGE),
+        AUTH_SSF_RECEIVERS=f"orders:{SIGNALS_TOKEN}",
     ) as started:
         yield started
 
@@ -72,7 +74,7 @@ def test_the_python_client_page_snippet_signs_in_calls_and_signs_out(
 
 def test_the_resource_server_snippets_verify_offline_and_introspect(server, monkeypatch):
     monkeypatch.setenv("ORDERS_INTROSPECTION_SECRET", SECRET)
-    offline, online = snippets("concepts/tokens.md")
+    offline, _, online = snippets("concepts/tokens.md")
     session = signed_up(server, "reader@site.com", "secret123")
     token = session["access_token"]
 
@@ -103,3 +105,31 @@ def test_the_python_client_page_step_up_hook_asks_and_the_change_goes_through(se
         answer = client.post("/auth/password/change", json=change)
 
     assert answer.status_code == 204, answer.text
+
+
+def test_the_signals_snippet_refuses_a_logged_out_sessions_token_within_a_second(
+    server, monkeypatch
+):
+    monkeypatch.setenv("AUTHGATE_SIGNALS_TOKEN", SIGNALS_TOKEN)
+    _, with_signals, _ = snippets("concepts/tokens.md")
+    session = signed_up(server, "signals@site.com", "secret123")
+    verifier = run(
+        with_signals,
+        server,
+        "concepts/tokens.md",
+    )["verifier"]
+    try:
+        assert verifier.wait_for_signals(10)
+        assert verifier.verify(session["access_token"]).subject == str(session["user"]["id"])
+        httpx.post(f"{server.url}/auth/logout", json={"refresh_token": session["refresh_token"]})
+        deadline = time.monotonic() + 1.0
+        refused = False
+        while not refused and time.monotonic() < deadline:
+            try:
+                verifier.verify(session["access_token"])
+            except InvalidToken:
+                refused = True
+            time.sleep(0.01)
+        assert refused, "still accepted a second after the logout"
+    finally:
+        verifier.close()
