@@ -114,10 +114,11 @@ class PollSecurityEvents:
         )
 
     def _signed(self, event: SecurityEvent, receiver: str) -> str:
-        """RFC 8417 §2.2 claims; the subject is the session and its user (SSF §3: a complex
-        subject), the event CAEP's, with the time it happened and why, for the receiver's
-        logs. No ``exp`` and no ``sub``: a SET is no token to be used (RFC 8417 §4.3)."""
-        subject: dict[str, Any] = {"user": {"format": "opaque", "id": str(event.user_id)}}
+        """RFC 8417 §2.2 claims; the subject is the session (SSF §3: a complex subject, the
+        ``sid`` of its access tokens), the event CAEP's, with the time it happened and why,
+        for the receiver's logs. No ``exp`` and no ``sub``: a SET is no token to be used
+        (RFC 8417 §4.3)."""
+        subject: dict[str, Any] = {}
         if event.session_id is not None:
             subject["session"] = {"format": "opaque", "id": event.session_id}
         detail: dict[str, Any] = {"event_timestamp": int(event.occurred_at.timestamp())}

@@ -60,10 +60,10 @@ async def test_ending_a_row_records_one_event_with_its_reason(sessions, events):
     await sessions.revoke_many(["s3"], NOW, "admin")
 
     found = await events.unacknowledged("orders", SINCE, 10)
-    assert [(e.session_id, e.user_id, e.reason, e.kind) for e in found] == [
-        ("s1", 1, "logout", "session-revoked"),
-        ("s2", 1, "revoke_all", "session-revoked"),
-        ("s3", 2, "admin", "session-revoked"),
+    assert [(e.session_id, e.reason, e.kind) for e in found] == [
+        ("s1", "logout", "session-revoked"),
+        ("s2", "revoke_all", "session-revoked"),
+        ("s3", "admin", "session-revoked"),
     ]
     assert [e.occurred_at for e in found] == [NOW] * 3
     assert [e.id for e in found] == sorted(e.id for e in found)

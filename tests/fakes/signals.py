@@ -15,12 +15,11 @@ class MemorySecurityEvents(SecurityEvents):
         self.acks: set[tuple[str, int]] = set()
 
     def session_revoked(
-        self, session_id: str, user_id: int, at: datetime, reason: str = "logout"
+        self, session_id: str, at: datetime, reason: str = "logout"
     ) -> SecurityEvent:
         event = SecurityEvent(
             id=len(self.events) + 1,
             kind=SESSION_REVOKED,
-            user_id=user_id,
             session_id=session_id,
             reason=reason,
             occurred_at=at,

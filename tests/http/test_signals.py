@@ -91,15 +91,16 @@ async def test_every_way_a_session_ends_is_an_event_for_the_receivers(service):
     ]
 
 
-async def test_a_set_names_the_user_and_session_and_is_no_access_token(service):
+async def test_a_set_names_the_session_by_its_sid_and_is_no_access_token(service):
     device = await sign_up(service)
     await service.post("/auth/revoke", json={}, headers=device.headers)
 
     [event] = await events(service)
 
-    assert event["sub_id"]["user"] == {
-        "format": "opaque",
-        "id": jwt_parts(device.access_token)[1]["sub"],
+    # The sid of the session's access tokens, and nothing that names the user.
+    assert event["sub_id"] == {
+        "format": "complex",
+        "session": {"format": "opaque", "id": sid(device.access_token)},
     }
     assert "exp" not in event
     polled_again = await poll(service)

@@ -231,8 +231,8 @@ async def test_the_loop_ends_when_told_without_a_round() -> None:
 
 async def test_security_events_go_once_every_token_they_name_has_expired() -> None:
     world = World()
-    old = world.signals.session_revoked("old", 1, NOW - KEEP - timedelta(seconds=1))
-    recent = world.signals.session_revoked("recent", 1, NOW - KEEP + timedelta(seconds=1))
+    old = world.signals.session_revoked("old", NOW - KEEP - timedelta(seconds=1))
+    recent = world.signals.session_revoked("recent", NOW - KEEP + timedelta(seconds=1))
 
     purged = await world.purge.execute()
 

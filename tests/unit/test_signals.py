@@ -26,7 +26,7 @@ def read(world: World, token: str) -> tuple[dict[str, object], dict[str, object]
 
 async def test_a_receiver_gets_each_ended_session_as_a_signed_caep_event(world: World):
     at = world.clock.now() - timedelta(seconds=5)
-    world.security_events.session_revoked("s-1", 7, at, reason="logout")
+    world.security_events.session_revoked("s-1", at, reason="logout")
 
     polled = await world.poll_security_events.execute(
         PollCommand(receiver="orders", return_immediately=True)
@@ -42,7 +42,6 @@ async def test_a_receiver_gets_each_ended_session_as_a_signed_caep_event(world: 
     assert "sub" not in claims
     assert claims["sub_id"] == {
         "format": "complex",
-        "user": {"format": "opaque", "id": "7"},
         "session": {"format": "opaque", "id": "s-1"},
     }
     assert claims["events"] == {
@@ -55,7 +54,7 @@ async def test_what_is_acknowledged_is_not_sent_again_and_other_receivers_still_
     world: World,
 ):
     for n in range(3):
-        world.security_events.session_revoked(f"s-{n}", 1, world.clock.now())
+        world.security_events.session_revoked(f"s-{n}", world.clock.now())
 
     first = await world.poll_security_events.execute(
         PollCommand(receiver="orders", max_events=2, return_immediately=True)
@@ -73,7 +72,7 @@ async def test_what_is_acknowledged_is_not_sent_again_and_other_receivers_still_
 
 
 async def test_events_older_than_an_access_token_are_no_longer_sent(world: World):
-    world.security_events.session_revoked("old", 1, world.clock.now() - timedelta(minutes=17))
+    world.security_events.session_revoked("old", world.clock.now() - timedelta(minutes=17))
 
     polled = await world.poll_security_events.execute(
         PollCommand(receiver="orders", return_immediately=True)

@@ -15,7 +15,6 @@ SESSION_REVOKED = "session-revoked"
 class SecurityEvent:
     id: int  # ascending in the order the events were written
     kind: str
-    user_id: int
     session_id: str | None
     reason: str | None
     occurred_at: datetime

@@ -13,14 +13,11 @@ from infrastructure.persistence.database import Database, Row, Tx, as_datetime, 
 _IN_LIST = 500
 
 
-async def record_session_revoked(
-    tx: Tx, session_id: str, user_id: int, now: datetime, reason: str
-) -> None:
+async def record_session_revoked(tx: Tx, session_id: str, now: datetime, reason: str) -> None:
     await tx.execute(
-        "INSERT INTO security_events (kind, user_id, session_id, reason, occurred_at)"
-        " VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO security_events (kind, session_id, reason, occurred_at)"
+        " VALUES ($1, $2, $3, $4)",
         SESSION_REVOKED,
-        user_id,
         session_id,
         reason,
         now,
@@ -37,7 +34,7 @@ class SqlSecurityEvents(SecurityEvents):
     ) -> list[SecurityEvent]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(
-                "SELECT e.id, e.kind, e.user_id, e.session_id, e.reason, e.occurred_at"
+                "SELECT e.id, e.kind, e.session_id, e.reason, e.occurred_at"
                 " FROM security_events e WHERE e.occurred_at >= $1 AND NOT EXISTS"
                 " (SELECT 1 FROM security_event_acks a WHERE a.receiver = $2 AND a.event_id = e.id)"
                 " ORDER BY e.id LIMIT $3",
@@ -81,7 +78,6 @@ def _event(row: Row) -> SecurityEvent:
     return SecurityEvent(
         id=int(row["id"]),
         kind=str(row["kind"]),
-        user_id=int(row["user_id"]),
         session_id=None if row["session_id"] is None else str(row["session_id"]),
         reason=None if row["reason"] is None else str(row["reason"]),
         occurred_at=as_datetime(row["occurred_at"]),

@@ -227,4 +227,4 @@ async def _revoked_event(tx: Tx, session_id: str, user_id: int, now: datetime, r
     await record_event(
         tx, WebhookEvent.SESSION_REVOKED, user_id, now, session_id=session_id, reason=reason
     )
-    await record_session_revoked(tx, session_id, user_id, now, reason)
+    await record_session_revoked(tx, session_id, now, reason)
