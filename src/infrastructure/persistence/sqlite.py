@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from domain.errors import StorageUnavailable
-from infrastructure.persistence.database import ScriptFailed, Tx
+from infrastructure.persistence.database import Row, ScriptFailed, Tx
 from infrastructure.persistence.private_files import create_private
 from infrastructure.persistence.sqlite_statements import (
     BUSY_TIMEOUT_MS,
@@ -25,6 +25,7 @@ from infrastructure.persistence.sqlite_statements import (
     Writer,
     WriterTx,
     begin_immediate,
+    parameters,
     roll_back,
     run_script,
     run_statement,
@@ -43,6 +44,7 @@ class SqliteDatabase:
         self.path = path
         self._writer: Writer | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._at_once: sqlite3.Connection | None = None  # see ``fetch_at_once``
         self._opening_reader = asyncio.Lock()  # so two first reads open one connection
         self._closed = False
         # Two coroutines' transactions would interleave on the one writer: one at a time.
@@ -107,6 +109,29 @@ class SqliteDatabase:
     async def lock_key(self, tx: Tx, key: str) -> None:
         return None  # BEGIN IMMEDIATE already holds the database's write lock
 
+    def fetch_at_once(self, sql: str, *args: object) -> Row | None:
+        """One primary-key read on the event loop's own thread, no hand-off to another: for
+        the lookups on every request (the session denylist). A WAL reader never waits for a
+        writer, so this costs microseconds; should it meet a lock all the same (a checkpoint
+        resetting the log), it gives up after a few milliseconds rather than stall the loop:
+        ``StorageUnavailable``, as any read that fails."""
+        if self._closed:
+            raise StorageUnavailable()
+        try:
+            if self._at_once is None:
+                create_private(self.path)
+                connection = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+                connection.row_factory = sqlite3.Row
+                connection.execute(f"PRAGMA busy_timeout={AT_ONCE_BUSY_MS}")
+                connection.execute("PRAGMA query_only=ON")
+                self._at_once = connection
+            row = self._at_once.execute(sql, parameters(args)).fetchone()
+        except (sqlite3.Error, OSError) as e:
+            raise StorageUnavailable() from e
+        return None if row is None else dict(row)
+
     async def ping(self) -> None:
         async with self.transaction(write=False) as tx:
             await tx.fetchone("SELECT 1 AS ok")
@@ -117,6 +142,9 @@ class SqliteDatabase:
         async with self._lock, self._opening_reader:
             self._closed = True
             reader, self._reader = self._reader, None
+            at_once, self._at_once = self._at_once, None
+            if at_once is not None:
+                at_once.close()
             await self._disconnect()
             if reader is not None:
                 await reader.close()
@@ -191,6 +219,7 @@ class SqliteDatabase:
 
 
 WRITER_THREAD = "sqlite-writer"
+AT_ONCE_BUSY_MS = 5
 
 
 _PRAGMAS = (

@@ -31,6 +31,7 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
     skip_locked,
 )
+from infrastructure.persistence.sqlite import SqliteDatabase
 
 # Expired deny markers are swept at most this often, off most sign-ins.
 SWEEP_EVERY = timedelta(minutes=1)
@@ -122,13 +123,12 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         return changed > 0
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
+        if isinstance(self._db, SqliteDatabase):
+            # Embedded: the denylist is read on the loop's thread, every process from the one
+            # file, so a logout counts in every worker at its next request.
+            return self._db.fetch_at_once(_DENIED, session_id, now) is not None
         async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                "SELECT 1 AS denied FROM revoked_sessions"
-                " WHERE session_id = $1 AND deny_until > $2",
-                session_id,
-                now,
-            )
+            row = await tx.fetchone(_DENIED, session_id, now)
         return row is not None
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
@@ -208,6 +208,7 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         return deleted > 0
 
 
+_DENIED = "SELECT 1 AS denied FROM revoked_sessions WHERE session_id = $1 AND deny_until > $2"
 _FAMILY = (
     "f.session_id, f.user_id, f.current_hash, f.previous_hash, f.rotated_at,"
     " f.idle_expires_at, f.absolute_expires_at, f.role, f.auth_time, f.amr, f.generation"
