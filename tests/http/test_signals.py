@@ -172,4 +172,4 @@ async def test_a_password_change_ends_the_other_sessions_as_events(service):
         await service.post("/auth/password/change", json=change, headers=here.headers)
     ).status_code == 204
 
-    assert ended(await events(service)) == [(sid(other.access_token), "revoke_all")]
+    assert ended(await events(service)) == [(sid(other.access_token), "password_changed")]

@@ -89,7 +89,9 @@ class ChangePassword:
             await work.accounts.set_password(user.id, password_hash, now, verified=False)
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
             await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_CHANGED), due_at=now)
-        await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
+        await self._revoker.revoke_all(
+            user.id, command.caller.session_id, command.client, reason="password_changed"
+        )
         await self._throttle.login_succeeded(user.email, command.client)
         audit_event(self._audit, "password_changed", command.client, user_id=user.id)
 
@@ -144,5 +146,7 @@ class SetPassword:
                 raise PasswordAlreadySet()  # set by a concurrent request meanwhile
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
             await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_SET), due_at=now)
-        await self._revoker.revoke_all(user.id, command.caller.session_id, command.client)
+        await self._revoker.revoke_all(
+            user.id, command.caller.session_id, command.client, reason="password_set"
+        )
         audit_event(self._audit, "password_set", command.client, user_id=user.id)
