@@ -155,27 +155,22 @@ class Reauthenticate:
             )
             raise InvalidCredentials("The password is not right.")
         app = await self._factors.active(user.id)
+        amr = assurance.PASSWORD
         if app is None:
             if second is not None:
                 raise ValidationFailed([FieldError(second[0], "this account has no app")])
-            amr = assurance.PASSWORD
         elif second is None:
             raise ValidationFailed(
                 [FieldError("code", "this account has an authenticator app: send its code")]
             )
         else:
             await self._throttle.second_factor(user.email, command.client)
-            method, code = second
-            if method == "code":
-                accepted = await self._factors.use_totp(user.id, code)
-                amr = assurance.with_app(assurance.PASSWORD)
-            else:
-                accepted = await self._factors.use_recovery_code(user.id, code)
-                amr = assurance.with_recovery_code(assurance.PASSWORD)
-            if not accepted:
+            completed = await self._factors.completes(user.id, second, assurance.PASSWORD)
+            if completed is None:
                 audit_event(self._audit, "mfa_failed", command.client, user_id=user.id)
                 raise InvalidMfaCode()
-            if method == "recovery_code":
+            amr = completed
+            if second[0] == codes.RECOVERY:
                 audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)
         await self._throttle.login_succeeded(user.email, command.client)
         return amr
@@ -185,22 +180,7 @@ def _shape(command: ReauthenticateCommand) -> tuple[str, str] | None:
     """The second factor sent with a password, if any; refuses every other mix."""
     if (command.credential is None) == (command.password is None):
         raise ValidationFailed([FieldError("password", "send either password or credential")])
-    if command.code is not None and command.recovery_code is not None:
-        raise ValidationFailed([FieldError("code", "send either code or recovery_code")])
-    if command.credential is not None:
-        if command.code is not None or command.recovery_code is not None:
-            raise ValidationFailed([FieldError("credential", "a passkey needs no code")])
-        return None
-    if command.code is not None:
-        code = codes.totp_code(command.code)
-        if code is None:
-            raise ValidationFailed([FieldError("code", "must be the app's 6 digits")])
-        return "code", code
-    if command.recovery_code is not None:
-        code = codes.recovery_code(command.recovery_code)
-        if code is None:
-            raise ValidationFailed(
-                [FieldError("recovery_code", "must be a recovery code like xxxxx-xxxxx")]
-            )
-        return "recovery_code", code
-    return None
+    second = codes.second_code(command.code, command.recovery_code)
+    if command.credential is not None and second is not None:
+        raise ValidationFailed([FieldError("credential", "a passkey needs no code")])
+    return second

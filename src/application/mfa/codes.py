@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 
+from domain.errors import FieldError, ValidationFailed
+
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 GROUP = 5
 SYMBOLS = 2 * GROUP  # 10 symbols x 5 bits = 50 bits
@@ -36,6 +38,31 @@ def recovery_code(raw: str) -> str | None:
     if len(code) != SYMBOLS or any(c not in ALPHABET for c in code):
         return None
     return code
+
+
+APP = "totp"
+RECOVERY = "recovery_code"
+
+
+def second_code(app: str | None, recovery: str | None) -> tuple[str, str] | None:
+    """The one second-factor code a request sent (its ``code`` or its ``recovery_code``),
+    read: ``(APP, digits)`` or ``(RECOVERY, symbols)``; None when it sent neither. Both, or
+    one that cannot be a code: 422."""
+    if app is not None and recovery is not None:
+        raise ValidationFailed([FieldError("code", "send either code or recovery_code, not both")])
+    if app is not None:
+        digits = totp_code(app)
+        if digits is None:
+            raise ValidationFailed([FieldError("code", "must be the app's 6 digits")])
+        return APP, digits
+    if recovery is not None:
+        symbols = recovery_code(recovery)
+        if symbols is None:
+            raise ValidationFailed(
+                [FieldError("recovery_code", "must be a recovery code like xxxxx-xxxxx")]
+            )
+        return RECOVERY, symbols
+    return None
 
 
 def new_recovery_codes() -> list[str]:

@@ -17,6 +17,7 @@ ten slow hashes per attempt). We depart from V6.5.2's letter for that reason.
 from __future__ import annotations
 
 from application.mfa import codes
+from domain import assurance
 from domain.entities import TotpCredential
 from domain.ports import Clock, OneTimePasswords, RecoveryCodes, SecretBox, TotpCredentials
 
@@ -63,6 +64,18 @@ class SecondFactors:
     async def use_recovery_code(self, user_id: int, code: str) -> bool:
         """``code`` as ``codes.recovery_code`` reads it."""
         return await self._recovery.use(user_id, self.digest(user_id, code), self._clock.now())
+
+    async def completes(
+        self, user_id: int, second: tuple[str, str], first: tuple[str, ...]
+    ) -> tuple[str, ...] | None:
+        """The ``amr`` of ``first`` completed by ``second`` (as ``codes.second_code`` read
+        it), once the code is used up; None for a wrong code."""
+        method, code = second
+        if method == codes.APP:
+            return assurance.with_app(first) if await self.use_totp(user_id, code) else None
+        if await self.use_recovery_code(user_id, code):
+            return assurance.with_recovery_code(first)
+        return None
 
     def new_recovery_codes(self, user_id: int) -> tuple[list[str], list[str]]:
         """Ten new codes to show once, and the digests to store."""

@@ -16,7 +16,6 @@ from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
 from application.mfa.factors import SecondFactors
 from application.session_issuer import PasswordSignIn, SessionIssuer
 from application.throttle import Throttle
-from domain import assurance
 from domain.entities import User
 from domain.errors import (
     FieldError,
@@ -83,7 +82,11 @@ class CompleteMfaSignIn:
         self._audit = audit
 
     async def execute(self, command: MfaSignInCommand) -> PasswordSignIn:
-        method, code = _one_code(command)  # malformed input costs no try and writes nothing
+        # Malformed input costs no try and writes nothing.
+        second = codes.second_code(command.code, command.recovery_code)
+        if second is None:
+            raise ValidationFailed([FieldError("code", "send either code or recovery_code")])
+        method = second[0]
         pending = await self._attempts.take(command.mfa_token)
         try:
             # The account's login limits count the code guesses as they count passwords.
@@ -95,17 +98,12 @@ class CompleteMfaSignIn:
         user = await self._users.get(pending.user_id)
         if user is None:
             raise InvalidMfaToken()
-        if method == "totp":
-            accepted = await self._factors.use_totp(user.id, code)
-        else:
-            accepted = await self._factors.use_recovery_code(user.id, code)
-        if not accepted:
+        amr = await self._factors.completes(user.id, second, pending.first_factor)
+        if amr is None:
             await self._refuse(command, pending, method)
-        first = pending.first_factor
-        amr = assurance.with_app(first) if method == "totp" else assurance.with_recovery_code(first)
         tokens = await self._issuer.start(user, command.client, amr)
         await self._throttle.login_succeeded(pending.email, command.client)
-        if method == "recovery_code":
+        if method == codes.RECOVERY:
             audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)
         audit_event(
             self._audit,
@@ -139,19 +137,3 @@ class CompleteMfaSignIn:
             raise InvalidMfaToken()  # the attempt is dead: sign in with the password again
         await self._attempts.give_back(command.mfa_token, dataclasses.replace(pending, wrong=wrong))
         raise InvalidMfaCode()
-
-
-def _one_code(command: MfaSignInCommand) -> tuple[str, str]:
-    if (command.code is None) == (command.recovery_code is None):
-        raise ValidationFailed([FieldError("code", "send either code or recovery_code, not both")])
-    if command.code is not None:
-        code = codes.totp_code(command.code)
-        if code is None:
-            raise ValidationFailed([FieldError("code", "must be the app's 6 digits")])
-        return "totp", code
-    code = codes.recovery_code(command.recovery_code or "")
-    if code is None:
-        raise ValidationFailed(
-            [FieldError("recovery_code", "must be a recovery code like xxxxx-xxxxx")]
-        )
-    return "recovery_code", code
