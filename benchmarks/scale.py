@@ -37,7 +37,7 @@ for i = first, first + count - 1 do
   local hash = unhex(redis.sha1hex('t' .. i) .. string.sub(redis.sha1hex('u' .. i), 1, 24))
   local uid = tostring(1000000000 + i)
   local family = prefix .. 's:' .. sid
-  issue({{family}}, {{uid, hash, idle, absolute, ttl, 'user'}})
+  issue({{family}}, {{uid, hash, idle, absolute, ttl, 'user', now, 'pwd'}})
   local successor = unhex(redis.sha1hex('n' .. i) .. string.sub(redis.sha1hex('v' .. i), 1, 24))
   rotate({{family, prefix .. 'revoked:' .. sid, prefix .. 'session:' .. sid}},
     {{hash, successor, now, idle, 10000000, now, 3600000, '0'}})

@@ -75,6 +75,10 @@ class ActivityRecorder(AuditLog):
         if entry is not None:
             self._pending.append(entry)
 
+    @property
+    def waiting(self) -> bool:
+        return bool(self._pending)
+
     async def flush(self) -> None:
         """Write what waits, in one transaction; kept for the next try if it fails."""
         entries, self._pending = self._pending, []

@@ -113,7 +113,8 @@ async def _write_activity(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     service: Service | None = getattr(scope["litestar_app"].state, "service", None)
-    if service is not None:
+    # Most answers (every /auth/me) audited nothing: no await for them on the way out.
+    if service is not None and service.cases.record_activity.waiting:
         await service.cases.record_activity.flush_quietly()
 
 
