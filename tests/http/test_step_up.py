@@ -460,3 +460,40 @@ async def test_a_session_that_ended_cannot_be_reauthenticated(client: Client):
     )
 
     assert_problem(response, 401, "invalid_token")
+
+
+async def test_a_replayed_passkey_proof_is_refused(client: Client):
+    """A re-authentication's challenge answers once: a captured assertion sent again (or to
+    another session's re-authentication) proves nothing."""
+    device = await sign_up(client, verified=True)
+    authenticator = SoftAuthenticator(BASE_URL)
+    assert (await add_passkey(client, device, authenticator)).status_code == 201
+    options = await client.post("/auth/passkeys/reauthenticate/options", headers=device.headers)
+    assertion = authenticator.get(options.json())
+
+    first = await client.post(
+        "/auth/reauthenticate", json={"credential": assertion}, headers=device.headers
+    )
+    again = await client.post(
+        "/auth/reauthenticate", json={"credential": assertion}, headers=device.headers
+    )
+
+    assert first.status_code == 200, first.text
+    assert_problem(again, 401, "invalid_passkey")
+
+
+async def test_a_sign_in_challenge_does_not_prove_a_reauthentication(client: Client):
+    """The sign-in's challenges and the re-authentication's are kept apart: an assertion made
+    for a sign-in (a phished one, say) cannot stand in for the caller's proof."""
+    device = await sign_up(client, verified=True)
+    authenticator = SoftAuthenticator(BASE_URL)
+    assert (await add_passkey(client, device, authenticator)).status_code == 201
+    sign_in_options = await client.post("/auth/passkeys/login/options")
+
+    answer = await client.post(
+        "/auth/reauthenticate",
+        json={"credential": authenticator.get(sign_in_options.json())},
+        headers=device.headers,
+    )
+
+    assert_problem(answer, 401, "invalid_passkey")
