@@ -134,6 +134,10 @@ class PostgresDatabase:
     async def lock_key(self, tx: Tx, key: str) -> None:
         await tx.fetchone("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
+    async def read_key(self, sql: str, *args: object) -> Row | None:
+        async with self.transaction(write=False) as tx:
+            return await tx.fetchone(sql, *args)
+
     async def ping(self) -> None:
         async with self.transaction(write=False) as tx:
             await tx.fetchone("SELECT 1 AS ok")

@@ -44,7 +44,7 @@ class SqliteDatabase:
         self.path = path
         self._writer: Writer | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._at_once: sqlite3.Connection | None = None  # see ``fetch_at_once``
+        self._at_once: sqlite3.Connection | None = None  # see ``read_key``
         self._opening_reader = asyncio.Lock()  # so two first reads open one connection
         self._closed = False
         # Two coroutines' transactions would interleave on the one writer: one at a time.
@@ -109,9 +109,9 @@ class SqliteDatabase:
     async def lock_key(self, tx: Tx, key: str) -> None:
         return None  # BEGIN IMMEDIATE already holds the database's write lock
 
-    def fetch_at_once(self, sql: str, *args: object) -> Row | None:
-        """One primary-key read on the event loop's own thread, no hand-off to another: for
-        the lookups on every request (the session denylist). A WAL reader never waits for a
+    async def read_key(self, sql: str, *args: object) -> Row | None:
+        """On the event loop's own thread, no hand-off to another (every process reads the
+        one file, so a write of any worker is seen at its next read). A WAL reader never waits for a
         writer, so this costs microseconds; should it meet a lock all the same (a checkpoint
         resetting the log), it gives up after a few milliseconds rather than stall the loop:
         ``StorageUnavailable``, as any read that fails."""

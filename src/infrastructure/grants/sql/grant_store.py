@@ -31,7 +31,6 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
     skip_locked,
 )
-from infrastructure.persistence.sqlite import SqliteDatabase
 
 # Expired deny markers are swept at most this often, off most sign-ins.
 SWEEP_EVERY = timedelta(minutes=1)
@@ -123,13 +122,7 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
         return changed > 0
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
-        if isinstance(self._db, SqliteDatabase):
-            # Embedded: the denylist is read on the loop's thread, every process from the one
-            # file, so a logout counts in every worker at its next request.
-            return self._db.fetch_at_once(_DENIED, session_id, now) is not None
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(_DENIED, session_id, now)
-        return row is not None
+        return await self._db.read_key(_DENIED, session_id, now) is not None
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
