@@ -21,18 +21,16 @@ async def test_a_valid_access_token_gives_its_claims(world: World) -> None:
 
 async def test_the_current_user_is_the_one_the_token_names(world: World) -> None:
     signed_in = await world.sign_up()
-    claims = await world.claims(signed_in.tokens.access_token)
 
-    assert await world.current_user.execute(claims) == signed_in.user
+    assert await world.current_user.execute(signed_in.tokens.access_token) == signed_in.user
 
 
 async def test_the_current_user_of_a_deleted_account_is_an_invalid_token(world: World) -> None:
     signed_in = await world.sign_up()
-    claims = await world.claims(signed_in.tokens.access_token)
     await world.users.remove(signed_in.user.id)
 
     with pytest.raises(InvalidAccessToken):
-        await world.current_user.execute(claims)
+        await world.current_user.execute(signed_in.tokens.access_token)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +49,14 @@ async def test_a_token_of_a_denied_session_is_invalid_at_once(world: World) -> N
 
     with pytest.raises(InvalidAccessToken):
         await world.claims(signed_in.tokens.access_token)
+
+
+async def test_the_current_user_of_a_denied_session_is_an_invalid_token(world: World) -> None:
+    signed_in = await world.sign_up()
+    await world.revoker.revoke(signed_in.tokens.session_id, signed_in.user.id, "test", ClientInfo())
+
+    with pytest.raises(InvalidAccessToken):
+        await world.current_user.execute(signed_in.tokens.access_token)
 
 
 async def test_a_denied_session_stays_denied_until_its_tokens_expire(world: World) -> None:

@@ -42,8 +42,7 @@ async def test_a_disabling_that_lands_while_a_session_starts_ends_that_session(
 
 async def test_the_profile_of_a_disabled_account_is_refused(world: World) -> None:
     signed_in = await world.sign_up()
-    claims = await world.claims(signed_in.tokens.access_token)
     disable(world, signed_in.user.id)
 
     with pytest.raises(InvalidAccessToken):
-        await world.current_user.execute(claims)
+        await world.current_user.execute(signed_in.tokens.access_token)

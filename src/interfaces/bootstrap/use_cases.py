@@ -324,7 +324,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             audit=p.audit,
         ),
         logout=Logout(caller_session=caller_session, revoker=revoker),
-        current_user=GetCurrentUser(profiles=p.profiles),
+        current_user=GetCurrentUser(authenticate=authenticate, profiles=p.profiles),
         list_sessions=ListSessions(sessions=p.sessions, clock=p.clock),
         revoke_session=RevokeSession(sessions=p.sessions, revoker=revoker, clock=p.clock),
         revoke_sessions=RevokeSessions(revoker=revoker),

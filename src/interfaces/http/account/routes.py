@@ -12,7 +12,14 @@ from application.sessions import RevokeCommand, RevokeSessions
 from domain import errors as e
 from interfaces.http.account.requests import ReauthenticateRequest, RevokeRequest
 from interfaces.http.documentation import BODY, SIGNED_IN, OptionalBody, problems
-from interfaces.http.providers import NO_STORE, Caller, Client, Inject
+from interfaces.http.providers import (
+    NO_STORE,
+    Authorization,
+    Caller,
+    Client,
+    Inject,
+    bearer_token,
+)
 from interfaces.http.responses import MeBody, ReauthenticatedBody, UserBody
 
 # An empty body keeps no session (JSON null is still refused).
@@ -29,8 +36,10 @@ class AccountController(Controller):
         security=SIGNED_IN,
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
-    async def me(self, caller: Caller, current_user: Inject[GetCurrentUser]) -> Response[MeBody]:
-        user = await current_user.execute(caller)
+    async def me(
+        self, current_user: Inject[GetCurrentUser], authorization: Authorization = None
+    ) -> Response[MeBody]:
+        user = await current_user.execute(bearer_token(authorization))
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
     @post(
