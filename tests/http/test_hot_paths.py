@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar import Litestar
+from litestar import HttpMethod, Litestar
 from litestar.routes import HTTPRoute
 
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
 
-HOT_PATHS = [("GET", "/auth/me")]
+HOT_PATHS = [(HttpMethod.GET, "/auth/me")]
 
 
-def batches(app: Litestar, method: str, path: str) -> list[set[Any]]:
+def batches(app: Litestar, method: HttpMethod, path: str) -> list[set[Any]]:
     route = next(r for r in app.routes if r.path == path and isinstance(r, HTTPRoute))
     handler = route.route_handler_map[method][0]
     model = handler.create_kwargs_model(path_parameters={})
@@ -25,7 +25,7 @@ def batches(app: Litestar, method: str, path: str) -> list[set[Any]]:
 
 @pytest.mark.parametrize(("method", "path"), HOT_PATHS)
 def test_a_hot_path_resolves_no_two_dependencies_at_once(
-    settings: Settings, method: str, path: str
+    settings: Settings, method: HttpMethod, path: str
 ) -> None:
     app = create_app(settings)
 
