@@ -30,9 +30,11 @@ FIELDS = {b"u", b"c", b"p", b"r", b"i", b"a", b"o", b"t", b"m", b"g"}
 # Valkey
 
 
-def valkey_store(backend: ValkeyBackend, database: Database, **options: bool) -> ValkeyGrantStore:
+def valkey_store(
+    backend: ValkeyBackend, database: Database, *, cluster: bool | None = None
+) -> ValkeyGrantStore:
     return ValkeyGrantStore(
-        backend.client, sql_user_sessions(database), backend.fresh_prefix(), **options
+        backend.client, sql_user_sessions(database), backend.fresh_prefix(), cluster=cluster
     )
 
 

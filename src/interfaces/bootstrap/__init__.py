@@ -65,6 +65,11 @@ async def open_service(settings: Settings, *, clock: Clock | None = None) -> Asy
                 Loop("authgate-housekeeping", cases.purge_expired.run),
                 Loop("authgate-session-touches", opened.sessions.run),
                 Loop("authgate-security-activity", cases.record_activity.run),
+                *(
+                    [Loop("authgate-session-denylist", opened.follow_denylist)]
+                    if opened.follow_denylist is not None
+                    else []
+                ),
             ),
         )
 

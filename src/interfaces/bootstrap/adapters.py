@@ -3,7 +3,9 @@ services on one HTTP client, the mailer, the keys, and the meters around them.""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -67,6 +69,8 @@ class Opened:
     ports: Ports
     checks: dict[str, Check]  # what /health/ready asks, by name
     sessions: WriteBehindSessions  # its writer runs beside the requests
+    # Keeps this process's copy of the session denylist true, beside the requests (Valkey).
+    follow_denylist: Callable[[asyncio.Event], Awaitable[None]] | None = None
 
 
 async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) -> Opened:
@@ -144,7 +148,12 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     checks: dict[str, Check] = {"database": database.ping}
     if stores.check is not None:
         checks["grants"] = stores.check
-    return Opened(ports=_metered(settings, ports), checks=checks, sessions=sessions)
+    return Opened(
+        ports=_metered(settings, ports),
+        checks=checks,
+        sessions=sessions,
+        follow_denylist=stores.follow,
+    )
 
 
 def _captcha(settings: Settings, http: httpx.AsyncClient) -> CaptchaVerifier:

@@ -3,10 +3,11 @@ one-time values, rate-limit hits) live: the same database, Valkey, or process me
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from domain.ports import (
     ExpiredGrants,
@@ -55,6 +56,8 @@ class KeyedStores:
     integrity: GrantStoreIntegrity
     recovery_grants: RefreshGrantStore
     expired: ExpiredGrants | None = None
+    # What keeps this process's copy of the session denylist true, beside the requests.
+    follow: Callable[[asyncio.Event], Awaitable[None]] | None = None
 
 
 async def open_keyed_stores(
@@ -76,6 +79,8 @@ async def open_keyed_stores(
         return KeyedStores(
             memory, MemoryOneTimeStore(), memory_limiter, None, memory, memory, expired=memory
         )
+    from valkey.asyncio import Valkey
+
     from infrastructure.grants.valkey import (
         ValkeyGrantStore,
         ValkeyOneTimeStore,
@@ -84,6 +89,7 @@ async def open_keyed_stores(
         open_valkey,
         parse_valkey_url,
     )
+    from infrastructure.grants.valkey.denylist import PushedDenylist
     from infrastructure.grants.valkey.epoch import ValkeyEpoch, epoch_guard
 
     url, prefix = parse_valkey_url(settings.grants_url)
@@ -95,7 +101,9 @@ async def open_keyed_stores(
     stack.push_async_callback(client.aclose)
     recovery = open_valkey(url)
     stack.push_async_callback(recovery.aclose)
-    grants_store = ValkeyGrantStore(client, user_sessions, prefix)
+    # Denials pushed to every process (not on a cluster: denylist.py).
+    denylist = None if cluster_url(url) else PushedDenylist(cast(Valkey, client), prefix)
+    grants_store = ValkeyGrantStore(client, user_sessions, prefix, denylist=denylist)
     return KeyedStores(
         grants_store,
         ValkeyOneTimeStore(client, prefix),
@@ -103,6 +111,7 @@ async def open_keyed_stores(
         grants_store.ping,
         ValkeyEpoch(recovery, prefix, guarded=client),
         ValkeyGrantStore(recovery, user_sessions, prefix),
+        follow=None if denylist is None else denylist.run,
     )
 
 

@@ -37,6 +37,7 @@ from infrastructure.grants.valkey.client import (
     text,
 )
 from infrastructure.grants.valkey.deadline import ValkeyClock
+from infrastructure.grants.valkey.denylist import PushedDenylist, channel_of
 from infrastructure.grants.valkey.rate_limiter import hit_args, wait_seconds
 from infrastructure.grants.valkey.urls import DEFAULT_PREFIX
 
@@ -73,6 +74,8 @@ class ValkeyGrantStore(RefreshGrantStore):
     ``user_sessions`` answers which sessions a user has (SQL), for ``revoke_user`` and
     ``set_role``. ``cluster`` hash-tags the keys per session; the rotation's rate-limit
     hit (its key is the client's, in another slot) is then counted by a call of its own.
+    Every denial is published (``denylist.py``); ``denylist``, the denials this process has
+    heard of, answers ``is_denied`` when it can.
     """
 
     def __init__(
@@ -82,12 +85,16 @@ class ValkeyGrantStore(RefreshGrantStore):
         prefix: str = DEFAULT_PREFIX,
         *,
         cluster: bool | None = None,
+        denylist: PushedDenylist | None = None,
     ) -> None:
         self._client = client
+        self._denylist = denylist
         self._user_sessions = user_sessions
         self._prefix = prefix
         # None: as the client is (names tagged on a cluster client; a test may ask for them).
         self._cluster = isinstance(client, ValkeyCluster) if cluster is None else cluster
+        # Every store publishes its denials, whoever listens (none in a cluster: denylist.py).
+        self._channel = "" if self._cluster else channel_of(prefix)
         self._issue = register_script(client, scripts.ISSUE)
         self._rotate = register_script(client, scripts.ROTATE)
         self._revoke = register_script(client, scripts.REVOKE)
@@ -124,6 +131,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(rotation.deny_until),
             GC_SLACK_MS,
             rotation.presented_generation,
+            self._channel,
         ]
         with storage_errors():
             if (limit := rotation.limit) is not None:
@@ -206,9 +214,17 @@ class ValkeyGrantStore(RefreshGrantStore):
         return bool(found)
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:
+        key, now_us = self._keys(session_id).denied, micros(now)
+        pushed = self._denylist
+        if pushed is not None and (known := pushed.answer(key, now_us)) is not None:
+            return known
+        ticket = None if pushed is None else pushed.ticket()
         with storage_errors():
-            until = cast(bytes | None, await self._client.get(self._keys(session_id).denied))
-        return until is not None and int(until) > micros(now)
+            found = cast(bytes | None, await self._client.get(key))
+        until = None if found is None else int(found)
+        if pushed is not None:
+            pushed.learn(key, until, ticket)
+        return until is not None and until > now_us
 
     async def with_grants(self, session_ids: Sequence[str]) -> set[str]:
         """One EXISTS per session, pipelined (sessions may live on any node)."""
@@ -236,6 +252,7 @@ class ValkeyGrantStore(RefreshGrantStore):
             micros(deny_until),
             gc_ttl_ms(deny_until),
             "1" if deny_without_family else "0",
+            self._channel,
         ]
 
         async def revoke(group: list[str]) -> list[str]:

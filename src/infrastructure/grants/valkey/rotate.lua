@@ -8,15 +8,16 @@
 -- genuine token needs the secret). That is why no key per token is kept.
 -- KEYS: family, denylist, and rate:<key> when a limit is counted. ARGV: presented,
 -- successor (32-byte hashes), now, now + idle ttl, grace, deny_until (times in µs), GC
--- slack (ms), presented generation; with a limit: window (µs), limit, hit member, rate GC
--- ttl (ms). hit.lua is loaded in front.
+-- slack (ms), presented generation, the denylist's channel ('' for none: see revoke.lua);
+-- with a limit: window (µs), limit, hit member, rate GC ttl (ms). hit.lua is loaded in front.
 local family, denied = KEYS[1], KEYS[2]
 local presented, successor = ARGV[1], ARGV[2]
 local now, idle_candidate, grace = tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local deny_until, slack = ARGV[6], tonumber(ARGV[7])
 local generation = tonumber(ARGV[8])
+local channel = ARGV[9]
 if KEYS[3] then
-  local wait = hit(KEYS[3], ARGV[3], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
+  local wait = hit(KEYS[3], ARGV[3], ARGV[10], ARGV[11], ARGV[12], ARGV[13])
   if wait >= 0 then return {'throttled', wait} end
 end
 local f = redis.call('HMGET', family, 'u', 'c', 'p', 'r', 'i', 'a', 'o', 'g', 't', 'm')
@@ -44,4 +45,5 @@ if generation > family_generation then return {'invalid', 'unknown'} end
 redis.call('DEL', family)
 local ttl = math.max(math.floor((tonumber(deny_until) - now) / 1000), 0) + slack
 redis.call('SET', denied, deny_until, 'PX', ttl)
+if channel ~= '' then redis.call('PUBLISH', channel, denied .. ' ' .. deny_until) end
 return {'reused', uid}

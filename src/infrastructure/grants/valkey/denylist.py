@@ -1,0 +1,145 @@
+"""The session denylist in this process's memory, kept true by Valkey pub/sub, so that
+``is_denied`` (every authenticated request) reads nothing over the network.
+
+Every script that denies a session (``revoke.lua``; ``rotate.lua`` on reuse) publishes
+``"<denylist key> <deny_until>"`` on the channel in the same atomic step. Each process
+follows the channel on a connection of its own (``run``) and answers from memory only
+while it can prove that it hears everything:
+
+- an answer learned from Valkey (``learn``) counts only if it was asked after this
+  subscription was confirmed: Valkey runs one command at a time, so a denial after that
+  read is published to a subscriber that is already listening;
+- every message, and a heartbeat this process publishes every ``HEARTBEAT`` seconds, must
+  keep arriving: silence for ``LIVENESS`` seconds (a half-open connection, a stalled
+  server) and the subscription is presumed lost;
+- a lost or unproven subscription forgets everything learned: until a new one is
+  confirmed, every answer reads through to Valkey, as without this cache.
+
+So a missed message can never let a revoked token in (OWASP ASVS 5.0 V7.4.1: a terminated
+session's tokens are refused at once). A logout's message reaches every process before the
+logout's own answer leaves Valkey; a request sent after that answer finds it applied.
+A Valkey Cluster has no one place to hear every denial cheaply: there is no push there,
+and every answer reads through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from valkey.asyncio import Valkey
+from valkey.exceptions import ValkeyError
+
+from application.pacing import stopped
+
+log = logging.getLogger("authgate")
+
+HEARTBEAT: Final = 0.25  # seconds between two heartbeats of this process
+LIVENESS: Final = 1.0  # seconds of silence after which the subscription is not trusted
+RETRY: Final = 0.5  # seconds before following the channel again after a loss
+# Sessions this process knows about (denied or not). Past it, all are forgotten and learnt
+# again from Valkey: a bound on memory, never on correctness.
+MAX_KNOWN: Final = 200_000
+_NOT_DENIED: Final = 0
+
+
+def channel_of(prefix: str) -> str:
+    return f"{prefix}denied"
+
+
+class PushedDenylist:
+    def __init__(
+        self,
+        client: Valkey,
+        prefix: str,
+        *,
+        heartbeat: float = HEARTBEAT,
+        liveness: float = LIVENESS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self.channel = channel_of(prefix)
+        self._heartbeat = heartbeat
+        self._liveness = liveness
+        self._monotonic = monotonic
+        self._known: dict[str, int] = {}  # denylist key -> deny_until (µs), 0: not denied
+        self._epoch = 0  # one per subscription: what was learnt under another is void
+        self._live = False
+        self._heard_at = 0.0
+
+    def answer(self, key: str, now_us: int) -> bool | None:
+        """Whether the session of ``key`` is denied; ``None`` when memory cannot tell."""
+        if not self._trusted():
+            return None
+        until = self._known.get(key)
+        return None if until is None else until > now_us
+
+    def ticket(self) -> int | None:
+        """Taken before a read from Valkey, given back to ``learn`` with its answer."""
+        return self._epoch if self._trusted() else None
+
+    def learn(self, key: str, until_us: int | None, ticket: int | None) -> None:
+        if ticket is None or ticket != self._epoch or not self._live:
+            return
+        if len(self._known) >= MAX_KNOWN:
+            self._known.clear()
+        self._known[key] = max(until_us or _NOT_DENIED, self._known.get(key, _NOT_DENIED))
+
+    @property
+    def live(self) -> bool:
+        return self._trusted()
+
+    def _trusted(self) -> bool:
+        return self._live and self._monotonic() - self._heard_at <= self._liveness
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow the channel until ``stop``; after a loss, again."""
+        while not stop.is_set():
+            try:
+                await self._follow(stop)
+            except (ValkeyError, OSError, TimeoutError) as e:
+                log.warning("session denylist: reading through to Valkey: %s", e or type(e))
+            finally:
+                self._forget()
+            if await stopped(stop, RETRY):
+                return
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        pubsub = self._client.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            confirmed = await pubsub.get_message(timeout=self._liveness)
+            if confirmed is None or confirmed["type"] != "subscribe":
+                raise TimeoutError("no confirmation of the subscription")
+            self._epoch += 1
+            self._known.clear()
+            self._heard_at = self._monotonic()
+            self._live = True
+            beat_at = 0.0
+            while not stop.is_set():
+                if self._monotonic() >= beat_at:
+                    await self._client.publish(self.channel, b"")
+                    beat_at = self._monotonic() + self._heartbeat
+                message = await pubsub.get_message(timeout=self._heartbeat)
+                if message is not None:
+                    self._heard(message)
+                if not self._trusted():
+                    raise TimeoutError(f"the channel was silent for {self._liveness:g} s")
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # valkey-py leaves it untyped
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        self._heard_at = self._monotonic()
+        if message["type"] != "message" or not message["data"]:
+            return  # a heartbeat
+        key, _, until = bytes(message["data"]).decode().rpartition(" ")
+        if key and until.isdigit():
+            self._known[key] = max(int(until), self._known.get(key, _NOT_DENIED))
+
+    def _forget(self) -> None:
+        self._live = False
+        self._epoch += 1
+        self._known.clear()

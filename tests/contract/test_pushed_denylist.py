@@ -1,0 +1,203 @@
+"""The session denylist a process keeps in memory (``denylist.py``), against real Valkey
+servers: a single one and Sentinel's primary. Two stores on clients of their own play two
+processes: one revokes, the other answers.
+
+What it may never do is answer "not denied" for a revoked session from memory it cannot
+prove true: after a lost subscription, after silence, or from what it learnt before."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import pytest
+from valkey.asyncio import Valkey
+
+from domain.errors import StorageUnavailable
+from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
+from infrastructure.grants.valkey.client import micros
+from infrastructure.grants.valkey.denylist import PushedDenylist
+from infrastructure.grants.valkey.grant_store import session_keys
+from tests.contract.conftest import VALKEYS, ValkeyBackend, adapters
+from tests.servers.proxy import CuttableProxy
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+UNTIL = NOW + timedelta(minutes=15)
+HEARTBEAT = 0.1
+LIVENESS = 0.4
+
+
+class NoSessions:
+    async def session_ids_of(self, user_id: int) -> list[str]:
+        return []
+
+
+@dataclass
+class Processes:
+    revoker: ValkeyGrantStore  # the process where the logout happens
+    answering: ValkeyGrantStore  # another process, which must refuse the session
+    denylist: PushedDenylist  # the answering process's memory
+    client: Valkey  # the answering process's own client
+    revoker_client: Any
+    prefix: str
+
+    def heard(self, session_id: str) -> bool | None:
+        """What the answering process's memory says, without reading anything."""
+        return self.denylist.answer(session_keys(self.prefix, session_id).denied, micros(NOW))
+
+
+async def until(condition: Callable[[], bool], seconds: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.01)
+
+
+async def gets(client: Valkey) -> int:
+    stats = cast(dict[str, Any], await client.info("commandstats"))
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
+def session() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@asynccontextmanager
+async def following(client: Valkey, prefix: str) -> AsyncIterator[PushedDenylist]:
+    denylist = PushedDenylist(client, prefix, heartbeat=HEARTBEAT, liveness=LIVENESS)
+    stop = asyncio.Event()
+    task = asyncio.create_task(denylist.run(stop))
+    try:
+        await until(lambda: denylist.live)
+        yield denylist
+    finally:
+        stop.set()
+        await task
+
+
+@asynccontextmanager
+async def two_processes(backend: ValkeyBackend[Any], client: Valkey) -> AsyncIterator[Processes]:
+    prefix = backend.fresh_prefix()
+    async with following(client, prefix) as denylist:
+        yield Processes(
+            revoker=ValkeyGrantStore(backend.client, NoSessions(), prefix),
+            answering=ValkeyGrantStore(client, NoSessions(), prefix, denylist=denylist),
+            denylist=denylist,
+            client=client,
+            revoker_client=backend.client,
+            prefix=prefix,
+        )
+
+
+@pytest.fixture(params=adapters(["valkey", "valkey-sentinel"]))
+def backend(request: pytest.FixtureRequest) -> ValkeyBackend[Any]:
+    found: ValkeyBackend[Any] = request.getfixturevalue(VALKEYS[request.param])
+    return found
+
+
+@pytest.fixture
+async def processes(backend: ValkeyBackend[Any]) -> AsyncIterator[Processes]:
+    client = backend.another_client()
+    assert isinstance(client, Valkey)
+    async with two_processes(backend, client) as both:
+        yield both
+
+
+async def test_a_revocation_elsewhere_is_heard_and_answered_without_a_read(
+    processes: Processes,
+) -> None:
+    sid = session()
+    assert not await processes.answering.is_denied(sid, NOW)  # learnt: not denied
+
+    await processes.revoker.revoke_session(sid, UNTIL)
+    await until(lambda: processes.heard(sid) is True)
+
+    before = await gets(processes.client)
+    answers = [await processes.answering.is_denied(sid, NOW) for _ in range(50)]
+    assert answers == [True] * 50
+    assert await gets(processes.client) == before  # from memory: no GET
+
+
+async def test_a_session_learnt_live_is_answered_from_memory(processes: Processes) -> None:
+    sid = session()
+    assert not await processes.answering.is_denied(sid, NOW)
+
+    before = await gets(processes.client)
+    for _ in range(50):
+        assert not await processes.answering.is_denied(sid, NOW)
+    assert await gets(processes.client) == before
+
+
+async def test_a_denial_past_its_end_is_no_denial(processes: Processes) -> None:
+    sid = session()
+    await processes.revoker.revoke_session(sid, UNTIL)
+    await until(lambda: processes.heard(sid) is True)
+
+    assert not await processes.answering.is_denied(sid, UNTIL + timedelta(seconds=1))
+
+
+async def test_a_lost_subscription_forgets_and_reads_through_until_it_is_back(
+    processes: Processes,
+) -> None:
+    sid = session()
+    assert not await processes.answering.is_denied(sid, NOW)  # learnt: not denied
+    await processes.revoker_client.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    await until(lambda: not processes.denylist.live)
+
+    await processes.revoker.revoke_session(sid, UNTIL)  # published to nobody
+
+    assert await processes.answering.is_denied(sid, NOW)  # read through, not remembered
+    await until(lambda: processes.denylist.live)  # followed again
+    assert await processes.answering.is_denied(sid, NOW)
+    other = session()
+    await processes.revoker.revoke_session(other, UNTIL)
+    await until(lambda: processes.heard(other) is True)
+
+
+async def test_a_silent_channel_is_not_trusted(valkey_backend: ValkeyBackend[Valkey]) -> None:
+    """A half-open connection delivers nothing and says nothing: past ``LIVENESS`` of
+    silence the answers read through (here: cannot tell, 503), never a stale "not denied"."""
+    server = urlsplit(valkey_backend.url)
+    with CuttableProxy(str(server.hostname), int(server.port or 6379)) as proxy:
+        client = open_valkey(f"valkey://127.0.0.1:{proxy.port}")
+        assert isinstance(client, Valkey)
+        try:
+            async with two_processes(valkey_backend, client) as both:
+                sid = session()
+                assert not await both.answering.is_denied(sid, NOW)
+                proxy.freeze()
+                await both.revoker.revoke_session(sid, UNTIL)
+                await asyncio.sleep(LIVENESS + 0.1)
+
+                assert not both.denylist.live
+                with pytest.raises(StorageUnavailable):
+                    await both.answering.is_denied(sid, NOW)
+                proxy.restore()
+                await until(lambda: both.denylist.live, 10)
+                assert await both.answering.is_denied(sid, NOW)
+        finally:
+            proxy.restore()
+            await client.aclose()
+
+
+async def test_an_answer_read_before_the_subscription_is_never_remembered(
+    valkey_backend: ValkeyBackend[Valkey],
+) -> None:
+    prefix = valkey_backend.fresh_prefix()
+    client = valkey_backend.another_client()
+    assert isinstance(client, Valkey)
+    denylist = PushedDenylist(client, prefix)  # not following: no subscription yet
+    store = ValkeyGrantStore(client, NoSessions(), prefix, denylist=denylist)
+    revoker = ValkeyGrantStore(valkey_backend.client, NoSessions(), prefix)
+    sid = session()
+
+    assert not await store.is_denied(sid, NOW)
+    await revoker.revoke_session(sid, UNTIL)
+
+    assert await store.is_denied(sid, NOW)
