@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from application.client import ClientInfo
-from application.session_issuer import SessionIssuer
+from application.session_issuer import IssuedTokens, SessionIssuer
 from domain import assurance
 from domain.entities import NewUser, User
 from infrastructure.config import Settings, load_settings
@@ -58,16 +58,35 @@ def register(url: str) -> Account:
 def sessions(env: dict[str, str], user: User, count: int, into: Path) -> Path:
     """``count`` sessions started the way login starts them (no password check: the load
     is on refresh), their refresh tokens one per line."""
-
-    async def start() -> list[str]:
-        settings = load_settings(env, dotenv=None)
-        async with issuing(settings) as issuer:
-            client = ClientInfo(ip_address="127.0.0.1", user_agent="bench")
-            started = [await issuer.start(user, client, assurance.PASSWORD) for _ in range(count)]
-        return [tokens.refresh_token for tokens in started]
-
-    into.write_text("\n".join(asyncio.run(start())) + "\n")
+    started = asyncio.run(_start(env, user, count))
+    into.write_text("".join(f"{tokens.refresh_token}\n" for tokens in started))
     return into
+
+
+def access_tokens(env: dict[str, str], user: User, count: int, into: Path) -> Path:
+    """``count`` live sessions started the way login starts them, their access tokens one per
+    line (valid for the access-token lifetime, 15 minutes by default)."""
+    started = asyncio.run(_start(env, user, count))
+    into.write_text("".join(f"{tokens.access_token}\n" for tokens in started))
+    return into
+
+
+DEVICE = "bench-device-000001"
+BATCH = 64  # sessions started at once: the database's round trips overlap
+
+
+async def _start(env: dict[str, str], user: User, count: int) -> list[IssuedTokens]:
+    settings = load_settings(env, dotenv=None)
+    # One device for all: a sign-in from a new device queues a mail, not what is measured.
+    client = ClientInfo(ip_address="127.0.0.1", user_agent="bench", device=DEVICE)
+    started: list[IssuedTokens] = []
+    async with issuing(settings) as issuer:
+        for first in range(0, count, BATCH):
+            batch = range(first, min(first + BATCH, count))
+            started += await asyncio.gather(
+                *(issuer.start(user, client, assurance.PASSWORD) for _ in batch)
+            )
+    return started
 
 
 # A browser's User-Agent: session rows carry one, and its length is most of a row.

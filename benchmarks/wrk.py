@@ -80,3 +80,7 @@ def post_json(
 
 def refresh(url: str, tokens: Path, cookie: str, seconds: float) -> Load:
     return run(url, "refresh.lua", [str(tokens), str(THREADS), cookie], seconds)
+
+
+def me(url: str, tokens: Path, seconds: float) -> Load:
+    return run(url, "me.lua", [str(tokens), str(THREADS)], seconds)

@@ -91,3 +91,27 @@ def test_a_high_s_token_is_refused_even_after_its_twin_was_verified() -> None:
 
     with pytest.raises(InvalidAccessToken):
         tokens.verify(with_s_mirrored(token))
+
+
+def test_a_cached_token_is_refused_once_its_exp_has_passed() -> None:
+    now = [NOW]
+    tokens = JwtAccessTokens(
+        KEYS, issuer="https://auth.example.test", audience="api", clock=lambda: now[0]
+    )
+    token = tokens.issue(claims())
+    tokens.verify(token)
+
+    now[0] = NOW + timedelta(minutes=15)
+    with pytest.raises(InvalidAccessToken):
+        tokens.verify(token)
+
+
+def test_a_token_one_character_away_from_a_cached_one_is_verified_on_its_own() -> None:
+    tokens = adapter()
+    token = tokens.issue(claims())
+    tokens.verify(token)
+    middle = len(token) - 20  # inside the signature, clear of its last character's padding bits
+    changed = "A" if token[middle] != "A" else "B"
+
+    with pytest.raises(InvalidAccessToken):
+        tokens.verify(token[:middle] + changed + token[middle + 1 :])
