@@ -69,8 +69,15 @@ def measure_deployments(plan: Plan, ceiling: float) -> list[Row]:
                     rows += _scale(plan, server, account, vk, load, Path(tmp), ceiling)
             if "login" in plan.parts:
                 body = seeding.LOGIN_BODY
+                # A returning device, as most sign-ins are: a new one would queue a mail.
+                device = f"X-Device-Id: {seeding.DEVICE}"
                 login_rates.append(
-                    (kind, wrk.post_json(server.url, "/auth/login", body, plan.seconds, 16))
+                    (
+                        kind,
+                        wrk.post_json(
+                            server.url, "/auth/login", body, plan.seconds, 16, (device,)
+                        ),
+                    )
                 )
     if login_rates:
         raw = argon.verify_rate(2, plan.seconds)

@@ -67,12 +67,17 @@ def get(url: str, path: str, seconds: float, headers: tuple[str, ...] = ()) -> L
 
 
 def post_json(
-    url: str, path: str, body: str, seconds: float, connections: int = CONNECTIONS
+    url: str,
+    path: str,
+    body: str,
+    seconds: float,
+    connections: int = CONNECTIONS,
+    headers: tuple[str, ...] = (),
 ) -> Load:
     return run(
         url,
         "static.lua",
-        ["POST", path, body, "Content-Type: application/json"],
+        ["POST", path, body, "Content-Type: application/json", *headers],
         seconds,
         connections,
     )

@@ -13,6 +13,13 @@ class SqlKnownDevices(KnownDevices):
         self._db = database
 
     async def remember(self, user_id: int, device_digest: str, now: datetime) -> DeviceSeen:
+        # Most sign-ins come from a device the account knows: one keyed read, no write.
+        if await self._db.read_key(
+            "SELECT 1 AS found FROM known_devices WHERE user_id = $1 AND device_digest = $2",
+            user_id,
+            device_digest,
+        ):
+            return DeviceSeen.KNOWN
         async with self._db.transaction() as tx:
             # One account's devices are counted by one writer at a time, so two first
             # sign-ins from two devices cannot both find the other missing.
