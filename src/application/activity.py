@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from application.admin import cursor
 from application.pacing import stopped
+from domain.activity import activity_of
 from domain.errors import FieldError, StorageUnavailable, ValidationFailed, cause_of
 from domain.ports import (
     AccessClaims,
@@ -33,32 +33,14 @@ from domain.ports import (
 
 log = logging.getLogger("authgate")
 
-# Said better by another entry: every sign-in is also a ``session_started`` (with its
-# method), and a rehash changes nothing the user chose.
-NOT_SHOWN = frozenset({"login_succeeded", "password_rehashed"})
 PAGE_MAX = 100
 PAGE_DEFAULT = 20
 
 
-def activity_of(event: AuditEvent, at: datetime) -> NewActivity | None:
-    if event.user_id is None or event.event in NOT_SHOWN:
-        return None
-    return NewActivity(
-        user_id=event.user_id,
-        type=event.event,
-        at=at,
-        ip_address=event.ip_address,
-        user_agent=event.user_agent,
-        session_id=event.session_id,
-        method=event.method,
-        reason=event.reason,
-        actor=event.actor,
-    )
-
-
 class ActivityRecorder(AuditLog):
     """The audit log every use case writes to: it passes each event on, and keeps those
-    that name a user for the account's activity."""
+    that name a user, and whose change did not write them already, for the account's
+    activity."""
 
     def __init__(
         self, *, audit: AuditLog, activity: SecurityActivity, clock: Clock, every: float = 1.0
@@ -71,6 +53,8 @@ class ActivityRecorder(AuditLog):
 
     def record(self, event: AuditEvent) -> None:
         self._audit.record(event)
+        if event.with_change:
+            return
         entry = activity_of(event, self._clock.now())
         if entry is not None:
             self._pending.append(entry)
@@ -114,7 +98,7 @@ class ListActivity:
         if not 1 <= size <= PAGE_MAX:
             raise ValidationFailed([FieldError("limit", f"must be between 1 and {PAGE_MAX}")])
         before = cursor.decode(after)
-        await self._recorder.flush()  # this process's latest events are in the page too
+        await self._recorder.flush()  # this process's latest failures are in the page too
         page = await self._activity.page(caller.user_id, before=before, limit=size + 1)
         more = len(page) > size
         page = page[:size]

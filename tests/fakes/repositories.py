@@ -7,16 +7,21 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domain.entities import ExternalIdentity, NewUser, Session, User
 from domain.errors import EmailTaken
 from domain.ports import (
+    AuditEvent,
     Outbox,
     OutgoingMail,
     SessionRepository,
     UserAdministration,
     UserRepository,
 )
+
+if TYPE_CHECKING:
+    from tests.fakes.activity import MemorySecurityActivity
 
 
 class MemoryUserRepository(UserRepository):
@@ -68,11 +73,19 @@ class MemoryUserRepository(UserRepository):
 
 
 class MemorySessionRepository(SessionRepository):
-    def __init__(self) -> None:
-        self.sessions: dict[str, Session] = {}
+    """``activity``: where the changes' entries go (none without it)."""
 
-    async def add(self, session: Session) -> None:
+    def __init__(self, activity: MemorySecurityActivity | None = None) -> None:
+        self.sessions: dict[str, Session] = {}
+        self._activity = activity
+
+    async def add(self, session: Session, told: AuditEvent | None = None) -> None:
         self.sessions[session.id] = session
+        await self._tell(told, session.user_id, session.created_at)
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self._activity is not None:
+            await self._activity.tell(told, user_id, at)
 
     async def get(self, session_id: str) -> Session | None:
         return self.sessions.get(session_id)
@@ -84,15 +97,24 @@ class MemorySessionRepository(SessionRepository):
                 session, last_used_at=last_used_at, expires_at=expires_at
             )
 
-    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+    async def revoke(
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+    ) -> bool:
         session = self.sessions.get(session_id)
         if session is None or session.revoked_at is not None:
             return False
         self.sessions[session_id] = replace(session, revoked_at=now, revoked_reason=reason)
+        ended = None if told is None else replace(told, session_id=session_id)
+        await self._tell(ended, session.user_id, now)
         return True
 
     async def revoke_all(
-        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        reason: str,
+        keep: str | None = None,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         ids = sorted(
             s.id
@@ -100,7 +122,7 @@ class MemorySessionRepository(SessionRepository):
             if s.user_id == user_id and s.revoked_at is None and s.id != keep
         )
         for session_id in ids:
-            await self.revoke(session_id, now, reason)
+            await self.revoke(session_id, now, reason, told)
         return ids
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
@@ -108,9 +130,13 @@ class MemorySessionRepository(SessionRepository):
         return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
 
     async def revoke_many(
-        self, session_ids: Sequence[str], now: datetime, reason: str
+        self,
+        session_ids: Sequence[str],
+        now: datetime,
+        reason: str,
+        told: AuditEvent | None = None,
     ) -> list[str]:
-        return [sid for sid in session_ids if await self.revoke(sid, now, reason)]
+        return [sid for sid in sorted(session_ids) if await self.revoke(sid, now, reason, told)]
 
     async def revoked_since(self, since: datetime) -> list[Session]:
         revoked = [s for s in self.sessions.values() if s.revoked_at and s.revoked_at > since]

@@ -32,6 +32,7 @@ async def test_a_failed_sign_in_shows_and_a_succeeded_one_once(world: World) -> 
         await world.login.execute(
             LoginCommand(email="ada@example.test", password="wrong one", client=CLIENT)
         )
+    await world.record_activity.flush()  # as the HTTP layer does before each response
     await world.sign_in()
     caller = await world.claims(signed_in.tokens.access_token)
 

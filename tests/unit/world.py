@@ -222,11 +222,12 @@ def build_world(
     email_sign_up: bool = False,
 ) -> World:
     users = users or MemoryUserRepository()
+    activity = MemorySecurityActivity(users)
     recovery_codes = MemoryRecoveryCodes()
     fakes: Fakes = {
         "clock": clock,
         "users": users,
-        "sessions": MemorySessionRepository(),
+        "sessions": MemorySessionRepository(activity),
         "devices": MemoryKnownDevices(),
         "grants": grants or MemoryGrantStore(),
         "hasher": FakeHasher(),
@@ -240,10 +241,9 @@ def build_world(
         "passkeys": MemoryPasskeys(),
         "breaches": FakeBreaches(),
         "security_events": MemorySecurityEvents(),
-        "activity": MemorySecurityActivity(users),
+        "activity": activity,
     }
     grants_store = fakes["grants"]
-    activity = fakes["activity"]
     ports = Ports(
         **fakes,
         profiles=UncachedProfiles(users),

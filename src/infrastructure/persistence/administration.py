@@ -5,10 +5,10 @@ from datetime import datetime
 
 from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
 from domain.ports import OutgoingMail, UserAdministration, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, as_datetime
 from infrastructure.persistence.mail_work import enqueue
 from infrastructure.persistence.users import user_of
-from infrastructure.persistence.webhook_events import record_event
 
 # Everything this database keeps about one user, children first. (A table added later that
 # refers to users, such as pending mails, gets its DELETE here.)

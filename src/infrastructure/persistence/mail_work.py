@@ -17,8 +17,8 @@ from domain.ports import (
     OutgoingMail,
     WebhookEvent,
 )
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, Tx, skip_locked
-from infrastructure.persistence.webhook_events import record_event
 
 
 class _Tokens(MailTokens):

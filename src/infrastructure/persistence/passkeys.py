@@ -7,6 +7,7 @@ from datetime import datetime
 from domain.entities import NewPasskey, NewUser, Passkey, User
 from domain.errors import EmailTaken, PasskeyExists
 from domain.ports import Attested, PasskeyAccounts, Passkeys, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -16,7 +17,6 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
 )
 from infrastructure.persistence.users import insert_user, user_of
-from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, credential_id, public_key, sign_count, transports, user_handle, name,"

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from domain.entities import TotpCredential
 from domain.ports import RecoveryCodes, TotpCredentials, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, Tx, as_datetime, as_optional_datetime
-from infrastructure.persistence.webhook_events import record_event
 
 
 class SqlTotpCredentials(TotpCredentials):

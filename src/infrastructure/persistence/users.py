@@ -5,6 +5,7 @@ from datetime import datetime
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
 from domain.ports import UserRepository, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -13,7 +14,6 @@ from infrastructure.persistence.database import (
     as_datetime,
     as_optional_datetime,
 )
-from infrastructure.persistence.webhook_events import record_event
 
 _FIELDS = (
     "id",
