@@ -234,7 +234,7 @@ def build_world(
         "audit": RecordingAudit(),
         "access_tokens": JwtAccessTokens(_KEYS, issuer=ISSUER, audience=AUDIENCE, clock=clock.now),
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
-        "mail": MemoryMail(users),
+        "mail": MemoryMail(users, activity),
         "mailer": RecordingMailer(),
         "totp": MemoryTotpCredentials(recovery_codes),
         "recovery_codes": recovery_codes,
