@@ -6,20 +6,25 @@ refresh-token reuse, factor and password changes, sessions ended, an administrat
 actions), so the activity is that stream, not a second list to keep in step: a new event
 audited anywhere shows up here without more code.
 
-Written two ways, each event once. The event of a change (``change_event``: a session
-started or ended, a password changed, reset or set, an address verified, an account secured)
-is handed to the storage port that makes the change, and the adapter writes its row in the
-change's transaction (``infrastructure.persistence.account_events.record_event``), beside
-its webhook deliveries: the row commits or rolls back with the change. The event reaches the
-port explicitly, as an argument (``told``), not through a context value: it carries the
-client's address and browser and what only the use case knows (the amr, the reason, the
-actor). Such an event says so (``with_change``) and the recorder below only logs it.
+Written two ways, each event once. The event of a change (``change_event``) is handed to
+the storage port that makes the change, and the adapter writes its row in the change's
+transaction (``infrastructure.persistence.account_events.record_event``), beside its webhook
+deliveries: the row commits or rolls back with the change. Every change is written so: a
+sign-up (by password, passkey, email code or identity provider), a session started or
+ended, a password changed, reset or set, an address verified, an account secured, the
+credentials of an unverified account dropped, an authenticator app enabled or disabled,
+recovery codes regenerated or one used, a passkey added or removed, and an administrator's
+disable, enable, role change and second-factor reset. The event reaches the port
+explicitly, as an argument (``told``), not through a context value: it carries the client's
+address and browser and what only the use case knows (the amr, the reason, the actor). Such
+an event says so (``with_change``) and the recorder below only logs it.
 
-The others (failures, refusals, mails queued, and the changes not moved to their port yet:
-factors, recovery codes, the sign-up, an administrator's actions) are written behind: kept in this process and written in one short transaction
-before the response leaves (``flush``), by a loop every second for work beside the
-requests, and when the service stops. A process that dies in that moment loses those rows
-(of a change not moved yet, its row, though never the change).
+The others are attempts and notices that change nothing stored here: failed sign-ins and
+codes, refresh-token reuse, rate limits, breached passwords refused, mails queued, an
+account exported, an unlock (the limits live in the grant store). They are written behind:
+kept in this process and written in one short transaction before the response leaves
+(``flush``), by a loop every second for work beside the requests, and when the service
+stops. A process that dies in that moment loses those rows, never a change's.
 """
 
 from __future__ import annotations

@@ -87,8 +87,21 @@ class SessionIssuer:
         self._policy = policy
         self._revoker = revoker
 
-    async def start(self, user: User, client: ClientInfo, amr: tuple[str, ...]) -> IssuedTokens:
-        """``amr``: how the user proved who they are just now (``domain.assurance``)."""
+    def new_session_id(self) -> str:
+        """An id drawn ahead for the session a sign-up will start (``start(session_id=)``),
+        so the sign-up's own event can name it in the transaction that makes the account."""
+        return self._ids.session_id()
+
+    async def start(
+        self,
+        user: User,
+        client: ClientInfo,
+        amr: tuple[str, ...],
+        *,
+        session_id: str | None = None,
+    ) -> IssuedTokens:
+        """``amr``: how the user proved who they are just now (``domain.assurance``).
+        ``session_id``: one drawn by ``new_session_id``, else a new one."""
         if user.disabled:
             # Every sign-in path ends here, after the credentials were checked, so only
             # someone who proved the account learns that it is disabled.
@@ -98,7 +111,7 @@ class SessionIssuer:
         absolute = now + self._policy.max_age
         idle = min(now + self._policy.idle_ttl, absolute)
         session = Session(
-            id=self._ids.session_id(),
+            id=session_id or self._ids.session_id(),
             user_id=user.id,
             ip_address=client.ip_address,
             user_agent=client.user_agent,

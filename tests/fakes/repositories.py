@@ -29,8 +29,11 @@ class MemoryUserRepository(UserRepository):
         self.users: dict[int, User] = {}
         self.identities: dict[tuple[str, str], ExternalIdentity] = {}
         self._lock = asyncio.Lock()
+        # Where the sign-up's entry goes (none without it); set once the activity, which
+        # reads these users, is made.
+        self.activity: MemorySecurityActivity | None = None
 
-    async def add(self, user: NewUser) -> User:
+    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
         async with self._lock:
             if any(u.email == user.email for u in self.users.values()):
                 raise EmailTaken()
@@ -46,10 +49,14 @@ class MemoryUserRepository(UserRepository):
                 email_verified_at=user.email_verified_at,
             )
             self.users[created.id] = created
+            if self.activity is not None:
+                await self.activity.tell(told, created.id, created.created_at)
             return created
 
     async def remove(self, user_id: int) -> None:
         self.users.pop(user_id, None)
+        if self.activity is not None:
+            self.activity.erase(user_id)
         self.identities = {k: v for k, v in self.identities.items() if v.user_id != user_id}
 
     async def get(self, user_id: int) -> User | None:
@@ -192,20 +199,34 @@ class MemoryUserAdministration(UserAdministration):
         mine = [i for i in self._users.identities.values() if i.user_id == user_id]
         return sorted(mine, key=lambda i: i.created_at)
 
-    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+    async def set_disabled(
+        self,
+        user_id: int,
+        disabled_at: datetime | None,
+        now: datetime,
+        told: AuditEvent | None = None,
+    ) -> bool:
         user = self._users.users.get(user_id)
         if user is None:
             return False
         kept = disabled_at if user.disabled_at is None or disabled_at is None else user.disabled_at
         self._users.users[user_id] = replace(user, disabled_at=kept, updated_at=now)
+        await self._tell(told, user_id, now)
         return True
 
-    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+    async def set_role(
+        self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         user = self._users.users.get(user_id)
         if user is None:
             return False
         self._users.users[user_id] = replace(user, role=role, updated_at=now)
+        await self._tell(told, user_id, now)
         return True
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self._users.activity is not None:
+            await self._users.activity.tell(told, user_id, at)
 
     async def last_active_admin(self, user_id: int) -> bool:
         active = [u.id for u in self._users.users.values() if u.is_admin and not u.disabled]

@@ -223,7 +223,8 @@ def build_world(
 ) -> World:
     users = users or MemoryUserRepository()
     activity = MemorySecurityActivity(users)
-    recovery_codes = MemoryRecoveryCodes()
+    users.activity = activity
+    recovery_codes = MemoryRecoveryCodes(activity)
     fakes: Fakes = {
         "clock": clock,
         "users": users,
@@ -236,9 +237,9 @@ def build_world(
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
         "mail": MemoryMail(users, activity),
         "mailer": RecordingMailer(),
-        "totp": MemoryTotpCredentials(recovery_codes),
+        "totp": MemoryTotpCredentials(recovery_codes, activity),
         "recovery_codes": recovery_codes,
-        "passkeys": MemoryPasskeys(),
+        "passkeys": MemoryPasskeys(activity),
         "breaches": FakeBreaches(),
         "security_events": MemorySecurityEvents(),
         "activity": activity,
