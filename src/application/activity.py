@@ -6,20 +6,35 @@ refresh-token reuse, factor and password changes, sessions ended, an administrat
 actions), so the activity is that stream, not a second list to keep in step: a new event
 audited anywhere shows up here without more code.
 
-The events are audited once the change they tell of is done, so the rows are written
-behind it: kept in this process and written in one short transaction before the response
-leaves (``flush``), by a loop every second for work beside the requests, and when the
-service stops. A process that dies in that moment loses its unwritten rows, never a change.
+Written two ways, each event once. The event of a change (``change_event``) is handed to
+the storage port that makes the change, and the adapter writes its row in the change's
+transaction (``infrastructure.persistence.account_events.record_event``), beside its webhook
+deliveries: the row commits or rolls back with the change. Every change is written so: a
+sign-up (by password, passkey, email code or identity provider), a session started or
+ended, a password changed, reset or set, an address verified, an account secured, the
+credentials of an unverified account dropped, an authenticator app enabled or disabled,
+recovery codes regenerated or one used, a passkey added or removed, and an administrator's
+disable, enable, role change and second-factor reset. The event reaches the port
+explicitly, as an argument (``told``), not through a context value: it carries the client's
+address and browser and what only the use case knows (the amr, the reason, the actor). Such
+an event says so (``with_change``) and the recorder below only logs it.
+
+The others are attempts and notices that change nothing stored here: failed sign-ins and
+codes, refresh-token reuse, rate limits, breached passwords refused, mails queued, an
+account exported, an unlock (the limits live in the grant store). They are written behind:
+kept in this process and written in one short transaction before the response leaves
+(``flush``), by a loop every second for work beside the requests, and when the service
+stops. A process that dies in that moment loses those rows, never a change's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 from application.admin import cursor
 from application.pacing import stopped
+from domain.activity import activity_of
 from domain.errors import FieldError, StorageUnavailable, ValidationFailed, cause_of
 from domain.ports import (
     AccessClaims,
@@ -33,32 +48,14 @@ from domain.ports import (
 
 log = logging.getLogger("authgate")
 
-# Said better by another entry: every sign-in is also a ``session_started`` (with its
-# method), and a rehash changes nothing the user chose.
-NOT_SHOWN = frozenset({"login_succeeded", "password_rehashed"})
 PAGE_MAX = 100
 PAGE_DEFAULT = 20
 
 
-def activity_of(event: AuditEvent, at: datetime) -> NewActivity | None:
-    if event.user_id is None or event.event in NOT_SHOWN:
-        return None
-    return NewActivity(
-        user_id=event.user_id,
-        type=event.event,
-        at=at,
-        ip_address=event.ip_address,
-        user_agent=event.user_agent,
-        session_id=event.session_id,
-        method=event.method,
-        reason=event.reason,
-        actor=event.actor,
-    )
-
-
 class ActivityRecorder(AuditLog):
     """The audit log every use case writes to: it passes each event on, and keeps those
-    that name a user for the account's activity."""
+    that name a user, and whose change did not write them already, for the account's
+    activity."""
 
     def __init__(
         self, *, audit: AuditLog, activity: SecurityActivity, clock: Clock, every: float = 1.0
@@ -71,6 +68,8 @@ class ActivityRecorder(AuditLog):
 
     def record(self, event: AuditEvent) -> None:
         self._audit.record(event)
+        if event.with_change:
+            return
         entry = activity_of(event, self._clock.now())
         if entry is not None:
             self._pending.append(entry)
@@ -114,7 +113,7 @@ class ListActivity:
         if not 1 <= size <= PAGE_MAX:
             raise ValidationFailed([FieldError("limit", f"must be between 1 and {PAGE_MAX}")])
         before = cursor.decode(after)
-        await self._recorder.flush()  # this process's latest events are in the page too
+        await self._recorder.flush()  # this process's latest failures are in the page too
         page = await self._activity.page(caller.user_id, before=before, limit=size + 1)
         more = len(page) > size
         page = page[:size]

@@ -16,6 +16,8 @@ class ClientInfo:
 
 
 def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: object) -> None:
+    """An event that changes nothing stored (a failure, a refusal): the audit log writes its
+    activity row after it (``application.activity``)."""
     audit.record(
         AuditEvent(
             event=event,
@@ -23,4 +25,16 @@ def audit_event(audit: AuditLog, event: str, client: ClientInfo, **fields: objec
             user_agent=client.user_agent,
             **fields,  # type: ignore[arg-type]
         )
+    )
+
+
+def change_event(event: str, client: ClientInfo, **fields: object) -> AuditEvent:
+    """The event of a change: handed to the port that makes the change, which writes its
+    activity row in the change's transaction, then to the audit log, which only logs it."""
+    return AuditEvent(
+        event=event,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+        with_change=True,
+        **fields,  # type: ignore[arg-type]
     )

@@ -125,6 +125,7 @@ class FinishPasskeySignUp:
         pending = json.loads(raw)
         # Origin, RP ID, challenge, user presence and verification (WebAuthn L3 §7.1).
         attested = self._ceremonies.verify_registration(command.credential, challenge)
+        registered = self._opening.registered(command.client, reason="passkey")
         # Taken since the options were made: EmailTaken, and nothing is written.
         user, _ = await self._accounts.open(
             NewUser(
@@ -136,8 +137,9 @@ class FinishPasskeySignUp:
             ),
             attested,
             base64.b64decode(pending["user_handle"]),
+            registered,
         )
-        return await self._opening.opened(user, command.client, assurance.PASSKEY, reason="passkey")
+        return await self._opening.opened(user, command.client, assurance.PASSKEY, registered)
 
 
 def _validated(command: PasskeySignUpCommand) -> Email:

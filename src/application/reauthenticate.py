@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.mfa import codes
 from application.mfa.enrolment import signed_in_user
 from application.mfa.factors import SecondFactors
@@ -165,13 +165,14 @@ class Reauthenticate:
             )
         else:
             await self._throttle.second_factor(user.email, command.client)
-            completed = await self._factors.completes(user.id, second, assurance.PASSWORD)
+            used = change_event("recovery_code_used", command.client, user_id=user.id)
+            completed = await self._factors.completes(user.id, second, assurance.PASSWORD, used)
             if completed is None:
                 audit_event(self._audit, "mfa_failed", command.client, user_id=user.id)
                 raise InvalidMfaCode()
             amr = completed
             if second[0] == codes.RECOVERY:
-                audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)
+                self._audit.record(used)
         await self._throttle.login_succeeded(user.email, command.client)
         return amr
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.breached_passwords import BreachedPasswordCheck
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.compensation import quietly
 from application.email.queue import MailQueue
 from application.session_issuer import SessionIssuer, SignedIn
@@ -12,6 +12,7 @@ from domain import assurance
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, FieldError, StorageUnavailable, ValidationFailed
 from domain.ports import (
+    AuditEvent,
     AuditLog,
     CaptchaVerifier,
     Clock,
@@ -57,28 +58,30 @@ class AccountOpening:
         self._require_verified = require_verified
         self._audit = audit
 
+    def registered(self, client: ClientInfo, **audited: object) -> AuditEvent:
+        """The sign-up's event (``user_registered``), for the port that writes the account:
+        its activity row is written in that transaction, naming the first session (its id
+        drawn here) when the sign-up starts one."""
+        session_id = None if self._require_verified else self._issuer.new_session_id()
+        return change_event("user_registered", client, session_id=session_id, **audited)
+
     async def opened(
-        self, user: User, client: ClientInfo, amr: tuple[str, ...], **audited: object
+        self, user: User, client: ClientInfo, amr: tuple[str, ...], registered: AuditEvent
     ) -> SignedIn | AwaitingVerification:
+        """``registered``: the event ``registered`` made, written with the account."""
+        registered = replace(registered, user_id=user.id)
         try:
             await self._mail.send(user, MailKind.VERIFY_EMAIL)
-            if self._require_verified:
-                audit_event(self._audit, "user_registered", client, user_id=user.id, **audited)
+            if registered.session_id is None:
+                self._audit.record(registered)
                 return AwaitingVerification(user=user)
-            tokens = await self._issuer.start(user, client, amr)
+            tokens = await self._issuer.start(user, client, amr, session_id=registered.session_id)
         except StorageUnavailable:
             # Nothing half-written: an account nobody received tokens for is undone (with
             # whatever its rows own, by the database's cascade).
             await quietly(self._users.remove(user.id))
             raise
-        audit_event(
-            self._audit,
-            "user_registered",
-            client,
-            user_id=user.id,
-            session_id=tokens.session_id,
-            **audited,
-        )
+        self._audit.record(registered)
         return SignedIn(user=user, tokens=tokens)
 
 
@@ -110,6 +113,7 @@ class RegisterUser:
             raise EmailTaken()
         await self._breaches.refuse(command.password, command.client, user_id=None)
         password_hash = await self._hasher.hash(command.password)
+        registered = self._opening.registered(command.client)
         user = await self._users.add(
             NewUser(
                 email=email.value,
@@ -117,9 +121,10 @@ class RegisterUser:
                 name=command.name,
                 role=DEFAULT_ROLE,
                 created_at=self._clock.now(),
-            )
+            ),
+            registered,
         )
-        return await self._opening.opened(user, command.client, assurance.PASSWORD)
+        return await self._opening.opened(user, command.client, assurance.PASSWORD, registered)
 
 
 def _validated(command: RegisterCommand) -> Email:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.compensation import quietly
 from application.session_policy import SessionPolicy
-from domain.ports import AuditLog, Clock, RefreshGrantStore, SessionRef, SessionRepository
+from domain.ports import (
+    AuditEvent,
+    AuditLog,
+    Clock,
+    RefreshGrantStore,
+    SessionRef,
+    SessionRepository,
+)
 
 NO_CLIENT = ClientInfo()  # an end nobody asked for over HTTP (a repair, a compensation)
 
@@ -16,7 +24,8 @@ NO_CLIENT = ClientInfo()  # an end nobody asked for over HTTP (a repair, a compe
 class SessionRevoker:
     """Ends sessions everywhere: the grant is dropped and the session's access tokens are
     denied at once (one step in the grant store), then the row is marked revoked with its
-    reason, and each session whose row was live is audited as ``session_revoked``.
+    reason, and each session whose row was live is audited as ``session_revoked``: its
+    activity row is written in the transaction that ends the row.
 
     The grant goes first: should the row fail, the session can no longer refresh and a
     retry ends the row; the other way round, a session listed as ended could go on
@@ -60,10 +69,13 @@ class SessionRevoker:
         now = self._clock.now()
         for session in sessions:
             await self._grants.revoke_session(session.session_id, self._policy.deny_until(now))
-        ended = await self._sessions.revoke_many([s.session_id for s in sessions], now, reason)
+        told = _ended(reason, client)
+        ended = await self._sessions.revoke_many(
+            [s.session_id for s in sessions], now, reason, told
+        )
         users = {s.session_id: s.user_id for s in sessions}
         for session_id in ended:
-            self._audited(SessionRef(session_id, users[session_id]), reason, client)
+            self._audit.record(replace(told, user_id=users[session_id], session_id=session_id))
         return ended
 
     async def revoke_all(
@@ -71,23 +83,26 @@ class SessionRevoker:
     ) -> list[str]:
         now = self._clock.now()
         revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
-        revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep)
+        told = _ended(reason, client, user_id)
+        revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep, told)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
-            self._audited(SessionRef(session_id, user_id), reason, client)
+            if session_id in revoked_rows:
+                self._audit.record(replace(told, session_id=session_id))
+            else:  # a grant whose row had ended already (or was never written)
+                self._audit.record(replace(told, session_id=session_id, with_change=False))
         return revoked
 
     async def _end_row(
         self, session: SessionRef, now: datetime, reason: str, client: ClientInfo
     ) -> None:
-        if await self._sessions.revoke(session.session_id, now, reason):
-            self._audited(session, reason, client)
+        told = _ended(reason, client, session.user_id, session.session_id)
+        if await self._sessions.revoke(session.session_id, now, reason, told):
+            self._audit.record(told)
 
-    def _audited(self, session: SessionRef, reason: str, client: ClientInfo) -> None:
-        audit_event(
-            self._audit,
-            "session_revoked",
-            client,
-            user_id=session.user_id,
-            session_id=session.session_id,
-            reason=reason,
-        )
+
+def _ended(
+    reason: str, client: ClientInfo, user_id: int | None = None, session_id: str | None = None
+) -> AuditEvent:
+    return change_event(
+        "session_revoked", client, user_id=user_id, session_id=session_id, reason=reason
+    )

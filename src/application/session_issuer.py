@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.devices.notice import NewDeviceNotice
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
@@ -55,8 +55,9 @@ class SessionIssuer:
 
     No token leaves without its grant stored; a session whose grant could not be stored
     is ended again so it never shows up as a device. Every way in passes here, so here is
-    where a sign-in is audited with its method (``session_started``, ``method`` = the amr):
-    the account's activity shows each one, however the user came in.
+    where a sign-in is audited with its method (``session_started``, ``method`` = the amr),
+    written to the account's activity with the session's row: the activity shows each one,
+    however the user came in.
     """
 
     def __init__(
@@ -86,8 +87,21 @@ class SessionIssuer:
         self._policy = policy
         self._revoker = revoker
 
-    async def start(self, user: User, client: ClientInfo, amr: tuple[str, ...]) -> IssuedTokens:
-        """``amr``: how the user proved who they are just now (``domain.assurance``)."""
+    def new_session_id(self) -> str:
+        """An id drawn ahead for the session a sign-up will start (``start(session_id=)``),
+        so the sign-up's own event can name it in the transaction that makes the account."""
+        return self._ids.session_id()
+
+    async def start(
+        self,
+        user: User,
+        client: ClientInfo,
+        amr: tuple[str, ...],
+        *,
+        session_id: str | None = None,
+    ) -> IssuedTokens:
+        """``amr``: how the user proved who they are just now (``domain.assurance``).
+        ``session_id``: one drawn by ``new_session_id``, else a new one."""
         if user.disabled:
             # Every sign-in path ends here, after the credentials were checked, so only
             # someone who proved the account learns that it is disabled.
@@ -97,7 +111,7 @@ class SessionIssuer:
         absolute = now + self._policy.max_age
         idle = min(now + self._policy.idle_ttl, absolute)
         session = Session(
-            id=self._ids.session_id(),
+            id=session_id or self._ids.session_id(),
             user_id=user.id,
             ip_address=client.ip_address,
             user_agent=client.user_agent,
@@ -105,8 +119,16 @@ class SessionIssuer:
             last_used_at=now,
             expires_at=idle,
         )
+        started = change_event(
+            "session_started",
+            client,
+            user_id=user.id,
+            session_id=session.id,
+            method=assurance.stored_amr(),
+        )
         refresh_token = self._refresh_tokens.new(session.id)
-        await self._sessions.add(session)
+        await self._sessions.add(session, started)
+        self._audit.record(started)  # it started, though a failure below may end it at once
         grant = RefreshGrant(
             session_id=session.id,
             user_id=user.id,
@@ -122,14 +144,6 @@ class SessionIssuer:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
         await self._end_if_disabled_meanwhile(user.id, session.id, client)
-        audit_event(
-            self._audit,
-            "session_started",
-            client,
-            user_id=user.id,
-            session_id=session.id,
-            method=assurance.stored_amr(),
-        )
         device = await self._devices.signed_in(user, client, amr)
         tokens = self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
         return dataclasses.replace(tokens, device=device)

@@ -14,5 +14,5 @@ class JsonAuditLog(AuditLog):
         self._logger = logger or logging.getLogger("authgate.audit")
 
     def record(self, event: AuditEvent) -> None:
-        fields = {k: v for k, v in asdict(event).items() if v is not None}
+        fields = {k: v for k, v in asdict(event).items() if v is not None and k != "with_change"}
         self._logger.info(event.event, extra={"fields": fields})

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
-from domain.ports import Activity, MailHistory, NewActivity, SecurityActivity, SentMail
+from domain.activity import activity_of
+from domain.ports import (
+    Activity,
+    AuditEvent,
+    MailHistory,
+    NewActivity,
+    SecurityActivity,
+    SentMail,
+)
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemoryUserRepository
 
@@ -23,6 +31,12 @@ class MemorySecurityActivity(SecurityActivity):
         for entry in entries:
             if entry.user_id in self._users.users:
                 self.entries.append(Activity(id=next(self._ids), **asdict(entry)))
+
+    async def tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        """What the SQL adapters write with a change (``record_event``): its entry."""
+        entry = None if told is None else activity_of(replace(told, user_id=user_id), at)
+        if entry is not None:
+            await self.add([entry])
 
     async def page(self, user_id: int, *, before: int | None, limit: int) -> list[Activity]:
         mine = [

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from domain.ports import (
     AccountEmail,
+    AuditEvent,
     Mailer,
     MailKind,
     MailToken,
@@ -24,6 +26,9 @@ from domain.ports import (
     QueuedMail,
 )
 from tests.fakes.repositories import MemoryUserRepository
+
+if TYPE_CHECKING:
+    from tests.fakes.activity import MemorySecurityActivity
 
 
 @dataclass
@@ -40,8 +45,11 @@ class Row:
 class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, AccountEmail):
     """One object plays every role; ``begin`` snapshots and restores on an error."""
 
-    def __init__(self, users: MemoryUserRepository) -> None:
+    def __init__(
+        self, users: MemoryUserRepository, activity: MemorySecurityActivity | None = None
+    ) -> None:
         self.users_repo = users
+        self.activity = activity  # where the changes' entries go (none without it)
         self.token_rows: dict[str, tuple[MailToken, datetime | None]] = {}
         self.rows: dict[int, Row] = {}  # by mail id, never reused (as a SQL sequence)
         self.next_id = itertools.count()
@@ -63,11 +71,14 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
     async def begin(self) -> AsyncIterator[MailWork]:
         saved = (dict(self.token_rows), copy.deepcopy(self.rows), dict(self.users_repo.users))
         mailed = set(self.breach_mailed)
+        told = None if self.activity is None else list(self.activity.entries)
         try:
             yield self
         except BaseException:
             self.token_rows, self.rows, self.users_repo.users = saved
             self.breach_mailed = mailed
+            if self.activity is not None and told is not None:
+                self.activity.entries = told
             raise
 
     async def issue(self, token: MailToken) -> None:
@@ -96,13 +107,22 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
     async def enqueue(self, mail: OutgoingMail, due_at: datetime) -> None:
         self.rows[next(self.next_id)] = Row(mail=mail, created_at=due_at, due_at=due_at)
 
-    async def mark_verified(self, user_id: int, now: datetime) -> None:
+    async def mark_verified(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> None:
         user = self.users_repo.users.get(user_id)
         if user is not None and user.email_verified_at is None:
             self.users_repo.users[user_id] = replace(user, email_verified_at=now, updated_at=now)
+        await self._tell(told, user_id, now)
 
     async def set_password(
-        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+        self,
+        user_id: int,
+        password_hash: str | None,
+        now: datetime,
+        *,
+        verified: bool,
+        told: AuditEvent | None = None,
     ) -> None:
         user = self.users_repo.users.get(user_id)
         if user is not None:
@@ -110,15 +130,22 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
                 user, password_hash=password_hash, updated_at=now
             )
         self.breach_mailed.discard(user_id)
+        await self._tell(told, user_id, now)
         if verified:
             await self.mark_verified(user_id, now)
 
-    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+    async def add_password(
+        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         user = self.users_repo.users.get(user_id)
         if user is None or user.password_hash is not None:
             return False
-        await self.set_password(user_id, password_hash, now, verified=False)
+        await self.set_password(user_id, password_hash, now, verified=False, told=told)
         return True
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self.activity is not None:
+            await self.activity.tell(told, user_id, at)
 
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:
         if user_id in self.breach_mailed or user_id not in self.users_repo.users:

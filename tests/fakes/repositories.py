@@ -7,10 +7,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domain.entities import ExternalIdentity, NewUser, Session, User
 from domain.errors import EmailTaken
 from domain.ports import (
+    AuditEvent,
     Outbox,
     OutgoingMail,
     SessionRepository,
@@ -18,14 +20,20 @@ from domain.ports import (
     UserRepository,
 )
 
+if TYPE_CHECKING:
+    from tests.fakes.activity import MemorySecurityActivity
+
 
 class MemoryUserRepository(UserRepository):
     def __init__(self) -> None:
         self.users: dict[int, User] = {}
         self.identities: dict[tuple[str, str], ExternalIdentity] = {}
         self._lock = asyncio.Lock()
+        # Where the sign-up's entry goes (none without it); set once the activity, which
+        # reads these users, is made.
+        self.activity: MemorySecurityActivity | None = None
 
-    async def add(self, user: NewUser) -> User:
+    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
         async with self._lock:
             if any(u.email == user.email for u in self.users.values()):
                 raise EmailTaken()
@@ -41,10 +49,14 @@ class MemoryUserRepository(UserRepository):
                 email_verified_at=user.email_verified_at,
             )
             self.users[created.id] = created
+            if self.activity is not None:
+                await self.activity.tell(told, created.id, created.created_at)
             return created
 
     async def remove(self, user_id: int) -> None:
         self.users.pop(user_id, None)
+        if self.activity is not None:
+            self.activity.erase(user_id)
         self.identities = {k: v for k, v in self.identities.items() if v.user_id != user_id}
 
     async def get(self, user_id: int) -> User | None:
@@ -68,11 +80,19 @@ class MemoryUserRepository(UserRepository):
 
 
 class MemorySessionRepository(SessionRepository):
-    def __init__(self) -> None:
-        self.sessions: dict[str, Session] = {}
+    """``activity``: where the changes' entries go (none without it)."""
 
-    async def add(self, session: Session) -> None:
+    def __init__(self, activity: MemorySecurityActivity | None = None) -> None:
+        self.sessions: dict[str, Session] = {}
+        self._activity = activity
+
+    async def add(self, session: Session, told: AuditEvent | None = None) -> None:
         self.sessions[session.id] = session
+        await self._tell(told, session.user_id, session.created_at)
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self._activity is not None:
+            await self._activity.tell(told, user_id, at)
 
     async def get(self, session_id: str) -> Session | None:
         return self.sessions.get(session_id)
@@ -84,15 +104,24 @@ class MemorySessionRepository(SessionRepository):
                 session, last_used_at=last_used_at, expires_at=expires_at
             )
 
-    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+    async def revoke(
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+    ) -> bool:
         session = self.sessions.get(session_id)
         if session is None or session.revoked_at is not None:
             return False
         self.sessions[session_id] = replace(session, revoked_at=now, revoked_reason=reason)
+        ended = None if told is None else replace(told, session_id=session_id)
+        await self._tell(ended, session.user_id, now)
         return True
 
     async def revoke_all(
-        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        reason: str,
+        keep: str | None = None,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         ids = sorted(
             s.id
@@ -100,7 +129,7 @@ class MemorySessionRepository(SessionRepository):
             if s.user_id == user_id and s.revoked_at is None and s.id != keep
         )
         for session_id in ids:
-            await self.revoke(session_id, now, reason)
+            await self.revoke(session_id, now, reason, told)
         return ids
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
@@ -108,9 +137,13 @@ class MemorySessionRepository(SessionRepository):
         return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
 
     async def revoke_many(
-        self, session_ids: Sequence[str], now: datetime, reason: str
+        self,
+        session_ids: Sequence[str],
+        now: datetime,
+        reason: str,
+        told: AuditEvent | None = None,
     ) -> list[str]:
-        return [sid for sid in session_ids if await self.revoke(sid, now, reason)]
+        return [sid for sid in sorted(session_ids) if await self.revoke(sid, now, reason, told)]
 
     async def revoked_since(self, since: datetime) -> list[Session]:
         revoked = [s for s in self.sessions.values() if s.revoked_at and s.revoked_at > since]
@@ -166,20 +199,34 @@ class MemoryUserAdministration(UserAdministration):
         mine = [i for i in self._users.identities.values() if i.user_id == user_id]
         return sorted(mine, key=lambda i: i.created_at)
 
-    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+    async def set_disabled(
+        self,
+        user_id: int,
+        disabled_at: datetime | None,
+        now: datetime,
+        told: AuditEvent | None = None,
+    ) -> bool:
         user = self._users.users.get(user_id)
         if user is None:
             return False
         kept = disabled_at if user.disabled_at is None or disabled_at is None else user.disabled_at
         self._users.users[user_id] = replace(user, disabled_at=kept, updated_at=now)
+        await self._tell(told, user_id, now)
         return True
 
-    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+    async def set_role(
+        self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         user = self._users.users.get(user_id)
         if user is None:
             return False
         self._users.users[user_id] = replace(user, role=role, updated_at=now)
+        await self._tell(told, user_id, now)
         return True
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self._users.activity is not None:
+            await self._users.activity.tell(told, user_id, at)
 
     async def last_active_admin(self, user_id: int) -> bool:
         active = [u.id for u in self._users.users.values() if u.is_admin and not u.disabled]

@@ -9,35 +9,67 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domain.entities import NewPasskey, NewUser, Passkey, TotpCredential, User
 from domain.errors import EmailTaken, PasskeyExists
-from domain.ports import Attested, PasskeyAccounts, Passkeys, RecoveryCodes, TotpCredentials
+from domain.ports import (
+    Attested,
+    AuditEvent,
+    PasskeyAccounts,
+    Passkeys,
+    RecoveryCodes,
+    TotpCredentials,
+)
 from tests.fakes.repositories import MemoryUserRepository
 
+if TYPE_CHECKING:
+    from tests.fakes.activity import MemorySecurityActivity
 
-class MemoryRecoveryCodes(RecoveryCodes):
-    def __init__(self) -> None:
+
+class _Telling:
+    """``activity``: where the changes' entries go (none without it), as the SQL adapters
+    write them in the change's transaction."""
+
+    activity: MemorySecurityActivity | None = None
+
+    async def _tell(self, told: AuditEvent | None, user_id: int, at: datetime) -> None:
+        if self.activity is not None:
+            await self.activity.tell(told, user_id, at)
+
+
+class MemoryRecoveryCodes(_Telling, RecoveryCodes):
+    def __init__(self, activity: MemorySecurityActivity | None = None) -> None:
         self.codes: dict[int, dict[str, datetime | None]] = {}  # digest -> used_at
+        self.activity = activity
 
-    async def replace(self, user_id: int, digests: Sequence[str], now: datetime) -> None:
+    async def replace(
+        self, user_id: int, digests: Sequence[str], now: datetime, told: AuditEvent | None = None
+    ) -> None:
         self.codes[user_id] = dict.fromkeys(digests)
+        await self._tell(told, user_id, now)
 
-    async def use(self, user_id: int, digest: str, now: datetime) -> bool:
+    async def use(
+        self, user_id: int, digest: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         mine = self.codes.get(user_id, {})
         if digest not in mine or mine[digest] is not None:
             return False
         mine[digest] = now
+        await self._tell(told, user_id, now)
         return True
 
     async def left(self, user_id: int) -> int:
         return sum(used_at is None for used_at in self.codes.get(user_id, {}).values())
 
 
-class MemoryTotpCredentials(TotpCredentials):
-    def __init__(self, recovery: MemoryRecoveryCodes) -> None:
+class MemoryTotpCredentials(_Telling, TotpCredentials):
+    def __init__(
+        self, recovery: MemoryRecoveryCodes, activity: MemorySecurityActivity | None = None
+    ) -> None:
         self.credentials: dict[int, TotpCredential] = {}
         self._recovery = recovery
+        self.activity = activity
 
     async def get(self, user_id: int) -> TotpCredential | None:
         return self.credentials.get(user_id)
@@ -52,13 +84,19 @@ class MemoryTotpCredentials(TotpCredentials):
         return True
 
     async def activate(
-        self, user_id: int, step: int, recovery_digests: Sequence[str], now: datetime
+        self,
+        user_id: int,
+        step: int,
+        recovery_digests: Sequence[str],
+        now: datetime,
+        told: AuditEvent | None = None,
     ) -> bool:
         current = self.credentials.get(user_id)
         if current is None or current.active:
             return False
         self.credentials[user_id] = replace(current, confirmed_at=now, last_step=step)
         await self._recovery.replace(user_id, recovery_digests, now)
+        await self._tell(told, user_id, now)
         return True
 
     async def use_step(self, user_id: int, step: int) -> bool:
@@ -70,18 +108,22 @@ class MemoryTotpCredentials(TotpCredentials):
         self.credentials[user_id] = replace(current, last_step=step)
         return True
 
-    async def remove(self, user_id: int, now: datetime) -> bool:
+    async def remove(self, user_id: int, now: datetime, told: AuditEvent | None = None) -> bool:
         self._recovery.codes.pop(user_id, None)
         removed = self.credentials.pop(user_id, None)
-        return removed is not None and removed.active
+        if removed is None or not removed.active:
+            return False
+        await self._tell(told, user_id, now)
+        return True
 
 
-class MemoryPasskeys(Passkeys):
-    def __init__(self) -> None:
+class MemoryPasskeys(_Telling, Passkeys):
+    def __init__(self, activity: MemorySecurityActivity | None = None) -> None:
         self.passkeys: dict[int, Passkey] = {}
         self._next_id = 1
+        self.activity = activity
 
-    async def add(self, passkey: NewPasskey) -> Passkey:
+    async def add(self, passkey: NewPasskey, told: AuditEvent | None = None) -> Passkey:
         if any(p.credential_id == passkey.credential_id for p in self.passkeys.values()):
             raise PasskeyExists()
         added = Passkey(
@@ -98,6 +140,7 @@ class MemoryPasskeys(Passkeys):
         )
         self.passkeys[added.id] = added
         self._next_id += 1
+        await self._tell(told, passkey.user_id, passkey.created_at)
         return added
 
     async def of_user(self, user_id: int) -> list[Passkey]:
@@ -116,17 +159,23 @@ class MemoryPasskeys(Passkeys):
         self.passkeys[passkey_id] = replace(current, sign_count=new_count, last_used_at=now)
         return True
 
-    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
+    async def remove(
+        self, user_id: int, passkey_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         current = self.passkeys.get(passkey_id)
         if current is None or current.user_id != user_id:
             return False
         del self.passkeys[passkey_id]
+        await self._tell(told, user_id, now)
         return True
 
-    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
+    async def remove_all(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> list[int]:
         ids = sorted(p.id for p in self.passkeys.values() if p.user_id == user_id)
         for passkey_id in ids:
             del self.passkeys[passkey_id]
+            await self._tell(told, user_id, now)
         return ids
 
 
@@ -137,20 +186,24 @@ class MemoryPasskeyAccounts(PasskeyAccounts):
         self._lock = asyncio.Lock()
 
     async def open(
-        self, user: NewUser, passkey: Attested, user_handle: bytes
+        self,
+        user: NewUser,
+        passkey: Attested,
+        user_handle: bytes,
+        told: AuditEvent | None = None,
     ) -> tuple[User, Passkey]:
         async with self._lock:
-            return await self._open(user, passkey, user_handle)
+            return await self._open(user, passkey, user_handle, told)
 
     async def _open(
-        self, user: NewUser, passkey: Attested, user_handle: bytes
+        self, user: NewUser, passkey: Attested, user_handle: bytes, told: AuditEvent | None
     ) -> tuple[User, Passkey]:
         # Both clashes are checked before either write, as one SQL transaction undoes both.
         if any(u.email == user.email for u in self._users.users.values()):
             raise EmailTaken()
         if await self._passkeys.by_credential(passkey.credential_id) is not None:
             raise PasskeyExists()
-        created = await self._users.add(user)
+        created = await self._users.add(user, told)
         added = await self._passkeys.add(
             NewPasskey(
                 user_id=created.id,

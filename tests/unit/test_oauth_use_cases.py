@@ -34,7 +34,7 @@ from domain.errors import (
     UnknownProvider,
     UnverifiedEmail,
 )
-from domain.ports import ExternalProfile, IdentityProvider
+from domain.ports import AuditEvent, ExternalProfile, IdentityProvider
 from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemoryUserRepository
@@ -388,7 +388,7 @@ async def test_a_known_identity_signs_in_whatever_its_email_says_now(flow: Flow)
 
 async def test_a_racing_sign_up_with_the_same_email_is_found_on_the_retry(clock: FakeClock) -> None:
     class RacedUsers(MemoryUserRepository):
-        async def add(self, user: NewUser) -> User:
+        async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
             await super().add(replace(user, name="Raced"))  # the other request got there first
             raise EmailTaken()
 

@@ -222,28 +222,29 @@ def build_world(
     email_sign_up: bool = False,
 ) -> World:
     users = users or MemoryUserRepository()
-    recovery_codes = MemoryRecoveryCodes()
+    activity = MemorySecurityActivity(users)
+    users.activity = activity
+    recovery_codes = MemoryRecoveryCodes(activity)
     fakes: Fakes = {
         "clock": clock,
         "users": users,
-        "sessions": MemorySessionRepository(),
+        "sessions": MemorySessionRepository(activity),
         "devices": MemoryKnownDevices(),
         "grants": grants or MemoryGrantStore(),
         "hasher": FakeHasher(),
         "audit": RecordingAudit(),
         "access_tokens": JwtAccessTokens(_KEYS, issuer=ISSUER, audience=AUDIENCE, clock=clock.now),
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
-        "mail": MemoryMail(users),
+        "mail": MemoryMail(users, activity),
         "mailer": RecordingMailer(),
-        "totp": MemoryTotpCredentials(recovery_codes),
+        "totp": MemoryTotpCredentials(recovery_codes, activity),
         "recovery_codes": recovery_codes,
-        "passkeys": MemoryPasskeys(),
+        "passkeys": MemoryPasskeys(activity),
         "breaches": FakeBreaches(),
         "security_events": MemorySecurityEvents(),
-        "activity": MemorySecurityActivity(users),
+        "activity": activity,
     }
     grants_store = fakes["grants"]
-    activity = fakes["activity"]
     ports = Ports(
         **fakes,
         profiles=UncachedProfiles(users),

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from domain.errors import LastAdmin
-from domain.ports import AuditLog, UserAdministration
+from domain.ports import AuditEvent, AuditLog, UserAdministration
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,8 +37,22 @@ async def keep_an_admin(administration: UserAdministration, command: AdminComman
 
 
 def audit_admin(audit: AuditLog, event: str, command: AdminCommand) -> None:
+    """An administrator's command that changes nothing stored here (an unlock, an erasure
+    whose rows go with the user): its activity row, if any, is written behind."""
     audit_event(
         audit,
+        event,
+        command.actor.client,
+        user_id=command.user_id,
+        actor_id=command.actor.admin_id,
+        actor=command.actor.name,
+    )
+
+
+def admin_event(event: str, command: AdminCommand) -> AuditEvent:
+    """The event of an administrator's change: handed to the port that makes it, whose
+    transaction writes its activity row, then to the audit log."""
+    return change_event(
         event,
         command.actor.client,
         user_id=command.user_id,

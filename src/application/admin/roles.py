@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.admin.commands import AdminCommand, audit_admin, keep_an_admin
+from application.admin.commands import AdminCommand, admin_event, keep_an_admin
 from domain.entities import ADMIN_ROLE, ROLES
 from domain.errors import FieldError, OwnAccount, UserNotFound, ValidationFailed
 from domain.ports import AuditLog, Clock, RefreshGrantStore, UserAdministration
@@ -41,9 +41,10 @@ class SetRole:
             await keep_an_admin(self._administration, command)
             if command.actor.admin_id == command.user_id:
                 raise OwnAccount()
+        role_set = admin_event(f"role_set_{command.role}", command)
         if not await self._administration.set_role(
-            command.user_id, command.role, self._clock.now()
+            command.user_id, command.role, self._clock.now(), role_set
         ):
             raise UserNotFound()
         await self._grants.set_role(command.user_id, command.role)
-        audit_admin(self._audit, f"role_set_{command.role}", command)
+        self._audit.record(role_set)

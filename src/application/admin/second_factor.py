@@ -3,7 +3,7 @@ does not: it proves the mailbox, not the device)."""
 
 from __future__ import annotations
 
-from application.admin.commands import AdminCommand, audit_admin
+from application.admin.commands import AdminCommand, admin_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from domain.errors import UserNotFound
@@ -35,9 +35,11 @@ class ResetSecondFactor:
         if user is None:
             raise UserNotFound()
         now = self._clock.now()
-        if await self._totp.remove(command.user_id, now):
-            audit_admin(self._audit, "mfa_disabled", command)
+        app_gone = admin_event("mfa_disabled", command)
+        if await self._totp.remove(command.user_id, now, app_gone):
+            self._audit.record(app_gone)
             await self._queue.notify(user, Notice.APP_REMOVED)
-        for _ in await self._passkeys.remove_all(command.user_id, now):
-            audit_admin(self._audit, "passkey_removed", command)
+        passkey_gone = admin_event("passkey_removed", command)
+        for _ in await self._passkeys.remove_all(command.user_id, now, passkey_gone):
+            self._audit.record(passkey_gone)
             await self._queue.notify(user, Notice.PASSKEY_REMOVED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.admin.commands import AdminCommand, audit_admin, keep_an_admin
+from application.admin.commands import AdminCommand, admin_event, audit_admin, keep_an_admin
 from application.erasure import AccountEraser
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
@@ -46,11 +46,12 @@ class DisableUser:
         now = self._clock.now()
         # Marked first, so a sign-in racing this step is refused by the issuer or, at the
         # latest, at its first refresh.
-        await self._administration.set_disabled(command.user_id, now, now)
+        disabled = admin_event("user_disabled", command)
+        await self._administration.set_disabled(command.user_id, now, now, disabled)
         await self._revoker.revoke_all(
             command.user_id, None, command.actor.client, reason="account_disabled"
         )
-        audit_admin(self._audit, "user_disabled", command)
+        self._audit.record(disabled)
 
 
 class EnableUser:
@@ -69,8 +70,9 @@ class EnableUser:
 
     async def execute(self, command: AdminCommand) -> None:
         await _target(self._users, command)
-        await self._administration.set_disabled(command.user_id, None, self._clock.now())
-        audit_admin(self._audit, "user_enabled", command)
+        enabled = admin_event("user_enabled", command)
+        await self._administration.set_disabled(command.user_id, None, self._clock.now(), enabled)
+        self._audit.record(enabled)
 
 
 class UnlockUser:

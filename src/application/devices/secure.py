@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
 from application.revocation import SessionRevoker
@@ -48,10 +48,11 @@ class SecureAccount:
             # Whoever signed in knew the password: it stops working at once. The owner
             # sets a new one through the reset mail; a link of another notice has no more
             # to do and dies too.
-            await work.accounts.set_password(user_id, None, now, verified=False)
+            secured = change_event("account_secured", command.client, user_id=user_id)
+            await work.accounts.set_password(user_id, None, now, verified=False, told=secured)
             await work.tokens.discard(user_id, MailKind.SECURE_ACCOUNT, now)
         await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
-        audit_event(self._audit, "account_secured", command.client, user_id=user_id)
+        self._audit.record(secured)
         user = await self._users.get(user_id)
         if user is not None:
             await self._queue.send(user, MailKind.RESET_PASSWORD)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.breached_passwords import BreachedPasswordCheck
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
@@ -85,15 +85,18 @@ class ChangePassword:
         await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
         password_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
+        changed = change_event("password_changed", command.client, user_id=user.id)
         async with self._mail.begin() as work:
-            await work.accounts.set_password(user.id, password_hash, now, verified=False)
+            await work.accounts.set_password(
+                user.id, password_hash, now, verified=False, told=changed
+            )
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
             await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_CHANGED), due_at=now)
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="password_changed"
         )
         await self._throttle.login_succeeded(user.email, command.client)
-        audit_event(self._audit, "password_changed", command.client, user_id=user.id)
+        self._audit.record(changed)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,12 +144,13 @@ class SetPassword:
         await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
         password_hash = await self._hasher.hash(command.new_password)
         now = self._clock.now()
+        password_set = change_event("password_set", command.client, user_id=user.id)
         async with self._mail.begin() as work:
-            if not await work.accounts.add_password(user.id, password_hash, now):
+            if not await work.accounts.add_password(user.id, password_hash, now, password_set):
                 raise PasswordAlreadySet()  # set by a concurrent request meanwhile
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
             await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_SET), due_at=now)
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="password_set"
         )
-        audit_event(self._audit, "password_set", command.client, user_id=user.id)
+        self._audit.record(password_set)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from application.breached_passwords import BreachedPasswordCheck
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
@@ -137,12 +137,13 @@ class ResetPassword:
             if user_id is None:
                 raise InvalidResetToken()
             # The mail proved the address; every other reset link dies with this one.
-            await work.accounts.set_password(user_id, password_hash, now, verified=True)
+            reset = change_event("password_reset", command.client, user_id=user_id)
+            await work.accounts.set_password(user_id, password_hash, now, verified=True, told=reset)
             await work.tokens.discard(user_id, MailKind.RESET_PASSWORD, now)
         # OWASP Forgot Password Cheat Sheet: after a reset, end every session (refresh grants
         # and, through the denylist, access tokens at once); factors planted before the
         # mailbox was proven go too.
         user = await self._proof.proven(user_id, None, command.client, credentials_replaced_at=now)
-        audit_event(self._audit, "password_reset", command.client, user_id=user_id)
+        self._audit.record(reset)
         if user is not None:
             await self._queue.notify(user, Notice.PASSWORD_CHANGED)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.caller_session import CallerSession
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
 from application.mfa.planted import MailboxProof
@@ -74,11 +74,12 @@ class VerifyEmail:
             user_id = await work.tokens.redeem(digest(command.token), MailKind.VERIFY_EMAIL, now)
             if user_id is None:
                 raise InvalidVerificationToken()
-            await work.accounts.mark_verified(user_id, now)
+            verified = change_event("email_verified", command.client, user_id=user_id)
+            await work.accounts.mark_verified(user_id, now, verified)
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
         keep = caller.session_id if caller is not None and caller.user_id == user_id else None
         user = await self._proof.proven(user_id, keep, command.client, reason="email_verified")
         if user is None:  # deleted in between; its tokens went with it
             raise InvalidVerificationToken()
-        audit_event(self._audit, "email_verified", command.client, user_id=user_id)
+        self._audit.record(verified)
         return user

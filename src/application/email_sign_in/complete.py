@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import NoReturn
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
 from application.email.tokens import TOKEN_MAX
 from application.email_sign_in.grants import CODE, MAX_WRONG_CODES, Grant, SignInGrants
@@ -126,21 +126,29 @@ class EmailSignIn:
         if user.email_verified:
             return user
         now = self._clock.now()
+        dropped = (
+            change_event("unverified_credentials_dropped", client, user_id=user.id)
+            if user.password_hash is not None
+            else None
+        )
+        verified = change_event("email_verified", client, user_id=user.id)
         async with self._mail.begin() as work:
             # Whoever registered the address without owning it set this password: the
             # mailbox's owner is here now, and it goes, as at a provider's takeover of an
             # unverified account (spec "Account linking"; OWASP ASVS 5.0 V6.4.3).
-            await work.accounts.set_password(user.id, None, now, verified=True)
-        if user.password_hash is not None:
-            audit_event(self._audit, "unverified_credentials_dropped", client, user_id=user.id)
+            await work.accounts.set_password(user.id, None, now, verified=False, told=dropped)
+            await work.accounts.mark_verified(user.id, now, verified)
+        if dropped is not None:
+            self._audit.record(dropped)
         proven = await self._proof.proven(user.id, None, client, reason="email_verified")
         if proven is None:
             raise refused
-        audit_event(self._audit, "email_verified", client, user_id=user.id)
+        self._audit.record(verified)
         return proven
 
     async def _created(self, grant: Grant, client: ClientInfo) -> User | None:
         now = self._clock.now()
+        registered = change_event("user_registered", client, reason="email_code")
         try:
             user = await self._users.add(
                 NewUser(
@@ -149,11 +157,12 @@ class EmailSignIn:
                     name=None,
                     role=DEFAULT_ROLE,
                     created_at=now,
-                )
+                ),
+                registered,
             )
         except EmailTaken:  # registered meanwhile: the mailbox proves that account too
             return await self._users.get_by_email(grant.email)
-        audit_event(self._audit, "user_registered", client, user_id=user.id, reason="email_code")
+        self._audit.record(dataclasses.replace(registered, user_id=user.id))
         return user
 
     def _refused(self, command: EmailSignInCommand, user_id: int | None, reason: str) -> NoReturn:

@@ -19,7 +19,14 @@ from __future__ import annotations
 from application.mfa import codes
 from domain import assurance
 from domain.entities import TotpCredential
-from domain.ports import Clock, OneTimePasswords, RecoveryCodes, SecretBox, TotpCredentials
+from domain.ports import (
+    AuditEvent,
+    Clock,
+    OneTimePasswords,
+    RecoveryCodes,
+    SecretBox,
+    TotpCredentials,
+)
 
 SKEW_STEPS = 1
 
@@ -61,19 +68,29 @@ class SecondFactors:
         step = self.step_of(credential, code)
         return step is not None and await self._totp.use_step(user_id, step)
 
-    async def use_recovery_code(self, user_id: int, code: str) -> bool:
-        """``code`` as ``codes.recovery_code`` reads it."""
-        return await self._recovery.use(user_id, self.digest(user_id, code), self._clock.now())
+    async def use_recovery_code(
+        self, user_id: int, code: str, used: AuditEvent | None = None
+    ) -> bool:
+        """``code`` as ``codes.recovery_code`` reads it; ``used``: the audit event of its
+        use, its activity row written with the use."""
+        digest = self.digest(user_id, code)
+        return await self._recovery.use(user_id, digest, self._clock.now(), used)
 
     async def completes(
-        self, user_id: int, second: tuple[str, str], first: tuple[str, ...]
+        self,
+        user_id: int,
+        second: tuple[str, str],
+        first: tuple[str, ...],
+        used: AuditEvent | None = None,
     ) -> tuple[str, ...] | None:
         """The ``amr`` of ``first`` completed by ``second`` (as ``codes.second_code`` read
-        it), once the code is used up; None for a wrong code."""
+        it), once the code is used up; None for a wrong code. ``used``: the audit event of
+        a recovery code's use (``recovery_code_used``), written with the use when
+        ``second`` is a recovery code."""
         method, code = second
         if method == codes.APP:
             return assurance.with_app(first) if await self.use_totp(user_id, code) else None
-        if await self.use_recovery_code(user_id, code):
+        if await self.use_recovery_code(user_id, code, used):
             return assurance.with_recovery_code(first)
         return None
 

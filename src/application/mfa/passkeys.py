@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.step_up import StepUp
@@ -119,6 +119,7 @@ class FinishPasskeyRegistration:
         if record is None or record["user_id"] != user.id:
             raise InvalidPasskeyRegistration()  # unknown, expired, used, or someone else's
         attested = self._ceremonies.verify_registration(command.credential, challenge)
+        added = change_event("passkey_added", command.client, user_id=user.id)
         passkey = await self._passkeys.add(
             NewPasskey(
                 user_id=user.id,
@@ -129,9 +130,10 @@ class FinishPasskeyRegistration:
                 user_handle=base64.b64decode(record["user_handle"]),
                 name=command.name,
                 created_at=now,
-            )
+            ),
+            added,
         )
-        audit_event(self._audit, "passkey_added", command.client, user_id=user.id)
+        self._audit.record(added)
         await self._queue.notify(user, Notice.PASSKEY_ADDED)
         return passkey
 
@@ -178,7 +180,8 @@ class RemovePasskey:
 
     async def execute(self, command: RemovePasskeyCommand) -> None:
         user = await self._step_up.user(command.caller)
-        if not await self._passkeys.remove(user.id, command.passkey_id, self._clock.now()):
+        removed = change_event("passkey_removed", command.client, user_id=user.id)
+        if not await self._passkeys.remove(user.id, command.passkey_id, self._clock.now(), removed):
             raise PasskeyNotFound()  # someone else's is not found either
-        audit_event(self._audit, "passkey_removed", command.client, user_id=user.id)
+        self._audit.record(removed)
         await self._queue.notify(user, Notice.PASSKEY_REMOVED)

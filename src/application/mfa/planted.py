@@ -17,14 +17,15 @@ as it replaces the password: whoever signed up with an address they do not own i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
 from domain.entities import User
-from domain.ports import AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
+from domain.ports import AuditEvent, AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
 
 
 class MailboxProof:
@@ -81,18 +82,25 @@ class MailboxProof:
         removed = False
         app = await self._totp.get(user.id)
         if app is not None and app.created_at < verified_at:
-            await self._totp.remove(user.id, self._clock.now())
-            self._audited("mfa_disabled", user, client)
+            # Audited as before whether or not the app was confirmed; its activity row is
+            # written with the removal only when it was (an app never confirmed was no
+            # second factor).
+            app_gone = _planted("mfa_disabled", user, client)
+            if not await self._totp.remove(user.id, self._clock.now(), app_gone):
+                app_gone = replace(app_gone, with_change=False)
+            self._audit.record(app_gone)
             removed = True
         for passkey in await self._passkeys.of_user(user.id):
             if passkey.at_sign_up and not sign_up_replaced:
                 continue  # the account's own credential, not a planted factor
+            passkey_gone = _planted("passkey_removed", user, client)
             if passkey.created_at < verified_at and await self._passkeys.remove(
-                user.id, passkey.id, self._clock.now()
+                user.id, passkey.id, self._clock.now(), passkey_gone
             ):
-                self._audited("passkey_removed", user, client)
+                self._audit.record(passkey_gone)
                 removed = True
         return removed
 
-    def _audited(self, event: str, user: User, client: ClientInfo) -> None:
-        audit_event(self._audit, event, client, user_id=user.id, reason="enrolled_unverified")
+
+def _planted(event: str, user: User, client: ClientInfo) -> AuditEvent:
+    return change_event(event, client, user_id=user.id, reason="enrolled_unverified")

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import NoReturn
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
 from application.email.breach_notice import BreachNotice
 from application.email.notices import Notice
@@ -98,13 +98,14 @@ class CompleteMfaSignIn:
         user = await self._users.get(pending.user_id)
         if user is None:
             raise InvalidMfaToken()
-        amr = await self._factors.completes(user.id, second, pending.first_factor)
+        used = change_event("recovery_code_used", command.client, user_id=user.id)
+        amr = await self._factors.completes(user.id, second, pending.first_factor, used)
         if amr is None:
             await self._refuse(command, pending, method)
         tokens = await self._issuer.start(user, command.client, amr)
         await self._throttle.login_succeeded(pending.email, command.client)
         if method == codes.RECOVERY:
-            audit_event(self._audit, "recovery_code_used", command.client, user_id=user.id)
+            self._audit.record(used)
         audit_event(
             self._audit,
             "login_succeeded",

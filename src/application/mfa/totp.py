@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.mfa import codes
@@ -140,13 +140,16 @@ class ConfirmTotp:
             raise TotpAlreadyEnabled()
         step = self._factors.step_of(credential, code)
         shown, digests = self._factors.new_recovery_codes(user.id)
+        enabled = change_event("mfa_enabled", command.client, user_id=user.id, reason="totp")
         # A concurrent confirm with the same code found the secret pending too: one wins.
-        if step is None or not await self._totp.activate(user.id, step, digests, self._clock.now()):
+        if step is None or not await self._totp.activate(
+            user.id, step, digests, self._clock.now(), enabled
+        ):
             audit_event(
                 self._audit, "mfa_failed", command.client, user_id=user.id, reason="confirm"
             )
             raise InvalidMfaCode()
-        audit_event(self._audit, "mfa_enabled", command.client, user_id=user.id, reason="totp")
+        self._audit.record(enabled)
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="mfa_enabled"
         )
@@ -197,9 +200,10 @@ class RegenerateRecoveryCodes:
             )
             raise InvalidMfaCode()
         shown, digests = self._factors.new_recovery_codes(user.id)
-        await self._recovery.replace(user.id, digests, self._clock.now())
+        regenerated = change_event("recovery_codes_regenerated", command.client, user_id=user.id)
+        await self._recovery.replace(user.id, digests, self._clock.now(), regenerated)
         await self._throttle.login_succeeded(user.email, command.client)
-        audit_event(self._audit, "recovery_codes_regenerated", command.client, user_id=user.id)
+        self._audit.record(regenerated)
         return shown
 
 
@@ -251,10 +255,11 @@ class DisableTotp:
         if command.password is not None and not await self._password_ok(user, command.password):
             self._failed(command, user, "password")
             raise InvalidCredentials()
-        if not await self._totp.remove(user.id, self._clock.now()):
+        disabled = change_event("mfa_disabled", command.client, user_id=user.id, reason="totp")
+        if not await self._totp.remove(user.id, self._clock.now(), disabled):
             raise TotpNotEnabled()  # removed meanwhile by another request
         await self._throttle.login_succeeded(user.email, command.client)
-        audit_event(self._audit, "mfa_disabled", command.client, user_id=user.id, reason="totp")
+        self._audit.record(disabled)
         await self._queue.notify(user, Notice.APP_REMOVED)
 
     async def _password_ok(self, user: User, password: str) -> bool:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
 from application.mfa.planted import MailboxProof
 from application.mfa.sign_in import SecondFactorGate
@@ -20,6 +20,7 @@ from domain.errors import (
     StorageUnavailable,
 )
 from domain.ports import (
+    AuditEvent,
     AuditLog,
     Clock,
     ExternalProfile,
@@ -92,12 +93,21 @@ class CompleteOAuth:
         attempt = await self._attempts.take(command.provider, command.state, command.browser_state)
         try:
             profile = await self._profile(provider, attempt, command)
-            user, created = await self._linker.account(profile, command.provider, command.client)
+            # Written with the account if this sign-in makes one, naming its first session.
+            registered = change_event(
+                "user_registered",
+                command.client,
+                session_id=self._issuer.new_session_id(),
+                reason=f"oidc:{command.provider}",
+            )
+            user, created = await self._linker.account(
+                profile, command.provider, command.client, registered
+            )
         except IdentityProviderError as exc:
             sign_in_failed(self._audit, command.provider, command.client, exc.provider_code)
             raise
         try:
-            signed_in = await self._sign_in(user, created, profile, command)
+            signed_in = await self._sign_in(user, registered if created else None, profile, command)
         except MfaRequired as required:
             return OAuthSecondStep(
                 mfa_token=required.mfa_token, methods=required.methods, return_to=attempt.return_to
@@ -126,8 +136,14 @@ class CompleteOAuth:
             raise refused(command.provider, exc.provider_code) from exc
 
     async def _sign_in(
-        self, user: User, created: bool, profile: ExternalProfile, command: CompleteOAuthCommand
+        self,
+        user: User,
+        registered: AuditEvent | None,
+        profile: ExternalProfile,
+        command: CompleteOAuthCommand,
     ) -> SignedIn:
+        """``registered``: the sign-up's event when the account was made just now."""
+        created = registered is not None
         try:
             await self._users.link_identity(
                 ExternalIdentity(
@@ -143,20 +159,28 @@ class CompleteOAuth:
                 amr = assurance.with_trusted_provider_mfa(amr)
             else:
                 await self._second_factor.check(user, amr)
-            tokens = await self._issuer.start(user, command.client, amr)
+            tokens = await self._issuer.start(
+                user,
+                command.client,
+                amr,
+                session_id=None if registered is None else registered.session_id,
+            )
         except StorageUnavailable:
             if created:
                 # Nothing half-written: an account nobody received tokens for is undone.
                 await quietly(self._users.remove(user.id))
             raise
-        audit_event(
-            self._audit,
-            "user_registered" if created else "login_succeeded",
-            command.client,
-            user_id=user.id,
-            session_id=tokens.session_id,
-            reason=f"oidc:{command.provider}",
-        )
+        if registered is not None:
+            self._audit.record(replace(registered, user_id=user.id))
+        else:
+            audit_event(
+                self._audit,
+                "login_succeeded",
+                command.client,
+                user_id=user.id,
+                session_id=tokens.session_id,
+                reason=f"oidc:{command.provider}",
+            )
         return SignedIn(user=user, tokens=tokens)
 
     def _vouched_for_second_factor(self, profile: ExternalProfile, provider: str) -> bool:

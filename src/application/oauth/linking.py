@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from application.client import ClientInfo, audit_event
+from application.client import ClientInfo, audit_event, change_event
 from application.mfa.planted import MailboxProof
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import EmailTaken, IdentityProviderError, UnverifiedEmail
 from domain.ports import (
+    AuditEvent,
     AuditLog,
     Clock,
     ExternalProfile,
@@ -47,21 +48,27 @@ class AccountLinker:
         self._audit = audit
 
     async def account(
-        self, profile: ExternalProfile, provider: str, client: ClientInfo
+        self, profile: ExternalProfile, provider: str, client: ClientInfo, registered: AuditEvent
     ) -> tuple[User, bool]:
-        """The user this identity belongs to, and whether it was created just now."""
+        """The user this identity belongs to, and whether it was created just now (then
+        ``registered``, the sign-up's event, was written with it)."""
         known = await self._users.get_by_identity(profile.issuer, profile.subject)
         if known is not None:
             return known, False
         email = _email(profile)
         try:
-            return await self._by_email(email, profile, provider, client)
+            return await self._by_email(email, profile, provider, client, registered)
         except EmailTaken:
             # A concurrent sign-in created the account between our lookup and our insert.
-            return await self._by_email(email, profile, provider, client)
+            return await self._by_email(email, profile, provider, client, registered)
 
     async def _by_email(
-        self, email: Email, profile: ExternalProfile, provider: str, client: ClientInfo
+        self,
+        email: Email,
+        profile: ExternalProfile,
+        provider: str,
+        client: ClientInfo,
+        registered: AuditEvent,
     ) -> tuple[User, bool]:
         existing = await self._users.get_by_email(email.value)
         if not profile.email_verified:
@@ -80,24 +87,22 @@ class AccountLinker:
                 role=DEFAULT_ROLE,
                 created_at=now,
                 email_verified_at=now,
-            )
+            ),
+            registered,
         )
         return created, True
 
     async def _take_over(self, user: User, provider: str, client: ClientInfo) -> User:
         now = self._clock.now()
+        dropped = change_event(
+            "unverified_credentials_dropped", client, user_id=user.id, reason=f"oidc:{provider}"
+        )
         async with self._mail.begin() as work:
-            await work.accounts.set_password(user.id, None, now, verified=True)
+            await work.accounts.set_password(user.id, None, now, verified=True, told=dropped)
             for kind in MailKind:
                 await work.tokens.discard(user.id, kind, now)
         await self._proof.proven(user.id, None, client, credentials_replaced_at=now)
-        audit_event(
-            self._audit,
-            "unverified_credentials_dropped",
-            client,
-            user_id=user.id,
-            reason=f"oidc:{provider}",
-        )
+        self._audit.record(dropped)
         return replace(user, password_hash=None, email_verified_at=now)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.entities import ExternalIdentity, NewUser, User
+from domain.ports.audit import AuditEvent
 from domain.ports.mail import OutgoingMail
 
 
@@ -20,12 +21,22 @@ class UserAdministration(Protocol):
         """The user's provider identities, oldest first."""
         ...
 
-    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+    async def set_disabled(
+        self,
+        user_id: int,
+        disabled_at: datetime | None,
+        now: datetime,
+        told: AuditEvent | None = None,
+    ) -> bool:
         """Disable (a time) or enable (None); a disabled user keeps the first time.
-        False when there is no such user."""
+        False when there is no such user. ``told`` (here and in ``set_role``): the audit
+        event of the change, its activity row written in the change's transaction when the
+        user is there."""
         ...
 
-    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+    async def set_role(
+        self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         """False when there is no such user."""
         ...
 

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from domain.ports.audit import AuditEvent
+
 
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
@@ -75,18 +77,30 @@ class Outbox(Protocol):
 
 
 class AccountEmail(Protocol):
-    """What mail tokens prove changes on the account, in the same unit of work."""
+    """What mail tokens prove changes on the account, in the same unit of work. ``told``:
+    the audit event of the change; its row in the account's activity is written in the
+    unit of work's transaction."""
 
-    async def mark_verified(self, user_id: int, now: datetime) -> None: ...
+    async def mark_verified(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> None: ...
 
     async def set_password(
-        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+        self,
+        user_id: int,
+        password_hash: str | None,
+        now: datetime,
+        *,
+        verified: bool,
+        told: AuditEvent | None = None,
     ) -> None:
         """Replace (or with None remove) the password; ``verified`` marks the email too.
         A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
         ...
 
-    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+    async def add_password(
+        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         """Give an account without a password this one; False when it has one (of concurrent
         callers, exactly one gets True)."""
         ...

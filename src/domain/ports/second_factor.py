@@ -11,10 +11,15 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.entities import NewPasskey, NewUser, Passkey, TotpCredential, User
+from domain.ports.audit import AuditEvent
 from domain.ports.webauthn import Attested
 
 
 class TotpCredentials(Protocol):
+    """``told`` (here and on the other stores of this module): the audit event of the
+    change; its row in the account's activity is written in the change's transaction, only
+    when the change was made (nothing for a False or an empty answer)."""
+
     async def get(self, user_id: int) -> TotpCredential | None: ...
 
     async def start(self, user_id: int, sealed_secret: str, now: datetime) -> bool:
@@ -22,7 +27,12 @@ class TotpCredentials(Protocol):
         ...
 
     async def activate(
-        self, user_id: int, step: int, recovery_digests: Sequence[str], now: datetime
+        self,
+        user_id: int,
+        step: int,
+        recovery_digests: Sequence[str],
+        now: datetime,
+        told: AuditEvent | None = None,
     ) -> bool:
         """Confirm the pending secret with the time step of a code, and replace the user's
         recovery codes with these, in one transaction. False when nothing is pending."""
@@ -33,7 +43,7 @@ class TotpCredentials(Protocol):
         one used. Exactly one of concurrent uses of a step wins."""
         ...
 
-    async def remove(self, user_id: int, now: datetime) -> bool:
+    async def remove(self, user_id: int, now: datetime, told: AuditEvent | None = None) -> bool:
         """Drop the secret (active or pending) and the recovery codes in one transaction;
         False when no active secret was there."""
         ...
@@ -42,11 +52,15 @@ class TotpCredentials(Protocol):
 class RecoveryCodes(Protocol):
     """Only keyed digests of the codes are stored, never a code."""
 
-    async def replace(self, user_id: int, digests: Sequence[str], now: datetime) -> None:
+    async def replace(
+        self, user_id: int, digests: Sequence[str], now: datetime, told: AuditEvent | None = None
+    ) -> None:
         """The user's codes are these from now on; the old ones die in the same step."""
         ...
 
-    async def use(self, user_id: int, digest: str, now: datetime) -> bool:
+    async def use(
+        self, user_id: int, digest: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         """Mark an unused code of the user used; exactly one of concurrent uses wins."""
         ...
 
@@ -56,7 +70,7 @@ class RecoveryCodes(Protocol):
 
 
 class Passkeys(Protocol):
-    async def add(self, passkey: NewPasskey) -> Passkey:
+    async def add(self, passkey: NewPasskey, told: AuditEvent | None = None) -> Passkey:
         """Raise ``PasskeyExists`` when the credential id is registered already."""
         ...
 
@@ -73,12 +87,16 @@ class Passkeys(Protocol):
         sign-ins with one counter value, exactly one wins."""
         ...
 
-    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
+    async def remove(
+        self, user_id: int, passkey_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         """False when the user has no such passkey."""
         ...
 
-    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
-        """Every passkey of the user; the ids removed."""
+    async def remove_all(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> list[int]:
+        """Every passkey of the user; the ids removed (``told`` written once for each)."""
         ...
 
 
@@ -86,9 +104,14 @@ class PasskeyAccounts(Protocol):
     """Accounts whose first credential is a passkey: no password."""
 
     async def open(
-        self, user: NewUser, passkey: Attested, user_handle: bytes
+        self,
+        user: NewUser,
+        passkey: Attested,
+        user_handle: bytes,
+        told: AuditEvent | None = None,
     ) -> tuple[User, Passkey]:
         """The user and its passkey (``at_sign_up``, made at ``user.created_at``, no name) in
         one transaction. Raise ``EmailTaken`` or ``PasskeyExists``, writing nothing, when the
-        address or the credential is taken, also under races."""
+        address or the credential is taken, also under races. ``told``: the sign-up's audit
+        event, its activity row written for the new user in that transaction."""
         ...

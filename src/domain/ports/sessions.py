@@ -5,12 +5,18 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.entities import Session
+from domain.ports.audit import AuditEvent
 
 
 class SessionRepository(Protocol):
-    """Device sessions: who signed in from where, and whether it still counts."""
+    """Device sessions: who signed in from where, and whether it still counts.
 
-    async def add(self, session: Session) -> None: ...
+    ``told``: the audit event of the change (``session_started``, ``session_revoked`` with
+    the client and reason); its row in the account's activity is written in the change's
+    transaction, with the session's id, for each session the call started or ended.
+    """
+
+    async def add(self, session: Session, told: AuditEvent | None = None) -> None: ...
 
     async def get(self, session_id: str) -> Session | None: ...
 
@@ -18,12 +24,19 @@ class SessionRepository(Protocol):
         self, session_id: str, last_used_at: datetime, expires_at: datetime
     ) -> None: ...
 
-    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+    async def revoke(
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+    ) -> bool:
         """Mark one live session revoked; False when it was not live."""
         ...
 
     async def revoke_all(
-        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        reason: str,
+        keep: str | None = None,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         """Revoke every live session of the user but ``keep``; returns the revoked ids."""
         ...
@@ -33,7 +46,11 @@ class SessionRepository(Protocol):
         ...
 
     async def revoke_many(
-        self, session_ids: Sequence[str], now: datetime, reason: str
+        self,
+        session_ids: Sequence[str],
+        now: datetime,
+        reason: str,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         """Revoke those of ``session_ids`` that are live, in one step; the revoked ids."""
         ...

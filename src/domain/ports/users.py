@@ -4,13 +4,16 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.entities import ExternalIdentity, NewUser, User
+from domain.ports.audit import AuditEvent
 
 
 class UserRepository(Protocol):
     """Users and their external identities. Emails are stored normalised and unique."""
 
-    async def add(self, user: NewUser) -> User:
-        """Insert a user; raises ``EmailTaken`` when the email exists (also under races)."""
+    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
+        """Insert a user; raises ``EmailTaken`` when the email exists (also under races).
+        ``told``: the sign-up's audit event, its activity row written for the new user in
+        the insert's transaction."""
         ...
 
     async def remove(self, user_id: int) -> None: ...

@@ -6,20 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.ports import Activity, MailHistory, NewActivity, SecurityActivity, SentMail
+from infrastructure.persistence.account_events import add_activity
 from infrastructure.persistence.database import (
     Database,
     Row,
     as_datetime,
     as_optional_datetime,
     skip_locked,
-)
-
-_FIELDS = ("type", "at", "ip_address", "user_agent", "session_id", "method", "reason", "actor")
-# An entry of a user already erased is dropped in the same statement: an event audited
-# just after the erasure (its sessions' ends) leaves nothing behind (GDPR Art. 17).
-_ADD = (
-    f"INSERT INTO security_activity (user_id, {', '.join(_FIELDS)})"
-    " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)"
 )
 
 
@@ -48,18 +41,7 @@ class SqlSecurityActivity(SecurityActivity):
             return
         async with self._db.transaction() as tx:
             for entry in entries:
-                await tx.execute(
-                    _ADD,
-                    entry.user_id,
-                    entry.type,
-                    entry.at,
-                    entry.ip_address,
-                    entry.user_agent,
-                    entry.session_id,
-                    entry.method,
-                    entry.reason,
-                    entry.actor,
-                )
+                await add_activity(tx, entry)
 
     async def page(self, user_id: int, *, before: int | None, limit: int) -> list[Activity]:
         sql = "SELECT * FROM security_activity WHERE user_id = $1"

@@ -4,11 +4,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
-from domain.ports import OutgoingMail, UserAdministration, WebhookEvent
+from domain.ports import AuditEvent, OutgoingMail, UserAdministration, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, as_datetime
 from infrastructure.persistence.mail_work import enqueue
 from infrastructure.persistence.users import user_of
-from infrastructure.persistence.webhook_events import record_event
 
 # Everything this database keeps about one user, children first. (A table added later that
 # refers to users, such as pending mails, gets its DELETE here.)
@@ -66,16 +66,24 @@ class SqlUserAdministration(UserAdministration):
             for row in rows
         ]
 
-    async def set_disabled(self, user_id: int, disabled_at: datetime | None, now: datetime) -> bool:
+    async def set_disabled(
+        self,
+        user_id: int,
+        disabled_at: datetime | None,
+        now: datetime,
+        told: AuditEvent | None = None,
+    ) -> bool:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 f"SELECT disabled_at FROM users WHERE id = $1{self._db.for_update}", user_id
             )
-            if row is not None and (row["disabled_at"] is None) != (disabled_at is None):
+            if row is not None:
+                # The apps hear of a change of standing; the activity tells of each command.
+                changes = (row["disabled_at"] is None) != (disabled_at is None)
                 event = (
                     WebhookEvent.USER_ENABLED if disabled_at is None else WebhookEvent.USER_DISABLED
                 )
-                await record_event(tx, event, user_id, now)
+                await record_event(tx, event if changes else None, user_id, now, told=told)
             if disabled_at is None:
                 changed = await tx.execute(
                     "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE id = $2",
@@ -92,13 +100,17 @@ class SqlUserAdministration(UserAdministration):
                 )
         return self._committed(user_id, changed)
 
-    async def set_role(self, user_id: int, role: str, now: datetime) -> bool:
+    async def set_role(
+        self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", role, now, user_id
             )
             if changed:
-                await record_event(tx, WebhookEvent.USER_UPDATED, user_id, now, role=role)
+                await record_event(
+                    tx, WebhookEvent.USER_UPDATED, user_id, now, told=told, role=role
+                )
         return self._committed(user_id, changed)
 
     async def last_active_admin(self, user_id: int) -> bool:

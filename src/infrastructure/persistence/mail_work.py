@@ -8,6 +8,7 @@ from datetime import datetime
 
 from domain.ports import (
     AccountEmail,
+    AuditEvent,
     MailKind,
     MailToken,
     MailTokens,
@@ -17,8 +18,8 @@ from domain.ports import (
     OutgoingMail,
     WebhookEvent,
 )
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, Tx, skip_locked
-from infrastructure.persistence.webhook_events import record_event
 
 
 class _Tokens(MailTokens):
@@ -92,7 +93,9 @@ class _Accounts(AccountEmail):
         self._tx = tx
         self.changed: set[int] = set()
 
-    async def mark_verified(self, user_id: int, now: datetime) -> None:
+    async def mark_verified(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> None:
         self.changed.add(user_id)
         changed = await self._tx.execute(
             "UPDATE users SET email_verified_at = $2, updated_at = $2"
@@ -100,11 +103,17 @@ class _Accounts(AccountEmail):
             user_id,
             now,
         )
-        if changed:
-            await record_event(self._tx, WebhookEvent.USER_VERIFIED, user_id, now)
+        webhook = WebhookEvent.USER_VERIFIED if changed else None
+        await record_event(self._tx, webhook, user_id, now, told=told)
 
     async def set_password(
-        self, user_id: int, password_hash: str | None, now: datetime, *, verified: bool
+        self,
+        user_id: int,
+        password_hash: str | None,
+        now: datetime,
+        *,
+        verified: bool,
+        told: AuditEvent | None = None,
     ) -> None:
         await self._tx.execute(
             "UPDATE users SET password_hash = $2, updated_at = $3, breach_mailed_at = NULL"
@@ -114,11 +123,13 @@ class _Accounts(AccountEmail):
             now,
         )
         self.changed.add(user_id)
-        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now)
+        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now, told=told)
         if verified:
             await self.mark_verified(user_id, now)
 
-    async def add_password(self, user_id: int, password_hash: str, now: datetime) -> bool:
+    async def add_password(
+        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         # One conditional UPDATE: of concurrent callers exactly one finds no password.
         row = await self._tx.fetchone(
             "UPDATE users SET password_hash = $2, updated_at = $3, breach_mailed_at = NULL"
@@ -130,7 +141,7 @@ class _Accounts(AccountEmail):
         if row is None:
             return False
         self.changed.add(user_id)
-        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now)
+        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now, told=told)
         return True
 
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from domain.entities import NewPasskey, NewUser, Passkey, User
 from domain.errors import EmailTaken, PasskeyExists
-from domain.ports import Attested, PasskeyAccounts, Passkeys, WebhookEvent
+from domain.ports import Attested, AuditEvent, PasskeyAccounts, Passkeys, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -16,7 +17,6 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
 )
 from infrastructure.persistence.users import insert_user, user_of
-from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, credential_id, public_key, sign_count, transports, user_handle, name,"
@@ -63,7 +63,7 @@ class SqlPasskeys(Passkeys):
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def add(self, passkey: NewPasskey) -> Passkey:
+    async def add(self, passkey: NewPasskey, told: AuditEvent | None = None) -> Passkey:
         try:
             async with self._db.transaction() as tx:
                 row = await _insert(tx, passkey)
@@ -72,6 +72,7 @@ class SqlPasskeys(Passkeys):
                     WebhookEvent.MFA_ENABLED,
                     passkey.user_id,
                     passkey.created_at,
+                    told=told,
                     factor="passkey",
                 )
         except UniqueViolation as e:
@@ -107,7 +108,9 @@ class SqlPasskeys(Passkeys):
             )
         return row is not None
 
-    async def remove(self, user_id: int, passkey_id: int, now: datetime) -> bool:
+    async def remove(
+        self, user_id: int, passkey_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 RETURNING id",
@@ -115,16 +118,22 @@ class SqlPasskeys(Passkeys):
                 user_id,
             )
             if row is not None:
-                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="passkey")
+                await record_event(
+                    tx, WebhookEvent.MFA_DISABLED, user_id, now, told=told, factor="passkey"
+                )
         return row is not None
 
-    async def remove_all(self, user_id: int, now: datetime) -> list[int]:
+    async def remove_all(
+        self, user_id: int, now: datetime, told: AuditEvent | None = None
+    ) -> list[int]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
                 "DELETE FROM passkeys WHERE user_id = $1 RETURNING id", user_id
             )
             for _ in rows:
-                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="passkey")
+                await record_event(
+                    tx, WebhookEvent.MFA_DISABLED, user_id, now, told=told, factor="passkey"
+                )
         return sorted(int(row["id"]) for row in rows)
 
 
@@ -133,11 +142,15 @@ class SqlPasskeyAccounts(PasskeyAccounts):
         self._db = database
 
     async def open(
-        self, user: NewUser, passkey: Attested, user_handle: bytes
+        self,
+        user: NewUser,
+        passkey: Attested,
+        user_handle: bytes,
+        told: AuditEvent | None = None,
     ) -> tuple[User, Passkey]:
         async def work(tx: Tx) -> tuple[Row, Row]:
             try:
-                user_row = await insert_user(tx, user)
+                user_row = await insert_user(tx, user, told)
             except UniqueViolation as e:
                 raise EmailTaken() from e
             try:

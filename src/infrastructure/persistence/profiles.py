@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
-from domain.ports import UserProfiles, UserRepository
+from domain.ports import AuditEvent, UserProfiles, UserRepository
 
 MAX_ENTRIES = 10_000
 
@@ -44,8 +44,8 @@ class CachedProfiles(UserRepository, UserProfiles):
         admin's change): its next profile is read afresh."""
         self._cache.pop(user_id, None)
 
-    async def add(self, user: NewUser) -> User:
-        return await self._users.add(user)
+    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
+        return await self._users.add(user, told)
 
     async def remove(self, user_id: int) -> None:
         self._cache.pop(user_id, None)

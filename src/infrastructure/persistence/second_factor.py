@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from domain.entities import TotpCredential
-from domain.ports import RecoveryCodes, TotpCredentials, WebhookEvent
+from domain.ports import AuditEvent, RecoveryCodes, TotpCredentials, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, Tx, as_datetime, as_optional_datetime
-from infrastructure.persistence.webhook_events import record_event
 
 
 class SqlTotpCredentials(TotpCredentials):
@@ -48,7 +48,12 @@ class SqlTotpCredentials(TotpCredentials):
         return row is not None
 
     async def activate(
-        self, user_id: int, step: int, recovery_digests: Sequence[str], now: datetime
+        self,
+        user_id: int,
+        step: int,
+        recovery_digests: Sequence[str],
+        now: datetime,
+        told: AuditEvent | None = None,
     ) -> bool:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
@@ -61,7 +66,7 @@ class SqlTotpCredentials(TotpCredentials):
             if row is None:
                 return False
             await replace_codes(tx, user_id, recovery_digests, now)
-            await record_event(tx, WebhookEvent.MFA_ENABLED, user_id, now, factor="totp")
+            await record_event(tx, WebhookEvent.MFA_ENABLED, user_id, now, told=told, factor="totp")
         return True
 
     async def use_step(self, user_id: int, step: int) -> bool:
@@ -75,7 +80,7 @@ class SqlTotpCredentials(TotpCredentials):
             )
         return row is not None
 
-    async def remove(self, user_id: int, now: datetime) -> bool:
+    async def remove(self, user_id: int, now: datetime, told: AuditEvent | None = None) -> bool:
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
             row = await tx.fetchone(
@@ -83,7 +88,9 @@ class SqlTotpCredentials(TotpCredentials):
             )
             active = row is not None and row["confirmed_at"] is not None
             if active:  # an enrolment never confirmed was no second factor
-                await record_event(tx, WebhookEvent.MFA_DISABLED, user_id, now, factor="totp")
+                await record_event(
+                    tx, WebhookEvent.MFA_DISABLED, user_id, now, told=told, factor="totp"
+                )
         return active
 
 
@@ -91,11 +98,16 @@ class SqlRecoveryCodes(RecoveryCodes):
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def replace(self, user_id: int, digests: Sequence[str], now: datetime) -> None:
+    async def replace(
+        self, user_id: int, digests: Sequence[str], now: datetime, told: AuditEvent | None = None
+    ) -> None:
         async with self._db.transaction() as tx:
             await replace_codes(tx, user_id, digests, now)
+            await record_event(tx, None, user_id, now, told=told)
 
-    async def use(self, user_id: int, digest: str, now: datetime) -> bool:
+    async def use(
+        self, user_id: int, digest: str, now: datetime, told: AuditEvent | None = None
+    ) -> bool:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND digest = $2"
@@ -104,6 +116,8 @@ class SqlRecoveryCodes(RecoveryCodes):
                 digest,
                 now,
             )
+            if row is not None:
+                await record_event(tx, None, user_id, now, told=told)
         return row is not None
 
     async def left(self, user_id: int) -> int:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final, NamedTuple
 
 from domain.entities import Session
-from domain.ports import Clock, SessionIdsOfUser, SessionRepository, WebhookEvent
+from domain.ports import AuditEvent, Clock, SessionIdsOfUser, SessionRepository, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -15,7 +17,6 @@ from infrastructure.persistence.database import (
     skip_locked,
 )
 from infrastructure.persistence.security_events import record_session_revoked
-from infrastructure.persistence.webhook_events import record_event
 
 _COLUMNS = (
     "id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at,"
@@ -57,7 +58,7 @@ class SqlSessionRepository(SessionRepository):
         self._db = database
         self._skip_locked = skip_locked(database)
 
-    async def add(self, session: Session) -> None:
+    async def add(self, session: Session, told: AuditEvent | None = None) -> None:
         async def work(tx: Tx) -> None:
             await tx.execute(
                 f"INSERT INTO sessions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -76,6 +77,7 @@ class SqlSessionRepository(SessionRepository):
                 WebhookEvent.SESSION_CREATED,
                 session.user_id,
                 session.created_at,
+                told=told,
                 session_id=session.id,
             )
 
@@ -101,12 +103,19 @@ class SqlSessionRepository(SessionRepository):
 
         await self._db.run(work)
 
-    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+    async def revoke(
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+    ) -> bool:
         async with self._db.transaction() as tx:
-            return await _revoke_one(tx, session_id, now, reason)
+            return await _revoke_one(tx, session_id, now, reason, told)
 
     async def revoke_all(
-        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        reason: str,
+        keep: str | None = None,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(
@@ -119,7 +128,7 @@ class SqlSessionRepository(SessionRepository):
             )
             revoked = sorted(row["id"] for row in rows)
             for session_id in revoked:
-                await _revoked_event(tx, session_id, user_id, now, reason)
+                await _revoked_event(tx, session_id, user_id, now, reason, told)
         return revoked
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
@@ -134,11 +143,15 @@ class SqlSessionRepository(SessionRepository):
         return [_session(row) for row in rows]
 
     async def revoke_many(
-        self, session_ids: Sequence[str], now: datetime, reason: str
+        self,
+        session_ids: Sequence[str],
+        now: datetime,
+        reason: str,
+        told: AuditEvent | None = None,
     ) -> list[str]:
         async def work(tx: Tx) -> list[str]:
             # In session-id order, as every batch writer here: two never lock crosswise.
-            return [s for s in sorted(session_ids) if await _revoke_one(tx, s, now, reason)]
+            return [s for s in sorted(session_ids) if await _revoke_one(tx, s, now, reason, told)]
 
         return await self._db.run(work)
 
@@ -207,7 +220,9 @@ class SqlSessionIdsOfUser(SessionIdsOfUser):
         return [str(row["id"]) for row in rows]
 
 
-async def _revoke_one(tx: Tx, session_id: str, now: datetime, reason: str) -> bool:
+async def _revoke_one(
+    tx: Tx, session_id: str, now: datetime, reason: str, told: AuditEvent | None
+) -> bool:
     row = await tx.fetchone(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
         " WHERE id = $3 AND revoked_at IS NULL RETURNING user_id",
@@ -217,14 +232,23 @@ async def _revoke_one(tx: Tx, session_id: str, now: datetime, reason: str) -> bo
     )
     if row is None:
         return False
-    await _revoked_event(tx, session_id, int(row["user_id"]), now, reason)
+    await _revoked_event(tx, session_id, int(row["user_id"]), now, reason, told)
     return True
 
 
-async def _revoked_event(tx: Tx, session_id: str, user_id: int, now: datetime, reason: str) -> None:
-    """The end announced in the transaction that ends the row: to the apps (a webhook) and
-    to the resource servers (a CAEP session-revoked event they poll for)."""
+async def _revoked_event(
+    tx: Tx, session_id: str, user_id: int, now: datetime, reason: str, told: AuditEvent | None
+) -> None:
+    """The end announced in the transaction that ends the row: to the apps (a webhook), to
+    the account's activity, and to the resource servers (a CAEP session-revoked event they
+    poll for)."""
     await record_event(
-        tx, WebhookEvent.SESSION_REVOKED, user_id, now, session_id=session_id, reason=reason
+        tx,
+        WebhookEvent.SESSION_REVOKED,
+        user_id,
+        now,
+        told=None if told is None else replace(told, session_id=session_id),
+        session_id=session_id,
+        reason=reason,
     )
     await record_session_revoked(tx, session_id, now, reason)

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
-from domain.ports import UserRepository, WebhookEvent
+from domain.ports import AuditEvent, UserRepository, WebhookEvent
+from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -13,7 +14,6 @@ from infrastructure.persistence.database import (
     as_datetime,
     as_optional_datetime,
 )
-from infrastructure.persistence.webhook_events import record_event
 
 _FIELDS = (
     "id",
@@ -44,8 +44,9 @@ def user_of(row: Row) -> User:
     )
 
 
-async def insert_user(tx: Tx, user: NewUser) -> Row:
-    """The new user's row, its ``user.created`` webhook in the same transaction."""
+async def insert_user(tx: Tx, user: NewUser, told: AuditEvent | None = None) -> Row:
+    """The new user's row, its ``user.created`` webhook and the sign-up's activity row
+    (``told``) in the same transaction."""
     row = await tx.fetchone(
         "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
         " email_verified_at)"
@@ -60,7 +61,7 @@ async def insert_user(tx: Tx, user: NewUser) -> Row:
     )
     assert row is not None
     await record_event(
-        tx, WebhookEvent.USER_CREATED, int(row["id"]), user.created_at, email=user.email
+        tx, WebhookEvent.USER_CREATED, int(row["id"]), user.created_at, told=told, email=user.email
     )
     return row
 
@@ -69,9 +70,9 @@ class SqlUserRepository(UserRepository):
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def add(self, user: NewUser) -> User:
+    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
         try:
-            row = await self._db.run(lambda tx: insert_user(tx, user))
+            row = await self._db.run(lambda tx: insert_user(tx, user, told))
         except UniqueViolation as e:
             raise EmailTaken() from e
         return user_of(row)
@@ -82,6 +83,8 @@ class SqlUserRepository(UserRepository):
             await tx.execute(
                 "DELETE FROM webhook_deliveries WHERE user_id = $1 AND attempts = 0", user_id
             )
+            # Nor is its activity kept (no foreign key takes it with the user).
+            await tx.execute("DELETE FROM security_activity WHERE user_id = $1", user_id)
             await tx.execute("DELETE FROM users WHERE id = $1", user_id)
 
     async def get(self, user_id: int) -> User | None:

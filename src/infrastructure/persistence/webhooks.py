@@ -25,6 +25,7 @@ from domain.ports import (
     WebhookEvent,
     WebhookOutbox,
 )
+from infrastructure.persistence.account_events import events_column
 from infrastructure.persistence.database import (
     Database,
     Row,
@@ -32,7 +33,6 @@ from infrastructure.persistence.database import (
     as_optional_datetime,
     skip_locked,
 )
-from infrastructure.persistence.webhook_events import events_column
 
 _ENDPOINT = (
     "id, url, events, secret_sealed, previous_secret_sealed, previous_until, disabled_at,"

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from application.pacing import stopped
 from domain.entities import Session
 from domain.errors import StorageUnavailable, cause_of
-from domain.ports import Clock, SessionRepository
+from domain.ports import AuditEvent, Clock, SessionRepository
 from infrastructure.persistence.sessions import SqlSessionRepository, Touch
 
 log = logging.getLogger("authgate")
@@ -40,8 +40,8 @@ class WriteBehindSessions(SessionRepository):
         self._pending: dict[str, Touch] = {}
         self._written: dict[str, datetime] = {}  # session id → when this process wrote it
 
-    async def add(self, session: Session) -> None:
-        await self._sessions.add(session)
+    async def add(self, session: Session, told: AuditEvent | None = None) -> None:
+        await self._sessions.add(session, told)
 
     async def get(self, session_id: str) -> Session | None:
         return self._overlay(await self._sessions.get(session_id))
@@ -49,22 +49,33 @@ class WriteBehindSessions(SessionRepository):
     async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
         self._pending[session_id] = Touch(session_id, last_used_at, expires_at)
 
-    async def revoke(self, session_id: str, now: datetime, reason: str) -> bool:
+    async def revoke(
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+    ) -> bool:
         self._pending.pop(session_id, None)
-        return await self._sessions.revoke(session_id, now, reason)
+        return await self._sessions.revoke(session_id, now, reason, told)
 
     async def revoke_all(
-        self, user_id: int, now: datetime, reason: str, keep: str | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        reason: str,
+        keep: str | None = None,
+        told: AuditEvent | None = None,
     ) -> list[str]:
-        revoked = await self._sessions.revoke_all(user_id, now, reason, keep)
+        revoked = await self._sessions.revoke_all(user_id, now, reason, keep, told)
         for session_id in revoked:
             self._pending.pop(session_id, None)
         return revoked
 
     async def revoke_many(
-        self, session_ids: Sequence[str], now: datetime, reason: str
+        self,
+        session_ids: Sequence[str],
+        now: datetime,
+        reason: str,
+        told: AuditEvent | None = None,
     ) -> list[str]:
-        revoked = await self._sessions.revoke_many(session_ids, now, reason)
+        revoked = await self._sessions.revoke_many(session_ids, now, reason, told)
         for session_id in revoked:
             self._pending.pop(session_id, None)
         return revoked

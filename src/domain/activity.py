@@ -1,0 +1,29 @@
+"""Which audit events the account's activity shows, and as what: one rule for the events
+written with their change (in its transaction) and for those written after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.ports.activity import NewActivity
+from domain.ports.audit import AuditEvent
+
+# Said better by another entry: every sign-in is also a ``session_started`` (with its
+# method), and a rehash changes nothing the user chose.
+NOT_SHOWN = frozenset({"login_succeeded", "password_rehashed"})
+
+
+def activity_of(event: AuditEvent, at: datetime) -> NewActivity | None:
+    if event.user_id is None or event.event in NOT_SHOWN:
+        return None
+    return NewActivity(
+        user_id=event.user_id,
+        type=event.event,
+        at=at,
+        ip_address=event.ip_address,
+        user_agent=event.user_agent,
+        session_id=event.session_id,
+        method=event.method,
+        reason=event.reason,
+        actor=event.actor,
+    )
