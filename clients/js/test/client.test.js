@@ -242,7 +242,7 @@ describe("AuthClient against authgate", { skip }, () => {
 
     assert.deepEqual(
       [...first.activity, ...rest.activity].map((entry) => entry.type),
-      ["session_started", "user_registered", "session_started"],
+      ["session_started", "session_started", "user_registered"],
     );
     assert.equal(first.activity[0].method[0], "pwd");
     assert.equal(rest.nextCursor, null);
