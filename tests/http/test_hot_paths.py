@@ -1,6 +1,8 @@
 """The hot paths resolve their dependencies one at a time: Litestar resolves two or more
 independent ones in an anyio task group, which costs more than the rest of a ``GET
-/auth/me`` (litestar-org/litestar#4563; measured: 180 µs a request with two, 98 µs with one)."""
+/auth/me`` (litestar-org/litestar#4563). Measured in-process, a request one after the other:
+``GET /auth/me`` 180 µs with two, 98 µs with one; a refresh with five, then one: 1,010 ->
+930 µs on SQLite, 785 -> 640 µs on PostgreSQL + Valkey."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from litestar.routes import HTTPRoute
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
 
-HOT_PATHS = [(HttpMethod.GET, "/auth/me")]
+HOT_PATHS = [(HttpMethod.GET, "/auth/me"), (HttpMethod.POST, "/auth/refresh")]
 
 
 def batches(app: Litestar, method: HttpMethod, path: str) -> list[set[Any]]:

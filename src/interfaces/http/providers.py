@@ -106,16 +106,36 @@ def _client(settings: Settings) -> Any:
         user_agent: UserAgent = None,
         x_forwarded_for: ForwardedFor = None,
     ) -> ClientInfo:
-        peer = request.client.host if request.client else None
-        return ClientInfo(
-            ip_address=client_ip(peer, x_forwarded_for, settings),
-            user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
-            # Read here, not declared: every operation would list them otherwise; the API
-            # reference describes both ("New-device notice").
-            device=request.cookies.get(DEVICE) or request.headers.get("x-device-id"),
-        )
+        return client_of(request, settings, user_agent, x_forwarded_for)
 
     return client
+
+
+def client_of(
+    request: Request[Any, Any, Any],
+    settings: Settings,
+    user_agent: str | None,
+    x_forwarded_for: str | None,
+) -> ClientInfo:
+    """Who is asking: the ``client`` dependency, or a hot path's own call (see ``opened``)."""
+    peer = request.client.host if request.client else None
+    return ClientInfo(
+        ip_address=client_ip(peer, x_forwarded_for, settings),
+        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+        # Read here, not declared: every operation would list them otherwise; the API
+        # reference describes both ("New-device notice").
+        device=request.cookies.get(DEVICE) or request.headers.get("x-device-id"),
+    )
+
+
+def opened(request: Request[Any, Any, Any]) -> Service:
+    """The running service, for a hot path that takes one dependency only: Litestar
+    resolves two or more in a task group, which costs more than the rest of a ``GET
+    /auth/me`` and a sixth of a refresh (litestar-org/litestar#4563). Such a handler names
+    its use case through it (``opened(request).cases.refresh``) and reads the per-request
+    values as parameters (``client_of``, ``body_transport``)."""
+    service: Service = request.app.state.service
+    return service
 
 
 def body_transport(x_auth_transport: TransportHeader = None) -> bool:

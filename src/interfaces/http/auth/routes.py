@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from litestar import Controller, Response, post
+from typing import Any
+
+from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from application.login import Login, LoginCommand
 from application.logout import Logout, LogoutCommand
-from application.refresh import RefreshCommand, RefreshSession
+from application.refresh import RefreshCommand
 from application.register import RegisterCommand, RegisterUser
 from domain import errors as e
 from infrastructure.config import Settings
@@ -29,8 +31,14 @@ from interfaces.http.providers import (
     BearerToken,
     BodyTransport,
     Client,
+    ForwardedFor,
     Inject,
     RefreshCookie,
+    TransportHeader,
+    UserAgent,
+    body_transport,
+    client_of,
+    opened,
 )
 from interfaces.http.responses import TokenBody
 
@@ -137,17 +145,20 @@ class AuthController(Controller):
     )
     async def refresh(
         self,
-        refresh: Inject[RefreshSession],
-        settings: Inject[Settings],
-        client: Client,
-        body_transport: BodyTransport,
+        request: Request[Any, Any, Any],
         refresh_cookie: RefreshCookie,
+        user_agent: UserAgent = None,
+        x_forwarded_for: ForwardedFor = None,
+        x_auth_transport: TransportHeader = None,
         data: JSONBody[RefreshRequest] = NO_TOKEN,
     ) -> Response[TokenBody]:
-        tokens = await refresh.execute(
+        # A hot path: the refresh cookie is its one dependency (providers.opened).
+        service = opened(request)
+        client = client_of(request, service.settings, user_agent, x_forwarded_for)
+        tokens = await service.cases.refresh.execute(
             RefreshCommand(refresh_token=_refresh_token(refresh_cookie, data), client=client)
         )
-        return token_response(settings, tokens, in_body=body_transport)
+        return token_response(service.settings, tokens, in_body=body_transport(x_auth_transport))
 
     @post(
         "/logout",
