@@ -54,6 +54,30 @@ async def test_sign_ins_and_http_requests_are_counted_after_real_traffic(client:
     )
 
 
+async def test_requests_are_labelled_by_route_template_and_none_stays_in_progress(
+    client: Any,
+) -> None:
+    device = await sign_up(client)
+    sessions = (await client.get("/auth/sessions", headers=device.headers)).json()["sessions"]
+    before = await scrape(client)
+    for _ in range(3):
+        ended = await client.delete(f"/auth/sessions/{sessions[0]['id']}x", headers=device.headers)
+        assert ended.status_code == 404
+    after = await scrape(client)
+
+    end = {"method": "DELETE", "path": "/auth/sessions/{session_id}", "app_name": "authgate"}
+    assert grown(before, after, "authgate_requests_total", **end, status_code="404") == 3
+    assert (
+        grown(before, after, "authgate_request_duration_seconds_count", **end, status_code="404")
+        == 3
+    )
+    assert (
+        after[("authgate_requests_in_progress", frozenset({**end, "status_code": "200"}.items()))]
+        == 0
+    )
+    assert not any(name == "authgate_requests_error_total" for name, _ in after)
+
+
 async def test_refreshes_are_counted_rotated_grace_reused_and_invalid(
     client: Any, clock: Any
 ) -> None:
