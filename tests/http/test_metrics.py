@@ -75,7 +75,11 @@ async def test_requests_are_labelled_by_route_template_and_none_stays_in_progres
         after[("authgate_requests_in_progress", frozenset({**end, "status_code": "200"}.items()))]
         == 0
     )
-    assert not any(name == "authgate_requests_error_total" for name, _ in after)
+    assert not any(
+        name == "authgate_requests_error_total"
+        and ("path", "/auth/sessions/{session_id}") in labels
+        for name, labels in after
+    )
 
 
 async def test_refreshes_are_counted_rotated_grace_reused_and_invalid(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -22,14 +20,14 @@ def current() -> RequestContext | None:
     return _current.get()
 
 
-@contextmanager
-def request_context(request_id: str) -> Iterator[RequestContext]:
+def entered(request_id: str) -> tuple[RequestContext, Token[RequestContext | None]]:
+    """The request's context, current until ``left`` is given the token."""
     context = RequestContext(request_id=request_id)
-    token = _current.set(context)
-    try:
-        yield context
-    finally:
-        _current.reset(token)
+    return context, _current.set(context)
+
+
+def left(token: Token[RequestContext | None]) -> None:
+    _current.reset(token)
 
 
 def note_refusal(backend: str, cause: str) -> None:

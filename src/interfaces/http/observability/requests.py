@@ -19,7 +19,7 @@ from litestar.enums import ScopeType
 from infrastructure.config import Settings
 from infrastructure.metrics import record_backend_error
 from interfaces.http.client_ip import client_ip
-from interfaces.http.observability.context import RequestContext, request_context
+from interfaces.http.observability.context import RequestContext, entered, left
 from interfaces.http.observability.outages import Outages
 
 if TYPE_CHECKING:
@@ -30,6 +30,15 @@ log = logging.getLogger("authgate.request")
 # Cheat Sheet: neutralise input that reaches the log, against log injection).
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 MAX_LOGGED_PATH = 512
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """One header's first value, by a look along the scope's list: every request asks for
+    its id, and a parsed ``Headers`` of them all costs more than the look."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def accepted_request_id(value: str | None) -> str | None:
@@ -46,8 +55,8 @@ class RequestObserver:
         if scope["type"] != ScopeType.HTTP:
             await self._inner(scope, receive, send)
             return
-        headers = Headers.from_scope(scope)
-        request_id = accepted_request_id(headers.get("x-request-id")) or secrets.token_hex(16)
+        given = _header(scope, b"x-request-id")
+        request_id = accepted_request_id(given) or secrets.token_hex(16)
         started = time.perf_counter()
         status = 500
 
@@ -59,12 +68,13 @@ class RequestObserver:
                 message["headers"] = [*message.get("headers", ()), echoed]
             await send(message)
 
-        with request_context(request_id) as context:
-            try:
-                await self._inner(scope, receive, send_with_id)
-            finally:
-                self._refusal(context)
-                self._log(scope, headers, status, time.perf_counter() - started)
+        context, token = entered(request_id)
+        try:
+            await self._inner(scope, receive, send_with_id)
+        finally:
+            self._refusal(context)
+            self._log(scope, status, time.perf_counter() - started)
+            left(token)
 
     def _refusal(self, context: RequestContext) -> None:
         if context.refused_by is None:
@@ -73,12 +83,13 @@ class RequestObserver:
         if self._settings.metrics:
             record_backend_error(context.refused_by)
 
-    def _log(self, scope: HTTPScope, headers: Headers, status: int, seconds: float) -> None:
+    def _log(self, scope: HTTPScope, status: int, seconds: float) -> None:
         level = logging.ERROR if status == 500 else logging.INFO
         if not log.isEnabledFor(level):
             return
         peer = scope.get("client")
-        ip = client_ip(peer[0] if peer else None, headers.get("x-forwarded-for"), self._settings)
+        forwarded = Headers.from_scope(scope).get("x-forwarded-for")
+        ip = client_ip(peer[0] if peer else None, forwarded, self._settings)
         method, path = scope["method"], scope["path"][:MAX_LOGGED_PATH]
         fields = {
             "method": method,
