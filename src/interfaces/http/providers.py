@@ -21,6 +21,7 @@ from infrastructure.config import Settings
 from interfaces.bootstrap import Check, Service, UseCases
 from interfaces.http.client_ip import client_ip
 from interfaces.http.cookies import DEVICE
+from interfaces.http.headers import header
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -95,9 +96,14 @@ def bearer_token(authorization: Authorization = None) -> str | None:
 async def caller(request: Request[Any, Any, Any]) -> AccessClaims:
     # The header is read here rather than through ``bearer_token``: with no dependency of
     # its own it resolves without a task group on every request.
-    token = bearer_token(request.headers.get("authorization"))
     opened: Service = request.app.state.service
-    return await opened.cases.authenticate.execute(token)
+    return await opened.cases.authenticate.execute(bearer_of(request))
+
+
+def bearer_of(request: Request[Any, Any, Any]) -> str | None:
+    """The request's bearer token, read from the scope (``headers``): every signed-in
+    request asks for it."""
+    return bearer_token(header(request.scope, b"authorization"))
 
 
 def _client(settings: Settings) -> Any:

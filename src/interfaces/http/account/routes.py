@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -12,14 +14,7 @@ from application.sessions import RevokeCommand, RevokeSessions
 from domain import errors as e
 from interfaces.http.account.requests import ReauthenticateRequest, RevokeRequest
 from interfaces.http.documentation import BODY, SIGNED_IN, OptionalBody, problems
-from interfaces.http.providers import (
-    NO_STORE,
-    Authorization,
-    Caller,
-    Client,
-    Inject,
-    bearer_token,
-)
+from interfaces.http.providers import NO_STORE, Caller, Client, Inject, bearer_of
 from interfaces.http.responses import MeBody, ReauthenticatedBody, UserBody
 
 # An empty body keeps no session (JSON null is still refused).
@@ -37,9 +32,9 @@ class AccountController(Controller):
         responses=problems(e.InvalidAccessToken, e.StorageUnavailable),
     )
     async def me(
-        self, current_user: Inject[GetCurrentUser], authorization: Authorization = None
+        self, request: Request[Any, Any, Any], current_user: Inject[GetCurrentUser]
     ) -> Response[MeBody]:
-        user = await current_user.execute(bearer_token(authorization))
+        user = await current_user.execute(bearer_of(request))
         return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
 
     @post(

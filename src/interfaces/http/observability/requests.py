@@ -19,6 +19,7 @@ from litestar.enums import ScopeType
 from infrastructure.config import Settings
 from infrastructure.metrics import record_backend_error
 from interfaces.http.client_ip import client_ip
+from interfaces.http.headers import header
 from interfaces.http.observability.context import RequestContext, entered, left
 from interfaces.http.observability.outages import Outages
 
@@ -30,15 +31,6 @@ log = logging.getLogger("authgate.request")
 # Cheat Sheet: neutralise input that reaches the log, against log injection).
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 MAX_LOGGED_PATH = 512
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    """One header's first value, by a look along the scope's list: every request asks for
-    its id, and a parsed ``Headers`` of them all costs more than the look."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return None
 
 
 def accepted_request_id(value: str | None) -> str | None:
@@ -55,7 +47,7 @@ class RequestObserver:
         if scope["type"] != ScopeType.HTTP:
             await self._inner(scope, receive, send)
             return
-        given = _header(scope, b"x-request-id")
+        given = header(scope, b"x-request-id")
         request_id = accepted_request_id(given) or secrets.token_hex(16)
         started = time.perf_counter()
         status = 500
