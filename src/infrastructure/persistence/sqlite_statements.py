@@ -24,9 +24,13 @@ BUSY_TIMEOUT_MS = 5000
 
 
 def _bind(value: object) -> object:
-    # One fixed-width UTC format, so timestamps compare correctly as text.
+    # One fixed-width UTC format, so timestamps compare correctly as text:
+    # 2026-12-07T01:57:27.000123+00:00 (isoformat writes it for a UTC time at a fifth of
+    # strftime's cost; every denylist read binds one).
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds")
     return value
 
 
