@@ -11,7 +11,9 @@ while it can prove that it hears everything:
   read is published to a subscriber that is already listening;
 - every message, and a heartbeat this process publishes every ``HEARTBEAT`` seconds, must
   keep arriving: silence for ``LIVENESS`` seconds (a half-open connection, a stalled
-  server) and the subscription is presumed lost;
+  server, a subscription left on a primary that failed over) and the subscription is
+  presumed lost. The heartbeat is published, not a PING on the subscription: it goes the
+  way a denial goes, through the client that writes denials to the current primary;
 - a lost or unproven subscription forgets everything learned: until a new one is
   confirmed, every answer reads through to Valkey, as without this cache.
 
@@ -102,6 +104,8 @@ class PushedDenylist:
                 await self._follow(stop)
             except (ValkeyError, OSError, TimeoutError) as e:
                 log.warning("session denylist: reading through to Valkey: %s", e or type(e))
+            except Exception:  # never the end of the loop: reading through is always safe
+                log.exception("session denylist: reading through to Valkey")
             finally:
                 self._forget()
             if await stopped(stop, RETRY):
