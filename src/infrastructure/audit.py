@@ -14,5 +14,7 @@ class JsonAuditLog(AuditLog):
         self._logger = logger or logging.getLogger("authgate.audit")
 
     def record(self, event: AuditEvent) -> None:
+        if not self._logger.isEnabledFor(logging.INFO):
+            return  # dropped by the logger anyway: not built (every sign-in records two)
         fields = {k: v for k, v in asdict(event).items() if v is not None and k != "with_change"}
         self._logger.info(event.event, extra={"fields": fields})
