@@ -15,7 +15,11 @@ from litestar.routes import HTTPRoute
 from infrastructure.config import Settings
 from interfaces.http.app import create_app
 
-HOT_PATHS = [(HttpMethod.GET, "/auth/me"), (HttpMethod.POST, "/auth/refresh")]
+HOT_PATHS = [
+    (HttpMethod.GET, "/auth/me"),
+    (HttpMethod.POST, "/auth/refresh"),
+    (HttpMethod.POST, "/auth/login"),
+]
 
 
 def batches(app: Litestar, method: HttpMethod, path: str) -> list[set[Any]]:

@@ -63,7 +63,8 @@ class Database(Protocol):
 
     async def read_key(self, sql: str, *args: object) -> Row | None:
         """One row by its key, the way the backend answers such a read fastest: for the
-        lookups every request makes (the session denylist)."""
+        lookups every request makes (the session denylist) and every sign-in (the user, its
+        app, its device)."""
         ...
 
     async def ping(self) -> None: ...

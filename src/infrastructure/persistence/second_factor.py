@@ -17,12 +17,12 @@ class SqlTotpCredentials(TotpCredentials):
         self._db = database
 
     async def get(self, user_id: int) -> TotpCredential | None:
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(
-                "SELECT user_id, secret_sealed, last_step, created_at, confirmed_at"
-                " FROM totp_credentials WHERE user_id = $1",
-                user_id,
-            )
+        # The keyed read: every password sign-in asks whether the account has an app.
+        row = await self._db.read_key(
+            "SELECT user_id, secret_sealed, last_step, created_at, confirmed_at"
+            " FROM totp_credentials WHERE user_id = $1",
+            user_id,
+        )
         if row is None:
             return None
         return TotpCredential(

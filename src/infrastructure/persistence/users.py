@@ -123,6 +123,7 @@ class SqlUserRepository(UserRepository):
             )
 
     async def _one(self, sql: str, *args: object) -> User | None:
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(sql, *args)
+        # A user by a unique key: the keyed read (SQLite's on the loop's own thread), since
+        # every sign-in makes two of these.
+        row = await self._db.read_key(sql, *args)
         return user_of(row) if row is not None else None

@@ -6,7 +6,7 @@ from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from application.login import Login, LoginCommand
+from application.login import LoginCommand
 from application.logout import Logout, LogoutCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand, RegisterUser
@@ -111,24 +111,27 @@ class AuthController(Controller):
     )
     async def login(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
-        login: Inject[Login],
-        settings: Inject[Settings],
-        client: Client,
-        body_transport: BodyTransport,
+        user_agent: UserAgent = None,
+        x_forwarded_for: ForwardedFor = None,
+        x_auth_transport: TransportHeader = None,
     ) -> Response[TokenBody]:
+        # A hot path: no dependency at all (providers.opened).
+        service = opened(request)
         email = data.email if data.email is not None else data.username
         if email is None:
             raise e.ValidationFailed(
                 [e.FieldError("email", "Object missing required field `email`")]
             )
-        signed_in = await login.execute(
+        client = client_of(request, service.settings, user_agent, x_forwarded_for)
+        signed_in = await service.cases.login.execute(
             LoginCommand(email=email, password=data.password, client=client)
         )
         return token_response(
-            settings,
+            service.settings,
             signed_in.tokens,
-            in_body=body_transport,
+            in_body=body_transport(x_auth_transport),
             user=signed_in.user,
             password_breached=signed_in.password_breached,
         )
