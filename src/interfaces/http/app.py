@@ -52,18 +52,24 @@ class NotMigrated(RuntimeError):
     pass
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, process_wide: bool = False
+) -> Litestar:
+    """``process_wide``: the app is the process's one (a served worker), not one of many a
+    test process makes and drops."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await _require_migrated(settings)
         async with open_service(settings, clock=clock) as service:
             app.state.service = service
-            # What start built (routes, the service, its adapters) lives as long as the
-            # process: frozen, no collection of the oldest generation walks it again
-            # (Python docs, gc.freeze). Measured: refresh p99 on PostgreSQL + Valkey
-            # 45-57 ms -> 26-33 ms under the bench's load.
-            gc.collect()
-            gc.freeze()
+            if process_wide:
+                # What start built (routes, the service, its adapters) lives as long as the
+                # process: frozen, no collection of the oldest generation walks it again
+                # (Python docs, gc.freeze). Measured: refresh p99 on PostgreSQL + Valkey
+                # 45-57 ms -> 26-33 ms under the bench's load.
+                gc.collect()
+                gc.freeze()
             async with running_beside(service):
                 yield
 

@@ -9,4 +9,4 @@ from interfaces.http.app import create_app
 
 
 def app_from_environment() -> Litestar:
-    return create_app(load_settings())  # logging is configured by create_app
+    return create_app(load_settings(), process_wide=True)  # logging: create_app's
