@@ -58,11 +58,18 @@ def granian(target: str, env: dict[str, str], *, factory: bool, ready: str) -> I
                 process.kill()
 
 
+# Each worker runs its own start (the lifespan); the first to answer says nothing of the
+# other, and wrk's connections stay with the worker that accepted them: a load begun while
+# one worker still starts runs on the other alone (measured: a login run at half the rate).
+ALL_WORKERS_UP = 2.0
+
+
 def _wait_ready(process: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
+                time.sleep(ALL_WORKERS_UP)
                 return
         except httpx.TransportError:
             pass
