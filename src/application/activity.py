@@ -21,10 +21,12 @@ an event says so (``with_change``) and the recorder below only logs it.
 
 The others are attempts and notices that change nothing stored here: failed sign-ins and
 codes, refresh-token reuse, rate limits, breached passwords refused, mails queued, an
-account exported, an unlock (the limits live in the grant store). They are written behind:
-kept in this process and written in one short transaction before the response leaves
-(``flush``), by a loop every second for work beside the requests, and when the service
-stops. A process that dies in that moment loses those rows, never a change's.
+account exported, an unlock (the limits live in the grant store). They are written behind
+the answer: kept in this process and written in one short transaction by a loop every
+second, before this process lists an account's activity, and when the service stops. Never
+before the answer: a known address's entry would cost its request a transaction an unknown
+address's does not, and tell them apart by time (OWASP Authentication Cheat Sheet). A
+process that dies in that second loses those rows, never a change's.
 """
 
 from __future__ import annotations
@@ -73,10 +75,6 @@ class ActivityRecorder(AuditLog):
         entry = activity_of(event, self._clock.now())
         if entry is not None:
             self._pending.append(entry)
-
-    @property
-    def waiting(self) -> bool:
-        return bool(self._pending)
 
     async def flush(self) -> None:
         """Write what waits, in one transaction; kept for the next try if it fails."""

@@ -12,12 +12,11 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
-from litestar.types import Message, Scope
 
 from domain.errors import StorageUnavailable
 from domain.ports import Clock
 from infrastructure.config import Settings
-from interfaces.bootstrap import Service, open_service
+from interfaces.bootstrap import open_service
 from interfaces.bootstrap.backends import pending_migrations
 from interfaces.http import providers
 from interfaces.http.account.data import AccountDataController
@@ -98,7 +97,6 @@ def create_app(
             PasskeysController,
         ],
         lifespan=[lifespan, observability.watch_outages],
-        before_send=[_write_activity],
         middleware=observability.middleware,
         logging_config=observability.logging,
         dependencies=providers.provide(settings),
@@ -117,18 +115,6 @@ def create_app(
         ),
     )
     return observability.install(app)
-
-
-async def _write_activity(message: Message, scope: Scope) -> None:
-    """A request's security activity is in the database before its answer leaves (the
-    account's activity is durable, not a log line), at the cost of one short transaction
-    for the requests that audited an event of a user."""
-    if message["type"] != "http.response.start":
-        return
-    service: Service | None = getattr(scope["litestar_app"].state, "service", None)
-    # Most answers (every /auth/me) audited nothing: no await for them on the way out.
-    if service is not None and service.cases.record_activity.waiting:
-        await service.cases.record_activity.flush_quietly()
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
