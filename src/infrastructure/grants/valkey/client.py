@@ -9,6 +9,8 @@ values are binary.
 
 from __future__ import annotations
 
+import os
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -140,6 +142,22 @@ def storage_errors() -> Iterator[None]:
     # a ValkeyClusterException, which is not.
     except (ValkeyError, ValkeyClusterException, OSError) as e:
         raise StorageUnavailable(backend="grants") from e
+    except (AttributeError, TypeError) as e:
+        # valkey-py's asyncio connection, torn down by a concurrent disconnect while a
+        # command is written (the server went away: a restart, a failover), leaks its
+        # cleared writer as one of these (redis-py #3546, fixed there by redis-py #4288).
+        # The server is gone, not a bug here: 503, as for any connection error.
+        if _raised_in_valkey_connection(e):
+            raise StorageUnavailable(backend="grants") from e
+        raise
+
+
+def _raised_in_valkey_connection(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.endswith(_VALKEY_CONNECTION)
+
+
+_VALKEY_CONNECTION = os.path.join("valkey", "asyncio", "connection.py")
 
 
 def micros(t: datetime) -> int:
