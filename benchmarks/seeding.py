@@ -114,7 +114,8 @@ async def sign_ins(settings: Settings, count: int) -> None:
                         role="user",
                         created_at=now,
                         email_verified_at=now,
-                    )
+                    ),
+                    told=None,  # seeded rows: no activity to show
                 )
                 client = ClientInfo(ip_address=f"203.0.113.{n % 250}", user_agent=USER_AGENT)
                 await issuer.start(user, client, assurance.PASSWORD)

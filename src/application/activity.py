@@ -15,9 +15,11 @@ ended, a password changed, reset or set, an address verified, an account secured
 credentials of an unverified account dropped, an authenticator app enabled or disabled,
 recovery codes regenerated or one used, a passkey added or removed, and an administrator's
 disable, enable, role change and second-factor reset. The event reaches the port
-explicitly, as an argument (``told``), not through a context value: it carries the client's
-address and browser and what only the use case knows (the amr, the reason, the actor). Such
-an event says so (``with_change``) and the recorder below only logs it.
+explicitly, as an argument (``told``), not through a context value: it carries the
+client's address and browser and what only the use case knows (the amr, the reason, the
+actor). Every such port requires it, so a use case cannot forget it (``None`` where a
+change has nothing to show). Such an event says so (``with_change``) and the recorder
+below only logs it.
 
 The others are attempts and notices that change nothing stored here: failed sign-ins and
 codes, refresh-token reuse, rate limits, breached passwords refused, mails queued, an

@@ -26,7 +26,8 @@ class AccountEraser:
         now = self._clock.now()
         # Disabled first, so a sign-in racing the erasure is refused by the issuer or, at
         # the latest, at its first refresh.
-        await self._administration.set_disabled(user_id, now, now)
+        # No activity row: the account and its activity are erased in a moment.
+        await self._administration.set_disabled(user_id, now, now, told=None)
         await self._revoker.revoke_all(user_id, None, client, reason="user_deleted")
         if not await self._administration.erase(user_id, now, farewell):
             raise UserNotFound()

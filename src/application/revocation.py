@@ -84,7 +84,7 @@ class SessionRevoker:
         now = self._clock.now()
         revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
         told = _ended(reason, client, user_id)
-        revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep, told)
+        revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep, told=told)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
             if session_id in revoked_rows:
                 self._audit.record(replace(told, session_id=session_id))

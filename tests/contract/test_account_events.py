@@ -48,7 +48,8 @@ class Stores:
                 name=None,
                 role="user",
                 created_at=NOW,
-            )
+            ),
+            told=None,
         )
         return added.id
 
@@ -110,7 +111,7 @@ async def test_a_committed_change_has_its_row_as_told_with_the_changes_time(
 async def test_each_session_a_revocation_ends_gets_one_row_with_its_id(stores: Stores) -> None:
     user_id = await stores.user()
     for number in (1, 2):
-        await stores.sessions.add(session(f"s{number}", user_id))
+        await stores.sessions.add(session(f"s{number}", user_id), told=None)
     ended = AuditEvent(event="session_revoked", reason="revoke_all", with_change=True)
 
     await stores.sessions.revoke_all(user_id, NOW, "revoke_all", keep=None, told=ended)
@@ -125,7 +126,7 @@ async def test_each_session_a_revocation_ends_gets_one_row_with_its_id(stores: S
 
 async def test_an_erased_user_gets_no_row(stores: Stores) -> None:
     user_id = await stores.user()
-    await stores.sessions.add(session("s1", user_id))
+    await stores.sessions.add(session("s1", user_id), told=None)
     await stores.users.remove(user_id)
 
     ended = AuditEvent(event="session_revoked", reason="admin", with_change=True)

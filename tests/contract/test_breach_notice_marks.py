@@ -60,7 +60,7 @@ async def test_a_new_password_clears_the_mark(clients: Clients) -> None:
     await mark(mail)
 
     async with mail.begin() as work:
-        await work.accounts.set_password(1, "new-hash", NOW, verified=False)
+        await work.accounts.set_password(1, "new-hash", NOW, verified=False, told=None)
 
     assert await mark(mail) is True
 

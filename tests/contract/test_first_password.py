@@ -51,7 +51,7 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 async def add(mail: MailUnitOfWork, user_id: int, password_hash: str) -> bool:
     async with mail.begin() as work:
-        return await work.accounts.add_password(user_id, password_hash, OWNERS_CREATED)
+        return await work.accounts.add_password(user_id, password_hash, OWNERS_CREATED, told=None)
 
 
 async def stored_hash(stores: Stores, user_id: int) -> str | None:

@@ -125,8 +125,8 @@ async def test_proving_the_email_marks_it_verified_and_a_reset_sets_the_password
 ) -> None:
     users = SqlUserRepository(database)
     async with mail.begin() as work:
-        await work.accounts.mark_verified(1, NOW)
-        await work.accounts.set_password(2, None, NOW, verified=False)
+        await work.accounts.mark_verified(1, NOW, told=None)
+        await work.accounts.set_password(2, None, NOW, verified=False, told=None)
 
     one, two = await users.get(1), await users.get(2)
     assert one is not None

@@ -34,7 +34,7 @@ def a_key(credential_id: bytes = b"cred-1") -> Attested:
 async def test_an_account_opens_with_its_passkey_and_no_password(
     passkey_accounts: PasskeyAccountStores,
 ):
-    user, passkey = await passkey_accounts.accounts.open(a_user(), a_key(), HANDLE)
+    user, passkey = await passkey_accounts.accounts.open(a_user(), a_key(), HANDLE, told=None)
 
     assert (user.email, user.password_hash, user.name, user.email_verified) == (
         "ada@example.com",
@@ -53,19 +53,21 @@ async def test_an_account_opens_with_its_passkey_and_no_password(
 async def test_a_taken_address_writes_neither_user_nor_passkey(
     passkey_accounts: PasskeyAccountStores,
 ):
-    await passkey_accounts.accounts.open(a_user(), a_key(b"first"), HANDLE)
+    await passkey_accounts.accounts.open(a_user(), a_key(b"first"), HANDLE, told=None)
 
     with pytest.raises(EmailTaken):
-        await passkey_accounts.accounts.open(a_user(), a_key(b"second"), HANDLE)
+        await passkey_accounts.accounts.open(a_user(), a_key(b"second"), HANDLE, told=None)
 
     assert await passkey_accounts.passkeys.by_credential(b"second") is None
 
 
 async def test_a_registered_credential_writes_no_user(passkey_accounts: PasskeyAccountStores):
-    await passkey_accounts.accounts.open(a_user(), a_key(b"same"), HANDLE)
+    await passkey_accounts.accounts.open(a_user(), a_key(b"same"), HANDLE, told=None)
 
     with pytest.raises(PasskeyExists):
-        await passkey_accounts.accounts.open(a_user("bob@example.com"), a_key(b"same"), HANDLE)
+        await passkey_accounts.accounts.open(
+            a_user("bob@example.com"), a_key(b"same"), HANDLE, told=None
+        )
 
     assert await passkey_accounts.users.get_by_email("bob@example.com") is None
 
@@ -75,7 +77,7 @@ async def test_of_two_racing_sign_ups_for_one_address_one_opens(
 ):
     outcomes = await asyncio.gather(
         *(
-            passkey_accounts.accounts.open(a_user(), a_key(f"cred-{n}".encode()), HANDLE)
+            passkey_accounts.accounts.open(a_user(), a_key(f"cred-{n}".encode()), HANDLE, told=None)
             for n in range(4)
         ),
         return_exceptions=True,
@@ -94,8 +96,8 @@ async def test_of_two_racing_sign_ups_for_one_address_one_opens(
 async def test_a_passkey_added_later_is_no_sign_up_passkey(
     passkey_accounts: PasskeyAccountStores,
 ):
-    user, _ = await passkey_accounts.accounts.open(a_user(), a_key(b"first"), HANDLE)
-    later = await passkey_accounts.passkeys.add(new_passkey(b"later", user_id=user.id))
+    user, _ = await passkey_accounts.accounts.open(a_user(), a_key(b"first"), HANDLE, told=None)
+    later = await passkey_accounts.passkeys.add(new_passkey(b"later", user_id=user.id), told=None)
 
     assert not later.at_sign_up
     assert [p.at_sign_up for p in await passkey_accounts.passkeys.of_user(user.id)] == [

@@ -30,7 +30,8 @@ class Store:
 
     async def user(self, email: str) -> int:
         added = await self.users.add(
-            NewUser(email=email, password_hash=None, name=None, role="user", created_at=NOW)
+            NewUser(email=email, password_hash=None, name=None, role="user", created_at=NOW),
+            told=None,
         )
         return added.id
 

@@ -45,7 +45,8 @@ async def started(sessions: SessionRepository, session_id: str, user_id: int = 1
             created_at=NOW - timedelta(hours=1),
             last_used_at=NOW - timedelta(hours=1),
             expires_at=NOW + timedelta(days=1),
-        )
+        ),
+        told=None,
     )
 
 

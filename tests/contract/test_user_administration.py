@@ -62,15 +62,15 @@ async def test_disabling_keeps_the_first_time_and_enabling_clears_it(
     (user,) = await administration.page(after=None, limit=1, email="a@x.com")
     later = NOW + timedelta(hours=1)
 
-    assert await administration.set_disabled(user.id, NOW, NOW)
-    assert await administration.set_disabled(user.id, later, later)
+    assert await administration.set_disabled(user.id, NOW, NOW, told=None)
+    assert await administration.set_disabled(user.id, later, later, told=None)
     (disabled,) = await administration.page(after=None, limit=1, email="a@x.com")
-    assert await administration.set_disabled(user.id, None, later)
+    assert await administration.set_disabled(user.id, None, later, told=None)
     (enabled,) = await administration.page(after=None, limit=1, email="a@x.com")
 
     assert disabled.disabled_at == NOW
     assert enabled.disabled_at is None
-    assert not await administration.set_disabled(user.id + 100, NOW, NOW)
+    assert not await administration.set_disabled(user.id + 100, NOW, NOW, told=None)
 
 
 async def test_set_role_and_erase_report_an_unknown_user(
@@ -79,11 +79,11 @@ async def test_set_role_and_erase_report_an_unknown_user(
     await administration.insert_new([new("a@x.com")])
     (user,) = await administration.page(after=None, limit=1, email="a@x.com")
 
-    assert await administration.set_role(user.id, "admin", NOW)
+    assert await administration.set_role(user.id, "admin", NOW, told=None)
     assert (await administration.page(after=None, limit=1, email=None))[0].role == "admin"
     assert await administration.erase(user.id, NOW)
     assert not await administration.erase(user.id, NOW)
-    assert not await administration.set_role(user.id, "user", NOW)
+    assert not await administration.set_role(user.id, "user", NOW, told=None)
     assert await administration.page(after=None, limit=10, email=None) == []
 
 
@@ -94,11 +94,11 @@ async def test_the_last_active_admin_is_the_only_admin_not_disabled(
     a, b = await administration.page(after=None, limit=2, email=None)
     assert not await administration.last_active_admin(a.id)  # not an admin at all
 
-    await administration.set_role(a.id, "admin", NOW)
+    await administration.set_role(a.id, "admin", NOW, told=None)
     assert await administration.last_active_admin(a.id)
-    await administration.set_role(b.id, "admin", NOW)
+    await administration.set_role(b.id, "admin", NOW, told=None)
     assert not await administration.last_active_admin(a.id)
-    await administration.set_disabled(b.id, NOW, NOW)
+    await administration.set_disabled(b.id, NOW, NOW, told=None)
     assert await administration.last_active_admin(a.id)
     assert not await administration.last_active_admin(b.id)
 

@@ -19,7 +19,7 @@ def new_user(email: str = "ann@example.com", password_hash: str | None = "hash")
 
 
 async def test_an_added_user_is_found_by_id_and_by_email(users: UserRepository) -> None:
-    added = await users.add(new_user())
+    added = await users.add(new_user(), told=None)
     assert added.id > 0
     assert added.created_at == T0 == added.updated_at
     assert await users.get(added.id) == added
@@ -27,8 +27,8 @@ async def test_an_added_user_is_found_by_id_and_by_email(users: UserRepository) 
 
 
 async def test_ids_are_distinct_and_increasing(users: UserRepository) -> None:
-    first = await users.add(new_user("a@example.com"))
-    second = await users.add(new_user("b@example.com"))
+    first = await users.add(new_user("a@example.com"), told=None)
+    second = await users.add(new_user("b@example.com"), told=None)
     assert second.id > first.id
 
 
@@ -38,16 +38,17 @@ async def test_a_missing_user_is_none(users: UserRepository) -> None:
 
 
 async def test_a_second_user_with_the_same_email_is_email_taken(users: UserRepository) -> None:
-    await users.add(new_user())
+    await users.add(new_user(), told=None)
     with pytest.raises(EmailTaken):
-        await users.add(new_user())
+        await users.add(new_user(), told=None)
 
 
 async def test_twenty_concurrent_registrations_of_one_email_make_exactly_one_user(
     users: UserRepository,
 ) -> None:
     results = await asyncio.gather(
-        *(users.add(new_user("race@example.com")) for _ in range(20)), return_exceptions=True
+        *(users.add(new_user("race@example.com"), told=None) for _ in range(20)),
+        return_exceptions=True,
     )
     winners = [r for r in results if not isinstance(r, BaseException)]
     losers = [r for r in results if isinstance(r, BaseException)]
@@ -57,7 +58,7 @@ async def test_twenty_concurrent_registrations_of_one_email_make_exactly_one_use
 
 
 async def test_a_user_without_password_can_be_stored(users: UserRepository) -> None:
-    added = await users.add(new_user(password_hash=None))
+    added = await users.add(new_user(password_hash=None), told=None)
     found = await users.get(added.id)
     assert found is not None
     assert found.password_hash is None
@@ -66,7 +67,7 @@ async def test_a_user_without_password_can_be_stored(users: UserRepository) -> N
 async def test_updating_the_password_hash_changes_hash_and_updated_at(
     users: UserRepository,
 ) -> None:
-    added = await users.add(new_user())
+    added = await users.add(new_user(), told=None)
     later = T0 + timedelta(hours=1)
     await users.update_password_hash(added.id, "new-hash", later)
     found = await users.get(added.id)
@@ -75,7 +76,7 @@ async def test_updating_the_password_hash_changes_hash_and_updated_at(
 
 
 async def test_a_removed_user_is_gone(users: UserRepository) -> None:
-    added = await users.add(new_user())
+    added = await users.add(new_user(), told=None)
     await users.remove(added.id)
     assert await users.get(added.id) is None
     assert await users.get_by_email(added.email) is None
@@ -84,8 +85,8 @@ async def test_a_removed_user_is_gone(users: UserRepository) -> None:
 async def test_a_linked_identity_finds_its_user_and_relinking_is_a_no_op(
     users: UserRepository,
 ) -> None:
-    ann = await users.add(new_user())
-    bob = await users.add(new_user("bob@example.com"))
+    ann = await users.add(new_user(), told=None)
+    bob = await users.add(new_user("bob@example.com"), told=None)
     identity = ExternalIdentity(
         provider="google", subject="sub-1", user_id=ann.id, email=ann.email, created_at=T0
     )

@@ -26,7 +26,7 @@ class UserAdministration(Protocol):
         user_id: int,
         disabled_at: datetime | None,
         now: datetime,
-        told: AuditEvent | None = None,
+        told: AuditEvent | None,
     ) -> bool:
         """Disable (a time) or enable (None); a disabled user keeps the first time.
         False when there is no such user. ``told`` (here and in ``set_role``): the audit
@@ -35,7 +35,7 @@ class UserAdministration(Protocol):
         ...
 
     async def set_role(
-        self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
+        self, user_id: int, role: str, now: datetime, told: AuditEvent | None
     ) -> bool:
         """False when there is no such user."""
         ...

@@ -81,9 +81,7 @@ class AccountEmail(Protocol):
     the audit event of the change; its row in the account's activity is written in the
     unit of work's transaction."""
 
-    async def mark_verified(
-        self, user_id: int, now: datetime, told: AuditEvent | None = None
-    ) -> None: ...
+    async def mark_verified(self, user_id: int, now: datetime, told: AuditEvent | None) -> None: ...
 
     async def set_password(
         self,
@@ -92,14 +90,14 @@ class AccountEmail(Protocol):
         now: datetime,
         *,
         verified: bool,
-        told: AuditEvent | None = None,
+        told: AuditEvent | None,
     ) -> None:
         """Replace (or with None remove) the password; ``verified`` marks the email too.
         A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
         ...
 
     async def add_password(
-        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
+        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None
     ) -> bool:
         """Give an account without a password this one; False when it has one (of concurrent
         callers, exactly one gets True)."""

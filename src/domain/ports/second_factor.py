@@ -32,7 +32,7 @@ class TotpCredentials(Protocol):
         step: int,
         recovery_digests: Sequence[str],
         now: datetime,
-        told: AuditEvent | None = None,
+        told: AuditEvent | None,
     ) -> bool:
         """Confirm the pending secret with the time step of a code, and replace the user's
         recovery codes with these, in one transaction. False when nothing is pending."""
@@ -43,7 +43,7 @@ class TotpCredentials(Protocol):
         one used. Exactly one of concurrent uses of a step wins."""
         ...
 
-    async def remove(self, user_id: int, now: datetime, told: AuditEvent | None = None) -> bool:
+    async def remove(self, user_id: int, now: datetime, told: AuditEvent | None) -> bool:
         """Drop the secret (active or pending) and the recovery codes in one transaction;
         False when no active secret was there."""
         ...
@@ -53,14 +53,12 @@ class RecoveryCodes(Protocol):
     """Only keyed digests of the codes are stored, never a code."""
 
     async def replace(
-        self, user_id: int, digests: Sequence[str], now: datetime, told: AuditEvent | None = None
+        self, user_id: int, digests: Sequence[str], now: datetime, told: AuditEvent | None
     ) -> None:
         """The user's codes are these from now on; the old ones die in the same step."""
         ...
 
-    async def use(
-        self, user_id: int, digest: str, now: datetime, told: AuditEvent | None = None
-    ) -> bool:
+    async def use(self, user_id: int, digest: str, now: datetime, told: AuditEvent | None) -> bool:
         """Mark an unused code of the user used; exactly one of concurrent uses wins."""
         ...
 
@@ -70,7 +68,7 @@ class RecoveryCodes(Protocol):
 
 
 class Passkeys(Protocol):
-    async def add(self, passkey: NewPasskey, told: AuditEvent | None = None) -> Passkey:
+    async def add(self, passkey: NewPasskey, told: AuditEvent | None) -> Passkey:
         """Raise ``PasskeyExists`` when the credential id is registered already."""
         ...
 
@@ -88,14 +86,12 @@ class Passkeys(Protocol):
         ...
 
     async def remove(
-        self, user_id: int, passkey_id: int, now: datetime, told: AuditEvent | None = None
+        self, user_id: int, passkey_id: int, now: datetime, told: AuditEvent | None
     ) -> bool:
         """False when the user has no such passkey."""
         ...
 
-    async def remove_all(
-        self, user_id: int, now: datetime, told: AuditEvent | None = None
-    ) -> list[int]:
+    async def remove_all(self, user_id: int, now: datetime, told: AuditEvent | None) -> list[int]:
         """Every passkey of the user; the ids removed (``told`` written once for each)."""
         ...
 
@@ -108,7 +104,7 @@ class PasskeyAccounts(Protocol):
         user: NewUser,
         passkey: Attested,
         user_handle: bytes,
-        told: AuditEvent | None = None,
+        told: AuditEvent | None,
     ) -> tuple[User, Passkey]:
         """The user and its passkey (``at_sign_up``, made at ``user.created_at``, no name) in
         one transaction. Raise ``EmailTaken`` or ``PasskeyExists``, writing nothing, when the

@@ -16,7 +16,7 @@ class SessionRepository(Protocol):
     transaction, with the session's id, for each session the call started or ended.
     """
 
-    async def add(self, session: Session, told: AuditEvent | None = None) -> None: ...
+    async def add(self, session: Session, told: AuditEvent | None) -> None: ...
 
     async def get(self, session_id: str) -> Session | None: ...
 
@@ -25,7 +25,7 @@ class SessionRepository(Protocol):
     ) -> None: ...
 
     async def revoke(
-        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
+        self, session_id: str, now: datetime, reason: str, told: AuditEvent | None
     ) -> bool:
         """Mark one live session revoked; False when it was not live."""
         ...
@@ -36,7 +36,8 @@ class SessionRepository(Protocol):
         now: datetime,
         reason: str,
         keep: str | None = None,
-        told: AuditEvent | None = None,
+        *,
+        told: AuditEvent | None,
     ) -> list[str]:
         """Revoke every live session of the user but ``keep``; returns the revoked ids."""
         ...
@@ -50,7 +51,7 @@ class SessionRepository(Protocol):
         session_ids: Sequence[str],
         now: datetime,
         reason: str,
-        told: AuditEvent | None = None,
+        told: AuditEvent | None,
     ) -> list[str]:
         """Revoke those of ``session_ids`` that are live, in one step; the revoked ids."""
         ...

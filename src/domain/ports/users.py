@@ -10,7 +10,7 @@ from domain.ports.audit import AuditEvent
 class UserRepository(Protocol):
     """Users and their external identities. Emails are stored normalised and unique."""
 
-    async def add(self, user: NewUser, told: AuditEvent | None = None) -> User:
+    async def add(self, user: NewUser, told: AuditEvent | None) -> User:
         """Insert a user; raises ``EmailTaken`` when the email exists (also under races).
         ``told``: the sign-up's audit event, its activity row written for the new user in
         the insert's transaction."""
