@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from application.client import ClientInfo, audit_event
-from domain.errors import PasswordBreached
-from domain.ports import AuditLog, BreachCheckUnavailable, BreachedPasswords
+from domain.errors import FieldError, PasswordBreached, ValidationFailed
+from domain.ports import AuditLog, BreachCheckUnavailable, BreachedPasswords, PasswordHasher
+from domain.values import password_problems
 
 
 class BreachedPasswordCheck:
@@ -35,3 +36,21 @@ class BreachedPasswordCheck:
                 reason=e.reason,
             )
             return False
+
+
+async def new_password_hash(
+    password: str,
+    *,
+    breaches: BreachedPasswordCheck,
+    hasher: PasswordHasher,
+    client: ClientInfo,
+    user_id: int | None,
+) -> str:
+    """What every change of a password (reset, change, set) does with the new one, in this
+    order: the rules (422 on ``new_password``), the breach check (422 ``password_breached``),
+    then the hash."""
+    problems = password_problems(password)
+    if problems:
+        raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
+    await breaches.refuse(password, client, user_id=user_id)
+    return await hasher.hash(password)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.breached_passwords import BreachedPasswordCheck
+from application.breached_passwords import BreachedPasswordCheck, new_password_hash
 from application.client import ClientInfo, audit_event, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
@@ -10,11 +10,9 @@ from application.revocation import SessionRevoker
 from application.step_up import StepUp
 from application.throttle import Throttle
 from domain.errors import (
-    FieldError,
     InvalidCredentials,
     NoPasswordSet,
     PasswordAlreadySet,
-    ValidationFailed,
 )
 from domain.ports import (
     AccessClaims,
@@ -24,7 +22,7 @@ from domain.ports import (
     MailUnitOfWork,
     PasswordHasher,
 )
-from domain.values import PASSWORD_MAX, password_problems
+from domain.values import PASSWORD_MAX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,11 +77,13 @@ class ChangePassword:
                 reason="wrong_password",
             )
             raise InvalidCredentials()
-        problems = password_problems(command.new_password)
-        if problems:
-            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
-        await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
-        password_hash = await self._hasher.hash(command.new_password)
+        password_hash = await new_password_hash(
+            command.new_password,
+            breaches=self._breaches,
+            hasher=self._hasher,
+            client=command.client,
+            user_id=user.id,
+        )
         now = self._clock.now()
         changed = change_event("password_changed", command.client, user_id=user.id)
         async with self._mail.begin() as work:
@@ -138,11 +138,13 @@ class SetPassword:
         user = await self._step_up.user(command.caller)
         if user.password_hash is not None:
             raise PasswordAlreadySet()
-        problems = password_problems(command.new_password)
-        if problems:
-            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
-        await self._breaches.refuse(command.new_password, command.client, user_id=user.id)
-        password_hash = await self._hasher.hash(command.new_password)
+        password_hash = await new_password_hash(
+            command.new_password,
+            breaches=self._breaches,
+            hasher=self._hasher,
+            client=command.client,
+            user_id=user.id,
+        )
         now = self._clock.now()
         password_set = change_event("password_set", command.client, user_id=user.id)
         async with self._mail.begin() as work:

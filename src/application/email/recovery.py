@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from application.breached_passwords import BreachedPasswordCheck
+from application.breached_passwords import BreachedPasswordCheck, new_password_hash
 from application.client import ClientInfo, audit_event, change_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
@@ -31,7 +31,7 @@ from domain.ports import (
     PasswordHasher,
     UserRepository,
 )
-from domain.values import Email, password_problems
+from domain.values import Email
 
 log = logging.getLogger("authgate.mail")
 
@@ -125,12 +125,14 @@ class ResetPassword:
     async def execute(self, command: ResetPasswordCommand) -> None:
         if not command.token or len(command.token) > TOKEN_MAX:
             raise InvalidResetToken()
-        problems = password_problems(command.new_password)
-        if problems:
-            raise ValidationFailed([FieldError("new_password", p.message) for p in problems])
         # Before the token is spent, so a refused password leaves the link working.
-        await self._breaches.refuse(command.new_password, command.client, user_id=None)
-        password_hash = await self._hasher.hash(command.new_password)
+        password_hash = await new_password_hash(
+            command.new_password,
+            breaches=self._breaches,
+            hasher=self._hasher,
+            client=command.client,
+            user_id=None,
+        )
         now = self._clock.now()
         async with self._mail.begin() as work:
             user_id = await work.tokens.redeem(digest(command.token), MailKind.RESET_PASSWORD, now)
