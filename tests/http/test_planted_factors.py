@@ -21,8 +21,9 @@ from tests.http.helpers import (
     verify_address,
 )
 from tests.http.test_email_recovery import reset_token
+from tests.http.test_email_sign_in import CODE
 from tests.http.test_passkeys import login_options, register, sign_in_with
-from tests.servers.smtp import SmtpSink, link_token
+from tests.servers.smtp import SmtpSink, link_token, text_of
 
 Client = AsyncTestClient[Any]
 OWNER = "owner@example.test"
@@ -126,3 +127,28 @@ async def test_the_owners_reset_removes_a_strangers_passkey_first_sign_up_passke
     assert_problem(
         await sign_in_with(app, stranger.get(await login_options(app))), 401, "invalid_passkey"
     )
+
+
+@pytest.mark.every_deployment
+async def test_the_owners_email_sign_in_removes_a_strangers_passkey_first_sign_up_passkey(
+    make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+):
+    """The mailed code proves the mailbox as a reset does: the owner signs in without the
+    passkey someone set up with their address, and that passkey goes with the takeover."""
+    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02, email_signin=True) as app:
+        stranger = SoftAuthenticator(BASE_URL)
+        await passkey_first(app, stranger)
+        clock.advance(60)
+
+        asked = await app.post("/auth/email/signin/request", json={"email": OWNER})
+        assert asked.status_code == 202, asked.text
+        code = CODE.search(
+            text_of(await smtp.wait_for_subject(OWNER, "Your authgate sign-in code", 1))
+        )
+        assert code is not None
+        owner = await app.post("/auth/email/signin", json={"email": OWNER, "code": code.group(1)})
+        assert owner.status_code == 200, owner.text
+
+        assert_problem(
+            await sign_in_with(app, stranger.get(await login_options(app))), 401, "invalid_passkey"
+        )

@@ -140,7 +140,12 @@ class EmailSignIn:
             await work.accounts.mark_verified(user.id, now, verified)
         if dropped is not None:
             self._audit.record(dropped)
-        proven = await self._proof.proven(user.id, None, client, reason="email_verified")
+        # The mailbox's owner signs in without whatever the unverified account was given: a
+        # passkey set up with it goes with the password, as at a reset (pre-registration
+        # takeover; OWASP ASVS 5.0 V6.4.3).
+        proven = await self._proof.proven(
+            user.id, None, client, reason="email_verified", credentials_replaced_at=now
+        )
         if proven is None:
             raise refused
         self._audit.record(verified)
