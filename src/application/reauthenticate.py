@@ -158,7 +158,8 @@ class Reauthenticate:
         amr = assurance.PASSWORD
         if app is None:
             if second is not None:
-                raise ValidationFailed([FieldError(second[0], "this account has no app")])
+                field = codes.FIELD[second[0]]
+                raise ValidationFailed([FieldError(field, "this account has no app")])
         elif second is None:
             raise ValidationFailed(
                 [FieldError("code", "this account has an authenticator app: send its code")]

@@ -373,6 +373,21 @@ async def test_reauthenticating_keeps_the_session_and_moves_its_auth_time(
     assert claims(refreshed.json()["access_token"])["auth_time"] == body["auth_time"]
 
 
+@pytest.mark.parametrize("field", ["code", "recovery_code"])
+async def test_a_second_code_for_an_account_without_an_app_names_the_field_it_came_in(
+    client: Client, field: str
+):
+    device = await sign_up(client, verified=True)
+    sent = "123456" if field == "code" else "abcde-fghjk"
+
+    response = await client.post(
+        "/auth/reauthenticate", json={"password": PASSWORD, field: sent}, headers=device.headers
+    )
+
+    assert_problem(response, 422, "validation_failed")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
 async def test_an_account_with_an_app_reauthenticates_with_password_and_code(
     client: Client, clock: FakeClock
 ):

@@ -42,6 +42,7 @@ def recovery_code(raw: str) -> str | None:
 
 APP = "totp"
 RECOVERY = "recovery_code"
+FIELD = {APP: "code", RECOVERY: "recovery_code"}  # the request field each kind comes in
 
 
 def second_code(app: str | None, recovery: str | None) -> tuple[str, str] | None:
