@@ -9,8 +9,8 @@ while it can prove that it hears everything:
 - an answer learned from Valkey (``learn``) counts only if it was asked after this
   subscription was confirmed: Valkey runs one command at a time, so a denial after that
   read is published to a subscriber that is already listening;
-- every message, and a heartbeat this process publishes every ``HEARTBEAT`` seconds, must
-  keep arriving: silence for ``LIVENESS`` seconds (a half-open connection, a stalled
+- messages must keep arriving, this process's own heartbeat after ``HEARTBEAT`` seconds
+  of silence among them: silence for ``LIVENESS`` seconds (a half-open connection, a stalled
   server, a subscription left on a primary that failed over) and the subscription is
   presumed lost. The heartbeat is published, not a PING on the subscription: it goes the
   way a denial goes, through the client that writes denials to the current primary;
@@ -122,11 +122,11 @@ class PushedDenylist:
             self._known.clear()
             self._heard_at = self._monotonic()
             self._live = True
-            beat_at = 0.0
             while not stop.is_set():
-                if self._monotonic() >= beat_at:
+                # Any message proves the channel: a beat only after a silence, so many
+                # processes do not each beat for all the others to hear.
+                if self._monotonic() - self._heard_at >= self._heartbeat:
                     await self._client.publish(self.channel, b"")
-                    beat_at = self._monotonic() + self._heartbeat
                 message = await pubsub.get_message(timeout=self._heartbeat)
                 if message is not None:
                     self._heard(message)

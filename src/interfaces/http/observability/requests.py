@@ -13,7 +13,6 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 
 from infrastructure.config import Settings
@@ -80,7 +79,7 @@ class RequestObserver:
         if not log.isEnabledFor(level):
             return
         peer = scope.get("client")
-        forwarded = Headers.from_scope(scope).get("x-forwarded-for")
+        forwarded = header(scope, b"x-forwarded-for")
         ip = client_ip(peer[0] if peer else None, forwarded, self._settings)
         method, path = scope["method"], scope["path"][:MAX_LOGGED_PATH]
         fields = {
