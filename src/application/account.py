@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.activity import ActivityRecorder, everything
+from application.admin.commands import keep_an_admin
 from application.client import ClientInfo, audit_event
 from application.email.queue import MailQueue
 from application.erasure import AccountEraser
 from application.step_up import StepUp
 from domain.entities import ExternalIdentity, Passkey, Session, TotpCredential, User
-from domain.errors import LastAdmin
 from domain.ports import (
     AccessClaims,
     Activity,
@@ -87,7 +87,7 @@ class ExportAccount:
             identities=await self._administration.identities(user.id),
             sessions=await self._sessions.list_live(user.id, self._clock.now()),
             passkeys=await self._passkeys.of_user(user.id),
-            authenticator_app=app if app is not None and app.confirmed_at else None,
+            authenticator_app=app if app is not None and app.active else None,
             activity=await everything(self._activity, user.id),
             mails=await self._mails.sent_to(user.id),
         )
@@ -114,7 +114,6 @@ class DeleteAccount:
 
     async def execute(self, command: AccountCommand) -> None:
         user = await self._step_up.user(command.caller)
-        if await self._administration.last_active_admin(user.id):
-            raise LastAdmin()
+        await keep_an_admin(self._administration, user.id)
         await self._eraser.erase(user.id, command.client, self._queue.farewell(user))
         audit_event(self._audit, "account_deleted", command.client, user_id=user.id)

@@ -28,11 +28,11 @@ class AdminCommand:
     actor: Actor
 
 
-async def keep_an_admin(administration: UserAdministration, command: AdminCommand) -> None:
+async def keep_an_admin(administration: UserAdministration, user_id: int) -> None:
     """The last active admin stays one: nobody would be left to administer over the API.
     Checked before the change, not in its step: two admins demoting each other at once can
     still leave none, which ``authgate users set-role`` repairs."""
-    if await administration.last_active_admin(command.user_id):
+    if await administration.last_active_admin(user_id):
         raise LastAdmin()
 
 

@@ -38,7 +38,7 @@ class SetRole:
         if command.role not in ROLES:
             raise ValidationFailed([FieldError("role", f"must be one of {sorted(ROLES)}")])
         if command.role != ADMIN_ROLE:
-            await keep_an_admin(self._administration, command)
+            await keep_an_admin(self._administration, command.user_id)
             if command.actor.admin_id == command.user_id:
                 raise OwnAccount()
         role_set = admin_event(f"role_set_{command.role}", command)

@@ -41,7 +41,7 @@ class DisableUser:
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
-        await keep_an_admin(self._administration, command)
+        await keep_an_admin(self._administration, command.user_id)
         await _target(self._users, command, own=False)
         now = self._clock.now()
         # Marked first, so a sign-in racing this step is refused by the issuer or, at the
@@ -107,7 +107,7 @@ class DeleteUser:
         self._audit = audit
 
     async def execute(self, command: AdminCommand) -> None:
-        await keep_an_admin(self._administration, command)
+        await keep_an_admin(self._administration, command.user_id)
         await _target(self._users, command, own=False)
         await self._eraser.erase(command.user_id, command.actor.client)
         audit_admin(self._audit, "user_deleted", command)
