@@ -378,13 +378,19 @@ def test_a_route_may_ask_for_a_recent_or_a_two_factor_proof(server):
     assert isinstance(old.value, InvalidToken)  # a handler that catches only that still refuses
 
 
-def test_with_signals_a_logged_out_sessions_token_is_refused_within_a_second(server):
+def signals_receiver() -> str:
+    """The receiver token of the Shared Signals receiver the test server knows."""
     receiver_token = os.environ.get("AUTHGATE_TEST_SIGNALS", "").partition(":")[2]
     if not receiver_token:
         reason = "AUTHGATE_TEST_SIGNALS names no Shared Signals receiver"
         if os.environ.get("AUTH_TEST_REQUIRE_BACKENDS") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+    return receiver_token
+
+
+def test_with_signals_a_logged_out_sessions_token_is_refused_within_a_second(server):
+    receiver_token = signals_receiver()
     session = sign_up(server)
     with AccessTokenVerifier(server.url, signals_token=receiver_token) as verifier:
         assert verifier.wait_for_signals(10)
@@ -418,3 +424,43 @@ def test_a_verifier_whose_stream_is_silent_cannot_tell_and_says_so(server):
             verifier.verify(session.access_token)
     plain = AccessTokenVerifier(server.url)
     assert plain.verify(session.access_token).session_id  # without signals: offline as before
+
+
+def test_a_revocation_signed_with_a_key_not_fetched_yet_is_read_once_it_can_be(server):
+    """Just after a key rotation, the stream's SETs are signed with a key this verifier may
+    not fetch yet (at most once per interval). Such a SET is not acknowledged and dropped:
+    meanwhile the verifier cannot tell, then it reads the SET with the new key set."""
+    ticks = Ticks()
+    session = sign_up(server)
+    with AccessTokenVerifier(
+        server.url, signals_token=signals_receiver(), clock=ticks, max_silence=1
+    ) as verifier:
+        assert verifier.wait_for_signals(10)
+        assert verifier.verify(session.access_token).session_id  # the keys are fetched now
+        before = published_kids(server)
+        authgate_cli(server, "keys", "rotate")
+        wait_for_kids(server, len(before) + 1)
+        time.sleep(1.2)  # every worker of the server signs with the new key now
+        logged_out = httpx.post(
+            f"{server.url}/auth/logout",
+            json={"refresh_token": session.refresh_token},
+            headers={"X-Auth-Transport": "body"},
+        )
+        assert logged_out.status_code == 204
+
+        time.sleep(2.0)  # the SET arrived; its key may not be fetched for 30 s
+        with pytest.raises(RevocationsUnavailable):
+            verifier.verify(session.access_token)
+        ticks.advance(30)  # the key set may be fetched again
+        deadline = time.monotonic() + 5.0
+        refused: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                verifier.verify(session.access_token)
+            except InvalidToken as error:
+                refused = error
+                break
+            except RevocationsUnavailable:
+                pass
+            time.sleep(0.05)
+        assert str(refused) == "the token's session has ended"

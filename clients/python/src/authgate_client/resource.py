@@ -440,26 +440,37 @@ class _Revocations:
                     caught_up = False
                     self._stopping.wait(0.5)  # the stream is down: ``ended`` will say so
                     continue
-                acknowledged = []
+                acknowledged, unread = [], False
                 for jti, event in sets.items():
                     session_id = self._session_of(event)
-                    if session_id is not None:
+                    if session_id is _KEY_NOT_YET:
+                        # Signed with a key this verifier may not fetch yet (a rotation
+                        # moments ago): not acknowledged, so authgate sends it again, and
+                        # until it is read the stream counts as unanswered (cannot tell).
+                        unread = True
+                        continue
+                    if isinstance(session_id, str):
                         self._ended[session_id] = time.monotonic()
                     acknowledged.append(jti)
+                if unread:
+                    caught_up = False
+                    self._stopping.wait(0.5)
+                    continue
                 self._answered_at = time.monotonic()
                 self.ready.set()
                 self._forget_old()
 
-    def _session_of(self, event: str) -> str | None:
+    def _session_of(self, event: str) -> object:
         """The ended session a SET names, once its signature, type and issuer check out; a
-        SET that does not is acknowledged and dropped (it cannot be ours)."""
+        SET that does not is acknowledged and dropped (it cannot be ours); ``_KEY_NOT_YET``
+        when its key is not in the key set this verifier may have now."""
         try:
             header = json.loads(_segment(event.split(".", 1)[0]))
             if str(header.get("typ", "")).lower() not in EVENT_TYPES:
                 return None
             key = self._verifier._key_for(str(header.get("kid", "")))
             if key is None:
-                return None
+                return _KEY_NOT_YET
             claims = jwt.decode(event, key, algorithms=[ALGORITHM]).claims
             if claims.get("iss") != self._verifier._issuer:
                 return None
@@ -474,6 +485,9 @@ class _Revocations:
         cutoff = time.monotonic() - self.KEEP
         if self._ended and next(iter(self._ended.values())) < cutoff:
             self._ended = {sid: at for sid, at in self._ended.items() if at >= cutoff}
+
+
+_KEY_NOT_YET = object()
 
 
 def _segment(encoded: str) -> bytes:
