@@ -11,3 +11,7 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from application.account import AccountExport
@@ -11,11 +9,7 @@ from application.devices.described import device_of
 from domain.entities import ExternalIdentity, Passkey, Session
 from domain.ports import Activity, SentMail
 from interfaces.http.responses import UserBody
-from interfaces.timestamps import iso
-
-
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else iso(moment)
+from interfaces.timestamps import iso, iso_or_none
 
 
 class ActivityBody(msgspec.Struct, frozen=True):
@@ -101,7 +95,7 @@ class ExportedPasskeyBody(msgspec.Struct, frozen=True):
             name=passkey.name,
             transports=list(passkey.transports),
             created_at=iso(passkey.created_at),
-            last_used_at=_when(passkey.last_used_at),
+            last_used_at=iso_or_none(passkey.last_used_at),
         )
 
 
@@ -115,7 +109,7 @@ class ExportedMailBody(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, mail: SentMail) -> ExportedMailBody:
         return cls(
-            subject=mail.subject, queued_at=iso(mail.created_at), sent_at=_when(mail.sent_at)
+            subject=mail.subject, queued_at=iso(mail.created_at), sent_at=iso_or_none(mail.sent_at)
         )
 
 
@@ -149,7 +143,7 @@ class ExportBody(msgspec.Struct, frozen=True):
                 updated_at=iso(user.updated_at),
                 disabled=user.disabled,
                 has_password=user.password_hash is not None,
-                authenticator_app_since=None if app is None else _when(app.confirmed_at),
+                authenticator_app_since=None if app is None else iso_or_none(app.confirmed_at),
             ),
             identities=[IdentityBody.of(i) for i in exported.identities],
             sessions=[ExportedSessionBody.of(s) for s in exported.sessions],

@@ -9,7 +9,7 @@ import msgspec
 from application.webhooks.endpoints import MAX_URL
 from domain.ports import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from interfaces.http.requests import documented
-from interfaces.timestamps import iso
+from interfaces.timestamps import iso, iso_or_none
 
 
 class AddWebhookBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -71,8 +71,8 @@ class DeliveryBody(msgspec.Struct, frozen=True):
             attempts=delivery.attempts,
             last_status=delivery.last_status,
             last_error=delivery.last_error,
-            delivered_at=None if delivery.delivered_at is None else iso(delivery.delivered_at),
-            failed_at=None if delivery.failed_at is None else iso(delivery.failed_at),
+            delivered_at=iso_or_none(delivery.delivered_at),
+            failed_at=iso_or_none(delivery.failed_at),
         )
 
 
