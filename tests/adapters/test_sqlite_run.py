@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from domain.errors import StorageUnavailable
 from infrastructure.persistence.database import Tx, UniqueViolation
-from infrastructure.persistence.sqlite import SqliteDatabase
+from infrastructure.persistence.sqlite import CHECKPOINT_EVERY, SqliteDatabase
 from infrastructure.persistence.sqlite_statements import when_free
 
 
@@ -138,3 +139,99 @@ def test_an_error_that_is_not_busy_is_raised_at_once() -> None:
     with pytest.raises(sqlite3.OperationalError):
         when_free(statement)
     assert answers == [None]
+
+
+# Where a run's statements run: the event loop's thread when the write lock is free, the
+# writer's thread (which waits for it) when another process holds it.
+
+
+def thread_of_writes(db: SqliteDatabase) -> list[int]:
+    """The thread each row of ``t`` was written on, recorded by a trigger."""
+    seen: list[int] = []
+    assert db._writer is not None
+    db._writer.connection.create_function("seen", 0, lambda: seen.append(threading.get_ident()))
+    db._writer.connection.execute(
+        "CREATE TEMP TRIGGER seen AFTER INSERT ON t BEGIN SELECT seen(); END"
+    )
+    return seen
+
+
+async def test_a_run_with_the_lock_free_runs_on_the_event_loops_thread(
+    database: SqliteDatabase,
+) -> None:
+    seen = thread_of_writes(database)
+
+    await database.run(lambda tx: tx.execute("INSERT INTO t (k, v) VALUES ('a', 1)"))
+
+    assert seen == [threading.get_ident()]
+    assert await rows(database) == [("a", 1)]
+
+
+async def test_a_run_waits_for_another_process_on_its_own_thread_and_the_loop_goes_on(
+    database: SqliteDatabase,
+) -> None:
+    seen = thread_of_writes(database)
+    other = sqlite3.connect(database.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    run = asyncio.create_task(
+        database.run(lambda tx: tx.execute("INSERT INTO t (k, v) VALUES ('a', 1)"))
+    )
+    ticks = 0
+    for _ in range(20):
+        await asyncio.sleep(0.005)
+        ticks += 1
+    assert not run.done()
+    assert ticks == 20  # the loop served others meanwhile
+    other.execute("COMMIT")
+    other.close()
+
+    await run
+
+    assert len(seen) == 1
+    assert seen[0] != threading.get_ident()
+    assert await rows(database) == [("a", 1)]
+
+
+# The WAL is copied into the database file by a checkpoint on a thread of its own, never by
+# a commit (on the event loop's thread it would stall every request in flight).
+
+
+def database_file_size(db: SqliteDatabase) -> int:
+    return db.path.stat().st_size
+
+
+async def commit_rows(db: SqliteDatabase, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+
+        async def insert(tx: Tx, key: str = f"row-{i:05}") -> None:
+            await tx.execute("INSERT INTO t (k, v) VALUES ($1, 0)", key)
+
+        await db.run(insert)
+
+
+async def test_no_commit_checkpoints_the_wal(
+    database: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database._checkpoints, "_every", 10**9)
+    await commit_rows(database, 1)
+    before = database_file_size(database)
+
+    await commit_rows(database, 1_200, start=1)  # a page each at least: past SQLite's own 1,000
+
+    assert database_file_size(database) == before
+
+
+async def test_every_so_many_commits_a_checkpoint_copies_the_wal_into_the_file(
+    database: SqliteDatabase,
+) -> None:
+    await commit_rows(database, 1)
+    before = database_file_size(database)
+
+    await commit_rows(database, CHECKPOINT_EVERY, start=1)
+
+    for _ in range(100):
+        if database_file_size(database) > before:
+            break
+        await asyncio.sleep(0.02)
+    assert database_file_size(database) > before
+    assert len(await rows(database)) == CHECKPOINT_EVERY + 1

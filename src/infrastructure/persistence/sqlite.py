@@ -1,18 +1,20 @@
-"""The embedded default: one SQLite file in WAL mode; per process one writer connection on a
-thread of its own (one transaction at a time) and one reader connection that needs no lock:
-each read is one statement in autocommit, which WAL gives a consistent snapshot without
-blocking writers."""
+"""The embedded default: one SQLite file in WAL mode; per process one writer connection (one
+transaction at a time: on the event loop's thread when the write lock is free, else on a thread
+of its own that waits for it), WAL checkpoints on a thread of their own, and reader connections
+that need no lock: each read is one statement in autocommit, which WAL gives a consistent
+snapshot without blocking writers."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -21,6 +23,7 @@ from infrastructure.persistence.database import Row, ScriptFailed, Tx
 from infrastructure.persistence.private_files import create_private
 from infrastructure.persistence.sqlite_statements import (
     BUSY_TIMEOUT_MS,
+    LOOP_BUSY_MS,
     ReadTx,
     Writer,
     WriterTx,
@@ -30,10 +33,12 @@ from infrastructure.persistence.sqlite_statements import (
     run_script,
     run_statement,
     run_whole,
+    run_whole_if_free,
     when_free,
 )
 
 T = TypeVar("T")
+log = logging.getLogger("authgate")
 
 
 class SqliteDatabase:
@@ -49,6 +54,7 @@ class SqliteDatabase:
         self._closed = False
         # Two coroutines' transactions would interleave on the one writer: one at a time.
         self._lock = asyncio.Lock()
+        self._checkpoints = Checkpoints(path)
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
@@ -80,6 +86,7 @@ class SqliteDatabase:
             except sqlite3.Error as e:
                 await self._rollback(writer)
                 raise StorageUnavailable() from e
+            self._checkpoints.committed()
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         """One write transaction, whole, in one trip to the writer's thread (``work`` may
@@ -88,9 +95,13 @@ class SqliteDatabase:
         async with self._lock:
             try:
                 writer = await self._connect()
-                return await writer.call(run_whole, work)
+                done, result = run_whole_if_free(writer.connection, work)
+                if not done:
+                    result = await writer.call(run_whole, work)
             except sqlite3.Error as e:
                 raise StorageUnavailable() from e
+            self._checkpoints.committed()
+            return cast(T, result)
 
     async def execute_script(self, script: str) -> None:
         async with self._lock:
@@ -124,7 +135,7 @@ class SqliteDatabase:
                     self.path, isolation_level=None, check_same_thread=False
                 )
                 connection.row_factory = sqlite3.Row
-                connection.execute(f"PRAGMA busy_timeout={AT_ONCE_BUSY_MS}")
+                connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
                 connection.execute("PRAGMA query_only=ON")
                 self._at_once = connection
             row = self._at_once.execute(sql, parameters(args)).fetchone()
@@ -146,6 +157,7 @@ class SqliteDatabase:
             if at_once is not None:
                 at_once.close()
             await self._disconnect()
+            await self._checkpoints.close()
             if reader is not None:
                 await reader.close()
 
@@ -195,7 +207,7 @@ class SqliteDatabase:
         connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             connection.row_factory = sqlite3.Row
-            for pragma in (*_PRAGMAS, "PRAGMA foreign_keys=ON"):
+            for pragma in (*_PRAGMAS, *_WRITER_PRAGMAS):
                 # Turning a new file to WAL takes its exclusive lock; a second process doing
                 # the same at that moment gets "locked" at once (no busy wait for a lock
                 # upgrade that could deadlock), so it tries again.
@@ -219,7 +231,55 @@ class SqliteDatabase:
 
 
 WRITER_THREAD = "sqlite-writer"
-AT_ONCE_BUSY_MS = 5
+CHECKPOINT_THREAD = "sqlite-checkpoint"
+# About SQLite's own default of 1,000 pages: a refresh or sign-in writes a handful.
+CHECKPOINT_EVERY = 200
+
+
+class Checkpoints:
+    """WAL checkpoints, every ``every`` commits of this process, on a thread and connection
+    of their own. The writer's connection never runs one: SQLite's automatic checkpoint runs
+    inside the COMMIT that crosses its threshold, copying pages and syncing the file, which
+    on the event loop's thread would stall every request in flight. A PASSIVE checkpoint
+    waits for nobody; what it could not copy the next one does."""
+
+    def __init__(self, path: Path, every: int = CHECKPOINT_EVERY) -> None:
+        self._path = path
+        self._every = every
+        self._commits = 0
+        self._thread: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._running: asyncio.Future[None] | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits < self._every or (self._running and not self._running.done()):
+            return
+        self._commits = 0
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix=CHECKPOINT_THREAD)
+        self._running = asyncio.get_running_loop().run_in_executor(self._thread, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self._path, isolation_level=None, check_same_thread=False
+                )
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            log.warning("sqlite_checkpoint_failed", exc_info=True)  # the next one tries
+
+    async def close(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        if self._running is not None:
+            await asyncio.wait([self._running])
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await asyncio.get_running_loop().run_in_executor(thread, connection.close)
+        thread.shutdown(wait=False)
 
 
 _PRAGMAS = (
@@ -227,3 +287,5 @@ _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
 )
+# The writer's connection only: ``Checkpoints`` runs them.
+_WRITER_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=0")
