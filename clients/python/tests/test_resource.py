@@ -25,6 +25,7 @@ from authgate_client.resource import (
     InvalidToken,
     KeysUnavailable,
     RevocationsUnavailable,
+    _Revocations,
 )
 from support import (
     ACCESS_TTL,
@@ -464,3 +465,52 @@ def test_a_revocation_signed_with_a_key_not_fetched_yet_is_read_once_it_can_be(s
                 pass
             time.sleep(0.05)
         assert str(refused) == "the token's session has ended"
+
+
+def log_out(server: Server, session: Session) -> None:
+    logged_out = httpx.post(
+        f"{server.url}/auth/logout",
+        json={"refresh_token": session.refresh_token},
+        headers={"X-Auth-Transport": "body"},
+    )
+    assert logged_out.status_code == 204
+
+
+def read_by_the_verifier(server: Server) -> None:
+    """Another session's end, so the verifier's stream answers once more (and forgets what
+    it no longer needs); within two seconds it has."""
+    log_out(server, sign_up(server))
+    time.sleep(2.0)
+
+
+def test_an_ended_session_is_remembered_as_long_as_its_tokens_live(server, monkeypatch):
+    """The access-token lifetime is authgate's setting: here 15 minutes, past this verifier's
+    least memory (cut to a second). A session it has seen a token of is remembered for that
+    token's lifetime: its token is still refused once the least memory has passed."""
+    monkeypatch.setattr(_Revocations, "KEEP", 1.0)
+    session = sign_up(server)
+    with AccessTokenVerifier(server.url, signals_token=signals_receiver()) as verifier:
+        assert verifier.wait_for_signals(10)
+        assert verifier.verify(session.access_token).session_id  # a token lives 15 min
+        log_out(server, session)
+        time.sleep(2.0)
+        read_by_the_verifier(server)
+
+        with pytest.raises(InvalidToken, match="the token's session has ended"):
+            verifier.verify(session.access_token)
+
+
+def test_a_token_older_than_the_sessions_remembered_cannot_be_told(server, monkeypatch):
+    """A token first seen after its session's end may have been forgotten (it lives longer
+    than any token seen before): the verifier cannot tell, never a stale yes."""
+    monkeypatch.setattr(_Revocations, "KEEP", 1.0)
+    session = sign_up(server)
+    time.sleep(1.0)  # issued before anything the verifier will forget
+    with AccessTokenVerifier(server.url, signals_token=signals_receiver()) as verifier:
+        assert verifier.wait_for_signals(10)
+        log_out(server, session)
+        time.sleep(2.0)
+        read_by_the_verifier(server)
+
+        with pytest.raises(RevocationsUnavailable):
+            verifier.verify(session.access_token)

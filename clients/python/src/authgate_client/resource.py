@@ -195,7 +195,7 @@ class AccessTokenVerifier:
         return self._sufficient(self._live(self._checked(token, kid)), acr, max_age)
 
     def _live(self, verified: VerifiedToken) -> VerifiedToken:
-        if self._revocations is not None and self._revocations.ended(verified.session_id):
+        if self._revocations is not None and self._revocations.ended(verified):
             raise InvalidToken("the token's session has ended")
         return verified
 
@@ -392,9 +392,10 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
 class _Revocations:
     """The sessions that ended, from authgate's Shared Signals stream: a daemon thread polls
     (RFC 8936 long polling), verifies each SET with the verifier's keys, acknowledges it in
-    the next poll, and remembers the session until any token of it has expired."""
+    the next poll, and remembers the session until any token of it has expired: for the
+    longest lifetime (``exp - iat``) of any token it has verified, an hour at least."""
 
-    KEEP = 3600.0  # seconds a session is remembered: past any access token's lifetime
+    KEEP = 3600.0  # the least time (seconds) an ended session is remembered
     WAIT = 30.0  # the longest one poll may take (authgate answers within 10 s)
 
     def __init__(self, verifier: AccessTokenVerifier, token: str, max_silence: float) -> None:
@@ -402,18 +403,30 @@ class _Revocations:
         self._poll_url = f"{verifier._issuer.rstrip('/')}/ssf/poll"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._max_silence = max_silence
-        self._ended: dict[str, float] = {}
+        self._ended: dict[str, float] = {}  # session id: when its end was read (wall clock)
+        self._keep = self.KEEP
+        # Every session that ended since this moment is remembered (wall clock, as ``iat``).
+        self._forgotten_before = 0.0
         self._answered_at: float | None = None
         self.ready = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="authgate-signals", daemon=True)
         self._thread.start()
 
-    def ended(self, session_id: str) -> bool:
+    def ended(self, token: VerifiedToken) -> bool:
         answered = self._answered_at
         if answered is None or time.monotonic() - answered > self._max_silence:
             raise RevocationsUnavailable(f"{self._poll_url} has not answered lately")
-        return session_id in self._ended
+        # A session is remembered for as long as any token seen may outlive its end
+        # (authgate's access-token lifetime is a setting, up to a day).
+        self._keep = max(self._keep, float(token.expires_at - token.issued_at))
+        if token.session_id in self._ended:
+            return True
+        if token.issued_at < self._forgotten_before:
+            # Its session may have ended and been forgotten before a token this long-lived
+            # was seen: cannot tell, never a stale yes.
+            raise RevocationsUnavailable("the token outlives the ended sessions remembered")
+        return False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -450,7 +463,7 @@ class _Revocations:
                         unread = True
                         continue
                     if isinstance(session_id, str):
-                        self._ended[session_id] = time.monotonic()
+                        self._ended[session_id] = time.time()
                     acknowledged.append(jti)
                 if unread:
                     caught_up = False
@@ -482,8 +495,9 @@ class _Revocations:
             return None
 
     def _forget_old(self) -> None:
-        cutoff = time.monotonic() - self.KEEP
+        cutoff = time.time() - self._keep
         if self._ended and next(iter(self._ended.values())) < cutoff:
+            self._forgotten_before = cutoff
             self._ended = {sid: at for sid, at in self._ended.items() if at >= cutoff}
 
 
