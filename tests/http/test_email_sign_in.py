@@ -25,6 +25,7 @@ from tests.http.helpers import (
     the_refresh_cookie,
 )
 from tests.servers.smtp import SmtpSink, html_of, text_of
+from tests.servers.turnstile import FakeTurnstile
 
 Client = AsyncTestClient[Any]
 ADA = "ada@example.test"
@@ -211,3 +212,28 @@ async def test_of_concurrent_spends_of_one_grant_exactly_one_signs_in(
             *(client.post("/auth/email/signin", json={"token": token}) for _ in range(3)),
         )
     assert Counter(r.status_code for r in responses)[200] == 1, [r.text for r in responses]
+
+
+async def test_turnstile_guards_the_request_when_enabled(
+    make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    with FakeTurnstile() as turnstile:
+        async with make_client(
+            smtp_url=smtp.url,
+            email_signin=True,
+            outbox_poll_interval=0.02,
+            turnstile_secret="1x0000000000000000000000000000000AA",
+            turnstile_verify_url=turnstile.url,
+        ) as client:
+            await sign_up(client, ADA, turnstile_token="token-from-the-widget")
+            unsolved = await client.post("/auth/email/signin/request", json={"email": ADA})
+            solved = await client.post(
+                "/auth/email/signin/request",
+                json={"email": ADA, "turnstile_token": "token-from-the-widget"},
+            )
+            await mailed(smtp, 1)
+            await asyncio.sleep(0.3)
+
+    assert_problem(unsolved, 403, "captcha_failed")
+    assert solved.status_code == 202, solved.text
+    assert len(smtp.about(ADA, "Your authgate sign-in code")) == 1  # none for the refused one

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
     BODY_TRANSPORT,
     PASSWORD,
@@ -88,7 +89,41 @@ async def test_a_new_browser_sends_one_notice_and_this_wasnt_me_works_once(
         "/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD}
     )
     assert done.status_code == 204, done.text
-    await sign_in(app, ADA, NEW_PASSWORD)
+    again_mine = await sign_in(app, ADA, NEW_PASSWORD)
+    shown = await app.get("/auth/activity", headers=again_mine.headers)
+    types = [entry["type"] for entry in shown.json()["activity"]]
+    assert "account_secured" in types
+    # Secured before the reset that followed it: newest first.
+    assert types.index("password_reset") < types.index("account_secured")
+
+
+async def test_the_link_expires_after_seven_days(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    await sign_up(app, ADA, verified=True)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        await sign_in(elsewhere, ADA)
+    token = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+    clock.advance(7 * 24 * 3600 + 1)
+
+    late = await app.post("/auth/account/secure", json={"token": token})
+
+    assert_problem(late, 400, "invalid_secure_token")
+    await sign_in(app, ADA)  # nothing was done: the password still signs in
+
+
+async def test_the_link_works_until_its_seventh_day_ends(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    await sign_up(app, ADA, verified=True)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        await sign_in(elsewhere, ADA)
+    token = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+    clock.advance(7 * 24 * 3600 - 60)
+
+    secured = await app.post("/auth/account/secure", json={"token": token})
+
+    assert secured.status_code == 204, secured.text
 
 
 async def test_a_client_without_cookies_names_its_device(app: Client, smtp: SmtpSink) -> None:
