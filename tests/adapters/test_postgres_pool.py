@@ -7,7 +7,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
 import pytest
 
 from domain.entities import NewUser, Session
@@ -126,3 +128,59 @@ def _session(session_id: str, user_id: int) -> Session:
         revoked_at=None,
         revoked_reason=None,
     )
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the pool's connections send, in order (asyncpg's query logger)."""
+    sent: list[str] = []
+    create_pool = asyncpg.create_pool
+
+    async def log_queries(connection: asyncpg.Connection) -> None:
+        connection.add_query_logger(lambda record: sent.append(record.query))
+
+    def logged_pool(*args: Any, **kwargs: Any) -> Any:
+        return create_pool(*args, init=log_queries, **kwargs)
+
+    monkeypatch.setattr(asyncpg, "create_pool", logged_pool)
+    return sent
+
+
+async def test_a_keyed_read_is_one_round_trip(postgres_url: str, statements: list[str]) -> None:
+    database = PostgresDatabase(postgres_url)
+    try:
+        assert await database.read_key("SELECT $1::int AS one", 1) == {"one": 1}
+        assert await database.read_key("SELECT $1::int AS two", 2) == {"two": 2}
+    finally:
+        await database.close()
+
+    # No BEGIN and COMMIT around one SELECT, and no reset of the connection after it.
+    assert statements == ["SELECT $1::int AS one", "SELECT $1::int AS two"]
+
+
+async def changed_its_mind(database: PostgresDatabase) -> None:
+    async with database.transaction() as tx:
+        await tx.fetchone("SELECT 2 AS two")
+        raise LookupError("changed its mind")
+
+
+async def test_a_transaction_is_its_statements_and_nothing_after_it(
+    postgres_url: str, statements: list[str]
+) -> None:
+    database = PostgresDatabase(postgres_url)
+    try:
+        async with database.transaction() as tx:
+            await tx.fetchone("SELECT 1 AS one")
+        with pytest.raises(LookupError):
+            await changed_its_mind(database)
+    finally:
+        await database.close()
+
+    assert statements == [
+        "BEGIN;",
+        "SELECT 1 AS one",
+        "COMMIT;",
+        "BEGIN;",
+        "SELECT 2 AS two",
+        "ROLLBACK;",
+    ]

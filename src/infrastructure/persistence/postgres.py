@@ -72,6 +72,14 @@ class PostgresDatabase:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True, replica: bool = False) -> AsyncIterator[Tx]:
+        async with (
+            self._connection(replica=replica and not write) as connection,
+            connection.transaction(readonly=not write),
+        ):
+            yield _PostgresTx(connection)
+
+    @asynccontextmanager
+    async def _connection(self, *, replica: bool) -> AsyncIterator[_Connection]:
         """One deadline for all of it: a connection, the statements, commit or rollback and
         release, whatever the server does (refuses, resets, accepts and stays silent, answers
         slowly). A connection still busy at the deadline is closed, not rolled back (that
@@ -81,15 +89,14 @@ class PostgresDatabase:
         deadline = loop.time() + self._deadline
         try:
             async with asyncio.timeout_at(deadline):
-                source, connection = await self._acquire(replica=replica and not write)
+                source, connection = await self._acquire(replica=replica)
         except TimeoutError:
             raise StorageUnavailable() from self._late("no connection")
         except _DRIVER_ERRORS as e:
             raise StorageUnavailable() from e
         overdue = loop.call_at(deadline, connection.terminate)
         try:
-            async with connection.transaction(readonly=not write):
-                yield _PostgresTx(connection)
+            yield connection
         except _DRIVER_ERRORS as e:
             late = isinstance(e, TimeoutError) or loop.time() >= deadline
             raise StorageUnavailable() from (self._late("transaction not done") if late else e)
@@ -135,8 +142,10 @@ class PostgresDatabase:
         await tx.fetchone("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
     async def read_key(self, sql: str, *args: object) -> Row | None:
-        async with self.transaction(write=False) as tx:
-            return await tx.fetchone(sql, *args)
+        """One statement in autocommit, one round trip: a single SELECT reads one snapshot
+        without BEGIN and COMMIT around it."""
+        async with self._connection(replica=False) as connection:
+            return await _PostgresTx(connection).fetchone(sql, *args)
 
     async def ping(self) -> None:
         async with self.transaction(write=False) as tx:
@@ -185,5 +194,14 @@ class _Pool:
                     # The server ends a statement that runs longer (a stuck query holds a
                     # connection and its locks; the client's own timeout follows a second later).
                     server_settings={"statement_timeout": str(int(self._statement_timeout * 1000))},
+                    reset=_nothing_to_reset,
                 )
             return self._pool
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection[asyncpg.Record]) -> None:
+    """A released connection's reset: asyncpg rolls back a transaction left open, and nothing
+    else is left to undo, since the service keeps no session state on a connection (no SET,
+    LISTEN, cursor or session-level advisory lock: its locks are pg_advisory_xact_lock).
+    Its default reset (RESET ALL, UNLISTEN *, CLOSE ALL, pg_advisory_unlock_all) is one more
+    round trip after every transaction and every read."""
