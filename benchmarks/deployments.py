@@ -74,9 +74,7 @@ def measure_deployments(plan: Plan, ceiling: float) -> list[Row]:
                 login_rates.append(
                     (
                         kind,
-                        wrk.post_json(
-                            server.url, "/auth/login", body, plan.seconds, 16, (device,)
-                        ),
+                        wrk.login(server.url, body, plan.seconds, 16, (device,)),
                     )
                 )
     if login_rates:

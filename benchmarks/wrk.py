@@ -66,21 +66,8 @@ def get(url: str, path: str, seconds: float, headers: tuple[str, ...] = ()) -> L
     return run(url, "static.lua", ["GET", path, "", *headers], seconds)
 
 
-def post_json(
-    url: str,
-    path: str,
-    body: str,
-    seconds: float,
-    connections: int = CONNECTIONS,
-    headers: tuple[str, ...] = (),
-) -> Load:
-    return run(
-        url,
-        "static.lua",
-        ["POST", path, body, "Content-Type: application/json", *headers],
-        seconds,
-        connections,
-    )
+def login(url: str, body: str, seconds: float, connections: int, headers: tuple[str, ...]) -> Load:
+    return run(url, "login.lua", [body, *headers], seconds, connections)
 
 
 def refresh(url: str, tokens: Path, cookie: str, seconds: float) -> Load:
