@@ -100,3 +100,15 @@ async def test_old_events_are_not_read_and_are_deleted_with_their_acknowledgemen
     assert [
         e.session_id for e in await events.unacknowledged("orders", NOW - timedelta(days=1), 10)
     ] == ["new"]
+
+
+async def test_without_receivers_a_session_ends_and_no_event_is_written(database, events):
+    sessions = SqlSessionRepository(database, signals=False)
+    await started(sessions, "s1")
+    await started(sessions, "s2")
+
+    assert await sessions.revoke("s1", NOW, "logout")
+    assert await sessions.revoke_all(1, NOW, "revoke_all") == ["s2"]
+
+    assert await events.unacknowledged("orders", SINCE, 10) == []
+    assert await sessions.list_live(1, NOW) == []

@@ -54,7 +54,11 @@ def _session(row: Row) -> Session:
 
 
 class SqlSessionRepository(SessionRepository):
-    def __init__(self, database: Database) -> None:
+    """``signals``: resource servers poll for the ends of sessions (AUTH_SSF_RECEIVERS);
+    without any, no security event is written."""
+
+    def __init__(self, database: Database, *, signals: bool = True) -> None:
+        self._signals = signals
         self._db = database
         self._skip_locked = skip_locked(database)
 
@@ -106,8 +110,9 @@ class SqlSessionRepository(SessionRepository):
     async def revoke(
         self, session_id: str, now: datetime, reason: str, told: AuditEvent | None = None
     ) -> bool:
-        async with self._db.transaction() as tx:
-            return await _revoke_one(tx, session_id, now, reason, told)
+        return await self._db.run(
+            lambda tx: _revoke_one(tx, session_id, now, reason, told, self._signals)
+        )
 
     async def revoke_all(
         self,
@@ -117,7 +122,7 @@ class SqlSessionRepository(SessionRepository):
         keep: str | None = None,
         told: AuditEvent | None = None,
     ) -> list[str]:
-        async with self._db.transaction() as tx:
+        async def work(tx: Tx) -> list[str]:
             rows = await tx.fetchall(
                 "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
                 " WHERE user_id = $3 AND revoked_at IS NULL AND id <> $4 RETURNING id",
@@ -128,8 +133,10 @@ class SqlSessionRepository(SessionRepository):
             )
             revoked = sorted(row["id"] for row in rows)
             for session_id in revoked:
-                await _revoked_event(tx, session_id, user_id, now, reason, told)
-        return revoked
+                await _revoked_event(tx, session_id, user_id, now, reason, told, self._signals)
+            return revoked
+
+        return await self._db.run(work)
 
     async def list_live(self, user_id: int, now: datetime) -> list[Session]:
         # A listing (GET /auth/sessions, the admin's view): a replica may serve it.
@@ -151,7 +158,11 @@ class SqlSessionRepository(SessionRepository):
     ) -> list[str]:
         async def work(tx: Tx) -> list[str]:
             # In session-id order, as every batch writer here: two never lock crosswise.
-            return [s for s in sorted(session_ids) if await _revoke_one(tx, s, now, reason, told)]
+            return [
+                s
+                for s in sorted(session_ids)
+                if await _revoke_one(tx, s, now, reason, told, self._signals)
+            ]
 
         return await self._db.run(work)
 
@@ -221,7 +232,7 @@ class SqlSessionIdsOfUser(SessionIdsOfUser):
 
 
 async def _revoke_one(
-    tx: Tx, session_id: str, now: datetime, reason: str, told: AuditEvent | None
+    tx: Tx, session_id: str, now: datetime, reason: str, told: AuditEvent | None, signals: bool
 ) -> bool:
     row = await tx.fetchone(
         "UPDATE sessions SET revoked_at = $1, revoked_reason = $2"
@@ -232,16 +243,22 @@ async def _revoke_one(
     )
     if row is None:
         return False
-    await _revoked_event(tx, session_id, int(row["user_id"]), now, reason, told)
+    await _revoked_event(tx, session_id, int(row["user_id"]), now, reason, told, signals)
     return True
 
 
 async def _revoked_event(
-    tx: Tx, session_id: str, user_id: int, now: datetime, reason: str, told: AuditEvent | None
+    tx: Tx,
+    session_id: str,
+    user_id: int,
+    now: datetime,
+    reason: str,
+    told: AuditEvent | None,
+    signals: bool,
 ) -> None:
     """The end announced in the transaction that ends the row: to the apps (a webhook), to
     the account's activity, and to the resource servers (a CAEP session-revoked event they
-    poll for)."""
+    poll for), when there are any."""
     await record_event(
         tx,
         WebhookEvent.SESSION_REVOKED,
@@ -251,4 +268,5 @@ async def _revoked_event(
         session_id=session_id,
         reason=reason,
     )
-    await record_session_revoked(tx, session_id, now, reason)
+    if signals:
+        await record_session_revoked(tx, session_id, now, reason)

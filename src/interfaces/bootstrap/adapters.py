@@ -81,7 +81,9 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     stores = await open_keyed_stores(
         settings, database, stack, SqlSessionIdsOfUser(database, max_age, clock)
     )
-    sessions = WriteBehindSessions(SqlSessionRepository(database), clock)
+    sessions = WriteBehindSessions(
+        SqlSessionRepository(database, signals=bool(settings.ssf_receivers)), clock
+    )
     stack.push_async_callback(sessions.flush_all)  # its last writes, before the database closes
     # One outbound HTTP client (Turnstile, identity providers, Pwned Passwords, webhooks).
     http = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
