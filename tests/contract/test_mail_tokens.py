@@ -76,6 +76,22 @@ async def test_an_expired_or_unknown_token_is_refused(mail: MailUnitOfWork) -> N
     assert await redeem(mail, "b" * 64, VERIFY) is None
 
 
+async def holder(mail: MailUnitOfWork, hash_: str, kind: MailKind, at: object = NOW) -> int | None:
+    async with mail.begin() as work:
+        return await work.tokens.holder(hash_, kind, at)  # type: ignore[arg-type]
+
+
+async def test_a_tokens_holder_is_read_without_spending_it(mail: MailUnitOfWork) -> None:
+    await issue(mail, token(kind=RESET))
+
+    assert await holder(mail, "a" * 64, RESET) == 1
+    assert await holder(mail, "a" * 64, RESET) == 1
+    assert await holder(mail, "a" * 64, VERIFY) is None  # another kind
+    assert await holder(mail, "a" * 64, RESET, NOW + timedelta(hours=1)) is None  # expired
+    assert await redeem(mail, "a" * 64, RESET) == 1  # still unspent
+    assert await holder(mail, "a" * 64, RESET) is None  # spent
+
+
 async def test_discard_kills_every_token_of_that_user_and_kind_only(mail: MailUnitOfWork) -> None:
     await issue(
         mail,

@@ -93,6 +93,12 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         self.token_rows[token_hash] = (token, now)
         return token.user_id
 
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        token, used = self.token_rows.get(token_hash, (None, None))
+        if token is None or used or token.kind is not kind or token.expires_at <= now:
+            return None
+        return token.user_id if token.user_id in self.users_repo.users else None
+
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         for key, (token, used) in list(self.token_rows.items()):
             if token.user_id == user_id and token.kind is kind and used is None:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import pytest
 
 from application.client import ClientInfo
 from application.devices.secure import SecureAccountCommand
 from application.login import LoginCommand
-from domain.errors import InvalidCredentials, InvalidRefreshToken, InvalidSecureToken
+from domain.errors import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvalidSecureToken,
+    StorageUnavailable,
+)
+from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.clock import FakeClock
 from tests.unit.world import CLIENT, PASSWORD, World, build_world
 
@@ -98,3 +105,38 @@ async def test_this_wasnt_me_ends_every_session_and_blocks_the_password_until_re
     assert "account_secured" in [e.event for e in world.audit.events]
     with pytest.raises(InvalidSecureToken):
         await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+
+
+class GrantsDown(MemoryGrantStore):
+    """The grant store while its backend is down: ending sessions fails."""
+
+    down = False
+
+    async def revoke_user(self, *args: Any, **kwargs: Any) -> list[str]:
+        if self.down:
+            raise StorageUnavailable()
+        return await super().revoke_user(*args, **kwargs)
+
+
+async def test_a_backend_down_while_securing_spends_nothing_and_the_link_works_again(
+    clock: FakeClock,
+) -> None:
+    """The link is single use: had it been spent before the sessions ended, a failure in
+    between would leave the intruder's sessions alive and the owner nothing to click."""
+    grants = GrantsDown()
+    world = build_world(clock, grants=grants)
+    await registered_on_the_laptop(world)
+    theirs = await sign_in_from(world, PHONE)
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+    grants.down = True
+
+    with pytest.raises(StorageUnavailable):
+        await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+    grants.down = False
+    await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+
+    with pytest.raises(InvalidRefreshToken):
+        await world.rotate(theirs)
+    with pytest.raises(InvalidCredentials):
+        await sign_in_from(world, LAPTOP)

@@ -6,7 +6,7 @@ from application.email.messages import MailPolicy, compose
 from application.email.notices import Notice, compose_farewell, compose_notice
 from application.email.tokens import digest, new_token
 from domain.entities import User
-from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, OutgoingMail
+from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, MailWork, OutgoingMail
 
 
 class MailQueue:
@@ -16,19 +16,24 @@ class MailQueue:
         self._clock = clock
 
     async def send(self, user: User, kind: MailKind) -> None:
+        async with self._mail.begin() as work:
+            await self.send_in(work, user, kind)
+
+    async def send_in(self, work: MailWork, user: User, kind: MailKind) -> None:
+        """``send`` in the caller's own unit of work: the mail goes with its change or not
+        at all."""
         token, now = new_token(), self._clock.now()
         mail = compose(self._policy, kind, user.email, token)
-        async with self._mail.begin() as work:
-            await work.tokens.issue(
-                MailToken(
-                    token_hash=digest(token),
-                    user_id=user.id,
-                    kind=kind,
-                    expires_at=now + self._policy.ttl(kind),
-                )
+        await work.tokens.issue(
+            MailToken(
+                token_hash=digest(token),
+                user_id=user.id,
+                kind=kind,
+                expires_at=now + self._policy.ttl(kind),
             )
-            # Never sent here: the request path only writes; the sender delivers.
-            await work.outbox.enqueue(mail, due_at=now)
+        )
+        # Never sent here: the request path only writes; the sender delivers.
+        await work.outbox.enqueue(mail, due_at=now)
 
     def notice(self, user: User, notice: Notice) -> OutgoingMail:
         """A notice to enqueue in the caller's own unit of work."""

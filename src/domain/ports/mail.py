@@ -63,6 +63,11 @@ class MailTokens(Protocol):
         of another kind, expired or used. Exactly one of concurrent redeems wins."""
         ...
 
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        """The user a live token of ``kind`` names, the token left unspent; None as for
+        ``redeem``."""
+        ...
+
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         """Every still-usable token of the user and kind dies."""
         ...

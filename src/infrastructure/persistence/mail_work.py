@@ -47,6 +47,16 @@ class _Tokens(MailTokens):
         )
         return None if row is None else int(row["user_id"])
 
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+        row = await self._tx.fetchone(
+            "SELECT user_id FROM mail_tokens WHERE hash = $1 AND kind = $2"
+            " AND used_at IS NULL AND expires_at > $3",
+            token_hash,
+            kind.value,
+            now,
+        )
+        return None if row is None else int(row["user_id"])
+
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         await self._tx.execute(
             "UPDATE mail_tokens SET used_at = $3 WHERE user_id = $1 AND kind = $2"
