@@ -97,13 +97,18 @@ async def test_a_new_browser_sends_one_notice_and_this_wasnt_me_works_once(
     assert types.index("password_reset") < types.index("account_secured")
 
 
-async def test_the_link_expires_after_seven_days(
-    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
-) -> None:
+async def a_notice_link(app: Client, make_client: Callable[..., Client], smtp: SmtpSink) -> str:
+    """The "this wasn't me" token of a sign-in on a new device."""
     await sign_up(app, ADA, verified=True)
     async with make_client(smtp_url=smtp.url) as elsewhere:
         await sign_in(elsewhere, ADA)
-    token = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+    return link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+
+
+async def test_the_link_expires_after_seven_days(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    token = await a_notice_link(app, make_client, smtp)
     clock.advance(7 * 24 * 3600 + 1)
 
     late = await app.post("/auth/account/secure", json={"token": token})
@@ -115,10 +120,7 @@ async def test_the_link_expires_after_seven_days(
 async def test_the_link_works_until_its_seventh_day_ends(
     app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
 ) -> None:
-    await sign_up(app, ADA, verified=True)
-    async with make_client(smtp_url=smtp.url) as elsewhere:
-        await sign_in(elsewhere, ADA)
-    token = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+    token = await a_notice_link(app, make_client, smtp)
     clock.advance(7 * 24 * 3600 - 60)
 
     secured = await app.post("/auth/account/secure", json={"token": token})

@@ -134,14 +134,7 @@ def run_whole(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any
     """On the writer's thread: BEGIN IMMEDIATE, the work's statements, COMMIT, without a trip
     back to the event loop, so the database's write lock is held only while SQLite works."""
     begin_immediate(connection)
-    try:
-        result = _complete(work(DirectTx(connection)))
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    return result
+    return _then_commit(connection, work)
 
 
 def run_whole_if_free(
@@ -165,19 +158,26 @@ def run_whole_if_free(
         raise
     try:
         connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
+        return True, _then_commit(connection, work)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+# The longest a statement on the event loop's thread waits for a lock.
+LOOP_BUSY_MS = 5
+
+
+def _then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    """The work's statements in the transaction just begun, then COMMIT; any failure rolls
+    it all back."""
+    try:
         result = _complete(work(DirectTx(connection)))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
-    finally:
-        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return True, result
-
-
-# The longest a statement on the event loop's thread waits for a lock.
-LOOP_BUSY_MS = 5
+    return result
 
 
 def _complete(coroutine: Coroutine[Any, Any, T]) -> T:
