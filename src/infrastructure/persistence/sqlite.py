@@ -89,9 +89,11 @@ class SqliteDatabase:
             self._checkpoints.committed()
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
-        """One write transaction, whole, in one trip to the writer's thread (``work`` may
-        await only its statements). Two processes share the file's one write lock, and a
-        lock held across trips back to a busy event loop would leave the other waiting."""
+        """One write transaction, whole, in one step (``work`` may await only its
+        statements): on the event loop's thread when the write lock is free, else in one trip
+        to the writer's thread, which waits for it. Two processes share the file's one write
+        lock, and a lock held across trips back to a busy event loop would leave the other
+        waiting."""
         async with self._lock:
             try:
                 writer = await self._connect()
