@@ -34,7 +34,8 @@ def available() -> bool:
 def run(
     url: str, script: str, args: list[str], seconds: float, connections: int = CONNECTIONS
 ) -> Load:
-    """``script``: a file in ``lua/``, sent with the report's ``done`` appended."""
+    """``script``: a file in ``lua/``, sent with ``report.lua`` appended (each thread's ``id``,
+    the report's ``done``)."""
     source = (LUA / script).read_text() + "\n" + (LUA / "report.lua").read_text()
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
         file.write(source)

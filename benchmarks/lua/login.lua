@@ -2,12 +2,6 @@
 -- as real sign-ins come: the per-IP login limit is not one bucket holding every sign-in of
 -- the run (a real address is refused past its limit long before it holds that many).
 -- args: body, then header lines "Name: value".
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
-
 function init(args)
   body, headers, sent = args[1], { ["Content-Type"] = "application/json" }, 0
   for i = 2, #args do

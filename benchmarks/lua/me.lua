@@ -2,12 +2,6 @@
 -- the server's verified-token cache is measured at the pool's hit rate, not one token's.
 -- Every request is formatted once, in init: the load is on the server, not on Lua.
 -- args: tokens file (one per line), number of threads.
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
-
 function init(args)
   requests, at = {}, 0
   local threads, n = tonumber(args[2]), 0

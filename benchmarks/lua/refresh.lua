@@ -5,12 +5,6 @@
 -- Requests come from many client addresses (X-Forwarded-For from a trusted proxy, derived
 -- from the token), as real refreshes do: the per-IP refresh limit is not one shared bucket.
 -- args: tokens file (one per line), number of threads, cookie name.
-local counter = 0
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-end
-
 function init(args)
   pool, lost, cookie = {}, 0, args[3]
   local threads, n = tonumber(args[2]), 0

@@ -1,4 +1,11 @@
--- Appended to every wrk script: one JSON line the bench parses.
+-- Appended to every wrk script: each thread's number (``id``, set before its init runs) and
+-- one JSON line the bench parses.
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
