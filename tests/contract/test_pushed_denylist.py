@@ -201,3 +201,48 @@ async def test_an_answer_read_before_the_subscription_is_never_remembered(
     await revoker.revoke_session(sid, UNTIL)
 
     assert await store.is_denied(sid, NOW)
+
+
+class WritesElsewhere:
+    """A process whose writes go to another server than the one its subscription is on (a
+    split after a failover): its own publishes never reach its subscription."""
+
+    def __init__(self, client: Valkey) -> None:
+        self._client = client
+
+    def pubsub(self) -> Any:
+        return self._client.pubsub()
+
+    async def publish(self, channel: str, message: bytes) -> int:
+        return int(await self._client.publish(f"{channel}:elsewhere", message))
+
+
+async def test_only_its_own_heartbeat_proves_the_channel(
+    valkey_backend: ValkeyBackend[Valkey],
+) -> None:
+    """Another process's beats (and denials) may come from a primary this process no longer
+    writes to: however many arrive, without its own the memory is not trusted."""
+    prefix = valkey_backend.fresh_prefix()
+    client = valkey_backend.another_client()
+    assert isinstance(client, Valkey)
+    denylist = PushedDenylist(
+        cast(Valkey, WritesElsewhere(client)), prefix, heartbeat=HEARTBEAT, liveness=LIVENESS
+    )
+    stop = asyncio.Event()
+    following_task = asyncio.create_task(denylist.run(stop))
+
+    async def another_process_beating() -> None:
+        while not stop.is_set():
+            await valkey_backend.client.publish(denylist.channel, b"0123456789abcdef")
+            await valkey_backend.client.publish(denylist.channel, b"")
+            await asyncio.sleep(HEARTBEAT / 4)
+
+    beating = asyncio.create_task(another_process_beating())
+    try:
+        for _ in range(int(3 * LIVENESS / 0.01)):
+            assert not denylist.live
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.gather(following_task, beating)
+        await client.aclose()

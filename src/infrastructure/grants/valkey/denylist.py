@@ -9,11 +9,13 @@ while it can prove that it hears everything:
 - an answer learned from Valkey (``learn``) counts only if it was asked after this
   subscription was confirmed: Valkey runs one command at a time, so a denial after that
   read is published to a subscriber that is already listening;
-- messages must keep arriving, this process's own heartbeat after ``HEARTBEAT`` seconds
-  of silence among them: silence for ``LIVENESS`` seconds (a half-open connection, a stalled
-  server, a subscription left on a primary that failed over) and the subscription is
-  presumed lost. The heartbeat is published, not a PING on the subscription: it goes the
-  way a denial goes, through the client that writes denials to the current primary;
+- this process's own heartbeat, published every ``HEARTBEAT`` seconds, must keep coming
+  back: without it for ``LIVENESS`` seconds (a half-open connection, a stalled server, a
+  subscription left on a primary that failed over) the subscription is presumed lost. The
+  heartbeat is published, not a PING on the subscription: it goes the way a denial goes,
+  through the client that writes denials to the current primary. Only its own counts:
+  another process's beat, or a denial, may come from a primary this process no longer
+  writes to (a split after a failover), and proves nothing of the way its denials go;
 - a lost or unproven subscription forgets everything learned: until a new one is
   confirmed, every answer reads through to Valkey, as without this cache.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -70,7 +73,8 @@ class PushedDenylist:
         self._known: dict[str, int] = {}  # denylist key -> deny_until (µs), 0: not denied
         self._epoch = 0  # one per subscription: what was learnt under another is void
         self._live = False
-        self._heard_at = 0.0
+        self._heard_at = 0.0  # when this process's own heartbeat came back last
+        self._beat = secrets.token_hex(8).encode()  # this process's heartbeat, no other's
 
     def answer(self, key: str, now_us: int) -> bool | None:
         """Whether the session of ``key`` is denied; ``None`` when memory cannot tell."""
@@ -120,26 +124,29 @@ class PushedDenylist:
                 raise TimeoutError("no confirmation of the subscription")
             self._epoch += 1
             self._known.clear()
-            self._heard_at = self._monotonic()
-            self._live = True
+            self._heard_at = self._monotonic()  # live once its own beat comes back
+            beaten_at = -self._heartbeat
             while not stop.is_set():
-                # Any message proves the channel: a beat only after a silence, so many
-                # processes do not each beat for all the others to hear.
-                if self._monotonic() - self._heard_at >= self._heartbeat:
-                    await self._client.publish(self.channel, b"")
+                if self._monotonic() - beaten_at >= self._heartbeat:
+                    beaten_at = self._monotonic()
+                    await self._client.publish(self.channel, self._beat)
                 message = await pubsub.get_message(timeout=self._heartbeat)
                 if message is not None:
                     self._heard(message)
-                if not self._trusted():
+                if self._monotonic() - self._heard_at > self._liveness:
                     raise TimeoutError(f"the channel was silent for {self._liveness:g} s")
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]  # valkey-py leaves it untyped
 
     def _heard(self, message: dict[str, Any]) -> None:
-        self._heard_at = self._monotonic()
-        if message["type"] != "message" or not message["data"]:
-            return  # a heartbeat
-        key, _, until = bytes(message["data"]).decode().rpartition(" ")
+        if message["type"] != "message":
+            return
+        data = bytes(message["data"])
+        if data == self._beat:
+            self._heard_at = self._monotonic()
+            self._live = True
+            return
+        key, _, until = data.decode(errors="replace").rpartition(" ")
         if key and until.isdigit():
             self._known[key] = max(int(until), self._known.get(key, _NOT_DENIED))
 
