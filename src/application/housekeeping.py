@@ -70,12 +70,13 @@ class Purged:
     mail_tokens: int
     mails: int
     security_events: int = 0
+    signal_streams: int = 0
     activity: int = 0
 
     @property
     def total(self) -> int:
         kinds = (self.sessions, self.grants, self.mail_tokens, self.mails)
-        return sum(kinds) + self.security_events + self.activity
+        return sum(kinds) + self.security_events + self.signal_streams + self.activity
 
 
 class PurgeExpired:
@@ -122,6 +123,7 @@ class PurgeExpired:
             mail_tokens=await self._drain(lambda n: self._delete_tokens(now - SLACK, n)),
             mails=await self._drain(lambda n: self._outbox.delete_settled(now - MAIL_KEPT, n)),
             security_events=await self._drain(self._signals.execute),
+            signal_streams=await self._drain(self._signals.idle_streams),
             activity=await self._drain(
                 lambda n: self._activity.delete_older(now - self._activity_retention, n)
             ),

@@ -2,12 +2,17 @@
 access tokens offline learn that a session ended, and refuse its tokens before they expire.
 
 Events are Security Event Tokens (RFC 8417) signed with the service's own keys, delivered by
-poll (RFC 8936): a receiver asks, with its bearer token (AUTH_SSF_RECEIVERS), for what it has
-not acknowledged; it acknowledges what it got in its next poll. A poll may wait for events
-(long polling): it answers as soon as one is written, or after ``wait``.
+poll (RFC 8936) on streams: each verifying process opens a stream of its own with its
+receiver's bearer token (AUTH_SSF_RECEIVERS), asks on it for what it has not acknowledged,
+and acknowledges what it got in its next poll. Acknowledgements are the stream's, so
+processes that share one receiver's token never split the events between them. A poll may
+wait for events (long polling): it answers as soon as one is written, or after ``wait``.
 
 An event is kept for an access token's lifetime (and a little more): past that, every token
-of the session it names has expired anyway, so a receiver needs it no longer.
+of the session it names has expired anyway, so a receiver needs it no longer. A new stream
+starts with every event kept, so a verifier that starts, or starts again after a crash,
+learns every session end that any live token may still carry. A stream nobody polled for as
+long goes too: its verifier has stopped, or has missed events it would need.
 """
 
 from __future__ import annotations
@@ -15,14 +20,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domain.errors import FieldError, InvalidReceiver, ValidationFailed
-from domain.ports import Clock, EventSigner, SecurityEvent, SecurityEvents
+from domain.errors import (
+    FieldError,
+    InvalidReceiver,
+    SignalStreamNotFound,
+    TooManySignalStreams,
+    ValidationFailed,
+)
+from domain.ports import Clock, EventSigner, SecurityEvent, SecurityEvents, SignalStream
 from domain.ports.signals import SESSION_REVOKED
 
 POLL_DELIVERY = "urn:ietf:rfc:8936"
@@ -37,6 +49,9 @@ class SignalPolicy:
     keep: timedelta  # how long an event is kept: the access-token lifetime and some slack
     wait: float = 10.0  # the longest a poll waits for an event (seconds)
     check_every: float = 0.1  # how often a waiting poll looks again
+    # Streams one receiver may hold: one per verifying process, with room for processes
+    # restarted before their old streams went idle; a leaked token cannot fill the database.
+    streams: int = 1000
 
 
 class SignalReceivers:
@@ -62,9 +77,56 @@ class SignalReceivers:
         return found
 
 
+class OpenSignalStream:
+    def __init__(self, *, events: SecurityEvents, clock: Clock, policy: SignalPolicy) -> None:
+        self._events = events
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, receiver: str, delivery_method: str) -> SignalStream:
+        if delivery_method != POLL_DELIVERY:
+            # Poll only (RFC 8936): a push would be a request from authgate to a URL it is
+            # given, which it never makes.
+            raise ValidationFailed([FieldError("delivery.method", f"must be {POLL_DELIVERY}")])
+        now = self._clock.now()
+        # 128 random bits. The id is no credential: every use of it is checked against the
+        # receiver whose token came with it.
+        stream = SignalStream(
+            id=secrets.token_urlsafe(16), receiver=receiver, created_at=now, polled_at=now
+        )
+        if not await self._events.open_stream(stream, self._policy.streams):
+            raise TooManySignalStreams()
+        return stream
+
+
+class ReadSignalStreams:
+    def __init__(self, *, events: SecurityEvents) -> None:
+        self._events = events
+
+    async def execute(self, receiver: str, stream_id: str | None) -> list[SignalStream]:
+        """The receiver's streams, or the one named (SSF 1.0 §8.1.1.2)."""
+        streams = await self._events.streams(receiver)
+        if stream_id is None:
+            return streams
+        named = [stream for stream in streams if stream.id == stream_id]
+        if not named:
+            raise SignalStreamNotFound()
+        return named
+
+
+class CloseSignalStream:
+    def __init__(self, *, events: SecurityEvents) -> None:
+        self._events = events
+
+    async def execute(self, receiver: str, stream_id: str) -> None:
+        if not await self._events.close_stream(receiver, stream_id):
+            raise SignalStreamNotFound()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollCommand:
     receiver: str
+    stream_id: str
     acknowledged: Sequence[str] = ()
     max_events: int = 100
     return_immediately: bool = False
@@ -93,14 +155,17 @@ class PollSecurityEvents:
     async def execute(self, command: PollCommand) -> Polled:
         if not 0 <= command.max_events <= MAX_EVENTS:
             raise ValidationFailed([FieldError("maxEvents", f"must be 0 to {MAX_EVENTS}")])
-        await self._events.acknowledge(command.receiver, _event_ids(command.acknowledged))
+        # Another receiver's stream is no stream of this one's: the same 404 as none.
+        if not await self._events.polled(command.receiver, command.stream_id, self._clock.now()):
+            raise SignalStreamNotFound()
+        await self._events.acknowledge(command.stream_id, _event_ids(command.acknowledged))
         if command.max_events == 0:  # RFC 8936 §2.4: only acknowledging
             return Polled()
         deadline = time.monotonic() + (0 if command.return_immediately else self._policy.wait)
         while True:
             since = self._clock.now() - self._policy.keep
             found = await self._events.unacknowledged(
-                command.receiver, since, command.max_events + 1
+                command.stream_id, since, command.max_events + 1
             )
             if found or time.monotonic() >= deadline:
                 break
@@ -142,6 +207,11 @@ class PurgeSecurityEvents:
 
     async def execute(self, limit: int) -> int:
         return await self._events.delete_before(self._clock.now() - self._policy.keep, limit)
+
+    async def idle_streams(self, limit: int) -> int:
+        """Streams nobody polled for as long as an event is kept: their verifiers stopped,
+        or missed what they would need (a verifier that comes back opens a new one)."""
+        return await self._events.close_idle(self._clock.now() - self._policy.keep, limit)
 
 
 def _event_ids(jtis: Sequence[str]) -> list[int]:

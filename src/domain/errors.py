@@ -213,6 +213,21 @@ class InvalidReceiver(DomainError):
     message = "A receiver's bearer token is required (AUTH_SSF_RECEIVERS)."
 
 
+class SignalStreamNotFound(DomainError):
+    """No stream of this id is the receiver's: never opened, closed, or gone idle."""
+
+    code = "stream_not_found"
+    message = "This receiver has no such stream; open one with POST /ssf/stream."
+
+
+class TooManySignalStreams(DomainError):
+    code = "too_many_streams"
+    message = (
+        "This receiver has as many streams as it may; close one (DELETE /ssf/stream) or wait"
+        " for an unpolled one to go."
+    )
+
+
 class PasswordAlreadySet(DomainError):
     code = "password_already_set"
     message = "This account has a password already; change it with the current one."

@@ -78,7 +78,7 @@ TABLES = (
     "users, user_identities, sessions, refresh_families, revoked_sessions,"
     " one_time_values, rate_limit_hits, mail_tokens, outbox, totp_credentials, recovery_codes,"
     " passkeys, webhook_endpoints, webhook_deliveries, security_events, security_event_acks,"
-    " security_activity"
+    " signal_streams, security_activity"
 )
 
 

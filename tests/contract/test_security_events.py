@@ -1,16 +1,18 @@
 """Security events (Shared Signals) on SQLite and PostgreSQL: ending a session's row writes
 its session-revoked event in the same transaction, once; receivers read what they have not
-acknowledged, each for itself; events older than the cutoff go."""
+acknowledged, each stream for itself; events older than the cutoff go, and so do streams
+nobody polls."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from domain.entities import Session
-from domain.ports import SecurityEvents, SessionRepository
+from domain.ports import SecurityEvents, SessionRepository, SignalStream
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.security_events import SqlSecurityEvents
 from infrastructure.persistence.sessions import SqlSessionRepository
@@ -33,6 +35,14 @@ def sessions(database: Database) -> SessionRepository:
 @pytest.fixture
 def events(database: Database) -> SecurityEvents:
     return SqlSecurityEvents(database)
+
+
+async def opened(
+    events: SecurityEvents, stream_id: str, receiver: str = "orders", polled_at=NOW
+) -> str:
+    stream = SignalStream(id=stream_id, receiver=receiver, created_at=NOW, polled_at=polled_at)
+    assert await events.open_stream(stream, 100)
+    return stream_id
 
 
 async def started(sessions: SessionRepository, session_id: str, user_id: int = 1) -> None:
@@ -60,7 +70,7 @@ async def test_ending_a_row_records_one_event_with_its_reason(sessions, events):
     await sessions.revoke_all(1, NOW, "revoke_all")
     await sessions.revoke_many(["s3"], NOW, "admin")
 
-    found = await events.unacknowledged("orders", SINCE, 10)
+    found = await events.unacknowledged(await opened(events, "o1"), SINCE, 10)
     assert [(e.session_id, e.reason, e.kind) for e in found] == [
         ("s1", "logout", "session-revoked"),
         ("s2", "revoke_all", "session-revoked"),
@@ -70,18 +80,25 @@ async def test_ending_a_row_records_one_event_with_its_reason(sessions, events):
     assert [e.id for e in found] == sorted(e.id for e in found)
 
 
-async def test_each_receiver_acknowledges_for_itself_and_unknown_ids_are_ignored(sessions, events):
+async def test_each_stream_acknowledges_for_itself_and_unknown_ids_are_ignored(sessions, events):
+    orders, sibling, billing = (
+        await opened(events, "o1"),
+        await opened(events, "o2"),
+        await opened(events, "b1", "billing"),
+    )
     for n in range(3):
         await started(sessions, f"s{n}")
         await sessions.revoke(f"s{n}", NOW, "logout")
-    first, second, third = await events.unacknowledged("orders", SINCE, 10)
+    first, second, third = await events.unacknowledged(orders, SINCE, 10)
 
-    await events.acknowledge("orders", [first.id, third.id, 999_999])
-    await events.acknowledge("orders", [first.id])  # twice: no error
+    await events.acknowledge(orders, [first.id, third.id, 999_999])
+    await events.acknowledge(orders, [first.id])  # twice: no error
+    await events.acknowledge("never-opened", [first.id])  # no stream: nothing
 
-    assert await events.unacknowledged("orders", SINCE, 10) == [second]
-    assert len(await events.unacknowledged("billing", SINCE, 10)) == 3
-    assert await events.unacknowledged("orders", SINCE, 0) == []
+    assert await events.unacknowledged(orders, SINCE, 10) == [second]
+    assert len(await events.unacknowledged(sibling, SINCE, 10)) == 3
+    assert len(await events.unacknowledged(billing, SINCE, 10)) == 3
+    assert await events.unacknowledged(orders, SINCE, 0) == []
 
 
 async def test_old_events_are_not_read_and_are_deleted_with_their_acknowledgements(
@@ -91,14 +108,15 @@ async def test_old_events_are_not_read_and_are_deleted_with_their_acknowledgemen
     await sessions.revoke("old", NOW - timedelta(hours=1), "logout")
     await started(sessions, "new")
     await sessions.revoke("new", NOW, "logout")
-    [old] = await events.unacknowledged("orders", NOW - timedelta(days=1), 1)
-    await events.acknowledge("orders", [old.id])
+    orders, billing = await opened(events, "o1"), await opened(events, "b1", "billing")
+    [old] = await events.unacknowledged(orders, NOW - timedelta(days=1), 1)
+    await events.acknowledge(orders, [old.id])
 
-    assert [e.session_id for e in await events.unacknowledged("billing", SINCE, 10)] == ["new"]
+    assert [e.session_id for e in await events.unacknowledged(billing, SINCE, 10)] == ["new"]
     assert await events.delete_before(SINCE, 10) == 1
     assert await events.delete_before(SINCE, 10) == 0
     assert [
-        e.session_id for e in await events.unacknowledged("orders", NOW - timedelta(days=1), 10)
+        e.session_id for e in await events.unacknowledged(orders, NOW - timedelta(days=1), 10)
     ] == ["new"]
 
 
@@ -110,5 +128,56 @@ async def test_without_receivers_a_session_ends_and_no_event_is_written(database
     assert await sessions.revoke("s1", NOW, "logout")
     assert await sessions.revoke_all(1, NOW, "revoke_all") == ["s2"]
 
-    assert await events.unacknowledged("orders", SINCE, 10) == []
+    assert await events.unacknowledged(await opened(events, "o1"), SINCE, 10) == []
     assert await sessions.list_live(1, NOW) == []
+
+
+async def test_a_receiver_opens_lists_polls_and_closes_its_own_streams_only(events):
+    await opened(events, "o1")
+    await opened(events, "o2")
+    await opened(events, "b1", "billing")
+
+    assert [s.id for s in await events.streams("orders")] == ["o1", "o2"]
+    assert (await events.streams("billing"))[0] == SignalStream(
+        id="b1", receiver="billing", created_at=NOW, polled_at=NOW
+    )
+    later = NOW + timedelta(minutes=1)
+    assert await events.polled("orders", "o2", later)
+    assert not await events.polled("orders", "b1", later)  # another receiver's
+    assert not await events.polled("orders", "nope", later)
+    assert [s.polled_at for s in await events.streams("orders")] == [NOW, later]
+
+    assert not await events.close_stream("orders", "b1")
+    assert await events.close_stream("orders", "o1")
+    assert not await events.close_stream("orders", "o1")
+    assert [s.id for s in await events.streams("orders")] == ["o2"]
+    assert [s.id for s in await events.streams("billing")] == ["b1"]
+
+
+async def test_a_receiver_opens_no_more_streams_than_allowed_even_all_at_once(events):
+    def stream(n: int, receiver: str = "orders") -> SignalStream:
+        return SignalStream(id=f"{receiver}{n}", receiver=receiver, created_at=NOW, polled_at=NOW)
+
+    results = await asyncio.gather(*(events.open_stream(stream(n), 3) for n in range(8)))
+
+    assert sorted(results) == [False] * 5 + [True] * 3
+    assert len(await events.streams("orders")) == 3
+    assert await events.open_stream(stream(0, "billing"), 3)
+
+
+async def test_closing_a_stream_or_its_going_idle_takes_its_acknowledgements(sessions, events):
+    await started(sessions, "s1")
+    await sessions.revoke("s1", NOW, "logout")
+    idle = await opened(events, "idle", polled_at=NOW - timedelta(hours=1))
+    live = await opened(events, "live", polled_at=NOW - timedelta(minutes=1))
+    [event] = await events.unacknowledged(idle, SINCE, 10)
+    await events.acknowledge(idle, [event.id])
+    await events.acknowledge(live, [event.id])
+
+    assert await events.close_idle(NOW - timedelta(minutes=30), 10) == 1
+    assert await events.close_idle(NOW - timedelta(minutes=30), 10) == 0
+    assert [s.id for s in await events.streams("orders")] == ["live"]
+    # an id used again starts afresh: nothing of the closed stream's is left
+    await opened(events, "idle")
+    assert await events.unacknowledged("idle", SINCE, 10) == [event]
+    assert await events.unacknowledged(live, SINCE, 10) == []

@@ -14,7 +14,7 @@ from application.signals import PurgeSecurityEvents, SignalPolicy
 from domain.assurance import Assurance
 from domain.entities import NewUser, RefreshGrant, Session
 from domain.errors import StorageUnavailable
-from domain.ports import MailKind, MailToken, NewActivity, OutgoingMail
+from domain.ports import MailKind, MailToken, NewActivity, OutgoingMail, SignalStream
 from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.activity import MemorySecurityActivity
 from tests.fakes.clock import FakeClock
@@ -239,6 +239,18 @@ async def test_security_events_go_once_every_token_they_name_has_expired() -> No
     assert purged.security_events == 1
     assert world.signals.events == [recent]
     assert old not in world.signals.events
+
+
+async def test_a_stream_nobody_polled_for_as_long_as_an_event_is_kept_closes() -> None:
+    world = World()
+    for name, polled in (("idle", NOW - KEEP - timedelta(seconds=1)), ("live", NOW - KEEP)):
+        stream = SignalStream(id=name, receiver="orders", created_at=polled, polled_at=polled)
+        await world.signals.open_stream(stream, 10)
+
+    purged = await world.purge.execute()
+
+    assert purged.signal_streams == 1
+    assert list(world.signals.opened) == ["live"]
 
 
 async def test_activity_older_than_the_retention_goes_and_the_rest_stays() -> None:

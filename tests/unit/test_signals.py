@@ -1,5 +1,6 @@
-"""The Shared Signals transmitter (application/signals.py): a receiver polls for the
-sessions that ended, gets signed CAEP session-revoked SETs, and acknowledges them."""
+"""The Shared Signals transmitter (application/signals.py): each verifying process opens a
+stream with its receiver's token, polls it for the sessions that ended, gets signed CAEP
+session-revoked SETs, and acknowledges them on that stream alone."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from application.signals import PollCommand
-from domain.errors import InvalidReceiver, ValidationFailed
-from tests.unit.world import ISSUER, SIGNAL_RECEIVERS, World
+from application.signals import POLL_DELIVERY, PollCommand
+from domain.errors import (
+    InvalidReceiver,
+    SignalStreamNotFound,
+    TooManySignalStreams,
+    ValidationFailed,
+)
+from tests.unit.world import ISSUER, SIGNAL_RECEIVERS, SIGNAL_STREAMS, World
 
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+
+
+async def stream(world: World, receiver: str = "orders") -> str:
+    opened = await world.open_signal_stream.execute(receiver, POLL_DELIVERY)
+    return opened.id
 
 
 def read(world: World, token: str) -> tuple[dict[str, object], dict[str, object]]:
@@ -29,7 +40,7 @@ async def test_a_receiver_gets_each_ended_session_as_a_signed_caep_event(world: 
     world.security_events.session_revoked("s-1", at, reason="logout")
 
     polled = await world.poll_security_events.execute(
-        PollCommand(receiver="orders", return_immediately=True)
+        PollCommand(receiver="orders", stream_id=await stream(world), return_immediately=True)
     )
 
     (jti, token), *_ = polled.sets.items()
@@ -50,32 +61,90 @@ async def test_a_receiver_gets_each_ended_session_as_a_signed_caep_event(world: 
     assert polled.more_available is False
 
 
-async def test_what_is_acknowledged_is_not_sent_again_and_other_receivers_still_get_it(
+async def test_what_is_acknowledged_is_not_sent_again_on_that_stream_and_others_still_get_it(
     world: World,
 ):
+    """Two processes of one receiver (its token shared), and another receiver: what one
+    stream acknowledges is acknowledged for it alone."""
+    mine, sibling, billing = (
+        await stream(world),
+        await stream(world),
+        await stream(world, "billing"),
+    )
     for n in range(3):
         world.security_events.session_revoked(f"s-{n}", world.clock.now())
 
-    first = await world.poll_security_events.execute(
-        PollCommand(receiver="orders", max_events=2, return_immediately=True)
-    )
-    second = await world.poll_security_events.execute(
-        PollCommand(receiver="orders", acknowledged=list(first.sets), return_immediately=True)
-    )
-    others = await world.poll_security_events.execute(
-        PollCommand(receiver="billing", return_immediately=True)
-    )
+    def poll(stream_id: str, receiver: str = "orders", **more: Any) -> Any:
+        command = PollCommand(
+            receiver=receiver, stream_id=stream_id, return_immediately=True, **more
+        )
+        return world.poll_security_events.execute(command)
 
+    first = await poll(mine, max_events=2)
+    second = await poll(mine, acknowledged=list(first.sets))
     assert (len(first.sets), first.more_available) == (2, True)
     assert list(second.sets) == ["3"]
-    assert len(others.sets) == 3
+    assert len((await poll(sibling)).sets) == 3
+    assert len((await poll(billing, "billing")).sets) == 3
+
+
+async def test_a_new_stream_gets_every_end_still_kept_even_those_acknowledged_before(
+    world: World,
+):
+    """A verifier that starts again opens a new stream: it learns the sessions that ended
+    while it was down, and before, for as long as their tokens may live."""
+    before = await stream(world)
+    world.security_events.session_revoked("s-1", world.clock.now() - timedelta(minutes=10))
+    read_before = await world.poll_security_events.execute(
+        PollCommand(receiver="orders", stream_id=before, return_immediately=True)
+    )
+    await world.poll_security_events.execute(
+        PollCommand(receiver="orders", stream_id=before, acknowledged=list(read_before.sets))
+    )
+
+    polled = await world.poll_security_events.execute(
+        PollCommand(receiver="orders", stream_id=await stream(world), return_immediately=True)
+    )
+
+    assert list(polled.sets) == list(read_before.sets)
+
+
+async def test_another_receivers_stream_or_a_closed_one_is_not_found(world: World):
+    theirs = await stream(world, "billing")
+    closed = await stream(world)
+    await world.close_signal_stream.execute("orders", closed)
+
+    for stream_id in (theirs, closed, "no-such-stream"):
+        with pytest.raises(SignalStreamNotFound):
+            await world.poll_security_events.execute(
+                PollCommand(receiver="orders", stream_id=stream_id, return_immediately=True)
+            )
+        with pytest.raises(SignalStreamNotFound):
+            await world.read_signal_streams.execute("orders", stream_id)
+    with pytest.raises(SignalStreamNotFound):
+        await world.close_signal_stream.execute("orders", theirs)
+    assert [s.id for s in await world.read_signal_streams.execute("billing", None)] == [theirs]
+
+
+async def test_a_receiver_holds_a_bounded_number_of_streams(world: World):
+    for _ in range(SIGNAL_STREAMS):
+        await stream(world)
+    with pytest.raises(TooManySignalStreams):
+        await stream(world)
+    assert len(await world.read_signal_streams.execute("orders", None)) == SIGNAL_STREAMS
+    await stream(world, "billing")  # another receiver's streams are its own
+
+
+async def test_a_stream_is_by_poll_only(world: World):
+    with pytest.raises(ValidationFailed):
+        await world.open_signal_stream.execute("orders", "urn:ietf:rfc:8935")  # push
 
 
 async def test_events_older_than_an_access_token_are_no_longer_sent(world: World):
     world.security_events.session_revoked("old", world.clock.now() - timedelta(minutes=17))
 
     polled = await world.poll_security_events.execute(
-        PollCommand(receiver="orders", return_immediately=True)
+        PollCommand(receiver="orders", stream_id=await stream(world), return_immediately=True)
     )
 
     assert polled.sets == {}
@@ -83,7 +152,8 @@ async def test_events_older_than_an_access_token_are_no_longer_sent(world: World
 
 async def test_a_long_poll_waits_for_an_event_then_answers_empty(world: World):
     started = time.monotonic()
-    polled = await world.poll_security_events.execute(PollCommand(receiver="orders"))
+    command = PollCommand(receiver="orders", stream_id=await stream(world))
+    polled = await world.poll_security_events.execute(command)
     assert polled.sets == {}
     assert time.monotonic() - started >= 0.25  # the world's wait is 0.3 s
 
@@ -92,7 +162,7 @@ async def test_a_long_poll_waits_for_an_event_then_answers_empty(world: World):
 async def test_max_events_out_of_range_is_a_validation_problem(world: World, max_events: int):
     with pytest.raises(ValidationFailed):
         await world.poll_security_events.execute(
-            PollCommand(receiver="orders", max_events=max_events)
+            PollCommand(receiver="orders", stream_id=await stream(world), max_events=max_events)
         )
 
 

@@ -72,6 +72,7 @@ AUDIENCE = "authgate-tests"
 PASSWORD = "correct horse"
 INTROSPECTION_SECRETS = {"orders": "orders-secret-0123456789abcdefghijkl"}
 SIGNAL_RECEIVERS = {"orders": "orders-bearer-0123456789abcdefghijklmn"}
+SIGNAL_STREAMS = 3  # streams one receiver may hold
 CLIENT = ClientInfo(ip_address="203.0.113.7", user_agent="pytest")
 
 _KEYS = KeySet(
@@ -284,7 +285,9 @@ def build_world(
                 context=TokenContext(issuer=ISSUER, audience=AUDIENCE, client_id=AUDIENCE),
                 secrets=INTROSPECTION_SECRETS,
             ),
-            signals=SignalPolicy(issuer=ISSUER, keep=timedelta(minutes=16), wait=0.3),
+            signals=SignalPolicy(
+                issuer=ISSUER, keep=timedelta(minutes=16), wait=0.3, streams=SIGNAL_STREAMS
+            ),
             signals_receivers=SIGNAL_RECEIVERS,
             email_sign_up=email_sign_up,
         ),

@@ -514,3 +514,80 @@ def test_a_token_older_than_the_sessions_remembered_cannot_be_told(server, monke
 
         with pytest.raises(RevocationsUnavailable):
             verifier.verify(session.access_token)
+
+
+def refuses_within(verifier: AccessTokenVerifier, token: str, seconds: float) -> bool:
+    """True once the verifier refuses the token because its session ended."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            verifier.verify(token)
+        except InvalidToken as error:
+            return str(error) == "the token's session has ended"
+        time.sleep(0.01)
+    return False
+
+
+def test_processes_that_share_a_receiver_token_each_refuse_an_ended_session(server):
+    """A resource server's workers verify with one receiver token: each polls a stream of
+    its own, so none is left out when another acknowledges the end first."""
+    session = sign_up(server)
+    token = signals_receiver()
+    with (
+        AccessTokenVerifier(server.url, signals_token=token) as first,
+        AccessTokenVerifier(server.url, signals_token=token) as second,
+        AccessTokenVerifier(server.url, signals_token=token) as third,
+    ):
+        for verifier in (first, second, third):
+            assert verifier.wait_for_signals(10)
+            assert verifier.verify(session.access_token).session_id
+        log_out(server, session)
+
+        assert [refuses_within(v, session.access_token, 2.0) for v in (first, second, third)] == [
+            True
+        ] * 3
+
+
+def test_a_verifier_started_again_refuses_a_session_that_ended_before(server):
+    """A resource server restarted: its new verifier learns the sessions that ended before
+    it started, though the one before it had read (and acknowledged) them."""
+    session = sign_up(server)
+    token = signals_receiver()
+    with AccessTokenVerifier(server.url, signals_token=token) as before:
+        assert before.wait_for_signals(10)
+        log_out(server, session)
+        assert refuses_within(before, session.access_token, 2.0)
+
+    with AccessTokenVerifier(server.url, signals_token=token) as after:
+        assert after.wait_for_signals(10)
+        with pytest.raises(InvalidToken, match="the token's session has ended"):
+            after.verify(session.access_token)
+
+
+def test_a_verifier_whose_stream_was_closed_opens_another_and_misses_nothing(server):
+    session = sign_up(server)
+    token = signals_receiver()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def streams() -> list[str]:
+        listed = httpx.get(f"{server.url}/ssf/stream", headers=headers).json()
+        return [stream["stream_id"] for stream in listed]
+
+    with AccessTokenVerifier(server.url, signals_token=token) as verifier:
+        assert verifier.wait_for_signals(10)
+        closed = streams()
+        for stream_id in closed:
+            answer = httpx.delete(
+                f"{server.url}/ssf/stream", params={"stream_id": stream_id}, headers=headers
+            )
+            assert answer.status_code == 204
+        log_out(server, sign_up(server))  # ends the long poll: the next one meets 404
+        deadline = time.monotonic() + 5.0
+        while not streams() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reopened = set(streams())
+        assert reopened  # a new one of its own
+        assert not reopened & set(closed)
+
+        log_out(server, session)
+        assert refuses_within(verifier, session.access_token, 3.0)

@@ -60,7 +60,7 @@ from domain.ports.security import (
     SecretBox,
 )
 from domain.ports.sessions import SessionRepository
-from domain.ports.signals import EventSigner, SecurityEvent, SecurityEvents
+from domain.ports.signals import EventSigner, SecurityEvent, SecurityEvents, SignalStream
 from domain.ports.users import UserProfiles, UserRepository
 from domain.ports.webauthn import Attested, Ceremony, Claimed, Credential, PasskeyCeremonies
 from domain.ports.webhooks import (
@@ -140,6 +140,7 @@ __all__ = [
     "SessionIdsOfUser",
     "SessionRef",
     "SessionRepository",
+    "SignalStream",
     "Throttled",
     "TotpCredentials",
     "UserAdministration",

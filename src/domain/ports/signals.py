@@ -20,21 +20,52 @@ class SecurityEvent:
     occurred_at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignalStream:
+    """One receiver's stream of events (OpenID SSF 1.0 §8.1.1): each verifying process opens
+    its own, and what it acknowledges is acknowledged on it alone."""
+
+    id: str
+    receiver: str
+    created_at: datetime
+    polled_at: datetime
+
+
 class SecurityEvents(Protocol):
     """Written by the storage that ends a session, in the same transaction (see
-    ``SessionRepository.revoke``); read here by the receivers that poll for them."""
+    ``SessionRepository.revoke``); read here by the receivers' streams that poll for them."""
 
-    async def unacknowledged(
-        self, receiver: str, since: datetime, limit: int
-    ) -> list[SecurityEvent]:
-        """Events from ``since`` on that ``receiver`` has not acknowledged, oldest first."""
+    async def open_stream(self, stream: SignalStream, most: int) -> bool:
+        """Adds ``stream`` unless its receiver has ``most`` streams already (then False)."""
         ...
 
-    async def acknowledge(self, receiver: str, event_ids: Sequence[int]) -> None:
-        """Never sent to ``receiver`` again; ids of no (or no longer kept) event are ignored."""
+    async def streams(self, receiver: str) -> list[SignalStream]:
+        """The receiver's streams, oldest first."""
+        ...
+
+    async def close_stream(self, receiver: str, stream_id: str) -> bool:
+        """The receiver's stream and its acknowledgements gone; False if it had none such."""
+        ...
+
+    async def polled(self, receiver: str, stream_id: str, now: datetime) -> bool:
+        """The receiver's stream polled ``now``; False if the receiver has no such stream."""
+        ...
+
+    async def unacknowledged(
+        self, stream_id: str, since: datetime, limit: int
+    ) -> list[SecurityEvent]:
+        """Events from ``since`` on not acknowledged on the stream, oldest first."""
+        ...
+
+    async def acknowledge(self, stream_id: str, event_ids: Sequence[int]) -> None:
+        """Never sent on the stream again; ids of no (or no longer kept) event are ignored."""
         ...
 
     async def delete_before(self, before: datetime, limit: int) -> int: ...
+
+    async def close_idle(self, polled_before: datetime, limit: int) -> int:
+        """Streams last polled before ``polled_before`` gone; how many."""
+        ...
 
 
 class EventSigner(Protocol):

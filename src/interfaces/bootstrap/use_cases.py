@@ -62,8 +62,11 @@ from application.session_issuer import SessionIssuer
 from application.session_policy import SessionPolicy
 from application.sessions import ListSessions, RevokeSession, RevokeSessions
 from application.signals import (
+    CloseSignalStream,
+    OpenSignalStream,
     PollSecurityEvents,
     PurgeSecurityEvents,
+    ReadSignalStreams,
     SignalReceivers,
 )
 from application.step_up import StepUp
@@ -101,6 +104,9 @@ class UseCases:
     introspect: IntrospectToken
     introspection_clients: IntrospectionClients
     # resource servers told of ended sessions (Shared Signals)
+    open_signal_stream: OpenSignalStream
+    read_signal_streams: ReadSignalStreams
+    close_signal_stream: CloseSignalStream
     poll_security_events: PollSecurityEvents
     signal_receivers: SignalReceivers
     # the mailbox and the password
@@ -332,6 +338,11 @@ def build(p: Ports, policies: Policies) -> UseCases:
             authenticate=authenticate, context=policies.introspection.context
         ),
         introspection_clients=IntrospectionClients(policies.introspection.secrets),
+        open_signal_stream=OpenSignalStream(
+            events=p.security_events, clock=p.clock, policy=policies.signals
+        ),
+        read_signal_streams=ReadSignalStreams(events=p.security_events),
+        close_signal_stream=CloseSignalStream(events=p.security_events),
         poll_security_events=PollSecurityEvents(
             events=p.security_events, signer=p.event_signer, clock=p.clock, policy=policies.signals
         ),

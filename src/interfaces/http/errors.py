@@ -60,6 +60,8 @@ STATUS: dict[type[e.DomainError], int] = {
     e.PasswordAlreadySet: 409,
     e.InvalidClient: 401,
     e.InvalidReceiver: 401,
+    e.SignalStreamNotFound: 404,
+    e.TooManySignalStreams: 409,
     e.MfaRequired: 401,
     e.InvalidMfaToken: 401,
     e.InvalidMfaCode: 401,

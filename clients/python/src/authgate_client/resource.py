@@ -13,9 +13,10 @@ Two ways to refuse an ended session's tokens sooner: ask authgate per request
 (``POST /auth/introspect``, RFC 7662), or give the verifier a Shared Signals receiver token
 (``signals_token``, one of authgate's AUTH_SSF_RECEIVERS): it then polls authgate's stream of
 ended sessions in a background thread (RFC 8936, CAEP session-revoked events signed with the
-same keys) and refuses their tokens within about a second. While it cannot tell (the stream
-has not answered for ``max_silence`` seconds) it raises ``RevocationsUnavailable`` (answer
-503): never a stale yes.
+same keys) and refuses their tokens within about a second. Each verifier opens a stream of
+its own, so any number of processes may share one receiver token. While it cannot tell (the
+stream has not answered for ``max_silence`` seconds) it raises ``RevocationsUnavailable``
+(answer 503): never a stale yes.
 
 A route may ask for more than a valid token (RFC 9470 step-up): ``acr="aal2"`` (two factors,
 or a passkey) and ``max_age`` (seconds since the user last proved who they are, the token's
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import threading
 import time
@@ -390,16 +392,19 @@ def _verified(claims: dict[str, Any]) -> VerifiedToken:
 
 
 class _Revocations:
-    """The sessions that ended, from authgate's Shared Signals stream: a daemon thread polls
-    (RFC 8936 long polling), verifies each SET with the verifier's keys, acknowledges it in
-    the next poll, and remembers the session until any token of it has expired: for the
-    longest lifetime (``exp - iat``) of any token it has verified, an hour at least."""
+    """The sessions that ended, from authgate's Shared Signals: a daemon thread opens a stream
+    of this process's own, polls it (RFC 8936 long polling), verifies each SET with the
+    verifier's keys, acknowledges it in the next poll, and remembers the session until any
+    token of it has expired: for the longest lifetime (``exp - iat``) of any token it has
+    verified, an hour at least. A new stream starts with every end authgate keeps (an access
+    token's lifetime), so a process that starts, or starts again, misses none."""
 
     KEEP = 3600.0  # the least time (seconds) an ended session is remembered
     WAIT = 30.0  # the longest one poll may take (authgate answers within 10 s)
 
     def __init__(self, verifier: AccessTokenVerifier, token: str, max_silence: float) -> None:
         self._verifier = verifier
+        self._streams_url = f"{verifier._issuer.rstrip('/')}/ssf/stream"
         self._poll_url = f"{verifier._issuer.rstrip('/')}/ssf/poll"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._max_silence = max_silence
@@ -432,13 +437,16 @@ class _Revocations:
         self._stopping.set()
 
     def _run(self) -> None:
+        stream: _Stream | None = None
         acknowledged: list[str] = []
-        caught_up = False  # the first poll answers at once: until then nothing is known
+        caught_up = False  # a stream's first poll answers at once: until then nothing is known
         with httpx.Client(timeout=self.WAIT) as http:
             while not self._stopping.is_set():
                 try:
+                    if stream is None:
+                        stream, acknowledged, caught_up = self._open(http), [], False
                     answer = http.post(
-                        self._poll_url,
+                        stream.poll_url,
                         json={
                             "ack": acknowledged,
                             "maxEvents": 1000,
@@ -446,6 +454,12 @@ class _Revocations:
                         },
                         headers=self._headers,
                     )
+                    if answer.status_code == 404:
+                        # Closed, or gone idle while this process could not poll: a new
+                        # stream starts with every end still kept, so none is missed.
+                        stream = None
+                        self._stopping.wait(0.5)
+                        continue
                     answer.raise_for_status()
                     polled = answer.json()
                     sets, caught_up = polled["sets"], not polled.get("moreAvailable", False)
@@ -472,6 +486,29 @@ class _Revocations:
                 self._answered_at = time.monotonic()
                 self.ready.set()
                 self._forget_old()
+            if stream is not None:
+                self._close(http, stream)
+
+    def _open(self, http: httpx.Client) -> _Stream:
+        """A stream of this process's own (OpenID SSF 1.0 §8.1.1.1): what it acknowledges,
+        other processes that share the receiver's token are still sent, and it starts with
+        every session end authgate still keeps, those before this process started too."""
+        answer = http.post(
+            self._streams_url, json={"delivery": {"method": POLL_DELIVERY}}, headers=self._headers
+        )
+        answer.raise_for_status()
+        opened = answer.json()
+        stream = _Stream(id=opened["stream_id"], poll_url=opened["delivery"]["endpoint_url"])
+        # The receiver's token is sent to authgate's own poll endpoint, never to a URL
+        # elsewhere that an answer names.
+        if not (isinstance(stream.id, str) and stream.poll_url == f"{self._poll_url}/{stream.id}"):
+            raise ValueError(f"{self._streams_url} named a poll endpoint not its own")
+        return stream
+
+    def _close(self, http: httpx.Client, stream: _Stream) -> None:
+        """Best effort: a stream not closed goes once nobody has polled it for a while."""
+        with contextlib.suppress(httpx.HTTPError):
+            http.delete(self._streams_url, params={"stream_id": stream.id}, headers=self._headers)
 
     def _session_of(self, event: str) -> object:
         """The ended session a SET names, once its signature, type and issuer check out; a
@@ -502,6 +539,13 @@ class _Revocations:
 
 
 _KEY_NOT_YET = object()
+POLL_DELIVERY = "urn:ietf:rfc:8936"
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    id: str
+    poll_url: str
 
 
 def _segment(encoded: str) -> bytes:
