@@ -155,10 +155,11 @@ class PollSecurityEvents:
     async def execute(self, command: PollCommand) -> Polled:
         if not 0 <= command.max_events <= MAX_EVENTS:
             raise ValidationFailed([FieldError("maxEvents", f"must be 0 to {MAX_EVENTS}")])
+        acknowledged = _event_ids(command.acknowledged)
+        now = self._clock.now()
         # Another receiver's stream is no stream of this one's: the same 404 as none.
-        if not await self._events.polled(command.receiver, command.stream_id, self._clock.now()):
+        if not await self._events.polled(command.receiver, command.stream_id, now, acknowledged):
             raise SignalStreamNotFound()
-        await self._events.acknowledge(command.stream_id, _event_ids(command.acknowledged))
         if command.max_events == 0:  # RFC 8936 §2.4: only acknowledging
             return Polled()
         deadline = time.monotonic() + (0 if command.return_immediately else self._policy.wait)

@@ -91,9 +91,10 @@ async def test_each_stream_acknowledges_for_itself_and_unknown_ids_are_ignored(s
         await sessions.revoke(f"s{n}", NOW, "logout")
     first, second, third = await events.unacknowledged(orders, SINCE, 10)
 
-    await events.acknowledge(orders, [first.id, third.id, 999_999])
-    await events.acknowledge(orders, [first.id])  # twice: no error
-    await events.acknowledge("never-opened", [first.id])  # no stream: nothing
+    assert await events.polled("orders", orders, NOW, [first.id, third.id, 999_999])
+    assert await events.polled("orders", orders, NOW, [first.id])  # twice: no error
+    assert not await events.polled("orders", "never-opened", NOW, [first.id])  # nothing done
+    assert not await events.polled("billing", orders, NOW, [second.id])  # not billing's
 
     assert await events.unacknowledged(orders, SINCE, 10) == [second]
     assert len(await events.unacknowledged(sibling, SINCE, 10)) == 3
@@ -110,7 +111,7 @@ async def test_old_events_are_not_read_and_are_deleted_with_their_acknowledgemen
     await sessions.revoke("new", NOW, "logout")
     orders, billing = await opened(events, "o1"), await opened(events, "b1", "billing")
     [old] = await events.unacknowledged(orders, NOW - timedelta(days=1), 1)
-    await events.acknowledge(orders, [old.id])
+    assert await events.polled("orders", orders, NOW, [old.id])
 
     assert [e.session_id for e in await events.unacknowledged(billing, SINCE, 10)] == ["new"]
     assert await events.delete_before(SINCE, 10) == 1
@@ -142,9 +143,9 @@ async def test_a_receiver_opens_lists_polls_and_closes_its_own_streams_only(even
         id="b1", receiver="billing", created_at=NOW, polled_at=NOW
     )
     later = NOW + timedelta(minutes=1)
-    assert await events.polled("orders", "o2", later)
-    assert not await events.polled("orders", "b1", later)  # another receiver's
-    assert not await events.polled("orders", "nope", later)
+    assert await events.polled("orders", "o2", later, [])
+    assert not await events.polled("orders", "b1", later, [])  # another receiver's
+    assert not await events.polled("orders", "nope", later, [])
     assert [s.polled_at for s in await events.streams("orders")] == [NOW, later]
 
     assert not await events.close_stream("orders", "b1")
@@ -171,8 +172,8 @@ async def test_closing_a_stream_or_its_going_idle_takes_its_acknowledgements(ses
     idle = await opened(events, "idle", polled_at=NOW - timedelta(hours=1))
     live = await opened(events, "live", polled_at=NOW - timedelta(minutes=1))
     [event] = await events.unacknowledged(idle, SINCE, 10)
-    await events.acknowledge(idle, [event.id])
-    await events.acknowledge(live, [event.id])
+    assert await events.polled("orders", idle, NOW - timedelta(hours=1), [event.id])
+    assert await events.polled("orders", live, NOW - timedelta(minutes=1), [event.id])
 
     assert await events.close_idle(NOW - timedelta(minutes=30), 10) == 1
     assert await events.close_idle(NOW - timedelta(minutes=30), 10) == 0
@@ -181,3 +182,22 @@ async def test_closing_a_stream_or_its_going_idle_takes_its_acknowledgements(ses
     await opened(events, "idle")
     assert await events.unacknowledged("idle", SINCE, 10) == [event]
     assert await events.unacknowledged(live, SINCE, 10) == []
+
+
+async def test_a_stream_closed_while_it_is_polled_leaves_no_error_and_no_acknowledgement(
+    database, sessions, events
+):
+    for n in range(3):
+        await started(sessions, f"s{n}")
+        await sessions.revoke(f"s{n}", NOW, "logout")
+    ids = [e.id for e in await events.unacknowledged("any", SINCE, 10)]
+    for round_ in range(20):
+        stream_id = await opened(events, f"race{round_}")
+        await asyncio.gather(
+            events.polled("orders", stream_id, NOW, ids), events.close_stream("orders", stream_id)
+        )
+    assert await events.streams("orders") == []
+    async with database.transaction(write=False) as tx:
+        left = await tx.fetchone("SELECT COUNT(*) AS n FROM security_event_acks")
+    assert left is not None
+    assert int(left["n"]) == 0

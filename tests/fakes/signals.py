@@ -46,11 +46,15 @@ class MemorySecurityEvents(SecurityEvents):
         self.acks = {(s, i) for s, i in self.acks if s != stream_id}
         return True
 
-    async def polled(self, receiver: str, stream_id: str, now: datetime) -> bool:
+    async def polled(
+        self, receiver: str, stream_id: str, now: datetime, acknowledged: Sequence[int]
+    ) -> bool:
         stream = self.opened.get(stream_id)
         if stream is None or stream.receiver != receiver:
             return False
         self.opened[stream_id] = replace(stream, polled_at=now)
+        known = {e.id for e in self.events}
+        self.acks |= {(stream_id, i) for i in acknowledged if i in known}
         return True
 
     async def unacknowledged(
@@ -58,11 +62,6 @@ class MemorySecurityEvents(SecurityEvents):
     ) -> list[SecurityEvent]:
         kept = [e for e in self.events if e.occurred_at >= since]
         return [e for e in kept if (stream_id, e.id) not in self.acks][:limit]
-
-    async def acknowledge(self, stream_id: str, event_ids: Sequence[int]) -> None:
-        known = {e.id for e in self.events}
-        if stream_id in self.opened:
-            self.acks |= {(stream_id, i) for i in event_ids if i in known}
 
     async def delete_before(self, before: datetime, limit: int) -> int:
         gone = [e for e in self.events if e.occurred_at < before][:limit]

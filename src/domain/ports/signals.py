@@ -47,18 +47,18 @@ class SecurityEvents(Protocol):
         """The receiver's stream and its acknowledgements gone; False if it had none such."""
         ...
 
-    async def polled(self, receiver: str, stream_id: str, now: datetime) -> bool:
-        """The receiver's stream polled ``now``; False if the receiver has no such stream."""
+    async def polled(
+        self, receiver: str, stream_id: str, now: datetime, acknowledged: Sequence[int]
+    ) -> bool:
+        """The receiver's stream polled ``now``, and the events it ``acknowledged`` never sent
+        on it again (ids of no, or no longer kept, event are ignored); False, and nothing
+        done, if the receiver has no such stream."""
         ...
 
     async def unacknowledged(
         self, stream_id: str, since: datetime, limit: int
     ) -> list[SecurityEvent]:
         """Events from ``since`` on not acknowledged on the stream, oldest first."""
-        ...
-
-    async def acknowledge(self, stream_id: str, event_ids: Sequence[int]) -> None:
-        """Never sent on the stream again; ids of no (or no longer kept) event are ignored."""
         ...
 
     async def delete_before(self, before: datetime, limit: int) -> int: ...

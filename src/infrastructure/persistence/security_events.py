@@ -76,17 +76,6 @@ class SqlSecurityEvents(SecurityEvents):
         )
         return closed > 0
 
-    async def polled(self, receiver: str, stream_id: str, now: datetime) -> bool:
-        found = await self._db.run(
-            lambda tx: tx.execute(
-                "UPDATE signal_streams SET polled_at = $3 WHERE id = $1 AND receiver = $2",
-                stream_id,
-                receiver,
-                now,
-            )
-        )
-        return found > 0
-
     async def unacknowledged(
         self, stream_id: str, since: datetime, limit: int
     ) -> list[SecurityEvent]:
@@ -103,25 +92,34 @@ class SqlSecurityEvents(SecurityEvents):
             )
         return [_event(row) for row in rows]
 
-    async def acknowledge(self, stream_id: str, event_ids: Sequence[int]) -> None:
-        if not event_ids:
-            return
-
-        async def work(tx: Tx) -> None:
-            ids = sorted(set(event_ids))
+    async def polled(
+        self, receiver: str, stream_id: str, now: datetime, acknowledged: Sequence[int]
+    ) -> bool:
+        async def work(tx: Tx) -> bool:
+            # The stream's row is changed first: on PostgreSQL its lock holds off a close
+            # until the acknowledgements are in (they would name a stream gone).
+            found = await tx.execute(
+                "UPDATE signal_streams SET polled_at = $3 WHERE id = $1 AND receiver = $2",
+                stream_id,
+                receiver,
+                now,
+            )
+            if not found:
+                return False
+            ids = sorted(set(acknowledged))
             for start in range(0, len(ids), _IN_LIST):
                 chunk = ids[start : start + _IN_LIST]
                 marks = ", ".join(f"${n}" for n in range(2, len(chunk) + 2))
                 await tx.execute(
                     "INSERT INTO security_event_acks (stream_id, event_id)"
                     f" SELECT $1, id FROM security_events WHERE id IN ({marks})"
-                    " AND EXISTS (SELECT 1 FROM signal_streams WHERE id = $1)"
                     " ON CONFLICT DO NOTHING",
                     stream_id,
                     *chunk,
                 )
+            return True
 
-        await self._db.run(work)
+        return await self._db.run(work)
 
     async def delete_before(self, before: datetime, limit: int) -> int:
         return await self._db.run(
