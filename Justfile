@@ -12,9 +12,11 @@ migrate:
 
 # The whole test suite, in two processes (pytest-xdist; a test file stays in one, in order:
 # the browser tests rely on it). The suite waits on servers more than it computes, so two
-# processes take about two thirds of the time of one, even on two cores.
+# processes take about two thirds of the time of one, even on two cores. Files are taken in
+# the order collected, which puts those with a `slow` test first (tests/conftest.py): a
+# two-minute file taken last would leave one process idle for two minutes.
 test *args:
-    pytest -n 2 --dist loadfile {{args}}
+    pytest -n 2 --dist loadfile --no-loadscope-reorder {{args}}
 
 # Lint, type-check and check the layer contracts (the Python client, clients/python, has
 # its own mypy settings).

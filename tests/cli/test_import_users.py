@@ -84,6 +84,7 @@ def never_the_import_file(read: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_lines_stream_through_in_seconds(
     unmigrated: Authgate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

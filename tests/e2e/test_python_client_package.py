@@ -112,6 +112,7 @@ def test_the_environment_has_the_client_and_nothing_of_the_service(installed):
         assert f"ModuleNotFoundError: No module named '{package}'" in refused.stderr
 
 
+@pytest.mark.slow
 def test_the_clients_own_tests_pass_there_against_a_real_server(installed, tmp_path):
     for workdir in ("server", "limited"):
         (tmp_path / workdir).mkdir()

@@ -82,6 +82,7 @@ def loaded(result: Any) -> Any:
     return result.ok()
 
 
+@pytest.mark.slow
 def test_no_request_gets_a_server_error_or_an_answer_the_schema_does_not_allow(live):
     schema = schemathesis.openapi.from_url(f"{live.url}/schema/openapi.json")
     token = access_token(live)
