@@ -235,3 +235,122 @@ async def test_every_so_many_commits_a_checkpoint_copies_the_wal_into_the_file(
         await asyncio.sleep(0.02)
     assert database_file_size(database) > before
     assert len(await rows(database)) == CHECKPOINT_EVERY + 1
+
+
+# Works that come while a transaction of the process is in flight (here: one waiting on the
+# writer's thread for another process's lock) queue, and commit together once it is done:
+# one transaction, each work under a savepoint of its own.
+
+
+def commits_of(db: SqliteDatabase) -> list[str]:
+    """The COMMITs the process's writer connection sends from now on."""
+    assert db._writer is not None
+    sent: list[str] = []
+    db._writer.connection.set_trace_callback(
+        lambda sql: sent.append(sql) if sql.strip().upper() == "COMMIT" else None
+    )
+    return sent
+
+
+def insert(key: str):
+    async def work(tx: Tx) -> str:
+        await tx.execute("INSERT INTO t (k, v) VALUES ($1, 1)", key)
+        return key
+
+    return work
+
+
+async def behind_another_process(
+    db: SqliteDatabase, *works
+) -> tuple[asyncio.Task[object], list[asyncio.Task[object]]]:
+    """A run that waits on the writer's thread for another process's write lock, and the
+    runs of ``works`` started while it waits; the other process lets go afterwards."""
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    first = asyncio.create_task(db.run(insert("first")))
+    await asyncio.sleep(0.02)
+    queued = [asyncio.create_task(db.run(work)) for work in works]
+    await asyncio.sleep(0.02)
+    assert not first.done()
+    assert not any(task.done() for task in queued)
+    other.execute("COMMIT")
+    other.close()
+    return first, queued
+
+
+async def test_works_queued_behind_a_transaction_in_flight_commit_in_one(
+    database: SqliteDatabase,
+) -> None:
+    await database.run(insert("warm"))  # the writer's connection is open
+    commits = commits_of(database)
+
+    first, queued = await behind_another_process(database, *(insert(k) for k in "abcde"))
+
+    assert await first == "first"
+    assert [await task for task in queued] == list("abcde")
+    assert len(commits) == 2  # the first's, then one for the five queued meanwhile
+    assert [k for k, _ in await rows(database)] == ["a", "b", "c", "d", "e", "first", "warm"]
+
+
+async def test_a_queued_work_that_fails_is_undone_alone_and_its_caller_told(
+    database: SqliteDatabase,
+) -> None:
+    async def changes_its_mind(tx: Tx) -> None:
+        await tx.execute("INSERT INTO t (k, v) VALUES ('mind', 1)")
+        raise LookupError("changed its mind")
+
+    async def clashes(tx: Tx) -> None:
+        await tx.execute("INSERT INTO t (k, v) VALUES ('clash', 1)")
+        await tx.execute("INSERT INTO t (k, v) VALUES ('a', 1)")  # 'a' is taken just before
+
+    first, queued = await behind_another_process(
+        database, insert("a"), changes_its_mind, clashes, insert("b")
+    )
+
+    await first
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    assert outcomes[0] == "a"
+    assert outcomes[3] == "b"
+    assert isinstance(outcomes[1], LookupError)
+    assert isinstance(outcomes[2], UniqueViolation)
+    assert await rows(database) == [("a", 1), ("b", 1), ("first", 1)]
+
+
+async def test_a_queued_work_whose_caller_has_gone_is_never_run(
+    database: SqliteDatabase,
+) -> None:
+    other = sqlite3.connect(database.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    first = asyncio.create_task(database.run(insert("first")))
+    await asyncio.sleep(0.02)
+    gone = asyncio.create_task(database.run(insert("gone")))
+    stays = asyncio.create_task(database.run(insert("stays")))
+    await asyncio.sleep(0.02)
+    gone.cancel()
+    other.execute("COMMIT")
+    other.close()
+
+    await first
+    assert await stays == "stays"
+    assert gone.cancelled()
+    assert await rows(database) == [("first", 1), ("stays", 1)]
+
+
+async def test_a_work_queued_when_the_database_closes_is_answered_not_left_waiting(
+    database: SqliteDatabase,
+) -> None:
+    other = sqlite3.connect(database.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    first = asyncio.create_task(database.run(insert("first")))
+    await asyncio.sleep(0.02)
+    queued = asyncio.create_task(database.run(insert("late")))
+    closing = asyncio.create_task(database.close())  # waits for the run in flight
+    await asyncio.sleep(0.02)
+    other.execute("COMMIT")
+    other.close()
+
+    await first
+    await closing
+    # The close came before the queued work's turn: refused, as any run after a close.
+    with pytest.raises(StorageUnavailable):
+        await asyncio.wait_for(queued, timeout=2)

@@ -1,8 +1,8 @@
 """The embedded default: one SQLite file in WAL mode; per process one writer connection (one
 transaction at a time: on the event loop's thread when the write lock is free, else on a thread
-of its own that waits for it), WAL checkpoints on a thread of their own, and reader connections
-that need no lock: each read is one statement in autocommit, which WAL gives a consistent
-snapshot without blocking writers."""
+of its own that waits for it; the writes that queue behind one commit together), WAL
+checkpoints on a thread of their own, and reader connections that need no lock: each read is
+one statement in autocommit, which WAL gives a consistent snapshot without blocking writers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -24,16 +25,21 @@ from infrastructure.persistence.private_files import create_private
 from infrastructure.persistence.sqlite_statements import (
     BUSY_TIMEOUT_MS,
     LOOP_BUSY_MS,
+    Done,
     ReadTx,
+    Work,
     Writer,
     WriterTx,
     begin_immediate,
+    each_then_commit,
+    if_free,
     parameters,
     roll_back,
+    run_batch,
     run_script,
     run_statement,
     run_whole,
-    run_whole_if_free,
+    then_commit,
     when_free,
 )
 
@@ -54,6 +60,8 @@ class SqliteDatabase:
         self._closed = False
         # Two coroutines' transactions would interleave on the one writer: one at a time.
         self._lock = asyncio.Lock()
+        self._queued: list[_Queued] = []  # works that wait for the next batch (``run``)
+        self._drainer: asyncio.Task[None] | None = None
         self._checkpoints = Checkpoints(path)
 
     @asynccontextmanager
@@ -93,17 +101,68 @@ class SqliteDatabase:
         statements): on the event loop's thread when the write lock is free, else in one trip
         to the writer's thread, which waits for it. Two processes share the file's one write
         lock, and a lock held across trips back to a busy event loop would leave the other
-        waiting."""
+        waiting.
+
+        While a transaction of this process is in flight (most often one waiting on the
+        writer's thread for the other process's lock), the works that come meanwhile queue
+        and then commit together: one transaction, each work under a savepoint of its own.
+        One after another they took a turn of the event loop each to be handed the lock, and
+        the write lock once each, so a queue that formed behind the other process's lock
+        drained slowly (the refresh's tail latency)."""
+        if self._lock.locked():
+            return cast(T, await self._join(work))
         async with self._lock:
             try:
                 writer = await self._connect()
-                done, result = run_whole_if_free(writer.connection, work)
+                done, result = if_free(writer.connection, then_commit(work))
                 if not done:
                     result = await writer.call(run_whole, work)
             except sqlite3.Error as e:
                 raise StorageUnavailable() from e
             self._checkpoints.committed()
             return cast(T, result)
+
+    async def _join(self, work: Work) -> Any:
+        queued = _Queued(work, asyncio.get_running_loop().create_future())
+        self._queued.append(queued)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return await queued.outcome
+
+    async def _drain(self) -> None:
+        """Each turn of the lock, every work queued until then, in one transaction."""
+        try:
+            while self._queued:
+                async with self._lock:
+                    batch, self._queued = self._queued, []
+                    await self._run_batch([q for q in batch if not q.outcome.done()])
+        finally:
+            self._drainer = None
+            for queued in self._queued:  # only if this task itself was cancelled
+                queued.outcome.cancel()
+            self._queued = []
+
+    async def _run_batch(self, batch: list[_Queued]) -> None:
+        if not batch:
+            return
+        works = [queued.work for queued in batch]
+        try:
+            writer = await self._connect()
+            done, outcomes = if_free(writer.connection, partial(each_then_commit, works=works))
+            if not done:
+                outcomes = await writer.call(run_batch, works)
+        except BaseException as e:
+            for queued in batch:
+                _fail(queued.outcome, e)
+            if not isinstance(e, Exception):
+                raise
+            return
+        self._checkpoints.committed()
+        for queued, outcome in zip(batch, outcomes or (), strict=True):
+            if isinstance(outcome, Done):
+                _settle(queued.outcome, outcome.result)
+            else:
+                _fail(queued.outcome, outcome.error)
 
     async def execute_script(self, script: str) -> None:
         async with self._lock:
@@ -230,6 +289,31 @@ class SqliteDatabase:
             await writer.call(roll_back)
         except sqlite3.Error:
             await self._disconnect()  # under the lock already; the next transaction reconnects
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    work: Work
+    outcome: asyncio.Future[Any]
+
+
+def _settle(outcome: asyncio.Future[Any], result: Any) -> None:
+    if not outcome.done():  # its caller may have gone (cancelled)
+        outcome.set_result(result)
+
+
+def _fail(outcome: asyncio.Future[Any], error: BaseException) -> None:
+    if outcome.done():
+        return
+    if isinstance(error, asyncio.CancelledError):
+        outcome.cancel()
+    elif isinstance(error, (sqlite3.Error, StorageUnavailable)):
+        # A new error per caller, each with its own traceback, from the one raised.
+        failure = StorageUnavailable()
+        failure.__cause__ = error
+        outcome.set_exception(failure)
+    else:
+        outcome.set_exception(error)
 
 
 WRITER_THREAD = "sqlite-writer"

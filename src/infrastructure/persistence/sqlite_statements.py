@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -137,11 +138,18 @@ def run_whole(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any
     return _then_commit(connection, work)
 
 
-def run_whole_if_free(
-    connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]
+def run_batch(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Outcome]:
+    """``run_whole`` for several works in one transaction (``each_then_commit``)."""
+    begin_immediate(connection)
+    return each_then_commit(connection, works)
+
+
+def if_free(
+    connection: sqlite3.Connection, then_commit: Callable[[sqlite3.Connection], T]
 ) -> tuple[bool, T | None]:
-    """On the event loop's own thread: ``run_whole`` if the write lock is free this instant,
-    else ``(False, None)`` and nothing done (the writer's thread then waits for it).
+    """On the event loop's own thread: BEGIN IMMEDIATE and ``then_commit`` if the write lock
+    is free this instant, else ``(False, None)`` and nothing done (the writer's thread then
+    waits for it).
 
     A hand-off to the writer's thread and back wakes two sleeping threads, which costs a
     sign-in more CPU than its statements do. Appending to the WAL is a write to the page
@@ -158,7 +166,7 @@ def run_whole_if_free(
         raise
     try:
         connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
-        return True, _then_commit(connection, work)
+        return True, then_commit(connection)
     finally:
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -178,6 +186,48 @@ def _then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[
             connection.execute("ROLLBACK")
         raise
     return result
+
+
+def then_commit(work: Callable[[Tx], Coroutine[Any, Any, T]]) -> Callable[[sqlite3.Connection], T]:
+    return lambda connection: _then_commit(connection, work)
+
+
+Work = Callable[[Tx], Coroutine[Any, Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: Exception
+
+
+Outcome = Done | Failed
+
+
+def each_then_commit(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Outcome]:
+    """Several works' statements in the transaction just begun, each under a savepoint of
+    its own, then one COMMIT: a work that fails is undone alone (its outcome the error), the
+    others commit. Anything else failing (a savepoint, the COMMIT) rolls it all back."""
+    outcomes: list[Outcome] = []
+    try:
+        for work in works:
+            connection.execute("SAVEPOINT work")
+            try:
+                outcomes.append(Done(_complete(work(DirectTx(connection)))))
+            except Exception as e:
+                connection.execute("ROLLBACK TO work")
+                outcomes.append(Failed(e))
+            connection.execute("RELEASE work")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _complete(coroutine: Coroutine[Any, Any, T]) -> T:
