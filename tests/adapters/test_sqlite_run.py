@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -260,22 +262,19 @@ def insert(key: str):
     return work
 
 
-async def behind_another_process(
-    db: SqliteDatabase, *works
-) -> tuple[asyncio.Task[object], list[asyncio.Task[object]]]:
-    """A run that waits on the writer's thread for another process's write lock, and the
-    runs of ``works`` started while it waits; the other process lets go afterwards."""
+@asynccontextmanager
+async def another_process_holding_the_lock(db: SqliteDatabase) -> AsyncIterator[asyncio.Task[str]]:
+    """Another process holds the write lock; yields a run that waits on the writer's thread
+    for it (the runs started inside queue behind it), and lets go on the way out."""
     other = sqlite3.connect(db.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     first = asyncio.create_task(db.run(insert("first")))
     await asyncio.sleep(0.02)
-    queued = [asyncio.create_task(db.run(work)) for work in works]
+    yield first
     await asyncio.sleep(0.02)
     assert not first.done()
-    assert not any(task.done() for task in queued)
     other.execute("COMMIT")
     other.close()
-    return first, queued
 
 
 async def test_works_queued_behind_a_transaction_in_flight_commit_in_one(
@@ -284,7 +283,8 @@ async def test_works_queued_behind_a_transaction_in_flight_commit_in_one(
     await database.run(insert("warm"))  # the writer's connection is open
     commits = commits_of(database)
 
-    first, queued = await behind_another_process(database, *(insert(k) for k in "abcde"))
+    async with another_process_holding_the_lock(database) as first:
+        queued = [asyncio.create_task(database.run(insert(k))) for k in "abcde"]
 
     assert await first == "first"
     assert [await task for task in queued] == list("abcde")
@@ -303,9 +303,9 @@ async def test_a_queued_work_that_fails_is_undone_alone_and_its_caller_told(
         await tx.execute("INSERT INTO t (k, v) VALUES ('clash', 1)")
         await tx.execute("INSERT INTO t (k, v) VALUES ('a', 1)")  # 'a' is taken just before
 
-    first, queued = await behind_another_process(
-        database, insert("a"), changes_its_mind, clashes, insert("b")
-    )
+    works = (insert("a"), changes_its_mind, clashes, insert("b"))
+    async with another_process_holding_the_lock(database) as first:
+        queued = [asyncio.create_task(database.run(work)) for work in works]
 
     await first
     outcomes = await asyncio.gather(*queued, return_exceptions=True)
@@ -319,16 +319,11 @@ async def test_a_queued_work_that_fails_is_undone_alone_and_its_caller_told(
 async def test_a_queued_work_whose_caller_has_gone_is_never_run(
     database: SqliteDatabase,
 ) -> None:
-    other = sqlite3.connect(database.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    first = asyncio.create_task(database.run(insert("first")))
-    await asyncio.sleep(0.02)
-    gone = asyncio.create_task(database.run(insert("gone")))
-    stays = asyncio.create_task(database.run(insert("stays")))
-    await asyncio.sleep(0.02)
-    gone.cancel()
-    other.execute("COMMIT")
-    other.close()
+    async with another_process_holding_the_lock(database) as first:
+        gone = asyncio.create_task(database.run(insert("gone")))
+        stays = asyncio.create_task(database.run(insert("stays")))
+        await asyncio.sleep(0.02)
+        gone.cancel()
 
     await first
     assert await stays == "stays"
@@ -339,15 +334,9 @@ async def test_a_queued_work_whose_caller_has_gone_is_never_run(
 async def test_a_work_queued_when_the_database_closes_is_answered_not_left_waiting(
     database: SqliteDatabase,
 ) -> None:
-    other = sqlite3.connect(database.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    first = asyncio.create_task(database.run(insert("first")))
-    await asyncio.sleep(0.02)
-    queued = asyncio.create_task(database.run(insert("late")))
-    closing = asyncio.create_task(database.close())  # waits for the run in flight
-    await asyncio.sleep(0.02)
-    other.execute("COMMIT")
-    other.close()
+    async with another_process_holding_the_lock(database) as first:
+        queued = asyncio.create_task(database.run(insert("late")))
+        closing = asyncio.create_task(database.close())  # waits for the run in flight
 
     await first
     await closing
