@@ -48,7 +48,8 @@ class SignalPolicy:
     issuer: str
     keep: timedelta  # how long an event is kept: the access-token lifetime and some slack
     wait: float = 10.0  # the longest a poll waits for an event (seconds)
-    check_every: float = 0.1  # how often a waiting poll looks again
+    check_every: float = 0.1  # how often a waiting poll looks for an event written since
+    look_again_every: float = 1.0  # how often it reads what is unacknowledged all the same
     # Streams one receiver may hold: one per verifying process, with room for processes
     # restarted before their old streams went idle; a leaked token cannot fill the database.
     streams: int = 1000
@@ -162,20 +163,38 @@ class PollSecurityEvents:
             raise SignalStreamNotFound()
         if command.max_events == 0:  # RFC 8936 §2.4: only acknowledging
             return Polled()
-        deadline = time.monotonic() + (0 if command.return_immediately else self._policy.wait)
-        while True:
-            since = self._clock.now() - self._policy.keep
-            found = await self._events.unacknowledged(
-                command.stream_id, since, command.max_events + 1
-            )
-            if found or time.monotonic() >= deadline:
-                break
-            await asyncio.sleep(self._policy.check_every)
+        found = await self._wait_for_events(command)
         sent = found[: command.max_events]
         return Polled(
             sets={str(event.id): self._signed(event, command.receiver) for event in sent},
             more_available=len(found) > len(sent),
         )
+
+    async def _wait_for_events(self, command: PollCommand) -> list[SecurityEvent]:
+        """What the stream has not acknowledged; while nothing, up to ``wait`` for an event.
+
+        Reading it is a scan of every event kept (milliseconds with thousands), which every
+        waiting stream would repeat ten times a second: a waiting poll reads again when the
+        newest event's id changed (read before, so one written meanwhile still changes it),
+        and once every ``look_again_every`` all the same. On PostgreSQL an id is drawn at the
+        insert and seen at the commit, so an event can become visible below the newest seen:
+        it waits a second at the most."""
+        policy = self._policy
+        deadline = time.monotonic() + (0 if command.return_immediately else policy.wait)
+        newest = await self._events.newest()
+        while True:
+            looked = time.monotonic()
+            found = await self._events.unacknowledged(
+                command.stream_id, self._clock.now() - policy.keep, command.max_events + 1
+            )
+            if found or looked >= deadline:
+                return found
+            while True:
+                await asyncio.sleep(policy.check_every)
+                now, seen = time.monotonic(), newest
+                newest = await self._events.newest()
+                if newest != seen or now >= min(deadline, looked + policy.look_again_every):
+                    break
 
     def _signed(self, event: SecurityEvent, receiver: str) -> str:
         """RFC 8417 §2.2 claims; the subject is the session (SSF §3: a complex subject, the

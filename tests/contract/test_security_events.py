@@ -121,6 +121,24 @@ async def test_old_events_are_not_read_and_are_deleted_with_their_acknowledgemen
     ] == ["new"]
 
 
+async def test_the_newest_event_is_the_one_written_last_and_none_once_all_are_gone(
+    sessions, events
+):
+    assert await events.newest() is None
+    for session_id in ("s1", "s2"):
+        await started(sessions, session_id)
+        await sessions.revoke(session_id, NOW - timedelta(hours=1), "logout")
+        [*_, last] = await events.unacknowledged(
+            await opened(events, f"o-{session_id}"), NOW - timedelta(days=1), 10
+        )
+        assert last.session_id == session_id
+        assert await events.newest() == last.id
+
+    await events.delete_before(NOW, 10)
+
+    assert await events.newest() is None
+
+
 async def test_without_receivers_a_session_ends_and_no_event_is_written(database, events):
     sessions = SqlSessionRepository(database, signals=False)
     await started(sessions, "s1")

@@ -63,6 +63,9 @@ class MemorySecurityEvents(SecurityEvents):
         kept = [e for e in self.events if e.occurred_at >= since]
         return [e for e in kept if (stream_id, e.id) not in self.acks][:limit]
 
+    async def newest(self) -> int | None:
+        return max((e.id for e in self.events), default=None)
+
     async def delete_before(self, before: datetime, limit: int) -> int:
         gone = [e for e in self.events if e.occurred_at < before][:limit]
         self.events = [e for e in self.events if e not in gone]

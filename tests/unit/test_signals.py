@@ -4,21 +4,31 @@ session-revoked SETs, and acknowledges them on that stream alone."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from application.signals import POLL_DELIVERY, PollCommand
+from application.signals import (
+    POLL_DELIVERY,
+    OpenSignalStream,
+    PollCommand,
+    PollSecurityEvents,
+    SignalPolicy,
+)
 from domain.errors import (
     InvalidReceiver,
     SignalStreamNotFound,
     TooManySignalStreams,
     ValidationFailed,
 )
+from domain.ports import SecurityEvent
+from tests.fakes.signals import MemorySecurityEvents
 from tests.unit.world import ISSUER, SIGNAL_RECEIVERS, SIGNAL_STREAMS, World
 
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
@@ -173,3 +183,83 @@ def test_only_a_configured_receivers_token_names_it(world: World, bearer: str | 
     assert world.signal_receivers.authenticate(SIGNAL_RECEIVERS["orders"]) == "orders"
     with pytest.raises(InvalidReceiver):
         world.signal_receivers.authenticate(bearer)
+
+
+# A waiting poll reads what its stream has not acknowledged (a scan of every event kept) when
+# an event was written since it last looked, and once a second all the same: not at every
+# check, which each waiting stream made ten times a second.
+
+
+class CountedEvents(MemorySecurityEvents):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def unacknowledged(
+        self, stream_id: str, since: datetime, limit: int
+    ) -> list[SecurityEvent]:
+        self.reads += 1
+        return await super().unacknowledged(stream_id, since, limit)
+
+
+def waiting(world: World, events: MemorySecurityEvents) -> PollSecurityEvents:
+    policy = SignalPolicy(
+        issuer=ISSUER, keep=timedelta(minutes=16), wait=1.0, check_every=0.01, look_again_every=0.4
+    )
+    return PollSecurityEvents(
+        events=events, signer=world.access_tokens, clock=world.clock, policy=policy
+    )
+
+
+async def opened_on(world: World, events: MemorySecurityEvents) -> str:
+    policy = SignalPolicy(issuer=ISSUER, keep=timedelta(minutes=16))
+    opening = OpenSignalStream(events=events, clock=world.clock, policy=policy)
+    return (await opening.execute("orders", POLL_DELIVERY)).id
+
+
+async def test_a_waiting_poll_reads_its_events_once_a_second_not_at_every_check(world: World):
+    events = CountedEvents()
+    poll = waiting(world, events)
+    command = PollCommand(receiver="orders", stream_id=await opened_on(world, events))
+
+    started = time.monotonic()
+    assert (await poll.execute(command)).sets == {}
+
+    assert time.monotonic() - started >= 0.95  # it waited the whole second
+    assert events.reads <= 4  # at the start, then every 0.4 s: not a hundred times
+
+
+async def test_a_waiting_poll_answers_as_soon_as_an_event_is_written(world: World):
+    events = CountedEvents()
+    poll = waiting(world, events)
+    command = PollCommand(receiver="orders", stream_id=await opened_on(world, events))
+    answer = asyncio.create_task(poll.execute(command))
+    await asyncio.sleep(0.05)
+
+    events.session_revoked("s-1", world.clock.now())
+    started = time.monotonic()
+    polled = await answer
+
+    assert len(polled.sets) == 1
+    assert time.monotonic() - started < 0.2  # not at the next look of every 0.4 s
+
+
+async def test_an_event_that_shows_up_below_the_newest_is_sent_at_the_next_look(world: World):
+    """PostgreSQL draws an event's id at the insert and shows it at the commit: an event can
+    become visible with an id below the newest a waiting poll has seen."""
+    events = CountedEvents()
+    poll = waiting(world, events)
+    stream = await opened_on(world, events)
+    seen = events.session_revoked("s-2", world.clock.now())
+    await poll.execute(PollCommand(receiver="orders", stream_id=stream, max_events=0))
+    await events.polled("orders", stream, world.clock.now(), [seen.id])
+    answer = asyncio.create_task(poll.execute(PollCommand(receiver="orders", stream_id=stream)))
+    await asyncio.sleep(0.05)
+
+    late = events.session_revoked("s-1", world.clock.now())
+    events.events = [replace(late, id=0), seen]  # committed late, with an id drawn earlier
+    started = time.monotonic()
+    polled = await answer
+
+    assert list(polled.sets) == ["0"]
+    assert time.monotonic() - started < 0.5  # the next look, 0.4 s at the most

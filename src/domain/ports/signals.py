@@ -61,6 +61,11 @@ class SecurityEvents(Protocol):
         """Events from ``since`` on not acknowledged on the stream, oldest first."""
         ...
 
+    async def newest(self) -> int | None:
+        """The id of the event written last, None with none kept: a look that costs next to
+        nothing, for a waiting poll to tell whether an event came since it last looked."""
+        ...
+
     async def delete_before(self, before: datetime, limit: int) -> int: ...
 
     async def close_idle(self, polled_before: datetime, limit: int) -> int:

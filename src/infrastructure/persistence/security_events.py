@@ -92,6 +92,10 @@ class SqlSecurityEvents(SecurityEvents):
             )
         return [_event(row) for row in rows]
 
+    async def newest(self) -> int | None:
+        row = await self._db.read_key("SELECT MAX(id) AS id FROM security_events")
+        return None if row is None or row["id"] is None else int(row["id"])
+
     async def polled(
         self, receiver: str, stream_id: str, now: datetime, acknowledged: Sequence[int]
     ) -> bool:
