@@ -84,6 +84,12 @@ def expect_signed_in(page: Page, email: str) -> None:
     expect(page.locator("#signed-in")).to_be_visible()
 
 
+def expect_settled(page: Page) -> None:
+    """A signed-in page has made the calls it makes on opening: its activity, read last, is
+    shown (one still in flight when another tab signs out would be answered 401)."""
+    expect(page.locator("#activity tbody tr").first).to_be_visible()
+
+
 def expect_signed_out(page: Page, notice: str | None = None) -> None:
     expect(page.locator("#status")).to_have_text("Signed out")
     expect(page.locator("#login-form")).to_be_visible()

@@ -15,13 +15,13 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 
 from tests.browser.conftest import ACCESS_TTL, GRACE, AgedTab, Demo
 from tests.browser.steps import (
     Traffic,
     call_me,
     expect,
+    expect_settled,
     expect_signed_in,
     expect_signed_out,
     open_demo,
@@ -134,6 +134,7 @@ def test_logging_out_in_one_tab_signs_the_other_out_at_its_next_call(
     first, email = signed_up(context, demo, "leaver")
     second = open_demo(context, demo)
     expect_signed_in(second, email)
+    expect_settled(second)
 
     first.locator("#logout").click()
     expect_signed_out(first, "You signed out.")
@@ -144,7 +145,6 @@ def test_logging_out_in_one_tab_signs_the_other_out_at_its_next_call(
     expect_signed_out(second)
 
 
-@pytest.mark.slow
 def test_a_token_the_server_finds_expired_is_refreshed_and_the_call_retried(aged_tab: AgedTab):
     """Last in the package (test files run in name order): by now the aged tab's token has
     mostly aged while the other tests ran."""
