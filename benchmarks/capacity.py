@@ -92,6 +92,12 @@ class _CountingDatabase:
         self._counts.transactions += 1
         return await self._inner.run(lambda tx: work(_CountingTx(tx, self._counts)))
 
+    async def read_key(self, sql: str, *args: object) -> SqlRow | None:
+        # A keyed read is one statement in autocommit (SQLite: on the loop's thread), no
+        # transaction; counted all the same, or the hot paths' reads would not show.
+        self._counts.statements += 1
+        return await self._inner.read_key(sql, *args)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
