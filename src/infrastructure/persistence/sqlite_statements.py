@@ -20,6 +20,22 @@ from infrastructure.persistence.database import Row, Tx, UniqueViolation
 
 T = TypeVar("T")
 
+# A transaction's work: its statements on the ``Tx`` it is given, awaiting nothing else.
+Work = Callable[[Tx], Coroutine[Any, Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: Exception
+
+
+Outcome = Done | Failed  # of one work in a batch (``each_then_commit``)
+
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -190,22 +206,6 @@ def _then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[
 
 def then_commit(work: Callable[[Tx], Coroutine[Any, Any, T]]) -> Callable[[sqlite3.Connection], T]:
     return lambda connection: _then_commit(connection, work)
-
-
-Work = Callable[[Tx], Coroutine[Any, Any, Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    result: Any
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    error: Exception
-
-
-Outcome = Done | Failed
 
 
 def each_then_commit(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Outcome]:
