@@ -182,13 +182,19 @@ class PollSecurityEvents:
         policy = self._policy
         deadline = time.monotonic() + (0 if command.return_immediately else policy.wait)
         newest = await self._events.newest()
+        waited = False
         while True:
             looked = time.monotonic()
             found = await self._events.unacknowledged(
                 command.stream_id, self._clock.now() - policy.keep, command.max_events + 1
             )
+            # Closed while this poll waited: its acknowledgements went with it, so what it
+            # found is every event kept; the stream's verifier is told it is gone instead.
+            if waited and not await self._events.is_open(command.stream_id):
+                raise SignalStreamNotFound()
             if found or looked >= deadline:
                 return found
+            waited = True
             while True:
                 await asyncio.sleep(policy.check_every)
                 now, seen = time.monotonic(), newest

@@ -139,6 +139,14 @@ async def test_the_newest_event_is_the_one_written_last_and_none_once_all_are_go
     assert await events.newest() is None
 
 
+async def test_a_stream_is_open_from_its_opening_to_its_closing(events):
+    assert not await events.is_open("o1")
+    await opened(events, "o1")
+    assert await events.is_open("o1")
+    assert await events.close_stream("orders", "o1")
+    assert not await events.is_open("o1")
+
+
 async def test_without_receivers_a_session_ends_and_no_event_is_written(database, events):
     sessions = SqlSessionRepository(database, signals=False)
     await started(sessions, "s1")

@@ -63,6 +63,9 @@ class MemorySecurityEvents(SecurityEvents):
         kept = [e for e in self.events if e.occurred_at >= since]
         return [e for e in kept if (stream_id, e.id) not in self.acks][:limit]
 
+    async def is_open(self, stream_id: str) -> bool:
+        return stream_id in self.opened
+
     async def newest(self) -> int | None:
         return max((e.id for e in self.events), default=None)
 

@@ -263,3 +263,24 @@ async def test_an_event_that_shows_up_below_the_newest_is_sent_at_the_next_look(
 
     assert list(polled.sets) == ["0"]
     assert time.monotonic() - started < 0.5  # the next look, 0.4 s at the most
+
+
+async def test_a_poll_whose_stream_is_closed_while_it_waits_is_told_the_stream_is_gone(
+    world: World,
+):
+    """Closing a stream takes its acknowledgements: read after that, every event kept would
+    look unsent and go out again on a stream nobody holds."""
+    events = CountedEvents()
+    poll = waiting(world, events)
+    stream = await opened_on(world, events)
+    sent = events.session_revoked("s-1", world.clock.now())
+    await events.polled("orders", stream, world.clock.now(), [sent.id])
+    answer = asyncio.create_task(poll.execute(PollCommand(receiver="orders", stream_id=stream)))
+    await asyncio.sleep(0.05)
+
+    assert await events.close_stream("orders", stream)
+    started = time.monotonic()
+
+    with pytest.raises(SignalStreamNotFound):
+        await answer
+    assert time.monotonic() - started < 0.5  # at the next full look, 0.4 s at the most

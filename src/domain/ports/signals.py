@@ -61,6 +61,10 @@ class SecurityEvents(Protocol):
         """Events from ``since`` on not acknowledged on the stream, oldest first."""
         ...
 
+    async def is_open(self, stream_id: str) -> bool:
+        """Whether the stream is still open: a keyed look, for a poll that waited."""
+        ...
+
     async def newest(self) -> int | None:
         """The id of the event written last, None with none kept: a look that costs next to
         nothing, for a waiting poll to tell whether an event came since it last looked."""

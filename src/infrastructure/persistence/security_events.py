@@ -92,6 +92,12 @@ class SqlSecurityEvents(SecurityEvents):
             )
         return [_event(row) for row in rows]
 
+    async def is_open(self, stream_id: str) -> bool:
+        row = await self._db.read_key(
+            "SELECT 1 AS open FROM signal_streams WHERE id = $1", stream_id
+        )
+        return row is not None
+
     async def newest(self) -> int | None:
         row = await self._db.read_key("SELECT MAX(id) AS id FROM security_events")
         return None if row is None or row["id"] is None else int(row["id"])
