@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -343,3 +344,47 @@ async def test_a_work_queued_when_the_database_closes_is_answered_not_left_waiti
     # The close came before the queued work's turn: refused, as any run after a close.
     with pytest.raises(StorageUnavailable):
         await asyncio.wait_for(queued, timeout=2)
+
+
+# Two processes (two workers) writing at once, each with runs queued behind its own: every
+# write lands once, whether it ran alone, in a batch, on the loop's thread or the writer's.
+
+_WORKER = """
+import asyncio, sys
+from pathlib import Path
+from infrastructure.persistence.sqlite import SqliteDatabase
+
+async def bump(tx):
+    row = await tx.fetchone("SELECT v FROM t WHERE k = 'n'")
+    await tx.execute("UPDATE t SET v = $1 WHERE k = 'n'", int(row["v"]) + 1)
+
+async def main():
+    db = SqliteDatabase(Path(sys.argv[1]))
+    await db.read_key("SELECT 1 AS ready")
+    print("ready", flush=True)
+    for _ in range(int(sys.argv[2])):
+        await asyncio.gather(*(db.run(bump) for _ in range(20)))
+    await db.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_writing_at_once_lose_no_write(database: SqliteDatabase) -> None:
+    await database.run(lambda tx: tx.execute("INSERT INTO t (k, v) VALUES ('n', 0)"))
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _WORKER, str(database.path), "25", stdout=asyncio.subprocess.PIPE
+    )
+    assert other.stdout is not None
+    assert await other.stdout.readline() == b"ready\n"  # both write from here on
+
+    async def bump(tx: Tx) -> None:
+        row = await tx.fetchone("SELECT v FROM t WHERE k = 'n'")
+        assert row is not None
+        await tx.execute("UPDATE t SET v = $1 WHERE k = 'n'", int(row["v"]) + 1)
+
+    for _ in range(25):
+        await asyncio.gather(*(database.run(bump) for _ in range(20)))
+    assert await other.wait() == 0
+
+    assert await rows(database) == [("n", 1000)]
