@@ -262,7 +262,7 @@ async def test_an_event_that_shows_up_below_the_newest_is_sent_at_the_next_look(
     polled = await answer
 
     assert list(polled.sets) == ["0"]
-    assert time.monotonic() - started < 0.5  # the next look, 0.4 s at the most
+    assert time.monotonic() - started < 0.8  # the next look (0.4 s), not the wait's end (1 s)
 
 
 async def test_a_poll_whose_stream_is_closed_while_it_waits_is_told_the_stream_is_gone(
@@ -283,4 +283,4 @@ async def test_a_poll_whose_stream_is_closed_while_it_waits_is_told_the_stream_i
 
     with pytest.raises(SignalStreamNotFound):
         await answer
-    assert time.monotonic() - started < 0.5  # at the next full look, 0.4 s at the most
+    assert time.monotonic() - started < 0.8  # the next look (0.4 s), not the wait's end (1 s)
