@@ -182,25 +182,23 @@ class PollSecurityEvents:
         policy = self._policy
         deadline = time.monotonic() + (0 if command.return_immediately else policy.wait)
         newest = await self._events.newest()
-        waited = False
-        while True:
-            looked = time.monotonic()
-            found = await self._events.unacknowledged(
-                command.stream_id, self._clock.now() - policy.keep, command.max_events + 1
-            )
+        looked, found = time.monotonic(), await self._unacknowledged(command)
+        while not found and looked < deadline:
+            await asyncio.sleep(policy.check_every)
+            now, seen = time.monotonic(), newest
+            newest = await self._events.newest()
+            if newest == seen and now < min(deadline, looked + policy.look_again_every):
+                continue
+            looked, found = now, await self._unacknowledged(command)
             # Closed while this poll waited: its acknowledgements went with it, so what it
             # found is every event kept; the stream's verifier is told it is gone instead.
-            if waited and not await self._events.is_open(command.stream_id):
+            if not await self._events.is_open(command.stream_id):
                 raise SignalStreamNotFound()
-            if found or looked >= deadline:
-                return found
-            waited = True
-            while True:
-                await asyncio.sleep(policy.check_every)
-                now, seen = time.monotonic(), newest
-                newest = await self._events.newest()
-                if newest != seen or now >= min(deadline, looked + policy.look_again_every):
-                    break
+        return found
+
+    async def _unacknowledged(self, command: PollCommand) -> list[SecurityEvent]:
+        since = self._clock.now() - self._policy.keep
+        return await self._events.unacknowledged(command.stream_id, since, command.max_events + 1)
 
     def _signed(self, event: SecurityEvent, receiver: str) -> str:
         """RFC 8417 §2.2 claims; the subject is the session (SSF §3: a complex subject, the

@@ -114,7 +114,7 @@ class SqliteDatabase:
         async with self._lock:
             try:
                 writer = await self._connect()
-                done, result = if_free(writer.connection, then_commit(work))
+                done, result = if_free(writer.connection, partial(then_commit, work=work))
                 if not done:
                     result = await writer.call(run_whole, work)
             except sqlite3.Error as e:

@@ -151,7 +151,7 @@ def run_whole(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any
     """On the writer's thread: BEGIN IMMEDIATE, the work's statements, COMMIT, without a trip
     back to the event loop, so the database's write lock is held only while SQLite works."""
     begin_immediate(connection)
-    return _then_commit(connection, work)
+    return then_commit(connection, work)
 
 
 def run_batch(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Outcome]:
@@ -161,11 +161,11 @@ def run_batch(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Out
 
 
 def if_free(
-    connection: sqlite3.Connection, then_commit: Callable[[sqlite3.Connection], T]
+    connection: sqlite3.Connection, finish: Callable[[sqlite3.Connection], T]
 ) -> tuple[bool, T | None]:
-    """On the event loop's own thread: BEGIN IMMEDIATE and ``then_commit`` if the write lock
-    is free this instant, else ``(False, None)`` and nothing done (the writer's thread then
-    waits for it).
+    """On the event loop's own thread: BEGIN IMMEDIATE and ``finish`` (``then_commit`` or
+    ``each_then_commit``) if the write lock is free this instant, else ``(False, None)`` and
+    nothing done (the writer's thread then waits for it).
 
     A hand-off to the writer's thread and back wakes two sleeping threads, which costs a
     sign-in more CPU than its statements do. Appending to the WAL is a write to the page
@@ -182,7 +182,7 @@ def if_free(
         raise
     try:
         connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_MS}")
-        return True, then_commit(connection)
+        return True, finish(connection)
     finally:
         connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -191,7 +191,7 @@ def if_free(
 LOOP_BUSY_MS = 5
 
 
-def _then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+def then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
     """The work's statements in the transaction just begun, then COMMIT; any failure rolls
     it all back."""
     try:
@@ -202,10 +202,6 @@ def _then_commit(connection: sqlite3.Connection, work: Callable[[Tx], Coroutine[
             connection.execute("ROLLBACK")
         raise
     return result
-
-
-def then_commit(work: Callable[[Tx], Coroutine[Any, Any, T]]) -> Callable[[sqlite3.Connection], T]:
-    return lambda connection: _then_commit(connection, work)
 
 
 def each_then_commit(connection: sqlite3.Connection, works: Sequence[Work]) -> list[Outcome]:
