@@ -21,16 +21,16 @@ test *args:
 # Lint, type-check and check the layer contracts (the Python client, clients/python, has
 # its own mypy settings).
 check:
-    ruff check src tests clients/python docs
-    ruff format --check src tests clients/python docs
+    ruff check src tests benchmarks clients/python docs
+    ruff format --check src tests benchmarks clients/python docs
     mypy
     cd clients/python && mypy
     lint-imports
 
 # Format the code.
 fmt:
-    ruff format src tests clients/python docs
-    ruff check --fix src tests clients/python docs
+    ruff format src tests benchmarks clients/python docs
+    ruff check --fix src tests benchmarks clients/python docs
 
 # The documentation site (MkDocs, Material) on http://127.0.0.1:8001, rebuilt on every change.
 docs:

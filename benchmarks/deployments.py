@@ -46,7 +46,7 @@ def deployment(kind: str, workdir: Path) -> Iterator[tuple[Server, str | None]]:
 
 def measure_deployments(plan: Plan, ceiling: float) -> list[Row]:
     rows: list[Row] = []
-    login_rates: list[tuple[str, wrk.Load]] = []
+    login_rates: list[tuple[str, wrk.Load, float]] = []
     for kind in ("embedded", "PG+Valkey"):
         with tempfile.TemporaryDirectory() as tmp, deployment(kind, Path(tmp)) as (server, vk):
             account = seeding.register(server.url)
@@ -71,21 +71,19 @@ def measure_deployments(plan: Plan, ceiling: float) -> list[Row]:
                 body = seeding.LOGIN_BODY
                 # A returning device, as most sign-ins are: a new one would queue a mail.
                 device = f"X-Device-Id: {seeding.DEVICE}"
-                login_rates.append(
-                    (
-                        kind,
-                        wrk.login(server.url, body, plan.seconds, 16, (device,)),
-                    )
-                )
-    if login_rates:
-        raw = argon.verify_rate(2, plan.seconds)
-        rows.append(Row("raw argon2id verify, 2 processes", f"{raw:,.1f} /s", "", True))
-        for kind, load in login_rates:
-            ok = load.rps >= 0.9 * raw and load.non2xx == 0
-            row = load_row(f"POST /auth/login, {kind}", load, None, "≥ 90 % of raw argon2id", ok)
-            rows.append(
-                Row(row.name, f"{row.measure} ({load.rps / raw:.0%} of raw)", row.target, ok, load)
-            )
+                load = wrk.login(server.url, body, plan.seconds, 16, (device,))
+                # The hash rate this machine gives right now: it drifts by several per cent
+                # within minutes (97.9 to 111.5/s in one hour), more than a ratio to a rate
+                # taken at another moment can bear. The server idles meanwhile.
+                login_rates.append((kind, load, argon.verify_rate(2, plan.seconds)))
+    for kind, load, raw in login_rates:
+        name = f"raw argon2id verify, 2 processes, after the {kind} sign-ins"
+        rows.append(Row(name, f"{raw:,.1f} /s", "", True))
+        ok = load.rps >= 0.9 * raw and load.non2xx == 0
+        row = load_row(f"POST /auth/login, {kind}", load, None, "≥ 90 % of raw argon2id", ok)
+        rows.append(
+            Row(row.name, f"{row.measure} ({load.rps / raw:.0%} of raw)", row.target, ok, load)
+        )
     return rows
 
 
