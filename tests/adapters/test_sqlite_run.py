@@ -293,6 +293,27 @@ async def test_works_queued_behind_a_transaction_in_flight_commit_in_one(
     assert [k for k, _ in await rows(database)] == ["a", "b", "c", "d", "e", "first", "warm"]
 
 
+async def test_each_work_of_a_batch_counts_toward_the_next_checkpoint(
+    database: SqliteDatabase,
+) -> None:
+    """A batch writes the pages of all its works: counted as one commit, a steady queue
+    would let the WAL grow a batch's size times past the checkpoint's threshold."""
+    await database.run(insert("warm"))
+    before = database_file_size(database)
+
+    async with another_process_holding_the_lock(database) as first:
+        keys = [f"row-{n:05}" for n in range(CHECKPOINT_EVERY)]
+        queued = [asyncio.create_task(database.run(insert(k))) for k in keys]
+
+    assert await first == "first"
+    assert await asyncio.gather(*queued) == keys
+    for _ in range(100):
+        if database_file_size(database) > before:
+            break
+        await asyncio.sleep(0.02)
+    assert database_file_size(database) > before
+
+
 async def test_a_queued_work_that_fails_is_undone_alone_and_its_caller_told(
     database: SqliteDatabase,
 ) -> None:

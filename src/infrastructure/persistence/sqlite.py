@@ -157,7 +157,7 @@ class SqliteDatabase:
             if not isinstance(e, Exception):
                 raise
             return
-        self._checkpoints.committed()
+        self._checkpoints.committed(len(works))
         for queued, outcome in zip(batch, outcomes or (), strict=True):
             if isinstance(outcome, Done):
                 _settle(queued.outcome, outcome.result)
@@ -323,11 +323,12 @@ CHECKPOINT_EVERY = 200
 
 
 class Checkpoints:
-    """WAL checkpoints, every ``every`` commits of this process, on a thread and connection
-    of their own. The writer's connection never runs one: SQLite's automatic checkpoint runs
-    inside the COMMIT that crosses its threshold, copying pages and syncing the file, which
-    on the event loop's thread would stall every request in flight. A PASSIVE checkpoint
-    waits for nobody; what it could not copy the next one does."""
+    """WAL checkpoints, every ``every`` works committed by this process (a batch counts each
+    of its works: it writes the pages of all of them), on a thread and connection of their
+    own. The writer's connection never runs one: SQLite's automatic checkpoint runs inside
+    the COMMIT that crosses its threshold, copying pages and syncing the file, which on the
+    event loop's thread would stall every request in flight. A PASSIVE checkpoint waits for
+    nobody; what it could not copy the next one does."""
 
     def __init__(self, path: Path, every: int = CHECKPOINT_EVERY) -> None:
         self._path = path
@@ -337,8 +338,8 @@ class Checkpoints:
         self._connection: sqlite3.Connection | None = None
         self._running: asyncio.Future[None] | None = None
 
-    def committed(self) -> None:
-        self._commits += 1
+    def committed(self, works: int = 1) -> None:
+        self._commits += works
         if self._commits < self._every or (self._running and not self._running.done()):
             return
         self._commits = 0
