@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -65,7 +66,7 @@ class Login:
         if not await self._hasher.verify(user.password_hash, command.password):
             self._failed(command, user, "wrong_password")
         if self._hasher.needs_rehash(user.password_hash):
-            await self._rehash(user, command)
+            user = await self._rehash(user, user.password_hash, command)
         # OWASP ASVS 5.0 V6.2.12: a breached password still signs in, but its user is told.
         # The range API is asked beside the rest of the sign-in, not before it, and only
         # once the password is right.
@@ -115,10 +116,11 @@ class Login:
             return None
         return await self._users.get_by_email(email.value)
 
-    async def _rehash(self, user: User, command: LoginCommand) -> None:
+    async def _rehash(self, user: User, verified: str, command: LoginCommand) -> User:
         new_hash = await self._hasher.hash(command.password)
-        await self._users.update_password_hash(user.id, new_hash, self._clock.now())
+        await self._users.rehash_password(user.id, verified, new_hash, self._clock.now())
         audit_event(self._audit, "password_rehashed", command.client, user_id=user.id)
+        return dataclasses.replace(user, password_hash=new_hash)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

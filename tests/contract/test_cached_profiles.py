@@ -21,7 +21,7 @@ async def test_a_profile_is_served_from_the_cache_only_for_its_ttl(sqlite_db: Da
     elsewhere = CachedProfiles(sql, ttl=0.2)
     assert await elsewhere.profile(user.id) == user
 
-    await sql.update_password_hash(user.id, "h2", T0)  # as another worker would
+    await sql.rehash_password(user.id, "h1", "h2", T0)  # as another worker would
     cached = await elsewhere.profile(user.id)
     assert cached is not None
     assert cached.password_hash == "h1"
@@ -42,7 +42,7 @@ async def test_a_write_through_the_cache_drops_the_users_entry(sqlite_db: Databa
     )
     await users.profile(user.id)
 
-    await users.update_password_hash(user.id, "h2", T0)
+    await users.rehash_password(user.id, "h1", "h2", T0)
     changed = await users.profile(user.id)
     assert changed is not None
     assert changed.password_hash == "h2"

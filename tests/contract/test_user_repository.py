@@ -64,15 +64,27 @@ async def test_a_user_without_password_can_be_stored(users: UserRepository) -> N
     assert found.password_hash is None
 
 
-async def test_updating_the_password_hash_changes_hash_and_updated_at(
-    users: UserRepository,
-) -> None:
+async def test_a_rehash_changes_hash_and_updated_at(users: UserRepository) -> None:
     added = await users.add(new_user(), told=None)
+    assert added.password_hash is not None
     later = T0 + timedelta(hours=1)
-    await users.update_password_hash(added.id, "new-hash", later)
+    await users.rehash_password(added.id, added.password_hash, "new-hash", later)
     found = await users.get(added.id)
     assert found is not None
     assert (found.password_hash, found.updated_at, found.created_at) == ("new-hash", later, T0)
+
+
+async def test_a_rehash_never_brings_back_a_password_dropped_or_replaced_meanwhile(
+    users: UserRepository,
+) -> None:
+    """A sign-in checks the old hash, a reset replaces it (or a takeover drops it), then the
+    sign-in's rehash of the old password arrives: it writes nothing."""
+    added = await users.add(new_user(password_hash="old-hash"), told=None)
+    await users.rehash_password(added.id, "old-hash", "replaced", T0)  # the reset, say
+    await users.rehash_password(added.id, "old-hash", "old-password-rehashed", T0)
+    found = await users.get(added.id)
+    assert found is not None
+    assert found.password_hash == "replaced"
 
 
 async def test_a_removed_user_is_gone(users: UserRepository) -> None:

@@ -72,11 +72,12 @@ class MemoryUserRepository(UserRepository):
     async def link_identity(self, identity: ExternalIdentity) -> None:
         self.identities.setdefault((identity.provider, identity.subject), identity)
 
-    async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
-        if user_id in self.users:
-            self.users[user_id] = replace(
-                self.users[user_id], password_hash=password_hash, updated_at=now
-            )
+    async def rehash_password(
+        self, user_id: int, verified: str, password_hash: str, now: datetime
+    ) -> None:
+        user = self.users.get(user_id)
+        if user is not None and user.password_hash == verified:
+            self.users[user_id] = replace(user, password_hash=password_hash, updated_at=now)
 
 
 class MemorySessionRepository(SessionRepository):

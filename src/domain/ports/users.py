@@ -28,9 +28,12 @@ class UserRepository(Protocol):
         """Attach (provider, subject) to a user; a second link of the same pair is a no-op."""
         ...
 
-    async def update_password_hash(
-        self, user_id: int, password_hash: str, now: datetime
-    ) -> None: ...
+    async def rehash_password(
+        self, user_id: int, verified: str, password_hash: str, now: datetime
+    ) -> None:
+        """Store ``password_hash`` in place of ``verified``, the hash a sign-in has just
+        checked, and only over it: a password dropped or replaced meanwhile stays so."""
+        ...
 
 
 class UserProfiles(Protocol):

@@ -64,6 +64,8 @@ class CachedProfiles(UserRepository, UserProfiles):
         self._cache.pop(identity.user_id, None)
         await self._users.link_identity(identity)
 
-    async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+    async def rehash_password(
+        self, user_id: int, verified: str, password_hash: str, now: datetime
+    ) -> None:
         self._cache.pop(user_id, None)
-        await self._users.update_password_hash(user_id, password_hash, now)
+        await self._users.rehash_password(user_id, verified, password_hash, now)

@@ -113,13 +113,17 @@ class SqlUserRepository(UserRepository):
                 identity.created_at,
             )
 
-    async def update_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+    async def rehash_password(
+        self, user_id: int, verified: str, password_hash: str, now: datetime
+    ) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+                "UPDATE users SET password_hash = $1, updated_at = $2"
+                " WHERE id = $3 AND password_hash = $4",
                 password_hash,
                 now,
                 user_id,
+                verified,
             )
 
     async def _one(self, sql: str, *args: object) -> User | None:

@@ -1,0 +1,90 @@
+"""A password sign-in is under way for as long as argon2id takes (~20 ms, more under load).
+A change that ends every session of the user meanwhile (a reset, the mailbox's owner taking
+over an unverified account) ran before this session existed: the sign-in looks again once
+its grant is stored, and a password dropped or replaced since it was checked ends it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from application.email.recovery import ResetPasswordCommand
+from domain.errors import InvalidAccessToken, InvalidCredentials
+from tests.fakes.clock import FakeClock
+from tests.unit.test_email_sign_in import ADA, ask, with_code
+from tests.unit.test_planted_factors import reset_token
+from tests.unit.world import CLIENT, PASSWORD, World, build_world
+
+
+def while_the_password_is_checked(world: World, meanwhile: Callable[[], Awaitable[object]]):
+    """The next password check runs ``meanwhile`` before it answers."""
+    real_verify = world.hasher.verify
+    ran: list[object] = []
+
+    async def verify(password_hash: str, password: str) -> bool:
+        ok = await real_verify(password_hash, password)
+        if not ran:
+            ran.append(await meanwhile())
+        return ok
+
+    world.hasher.verify = verify  # type: ignore[method-assign]
+    return ran
+
+
+async def test_the_mailbox_owners_takeover_ends_a_squatters_sign_in_under_way(
+    clock: FakeClock,
+) -> None:
+    world = build_world(clock)
+    await world.sign_up(ADA)  # the squatter: the owner's address, unverified, their password
+    mail = await ask(world)  # the owner asks for a sign-in mail
+    owner = while_the_password_is_checked(
+        world, lambda: world.email_sign_in.execute(with_code(mail))
+    )
+
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, PASSWORD)
+
+    assert owner[0].user.email_verified
+    assert (await world.claims(owner[0].tokens.access_token)).user_id == owner[0].user.id
+    revoked = [s for s in world.sessions.sessions.values() if s.revoked_reason]
+    assert "password_changed" in [s.revoked_reason for s in revoked]
+
+
+async def test_a_reset_ends_a_sign_in_under_way_with_the_old_password(clock: FakeClock) -> None:
+    world = build_world(clock)
+    signed_up = await world.sign_up_verified(ADA)
+    token = await reset_token(world)
+    while_the_password_is_checked(
+        world,
+        lambda: world.reset_password.execute(
+            ResetPasswordCommand(token=token, new_password="a new password", client=CLIENT)
+        ),
+    )
+
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, PASSWORD)
+
+    with pytest.raises(InvalidAccessToken):  # the reset ended the one before, too
+        await world.claims(signed_up.tokens.access_token)
+    assert (await world.sign_in(ADA, "a new password")).user.id == signed_up.user.id
+
+
+async def test_a_rehash_under_way_never_brings_back_a_replaced_password(clock: FakeClock) -> None:
+    world = build_world(clock)
+    await world.sign_up_verified(ADA)
+    token = await reset_token(world)
+    world.hasher.needs_rehash = lambda password_hash: True  # type: ignore[method-assign]
+    while_the_password_is_checked(
+        world,
+        lambda: world.reset_password.execute(
+            ResetPasswordCommand(token=token, new_password="a new password", client=CLIENT)
+        ),
+    )
+
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, PASSWORD)
+
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, PASSWORD)
+    assert (await world.sign_in(ADA, "a new password")).user.email == ADA
