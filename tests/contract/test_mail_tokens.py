@@ -78,7 +78,8 @@ async def test_an_expired_or_unknown_token_is_refused(mail: MailUnitOfWork) -> N
 
 async def holder(mail: MailUnitOfWork, hash_: str, kind: MailKind, at: object = NOW) -> int | None:
     async with mail.begin() as work:
-        return await work.tokens.holder(hash_, kind, at)  # type: ignore[arg-type]
+        held = await work.tokens.holder(hash_, kind, at)  # type: ignore[arg-type]
+    return None if held is None else held.user_id
 
 
 async def test_a_tokens_holder_is_read_without_spending_it(mail: MailUnitOfWork) -> None:
@@ -90,6 +91,15 @@ async def test_a_tokens_holder_is_read_without_spending_it(mail: MailUnitOfWork)
     assert await holder(mail, "a" * 64, RESET, NOW + timedelta(hours=1)) is None  # expired
     assert await redeem(mail, "a" * 64, RESET) == 1  # still unspent
     assert await holder(mail, "a" * 64, RESET) is None  # spent
+
+
+async def test_the_holder_tells_when_the_token_expires(mail: MailUnitOfWork) -> None:
+    await issue(mail, token(kind=RESET))
+
+    async with mail.begin() as work:
+        held = await work.tokens.holder("a" * 64, RESET, NOW)
+    assert held is not None
+    assert (held.user_id, held.expires_at) == (1, NOW + timedelta(hours=1))
 
 
 async def test_discard_kills_every_token_of_that_user_and_kind_only(mail: MailUnitOfWork) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from domain.ports import (
     AccountEmail,
     AuditEvent,
+    Held,
     Mailer,
     MailKind,
     MailToken,
@@ -93,11 +94,13 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         self.token_rows[token_hash] = (token, now)
         return token.user_id
 
-    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> Held | None:
         token, used = self.token_rows.get(token_hash, (None, None))
         if token is None or used or token.kind is not kind or token.expires_at <= now:
             return None
-        return token.user_id if token.user_id in self.users_repo.users else None
+        if token.user_id not in self.users_repo.users:
+            return None
+        return Held(token.user_id, token.expires_at)
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         for key, (token, used) in list(self.token_rows.items()):

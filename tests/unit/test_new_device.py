@@ -12,15 +12,18 @@ import pytest
 from application.client import ClientInfo
 from application.devices.secure import SecureAccountCommand
 from application.login import LoginCommand
+from application.mfa.passkeys import FinishRegistrationCommand
 from domain.errors import (
     InvalidCredentials,
+    InvalidPasskey,
     InvalidRefreshToken,
     InvalidSecureToken,
     StorageUnavailable,
 )
 from infrastructure.grants.memory import MemoryGrantStore
+from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
-from tests.unit.world import CLIENT, PASSWORD, World, build_world
+from tests.unit.world import CLIENT, ISSUER, PASSWORD, World, build_world
 
 ADA = "ada@example.test"
 LAPTOP = dataclasses.replace(CLIENT, device="laptop-0123456789abcdef")
@@ -105,6 +108,58 @@ async def test_this_wasnt_me_ends_every_session_and_blocks_the_password_until_re
     assert "account_secured" in [e.event for e in world.audit.events]
     with pytest.raises(InvalidSecureToken):
         await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+
+
+async def enrol_passkey(world: World, access_token: str, authenticator: SoftAuthenticator) -> None:
+    claims = await world.claims(access_token)
+    options = await world.start_passkey_registration.execute(claims)
+    await world.finish_passkey_registration.execute(
+        FinishRegistrationCommand(
+            caller=claims, credential=authenticator.create(dict(options)), name=None, client=PHONE
+        )
+    )
+
+
+async def test_this_wasnt_me_removes_a_passkey_the_intruder_added(clock: FakeClock) -> None:
+    """The intruder's fresh sign-in is step-up enough to add a passkey to an account without
+    a second factor: one that outlived "this wasn't me" would sign them in again (aal2)."""
+    world = build_world(clock)
+    await world.sign_up_verified(ADA)
+    clock.advance(3600)
+    intruder = await world.login.execute(LoginCommand(email=ADA, password=PASSWORD, client=PHONE))
+    theirs = SoftAuthenticator(ISSUER)
+    clock.advance(30)
+    await enrol_passkey(world, intruder.tokens.access_token, theirs)
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+
+    await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=LAPTOP))
+
+    with pytest.raises(InvalidPasskey):
+        await world.sign_in_with_passkey(theirs)
+    removed = [e for e in world.audit.named("passkey_removed") if e.reason == "account_secured"]
+    assert len(removed) == 1
+    assert any(
+        m.subject.startswith("Second factors were removed") for m in world.mail.queued_to(ADA)
+    )
+
+
+async def test_this_wasnt_me_keeps_the_passkeys_added_before_that_sign_in(
+    clock: FakeClock,
+) -> None:
+    world = build_world(clock)
+    owner = await world.sign_up_verified(ADA)
+    mine = SoftAuthenticator(ISSUER)
+    await enrol_passkey(world, owner.tokens.access_token, mine)
+    clock.advance(3600)
+    await sign_in_from(world, PHONE)
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+
+    await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=LAPTOP))
+
+    assert await world.sign_in_with_passkey(mine)
+    assert not [m for m in world.mail.queued_to(ADA) if "factors were removed" in m.subject]
 
 
 class GrantsDown(MemoryGrantStore):

@@ -1,17 +1,31 @@
-""" "This wasn't me": the link of a new-device notice ends every session and blocks the
-password until a reset (OWASP ASVS 5.0 V6.3.7, V7.4.5: the user can end every session)."""
+""" "This wasn't me": the link of a new-device notice ends every session, removes the second
+factors added since that sign-in and blocks the password until a reset (OWASP ASVS 5.0
+V6.3.7, V7.4.5: the user can end every session; V6.4.3: no attacker's authenticator stays)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.client import ClientInfo, change_event
 from application.compensation import quietly
+from application.email.messages import MailPolicy
+from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
+from application.mfa.planted import FactorRemoval
 from application.revocation import SessionRevoker
+from domain.entities import User
 from domain.errors import InvalidSecureToken
-from domain.ports import AuditLog, Clock, MailKind, MailUnitOfWork, UserRepository
+from domain.ports import (
+    AuditLog,
+    Clock,
+    MailKind,
+    MailUnitOfWork,
+    Passkeys,
+    TotpCredentials,
+    UserRepository,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,11 +40,16 @@ class SecureAccount:
         *,
         mail: MailUnitOfWork,
         users: UserRepository,
+        totp: TotpCredentials,
+        passkeys: Passkeys,
         revoker: SessionRevoker,
         queue: MailQueue,
+        policy: MailPolicy,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
+        self._factors = FactorRemoval(totp=totp, passkeys=passkeys, audit=audit, clock=clock)
+        self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
         self._mail = mail
         self._users = users
         self._revoker = revoker
@@ -43,14 +62,18 @@ class SecureAccount:
             raise InvalidSecureToken()
         token_hash, now = digest(command.token), self._clock.now()
         async with self._mail.begin() as work:
-            user_id = await work.tokens.holder(token_hash, MailKind.SECURE_ACCOUNT, now)
-        if user_id is None:
+            held = await work.tokens.holder(token_hash, MailKind.SECURE_ACCOUNT, now)
+        if held is None:
             raise InvalidSecureToken()
-        # Every session ends before the link is spent: should a backend fail on the way,
-        # nothing is half-done that the owner cannot finish by clicking again (the link
-        # still works), and no intruder's session outlives a spent link.
+        user_id = held.user_id
+        # Every session ends, and every factor added since, before the link is spent:
+        # should a backend fail on the way, nothing is half-done that the owner cannot
+        # finish by clicking again (the link still works), and no intruder's session or
+        # passkey outlives a spent link.
         await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
         user = await self._users.get(user_id)
+        if user is not None:
+            await self._remove_factors_since(user, held.expires_at - self._ttl, command.client)
         secured = change_event("account_secured", command.client, user_id=user_id)
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.SECURE_ACCOUNT, now) is None:
@@ -67,3 +90,14 @@ class SecureAccount:
         await quietly(
             self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
         )
+
+    async def _remove_factors_since(self, user: User, since: datetime, client: ClientInfo) -> None:
+        """Whoever signed in at ``since`` (the notice's link was made with that sign-in) had a
+        fresh authentication: enough to add a passkey or an app, which would sign them in
+        again after every session ended. The owner adds back any of their own."""
+
+        def added_since(enrolled_at: datetime, at_sign_up: bool) -> bool:
+            return enrolled_at >= since
+
+        if await self._factors.remove(user, client, "account_secured", added_since):
+            await self._queue.notify(user, Notice.RECENT_FACTORS_REMOVED)

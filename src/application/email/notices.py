@@ -16,6 +16,7 @@ class Notice(StrEnum):
     PASSKEY_ADDED = "passkey_added"
     PASSKEY_REMOVED = "passkey_removed"
     UNVERIFIED_FACTORS_REMOVED = "unverified_factors_removed"
+    RECENT_FACTORS_REMOVED = "recent_factors_removed"
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_SET = "password_set"
     CODES_LOCKED = "codes_locked"
@@ -30,6 +31,10 @@ _WHAT = {
         "Second factors were removed",
         "were removed: they were added before this address was confirmed",
     ),
+    Notice.RECENT_FACTORS_REMOVED: (
+        "Second factors were removed",
+        "were removed: they were added after the sign-in you reported as not yours",
+    ),
     Notice.PASSWORD_CHANGED: ("Your password was changed", "was changed"),
     Notice.PASSWORD_SET: ("A password was set", "was set: the account can sign in with it"),
     Notice.CODES_LOCKED: (
@@ -43,6 +48,7 @@ _THING = {
     Notice.PASSKEY_ADDED: "A passkey",
     Notice.PASSKEY_REMOVED: "A passkey",
     Notice.UNVERIFIED_FACTORS_REMOVED: "The second factors",
+    Notice.RECENT_FACTORS_REMOVED: "The second factors",
     Notice.PASSWORD_CHANGED: "The password",
     Notice.PASSWORD_SET: "A password",
     Notice.CODES_LOCKED: "Second-step sign-ins with a code",

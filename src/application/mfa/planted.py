@@ -17,6 +17,7 @@ as it replaces the password: whoever signed up with an address they do not own i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,7 +26,7 @@ from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.revocation import SessionRevoker
 from domain.entities import User
-from domain.ports import AuditEvent, AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
+from domain.ports import AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
 
 
 class MailboxProof:
@@ -41,12 +42,9 @@ class MailboxProof:
         clock: Clock,
     ) -> None:
         self._users = users
-        self._totp = totp
-        self._passkeys = passkeys
+        self._factors = FactorRemoval(totp=totp, passkeys=passkeys, audit=audit, clock=clock)
         self._revoker = revoker
         self._queue = queue
-        self._audit = audit
-        self._clock = clock
 
     async def proven(
         self,
@@ -79,28 +77,49 @@ class MailboxProof:
         verified_at = user.email_verified_at
         if verified_at is None:
             return False
+
+        def planted(enrolled_at: datetime, at_sign_up: bool) -> bool:
+            # A passkey-first account's own passkey is its credential, not a planted factor.
+            return enrolled_at < verified_at and (sign_up_replaced or not at_sign_up)
+
+        return await self._factors.remove(user, client, "enrolled_unverified", planted)
+
+
+class FactorRemoval:
+    """Removes an account's app and passkeys by when they were enrolled, each audited (and
+    written to the activity with its removal) with the reason."""
+
+    def __init__(
+        self, *, totp: TotpCredentials, passkeys: Passkeys, audit: AuditLog, clock: Clock
+    ) -> None:
+        self._totp = totp
+        self._passkeys = passkeys
+        self._audit = audit
+        self._clock = clock
+
+    async def remove(
+        self,
+        user: User,
+        client: ClientInfo,
+        reason: str,
+        going: Callable[[datetime, bool], bool],
+    ) -> bool:
+        """Each factor ``going(enrolled_at, at_sign_up)`` names; whether any was removed."""
         removed = False
         app = await self._totp.get(user.id)
-        if app is not None and app.created_at < verified_at:
-            # Audited as before whether or not the app was confirmed; its activity row is
-            # written with the removal only when it was (an app never confirmed was no
-            # second factor).
-            app_gone = _planted("mfa_disabled", user, client)
+        if app is not None and going(app.created_at, False):
+            # Audited whether or not the app was confirmed; its activity row is written with
+            # the removal only when it was (an app never confirmed was no second factor).
+            app_gone = change_event("mfa_disabled", client, user_id=user.id, reason=reason)
             if not await self._totp.remove(user.id, self._clock.now(), app_gone):
                 app_gone = replace(app_gone, with_change=False)
             self._audit.record(app_gone)
             removed = True
         for passkey in await self._passkeys.of_user(user.id):
-            if passkey.at_sign_up and not sign_up_replaced:
-                continue  # the account's own credential, not a planted factor
-            passkey_gone = _planted("passkey_removed", user, client)
-            if passkey.created_at < verified_at and await self._passkeys.remove(
-                user.id, passkey.id, self._clock.now(), passkey_gone
-            ):
-                self._audit.record(passkey_gone)
+            if not going(passkey.created_at, passkey.at_sign_up):
+                continue
+            gone = change_event("passkey_removed", client, user_id=user.id, reason=reason)
+            if await self._passkeys.remove(user.id, passkey.id, self._clock.now(), gone):
+                self._audit.record(gone)
                 removed = True
         return removed
-
-
-def _planted(event: str, user: User, client: ClientInfo) -> AuditEvent:
-    return change_event(event, client, user_id=user.id, reason="enrolled_unverified")

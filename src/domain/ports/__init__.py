@@ -32,6 +32,7 @@ from domain.ports.integrity import GrantStoreIntegrity
 from domain.ports.keyed import OneTimeStore, RateLimiter
 from domain.ports.mail import (
     AccountEmail,
+    Held,
     MailDeliveryFailed,
     Mailer,
     MailKind,
@@ -99,6 +100,7 @@ __all__ = [
     "GenuineRefreshToken",
     "GraceReplay",
     "GrantStoreIntegrity",
+    "Held",
     "IdGenerator",
     "IdentityProvider",
     "Invalid",

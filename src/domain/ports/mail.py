@@ -30,6 +30,14 @@ class MailToken:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A live token's user, and its expiry (its issue, less the kind's lifetime)."""
+
+    user_id: int
+    expires_at: datetime
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutgoingMail:
     recipient: str
@@ -63,9 +71,9 @@ class MailTokens(Protocol):
         of another kind, expired or used. Exactly one of concurrent redeems wins."""
         ...
 
-    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
-        """The user a live token of ``kind`` names, the token left unspent; None as for
-        ``redeem``."""
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> Held | None:
+        """The user a live token of ``kind`` names, and when it expires, the token left
+        unspent; None as for ``redeem``."""
         ...
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from domain.ports import (
     AccountEmail,
     AuditEvent,
+    Held,
     MailKind,
     MailToken,
     MailTokens,
@@ -19,7 +20,7 @@ from domain.ports import (
     WebhookEvent,
 )
 from infrastructure.persistence.account_events import record_event
-from infrastructure.persistence.database import Database, Tx, skip_locked
+from infrastructure.persistence.database import Database, Tx, as_datetime, skip_locked
 
 
 class _Tokens(MailTokens):
@@ -47,15 +48,15 @@ class _Tokens(MailTokens):
         )
         return None if row is None else int(row["user_id"])
 
-    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
+    async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> Held | None:
         row = await self._tx.fetchone(
-            "SELECT user_id FROM mail_tokens WHERE hash = $1 AND kind = $2"
+            "SELECT user_id, expires_at FROM mail_tokens WHERE hash = $1 AND kind = $2"
             " AND used_at IS NULL AND expires_at > $3",
             token_hash,
             kind.value,
             now,
         )
-        return None if row is None else int(row["user_id"])
+        return None if row is None else Held(int(row["user_id"]), as_datetime(row["expires_at"]))
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         await self._tx.execute(

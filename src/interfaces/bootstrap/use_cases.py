@@ -383,8 +383,11 @@ def build(p: Ports, policies: Policies) -> UseCases:
         secure_account=SecureAccount(
             mail=p.mail,
             users=p.users,
+            totp=p.totp,
+            passkeys=p.passkeys,
             revoker=revoker,
             queue=queue,
+            policy=policies.mail,
             clock=p.clock,
             audit=p.audit,
         ),
