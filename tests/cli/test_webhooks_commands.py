@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,6 +22,17 @@ def test_webhooks_add_shows_the_secret_once_and_list_never(authgate: Authgate) -
     listed = authgate("webhooks", "list").out
     assert re.fullmatch(rf" +1  active    \S+Z  {URL}  user.created,user.deleted\n", listed)
     assert "whsec_" not in listed
+
+
+def test_an_operators_change_writes_the_audit_line_an_admins_request_would(
+    authgate: Authgate,
+) -> None:
+    added = authgate("webhooks", "add", URL, "--events", "user.created")
+
+    [line] = [json.loads(x) for x in added.err.splitlines() if x.startswith("{")]
+    assert line["logger"] == "authgate.audit"
+    assert (line["message"], line["actor"], line["target"]) == ("webhook_added", "cli", "webhook:1")
+    assert "secret" not in json.dumps(line)
 
 
 def test_webhooks_rotate_secret_shows_a_new_secret(authgate: Authgate) -> None:

@@ -14,6 +14,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from application.admin import CLI
 from application.webhooks.endpoints import ManageWebhooks
 from application.webhooks.sender import WebhookPolicy, WebhookSender
 from application.webhooks.signing import new_secret
@@ -141,9 +142,12 @@ async def test_an_endpoint_enabled_again_after_a_410_gets_what_waited(
     assert await sender.deliver_due() == 1  # 410: disabled
 
     manage = ManageWebhooks(
-        endpoints=SqlWebhookEndpoints(database, BOX), policy=FAST, clock=SystemClock()
+        endpoints=SqlWebhookEndpoints(database, BOX),
+        policy=FAST,
+        clock=SystemClock(),
+        audit=RecordingAudit(),
     )
-    await manage.enable(endpoint.id)
+    await manage.enable(endpoint.id, CLI)
     await deliver_until(sender, lambda: len(receiver.delivered()) == 2)
 
     gone, *delivered = receiver.received

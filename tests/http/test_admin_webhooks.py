@@ -3,7 +3,10 @@ details, and an event of a sign-up listed among the endpoint's deliveries and re
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from infrastructure.config import Settings
 from tests.http.admin_helpers import an_admin
@@ -99,6 +102,44 @@ async def test_rotating_shows_a_new_secret_and_removing_ends_the_endpoint(
     assert (await client.get("/admin/webhooks", headers=admin.headers)).json() == {"webhooks": []}
     again = await client.post(f"{webhook}/rotate-secret", headers=admin.headers)
     assert_problem(again, 404, "webhook_not_found")
+
+
+async def test_every_change_to_an_endpoint_is_audited_with_the_admin_who_made_it(
+    client: Any, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An endpoint receives every user's address and sessions: whoever adds one (a stolen
+    admin token, say) must leave a trace, as every other admin action does."""
+    admin = await an_admin(client, settings)
+    with caplog.at_level(logging.INFO, logger="authgate.audit"):
+        added = await client.post(
+            "/admin/webhooks", json={"url": URL, "events": ["user.created"]}, headers=admin.headers
+        )
+        webhook = f"/admin/webhooks/{added.json()['id']}"
+        await sign_up(client, "bob@site.com")
+        [delivery] = (await client.get(f"{webhook}/deliveries", headers=admin.headers)).json()[
+            "deliveries"
+        ]
+        for path in ("rotate-secret", "enable", f"deliveries/{delivery['id']}/replay"):
+            assert (await client.post(f"{webhook}/{path}", headers=admin.headers)).is_success
+        assert (await client.delete(webhook, headers=admin.headers)).status_code == 204
+
+    fields = [
+        (r.getMessage(), getattr(r, "fields", {}))
+        for r in caplog.records
+        if r.name == "authgate.audit" and r.getMessage().startswith("webhook_")
+    ]
+    audited = [(e, f.get("actor"), f.get("actor_id"), f.get("target")) for e, f in fields]
+    target = f"webhook:{added.json()['id']}"
+    assert audited == [
+        (event, "admin_api", int(admin.body["user"]["id"]), target)
+        for event in (
+            "webhook_added",
+            "webhook_secret_rotated",
+            "webhook_enabled",
+            "webhook_delivery_replayed",
+            "webhook_removed",
+        )
+    ]
 
 
 async def test_only_admins_manage_webhooks(client: Any, settings: Settings) -> None:

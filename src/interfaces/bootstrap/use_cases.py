@@ -527,7 +527,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             clock=p.clock,
         ),
         manage_webhooks=ManageWebhooks(
-            endpoints=p.webhook_endpoints, policy=policies.webhooks, clock=p.clock
+            endpoints=p.webhook_endpoints, policy=policies.webhooks, clock=p.clock, audit=p.audit
         ),
         send_outboxes=OutboxLoop(
             (

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from application.admin import CLI
 from application.webhooks.endpoints import AddWebhookCommand, ManageWebhooks
 from domain.errors import WebhookNotFound
 from domain.ports import WebhookDelivery, WebhookEndpoint
@@ -60,7 +61,7 @@ def _id(text: str) -> int:
 
 async def _add(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
     events = [event.strip() for event in args.events.split(",") if event.strip()]
-    added = await webhooks.add(AddWebhookCommand(url=args.url, events=events))
+    added = await webhooks.add(AddWebhookCommand(url=args.url, events=events, actor=CLI))
     print(f"webhook {added.id} added")
     print(f"secret: {added.secret}  (shown this once: keep it with the receiver)")
     return 0
@@ -73,19 +74,19 @@ async def _list(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
 
 
 async def _remove(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
-    await _found(webhooks.remove(args.webhook))
+    await _found(webhooks.remove(args.webhook, CLI))
     print(f"webhook {args.webhook} removed")
     return 0
 
 
 async def _rotate(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
-    rotated = await _found(webhooks.rotate_secret(args.webhook))
+    rotated = await _found(webhooks.rotate_secret(args.webhook, CLI))
     print(f"secret: {rotated.secret}  (shown this once; the old one signs for 24 h more)")
     return 0
 
 
 async def _enable(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
-    await _found(webhooks.enable(args.webhook))
+    await _found(webhooks.enable(args.webhook, CLI))
     print(f"webhook {args.webhook} enabled")
     return 0
 
@@ -97,7 +98,7 @@ async def _deliveries(webhooks: ManageWebhooks, args: argparse.Namespace) -> int
 
 
 async def _replay(webhooks: ManageWebhooks, args: argparse.Namespace) -> int:
-    await _found(webhooks.replay(args.webhook, args.delivery))
+    await _found(webhooks.replay(args.webhook, args.delivery, CLI))
     print(f"delivery {args.delivery} queued again")
     return 0
 

@@ -12,12 +12,13 @@ from litestar.status_codes import (
     HTTP_204_NO_CONTENT,
 )
 
+from application.admin import Actor
 from application.webhooks.endpoints import AddWebhookCommand, ManageWebhooks
 from domain import errors as e
 from domain.values import MAX_ID
 from interfaces.http.admin.routes import GUARDED, Admin, admin
 from interfaces.http.documentation import problems
-from interfaces.http.providers import NO_STORE, Inject
+from interfaces.http.providers import NO_STORE, Client, Inject
 from interfaces.http.webhooks.bodies import (
     AddWebhookBody,
     DeliveriesBody,
@@ -35,6 +36,10 @@ def _known(*ids: int) -> None:
         raise e.WebhookNotFound()
 
 
+def _actor(admin: Admin, client: Client) -> Actor:
+    return Actor(admin_id=admin.id, client=client)
+
+
 class WebhooksController(Controller):
     path = "/admin/webhooks"
     tags = ("admin",)
@@ -47,9 +52,15 @@ class WebhooksController(Controller):
         responses=problems(*GUARDED, e.ValidationFailed),
     )
     async def add(
-        self, data: JSONBody[AddWebhookBody], admin: Admin, manage_webhooks: Inject[ManageWebhooks]
+        self,
+        data: JSONBody[AddWebhookBody],
+        admin: Admin,
+        client: Client,
+        manage_webhooks: Inject[ManageWebhooks],
     ) -> Response[WebhookSecretBody]:
-        added = await manage_webhooks.add(AddWebhookCommand(url=data.url, events=data.events))
+        added = await manage_webhooks.add(
+            AddWebhookCommand(url=data.url, events=data.events, actor=_actor(admin, client))
+        )
         return Response(
             WebhookSecretBody.with_secret(added), status_code=HTTP_201_CREATED, headers=NO_STORE
         )
@@ -68,10 +79,14 @@ class WebhooksController(Controller):
         responses=problems(*ONE_WEBHOOK),
     )
     async def remove(
-        self, webhook_id: FromPath[int], admin: Admin, manage_webhooks: Inject[ManageWebhooks]
+        self,
+        webhook_id: FromPath[int],
+        admin: Admin,
+        client: Client,
+        manage_webhooks: Inject[ManageWebhooks],
     ) -> None:
         _known(webhook_id)
-        await manage_webhooks.remove(webhook_id)
+        await manage_webhooks.remove(webhook_id, _actor(admin, client))
 
     @post(
         "/{webhook_id:int}/rotate-secret",
@@ -80,10 +95,14 @@ class WebhooksController(Controller):
         responses=problems(*ONE_WEBHOOK),
     )
     async def rotate_secret(
-        self, webhook_id: FromPath[int], admin: Admin, manage_webhooks: Inject[ManageWebhooks]
+        self,
+        webhook_id: FromPath[int],
+        admin: Admin,
+        client: Client,
+        manage_webhooks: Inject[ManageWebhooks],
     ) -> Response[WebhookSecretBody]:
         _known(webhook_id)
-        rotated = await manage_webhooks.rotate_secret(webhook_id)
+        rotated = await manage_webhooks.rotate_secret(webhook_id, _actor(admin, client))
         return Response(
             WebhookSecretBody.with_secret(rotated), status_code=HTTP_201_CREATED, headers=NO_STORE
         )
@@ -95,10 +114,14 @@ class WebhooksController(Controller):
         responses=problems(*ONE_WEBHOOK),
     )
     async def enable(
-        self, webhook_id: FromPath[int], admin: Admin, manage_webhooks: Inject[ManageWebhooks]
+        self,
+        webhook_id: FromPath[int],
+        admin: Admin,
+        client: Client,
+        manage_webhooks: Inject[ManageWebhooks],
     ) -> Response[WebhookBody]:
         _known(webhook_id)
-        enabled = await manage_webhooks.enable(webhook_id)
+        enabled = await manage_webhooks.enable(webhook_id, _actor(admin, client))
         return Response(WebhookBody.of(enabled), headers=NO_STORE)
 
     @get(
@@ -124,7 +147,8 @@ class WebhooksController(Controller):
         webhook_id: FromPath[int],
         delivery_id: FromPath[int],
         admin: Admin,
+        client: Client,
         manage_webhooks: Inject[ManageWebhooks],
     ) -> None:
         _known(webhook_id, delivery_id)
-        await manage_webhooks.replay(webhook_id, delivery_id)
+        await manage_webhooks.replay(webhook_id, delivery_id, _actor(admin, client))
