@@ -80,3 +80,31 @@ async def test_sixty_wrong_codes_from_sixty_ips_hit_the_accounts_daily_cap(
     told = [m for m in await rows(settings, "outbox") if "paused" in m["subject"]]
     assert len(told) == 1
     assert told[0]["recipient"] == "user@site.com"
+
+
+async def test_codes_tried_for_new_recovery_codes_or_removing_the_app_count_against_the_cap(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """A stolen aal2 session guesses codes at the two endpoints that take one: from many IPs
+    it got around the daily cap the second step keeps."""
+    capped = replace(settings, mfa_failure_limit=4)
+    async with behind_a_proxy(capped, clock) as client:
+        device = await sign_up(client, verified=True)
+        enabled = await enable_totp(client, device, clock)
+        right = {enabled.app.code(step) for step in (-1, 0, 1)}
+        wrong = next(c for c in ("000000", "111111", "222222") if c not in right)
+
+        statuses = []
+        for attempt in range(6):
+            headers = {**enabled.device.headers, **from_ip(attempt)}
+            if attempt % 2:
+                answer = await client.post(
+                    "/auth/mfa/recovery-codes", json={"code": wrong}, headers=headers
+                )
+            else:
+                answer = await client.request(
+                    "DELETE", "/auth/mfa/totp", json={"code": wrong}, headers=headers
+                )
+            statuses.append(answer.status_code)
+
+    assert statuses == [401] * 4 + [429] * 2

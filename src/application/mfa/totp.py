@@ -190,6 +190,8 @@ class RegenerateRecoveryCodes:
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)
+        # Counted against the account's daily cap across every IP, as at the second step.
+        await self._throttle.second_factor(user.email, command.client)
         if not await self._factors.use_totp(user.id, code):
             audit_event(
                 self._audit,
@@ -249,6 +251,9 @@ class DisableTotp:
         if await self._factors.active(user.id) is None:
             raise TotpNotEnabled()
         await self._throttle.login(user.email, command.client)
+        if code is not None:
+            # Counted against the account's daily cap across every IP, as at the second step.
+            await self._throttle.second_factor(user.email, command.client)
         if code is not None and not await self._factors.use_totp(user.id, code):
             self._failed(command, user, "code")
             raise InvalidMfaCode()
