@@ -16,12 +16,15 @@ NOT_SHOWN = frozenset({"login_succeeded", "password_rehashed"})
 def activity_of(event: AuditEvent, at: datetime) -> NewActivity | None:
     if event.user_id is None or event.event in NOT_SHOWN:
         return None
+    # An administrator's action shows as one (``actor``), not from where: the operator's own
+    # address and browser stay in the audit log, out of every user's reach.
+    by_admin = event.actor is not None
     return NewActivity(
         user_id=event.user_id,
         type=event.event,
         at=at,
-        ip_address=event.ip_address,
-        user_agent=event.user_agent,
+        ip_address=None if by_admin else event.ip_address,
+        user_agent=None if by_admin else event.user_agent,
         session_id=event.session_id,
         method=event.method,
         reason=event.reason,

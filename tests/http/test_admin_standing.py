@@ -68,6 +68,25 @@ async def test_enabling_lets_the_user_sign_in_again(client: Any, settings: Setti
     assert (await refresh_with(client, again.refresh_token)).status_code == 200
 
 
+async def test_the_users_activity_shows_an_admins_action_but_not_the_admins_address(
+    client: Any, settings: Settings
+) -> None:
+    ada = await sign_up(client, "ada@site.com")
+    admin = await an_admin(client, settings)
+    user_id = ada.body["user"]["id"]
+    console = {**admin.headers, "User-Agent": "AdminConsole/7 (ops-laptop-42)"}
+    assert (await client.post(f"/admin/users/{user_id}/disable", headers=console)).is_success
+    assert (await client.post(f"/admin/users/{user_id}/enable", headers=console)).is_success
+
+    again = await sign_in(client, "ada@site.com")
+    entries = (await client.get("/auth/activity", headers=again.headers)).json()["activity"]
+
+    by_admin = [e["type"] for e in entries if e["by_admin"]]
+    assert by_admin == ["user_enabled", "user_disabled"]
+    assert not [e for e in entries if "AdminConsole" in str(e["user_agent"])]
+    assert not [e for e in entries if e["by_admin"] and e["ip_address"] is not None]
+
+
 @pytest.mark.parametrize(
     ("other_admins", "code"),
     [(1, "own_account"), (0, "last_admin")],  # the last active admin: nobody's to lose

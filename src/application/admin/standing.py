@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.admin.commands import AdminCommand, admin_event, audit_admin, keep_an_admin
+from application.client import ClientInfo
 from application.erasure import AccountEraser
 from application.revocation import SessionRevoker
 from application.throttle import Throttle
@@ -48,8 +49,10 @@ class DisableUser:
         # latest, at its first refresh.
         disabled = admin_event("user_disabled", command)
         await self._administration.set_disabled(command.user_id, now, now, disabled)
+        # The sessions' ends are the user's to read: they name the reason, not the admin's
+        # address and browser (the audit line of the disabling has them).
         await self._revoker.revoke_all(
-            command.user_id, None, command.actor.client, reason="account_disabled"
+            command.user_id, None, ClientInfo(), reason="account_disabled"
         )
         self._audit.record(disabled)
 
