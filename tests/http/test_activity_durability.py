@@ -97,9 +97,8 @@ async def test_a_change_keeps_its_activity_row_though_the_process_dies_before_an
     assert written[3]["ip_address"] == "198.51.100.23"
     assert written[5]["ip_address"] == written[6]["ip_address"] == "198.51.100.23"
     disabled, ended = written[7:]
-    assert disabled["actor"] == "cli"
-    # An admin's action shows as one, not from where (the audit log keeps that).
-    assert (disabled["ip_address"], disabled["user_agent"]) == (None, None)
+    assert (disabled["actor"], disabled["user_agent"]) == ("cli", "authgate-cli")
+    # The sessions a disabling ends name the reason, not the administrator's client.
     assert (ended["ip_address"], ended["user_agent"]) == (None, None)
 
 
