@@ -19,6 +19,9 @@ behind) after it stopped mattering:
 - An outbox mail delivered or given up more than ``MAIL_KEPT`` ago. Its body was erased
   when it was settled; the row is kept that long so an operator can still tell whether,
   when and why not a mail went out.
+- A webhook delivery delivered or given up more than ``WEBHOOKS_KEPT`` ago: its payload
+  names a user (GDPR Art. 5(1)(e)); the admin's list of an endpoint's deliveries is for
+  what went wrong lately.
 - A security activity entry older than AUTH_ACTIVITY_RETENTION_DAYS (no slack: the
   retention is a promise to the user, GDPR Art. 5(1)(e) storage limitation).
 
@@ -51,12 +54,14 @@ from domain.ports import (
     OutboxDelivery,
     SecurityActivity,
     SessionRepository,
+    WebhookOutbox,
 )
 
 log = logging.getLogger("authgate")
 
 SLACK = timedelta(days=1)
 MAIL_KEPT = timedelta(days=7)
+WEBHOOKS_KEPT = timedelta(days=30)
 BATCH = 1_000
 MAX_BATCHES = 100
 EVERY = 600.0  # seconds between rounds in one process, give or take ``JITTER``
@@ -71,12 +76,14 @@ class Purged:
     mails: int
     security_events: int = 0
     signal_streams: int = 0
+    webhook_deliveries: int = 0
     activity: int = 0
 
     @property
     def total(self) -> int:
         kinds = (self.sessions, self.grants, self.mail_tokens, self.mails)
-        return sum(kinds) + self.security_events + self.signal_streams + self.activity
+        more = (self.security_events, self.signal_streams, self.webhook_deliveries)
+        return sum(kinds) + sum(more) + self.activity
 
 
 class PurgeExpired:
@@ -87,6 +94,7 @@ class PurgeExpired:
         grants: ExpiredGrants | None,  # None: the store expires its own (Valkey, memory)
         mail: MailUnitOfWork,
         outbox: OutboxDelivery,
+        webhooks: WebhookOutbox,
         signals: PurgeSecurityEvents,
         activity: SecurityActivity,
         activity_retention: timedelta,
@@ -99,6 +107,7 @@ class PurgeExpired:
         self._grants = grants
         self._mail = mail
         self._outbox = outbox
+        self._webhooks = webhooks
         self._signals = signals
         self._activity = activity
         self._activity_retention = activity_retention
@@ -124,6 +133,9 @@ class PurgeExpired:
             mails=await self._drain(lambda n: self._outbox.delete_settled(now - MAIL_KEPT, n)),
             security_events=await self._drain(self._signals.execute),
             signal_streams=await self._drain(self._signals.idle_streams),
+            webhook_deliveries=await self._drain(
+                lambda n: self._webhooks.delete_settled(now - WEBHOOKS_KEPT, n)
+            ),
             activity=await self._drain(
                 lambda n: self._activity.delete_older(now - self._activity_retention, n)
             ),
@@ -143,11 +155,12 @@ class PurgeExpired:
             if purged.total:
                 log.info(
                     "housekeeping deleted %d sessions, %d token families, %d mail tokens,"
-                    " %d mails, %d activity entries",
+                    " %d mails, %d webhook deliveries, %d activity entries",
                     purged.sessions,
                     purged.grants,
                     purged.mail_tokens,
                     purged.mails,
+                    purged.webhook_deliveries,
                     purged.activity,
                 )
 

@@ -203,6 +203,9 @@ class MeteredWebhookOutbox(WebhookOutbox):
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
         return await self._inner.backlog(now)
 
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        return await self._inner.delete_settled(before, limit)
+
 
 class MeteredWebhookTransport(WebhookTransport):
     """Counts the attempts refused before any request (SSRF); the outbox counts them again

@@ -138,6 +138,44 @@ async def test_standing_changes_are_announced_once_and_the_deletion_outlives_the
     assert len(await outbox.claim(NOW, LEASE, 10)) == 1  # in order: the first one only
 
 
+async def test_an_erasure_takes_the_users_settled_deliveries_and_sends_the_pending_ones(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    """GDPR Art. 17: a delivery names the user's address; once it went out, its record goes
+    with the user (an admin could otherwise send it out again). What is still to go out
+    goes, the erasure's own user.deleted last."""
+    endpoint = await subscribe(endpoints, WebhookEvent.SESSION_CREATED, WebhookEvent.USER_DELETED)
+    await start_session(database, "sent", TWO, NOW)
+    [sent] = await outbox.claim(NOW, LEASE, 10)
+    await outbox.delivered(sent.delivery.id, NOW, 204)
+    await start_session(database, "pending", TWO, NOW)
+
+    await SqlUserAdministration(database).erase(TWO, NOW)
+
+    listed = await endpoints.deliveries(endpoint.id, 10)
+    assert [d.type for d in listed] == ["user.deleted", "session.created"]
+    assert '"pending"' in listed[1].payload
+    assert not await endpoints.replay(endpoint.id, sent.delivery.id, NOW)
+
+
+async def test_deliveries_settled_before_a_time_are_deleted_a_batch_at_a_time(
+    endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
+) -> None:
+    endpoint = await subscribe(endpoints, WebhookEvent.SESSION_CREATED)
+    for session_id, user_id in (("a", ONE), ("b", TWO)):
+        await start_session(database, session_id, user_id, NOW)
+    delivered, given_up = await outbox.claim(NOW, LEASE, 10)
+    await outbox.delivered(delivered.delivery.id, NOW, 204)
+    await outbox.give_up(given_up.delivery.id, NOW, "gone for three days", None)
+    await start_session(database, "c", ONE, NOW)  # still to go out
+
+    assert await outbox.delete_settled(NOW, 10) == 0  # settled at NOW: not before it
+    assert await outbox.delete_settled(NOW + timedelta(seconds=1), 1) == 1
+    assert await outbox.delete_settled(NOW + timedelta(seconds=1), 10) == 1
+    [left] = await endpoints.deliveries(endpoint.id, 10)
+    assert '"c"' in left.payload
+
+
 async def test_a_disabled_or_removed_endpoint_gets_nothing(
     endpoints: WebhookEndpoints, outbox: WebhookOutbox, database: Database
 ) -> None:

@@ -95,6 +95,9 @@ class EmptyWebhookOutbox(WebhookOutbox):
     async def backlog(self, now: datetime) -> tuple[int, float | None]:
         return 0, None
 
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        return 0
+
 
 class NoWebhookTransport(WebhookTransport):
     async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:

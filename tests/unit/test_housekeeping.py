@@ -21,6 +21,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.mail import MemoryMail
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.signals import MemorySecurityEvents
+from tests.fakes.webhooks import EmptyWebhookOutbox
 from tests.unit.world import policy
 
 SIGNED_IN = Assurance(datetime(2026, 1, 1, tzinfo=UTC), ("pwd",))
@@ -59,6 +60,7 @@ class World:
             grants=self.grants,
             mail=self.mail,
             outbox=self.mail,
+            webhooks=EmptyWebhookOutbox(),
             signals=PurgeSecurityEvents(
                 events=self.signals, clock=self.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
             ),
@@ -192,6 +194,7 @@ async def test_the_loop_survives_an_outage_and_a_failure_and_purges_later(
         grants=world.grants,
         mail=world.mail,
         outbox=world.mail,
+        webhooks=EmptyWebhookOutbox(),
         signals=PurgeSecurityEvents(
             events=world.signals, clock=world.clock, policy=SignalPolicy(issuer="i", keep=KEEP)
         ),

@@ -134,6 +134,11 @@ class WebhookOutbox(Protocol):
         """How many deliveries wait, and the oldest one's age in seconds (None if none)."""
         ...
 
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        """At most ``limit`` deliveries delivered or given up before ``before`` deleted; how
+        many were."""
+        ...
+
 
 class WebhookUnreachable(Exception):
     """No answer: the target is refused (SSRF), unreachable, or took too long."""

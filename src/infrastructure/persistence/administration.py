@@ -23,6 +23,11 @@ _ERASE = (
     # Every mail to the erased address goes too: those waiting (a body may hold a live
     # token) and the record of those sent (GDPR Art. 17: the address is personal data).
     "DELETE FROM outbox WHERE recipient = (SELECT email FROM users WHERE id = $1)",
+    # The apps were told (their payloads name the address): the record of it goes. Those
+    # still to go out (this erasure's user.deleted among them) are sent, then kept as long
+    # as any (housekeeping's ``WEBHOOKS_KEPT``).
+    "DELETE FROM webhook_deliveries WHERE user_id = $1"
+    " AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)",
 )
 
 

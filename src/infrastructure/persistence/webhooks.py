@@ -186,6 +186,17 @@ class SqlWebhookOutbox(WebhookOutbox):
         self._box = box
         self._skip_locked = skip_locked(database)
 
+    async def delete_settled(self, before: datetime, limit: int) -> int:
+        return await self._db.run(
+            lambda tx: tx.execute(
+                "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
+                " WHERE delivered_at < $1 OR failed_at < $1"
+                f" ORDER BY id LIMIT $2{self._skip_locked})",
+                before,
+                limit,
+            )
+        )
+
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> list[ClaimedWebhook]:
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(

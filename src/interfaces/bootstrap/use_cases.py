@@ -562,6 +562,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             grants=p.expired,
             mail=p.mail,
             outbox=p.outbox,
+            webhooks=p.webhook_outbox,
             signals=PurgeSecurityEvents(
                 events=p.security_events, clock=p.clock, policy=policies.signals
             ),
