@@ -40,7 +40,7 @@ class Limits:
     refresh: int = 60  # per IP per minute
     forgot: int = 5  # password reset mails per account per hour; any per IP: 4x
     verification: int = 3  # verification mails asked for per user per hour
-    mfa_failures: int = 50  # second-step codes per account per day, from any IP
+    mfa_failures: int = 50  # codes (second step, mailed) per account per day, from any IP
 
 
 class Throttle:

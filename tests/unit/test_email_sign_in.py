@@ -3,6 +3,7 @@ the code, single use, five tries, ten minutes; the mailbox proven by it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -181,6 +182,29 @@ async def test_code_tries_count_against_the_login_limits(clock: FakeClock) -> No
         await world.sign_in(ADA, "not the password")
     with pytest.raises(TooManyRequests):
         await world.email_sign_in.execute(with_code(mail))
+
+
+async def test_code_tries_from_every_address_count_against_the_accounts_daily_cap(
+    clock: FakeClock,
+) -> None:
+    """Five mails an hour, five tries each, from enough addresses: 600 guesses a day at a
+    six-digit code, unless the account's daily cap counts them too."""
+    world = build_world(clock, limits=Limits(mfa_failures=6))
+    await world.sign_up_verified(ADA)
+    answers = []
+    for round_ in range(2):
+        mail = await ask(world)
+        for n in range(4):
+            elsewhere = ClientInfo(ip_address=f"203.0.113.{10 * round_ + n}")
+            try:
+                await world.email_sign_in.execute(
+                    dataclasses.replace(with_code(mail, wrong(mail.code)), client=elsewhere)
+                )
+            except (InvalidEmailCode, TooManyRequests) as e:
+                answers.append(type(e).__name__)
+        clock.advance(3600)
+
+    assert answers == ["InvalidEmailCode"] * 6 + ["TooManyRequests"] * 2
 
 
 async def test_the_sign_in_proves_the_mailbox_and_drops_a_password_set_before(

@@ -88,8 +88,12 @@ class EmailSignIn:
 
     async def _by_code(self, command: EmailSignInCommand) -> Grant:
         email, code = _email_and_code(command)
-        # Each try counts against the account's login limits, as a password would.
+        # Each try counts against the account's login limits, as a password would, and
+        # against its daily cap of codes from every IP: five mails an hour, five tries each,
+        # would be 600 guesses a day from enough addresses (NIST SP 800-63B §5.2.2: at most
+        # 100 failed attempts on one account).
         await self._throttle.login(email, command.client)
+        await self._throttle.second_factor(email, command.client)
         grant = await self._grants.take_by_code(command.request_id)
         if grant is None or command.request_id is None:
             self._refused(command, None, "unknown_email_code")
