@@ -48,6 +48,12 @@ async def test_http_to_loopback_goes_only_when_allowed(http: httpx.AsyncClient) 
         "https://[::1]/hooks",
         "https://[fe80::1]/hooks",
         "https://localhost/hooks",
+        # IPv6 addresses carrying an internal IPv4 one (a translator or tunnel reaches it)
+        "https://[::ffff:10.0.0.1]/hooks",
+        "https://[::127.0.0.1]/hooks",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[64:ff9b:1::808:808]/hooks",
+        "https://[2002:7f00:1::]/hooks",
     ],
 )
 async def test_internal_targets_are_refused_at_delivery_time(

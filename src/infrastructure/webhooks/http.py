@@ -20,9 +20,33 @@ from domain.ports import WebhookRefused, WebhookTransport, WebhookUnreachable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# IPv6 addresses that carry an IPv4 one, which a translator or tunnel on the way may reach
+# (Python counts most of them global): judged by the IPv4 address they carry.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own translator
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 §2.5.5.1, deprecated
+
 
 def _internal(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return True
+        carried = _carried_ipv4(address)
+        if carried is not None and _internal(carried):
+            return True
     return not address.is_global or address.is_multicast
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:  # 2002::/16, RFC 3056
+        return address.sixtofour
+    if address.teredo is not None:  # 2001::/32, RFC 4380: the client's address
+        return address.teredo[1]
+    if address in _NAT64 or address in _COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
 
 
 class HttpWebhookTransport(WebhookTransport):
