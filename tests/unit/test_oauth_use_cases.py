@@ -575,8 +575,10 @@ async def test_a_provider_outage_during_the_exchange_writes_nothing(flow: Flow) 
         (("other",), ("mfa",), True),
         (("google",), ("pwd",), True),  # ... and only when it shows a second factor
         (("google",), ("pwd", "mfa"), False),
-        (("google",), ("otp",), False),
-        (("google",), ("hwk", "user"), False),
+        (("google",), ("hwk", "user", "mfa"), False),
+        # RFC 8176: one method alone is one factor, whatever it is
+        (("google",), ("otp",), True),
+        (("google",), ("hwk", "user"), True),
     ],
 )
 async def test_a_providers_amr_stands_for_the_second_factor_only_when_trusted_for_it(

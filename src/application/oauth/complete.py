@@ -42,8 +42,9 @@ class CompleteOAuthCommand:
     client: ClientInfo
 
 
-# RFC 8176 values that show the provider checked more than one factor.
-SECOND_FACTOR_AMR = frozenset({"mfa", "otp", "hwk"})
+# RFC 8176 §2: "mfa" is the value that says several factors were checked; "otp" or "hwk"
+# alone names one method (a code by itself, a key tapped: "user" is presence, not a PIN).
+SECOND_FACTOR_AMR = "mfa"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,4 +188,4 @@ class CompleteOAuth:
         # A provider's sign-in is one factor to us unless the operator trusts its ``amr``
         # (OIDC Core §2; NIST SP 800-63C §5: the RP decides what a federated assertion is
         # worth). ASVS 5.0 V6.3.3: every way in to an account with MFA needs a second factor.
-        return provider in self._trusted_amr and not SECOND_FACTOR_AMR.isdisjoint(profile.amr)
+        return provider in self._trusted_amr and SECOND_FACTOR_AMR in profile.amr
