@@ -56,7 +56,6 @@ from infrastructure.system import SystemClock
 from tests.backends import run_token
 from tests.backends.postgres import admin_execute, truncate
 from tests.backends.valkey_sentinel import sentinel_deployment
-from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemorySessionRepository, MemoryUserRepository
 from tests.fakes.second_factor import (
     MemoryPasskeyAccounts,
@@ -243,7 +242,7 @@ Start = Callable[[RefreshGrant, datetime], Awaitable[None]]
 
 
 def sql_user_sessions(database: Database) -> SqlSessionIdsOfUser:
-    return SqlSessionIdsOfUser(database, GRANTS_LIFETIME, FakeClock(GRANTS_NOW))
+    return SqlSessionIdsOfUser(database)
 
 
 @pytest.fixture(params=adapters(GRANT_STORES))

@@ -143,18 +143,20 @@ async def test_a_sentinel_store_whose_sentinels_are_all_gone_raises_storage_unav
 # SQL (SQLite and PostgreSQL)
 
 
-async def test_sql_session_ids_of_a_user_are_those_started_within_the_lifetime(
+async def test_sql_session_ids_of_a_user_are_every_row_of_it_revoked_or_not(
     migrated_database: Database,
 ) -> None:
-    """Revoked or not (a grant may outlive its row's revocation for a moment); by start,
-    not by the row's idle expiry, which is written behind."""
+    """Revoked or not (a grant may outlive its row's revocation for a moment), whatever the
+    row's idle expiry (written behind), and older than the lifetime too: a session started
+    under a longer one, before the setting was lowered, keeps its grant's absolute expiry,
+    and "sign out everywhere" must find it."""
     database = migrated_database
-    old = BASE - ABSOLUTE - timedelta(hours=2)
-    await add_session_row(database, grant(session_id="old"), old)
+    longer_ago = BASE - ABSOLUTE - timedelta(days=3)
+    await add_session_row(database, grant(session_id="older"), longer_ago)
     await add_session_row(database, grant(session_id="b", idle=timedelta(0)), BASE)
     await add_session_row(database, grant(session_id="a"), BASE - ABSOLUTE + timedelta(hours=1))
     await add_session_row(database, grant(session_id="theirs", user_id=2), BASE)
     await SqlSessionRepository(database).revoke("b", BASE, "logout")
 
-    assert await sql_user_sessions(database).session_ids_of(1) == ["a", "b"]
+    assert await sql_user_sessions(database).session_ids_of(1) == ["a", "b", "older"]
     assert await sql_user_sessions(database).session_ids_of(3) == []

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
-from typing import Final, NamedTuple
+from datetime import datetime
+from typing import NamedTuple
 
 from domain.entities import Session
-from domain.ports import AuditEvent, Clock, SessionIdsOfUser, SessionRepository, WebhookEvent
+from domain.ports import AuditEvent, SessionIdsOfUser, SessionRepository, WebhookEvent
 from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
@@ -205,28 +205,20 @@ class SqlSessionRepository(SessionRepository):
         )
 
 
-# Processes' clocks differ a little: a session a little older than the lifetime is asked for
-# too, which costs a key lookup, while missing a live one would leave its grant alive.
-CLOCK_SLACK: Final = timedelta(hours=1)
-
-
 class SqlSessionIdsOfUser(SessionIdsOfUser):
-    """A user's sessions for a grant store with no per-user index (Valkey): every row
-    started within the absolute lifetime, revoked or not. Started, not ``expires_at``:
-    that column is the idle expiry, written behind, so it may lag the grant's."""
+    """A user's sessions for a grant store with no per-user index (Valkey): every row of the
+    user, revoked or not. Housekeeping keeps only rows whose session may still live (and a
+    day), so that is about one lifetime of them. A window by the current lifetime would miss
+    a session started under a longer one before the setting was lowered: its grant keeps the
+    absolute expiry it was given, and "sign out everywhere" would leave it alive."""
 
-    def __init__(self, database: Database, max_age: timedelta, clock: Clock) -> None:
+    def __init__(self, database: Database) -> None:
         self._db = database
-        self._max_age = max_age
-        self._clock = clock
 
     async def session_ids_of(self, user_id: int) -> list[str]:
-        since = self._clock.now() - self._max_age - CLOCK_SLACK
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(
-                "SELECT id FROM sessions WHERE user_id = $1 AND created_at > $2 ORDER BY id",
-                user_id,
-                since,
+                "SELECT id FROM sessions WHERE user_id = $1 ORDER BY id", user_id
             )
         return [str(row["id"]) for row in rows]
 

@@ -8,7 +8,6 @@ import os
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -77,10 +76,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
     """Every adapter, its resources closed by ``stack`` in reverse order."""
     database = open_database(settings)
     stack.push_async_callback(database.close)
-    max_age = timedelta(seconds=settings.session_max_age)
-    stores = await open_keyed_stores(
-        settings, database, stack, SqlSessionIdsOfUser(database, max_age, clock)
-    )
+    stores = await open_keyed_stores(settings, database, stack, SqlSessionIdsOfUser(database))
     sessions = WriteBehindSessions(
         SqlSessionRepository(database, signals=bool(settings.ssf_receivers)), clock
     )
