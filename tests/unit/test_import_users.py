@@ -14,6 +14,10 @@ def with_cost(cost: int) -> str:
     return BCRYPT.replace("$12$", f"${cost:02d}$")
 
 
+def argon2_with(params: str) -> str:
+    return ARGON2.replace("m=19456,t=2,p=1", params)
+
+
 def line(**record: object) -> str:
     return json.dumps(record)
 
@@ -48,6 +52,10 @@ async def test_import_keeps_legacy_hashes_and_normalises_emails(world: World) ->
         (line(email="not-an-email", password_hash=BCRYPT), "email must be a valid"),
         (line(email="ada@example.test", password_hash=with_cost(13)), "between 4 and 12"),
         (line(email="ada@example.test", password_hash=with_cost(3)), "between 4 and 12"),
+        # libsodium's "sensitive": 1 GiB, 4 passes, seconds a check
+        (line(email="ada@example.test", password_hash=argon2_with("m=1048576,t=4,p=1")), "m="),
+        (line(email="ada@example.test", password_hash=argon2_with("m=19456,t=300,p=1")), "m="),
+        (line(email="ada@example.test", password_hash=argon2_with("m=19456,t=2,p=64")), "p="),
     ],
     ids=[
         "json",
@@ -59,6 +67,9 @@ async def test_import_keeps_legacy_hashes_and_normalises_emails(world: World) ->
         "bad-email",
         "bcrypt-cost-13",
         "bcrypt-cost-3",
+        "argon2-1-GiB",
+        "argon2-300-passes",
+        "argon2-64-lanes",
     ],
 )
 async def test_import_reports_a_bad_line_and_writes_nothing_for_it(
@@ -88,6 +99,17 @@ async def test_import_skips_an_existing_email_and_goes_on(world: World) -> None:
     ada = await world.users.get_by_email("ada@example.test")
     assert ada is not None
     assert ada.password_hash == "fake$" + PASSWORD
+
+
+@pytest.mark.parametrize(
+    "params", ["m=19456,t=2,p=1", "m=102400,t=2,p=8", "m=65536,t=2,p=1", "m=47104,t=1,p=1"]
+)  # ours, Django's defaults, libsodium's "interactive", OWASP's first
+async def test_import_accepts_argon2_costs_of_the_usual_presets(world: World, params: str) -> None:
+    report = await world.import_users.execute(
+        [line(email="ada@example.test", password_hash=argon2_with(params))]
+    )
+
+    assert (report.imported, report.problems) == (1, [])
 
 
 @pytest.mark.parametrize("cost", [4, 10, 12])

@@ -110,6 +110,18 @@ async def test_a_bcrypt_hash_over_the_accepted_cost_is_never_computed(
     assert checked == []
 
 
+async def test_an_argon2_hash_over_the_accepted_cost_is_never_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1 GiB and 4 passes: seconds of a hashing thread for each wrong password sent."""
+    checked: list[str] = []
+    monkeypatch.setattr(Argon2, "verify", lambda self, hashed, password: checked.append(hashed))
+    costly = "$argon2id$v=19$m=1048576,t=4,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"
+
+    assert not await hasher.verify(costly, "secret123")
+    assert checked == []
+
+
 class _CountingArgon2(Argon2):
     """The real argon2id, counting how many of its hashes run at the same moment."""
 

@@ -21,8 +21,16 @@ _BCRYPT = re.compile(r"^\$2[aby]\$(?P<cost>\d{2})\$[./A-Za-z0-9]{53}$")
 # bcrypt cost 12 (OWASP's own minimum is 10) at about 215 ms a check.
 BCRYPT_MAX_COST = 12
 _ARGON2 = re.compile(
-    r"^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
+    r"^\$argon2(id|i|d)\$v=\d+\$m=(?P<m>\d+),t=(?P<t>\d+),p=(?P<p>\d+)"
+    r"\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"
 )
+# The same bound for argon2: a check costs at most what a bcrypt-12 one does, twelve times
+# the service's own (memory times passes, 19 MiB by 2), in at most 128 MiB and 8 lanes. Django's
+# defaults (100 MiB, 2 passes, 8 lanes) fit; libsodium's "sensitive" (1 GiB, 4) does not:
+# seconds a check, the floor no longer covering it, and each wrong password a CPU lever.
+ARGON2_MAX_MEMORY_KIB = 131_072
+ARGON2_MAX_WORK = 12 * 19_456 * 2  # KiB times passes
+ARGON2_MAX_LANES = 8
 ROLES = frozenset({"user", "admin"})
 
 
@@ -48,7 +56,7 @@ def parse_line(line: str, now: datetime) -> NewUser:
         _BCRYPT.match(password_hash) or _ARGON2.match(password_hash)
     ):
         raise ValueError("password_hash is not a bcrypt ($2a$/$2b$/$2y$) or argon2 hash")
-    _check_bcrypt_cost(password_hash)
+    _check_cost(password_hash)
     if name is not None and (not isinstance(name, str) or len(name) > NAME_MAX):
         raise ValueError(f"name must be a string of at most {NAME_MAX} characters")
     if role not in ROLES:
@@ -66,7 +74,27 @@ def parse_line(line: str, now: datetime) -> NewUser:
     )
 
 
-def _check_bcrypt_cost(password_hash: str) -> None:
+def _check_cost(password_hash: str) -> None:
     bcrypt = _BCRYPT.match(password_hash)
     if bcrypt and not 4 <= int(bcrypt["cost"]) <= BCRYPT_MAX_COST:
         raise ValueError(f"bcrypt cost must be between 4 and {BCRYPT_MAX_COST}")
+    if _ARGON2.match(password_hash) and not argon2_affordable(password_hash):
+        raise ValueError(
+            f"argon2 cost must be at most m={ARGON2_MAX_MEMORY_KIB} (KiB), m * t ="
+            f" {ARGON2_MAX_WORK} and p={ARGON2_MAX_LANES}"
+        )
+
+
+def argon2_affordable(password_hash: str) -> bool:
+    """Whether an argon2 hash's parameters are within the bounds above (False for anything
+    that is not an argon2 hash)."""
+    found = _ARGON2.match(password_hash)
+    if found is None:
+        return False
+    memory, passes, lanes = int(found["m"]), int(found["t"]), int(found["p"])
+    return (
+        0 < memory <= ARGON2_MAX_MEMORY_KIB
+        and passes > 0
+        and memory * passes <= ARGON2_MAX_WORK
+        and 0 < lanes <= ARGON2_MAX_LANES
+    )

@@ -12,7 +12,7 @@ import bcrypt
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from application.admin.import_lines import BCRYPT_MAX_COST
+from application.admin.import_lines import BCRYPT_MAX_COST, argon2_affordable
 from domain.ports import PasswordHasher
 
 T = TypeVar("T")
@@ -81,6 +81,10 @@ class Argon2PasswordHasher(PasswordHasher):
     def _verify(self, password_hash: str, password: str) -> bool:
         if password_hash.startswith(_BCRYPT_PREFIXES):
             return _bcrypt_verify(password_hash, password)
+        if not argon2_affordable(password_hash):
+            # As for bcrypt: import refuses such a hash; one written by other means is
+            # unusable, never computed (a wrong password against it would cost seconds).
+            return False
         try:
             return self._argon2.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
