@@ -27,7 +27,7 @@ from application.email.verification import (
     VerifyEmailCommand,
 )
 from domain import errors as e
-from interfaces.http.documentation import BODY, problems
+from interfaces.http.documentation import BODY, COOKIE, problems
 from interfaces.http.email.requests import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
@@ -35,6 +35,7 @@ from interfaces.http.email.requests import (
     SetPasswordRequest,
     VerifyEmailRequest,
 )
+from interfaces.http.origin import same_origin
 from interfaces.http.providers import (
     NO_STORE,
     BearerToken,
@@ -70,11 +71,14 @@ class EmailController(Controller):
     @post(
         "/verify",
         status_code=200,
+        # It reads the refresh cookie (the session it keeps): a cross-site POST is refused
+        # as at every endpoint that does (API.md, CSRF).
+        guards=[same_origin],
         summary="Verify the email address with the mailed token",
         description="Second factors added before the address was verified are removed, and "
         "every session of the account ends but the caller's own (its refresh cookie or "
         "Bearer token, when it sends one).",
-        responses=problems(*BODY, e.InvalidVerificationToken, e.StorageUnavailable),
+        responses=problems(*BODY, *COOKIE, e.InvalidVerificationToken),
     )
     async def verify(
         self,
