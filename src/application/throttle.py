@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from application.client import ClientInfo, audit_event
 from application.compensation import quietly
@@ -41,6 +42,9 @@ class Limits:
     forgot: int = 5  # password reset mails per account per hour; any per IP: 4x
     verification: int = 3  # verification mails asked for per user per hour
     mfa_failures: int = 50  # codes (second step, mailed) per account per day, from any IP
+
+
+MailAsked = Literal["forgot", "signin-mail"]
 
 
 class Throttle:
@@ -113,31 +117,18 @@ class Throttle:
         audit_event(self._audit, "rate_limited", client, reason=key.split(":", 2)[0])
         return TooManyRequests(wait)
 
-    async def forgot(self, email: str, client: ClientInfo) -> None:
-        """Counted whether or not the account exists, so a 429 reveals nothing either."""
+    async def mails_asked_from(self, kind: MailAsked, client: ClientInfo) -> None:
+        """An address asking for reset or sign-in mails (four accounts' worth an hour):
+        counted before the captcha, so it bounds the captcha checks one address makes."""
         ip = client.ip_address or "unknown"
-        limit = self._limits.forgot
-        await self._hit_all(
-            [
-                RateLimit(key=f"forgot:ip:{ip}", limit=4 * limit, window=HOUR),
-                RateLimit(key=f"forgot:account:{_account(email)}", limit=limit, window=HOUR),
-            ],
-            client,
-        )
+        await self._hit(f"{kind}:ip:{ip}", 4 * self._limits.forgot, HOUR, client)
 
-    async def sign_in_mail(self, email: str, client: ClientInfo) -> None:
-        """Sign-in mails asked for, as many as reset mails (AUTH_FORGOT_LIMIT): counted
-        whether or not the account exists, so a 429 reveals nothing and nobody floods a
-        mailbox."""
-        ip = client.ip_address or "unknown"
-        limit = self._limits.forgot
-        await self._hit_all(
-            [
-                RateLimit(key=f"signin-mail:ip:{ip}", limit=4 * limit, window=HOUR),
-                RateLimit(key=f"signin-mail:account:{_account(email)}", limit=limit, window=HOUR),
-            ],
-            client,
-        )
+    async def mails_asked_for(self, kind: MailAsked, email: str, client: ClientInfo) -> None:
+        """Reset or sign-in mails asked for one account (AUTH_FORGOT_LIMIT an hour each),
+        whether or not it exists, so a 429 reveals nothing and nobody floods a mailbox.
+        Counted once the captcha passed: failed captchas must not use up the owner's own
+        requests (a lockout of the account's recovery for free)."""
+        await self._hit(f"{kind}:account:{_account(email)}", self._limits.forgot, HOUR, client)
 
     async def verification(self, user_id: int, client: ClientInfo) -> None:
         await self._hit(f"verify:user:{user_id}", self._limits.verification, HOUR, client)

@@ -93,6 +93,31 @@ async def test_a_failed_turnstile_check_creates_no_user(
     assert await user_count(settings) == 0
 
 
+@pytest.mark.parametrize("path", ["/auth/password/forgot", "/auth/email/signin/request"])
+async def test_failed_captchas_do_not_use_up_the_accounts_mails(
+    make_client: Any, turnstile: FakeTurnstile, path: str
+) -> None:
+    """Only a solved captcha counts against an account's reset (or sign-in) mails: five
+    requests for the owner's address with none solved would lock its recovery for an hour,
+    for free."""
+    changes = {"email_signin": True} if "signin" in path else {}
+    async with make_client(
+        turnstile_secret="1x0000000000000000000000000000000AA",
+        turnstile_verify_url=turnstile.url,
+        **changes,
+    ) as client:
+        turnstile.mode = "fail"
+        for _ in range(5):
+            refused = await client.post(path, json={"email": "owner@site.com"})
+            assert_problem(refused, 403, "captcha_failed")
+        turnstile.mode = "pass"
+        owners = await client.post(
+            path, json={"email": "owner@site.com", "turnstile_token": SOLVED}
+        )
+
+    assert owners.status_code == 202, owners.text
+
+
 @pytest.mark.parametrize("token", [None, "", "x" * 2049])
 async def test_a_missing_or_over_long_token_is_refused_without_calling_turnstile(
     make_client: Any, settings: Settings, turnstile: FakeTurnstile, token: str | None

@@ -69,8 +69,9 @@ class RequestEmailSignIn:
             email = Email.parse(command.email)
         except ValueError as e:
             raise ValidationFailed([FieldError("email", str(e))]) from None
-        await self._throttle.sign_in_mail(email.value, command.client)
+        await self._throttle.mails_asked_from("signin-mail", command.client)
         await self._captcha.verify(command.captcha_token, command.client.ip_address)
+        await self._throttle.mails_asked_for("signin-mail", email.value, command.client)
         user = await self._users.get_by_email(email.value)
         audit_event(
             self._audit,
