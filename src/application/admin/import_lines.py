@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.entities import DEFAULT_ROLE, NewUser
-from domain.values import NAME_MAX, Email
+from domain.values import NAME_MAX, Email, name_problems
 
 _BCRYPT = re.compile(r"^\$2[aby]\$(?P<cost>\d{2})\$[./A-Za-z0-9]{53}$")
 # Every failed login is padded to the time of the slowest hash we accept (OWASP
@@ -59,6 +59,10 @@ def parse_line(line: str, now: datetime) -> NewUser:
     _check_cost(password_hash)
     if name is not None and (not isinstance(name, str) or len(name) > NAME_MAX):
         raise ValueError(f"name must be a string of at most {NAME_MAX} characters")
+    # The rule a sign-up's name meets: no control characters (an escape sequence would reach
+    # the operator's terminal through `authgate users show`; PostgreSQL refuses NUL).
+    if problems := name_problems(name):
+        raise ValueError(f"name {problems[0].message}")
     if role not in ROLES:
         raise ValueError(f"role must be one of {sorted(ROLES)}")
     try:
