@@ -145,6 +145,18 @@ async def test_register_with_body_transport_returns_the_refresh_token_in_json(cl
     assert "set-cookie" not in response.headers
 
 
+async def test_a_script_cannot_turn_the_httponly_cookie_into_a_token_it_reads(client):
+    """A script on an allowed origin sends the browser's cookie with X-Auth-Transport: body:
+    the answer must not put the cookie's successor in the JSON it reads."""
+    await sign_up(client)  # the browser holds the HttpOnly refresh cookie
+
+    response = await client.post("/auth/refresh", headers=BODY_TRANSPORT)
+
+    body = assert_problem(response, 401, "invalid_refresh_token")
+    assert "refresh_token" not in body
+    assert (await client.post("/auth/refresh")).status_code == 200  # the cookie still works
+
+
 async def test_refresh_with_body_transport_returns_the_next_token_in_the_body(client, clock):
     registered = await client.post(
         "/auth/register",

@@ -158,10 +158,14 @@ class AuthController(Controller):
         # A hot path: the refresh cookie is its one dependency (providers.opened).
         service = opened(request)
         client = client_of(request, service.settings, user_agent, x_forwarded_for)
+        in_body = body_transport(x_auth_transport)
+        # An answer in the body rotates only a token sent in the body: turned from the
+        # cookie, the HttpOnly token would be readable by any script on an allowed origin.
+        presented = data.refresh_token if in_body else _refresh_token(refresh_cookie, data)
         tokens = await service.cases.refresh.execute(
-            RefreshCommand(refresh_token=_refresh_token(refresh_cookie, data), client=client)
+            RefreshCommand(refresh_token=presented, client=client)
         )
-        return token_response(service.settings, tokens, in_body=body_transport(x_auth_transport))
+        return token_response(service.settings, tokens, in_body=in_body)
 
     @post(
         "/logout",
