@@ -243,6 +243,16 @@ def test_every_problem_is_reported_at_once_each_with_its_own_message() -> None:
     ]
 
 
+def test_grants_in_memory_are_refused_for_more_than_one_worker() -> None:
+    """Each worker would hold its own denylist: a logout in one would leave the session's
+    access tokens good in the others."""
+    assert problems({"AUTH_GRANTS_URL": "memory://", "AUTH_WORKERS": "2"}) == [
+        "AUTH_GRANTS_URL=memory:// is for one process: not with AUTH_WORKERS>1"
+    ]
+    one = load_settings({"AUTH_GRANTS_URL": "memory://", "AUTH_WORKERS": "1"}, dotenv=None)
+    assert (one.grants_url, one.workers) == ("memory://", 1)
+
+
 @pytest.mark.parametrize(
     ("typo", "meant"),
     [

@@ -103,6 +103,10 @@ def _cross_field_problems(s: Settings) -> list[str]:
         problems.append("AUTH_COOKIE_SAMESITE=none requires AUTH_COOKIE_SECURE=true")
     if s.refresh_ttl > s.session_max_age:
         problems.append("AUTH_REFRESH_TTL must not exceed AUTH_SESSION_MAX_AGE")
+    if s.grants_url == "memory://" and s.workers > 1:
+        # Each worker would hold its own grants and denylist: a logout in one leaves the
+        # session's access tokens good in the others until they expire.
+        problems.append("AUTH_GRANTS_URL=memory:// is for one process: not with AUTH_WORKERS>1")
     # Cookie name prefixes (RFC 6265bis §4.1.3; browsers match them in any case): __Secure-
     # needs Secure; __Host- needs Secure, Path=/ and no Domain (authgate never sets one).
     name = s.cookie_name.lower()
