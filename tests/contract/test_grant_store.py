@@ -469,6 +469,20 @@ async def test_a_rotation_keeps_how_and_when_the_user_signed_in(
     assert second.assurance.acr == "aal2"
 
 
+async def test_reassure_extends_no_session_past_its_idle_or_absolute_expiry(
+    grant_store: RefreshGrantStore,
+    start: Start,
+) -> None:
+    """A password proven again near the end of a session minted access tokens for it past
+    its absolute lifetime, one call after another (or after it went idle)."""
+    await start(grant("old", token="a0", idle=ABSOLUTE * 2), BASE)
+    await start(grant("idle", token="b0"), BASE)
+
+    assert await grant_store.reassure("old", Assurance(BASE + ABSOLUTE, ("pwd",))) is False
+    assert await grant_store.reassure("idle", Assurance(BASE + IDLE, ("pwd",))) is False
+    assert await grant_store.reassure("old", Assurance(BASE + IDLE, ("pwd",))) is True
+
+
 async def test_reassure_moves_the_proof_a_live_grant_carries_and_only_its_own(
     grant_store: RefreshGrantStore,
     start: Start,

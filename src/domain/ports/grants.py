@@ -132,7 +132,9 @@ class RefreshGrantStore(Protocol):
 
     async def reassure(self, session_id: str, assurance: Assurance) -> bool:
         """The session's user proved who they are again: its live grant carries
-        ``assurance`` from now on (the next refresh mints it). False if it has none."""
+        ``assurance`` from now on (the next refresh mints it). False if it has none, or one
+        past its idle or absolute expiry at ``assurance.auth_time``: a proof never extends a
+        session's lifetime."""
         ...
 
     async def is_denied(self, session_id: str, now: datetime) -> bool:

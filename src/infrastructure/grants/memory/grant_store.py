@@ -67,7 +67,8 @@ class MemoryGrantStore:
 
     async def reassure(self, session_id: str, assurance: Assurance) -> bool:
         family = self._families.get(session_id)
-        if family is None:
+        now = assurance.auth_time
+        if family is None or min(family.idle_expires_at, family.absolute_expires_at) <= now:
             return False
         self._families[session_id] = replace(family, assurance=assurance)
         return True

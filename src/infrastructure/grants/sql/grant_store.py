@@ -113,7 +113,8 @@ class SqlGrantStore(RefreshGrantStore, ExpiredGrants):
     async def reassure(self, session_id: str, assurance: Assurance) -> bool:
         changed = await self._db.run(
             lambda tx: tx.execute(
-                "UPDATE refresh_families SET auth_time = $1, amr = $2 WHERE session_id = $3",
+                "UPDATE refresh_families SET auth_time = $1, amr = $2 WHERE session_id = $3"
+                " AND idle_expires_at > $1 AND absolute_expires_at > $1",
                 assurance.auth_time,
                 assurance.stored_amr(),
                 session_id,
