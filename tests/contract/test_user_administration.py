@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.entities import NewPasskey, NewUser
+from domain.errors import LastAdmin
 from domain.ports import UserAdministration
 from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.passkeys import SqlPasskeys
@@ -101,6 +103,29 @@ async def test_the_last_active_admin_is_the_only_admin_not_disabled(
     await administration.set_disabled(b.id, NOW, NOW, told=None)
     assert await administration.last_active_admin(a.id)
     assert not await administration.last_active_admin(b.id)
+
+
+async def test_two_admins_disabled_or_demoted_at_once_leave_one_active(
+    administration: UserAdministration,
+) -> None:
+    """The change checks under one lock in its own transaction: of two changes that each
+    saw the other admin still active, the second refuses (PostgreSQL runs them at once)."""
+    await administration.insert_new([new("a@x.com"), new("b@x.com")])
+    a, b = await administration.page(after=None, limit=2, email=None)
+    for admin in (a, b):
+        await administration.set_role(admin.id, "admin", NOW, told=None)
+
+    outcomes = await asyncio.gather(
+        administration.set_disabled(a.id, NOW, NOW, told=None),
+        administration.set_role(b.id, "user", NOW, told=None),
+        return_exceptions=True,
+    )
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["LastAdmin", "bool"]
+    with pytest.raises(LastAdmin):  # the one left stays one
+        await administration.set_disabled(
+            b.id if outcomes[0] is True else a.id, NOW, NOW, told=None
+        )
 
 
 @pytest.mark.parametrize("name", adapters(["sqlite", "postgres"]))

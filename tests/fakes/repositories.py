@@ -9,8 +9,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.entities import ExternalIdentity, NewUser, Session, User
-from domain.errors import EmailTaken
+from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, Session, User
+from domain.errors import EmailTaken, LastAdmin
 from domain.ports import (
     AuditEvent,
     Outbox,
@@ -210,6 +210,8 @@ class MemoryUserAdministration(UserAdministration):
         user = self._users.users.get(user_id)
         if user is None:
             return False
+        if disabled_at is not None and await self.last_active_admin(user_id):
+            raise LastAdmin()
         kept = disabled_at if user.disabled_at is None or disabled_at is None else user.disabled_at
         self._users.users[user_id] = replace(user, disabled_at=kept, updated_at=now)
         await self._tell(told, user_id, now)
@@ -221,6 +223,8 @@ class MemoryUserAdministration(UserAdministration):
         user = self._users.users.get(user_id)
         if user is None:
             return False
+        if role != ADMIN_ROLE and await self.last_active_admin(user_id):
+            raise LastAdmin()
         self._users.users[user_id] = replace(user, role=role, updated_at=now)
         await self._tell(told, user_id, now)
         return True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from infrastructure.config import Settings
+from infrastructure.persistence.administration import SqlUserAdministration
 from tests.http.admin_helpers import an_admin, count_rows, set_role
 from tests.http.helpers import (
     PASSWORD,
@@ -163,3 +165,33 @@ async def test_a_disabled_admin_does_not_count_as_the_one_left(
     deleted = await client.delete(f"/admin/users/{admin.body['user']['id']}", headers=admin.headers)
 
     assert_problem(deleted, 409, "last_admin")
+
+
+async def test_two_admins_disabling_each_other_at_once_leave_one(
+    concurrent_client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each use case looks first; the change itself checks again under one lock, so the
+    second of two racing disablings finds the first done and answers 409 last_admin."""
+    looked = SqlUserAdministration.last_active_admin
+
+    async def a_slow_look(self: SqlUserAdministration, user_id: int) -> bool:
+        answer = await looked(self, user_id)
+        await asyncio.sleep(0.2)  # both look before either changes anything
+        return answer
+
+    async with concurrent_client() as client:
+        a = await an_admin(client, settings)
+        b = await sign_up(client, "b@site.com")
+        await set_role(settings, b.body["user"]["id"], "admin")
+        b = await sign_in(client, "b@site.com")
+        a_id, b_id = a.body["user"]["id"], b.body["user"]["id"]
+        monkeypatch.setattr(SqlUserAdministration, "last_active_admin", a_slow_look)
+
+        answers = await asyncio.gather(
+            client.post(f"/admin/users/{b_id}/disable", headers=a.headers),
+            client.post(f"/admin/users/{a_id}/disable", headers=b.headers),
+        )
+
+    assert sorted(answer.status_code for answer in answers) == [204, 409]
+    refused = next(answer for answer in answers if answer.status_code == 409)
+    assert_problem(refused, 409, "last_admin")

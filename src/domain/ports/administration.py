@@ -31,7 +31,8 @@ class UserAdministration(Protocol):
         """Disable (a time) or enable (None); a disabled user keeps the first time.
         False when there is no such user. ``told`` (here and in ``set_role``): the audit
         event of the change, its activity row written in the change's transaction when the
-        user is there."""
+        user is there. Disabling (or demoting, in ``set_role``) the last active admin raises
+        ``LastAdmin`` and changes nothing, however many such changes run at once."""
         ...
 
     async def set_role(

@@ -4,9 +4,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
+from domain.errors import LastAdmin
 from domain.ports import AuditEvent, OutgoingMail, UserAdministration, WebhookEvent
 from infrastructure.persistence.account_events import record_event
-from infrastructure.persistence.database import Database, as_datetime
+from infrastructure.persistence.database import Database, Tx, as_datetime
 from infrastructure.persistence.mail_work import enqueue
 from infrastructure.persistence.users import user_of
 
@@ -79,6 +80,8 @@ class SqlUserAdministration(UserAdministration):
         told: AuditEvent | None = None,
     ) -> bool:
         async with self._db.transaction() as tx:
+            if disabled_at is not None:
+                await self._keep_an_admin(tx, user_id)
             row = await tx.fetchone(
                 f"SELECT disabled_at FROM users WHERE id = $1{self._db.for_update}", user_id
             )
@@ -109,6 +112,8 @@ class SqlUserAdministration(UserAdministration):
         self, user_id: int, role: str, now: datetime, told: AuditEvent | None = None
     ) -> bool:
         async with self._db.transaction() as tx:
+            if role != ADMIN_ROLE:
+                await self._keep_an_admin(tx, user_id)
             changed = await tx.execute(
                 "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3", role, now, user_id
             )
@@ -117,6 +122,22 @@ class SqlUserAdministration(UserAdministration):
                     tx, WebhookEvent.USER_UPDATED, user_id, now, told=told, role=role
                 )
         return self._committed(user_id, changed)
+
+    async def _keep_an_admin(self, tx: Tx, user_id: int) -> None:
+        """The last active admin stays one (API.md, 409 ``last_admin``), checked under one
+        lock in the change's own transaction: two admins disabling or demoting each other
+        at once each saw the other still active in a look of its own, and both went on.
+        (The use cases look first too, for the answer before any other check.)"""
+        await self._db.lock_key(tx, "authgate:active-admins")
+        row = await tx.fetchone(
+            "SELECT (SELECT role = $1 AND disabled_at IS NULL FROM users WHERE id = $2)"
+            " AS active_admin, (SELECT COUNT(*) FROM users WHERE role = $1"
+            " AND disabled_at IS NULL AND id <> $2) AS others",
+            ADMIN_ROLE,
+            user_id,
+        )
+        if row is not None and row["active_admin"] and not row["others"]:
+            raise LastAdmin()
 
     async def last_active_admin(self, user_id: int) -> bool:
         async with self._db.transaction(write=False) as tx:
