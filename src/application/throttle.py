@@ -83,7 +83,8 @@ class Throttle:
         return await self._limiter.hit(key, 1, DAY, self._clock.now()) is None
 
     async def passkey(self, client: ClientInfo) -> None:
-        """A passkey sign-in names no account: only the IP cap of every login applies."""
+        """A sign-in that names no account (a passkey's; a provider's, begun): only the IP
+        cap of every login applies. Each begun stores a challenge or a state."""
         ip = client.ip_address or "unknown"
         await self._hit(f"login:ip:{ip}", 10 * self._limits.login, 5 * MINUTE, client)
 

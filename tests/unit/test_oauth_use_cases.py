@@ -20,6 +20,7 @@ from application.oauth import (
     allowed_return_to,
     s256,
 )
+from application.throttle import Limits, Throttle
 from domain.entities import DEFAULT_ROLE, NewUser, User
 from domain.errors import (
     DomainError,
@@ -31,11 +32,12 @@ from domain.errors import (
     InvalidRefreshToken,
     InvalidReturnTo,
     StorageUnavailable,
+    TooManyRequests,
     UnknownProvider,
     UnverifiedEmail,
 )
 from domain.ports import AuditEvent, ExternalProfile, IdentityProvider
-from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore
+from infrastructure.grants.memory import MemoryGrantStore, MemoryOneTimeStore, MemoryRateLimiter
 from tests.fakes.clock import FakeClock
 from tests.fakes.repositories import MemoryUserRepository
 from tests.unit.test_second_factor_audit import enable
@@ -109,7 +111,9 @@ class Flow:
     async def begin(
         self, return_to: str | None = "/dashboard", provider: str = "google"
     ) -> OAuthStarted:
-        return await self.start.execute(StartOAuthCommand(provider=provider, return_to=return_to))
+        return await self.start.execute(
+            StartOAuthCommand(provider=provider, client=CLIENT, return_to=return_to)
+        )
 
     def callback(self, started: OAuthStarted, **changes: Any) -> CompleteOAuthCommand:
         """What the browser brings back: its state (in the URL and in its cookie), the code."""
@@ -131,7 +135,9 @@ class Flow:
         return await self.finish(await self.begin())
 
 
-def make_flow(world: World, trusted_amr: tuple[str, ...] = ()) -> Flow:
+def make_flow(
+    world: World, trusted_amr: tuple[str, ...] = (), limits: Limits | None = None
+) -> Flow:
     google, other = FakeProvider("google"), FakeProvider("other")
     providers = {"google": google, "other": other}
     states = CountingStore()
@@ -141,7 +147,16 @@ def make_flow(world: World, trusted_amr: tuple[str, ...] = ()) -> Flow:
         other=other,
         states=states,
         start=StartOAuth(
-            providers=providers, states=states, clock=world.clock, allowlist=ALLOWLIST
+            providers=providers,
+            states=states,
+            clock=world.clock,
+            allowlist=ALLOWLIST,
+            throttle=Throttle(
+                limiter=MemoryRateLimiter(),
+                limits=limits or Limits(),
+                clock=world.clock,
+                audit=world.audit,
+            ),
         ),
         complete=CompleteOAuth(
             providers=providers,
@@ -563,6 +578,18 @@ async def test_a_provider_outage_during_the_exchange_writes_nothing(flow: Flow) 
 
     assert flow.world.users.users == {}
     assert flow.world.sessions.sessions == {}
+
+
+async def test_one_address_begins_no_more_sign_ins_than_it_may_make(world: World) -> None:
+    """Each start stores its state for ten minutes: a loop of starts would fill the store."""
+    flow = make_flow(world, limits=Limits(login=1))  # ten sign-ins begun per 5 minutes
+
+    for _ in range(10):
+        await flow.begin()
+    with pytest.raises(TooManyRequests):
+        await flow.begin()
+
+    assert len(flow.states.puts) == 10
 
 
 # --- Complete: into an account with a second factor ----------------------------------------

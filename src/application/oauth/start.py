@@ -4,15 +4,18 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from application.client import ClientInfo
 from application.oauth.attempts import Attempt, Attempts, s256
 from application.oauth.providers import provider_named
 from application.oauth.return_to import DEFAULT_RETURN_TO, allowed_return_to
+from application.throttle import Throttle
 from domain.ports import Clock, IdentityProvider, OneTimeStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartOAuthCommand:
     provider: str
+    client: ClientInfo
     return_to: str | None = None
 
 
@@ -30,7 +33,9 @@ class StartOAuth:
         states: OneTimeStore,
         clock: Clock,
         allowlist: Collection[str],
+        throttle: Throttle,
     ) -> None:
+        self._throttle = throttle
         self._providers = providers
         self._attempts = Attempts(states, clock)
         self._allowlist = allowlist
@@ -38,6 +43,9 @@ class StartOAuth:
     async def execute(self, command: StartOAuthCommand) -> OAuthStarted:
         provider = provider_named(self._providers, command.provider)
         return_to = allowed_return_to(command.return_to or DEFAULT_RETURN_TO, self._allowlist)
+        # Each start stores its state for ten minutes: one address may begin as many
+        # sign-ins as it may make (else a loop of starts fills the store).
+        await self._throttle.passkey(command.client)
         state = secrets.token_urlsafe(32)
         attempt = Attempt.new(command.provider, return_to)
         # Asked before anything is stored: an unreachable provider leaves nothing behind.

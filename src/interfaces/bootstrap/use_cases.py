@@ -283,6 +283,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             states=p.one_time,
             clock=p.clock,
             allowlist=policies.return_to_allowlist,
+            throttle=throttle,
         ),
         complete_oauth=CompleteOAuth(
             providers=p.identity_providers,

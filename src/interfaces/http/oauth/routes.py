@@ -35,17 +35,20 @@ class OAuthController(Controller):
         "/{provider:str}/start",
         status_code=302,
         summary="Sign in with an identity provider",
-        responses=problems(e.UnknownProvider, e.InvalidReturnTo, e.StorageUnavailable),
+        responses=problems(
+            e.UnknownProvider, e.InvalidReturnTo, e.TooManyRequests, e.StorageUnavailable
+        ),
     )
     async def start(
         self,
         provider: FromPath[str],
         start_oauth: Inject[StartOAuth],
         settings: Inject[Settings],
+        client: Client,
         return_to: FromQuery[str | None] = None,
     ) -> Redirect:
         started = await start_oauth.execute(
-            StartOAuthCommand(provider=provider, return_to=return_to)
+            StartOAuthCommand(provider=provider, client=client, return_to=return_to)
         )
         return Redirect(
             started.authorization_url,
