@@ -9,10 +9,12 @@ import base64
 import hmac
 import json
 import os
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from authgate_client.resource import (
+    SESSION_REVOKED,
     AccessTokenVerifier,
     InsufficientAuthentication,
     InvalidToken,
@@ -264,6 +267,7 @@ def test_bad_tokens_are_refused_and_only_plausible_ones_cost_a_fetch(server):
         reheaded(token, typ="JWT"),
         reheaded(token, jku=f"{server.url}{JWKS}"),
         reheaded(token, kid=""),
+        b64(b"[" * 2500 + b"]" * 2500) + ".e30.x",  # a header nested past the parser's depth
     ]
     for bad in refused_unseen:
         with pytest.raises(InvalidToken):
@@ -412,6 +416,72 @@ def test_with_signals_a_logged_out_sessions_token_is_refused_within_a_second(ser
             time.sleep(0.01)
         assert refused is not None, "still accepted a second after the logout"
         assert str(refused) == "the token's session has ended"
+
+
+def test_a_new_verifier_is_ready_only_once_it_has_read_every_kept_end():
+    """A new stream pages through every end authgate keeps, a thousand a poll: until the last
+    page is read, a session in an unread one would pass for live (a stale yes)."""
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
+    last_page = threading.Event()
+
+    class FakeAuthgate(BaseHTTPRequestHandler):
+        polls = 0
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def answer(self, body: dict) -> None:
+            encoded = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(encoded)))
+            self.end_headers()
+            self.wfile.write(encoded)
+
+        def do_GET(self) -> None:  # the key set
+            self.answer({"keys": [key.as_dict(private=False)]})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/ssf/stream":
+                poll = f"{issuer}/ssf/poll/one"
+                return self.answer({"stream_id": "one", "delivery": {"endpoint_url": poll}})
+            FakeAuthgate.polls += 1
+            if FakeAuthgate.polls == 1:
+                return self.answer({"sets": {"j1": ended("someone")}, "moreAvailable": True})
+            last_page.wait(10)  # held until the test has asked
+            self.answer({"sets": {"j2": ended("victim")} if FakeAuthgate.polls == 2 else {}})
+
+    def ended(session_id: str) -> str:
+        claims = {
+            "iss": issuer,
+            "jti": session_id,
+            "iat": int(time.time()),
+            "events": {SESSION_REVOKED: {}},
+            "sub_id": {"format": "complex", "session": {"format": "opaque", "id": session_id}},
+        }
+        return jwt.encode({"alg": "ES256", "typ": "secevent+jwt", "kid": "k1"}, claims, key)
+
+    fake = ThreadingHTTPServer(("127.0.0.1", 0), FakeAuthgate)
+    issuer = f"http://127.0.0.1:{fake.server_address[1]}"
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    now = int(time.time())
+    claims: dict[str, object] = {"iss": issuer, "aud": "authgate", "client_id": "authgate"}
+    claims |= {"sub": "1", "sid": "victim", "jti": "t", "iat": now - 10, "exp": now + 600}
+    token = jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": "k1"}, claims, key)
+    verifier = AccessTokenVerifier(issuer, signals_token="receiver")
+    try:
+        assert not verifier.wait_for_signals(1.0)  # the first page read, more to come
+        with pytest.raises(RevocationsUnavailable):
+            verifier.verify(token)
+        last_page.set()
+        assert verifier.wait_for_signals(5.0)
+        with pytest.raises(InvalidToken):  # its session ended: on the page read last
+            verifier.verify(token)
+    finally:
+        last_page.set()
+        verifier.close()
+        fake.shutdown()
 
 
 def test_a_verifier_whose_stream_is_silent_cannot_tell_and_says_so(server):

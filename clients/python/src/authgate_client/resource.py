@@ -164,7 +164,7 @@ class AccessTokenVerifier:
         self.close()
 
     def wait_for_signals(self, timeout: float = 10.0) -> bool:
-        """Until the stream of ended sessions answered once (True), or ``timeout``."""
+        """Until every session end authgate keeps was read (True), or ``timeout``."""
         return self._revocations is None or self._revocations.ready.wait(timeout)
 
     def verify(
@@ -319,7 +319,7 @@ def _key_id(token: str) -> str:
     encoded = token.split(".", 1)[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except ValueError as e:  # bad base64, bad UTF-8, bad JSON
+    except (ValueError, RecursionError) as e:  # bad base64, UTF-8 or JSON; JSON nested deep
         raise InvalidToken("unreadable header") from e
     if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
         raise InvalidToken(f"only {ALGORITHM} is accepted")
@@ -483,9 +483,13 @@ class _Revocations:
                     caught_up = False
                     self._stopping.wait(0.5)
                     continue
+                self._forget_old()
+                if not caught_up:
+                    # More kept ends wait (a new stream pages through its backlog): until
+                    # they are read, an answer could be a stale yes.
+                    continue
                 self._answered_at = time.monotonic()
                 self.ready.set()
-                self._forget_old()
             if stream is not None:
                 self._close(http, stream)
 
