@@ -20,7 +20,7 @@ from application.login import LoginCommand
 from application.mfa.attempts import MfaAttempts
 from application.mfa.factors import SecondFactors
 from application.mfa.passkey_sign_in import PasskeySignInCommand
-from application.mfa.planted import MailboxProof
+from application.mfa.planted import FactorRemoval, MailboxProof
 from application.mfa.sign_in import SecondFactorGate
 from application.passkey_sign_up import FinishPasskeySignUpCommand, PasskeySignUpCommand
 from application.refresh import RefreshCommand
@@ -296,12 +296,11 @@ def build_world(
     revoker, issuer = session_services(ports, session_policy, mail_policy)
     proof = MailboxProof(
         users=users,
-        totp=fakes["totp"],
-        passkeys=fakes["passkeys"],
+        factors=FactorRemoval(
+            totp=fakes["totp"], passkeys=fakes["passkeys"], audit=fakes["audit"], clock=clock
+        ),
         revoker=revoker,
         queue=MailQueue(mail=fakes["mail"], policy=mail_policy, clock=clock),
-        audit=fakes["audit"],
-        clock=clock,
     )
     return World(
         **fakes,

@@ -22,8 +22,6 @@ from domain.ports import (
     Clock,
     MailKind,
     MailUnitOfWork,
-    Passkeys,
-    TotpCredentials,
     UserRepository,
 )
 
@@ -40,15 +38,14 @@ class SecureAccount:
         *,
         mail: MailUnitOfWork,
         users: UserRepository,
-        totp: TotpCredentials,
-        passkeys: Passkeys,
+        factors: FactorRemoval,
         revoker: SessionRevoker,
         queue: MailQueue,
         policy: MailPolicy,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
-        self._factors = FactorRemoval(totp=totp, passkeys=passkeys, audit=audit, clock=clock)
+        self._factors = factors
         self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
         self._mail = mail
         self._users = users

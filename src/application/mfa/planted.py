@@ -34,15 +34,12 @@ class MailboxProof:
         self,
         *,
         users: UserRepository,
-        totp: TotpCredentials,
-        passkeys: Passkeys,
+        factors: FactorRemoval,
         revoker: SessionRevoker,
         queue: MailQueue,
-        audit: AuditLog,
-        clock: Clock,
     ) -> None:
         self._users = users
-        self._factors = FactorRemoval(totp=totp, passkeys=passkeys, audit=audit, clock=clock)
+        self._factors = factors
         self._revoker = revoker
         self._queue = queue
 

@@ -48,7 +48,7 @@ from application.mfa.passkeys import (
     RemovePasskey,
     StartPasskeyRegistration,
 )
-from application.mfa.planted import MailboxProof
+from application.mfa.planted import FactorRemoval, MailboxProof
 from application.mfa.sign_in import CompleteMfaSignIn, SecondFactorGate
 from application.mfa.totp import ConfirmTotp, DisableTotp, RegenerateRecoveryCodes, SetupTotp
 from application.oauth import CompleteOAuth, StartOAuth
@@ -203,15 +203,10 @@ def build(p: Ports, policies: Policies) -> UseCases:
     caller_session = CallerSession(
         sessions=p.sessions, refresh_tokens=p.refresh_tokens, authenticate=authenticate
     )
-    proof = MailboxProof(
-        users=p.users,
-        totp=p.totp,
-        passkeys=p.passkeys,
-        revoker=revoker,
-        queue=queue,
-        audit=p.audit,
-        clock=p.clock,
-    )
+    # Removes second factors by when they were enrolled: the mailbox proof's planted ones,
+    # "this wasn't me"'s added since the reported sign-in.
+    removal = FactorRemoval(totp=p.totp, passkeys=p.passkeys, audit=p.audit, clock=p.clock)
+    proof = MailboxProof(users=p.users, factors=removal, revoker=revoker, queue=queue)
     require_verified = policies.mail.require_verified
     breaches = BreachedPasswordCheck(breaches=p.breaches, audit=p.audit)
     sign_in_grants = SignInGrants(p.one_time, p.clock)
@@ -384,8 +379,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         secure_account=SecureAccount(
             mail=p.mail,
             users=p.users,
-            totp=p.totp,
-            passkeys=p.passkeys,
+            factors=removal,
             revoker=revoker,
             queue=queue,
             policy=policies.mail,
