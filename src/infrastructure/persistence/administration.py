@@ -129,23 +129,12 @@ class SqlUserAdministration(UserAdministration):
         at once each saw the other still active in a look of its own, and both went on.
         (The use cases look first too, for the answer before any other check.)"""
         await self._db.lock_key(tx, "authgate:active-admins")
-        row = await tx.fetchone(
-            "SELECT (SELECT role = $1 AND disabled_at IS NULL FROM users WHERE id = $2)"
-            " AS active_admin, (SELECT COUNT(*) FROM users WHERE role = $1"
-            " AND disabled_at IS NULL AND id <> $2) AS others",
-            ADMIN_ROLE,
-            user_id,
-        )
-        if row is not None and row["active_admin"] and not row["others"]:
+        if await _last_active_admin(tx, user_id):
             raise LastAdmin()
 
     async def last_active_admin(self, user_id: int) -> bool:
         async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetchall(
-                "SELECT id FROM users WHERE role = $1 AND disabled_at IS NULL ORDER BY id LIMIT 2",
-                ADMIN_ROLE,
-            )
-        return [int(row["id"]) for row in rows] == [user_id]
+            return await _last_active_admin(tx, user_id)
 
     async def erase(
         self, user_id: int, now: datetime, farewell: OutgoingMail | None = None
@@ -198,3 +187,11 @@ class SqlUserAdministration(UserAdministration):
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(f"SELECT email FROM users WHERE email IN ({listed})", *emails)
         return {row["email"] for row in rows}
+
+
+async def _last_active_admin(tx: Tx, user_id: int) -> bool:
+    rows = await tx.fetchall(
+        "SELECT id FROM users WHERE role = $1 AND disabled_at IS NULL ORDER BY id LIMIT 2",
+        ADMIN_ROLE,
+    )
+    return [int(row["id"]) for row in rows] == [user_id]
