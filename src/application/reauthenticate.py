@@ -55,7 +55,7 @@ class StartPasskeyReauthentication:
 
     async def execute(self, caller: AccessClaims, client: ClientInfo) -> Mapping[str, Any]:
         user = await signed_in_user(self._users, caller)
-        await self._throttle.passkey(client)
+        await self._throttle.sign_in_begun(client)
         return await self._assertions.challenge(_KIND, str(user.id).encode())
 
 

@@ -82,16 +82,17 @@ class Throttle:
         key = f"mfa:told:{_account(email)}"
         return await self._limiter.hit(key, 1, DAY, self._clock.now()) is None
 
-    async def passkey(self, client: ClientInfo) -> None:
-        """A sign-in that names no account (a passkey's; a provider's, begun): only the IP
-        cap of every login applies. Each begun stores a challenge or a state."""
+    async def sign_in_begun(self, client: ClientInfo) -> None:
+        """A sign-in begun that names no account yet (a passkey's challenge, a provider's
+        state; a passkey re-authentication's challenge): only the IP cap of every login
+        applies. Each stores a record, so one address begins no more than it may make."""
         ip = client.ip_address or "unknown"
         await self._hit(f"login:ip:{ip}", 10 * self._limits.login, 5 * MINUTE, client)
 
     async def email_link(self, client: ClientInfo) -> None:
         """A mailed link names no account until it is spent (and its 256 bits are not
         guessed): the IP cap of every login applies."""
-        await self.passkey(client)
+        await self.sign_in_begun(client)
 
     async def unlock(self, email: str) -> None:
         """An operator lifts the account's login limits, from every IP at once."""

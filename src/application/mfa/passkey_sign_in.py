@@ -101,7 +101,7 @@ class StartPasskeySignIn:
         self._throttle = throttle
 
     async def execute(self, client: ClientInfo) -> Mapping[str, Any]:
-        await self._throttle.passkey(client)  # every challenge costs a stored record
+        await self._throttle.sign_in_begun(client)  # every challenge costs a stored record
         return await self._assertions.challenge("login")
 
 

@@ -45,7 +45,7 @@ class StartOAuth:
         return_to = allowed_return_to(command.return_to or DEFAULT_RETURN_TO, self._allowlist)
         # Each start stores its state for ten minutes: one address may begin as many
         # sign-ins as it may make (else a loop of starts fills the store).
-        await self._throttle.passkey(command.client)
+        await self._throttle.sign_in_begun(command.client)
         state = secrets.token_urlsafe(32)
         attempt = Attempt.new(command.provider, return_to)
         # Asked before anything is stored: an unreachable provider leaves nothing behind.
