@@ -10,9 +10,21 @@ import pytest
 
 from infrastructure.config import Settings
 from tests.http.admin_helpers import an_admin
-from tests.http.helpers import assert_problem, sign_up
+from tests.http.helpers import Device, assert_problem, sign_up
 
 URL = "https://hooks.example.test/authgate"
+
+
+async def a_sign_up_delivered(client: Any, admin: Device, email: str) -> tuple[str, dict[str, Any]]:
+    """An endpoint for user.created (its path), and the delivery of ``email``'s sign-up."""
+    added = await client.post(
+        "/admin/webhooks", json={"url": URL, "events": ["user.created"]}, headers=admin.headers
+    )
+    webhook = f"/admin/webhooks/{added.json()['id']}"
+    await sign_up(client, email)
+    listed = await client.get(f"{webhook}/deliveries", headers=admin.headers)
+    [delivery] = listed.json()["deliveries"]
+    return webhook, delivery
 
 
 async def test_an_endpoint_is_added_with_its_secret_shown_once_then_listed_without_it(
@@ -65,15 +77,7 @@ async def test_a_sign_up_is_listed_among_the_deliveries_and_can_be_replayed(
     client: Any, settings: Settings
 ) -> None:
     admin = await an_admin(client, settings)
-    added = await client.post(
-        "/admin/webhooks", json={"url": URL, "events": ["user.created"]}, headers=admin.headers
-    )
-    webhook = f"/admin/webhooks/{added.json()['id']}"
-
-    await sign_up(client, "new@site.com")
-    [delivery] = (await client.get(f"{webhook}/deliveries", headers=admin.headers)).json()[
-        "deliveries"
-    ]
+    webhook, delivery = await a_sign_up_delivered(client, admin, "new@site.com")
     replayed = await client.post(
         f"{webhook}/deliveries/{delivery['id']}/replay", headers=admin.headers
     )
@@ -111,14 +115,7 @@ async def test_every_change_to_an_endpoint_is_audited_with_the_admin_who_made_it
     admin token, say) must leave a trace, as every other admin action does."""
     admin = await an_admin(client, settings)
     with caplog.at_level(logging.INFO, logger="authgate.audit"):
-        added = await client.post(
-            "/admin/webhooks", json={"url": URL, "events": ["user.created"]}, headers=admin.headers
-        )
-        webhook = f"/admin/webhooks/{added.json()['id']}"
-        await sign_up(client, "bob@site.com")
-        [delivery] = (await client.get(f"{webhook}/deliveries", headers=admin.headers)).json()[
-            "deliveries"
-        ]
+        webhook, delivery = await a_sign_up_delivered(client, admin, "bob@site.com")
         for path in ("rotate-secret", "enable", f"deliveries/{delivery['id']}/replay"):
             assert (await client.post(f"{webhook}/{path}", headers=admin.headers)).is_success
         assert (await client.delete(webhook, headers=admin.headers)).status_code == 204
@@ -129,7 +126,7 @@ async def test_every_change_to_an_endpoint_is_audited_with_the_admin_who_made_it
         if r.name == "authgate.audit" and r.getMessage().startswith("webhook_")
     ]
     audited = [(e, f.get("actor"), f.get("actor_id"), f.get("target")) for e, f in fields]
-    target = f"webhook:{added.json()['id']}"
+    target = f"webhook:{webhook.rsplit('/', 1)[1]}"
     assert audited == [
         (event, "admin_api", int(admin.body["user"]["id"]), target)
         for event in (

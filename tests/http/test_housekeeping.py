@@ -9,10 +9,11 @@ from typing import TypeVar
 
 import pytest
 
-from application.housekeeping import SLACK
+from application.housekeeping import SLACK, WEBHOOKS_KEPT
 from infrastructure.config import Settings
 from interfaces.bootstrap.backends import open_database
 from tests.fakes.clock import FakeClock
+from tests.http.admin_helpers import an_admin
 from tests.http.conftest import Client
 from tests.http.helpers import assert_access_works, jwt_parts, refresh_with, sign_in, sign_up
 from tests.http.test_sessions import LAPTOP, PHONE, list_sessions
@@ -61,6 +62,36 @@ async def test_a_round_deletes_a_session_past_its_lifetime_and_no_live_one(
     refreshed = await refresh_with(client, phone.refresh_token)
     assert refreshed.status_code == 200, refreshed.text
     assert (await in_app(client, purge.execute)).sessions == 0
+
+
+async def on_deliveries(settings: Settings, sql: str, *args: object) -> int:
+    """``sql`` run on the webhook deliveries: how many rows it changed."""
+    database = open_database(settings)
+    try:
+        async with database.transaction() as tx:
+            return await tx.execute(sql, *args)
+    finally:
+        await database.close()
+
+
+async def test_a_round_deletes_webhook_deliveries_settled_longer_ago_than_kept(
+    client: Client, clock: FakeClock, settings: Settings
+) -> None:
+    """A delivery names its user (GDPR Art. 5(1)(e)): kept 30 days after it settled."""
+    admin = await an_admin(client, settings)
+    hook = {"url": "https://hooks.example.test/in", "events": ["user.created"]}
+    assert (await client.post("/admin/webhooks", json=hook, headers=admin.headers)).is_success
+    await sign_up(client, "member@site.com")
+    # Delivered now (the sender is not what is tested here).
+    delivered = "UPDATE webhook_deliveries SET delivered_at = $1"
+    assert await on_deliveries(settings, delivered, clock.now()) == 1
+    purge = client.app.state.service.cases.purge_expired
+
+    clock.advance(WEBHOOKS_KEPT.total_seconds() - 60)
+    assert (await in_app(client, purge.execute)).webhook_deliveries == 0
+    clock.advance(120)
+    assert (await in_app(client, purge.execute)).webhook_deliveries == 1
+    assert await on_deliveries(settings, "DELETE FROM webhook_deliveries") == 0  # none left
 
 
 async def test_every_app_process_runs_housekeeping_in_the_background(client: Client) -> None:

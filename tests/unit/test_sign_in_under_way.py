@@ -51,16 +51,16 @@ async def test_the_mailbox_owners_takeover_ends_a_squatters_sign_in_under_way(
     assert "password_changed" in [s.revoked_reason for s in revoked]
 
 
+async def a_reset_while_the_password_is_checked(world: World) -> None:
+    token = await reset_token(world)
+    command = ResetPasswordCommand(token=token, new_password="a new password", client=CLIENT)
+    while_the_password_is_checked(world, lambda: world.reset_password.execute(command))
+
+
 async def test_a_reset_ends_a_sign_in_under_way_with_the_old_password(clock: FakeClock) -> None:
     world = build_world(clock)
     signed_up = await world.sign_up_verified(ADA)
-    token = await reset_token(world)
-    while_the_password_is_checked(
-        world,
-        lambda: world.reset_password.execute(
-            ResetPasswordCommand(token=token, new_password="a new password", client=CLIENT)
-        ),
-    )
+    await a_reset_while_the_password_is_checked(world)
 
     with pytest.raises(InvalidCredentials):
         await world.sign_in(ADA, PASSWORD)
@@ -73,14 +73,8 @@ async def test_a_reset_ends_a_sign_in_under_way_with_the_old_password(clock: Fak
 async def test_a_rehash_under_way_never_brings_back_a_replaced_password(clock: FakeClock) -> None:
     world = build_world(clock)
     await world.sign_up_verified(ADA)
-    token = await reset_token(world)
     world.hasher.needs_rehash = lambda password_hash: True  # type: ignore[method-assign]
-    while_the_password_is_checked(
-        world,
-        lambda: world.reset_password.execute(
-            ResetPasswordCommand(token=token, new_password="a new password", client=CLIENT)
-        ),
-    )
+    await a_reset_while_the_password_is_checked(world)  # the old password rehashed meanwhile
 
     with pytest.raises(InvalidCredentials):
         await world.sign_in(ADA, PASSWORD)
