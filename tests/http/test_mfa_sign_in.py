@@ -273,6 +273,32 @@ async def test_a_password_reset_keeps_the_second_factor(
         assert done.status_code == 200
 
 
+async def test_a_password_reset_kills_a_second_step_opened_with_the_old_password(
+    make_client: Any, clock: FakeClock, smtp: SmtpSink
+):
+    """Someone with the old password (and the app's code, or time to phish it) got an
+    mfa_token; the owner resets the password meanwhile. The old password proves nothing any
+    more, so its half-finished sign-in must not finish (ASVS 5.0 V7.4.3)."""
+    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as client:
+        enabled = await enable_totp(client, await sign_up(client, verified=True), clock)
+        intruders = await password_step(client)
+        await client.post("/auth/password/forgot", json={"email": "user@site.com"})
+        token = link_token(await smtp.wait_for_subject("user@site.com", "Reset", 1))
+        reset = await client.post(
+            "/auth/password/reset", json={"token": token, "new_password": "a new passphrase"}
+        )
+        assert reset.status_code == 204
+        client.cookies.clear()
+
+        refused = await second_step(client, intruders, code=enabled.app.next_code())
+
+        assert_problem(refused, 401, "invalid_mfa_token")
+        assert no_refresh_cookie(refused)
+        owners = await password_step(client, password="a new passphrase")
+        done = await second_step(client, owners, code=enabled.app.next_code())
+        assert done.status_code == 200, done.text
+
+
 async def test_an_account_with_a_passkey_is_offered_it_as_a_method(
     client: Client, enabled: WithTotp
 ):

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.assurance import PASSWORD
 from domain.entities import User
 from domain.errors import InvalidMfaToken
 from domain.ports import Clock, OneTimeStore
@@ -30,6 +31,7 @@ class Pending:
     user_id: int
     email: str  # the account's login limits are counted under it
     first: list[str]  # the amr of the first factor (password, identity provider)
+    password: str | None  # the checked password hash's digest, when the first was a password
     wrong: int
     expires_at: datetime
     password_breached: bool = False  # the password of the first step, told at the second
@@ -60,7 +62,12 @@ class MfaAttempts:
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now() + MFA_TOKEN_TTL
         pending = Pending(
-            user_id=user.id, email=user.email, first=list(first), wrong=0, expires_at=expires_at
+            user_id=user.id,
+            email=user.email,
+            first=list(first),
+            password=_digest(user.password_hash) if PASSWORD[0] in first else None,
+            wrong=0,
+            expires_at=expires_at,
         )
         await self._store.put(_key(token), pending.encode(), expires_at)
         return token
@@ -74,6 +81,13 @@ class MfaAttempts:
             raise InvalidMfaToken()
         return pending
 
+    @staticmethod
+    def still_proven(pending: Pending, user: User) -> bool:
+        """Whether the first step still proves the account: a password replaced or dropped
+        since it was checked (a reset, the mailbox's owner taking over) proves nothing now,
+        and its half-finished sign-in must not finish (ASVS 5.0 V7.4.3)."""
+        return pending.password is None or pending.password == _digest(user.password_hash)
+
     async def note_password_breached(self, token: str) -> None:
         """Before the token is handed out: the second step will say so and mail the user."""
         pending = await self.take(token)
@@ -82,6 +96,10 @@ class MfaAttempts:
     async def give_back(self, token: str, pending: Pending) -> None:
         """Keep the attempt for another try, until its original expiry."""
         await self._store.put(_key(token), pending.encode(), pending.expires_at)
+
+
+def _digest(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()
 
 
 def _key(token: str) -> str:

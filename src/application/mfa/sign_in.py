@@ -98,6 +98,15 @@ class CompleteMfaSignIn:
         user = await self._users.get(pending.user_id)
         if user is None:
             raise InvalidMfaToken()
+        if not self._attempts.still_proven(pending, user):
+            audit_event(
+                self._audit,
+                "login_failed",
+                command.client,
+                user_id=user.id,
+                reason="password_changed",
+            )
+            raise InvalidMfaToken()  # taken above: the attempt is dead
         used = change_event("recovery_code_used", command.client, user_id=user.id)
         amr = await self._factors.completes(user.id, second, pending.first_factor, used)
         if amr is None:
