@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
 from infrastructure.config import load_settings
+from infrastructure.security import key_rotation
 from interfaces.http.app import create_app
 from tests.cli.conftest import Authgate
 from tests.http.helpers import assert_access_works, jwt_parts, sign_up
@@ -71,6 +74,49 @@ def test_retire_waits_for_the_access_token_lifetime_after_the_newer_key_started(
     assert retired.out == f"key {oldest} retired\n"
     assert oldest not in kids(authgate)
     assert len(kids(authgate)) == 2
+
+
+def test_retire_waits_a_reload_more_for_the_servers_still_signing_with_the_old_key(
+    authgate: Authgate, tmp_path: Path
+) -> None:
+    """A server looks at the keys file once a second: the old key may sign for up to a second
+    after the rotation was written, and its tokens live the whole lifetime after that."""
+    authgate("keys", "rotate")
+    _, old = kids(authgate)
+    backdate_signing_start(tmp_path / "jwks.json", timedelta(seconds=900.5))
+
+    refused = authgate("keys", "retire", old)
+
+    assert refused.code == 1
+    assert old in kids(authgate)
+
+
+def test_rotations_and_retirements_at_once_lose_no_key(authgate: Authgate, tmp_path: Path) -> None:
+    """Two operators (or a cron job and one) changing the file at once: each change reads
+    and writes the file under one lock, so none writes back a list without the other's key
+    (a key lost there unpublishes every token it signed)."""
+    keys_file = tmp_path / "jwks.json"
+    authgate("keys", "rotate")
+    backdate_signing_start(keys_file, timedelta(hours=1))
+    retiring = kids(authgate)[1]
+    start = threading.Barrier(9)
+
+    def rotate() -> str:
+        start.wait()
+        return key_rotation.rotate(keys_file, datetime.now(UTC) + timedelta(hours=1))
+
+    def retire() -> None:
+        start.wait()
+        key_rotation.retire(keys_file, retiring, datetime.now(UTC), timedelta(minutes=15))
+
+    with ThreadPoolExecutor(9) as pool:
+        rotations = [pool.submit(rotate) for _ in range(8)]
+        retirement = pool.submit(retire)
+        added = {future.result() for future in rotations}
+
+    left = kids(authgate)
+    assert added <= set(left)
+    assert len(left) == 2 + 8 - (retirement.exception() is None)
 
 
 def test_keys_list_without_a_keys_file_says_where_it_looked(authgate: Authgate) -> None:
