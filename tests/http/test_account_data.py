@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -200,6 +201,45 @@ async def test_the_export_is_a_json_download_of_the_account_with_nothing_secret(
     assert any(s.startswith("Reset") for s in subjects)
     assert set(exported["mails"][0]) == {"subject", "queued_at", "sent_at"}
     assert text_of(reset_mail)  # the mail itself had its link: only the export leaves it out
+
+
+async def test_the_export_holds_no_sign_in_code_for_a_squatter_to_prove_the_mailbox_with(
+    make_client: Callable[..., Client], smtp: SmtpSink
+):
+    """Someone registers an address that is not theirs and asks for a sign-in code from their
+    own browser: the code goes to the mailbox only. Were it in their export (a mail's
+    subject), they would sign in with it and the address would count as proven theirs."""
+    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02, email_signin=True) as app:
+        squatter = await sign_up(app, ADA)
+        asked = await app.post("/auth/email/signin/request", json={"email": ADA})
+        assert asked.status_code == 202, asked.text
+        mail = await smtp.wait_for_subject(ADA, "Your authgate sign-in code", 1)
+        code = re.search(r"Your code is (\d{6})\.", text_of(mail))
+        assert code is not None
+
+        response = await app.get("/auth/account/export", headers=squatter.headers)
+
+        assert response.status_code == 200, response.text
+        assert code.group(1) not in response.text
+        assert code.group(1) not in str(mail["Subject"])
+        assert "Your authgate sign-in code" in [m["subject"] for m in response.json()["mails"]]
+
+
+async def test_the_export_lists_no_mail_sent_before_the_account_was_made(
+    app: Client, smtp: SmtpSink, clock: FakeClock
+):
+    """The address's previous account was erased: its last mail is not the business of
+    whoever registers the address next (who may not own the mailbox)."""
+    previous = await sign_up(app, ADA)
+    assert (await app.delete("/auth/account", headers=previous.headers)).status_code == 204
+    await smtp.wait_for_subject(ADA, "Your account was deleted", 1)
+    clock.advance(seconds=1)
+    squatter = await sign_up(app, ADA)
+
+    response = await app.get("/auth/account/export", headers=squatter.headers)
+
+    subjects = [m["subject"] for m in response.json()["mails"]]
+    assert subjects == ["Confirm your email address for authgate"]
 
 
 # --- Delete ------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ def compose_sign_in(
     policy: MailPolicy, recipient: str, mailed: Mailed, *, new_account: bool
 ) -> OutgoingMail:
     product, link = policy.product, policy.sign_in_link(mailed.link_token)
-    subject = f"Your {product} sign-in code: {mailed.code}"
+    # The code is in the body only: a subject shows in notifications, mail lists and the
+    # account's own export, where someone who does not own the mailbox could read it.
+    subject = f"Your {product} sign-in code"
     what = "create a" if new_account else "sign in to the"
     paragraphs = [
         f"Someone asked to {what} {product} account for {recipient} without a password.",

@@ -56,6 +56,7 @@ class SecurityActivity(Protocol):
 
 class MailHistory(Protocol):
     async def sent_to(self, user_id: int) -> list[SentMail]:
-        """The mails queued for the user's address, oldest first: subjects and dates only,
-        never a body (a body may carry a live token)."""
+        """The mails queued for the user's address since the account was made, oldest
+        first: subjects and dates only, never a body (a body may carry a live token; no
+        subject does)."""
         ...
