@@ -143,21 +143,24 @@ class SessionIssuer:
         except StorageUnavailable:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
-        await self._end_if_changed_meanwhile(user, amr, session.id, client)
+        role = await self._end_if_changed_meanwhile(user, amr, session.id, client)
         device = await self._devices.signed_in(user, client, amr)
-        tokens = self.tokens(user.id, user.role, session.id, refresh_token, idle, now, assurance)
+        tokens = self.tokens(user.id, role, session.id, refresh_token, idle, now, assurance)
         return dataclasses.replace(tokens, device=device)
 
     async def _end_if_changed_meanwhile(
         self, user: User, amr: tuple[str, ...], session_id: str, client: ClientInfo
-    ) -> None:
+    ) -> str:
         """A change that ended every session of the user while this sign-in was under way
         found none of this one to end (refresh reads no user row): look once more now that
         the grant exists. A change after this look finds the session and its grant.
 
         A disabling refuses it; so does a password dropped or replaced since the sign-in
         checked it (a reset, the mailbox's owner taking over an unverified account): ASVS 5.0
-        V7.4.3, a changed factor ends every session, this one included."""
+        V7.4.3, a changed factor ends every session, this one included. A role set meanwhile
+        rewrote the grants there were, not this one: it gets the role of now, which is
+        returned for its tokens (else a demoted admin's session would say admin for its whole
+        lifetime)."""
         current = await self._users.get(user.id)
         if current is None or current.disabled:
             await self._revoker.revoke_quietly(session_id, user.id, "account_disabled", client)
@@ -165,6 +168,13 @@ class SessionIssuer:
         if PASSWORD[0] in amr and current.password_hash != user.password_hash:
             await self._revoker.revoke_quietly(session_id, user.id, "password_changed", client)
             raise InvalidCredentials()
+        if current.role != user.role:
+            try:
+                await self._grants.set_role(user.id, current.role)
+            except StorageUnavailable:
+                await self._revoker.revoke_quietly(session_id, user.id, "grant_not_stored", client)
+                raise
+        return current.role
 
     def tokens(
         self,

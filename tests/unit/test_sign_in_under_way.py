@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from application.admin.commands import CLI
+from application.admin.roles import SetRoleCommand
 from application.email.recovery import ResetPasswordCommand
 from domain.errors import InvalidAccessToken, InvalidCredentials
 from tests.fakes.clock import FakeClock
@@ -82,3 +84,27 @@ async def test_a_rehash_under_way_never_brings_back_a_replaced_password(clock: F
     with pytest.raises(InvalidCredentials):
         await world.sign_in(ADA, PASSWORD)
     assert (await world.sign_in(ADA, "a new password")).user.email == ADA
+
+
+@pytest.mark.parametrize(("before", "after"), [("admin", "user"), ("user", "admin")])
+async def test_a_role_set_while_the_password_is_checked_is_the_new_sessions_role(
+    clock: FakeClock, before: str, after: str
+) -> None:
+    """The role change rewrote the grants there were; this one was not stored yet. Its
+    tokens, refreshed for up to the session's whole lifetime, say the role of now."""
+    world = build_world(clock)
+    ada = await world.sign_up_verified(ADA)
+    await world.sign_up_verified("root@example.test")
+    for user_id in (ada.user.id, ada.user.id + 1):
+        await world.set_role.execute(SetRoleCommand(user_id=user_id, actor=CLI, role="admin"))
+    if before == "user":
+        await world.set_role.execute(SetRoleCommand(user_id=ada.user.id, actor=CLI, role="user"))
+    change = SetRoleCommand(user_id=ada.user.id, actor=CLI, role=after)
+    while_the_password_is_checked(world, lambda: world.set_role.execute(change))
+
+    signed_in = await world.sign_in(ADA, PASSWORD)
+
+    assert (await world.claims(signed_in.tokens.access_token)).role == after
+    clock.advance(3600)
+    refreshed = await world.rotate(signed_in.tokens.refresh_token)
+    assert (await world.claims(refreshed.access_token)).role == after
