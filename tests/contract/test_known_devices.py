@@ -53,3 +53,18 @@ async def test_of_concurrent_sign_ins_from_one_new_device_one_sees_it_new(
     await devices.remember(1, "laptop", NOW)
     seen = await asyncio.gather(*(devices.remember(1, "phone", NOW) for _ in range(5)))
     assert sorted(seen) == sorted([DeviceSeen.NEW] + [DeviceSeen.KNOWN] * 4)
+
+
+async def test_devices_first_seen_since_a_time_are_forgotten_and_new_again(
+    devices: KnownDevices,
+) -> None:
+    await devices.remember(1, "laptop", NOW)
+    await devices.remember(1, "phone", NOW + timedelta(minutes=5))
+    await devices.remember(1, "tablet", NOW + timedelta(minutes=6))
+    await devices.remember(2, "phone", NOW + timedelta(minutes=5))
+
+    assert await devices.forget_since(1, NOW + timedelta(minutes=5)) == 2
+
+    assert await devices.remember(1, "laptop", NOW) is DeviceSeen.KNOWN
+    assert await devices.remember(1, "phone", NOW) is DeviceSeen.NEW
+    assert await devices.remember(2, "phone", NOW) is DeviceSeen.KNOWN

@@ -11,6 +11,7 @@ import pytest
 
 from application.client import ClientInfo
 from application.devices.secure import SecureAccountCommand
+from application.email.recovery import ResetPasswordCommand
 from application.login import LoginCommand
 from application.mfa.passkeys import FinishRegistrationCommand
 from domain.errors import (
@@ -23,6 +24,7 @@ from domain.errors import (
 from infrastructure.grants.memory import MemoryGrantStore
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
+from tests.unit.test_planted_factors import link_token
 from tests.unit.world import CLIENT, ISSUER, PASSWORD, World, build_world
 
 ADA = "ada@example.test"
@@ -108,6 +110,29 @@ async def test_this_wasnt_me_ends_every_session_and_blocks_the_password_until_re
     assert "account_secured" in [e.event for e in world.audit.events]
     with pytest.raises(InvalidSecureToken):
         await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=PHONE))
+
+
+async def test_after_this_wasnt_me_the_intruders_device_is_new_again(clock: FakeClock) -> None:
+    """The intruder learns the new password too (phished again, reused): their next sign-in
+    from the same browser mails the owner again, with a new link to use."""
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    clock.advance(60)
+    await sign_in_from(world, PHONE)
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+    await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=LAPTOP))
+    token = link_token(world, "Reset")
+    await world.reset_password.execute(
+        ResetPasswordCommand(token=token, new_password="a new password", client=LAPTOP)
+    )
+    told = len(notices(world))
+
+    await world.login.execute(LoginCommand(email=ADA, password="a new password", client=PHONE))
+    await world.login.execute(LoginCommand(email=ADA, password="a new password", client=LAPTOP))
+
+    assert len(notices(world)) == told + 1  # the phone's; the laptop was known before
+    assert SECURE_LINK.search(notices(world)[-1])
 
 
 async def enrol_passkey(world: World, access_token: str, authenticator: SoftAuthenticator) -> None:

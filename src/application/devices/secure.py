@@ -1,6 +1,8 @@
 """ "This wasn't me": the link of a new-device notice ends every session, removes the second
-factors added since that sign-in and blocks the password until a reset (OWASP ASVS 5.0
-V6.3.7, V7.4.5: the user can end every session; V6.4.3: no attacker's authenticator stays)."""
+factors added since that sign-in, forgets the devices first seen since (the intruder's next
+sign-in from theirs mails the owner again) and blocks the password until a reset (OWASP ASVS
+5.0 V6.3.7, V7.4.5: the user can end every session; V6.4.3: no attacker's authenticator
+stays)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from domain.errors import InvalidSecureToken
 from domain.ports import (
     AuditLog,
     Clock,
+    KnownDevices,
     MailKind,
     MailUnitOfWork,
     UserRepository,
@@ -39,6 +42,7 @@ class SecureAccount:
         mail: MailUnitOfWork,
         users: UserRepository,
         factors: FactorRemoval,
+        devices: KnownDevices,
         revoker: SessionRevoker,
         queue: MailQueue,
         policy: MailPolicy,
@@ -46,6 +50,7 @@ class SecureAccount:
         audit: AuditLog,
     ) -> None:
         self._factors = factors
+        self._devices = devices
         self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
         self._mail = mail
         self._users = users
@@ -68,9 +73,11 @@ class SecureAccount:
         # finish by clicking again (the link still works), and no intruder's session or
         # passkey outlives a spent link.
         await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
+        since = held.expires_at - self._ttl  # the reported sign-in's time
         user = await self._users.get(user_id)
         if user is not None:
-            await self._remove_factors_since(user, held.expires_at - self._ttl, command.client)
+            await self._remove_factors_since(user, since, command.client)
+        await self._devices.forget_since(user_id, since)
         secured = change_event("account_secured", command.client, user_id=user_id)
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.SECURE_ACCOUNT, now) is None:

@@ -18,3 +18,8 @@ class KnownDevices(Protocol):
         """Note the device for the account and say what it was to it; of concurrent
         sign-ins from one new device, exactly one sees it ``NEW`` (or ``FIRST``)."""
         ...
+
+    async def forget_since(self, user_id: int, since: datetime) -> int:
+        """Forget the account's devices first seen at or after ``since`` (an intruder's,
+        after "this wasn't me"): a sign-in from one is new again. How many were."""
+        ...

@@ -41,3 +41,12 @@ class SqlKnownDevices(KnownDevices):
                 device_digest,
             )
         return DeviceSeen.NEW if others is not None else DeviceSeen.FIRST
+
+    async def forget_since(self, user_id: int, since: datetime) -> int:
+        return await self._db.run(
+            lambda tx: tx.execute(
+                "DELETE FROM known_devices WHERE user_id = $1 AND first_seen_at >= $2",
+                user_id,
+                since,
+            )
+        )

@@ -380,6 +380,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             mail=p.mail,
             users=p.users,
             factors=removal,
+            devices=p.devices,
             revoker=revoker,
             queue=queue,
             policy=policies.mail,
