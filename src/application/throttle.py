@@ -20,6 +20,7 @@ owner has proven the password. Signing in on several devices never locks anyone 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -55,7 +56,7 @@ class Throttle:
         self._audit = audit
 
     async def login(self, email: str, client: ClientInfo) -> None:
-        ip = client.ip_address or "unknown"
+        ip = _network(client)
         limit = self._limits.login
         tiers = ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
         await self._hit_all(
@@ -71,7 +72,7 @@ class Throttle:
 
     async def login_succeeded(self, email: str, client: ClientInfo) -> None:
         """Take the account's counted attempts back: only failures stay counted."""
-        await quietly(self._limiter.reset_all(_account_keys(email, client.ip_address or "unknown")))
+        await quietly(self._limiter.reset_all(_account_keys(email, _network(client))))
 
     async def second_factor(self, email: str, client: ClientInfo) -> None:
         """One code tried for the account, from wherever: past the day's cap, 429."""
@@ -86,7 +87,7 @@ class Throttle:
         """A sign-in begun that names no account yet (a passkey's challenge, a provider's
         state; a passkey re-authentication's challenge): only the IP cap of every login
         applies. Each stores a record, so one address begins no more than it may make."""
-        ip = client.ip_address or "unknown"
+        ip = _network(client)
         await self._hit(f"login:ip:{ip}", 10 * self._limits.login, 5 * MINUTE, client)
 
     async def email_link(self, client: ClientInfo) -> None:
@@ -102,9 +103,7 @@ class Throttle:
         await self._limiter.reset(_codes_key(email))
 
     async def register(self, client: ClientInfo) -> None:
-        await self._hit(
-            f"register:ip:{client.ip_address or 'unknown'}", self._limits.register, HOUR, client
-        )
+        await self._hit(f"register:ip:{_network(client)}", self._limits.register, HOUR, client)
 
     async def refresh(self, client: ClientInfo) -> None:
         limit = self.refresh_limit(client)
@@ -112,7 +111,7 @@ class Throttle:
 
     def refresh_limit(self, client: ClientInfo) -> RateLimit:
         """The refresh hit, for a store that counts it in the rotation's own round trip."""
-        key = f"refresh:ip:{client.ip_address or 'unknown'}"
+        key = f"refresh:ip:{_network(client)}"
         return RateLimit(key=key, limit=self._limits.refresh, window=MINUTE)
 
     def refuse(self, key: str, wait: int, client: ClientInfo) -> TooManyRequests:
@@ -122,7 +121,7 @@ class Throttle:
     async def mails_asked_from(self, kind: MailAsked, client: ClientInfo) -> None:
         """An address asking for reset or sign-in mails (four accounts' worth an hour):
         counted before the captcha, so it bounds the captcha checks one address makes."""
-        ip = client.ip_address or "unknown"
+        ip = _network(client)
         await self._hit(f"{kind}:ip:{ip}", 4 * self._limits.forgot, HOUR, client)
 
     async def mails_asked_for(self, kind: MailAsked, email: str, client: ClientInfo) -> None:
@@ -145,6 +144,24 @@ class Throttle:
         wait = await self._limiter.hit(key, limit, window, self._clock.now())
         if wait is not None:
             raise self.refuse(key, wait, client)
+
+
+def _network(client: ClientInfo) -> str:
+    """What a per-address limit counts: the IPv4 address, or the IPv6 /64 around the address
+    (one host, a VPS or a home line, is given a whole /64: 2^64 addresses to take one per
+    attempt from). OWASP Authentication Cheat Sheet, "Login Throttling"; RFC 6177 §3 (a /64
+    per site is the least an ISP assigns). The logs keep the address itself."""
+    if not client.ip_address:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(client.ip_address)
+    except ValueError:
+        return client.ip_address
+    if address.version == 4:
+        return client.ip_address
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 def _account_keys(email: str, ip: str) -> list[str]:

@@ -5,6 +5,7 @@ import pytest
 from application.client import ClientInfo
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
+from application.register import RegisterCommand
 from application.throttle import Limits, Throttle
 from domain.errors import InvalidCredentials, TooManyRequests
 from infrastructure.grants.memory import MemoryRateLimiter
@@ -151,3 +152,49 @@ async def test_an_operators_unlock_lifts_the_accounts_daily_cap_on_codes(clock: 
     await throttle.unlock("ada@example.test")
 
     await throttle.second_factor("ada@example.test", ELSEWHERE)
+
+
+def from_ipv6(address: str) -> LoginCommand:
+    client = ClientInfo(ip_address=address, user_agent="pytest")
+    return LoginCommand(email="ada@example.test", password="wrong password", client=client)
+
+
+async def test_an_ipv6_host_is_limited_by_its_64_not_by_each_of_its_addresses(
+    strict: World,
+) -> None:
+    """One host (a VPS, a home line) is given a whole /64: 2^64 addresses to take one each
+    from. The limits count the /64, as they count one IPv4 address."""
+    await strict.sign_up()
+    for host in ("2001:db8:1:2::a", "2001:db8:1:2:ffff::b"):
+        with pytest.raises(InvalidCredentials):
+            await strict.login.execute(from_ipv6(host))
+
+    with pytest.raises(TooManyRequests):
+        await strict.login.execute(from_ipv6("2001:db8:1:2:1234:5678:9abc:def0"))
+    with pytest.raises(InvalidCredentials):  # another /64 is another network
+        await strict.login.execute(from_ipv6("2001:db8:1:3::a"))
+    [event] = strict.audit.named("rate_limited")
+    assert event.ip_address == "2001:db8:1:2:1234:5678:9abc:def0"  # the log keeps the address
+
+
+async def test_sign_ups_from_one_ipv6_64_share_its_limit(strict: World) -> None:
+    client = ClientInfo(ip_address="2001:db8:7::1", user_agent="pytest")
+    await strict.register.execute(
+        RegisterCommand(
+            email="one@example.test",
+            password=PASSWORD,
+            name=None,
+            captcha_token=None,
+            client=client,
+        )
+    )
+    with pytest.raises(TooManyRequests):
+        await strict.register.execute(
+            RegisterCommand(
+                email="two@example.test",
+                password=PASSWORD,
+                name=None,
+                captcha_token=None,
+                client=ClientInfo(ip_address="2001:db8:7::2", user_agent="pytest"),
+            )
+        )
