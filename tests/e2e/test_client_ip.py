@@ -56,3 +56,23 @@ def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(
         f"{server.url}/auth/sessions", headers={"Authorization": f"Bearer {token}"}
     ).json()["sessions"]
     assert {s["ip_address"] for s in sessions} == {"127.0.0.1"}
+
+
+def test_a_forged_line_before_the_proxys_own_is_not_the_client(proxied: Server) -> None:
+    """A proxy that adds its own X-Forwarded-For line (HAProxy's ``option forwardfor``)
+    leaves the client's forged line first: the lines are one list (RFC 9110 §5.3), and the
+    client is its nearest untrusted hop, whatever the forged line says."""
+    body = {"email": "spoof@site.com", "password": "spoof-pass"}
+    assert httpx.post(f"{proxied.url}/auth/register", json=body).status_code == 201
+
+    def through_the_proxy(password: str, forged: str) -> httpx.Response:
+        lines = [("X-Forwarded-For", forged), ("X-Forwarded-For", "198.51.100.77")]
+        return httpx.post(
+            f"{proxied.url}/auth/login", json={**body, "password": password}, headers=lines
+        )
+
+    guesses = [through_the_proxy("guess", f"203.0.113.{n}").status_code for n in range(2)]
+    refused = through_the_proxy("spoof-pass", "203.0.113.99")
+
+    assert guesses == [401, 401]
+    assert refused.status_code == 429

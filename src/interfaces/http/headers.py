@@ -16,3 +16,11 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def header_list(scope: Scope, name: bytes) -> str | None:
+    """Every line of a list header as one list (RFC 9110 §5.3: repeated lines are one
+    comma-separated list, in order): for X-Forwarded-For, where a proxy may add its own
+    line after the client's."""
+    values = [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+    return ", ".join(values) if values else None

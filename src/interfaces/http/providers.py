@@ -21,7 +21,7 @@ from infrastructure.config import Settings
 from interfaces.bootstrap import Check, Service, UseCases
 from interfaces.http.client_ip import client_ip
 from interfaces.http.cookies import DEVICE
-from interfaces.http.headers import header
+from interfaces.http.headers import header, header_list
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -39,7 +39,6 @@ Authorization = Annotated[
     str | None, HeaderParameter(name="authorization", include_in_schema=False)
 ]
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent")]
-ForwardedFor = Annotated[str | None, HeaderParameter(name="x-forwarded-for")]
 # "body": the refresh token travels in the JSON body instead of a cookie (spec: Body transport).
 TransportHeader = Annotated[
     str | None,
@@ -110,9 +109,8 @@ def _client(settings: Settings) -> Any:
     def client(
         request: Request[Any, Any, Any],
         user_agent: UserAgent = None,
-        x_forwarded_for: ForwardedFor = None,
     ) -> ClientInfo:
-        return client_of(request, settings, user_agent, x_forwarded_for)
+        return client_of(request, settings, user_agent)
 
     return client
 
@@ -121,12 +119,12 @@ def client_of(
     request: Request[Any, Any, Any],
     settings: Settings,
     user_agent: str | None,
-    x_forwarded_for: str | None,
 ) -> ClientInfo:
     """Who is asking: the ``client`` dependency, or a hot path's own call (see ``opened``)."""
     peer = request.client.host if request.client else None
+    forwarded_for = header_list(request.scope, b"x-forwarded-for")
     return ClientInfo(
-        ip_address=client_ip(peer, x_forwarded_for, settings),
+        ip_address=client_ip(peer, forwarded_for, settings),
         user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
         # Read here, not declared: every operation would list them otherwise; the API
         # reference describes both ("New-device notice").

@@ -31,7 +31,6 @@ from interfaces.http.providers import (
     BearerToken,
     BodyTransport,
     Client,
-    ForwardedFor,
     Inject,
     RefreshCookie,
     TransportHeader,
@@ -114,7 +113,6 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[LoginRequest],
         user_agent: UserAgent = None,
-        x_forwarded_for: ForwardedFor = None,
         x_auth_transport: TransportHeader = None,
     ) -> Response[TokenBody]:
         # A hot path: no dependency at all (providers.opened).
@@ -124,7 +122,7 @@ class AuthController(Controller):
             raise e.ValidationFailed(
                 [e.FieldError("email", "Object missing required field `email`")]
             )
-        client = client_of(request, service.settings, user_agent, x_forwarded_for)
+        client = client_of(request, service.settings, user_agent)
         signed_in = await service.cases.login.execute(
             LoginCommand(email=email, password=data.password, client=client)
         )
@@ -151,13 +149,12 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         refresh_cookie: RefreshCookie,
         user_agent: UserAgent = None,
-        x_forwarded_for: ForwardedFor = None,
         x_auth_transport: TransportHeader = None,
         data: JSONBody[RefreshRequest] = NO_TOKEN,
     ) -> Response[TokenBody]:
         # A hot path: the refresh cookie is its one dependency (providers.opened).
         service = opened(request)
-        client = client_of(request, service.settings, user_agent, x_forwarded_for)
+        client = client_of(request, service.settings, user_agent)
         in_body = body_transport(x_auth_transport)
         # An answer in the body rotates only a token sent in the body: turned from the
         # cookie, the HttpOnly token would be readable by any script on an allowed origin.

@@ -18,7 +18,7 @@ from litestar.enums import ScopeType
 from infrastructure.config import Settings
 from infrastructure.metrics import record_backend_error
 from interfaces.http.client_ip import client_ip
-from interfaces.http.headers import header
+from interfaces.http.headers import header, header_list
 from interfaces.http.observability.context import RequestContext, entered, left
 from interfaces.http.observability.outages import Outages
 
@@ -79,7 +79,7 @@ class RequestObserver:
         if not log.isEnabledFor(level):
             return
         peer = scope.get("client")
-        forwarded = header(scope, b"x-forwarded-for")
+        forwarded = header_list(scope, b"x-forwarded-for")
         ip = client_ip(peer[0] if peer else None, forwarded, self._settings)
         method, path = scope["method"], scope["path"][:MAX_LOGGED_PATH]
         fields = {
