@@ -78,6 +78,11 @@ class Throttle:
         """One code tried for the account, from wherever: past the day's cap, 429."""
         await self._hit(_codes_key(email), self._limits.mfa_failures, DAY, client)
 
+    async def mailed_code(self, email: str, client: ClientInfo) -> None:
+        """One mailed sign-in code tried for the account, from wherever: a cap of its own
+        (``mfa_failures`` a day), so guesses at mailed codes never use up the app's."""
+        await self._hit(_mailed_codes_key(email), self._limits.mfa_failures, DAY, client)
+
     async def first_code_lock_today(self, email: str) -> bool:
         """True once a day per account: its owner is told of the cap once, not per refusal."""
         key = f"mfa:told:{_account(email)}"
@@ -100,7 +105,7 @@ class Throttle:
         account = _account(email)
         for tier in range(3):
             await self._limiter.reset_prefix(f"login:account:{tier}:{account}:")
-        await self._limiter.reset(_codes_key(email))
+        await self._limiter.reset_all([_codes_key(email), _mailed_codes_key(email)])
 
     async def register(self, client: ClientInfo) -> None:
         await self._hit(f"register:ip:{_network(client)}", self._limits.register, HOUR, client)
@@ -170,6 +175,10 @@ def _account_keys(email: str, ip: str) -> list[str]:
 
 def _codes_key(email: str) -> str:
     return f"mfa:account:{_account(email)}"
+
+
+def _mailed_codes_key(email: str) -> str:
+    return f"signin-code:account:{_account(email)}"
 
 
 def _account(email: str) -> str:

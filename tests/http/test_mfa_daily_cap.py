@@ -16,6 +16,7 @@ from interfaces.http.app import create_app
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import BASE_URL, assert_problem, sign_up
 from tests.http.mfa_helpers import enable_totp, rows
+from tests.servers.smtp import SmtpSink
 
 PROXY = "10.0.0.7"
 
@@ -108,3 +109,78 @@ async def test_codes_tried_for_new_recovery_codes_or_removing_the_app_count_agai
             statuses.append(answer.status_code)
 
     assert statuses == [401] * 4 + [429] * 2
+
+
+async def test_email_codes_tried_without_the_mail_use_up_no_cap_of_the_owner(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """Anyone who knows the address can send email sign-in codes (no mail, no request id).
+    They try nothing (no code was mailed to them) and must not use up the owner's day: not
+    the app's codes, not the mailed codes."""
+    async with behind_a_proxy(replace(settings, email_signin=True), clock) as client:
+        device = await sign_up(client, verified=True)
+        app = (await enable_totp(client, device, clock)).app
+        client.cookies.clear()
+        bogus = [
+            await client.post(
+                "/auth/email/signin",
+                json={"email": "user@site.com", "code": "000000"},
+                headers=from_ip(attempt),
+            )
+            for attempt in range(60)
+        ]
+        assert {answer.status_code for answer in bogus} == {401}
+
+        login = await client.post(
+            "/auth/login",
+            json={"email": "user@site.com", "password": "secret123"},
+            headers=from_ip(100),
+        )
+        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
+        owner = await client.post(
+            "/auth/login/mfa",
+            json={"mfa_token": token, "code": app.next_code()},
+            headers=from_ip(100),
+        )
+        assert owner.status_code == 200, owner.text
+
+
+async def test_mailed_codes_have_a_daily_cap_of_their_own(
+    settings: Settings, clock: FakeClock, smtp: SmtpSink
+) -> None:
+    """Guesses at mailed codes (five mails an hour, five tries each) stop at the account's
+    daily cap, and a day of them spent leaves the authenticator app's codes alone."""
+    with_mail = replace(settings, email_signin=True, smtp_url=smtp.url, mfa_failure_limit=6)
+    async with behind_a_proxy(with_mail, clock) as client:
+        device = await sign_up(client, verified=True)
+        app = (await enable_totp(client, device, clock)).app
+        answers = []
+        for attempt in range(8):
+            client.cookies.clear()
+            asked = await client.post(
+                "/auth/email/signin/request",
+                json={"email": "user@site.com"},
+                headers={**from_ip(attempt), "X-Auth-Transport": "body"},
+            )
+            request_id = asked.json()["request_id"]
+            answer = await client.post(
+                "/auth/email/signin",
+                json={"email": "user@site.com", "code": "000000", "request_id": request_id},
+                headers=from_ip(attempt),
+            )
+            answers.append(answer.status_code)
+            clock.advance(900)  # within the mails' hourly allowance
+
+        assert answers == [401] * 6 + [429] * 2
+        login = await client.post(
+            "/auth/login",
+            json={"email": "user@site.com", "password": "secret123"},
+            headers=from_ip(100),
+        )
+        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
+        owner = await client.post(
+            "/auth/login/mfa",
+            json={"mfa_token": token, "code": app.next_code()},
+            headers=from_ip(100),
+        )
+        assert owner.status_code == 200, owner.text

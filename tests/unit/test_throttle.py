@@ -146,12 +146,16 @@ async def test_an_operators_unlock_lifts_the_accounts_daily_cap_on_codes(clock: 
         limiter=MemoryRateLimiter(), limits=limits, clock=clock, audit=RecordingAudit()
     )
     await throttle.second_factor("ada@example.test", CLIENT)
+    await throttle.mailed_code("ada@example.test", CLIENT)
     with pytest.raises(TooManyRequests):
         await throttle.second_factor("Ada@example.test", ELSEWHERE)
+    with pytest.raises(TooManyRequests):
+        await throttle.mailed_code("Ada@example.test", ELSEWHERE)
 
     await throttle.unlock("ada@example.test")
 
     await throttle.second_factor("ada@example.test", ELSEWHERE)
+    await throttle.mailed_code("ada@example.test", ELSEWHERE)
 
 
 def from_ipv6(address: str) -> LoginCommand:

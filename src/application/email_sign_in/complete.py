@@ -22,6 +22,7 @@ from domain.errors import (
     FieldError,
     InvalidEmailCode,
     InvalidEmailLink,
+    TooManyRequests,
     ValidationFailed,
 )
 from domain.ports import AuditLog, Clock, MailUnitOfWork, UserRepository
@@ -88,15 +89,22 @@ class EmailSignIn:
 
     async def _by_code(self, command: EmailSignInCommand) -> Grant:
         email, code = _email_and_code(command)
-        # Each try counts against the account's login limits, as a password would, and
-        # against its daily cap of codes from every IP: five mails an hour, five tries each,
-        # would be 600 guesses a day from enough addresses (NIST SP 800-63B §5.2.2: at most
-        # 100 failed attempts on one account).
+        # Each try counts against the account's login limits, as a password would.
         await self._throttle.login(email, command.client)
-        await self._throttle.second_factor(email, command.client)
         grant = await self._grants.take_by_code(command.request_id)
         if grant is None or command.request_id is None:
             self._refused(command, None, "unknown_email_code")
+        # A try at a mailed code also counts against the account's daily cap of them from
+        # every IP: five mails an hour, five tries each, would be 600 guesses a day from
+        # enough addresses (NIST SP 800-63B §5.2.2: at most 100 failed attempts on one
+        # account). Only a try at a code that was mailed counts: one without any (no mail,
+        # no request id) guesses nothing and must not use up the owner's day; the cap is
+        # the mailed codes' own, so the app's second step is never locked by it.
+        try:
+            await self._throttle.mailed_code(email, command.client)
+        except TooManyRequests:
+            await quietly(self._grants.give_back(command.request_id, grant))
+            raise
         if grant.email != email or not self._grants.code_matches(grant, command.request_id, code):
             await self._wrong(command, command.request_id, grant)
         return grant
