@@ -69,10 +69,12 @@ class Sent:
     """Every answer a client got, as (method, path, status), refreshes included."""
 
     calls: list[tuple[str, str, int]] = field(default_factory=list)
+    devices: list[str | None] = field(default_factory=list)  # the X-Device-Id each sent
 
     def record(self, response: httpx.Response) -> None:
         request = response.request
         self.calls.append((request.method, request.url.path, response.status_code))
+        self.devices.append(request.headers.get("x-device-id"))
 
     async def arecord(self, response: httpx.Response) -> None:
         self.record(response)

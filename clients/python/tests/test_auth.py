@@ -271,3 +271,21 @@ def test_a_declined_step_up_answers_the_401_and_a_wrong_proof_raises(server, sen
     assert declined.status_code == 401
     assert declined.json()["code"] == "insufficient_user_authentication"
     assert wrong.value.code == "invalid_credentials"
+
+
+def test_every_sign_in_names_the_same_device_so_the_owner_is_not_told_of_a_new_one(server, sent):
+    """Without a cookie jar each sign-in would be a new device to the server, and the owner
+    would get a new-device mail at every one."""
+    email = new_email()
+    first = AuthgateAuth(server.url)
+    with api(server, first, sent) as client:
+        first.register(client, email, PASSWORD)
+        first.login(client, email, PASSWORD)
+    again = AuthgateAuth(server.url, device_id=first.device_id)  # the next run, kept
+    with api(server, again, sent) as client:
+        again.login(client, email, PASSWORD)
+
+    assert sent.devices == [first.device_id] * 3
+    assert sent.to("/auth/login") == [200, 200]
+    with pytest.raises(ValueError, match="device_id"):
+        AuthgateAuth(server.url, device_id="short")

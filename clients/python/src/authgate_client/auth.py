@@ -12,12 +12,19 @@ Step-up (RFC 9470): a sensitive action answered 401 ``insufficient_user_authenti
 goes to the ``step_up`` hook, which asks the user and returns the proof (``{"password":
 …}``, with ``"code"`` or ``"recovery_code"`` on an account with an app); the client sends it
 to ``POST /auth/reauthenticate`` and the request once more with the new access token.
+
+Every sign-in names its device (``X-Device-Id``): without a cookie jar the server would see
+a new device each time and mail the account's owner a new-device notice at every sign-in, a
+mail they would learn to ignore. Keep ``device_id`` beside the refresh token and pass it
+back, so a restarted program is still the device it was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import re
+import secrets
 import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
@@ -30,6 +37,7 @@ from authgate_client.errors import AuthgateError, SignedOut
 from authgate_client.storage import MemoryStorage, RefreshTokenStorage
 
 BODY_TRANSPORT = {"X-Auth-Transport": "body"}
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")  # what the server takes as X-Device-Id
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +84,9 @@ class AuthgateAuth(httpx.Auth):
     client that calls your API. ``issuer`` is authgate's base URL. ``refresh_margin``: how
     many seconds before its expiry an access token is refreshed rather than sent. Raises
     ``SignedOut`` from a request when there is no session any more (the storage is cleared),
-    ``AuthgateError`` when a refresh fails otherwise (429, 503: the session is kept)."""
+    ``AuthgateError`` when a refresh fails otherwise (429, 503: the session is kept).
+    ``device_id``: which device this is to the server (16 to 128 URL-safe characters); a
+    new one when left out, readable as ``device_id`` to keep for the next run."""
 
     def __init__(
         self,
@@ -85,8 +95,12 @@ class AuthgateAuth(httpx.Auth):
         *,
         refresh_margin: float = 30.0,
         step_up: StepUpHook | None = None,
+        device_id: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if device_id is not None and not _DEVICE_ID.fullmatch(device_id):
+            raise ValueError("device_id: 16 to 128 characters of A-Z, a-z, 0-9, '_' and '-'")
+        self.device_id = device_id or secrets.token_urlsafe(24)
         self._issuer = issuer.rstrip("/")
         self._storage = storage if storage is not None else MemoryStorage()
         self._margin = refresh_margin
@@ -330,9 +344,8 @@ class AuthgateAuth(httpx.Auth):
         self, client: httpx.Client | httpx.AsyncClient, path: str, body: dict[str, Any]
     ) -> httpx.Request:
         """A call of authgate's own (sign-in, sign-out): no bearer token, no refresh."""
-        return client.build_request(
-            "POST", f"{self._issuer}{path}", json=body, headers=BODY_TRANSPORT
-        )
+        headers = {**BODY_TRANSPORT, "X-Device-Id": self.device_id}
+        return client.build_request("POST", f"{self._issuer}{path}", json=body, headers=headers)
 
 
 def _challenge(response: httpx.Response) -> StepUpChallenge | None:
