@@ -77,3 +77,20 @@ async def test_of_concurrent_first_passwords_exactly_one_is_set(stores: Stores) 
 
     assert sorted(outcomes) == [False, False, False, True]
     assert await stored_hash(stores, stores.without) == f"hash-{outcomes.index(True)}"
+
+
+async def change(mail: MailUnitOfWork, user_id: int, verified: str, password_hash: str) -> bool:
+    async with mail.begin() as work:
+        return await work.accounts.change_password(
+            user_id, verified, password_hash, OWNERS_CREATED, told=None
+        )
+
+
+async def test_a_change_replaces_only_the_password_it_checked(stores: Stores) -> None:
+    """A reset (or "this wasn't me") that got there while the change was hashing wins."""
+    assert await change(stores.mail(), stores.with_one, "h", "changed") is True
+    assert await change(stores.mail(), stores.with_one, "h", "late") is False
+    assert await change(stores.mail(), stores.without, "h", "none") is False
+
+    assert await stored_hash(stores, stores.with_one) == "changed"
+    assert await stored_hash(stores, stores.without) is None

@@ -11,6 +11,7 @@ import pytest
 
 from application.admin.commands import CLI
 from application.admin.roles import SetRoleCommand
+from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
 from domain.errors import InvalidAccessToken, InvalidCredentials
 from tests.fakes.clock import FakeClock
@@ -108,3 +109,33 @@ async def test_a_role_set_while_the_password_is_checked_is_the_new_sessions_role
     clock.advance(3600)
     refreshed = await world.rotate(signed_in.tokens.refresh_token)
     assert (await world.claims(refreshed.access_token)).role == after
+
+
+async def test_a_password_change_under_way_never_undoes_the_owners_reset(clock: FakeClock) -> None:
+    """The intruder knows the password and changes it; while the new one is hashed, the
+    owner resets it from the mailbox. The reset wins: the change writes nothing."""
+    world = build_world(clock)
+    intruder = await world.sign_up_verified(ADA)
+    claims = await world.claims(intruder.tokens.access_token)
+    token = await reset_token(world)
+    owners = ResetPasswordCommand(token=token, new_password="the owner's own", client=CLIENT)
+    real_hash = world.hasher.hash
+
+    async def hash_then_reset(password: str) -> str:
+        hashed = await real_hash(password)
+        if password == "the intruder's own":
+            await world.reset_password.execute(owners)
+        return hashed
+
+    world.hasher.hash = hash_then_reset  # type: ignore[method-assign]
+    change = ChangePasswordCommand(
+        caller=claims, current_password=PASSWORD, new_password="the intruder's own", client=CLIENT
+    )
+
+    with pytest.raises(InvalidCredentials):
+        await world.change_password.execute(change)
+
+    assert (await world.sign_in(ADA, "the owner's own")).user.id == intruder.user.id
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, "the intruder's own")
+    assert "password_changed" in [e.reason for e in world.audit.named("password_change_failed")]

@@ -87,11 +87,24 @@ class ChangePassword:
         now = self._clock.now()
         changed = change_event("password_changed", command.client, user_id=user.id)
         async with self._mail.begin() as work:
-            await work.accounts.set_password(
-                user.id, password_hash, now, verified=False, told=changed
+            # Only over the password just checked: a reset or "this wasn't me" while this
+            # one was hashed wins, and the caller's session has ended with it.
+            replaced = await work.accounts.change_password(
+                user.id, user.password_hash, password_hash, now, told=changed
             )
-            await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
-            await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_CHANGED), due_at=now)
+            if replaced:
+                await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
+                notice = self._queue.notice(user, Notice.PASSWORD_CHANGED)
+                await work.outbox.enqueue(notice, due_at=now)
+        if not replaced:
+            audit_event(
+                self._audit,
+                "password_change_failed",
+                command.client,
+                user_id=user.id,
+                reason="password_changed",
+            )
+            raise InvalidCredentials()
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="password_changed"
         )

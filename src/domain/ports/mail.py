@@ -109,6 +109,19 @@ class AccountEmail(Protocol):
         A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
         ...
 
+    async def change_password(
+        self,
+        user_id: int,
+        verified: str,
+        password_hash: str,
+        now: datetime,
+        told: AuditEvent | None,
+    ) -> bool:
+        """Replace the password ``verified`` is the hash of (the one the caller checked)
+        with this one; False, writing nothing, when it is not that one any more (a reset or
+        "this wasn't me" meanwhile)."""
+        ...
+
     async def add_password(
         self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None
     ) -> bool:

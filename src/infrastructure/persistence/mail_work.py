@@ -138,6 +138,29 @@ class _Accounts(AccountEmail):
         if verified:
             await self.mark_verified(user_id, now)
 
+    async def change_password(
+        self,
+        user_id: int,
+        verified: str,
+        password_hash: str,
+        now: datetime,
+        told: AuditEvent | None = None,
+    ) -> bool:
+        # One conditional UPDATE: a reset or "this wasn't me" that got there first wins.
+        row = await self._tx.fetchone(
+            "UPDATE users SET password_hash = $3, updated_at = $4, breach_mailed_at = NULL"
+            " WHERE id = $1 AND password_hash = $2 RETURNING id",
+            user_id,
+            verified,
+            password_hash,
+            now,
+        )
+        if row is None:
+            return False
+        self.changed.add(user_id)
+        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now, told=told)
+        return True
+
     async def add_password(
         self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
     ) -> bool:
