@@ -6,6 +6,7 @@ its grant is stored, and a password dropped or replaced since it was checked end
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,13 @@ from application.admin.commands import CLI
 from application.admin.roles import SetRoleCommand
 from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
-from domain.errors import InvalidAccessToken, InvalidCredentials
+from application.mfa.passkey_sign_in import PasskeySignInCommand
+from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidPasskey
+from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.unit.test_email_sign_in import ADA, ask, with_code
 from tests.unit.test_planted_factors import reset_token
-from tests.unit.world import CLIENT, PASSWORD, World, build_world
+from tests.unit.world import CLIENT, ISSUER, PASSWORD, World, build_world
 
 
 def while_the_password_is_checked(world: World, meanwhile: Callable[[], Awaitable[object]]):
@@ -139,3 +142,34 @@ async def test_a_password_change_under_way_never_undoes_the_owners_reset(clock: 
     with pytest.raises(InvalidCredentials):
         await world.sign_in(ADA, "the intruder's own")
     assert "password_changed" in [e.reason for e in world.audit.named("password_change_failed")]
+
+
+async def test_a_squatters_passkey_sign_in_under_way_ends_with_the_owners_reset(
+    clock: FakeClock,
+) -> None:
+    """Someone signed up passkey-first with the owner's address. The owner's reset proves the
+    mailbox and removes that passkey; a sign-in with it that had already checked the passkey
+    stores its session after the reset swept every session. It must end, not live on."""
+    world = build_world(clock)
+    stranger = SoftAuthenticator(ISSUER)
+    await world.sign_up_with_passkey(stranger)
+    clock.advance(60)
+    owners = ResetPasswordCommand(
+        token=await reset_token(world), new_password="the owner's own", client=CLIENT
+    )
+    real_record_use = world.passkeys.record_use
+
+    async def record_use_then_reset(*args: Any) -> bool:
+        recorded = await real_record_use(*args)
+        await world.reset_password.execute(owners)
+        return recorded
+
+    world.passkeys.record_use = record_use_then_reset  # type: ignore[method-assign, assignment]
+    options = await world.start_passkey_sign_in.execute(CLIENT)
+
+    with pytest.raises(InvalidPasskey):
+        await world.finish_passkey_sign_in.execute(
+            PasskeySignInCommand(credential=stranger.get(dict(options)), client=CLIENT)
+        )
+
+    assert not [s for s in world.sessions.sessions.values() if s.revoked_at is None]

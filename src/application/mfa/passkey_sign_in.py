@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 from application.client import ClientInfo, audit_event
 from application.mfa.passkeys import CHALLENGE_TTL, challenge_key
+from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain import assurance
@@ -117,12 +118,16 @@ class FinishPasskeySignIn:
         *,
         users: UserRepository,
         assertions: PasskeyAssertions,
+        passkeys: Passkeys,
         issuer: SessionIssuer,
+        revoker: SessionRevoker,
         audit: AuditLog,
         require_verified: bool = False,
     ) -> None:
         self._users = users
         self._assertions = assertions
+        self._passkeys = passkeys
+        self._revoker = revoker
         self._issuer = issuer
         self._audit = audit
         self._require_verified = require_verified
@@ -147,6 +152,21 @@ class FinishPasskeySignIn:
             )
             raise EmailNotVerified()
         tokens = await self._issuer.start(user, command.client, assurance.PASSKEY)
+        if await self._passkeys.by_credential(passkey.credential_id) is None:
+            # Removed while this sign-in was under way (the mailbox's owner taking over an
+            # account someone signed up for with their passkey, a reset, "this wasn't me"):
+            # what swept every session then found none of this one. ASVS 5.0 V7.4.3.
+            await self._revoker.revoke_quietly(
+                tokens.session_id, user.id, "passkey_removed", command.client
+            )
+            audit_event(
+                self._audit,
+                "login_failed",
+                command.client,
+                user_id=user.id,
+                reason="passkey_removed",
+            )
+            raise InvalidPasskey()
         audit_event(
             self._audit,
             "login_succeeded",

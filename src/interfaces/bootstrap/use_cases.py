@@ -254,7 +254,9 @@ def build(p: Ports, policies: Policies) -> UseCases:
         finish_passkey_sign_in=FinishPasskeySignIn(
             users=p.users,
             assertions=assertions,
+            passkeys=p.passkeys,
             issuer=issuer,
+            revoker=revoker,
             audit=p.audit,
             require_verified=require_verified,
         ),
