@@ -15,6 +15,7 @@ from application.email.recovery import ResetPasswordCommand
 from application.login import LoginCommand
 from application.mfa.passkeys import FinishRegistrationCommand
 from domain.errors import (
+    InvalidAccessToken,
     InvalidCredentials,
     InvalidPasskey,
     InvalidRefreshToken,
@@ -133,6 +134,41 @@ async def test_after_this_wasnt_me_the_intruders_device_is_new_again(clock: Fake
 
     assert len(notices(world)) == told + 1  # the phone's; the laptop was known before
     assert SECURE_LINK.search(notices(world)[-1])
+
+
+async def test_a_passkey_being_added_when_this_wasnt_me_is_clicked_does_not_stay(
+    clock: FakeClock,
+) -> None:
+    """The intruder's passkey registration was under way when the owner clicked: the sweep of
+    the factors added since ran before it was stored. It must not outlive their session."""
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    await world.verified(1)
+    clock.advance(60)
+    intruder = await world.login.execute(LoginCommand(email=ADA, password=PASSWORD, client=PHONE))
+    link = SECURE_LINK.search(notices(world)[-1])
+    assert link is not None
+    claims = await world.claims(intruder.tokens.access_token)
+    theirs = SoftAuthenticator(ISSUER)
+    options = await world.start_passkey_registration.execute(claims)
+    real_add = world.passkeys.add
+
+    async def owner_clicks_then_add(*args: Any) -> Any:
+        await world.secure_account.execute(SecureAccountCommand(token=link.group(1), client=LAPTOP))
+        return await real_add(*args)
+
+    world.passkeys.add = owner_clicks_then_add  # type: ignore[method-assign, assignment]
+
+    with pytest.raises(InvalidAccessToken):
+        await world.finish_passkey_registration.execute(
+            FinishRegistrationCommand(
+                caller=claims, credential=theirs.create(dict(options)), name=None, client=PHONE
+            )
+        )
+
+    assert await world.passkeys.of_user(intruder.user.id) == []
+    with pytest.raises(InvalidPasskey):
+        await world.sign_in_with_passkey(theirs)
 
 
 async def enrol_passkey(world: World, access_token: str, authenticator: SoftAuthenticator) -> None:

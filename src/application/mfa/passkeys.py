@@ -21,6 +21,7 @@ from application.step_up import StepUp
 from domain.entities import NewPasskey, Passkey
 from domain.errors import (
     FieldError,
+    InvalidAccessToken,
     InvalidPasskeyRegistration,
     PasskeyNotFound,
     ValidationFailed,
@@ -33,6 +34,7 @@ from domain.ports import (
     OneTimeStore,
     PasskeyCeremonies,
     Passkeys,
+    RefreshGrantStore,
 )
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -95,11 +97,13 @@ class FinishPasskeyRegistration:
         passkeys: Passkeys,
         ceremonies: PasskeyCeremonies,
         challenges: OneTimeStore,
+        grants: RefreshGrantStore,
         queue: MailQueue,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._step_up = step_up
+        self._grants = grants
         self._passkeys = passkeys
         self._ceremonies = ceremonies
         self._challenges = challenges
@@ -133,6 +137,16 @@ class FinishPasskeyRegistration:
             ),
             added,
         )
+        if not await self._grants.with_grants([command.caller.session_id]):
+            # The session adding it ended meanwhile ("this wasn't me", a reset, signing out
+            # everywhere): what swept the factors then did not find this one. No factor
+            # outlives the session that added it (ASVS 5.0 V6.4.3).
+            gone = change_event(
+                "passkey_removed", command.client, user_id=user.id, reason="session_ended"
+            )
+            if await self._passkeys.remove(user.id, passkey.id, self._clock.now(), gone):
+                self._audit.record(gone)
+            raise InvalidAccessToken()
         self._audit.record(added)
         await self._queue.notify(user, Notice.PASSKEY_ADDED)
         return passkey

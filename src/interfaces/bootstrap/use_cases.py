@@ -451,6 +451,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             passkeys=p.passkeys,
             ceremonies=p.ceremonies,
             challenges=p.one_time,
+            grants=p.grants,
             queue=queue,
             clock=p.clock,
             audit=p.audit,
