@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pyotp
 import pytest
 
 from application.admin.commands import CLI
@@ -15,6 +16,7 @@ from application.admin.roles import SetRoleCommand
 from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
 from application.mfa.passkey_sign_in import PasskeySignInCommand
+from application.mfa.totp import TotpCodeCommand
 from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidPasskey
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
@@ -173,3 +175,26 @@ async def test_a_squatters_passkey_sign_in_under_way_ends_with_the_owners_reset(
         )
 
     assert not [s for s in world.sessions.sessions.values() if s.revoked_at is None]
+
+
+async def test_a_session_ended_while_its_app_is_confirmed_gets_no_new_token(
+    clock: FakeClock,
+) -> None:
+    """The confirm makes the caller's session aal2 and mints its token; a session ended
+    meanwhile (signed out elsewhere, disabled) has no grant to carry it, and gets none."""
+    world = build_world(clock)
+    owner = await world.sign_up_verified(ADA)
+    claims = await world.claims(owner.tokens.access_token)
+    setup = await world.setup_totp.execute(claims)
+    real_activate = world.totp.activate
+
+    async def activate_then_end_the_session(*args: Any) -> bool:
+        activated = await real_activate(*args)
+        await world.revoker.revoke(claims.session_id, claims.user_id, "logout", CLIENT)
+        return activated
+
+    world.totp.activate = activate_then_end_the_session  # type: ignore[method-assign, assignment]
+    confirm = TotpCodeCommand(caller=claims, code=pyotp.TOTP(setup.secret).now(), client=CLIENT)
+
+    with pytest.raises(InvalidAccessToken):
+        await world.confirm_totp.execute(confirm)

@@ -22,6 +22,7 @@ from domain.assurance import Assurance, with_app
 from domain.entities import User
 from domain.errors import (
     FieldError,
+    InvalidAccessToken,
     InvalidCredentials,
     InvalidMfaCode,
     TotpAlreadyEnabled,
@@ -156,7 +157,10 @@ class ConfirmTotp:
         await self._queue.notify(user, Notice.APP_ADDED)
         caller = command.caller
         proven = Assurance(self._clock.now(), with_app(caller.assurance.amr))
-        await self._grants.reassure(caller.session_id, proven)
+        if not await self._grants.reassure(caller.session_id, proven):
+            # The caller's session ended while the app was confirmed: no token for it (the
+            # app stays the account's; what ended the session decides about factors).
+            raise InvalidAccessToken()
         return AppConfirmed(
             recovery_codes=shown,
             access_token=self._issuer.access_token(
