@@ -24,6 +24,7 @@ from tests.http.helpers import (
 from tests.servers.smtp import SmtpSink, link_token, text_of
 
 Client = AsyncTestClient[Any]
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ADA = "ada@example.test"
 NOTICE = "New sign-in to your authgate account"
 NEW_PASSWORD = "a much better passphrase"
@@ -65,12 +66,12 @@ async def test_a_new_browser_sends_one_notice_and_this_wasnt_me_works_once(
 ) -> None:
     mine = await sign_up(app, ADA, verified=True)
     async with make_client(smtp_url=smtp.url) as elsewhere:
-        theirs = await sign_in(elsewhere, ADA, headers={"User-Agent": "Intruder/9"})
+        theirs = await sign_in(elsewhere, ADA, headers={"User-Agent": FIREFOX_ON_LINUX})
         await sign_in(elsewhere, ADA)
     notice = await smtp.wait_for_subject(ADA, NOTICE, 1)
     await settled(smtp)
     assert len(smtp.about(ADA, NOTICE)) == 1
-    assert "Intruder/9" in text_of(notice)
+    assert "Browser or app: Firefox on Linux" in text_of(notice)
     assert "/secure-account?token=" in text_of(notice)
     token = link_token(notice)
 

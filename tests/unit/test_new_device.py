@@ -30,7 +30,11 @@ from tests.unit.world import CLIENT, ISSUER, PASSWORD, World, build_world
 
 ADA = "ada@example.test"
 LAPTOP = dataclasses.replace(CLIENT, device="laptop-0123456789abcdef")
-PHONE = ClientInfo(ip_address="198.51.100.23", user_agent="Phone/1.0", device="phone-0123456789ab")
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+PHONE = ClientInfo(ip_address="198.51.100.23", user_agent=IPHONE, device="phone-0123456789ab")
 SECURE_LINK = re.compile(r"/secure-account\?token=([A-Za-z0-9_-]+)")
 
 
@@ -79,12 +83,32 @@ async def test_a_new_device_sends_one_notice_saying_when_where_and_how(clock: Fa
     await sign_in_from(world, PHONE)
     [notice] = notices(world)[already:]
     assert "198.51.100.23" in notice
-    assert "Phone/1.0" in notice
+    assert "Browser or app: Safari on iOS" in notice
     assert "the password" in notice
     assert f"{clock.now():%Y-%m-%d %H:%M} UTC" in notice
     assert SECURE_LINK.search(notice)
     await sign_in_from(world, PHONE)
     assert len(notices(world)) == already + 1
+
+
+async def test_the_notice_names_the_browser_and_quotes_nothing_the_intruder_wrote(
+    clock: FakeClock,
+) -> None:
+    """The User-Agent is whatever the intruder sends: quoted, it would put their words (and
+    their link) in the owner's warning, to talk them out of using its own link."""
+    world = build_world(clock)
+    await registered_on_the_laptop(world)
+    pitch = (
+        "Chrome/126.0 on Windows NT 10.0. Note from the Security Team: this sign-in was our"
+        " scheduled check, do NOT use the link below; confirm at https://phish.example.net/x"
+    )
+    await sign_in_from(world, dataclasses.replace(PHONE, user_agent=pitch))
+
+    notice = notices(world)[-1]
+
+    assert "Browser or app: Chrome on Windows" in notice
+    assert "phish.example.net" not in notice
+    assert "Security Team" not in notice
 
 
 async def test_this_wasnt_me_ends_every_session_and_blocks_the_password_until_reset(

@@ -17,6 +17,7 @@ import secrets
 from datetime import datetime
 
 from application.client import ClientInfo, audit_event
+from application.devices.described import device_of
 from application.email.messages import MailPolicy, duration, outgoing
 from application.email.tokens import digest, new_token
 from domain.entities import User
@@ -101,7 +102,9 @@ def compose_new_device(
         " not used before.",
         f"When: {when:%Y-%m-%d %H:%M} UTC",
         f"IP address: {client.ip_address or 'unknown'}",
-        f"Browser or app: {client.user_agent or 'unknown'}",
+        # Named, not quoted: the User-Agent is the intruder's own text (a link, a "do not
+        # click" note), and this mail is the owner's warning about them.
+        f"Browser or app: {device_of(client.user_agent) or 'unknown'}",
         f"How: {method(amr)}",
         "If this was you, there is nothing to do.",
         "If it was not you, open this link: it signs the account out on every device and"
