@@ -481,3 +481,21 @@ def test_the_breach_check_is_off_by_default_and_a_mirror_url_needs_its_prefix() 
     [problem] = problems({"AUTH_PWNED_URL": "https://hibp.internal/range/"})
     assert "AUTH_PWNED_URL" in problem
     assert "{prefix}" in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("AUTH_DATABASE_URL", "postgresql+asyncpg://authgate:Sup3rS3cret@db:5432/authgate"),
+        ("AUTH_SMTP_URL", "submission://mailer:Sup3rS3cret@smtp.example.com:587"),
+        ("AUTH_GRANTS_URL", "valkey+sentinel://:Va1k@Sup3rS3cret@s1:26379/mymaster/x/y"),
+    ],
+)
+def test_a_bad_url_is_quoted_without_its_password(name: str, url: str) -> None:
+    """An error reaches logs and terminals (a container's start-up log): what was typed is
+    shown, the credentials are not."""
+    (problem,) = problems({name: url})
+
+    assert "Sup3rS3cret" not in problem
+    assert "Va1k" not in problem
+    assert "://***@" in problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +51,7 @@ def parse(name: str, raw: str, hint: Any) -> tuple[Any, list[str]]:
     try:
         return convert(raw, hint), []
     except Invalid as e:
-        got = "" if _is_secret(hint) else f", got {raw!r}"
+        got = "" if _is_secret(hint) else f", got {_without_credentials(raw)!r}"
         return None, [f"{name} must be {e}{got}"]
 
 
@@ -104,3 +105,12 @@ def _without_none(hint: Any) -> Any:
         rest = [a for a in get_args(hint) if a is not type(None)]
         return rest[0] if len(rest) == 1 else hint
     return hint
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")  # to the last @ of the host part
+
+
+def _without_credentials(raw: str) -> str:
+    """A URL's ``user:pass@`` masked: a database's, a mail server's or Valkey's password must
+    not reach the logs and terminals an error is shown on."""
+    return _USERINFO.sub(r"\1***@", raw)
