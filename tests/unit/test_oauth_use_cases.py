@@ -311,6 +311,16 @@ async def test_a_new_person_gets_an_account_without_a_password_and_a_session(flo
     assert (event.user_id, event.reason) == (user.id, "oidc:google")
 
 
+async def test_a_providers_name_with_control_characters_is_not_kept(flow: Flow) -> None:
+    """The name rule of every other way in (no control characters: a terminal escape would
+    reach the operator's `authgate users show`), for a name another provider chose."""
+    flow.google.profile = replace(ADA, name="Ada\x1b]0;owned\x07\x1b[2J")
+
+    result = await flow.sign_in()
+
+    assert result.signed_in.user.name is None
+
+
 async def test_the_same_subject_signs_in_to_the_same_account(flow: Flow) -> None:
     first = await flow.sign_in()
     flow.google.profile = replace(ADA, email="ada.new@example.test", name="Ada K.")

@@ -28,7 +28,7 @@ from domain.ports import (
     MailUnitOfWork,
     UserRepository,
 )
-from domain.values import NAME_MAX, Email
+from domain.values import NAME_MAX, Email, name_problems
 
 
 class AccountLinker:
@@ -79,11 +79,14 @@ class AccountLinker:
                 existing = await self._take_over(existing, provider, client)
             return existing, False
         now = self._clock.now()
+        name = profile.name[:NAME_MAX] if profile.name else None
+        if name_problems(name):
+            name = None  # the provider's choice, held to the rule of every other way in
         created = await self._users.add(
             NewUser(
                 email=email.value,
                 password_hash=None,
-                name=profile.name[:NAME_MAX] if profile.name else None,
+                name=name,
                 role=DEFAULT_ROLE,
                 created_at=now,
                 email_verified_at=now,
