@@ -36,12 +36,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# Control characters shown escaped: a value a client sent (a decoded %0A in a path) must
+# not start a line of its own (OWASP Logging Cheat Sheet, log injection).
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0D: "\\r",
+}
+
+
+def _shown(value: object) -> str:
+    return str(value).translate(_ESCAPED)
+
+
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = _base(record)
         head = f"{line.pop('time')} {line.pop('level').upper():<7} {line.pop('logger')}"
-        text = f"{head}  {line.pop('message')}"
-        rest = " ".join(f"{k}={v}" for k, v in line.items())
+        text = f"{head}  {_shown(line.pop('message'))}"
+        rest = " ".join(f"{k}={_shown(v)}" for k, v in line.items())
         if rest:
             text = f"{text}  {rest}"
         if record.exc_info:

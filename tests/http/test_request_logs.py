@@ -92,3 +92,19 @@ async def test_the_console_format_is_one_readable_line_per_request(
     assert not line.startswith("{")
     assert "INFO    authgate.request  GET /health/live 200" in line
     assert "request_id=abc" in line
+
+
+async def test_a_console_line_cannot_be_split_by_what_a_client_sent(
+    make_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The path arrives percent-decoded: a %0A in it would start a line of the sender's own,
+    a forged audit entry for whoever reads the console log."""
+    forged = "2026-01-01T00:00:00.000+00:00 INFO    authgate.audit  login_succeeded  user_id=1"
+    async with make_client(log_format="console") as client:
+        await client.get("/x%0A" + forged.replace(" ", "%20"))
+
+    lines = capsys.readouterr().out.splitlines()
+
+    assert not [line for line in lines if line.startswith("2026-01-01T00:00:00")]
+    (line,) = [line for line in lines if "authgate.request" in line]
+    assert "GET /x\\n2026-01-01" in line
