@@ -150,7 +150,7 @@ async def _second_factors(user_id: int, *, add: bool) -> tuple[bool, int]:
         if add:
             now = datetime.now(UTC)
             assert await totp.start(user_id, "sealed", now)
-            assert await totp.activate(user_id, 1, ["digest"], now)
+            assert await totp.activate(user_id, "sealed", 1, ["digest"], now)
             await passkeys.add(
                 NewPasskey(
                     user_id=user_id,

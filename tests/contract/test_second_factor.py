@@ -24,7 +24,7 @@ Clients = Callable[[], SecondFactorStores]
 
 async def activated(stores: SecondFactorStores, user_id: int = ADA) -> None:
     assert await stores.totp.start(user_id, "sealed", NOW)
-    assert await stores.totp.activate(user_id, STEP, CODES, NOW, told=None)
+    assert await stores.totp.activate(user_id, "sealed", STEP, CODES, NOW, told=None)
 
 
 def new_passkey(credential_id: bytes, user_id: int = ADA, **changes: object) -> NewPasskey:
@@ -54,7 +54,8 @@ async def test_a_new_secret_is_pending_until_activated(second_factors: SecondFac
     assert pending is not None
     assert (pending.sealed_secret, pending.active, pending.last_step) == ("second", False, None)
 
-    assert await totp.activate(ADA, STEP, CODES, NOW, told=None)
+    assert not await totp.activate(ADA, "first", STEP, CODES, NOW, told=None)  # replaced
+    assert await totp.activate(ADA, "second", STEP, CODES, NOW, told=None)
     active = await totp.get(ADA)
     assert active is not None
     assert (active.sealed_secret, active.active, active.last_step) == ("second", True, STEP)
@@ -67,7 +68,9 @@ async def test_an_active_secret_is_not_replaced_nor_activated_again(
 ):
     await activated(second_factors)
     assert not await second_factors.totp.start(ADA, "attacker's", NOW)
-    assert not await second_factors.totp.activate(ADA, STEP + 5, ["other"], NOW, told=None)
+    assert not await second_factors.totp.activate(
+        ADA, "sealed", STEP + 5, ["other"], NOW, told=None
+    )
     credential = await second_factors.totp.get(ADA)
     assert credential is not None
     assert (credential.sealed_secret, credential.last_step) == ("sealed", STEP)
@@ -75,7 +78,7 @@ async def test_an_active_secret_is_not_replaced_nor_activated_again(
 
 
 async def test_nothing_pending_activates_nothing(second_factors: SecondFactorStores):
-    assert not await second_factors.totp.activate(ADA, STEP, CODES, NOW, told=None)
+    assert not await second_factors.totp.activate(ADA, "sealed", STEP, CODES, NOW, told=None)
     assert await second_factors.totp.get(ADA) is None
     assert not await second_factors.recovery.use(ADA, CODES[0], NOW, told=None)
 
@@ -86,7 +89,7 @@ async def test_only_a_step_after_the_last_used_one_is_accepted(
     totp = second_factors.totp
     assert await totp.start(ADA, "sealed", NOW)
     assert not await totp.use_step(ADA, STEP)  # a pending secret accepts no code
-    assert await totp.activate(ADA, STEP, CODES, NOW, told=None)
+    assert await totp.activate(ADA, "sealed", STEP, CODES, NOW, told=None)
 
     assert not await totp.use_step(ADA, STEP)  # the confirming code is spent
     assert not await totp.use_step(ADA, STEP - 1)
@@ -110,7 +113,10 @@ async def test_of_five_clients_activating_one_pending_secret_exactly_one_wins(
     assert await second_factor_clients().totp.start(ADA, "sealed", NOW)
     clients = [second_factor_clients() for _ in range(5)]
     won = await asyncio.gather(
-        *(c.totp.activate(ADA, STEP, [f"set-{n}"], NOW, told=None) for n, c in enumerate(clients))
+        *(
+            c.totp.activate(ADA, "sealed", STEP, [f"set-{n}"], NOW, told=None)
+            for n, c in enumerate(clients)
+        )
     )
     assert sorted(won) == [False] * 4 + [True]
     winner = won.index(True)

@@ -139,7 +139,7 @@ async def test_erasing_a_user_erases_its_second_factors(
         totp, passkeys = SqlTotpCredentials(database), SqlPasskeys(database)
         for user in users:
             assert await totp.start(user.id, "sealed", NOW)
-            assert await totp.activate(user.id, 1, ["digest"], NOW)
+            assert await totp.activate(user.id, "sealed", 1, ["digest"], NOW)
             await passkeys.add(
                 NewPasskey(
                     user_id=user.id,

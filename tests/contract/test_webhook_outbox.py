@@ -238,7 +238,7 @@ async def test_second_factors_added_and_removed_are_announced_as_mfa_events(
     await totp.start(ONE, "sealed", NOW)
     assert not await totp.remove(ONE, NOW)  # never confirmed: no second factor, no event
     await totp.start(ONE, "sealed", NOW)
-    await totp.activate(ONE, 1, ["digest"], NOW)
+    await totp.activate(ONE, "sealed", 1, ["digest"], NOW)
     await passkeys.add(new_passkey(ONE, b"one"))
     with pytest.raises(PasskeyExists):  # rolled back, and its event with it
         await passkeys.add(new_passkey(ONE, b"one"))

@@ -86,13 +86,14 @@ class MemoryTotpCredentials(_Telling, TotpCredentials):
     async def activate(
         self,
         user_id: int,
+        sealed_secret: str,
         step: int,
         recovery_digests: Sequence[str],
         now: datetime,
         told: AuditEvent | None = None,
     ) -> bool:
         current = self.credentials.get(user_id)
-        if current is None or current.active:
+        if current is None or current.active or current.sealed_secret != sealed_secret:
             return False
         self.credentials[user_id] = replace(current, confirmed_at=now, last_step=step)
         await self._recovery.replace(user_id, recovery_digests, now)

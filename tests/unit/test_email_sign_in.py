@@ -228,7 +228,7 @@ async def test_a_second_factor_is_still_asked_for_after_the_email(clock: FakeClo
     world = build_world(clock)
     signed_in = await world.sign_up_verified(ADA)
     await world.totp.start(signed_in.user.id, "sealed", clock.now())
-    await world.totp.activate(signed_in.user.id, 1, [], clock.now())
+    await world.totp.activate(signed_in.user.id, "sealed", 1, [], clock.now())
     with pytest.raises(MfaRequired) as required:
         await world.email_sign_in.execute(with_code(await ask(world)))
     pending = await world.gate._attempts.take(required.value.mfa_token)

@@ -52,7 +52,7 @@ async def plant(world: World, user_id: int) -> None:
     enrolment needed a verified address)."""
     now = world.clock.now()
     await world.totp.start(user_id, "sealed", now)
-    await world.totp.activate(user_id, 1, [], now)
+    await world.totp.activate(user_id, "sealed", 1, [], now)
     await world.passkeys.add(a_passkey(user_id, b"planted", now))
     world.clock.advance(60)
 

@@ -17,7 +17,7 @@ from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
 from application.mfa.passkey_sign_in import PasskeySignInCommand
 from application.mfa.totp import TotpCodeCommand
-from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidPasskey
+from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidMfaCode, InvalidPasskey
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.unit.test_email_sign_in import ADA, ask, with_code
@@ -198,3 +198,34 @@ async def test_a_session_ended_while_its_app_is_confirmed_gets_no_new_token(
 
     with pytest.raises(InvalidAccessToken):
         await world.confirm_totp.execute(confirm)
+
+
+async def test_a_setup_in_another_tab_while_the_app_is_confirmed_is_not_what_turns_on(
+    clock: FakeClock,
+) -> None:
+    """The code proved the first secret; a second setup replaced the pending one meanwhile.
+    Turning that one on would refuse the owner's app and accept another's codes."""
+    world = build_world(clock)
+    owner = await world.sign_up_verified(ADA)
+    claims = await world.claims(owner.tokens.access_token)
+    first = await world.setup_totp.execute(claims)
+
+    async def other_setup() -> None:
+        await world.setup_totp.execute(claims)
+
+    code = pyotp.TOTP(first.secret).now()
+    confirm = TotpCodeCommand(caller=claims, code=code, client=CLIENT)
+    real_activate = world.totp.activate
+
+    async def setup_then_activate(*args: Any) -> bool:
+        await other_setup()
+        return await real_activate(*args)
+
+    world.totp.activate = setup_then_activate  # type: ignore[method-assign, assignment]
+
+    with pytest.raises(InvalidMfaCode):
+        await world.confirm_totp.execute(confirm)
+
+    credential = await world.totp.get(owner.user.id)
+    assert credential is not None
+    assert not credential.active

@@ -143,8 +143,10 @@ class ConfirmTotp:
         shown, digests = self._factors.new_recovery_codes(user.id)
         enabled = change_event("mfa_enabled", command.client, user_id=user.id, reason="totp")
         # A concurrent confirm with the same code found the secret pending too: one wins.
+        # Only the secret the code was checked against: a setup in another tab meanwhile
+        # replaced the pending one, and activating that would lock the owner's app out.
         if step is None or not await self._totp.activate(
-            user.id, step, digests, self._clock.now(), enabled
+            user.id, credential.sealed_secret, step, digests, self._clock.now(), enabled
         ):
             audit_event(
                 self._audit, "mfa_failed", command.client, user_id=user.id, reason="confirm"

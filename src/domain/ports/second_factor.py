@@ -29,13 +29,16 @@ class TotpCredentials(Protocol):
     async def activate(
         self,
         user_id: int,
+        sealed_secret: str,
         step: int,
         recovery_digests: Sequence[str],
         now: datetime,
         told: AuditEvent | None,
     ) -> bool:
         """Confirm the pending secret with the time step of a code, and replace the user's
-        recovery codes with these, in one transaction. False when nothing is pending."""
+        recovery codes with these, in one transaction. False when that secret (the one the
+        code was checked against) is not the one pending: nothing pending, or another setup
+        replaced it meanwhile."""
         ...
 
     async def use_step(self, user_id: int, step: int) -> bool:

@@ -50,6 +50,7 @@ class SqlTotpCredentials(TotpCredentials):
     async def activate(
         self,
         user_id: int,
+        sealed_secret: str,
         step: int,
         recovery_digests: Sequence[str],
         now: datetime,
@@ -58,10 +59,12 @@ class SqlTotpCredentials(TotpCredentials):
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "UPDATE totp_credentials SET confirmed_at = $2, last_step = $3"
-                " WHERE user_id = $1 AND confirmed_at IS NULL RETURNING user_id",
+                " WHERE user_id = $1 AND confirmed_at IS NULL AND secret_sealed = $4"
+                " RETURNING user_id",
                 user_id,
                 now,
                 step,
+                sealed_secret,
             )
             if row is None:
                 return False
