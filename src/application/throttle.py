@@ -154,8 +154,8 @@ class Throttle:
 def _network(client: ClientInfo) -> str:
     """What a per-address limit counts: the IPv4 address, or the IPv6 /64 around the address
     (one host, a VPS or a home line, is given a whole /64: 2^64 addresses to take one per
-    attempt from). OWASP Authentication Cheat Sheet, "Login Throttling"; RFC 6177 §3 (a /64
-    per site is the least an ISP assigns). The logs keep the address itself."""
+    attempt from). OWASP Authentication Cheat Sheet, "Login Throttling"; RFC 6177 (an end
+    site is given at least a /64, often a /56 or a /48). The logs keep the address itself."""
     if not client.ip_address:
         return "unknown"
     try:
