@@ -108,3 +108,7 @@ async def test_adding_removing_and_resetting_passkeys_are_audited(world: World):
     assert (disabled.user_id, disabled.actor) == (1, "cli")
     assert await world.passkeys.of_user(bob.user.id) == []
     assert (await world.sign_in()).user.id == 1  # the password alone again
+
+    await reset.execute(AdminCommand(user_id=1, actor=CLI))  # nothing left: audited all the same
+    resets = world.audit.named("mfa_reset")
+    assert [(e.user_id, e.actor) for e in resets] == [(bob.user.id, "cli"), (1, "cli"), (1, "cli")]

@@ -43,3 +43,5 @@ class ResetSecondFactor:
         for _ in await self._passkeys.remove_all(command.user_id, now, passkey_gone):
             self._audit.record(passkey_gone)
             await self._queue.notify(user, Notice.PASSKEY_REMOVED)
+        # The action itself, whatever it found to remove: every admin action is audited.
+        self._audit.record(admin_event("mfa_reset", command))
