@@ -199,8 +199,17 @@ class SessionIssuer:
         return int(self._policy.access_ttl.total_seconds())
 
     def access_token(
-        self, user_id: int, role: str, session_id: str, now: datetime, assurance: Assurance
+        self,
+        user_id: int,
+        role: str,
+        session_id: str,
+        now: datetime,
+        assurance: Assurance,
+        *,
+        until: datetime | None = None,
     ) -> str:
+        """``until``: it expires no later (a token minted from another, not from a grant)."""
+        expires_at = now + self._policy.access_ttl
         return self._access_tokens.issue(
             AccessClaims(
                 user_id=user_id,
@@ -208,7 +217,7 @@ class SessionIssuer:
                 role=role,
                 token_id=self._ids.token_id(),
                 issued_at=now,
-                expires_at=now + self._policy.access_ttl,
+                expires_at=min(expires_at, until) if until is not None else expires_at,
                 assurance=assurance,
             )
         )

@@ -16,7 +16,7 @@ from application.admin.roles import SetRoleCommand
 from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
 from application.mfa.passkey_sign_in import PasskeySignInCommand
-from application.mfa.totp import TotpCodeCommand
+from application.mfa.totp import DisableTotpCommand, TotpCodeCommand
 from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidMfaCode, InvalidPasskey
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
@@ -229,3 +229,39 @@ async def test_a_setup_in_another_tab_while_the_app_is_confirmed_is_not_what_tur
     credential = await world.totp.get(owner.user.id)
     assert credential is not None
     assert not credential.active
+
+
+async def test_a_stolen_access_token_cycling_the_app_never_outlives_itself(
+    clock: FakeClock,
+) -> None:
+    """Set up an app (its secret is handed to the caller), confirm it (a new aal2 token),
+    turn it off with its own code, again: each confirm proves only the secret just given,
+    so its token lives no longer than the one that asked."""
+    world = build_world(clock)
+    owner = await world.sign_up_verified(ADA)
+    stolen = await world.claims(owner.tokens.access_token)
+    token = owner.tokens.access_token
+    for _ in range(5):  # 151 s each: the stolen token has 900
+        clock.advance(120)
+        claims = await world.claims(token)
+        setup = await world.setup_totp.execute(claims)
+        code = pyotp.TOTP(setup.secret).at(clock.now())
+        confirmed = await world.confirm_totp.execute(
+            TotpCodeCommand(caller=claims, code=code, client=CLIENT)
+        )
+        token = confirmed.access_token
+        assert (await world.claims(token)).expires_at <= stolen.expires_at
+        clock.advance(31)  # the next time step: the app's code is spent once
+        renewed = await world.claims(token)
+        await world.disable_totp.execute(
+            DisableTotpCommand(
+                caller=renewed,
+                password=None,
+                code=pyotp.TOTP(setup.secret).at(clock.now()),
+                client=CLIENT,
+            )
+        )
+
+    clock.advance((stolen.expires_at - clock.now()).total_seconds() + 1)
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(token)

@@ -163,12 +163,16 @@ class ConfirmTotp:
             # The caller's session ended while the app was confirmed: no token for it (the
             # app stays the account's; what ended the session decides about factors).
             raise InvalidAccessToken()
+        # The new token lives no longer than the caller's: the code proves an app the
+        # caller was just given, not the first factor, so a stolen access token cycling
+        # setup, confirm and disable never outlives itself.
+        until = caller.expires_at
         return AppConfirmed(
             recovery_codes=shown,
             access_token=self._issuer.access_token(
-                user.id, user.role, caller.session_id, proven.auth_time, proven
+                user.id, user.role, caller.session_id, proven.auth_time, proven, until=until
             ),
-            expires_in=self._issuer.access_ttl_seconds,
+            expires_in=max(0, int((until - proven.auth_time).total_seconds())),
         )
 
 
