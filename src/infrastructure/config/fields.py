@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -107,10 +106,13 @@ def _without_none(hint: Any) -> Any:
     return hint
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")  # to the last @ of the host part
-
-
 def _without_credentials(raw: str) -> str:
-    """A URL's ``user:pass@`` masked: a database's, a mail server's or Valkey's password must
-    not reach the logs and terminals an error is shown on."""
-    return _USERINFO.sub(r"\1***@", raw)
+    """Everything before a URL's last ``@`` masked (its ``user:pass``, whatever characters
+    the password has, and whatever mistyped separator came before it): a database's, a mail
+    server's or Valkey's password must not reach the logs and terminals an error is shown
+    on."""
+    if "@" not in raw:
+        return raw
+    scheme, separator, _ = raw.partition("://")
+    host = raw.rpartition("@")[2]
+    return f"{scheme}://***@{host}" if separator else f"***@{host}"
