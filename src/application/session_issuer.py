@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
 from domain.assurance import PASSWORD, Assurance
 from domain.entities import RefreshGrant, Session, User
-from domain.errors import AccountDisabled, InvalidCredentials, StorageUnavailable
+from domain.errors import AccountDisabled, InvalidCredentials, InvalidPasskey, StorageUnavailable
 from domain.ports import (
     AccessClaims,
     AccessTokens,
@@ -99,9 +100,12 @@ class SessionIssuer:
         amr: tuple[str, ...],
         *,
         session_id: str | None = None,
+        passkey_kept: Callable[[], Awaitable[bool]] | None = None,
     ) -> IssuedTokens:
         """``amr``: how the user proved who they are just now (``domain.assurance``).
-        ``session_id``: one drawn by ``new_session_id``, else a new one."""
+        ``session_id``: one drawn by ``new_session_id``, else a new one. ``passkey_kept``:
+        for a passkey sign-in, whether its passkey is still the account's, asked once the
+        grant exists (as a password sign-in's password is compared)."""
         if user.disabled:
             # Every sign-in path ends here, after the credentials were checked, so only
             # someone who proved the account learns that it is disabled.
@@ -143,13 +147,18 @@ class SessionIssuer:
         except StorageUnavailable:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
-        role = await self._end_if_changed_meanwhile(user, amr, session.id, client)
+        role = await self._end_if_changed_meanwhile(user, amr, session.id, client, passkey_kept)
         device = await self._devices.signed_in(user, client, amr)
         tokens = self.tokens(user.id, role, session.id, refresh_token, idle, now, assurance)
         return dataclasses.replace(tokens, device=device)
 
     async def _end_if_changed_meanwhile(
-        self, user: User, amr: tuple[str, ...], session_id: str, client: ClientInfo
+        self,
+        user: User,
+        amr: tuple[str, ...],
+        session_id: str,
+        client: ClientInfo,
+        passkey_kept: Callable[[], Awaitable[bool]] | None,
     ) -> str:
         """A change that ended every session of the user while this sign-in was under way
         found none of this one to end (refresh reads no user row): look once more now that
@@ -157,7 +166,8 @@ class SessionIssuer:
 
         A disabling refuses it; so does a password dropped or replaced since the sign-in
         checked it (a reset, the mailbox's owner taking over an unverified account): ASVS 5.0
-        V7.4.3, a changed factor ends every session, this one included. A role set meanwhile
+        V7.4.3, a changed factor ends every session, this one included; so does a passkey
+        sign-in's passkey removed meanwhile. A role set meanwhile
         rewrote the grants there were, not this one: it gets the role of now, which is
         returned for its tokens (else a demoted admin's session would say admin for its whole
         lifetime)."""
@@ -168,6 +178,11 @@ class SessionIssuer:
         if PASSWORD[0] in amr and current.password_hash != user.password_hash:
             await self._revoker.revoke_quietly(session_id, user.id, "password_changed", client)
             raise InvalidCredentials()
+        if passkey_kept is not None and not await passkey_kept():
+            # Removed meanwhile (the mailbox's owner taking over an account someone signed
+            # up for with their passkey, "this wasn't me"): as a replaced password.
+            await self._revoker.revoke_quietly(session_id, user.id, "passkey_removed", client)
+            raise InvalidPasskey()
         if current.role != user.role:
             try:
                 await self._grants.set_role(user.id, current.role)

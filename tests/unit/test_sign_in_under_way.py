@@ -169,12 +169,17 @@ async def test_a_squatters_passkey_sign_in_under_way_ends_with_the_owners_reset(
     world.passkeys.record_use = record_use_then_reset  # type: ignore[method-assign, assignment]
     options = await world.start_passkey_sign_in.execute(CLIENT)
 
+    known = {user: set(devices) for user, devices in world.devices.devices.items()}
+
     with pytest.raises(InvalidPasskey):
         await world.finish_passkey_sign_in.execute(
             PasskeySignInCommand(credential=stranger.get(dict(options)), client=CLIENT)
         )
 
     assert not [s for s in world.sessions.sessions.values() if s.revoked_at is None]
+    # Refused before the device counts: no new-device mail, no device of theirs kept.
+    assert {user: set(devices) for user, devices in world.devices.devices.items()} == known
+    assert not [m for m in world.mail.queued_to(ADA) if m.subject.startswith("New sign-in")]
 
 
 async def test_a_session_ended_while_its_app_is_confirmed_gets_no_new_token(

@@ -10,7 +10,6 @@ from typing import Any, NoReturn
 
 from application.client import ClientInfo, audit_event
 from application.mfa.passkeys import CHALLENGE_TTL, challenge_key
-from application.revocation import SessionRevoker
 from application.session_issuer import SessionIssuer, SignedIn
 from application.throttle import Throttle
 from domain import assurance
@@ -120,14 +119,12 @@ class FinishPasskeySignIn:
         assertions: PasskeyAssertions,
         passkeys: Passkeys,
         issuer: SessionIssuer,
-        revoker: SessionRevoker,
         audit: AuditLog,
         require_verified: bool = False,
     ) -> None:
         self._users = users
         self._assertions = assertions
         self._passkeys = passkeys
-        self._revoker = revoker
         self._issuer = issuer
         self._audit = audit
         self._require_verified = require_verified
@@ -151,14 +148,15 @@ class FinishPasskeySignIn:
                 reason="email_not_verified",
             )
             raise EmailNotVerified()
-        tokens = await self._issuer.start(user, command.client, assurance.PASSKEY)
-        if await self._passkeys.by_credential(passkey.credential_id) is None:
-            # Removed while this sign-in was under way (the mailbox's owner taking over an
-            # account someone signed up for with their passkey, a reset, "this wasn't me"):
-            # what swept every session then found none of this one. ASVS 5.0 V7.4.3.
-            await self._revoker.revoke_quietly(
-                tokens.session_id, user.id, "passkey_removed", command.client
+
+        async def passkey_kept() -> bool:
+            return await self._passkeys.by_credential(passkey.credential_id) is not None
+
+        try:
+            tokens = await self._issuer.start(
+                user, command.client, assurance.PASSKEY, passkey_kept=passkey_kept
             )
+        except InvalidPasskey:
             audit_event(
                 self._audit,
                 "login_failed",
@@ -166,7 +164,7 @@ class FinishPasskeySignIn:
                 user_id=user.id,
                 reason="passkey_removed",
             )
-            raise InvalidPasskey()
+            raise
         audit_event(
             self._audit,
             "login_succeeded",

@@ -256,7 +256,6 @@ def build(p: Ports, policies: Policies) -> UseCases:
             assertions=assertions,
             passkeys=p.passkeys,
             issuer=issuer,
-            revoker=revoker,
             audit=p.audit,
             require_verified=require_verified,
         ),
