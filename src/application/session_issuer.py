@@ -183,13 +183,20 @@ class SessionIssuer:
             # up for with their passkey, "this wasn't me"): as a replaced password.
             await self._revoker.revoke_quietly(session_id, user.id, "passkey_removed", client)
             raise InvalidPasskey()
-        if current.role != user.role:
+        role = current.role
+        if role != user.role:
             try:
-                await self._grants.set_role(user.id, current.role)
+                await self._grants.set_role(user.id, role)
+                # Set again meanwhile, and rewritten before this wrote its look over every
+                # grant of the user: the role of now once more, so none is left stale.
+                again = await self._users.get(user.id)
+                if again is not None and again.role != role:
+                    role = again.role
+                    await self._grants.set_role(user.id, role)
             except StorageUnavailable:
                 await self._revoker.revoke_quietly(session_id, user.id, "grant_not_stored", client)
                 raise
-        return current.role
+        return role
 
     def tokens(
         self,

@@ -270,3 +270,39 @@ async def test_a_stolen_access_token_cycling_the_app_never_outlives_itself(
     clock.advance((stolen.expires_at - clock.now()).total_seconds() + 1)
     with pytest.raises(InvalidAccessToken):
         await world.claims(token)
+
+
+async def test_a_promotion_and_a_demotion_during_a_sign_in_leave_no_session_an_admin(
+    clock: FakeClock,
+) -> None:
+    """The sign-in's second look reads "admin" (promoted meanwhile); before it writes that
+    over the user's grants, a demotion has rewritten them all to "user". The role of now
+    must win in every session, the older ones too."""
+    world = build_world(clock)
+    ada = await world.sign_up_verified(ADA)
+    await world.sign_up_verified("root@example.test")
+    await world.set_role.execute(SetRoleCommand(user_id=ada.user.id + 1, actor=CLI, role="admin"))
+    older = await world.sign_in(ADA, PASSWORD)
+    promote = SetRoleCommand(user_id=ada.user.id, actor=CLI, role="admin")
+    demote = SetRoleCommand(user_id=ada.user.id, actor=CLI, role="user")
+    real_set_role = world.grants.set_role
+    demoted: list[int] = []
+
+    async def demote_first(user_id: int, role: str) -> int:
+        if not demoted:
+            demoted.append(1)
+            await world.set_role.execute(demote)  # lands between the look and this write
+        return await real_set_role(user_id, role)
+
+    async def promote_then_wait_for_the_look() -> None:
+        await world.set_role.execute(promote)
+        world.grants.set_role = demote_first  # type: ignore[method-assign]
+
+    while_the_password_is_checked(world, promote_then_wait_for_the_look)
+
+    signed_in = await world.sign_in(ADA, PASSWORD)
+
+    clock.advance(3600)
+    for refresh_token in (signed_in.tokens.refresh_token, older.tokens.refresh_token):
+        refreshed = await world.rotate(refresh_token)
+        assert (await world.claims(refreshed.access_token)).role == "user"
