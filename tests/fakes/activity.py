@@ -67,5 +67,5 @@ class MemoryMailHistory(MailHistory):
         return [
             SentMail(subject=row.mail.subject, created_at=row.created_at, sent_at=row.sent_at)
             for row in self._mail.rows.values()
-            if row.mail.recipient == user.email
+            if row.mail.recipient == user.email and row.created_at >= user.created_at
         ]
