@@ -166,7 +166,12 @@ def _network(client: ClientInfo) -> str:
         return client.ip_address
     if address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
+    if address in _NAT64:  # an IPv4 client through a translator (RFC 6052): its own address
+        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return str(ipaddress.IPv6Network((address, 64), strict=False))
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def _account_keys(email: str, ip: str) -> list[str]:

@@ -202,3 +202,14 @@ async def test_sign_ups_from_one_ipv6_64_share_its_limit(strict: World) -> None:
                 client=ClientInfo(ip_address="2001:db8:7::2", user_agent="pytest"),
             )
         )
+
+
+async def test_ipv4_clients_through_a_nat64_translator_are_told_apart(strict: World) -> None:
+    """Behind a NAT64 gateway (RFC 6052) every IPv4 client arrives in 64:ff9b::/96: each is
+    its embedded IPv4 address, not one shared /64."""
+    await strict.sign_up()
+    for client in ("64:ff9b::c633:6401", "64:ff9b::c633:6401"):  # 198.51.100.1, twice
+        with pytest.raises(InvalidCredentials):
+            await strict.login.execute(from_ipv6(client))
+    with pytest.raises(InvalidCredentials):  # 198.51.100.2: another client
+        await strict.login.execute(from_ipv6("64:ff9b::c633:6402"))
