@@ -204,6 +204,10 @@ async def test_a_session_ended_while_its_app_is_confirmed_gets_no_new_token(
     with pytest.raises(InvalidAccessToken):
         await world.confirm_totp.execute(confirm)
 
+    # Nobody saw its recovery codes, and its session is gone: the app goes again.
+    assert await world.totp.get(owner.user.id) is None
+    assert [e.reason for e in world.audit.named("mfa_disabled")] == ["session_ended"]
+
 
 async def test_a_setup_in_another_tab_while_the_app_is_confirmed_is_not_what_turns_on(
     clock: FakeClock,

@@ -153,16 +153,22 @@ class ConfirmTotp:
             )
             raise InvalidMfaCode()
         self._audit.record(enabled)
+        caller = command.caller
+        proven = Assurance(self._clock.now(), with_app(caller.assurance.amr))
+        if not await self._grants.reassure(caller.session_id, proven):
+            # The caller's session ended while the app was confirmed: the app goes again
+            # (nobody saw its recovery codes; no factor outlives the session that added it,
+            # ASVS 5.0 V6.4.3), and no token is minted for the session.
+            gone = change_event(
+                "mfa_disabled", command.client, user_id=user.id, reason="session_ended"
+            )
+            if await self._totp.remove(user.id, self._clock.now(), gone):
+                self._audit.record(gone)
+            raise InvalidAccessToken()
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="mfa_enabled"
         )
         await self._queue.notify(user, Notice.APP_ADDED)
-        caller = command.caller
-        proven = Assurance(self._clock.now(), with_app(caller.assurance.amr))
-        if not await self._grants.reassure(caller.session_id, proven):
-            # The caller's session ended while the app was confirmed: no token for it (the
-            # app stays the account's; what ended the session decides about factors).
-            raise InvalidAccessToken()
         # The new token lives no longer than the caller's: the code proves an app the
         # caller was just given, not the first factor, so a stolen access token cycling
         # setup, confirm and disable never outlives itself.
