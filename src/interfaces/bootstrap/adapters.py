@@ -4,7 +4,6 @@ services on one HTTP client, the mailer, the keys, and the meters around them.""
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -62,8 +61,6 @@ from infrastructure.system import RandomIds
 from infrastructure.webhooks.http import HttpWebhookTransport
 from interfaces.bootstrap.backends import Check, open_database, open_keyed_stores
 from interfaces.bootstrap.ports import Ports
-
-log = logging.getLogger("authgate")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,7 +122,7 @@ async def open_ports(settings: Settings, clock: Clock, stack: AsyncExitStack) ->
         mail_history=SqlMailHistory(database),
         mail=SqlMailUnitOfWork(database, changed=users.forget),
         outbox=SqlOutboxDelivery(database),
-        mailer=mailer_for(settings),
+        mailer=_mailer(settings),
         totp=SqlTotpCredentials(database),
         recovery_codes=SqlRecoveryCodes(database),
         passkeys=SqlPasskeys(database),
@@ -193,15 +190,8 @@ def _identity_providers(
     }
 
 
-def mailer_for(settings: Settings) -> Mailer:
+def _mailer(settings: Settings) -> Mailer:
     if settings.smtp_url is None:
-        if not settings.database_url.startswith("sqlite:///"):
-            # The embedded default is for a laptop; on PostgreSQL this is likely production,
-            # where reset links and sign-in codes in the log are secrets in the wrong place.
-            log.warning(
-                "AUTH_SMTP_URL is unset: every mail, its links and codes included, goes to"
-                " the log and to nobody; set AUTH_SMTP_URL in production"
-            )
         return LogMailer()  # each mail's log line says it was not sent, and why
     return SmtpMailer(settings.smtp_url, settings.mail_from)
 
