@@ -1,5 +1,6 @@
-"""A first password (``AccountEmail.add_password``): only for an account without one, exactly
-one of concurrent callers wins, on the memory fake, SQLite and PostgreSQL."""
+"""A password written only over the one the caller saw (``AccountEmail.replace_password``):
+a first one only for an account without one (of concurrent callers exactly one wins), a
+change only over the password it checked; on the memory fake, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 async def add(mail: MailUnitOfWork, user_id: int, password_hash: str) -> bool:
     async with mail.begin() as work:
-        return await work.accounts.add_password(user_id, password_hash, OWNERS_CREATED, told=None)
+        return await work.accounts.replace_password(
+            user_id, None, password_hash, OWNERS_CREATED, told=None
+        )
 
 
 async def stored_hash(stores: Stores, user_id: int) -> str | None:
@@ -81,7 +84,7 @@ async def test_of_concurrent_first_passwords_exactly_one_is_set(stores: Stores) 
 
 async def change(mail: MailUnitOfWork, user_id: int, verified: str, password_hash: str) -> bool:
     async with mail.begin() as work:
-        return await work.accounts.change_password(
+        return await work.accounts.replace_password(
             user_id, verified, password_hash, OWNERS_CREATED, told=None
         )
 

@@ -143,25 +143,16 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         if verified:
             await self.mark_verified(user_id, now)
 
-    async def change_password(
+    async def replace_password(
         self,
         user_id: int,
-        verified: str,
+        seen: str | None,
         password_hash: str,
         now: datetime,
         told: AuditEvent | None = None,
     ) -> bool:
         user = self.users_repo.users.get(user_id)
-        if user is None or user.password_hash != verified:
-            return False
-        await self.set_password(user_id, password_hash, now, verified=False, told=told)
-        return True
-
-    async def add_password(
-        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
-    ) -> bool:
-        user = self.users_repo.users.get(user_id)
-        if user is None or user.password_hash is not None:
+        if user is None or user.password_hash != seen:
             return False
         await self.set_password(user_id, password_hash, now, verified=False, told=told)
         return True

@@ -89,7 +89,7 @@ class ChangePassword:
         async with self._mail.begin() as work:
             # Only over the password just checked: a reset or "this wasn't me" while this
             # one was hashed wins, and the caller's session has ended with it.
-            replaced = await work.accounts.change_password(
+            replaced = await work.accounts.replace_password(
                 user.id, user.password_hash, password_hash, now, told=changed
             )
             if replaced:
@@ -161,7 +161,9 @@ class SetPassword:
         now = self._clock.now()
         password_set = change_event("password_set", command.client, user_id=user.id)
         async with self._mail.begin() as work:
-            if not await work.accounts.add_password(user.id, password_hash, now, password_set):
+            if not await work.accounts.replace_password(
+                user.id, None, password_hash, now, password_set
+            ):
                 raise PasswordAlreadySet()  # set by a concurrent request meanwhile
             await work.tokens.discard(user.id, MailKind.RESET_PASSWORD, now)
             await work.outbox.enqueue(self._queue.notice(user, Notice.PASSWORD_SET), due_at=now)

@@ -109,24 +109,18 @@ class AccountEmail(Protocol):
         A new password is one nobody was warned about yet (``mark_breach_mailed``)."""
         ...
 
-    async def change_password(
+    async def replace_password(
         self,
         user_id: int,
-        verified: str,
+        seen: str | None,
         password_hash: str,
         now: datetime,
         told: AuditEvent | None,
     ) -> bool:
-        """Replace the password ``verified`` is the hash of (the one the caller checked)
-        with this one; False, writing nothing, when it is not that one any more (a reset or
-        "this wasn't me" meanwhile)."""
-        ...
-
-    async def add_password(
-        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None
-    ) -> bool:
-        """Give an account without a password this one; False when it has one (of concurrent
-        callers, exactly one gets True)."""
+        """Write this password only over ``seen``, the hash the caller saw (None: the
+        account had none, a first password); False, writing nothing, when it is not that any
+        more (a reset or "this wasn't me" meanwhile, a concurrent first password: of
+        concurrent callers exactly one gets True)."""
         ...
 
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:

@@ -138,39 +138,23 @@ class _Accounts(AccountEmail):
         if verified:
             await self.mark_verified(user_id, now)
 
-    async def change_password(
+    async def replace_password(
         self,
         user_id: int,
-        verified: str,
+        seen: str | None,
         password_hash: str,
         now: datetime,
         told: AuditEvent | None = None,
     ) -> bool:
-        # One conditional UPDATE: a reset or "this wasn't me" that got there first wins.
-        row = await self._tx.fetchone(
-            "UPDATE users SET password_hash = $3, updated_at = $4, breach_mailed_at = NULL"
-            " WHERE id = $1 AND password_hash = $2 RETURNING id",
-            user_id,
-            verified,
-            password_hash,
-            now,
-        )
-        if row is None:
-            return False
-        self.changed.add(user_id)
-        await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now, told=told)
-        return True
-
-    async def add_password(
-        self, user_id: int, password_hash: str, now: datetime, told: AuditEvent | None = None
-    ) -> bool:
-        # One conditional UPDATE: of concurrent callers exactly one finds no password.
+        # One conditional UPDATE: whoever changed the password first wins.
+        seen_it = "password_hash IS NULL" if seen is None else "password_hash = $4"
         row = await self._tx.fetchone(
             "UPDATE users SET password_hash = $2, updated_at = $3, breach_mailed_at = NULL"
-            " WHERE id = $1 AND password_hash IS NULL RETURNING id",
+            f" WHERE id = $1 AND {seen_it} RETURNING id",
             user_id,
             password_hash,
             now,
+            *([] if seen is None else [seen]),
         )
         if row is None:
             return False
