@@ -15,7 +15,7 @@ from infrastructure.config import Settings
 from interfaces.http.app import create_app
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import BASE_URL, assert_problem, sign_up
-from tests.http.mfa_helpers import enable_totp, rows
+from tests.http.mfa_helpers import App, enable_totp, rows
 from tests.servers.smtp import SmtpSink
 
 PROXY = "10.0.0.7"
@@ -34,6 +34,19 @@ async def behind_a_proxy(settings: Settings, clock: FakeClock) -> AsyncIterator[
 
 def from_ip(number: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"198.51.{number // 200}.{number % 200 + 1}"}
+
+
+async def the_owner_signs_in_with_the_app(client: httpx.AsyncClient, app: App) -> httpx.Response:
+    """The right password and the app's next code, from the owner's own address."""
+    login = await client.post(
+        "/auth/login",
+        json={"email": "user@site.com", "password": "secret123"},
+        headers=from_ip(100),
+    )
+    token = assert_problem(login, 401, "mfa_required")["mfa_token"]
+    return await client.post(
+        "/auth/login/mfa", json={"mfa_token": token, "code": app.next_code()}, headers=from_ip(100)
+    )
 
 
 async def test_sixty_wrong_codes_from_sixty_ips_hit_the_accounts_daily_cap(
@@ -65,17 +78,7 @@ async def test_sixty_wrong_codes_from_sixty_ips_hit_the_accounts_daily_cap(
         assert statuses[:50] == [401] * 50
         assert statuses[50:] == [429] * 10
         # For everyone, the owner with the right code too.
-        login = await client.post(
-            "/auth/login",
-            json={"email": "user@site.com", "password": "secret123"},
-            headers=from_ip(100),
-        )
-        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
-        owner = await client.post(
-            "/auth/login/mfa",
-            json={"mfa_token": token, "code": app.next_code()},
-            headers=from_ip(100),
-        )
+        owner = await the_owner_signs_in_with_the_app(client, app)
         assert_problem(owner, 429, "too_many_requests")
 
     told = [m for m in await rows(settings, "outbox") if "paused" in m["subject"]]
@@ -131,17 +134,7 @@ async def test_email_codes_tried_without_the_mail_use_up_no_cap_of_the_owner(
         ]
         assert {answer.status_code for answer in bogus} == {401}
 
-        login = await client.post(
-            "/auth/login",
-            json={"email": "user@site.com", "password": "secret123"},
-            headers=from_ip(100),
-        )
-        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
-        owner = await client.post(
-            "/auth/login/mfa",
-            json={"mfa_token": token, "code": app.next_code()},
-            headers=from_ip(100),
-        )
+        owner = await the_owner_signs_in_with_the_app(client, app)
         assert owner.status_code == 200, owner.text
 
 
@@ -172,15 +165,5 @@ async def test_mailed_codes_have_a_daily_cap_of_their_own(
             clock.advance(900)  # within the mails' hourly allowance
 
         assert answers == [401] * 6 + [429] * 2
-        login = await client.post(
-            "/auth/login",
-            json={"email": "user@site.com", "password": "secret123"},
-            headers=from_ip(100),
-        )
-        token = assert_problem(login, 401, "mfa_required")["mfa_token"]
-        owner = await client.post(
-            "/auth/login/mfa",
-            json={"mfa_token": token, "code": app.next_code()},
-            headers=from_ip(100),
-        )
+        owner = await the_owner_signs_in_with_the_app(client, app)
         assert owner.status_code == 200, owner.text
