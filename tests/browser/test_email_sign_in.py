@@ -1,12 +1,14 @@
 """Sign in without a password in real Chromium: "Email me a code" on the demo's login, the
 code read from the SMTP server the tests run; the mailed link on another browser; and the
-new-device notice's "this wasn't me" page."""
+new-device notice's "this wasn't me" page; the page of a link mailed to a new address."""
 
 from __future__ import annotations
 
 import re
 import time
 from typing import TYPE_CHECKING
+
+import httpx
 
 from tests.browser.conftest import Demo
 from tests.browser.steps import (
@@ -94,3 +96,32 @@ def test_the_mailed_link_signs_in_another_browser_and_the_notice_can_secure_the_
     # The first browser's session ended too.
     call_me(first)
     expect_signed_out(first)
+
+
+def test_the_link_mailed_to_a_new_address_changes_it_on_the_demo_page(
+    demo: Demo, context: BrowserContext
+) -> None:
+    # Signed up and asked through the API (a recent sign-in: step-up is met); the demo's
+    # page opens the link mailed to the new address, as a user's mail client would.
+    old, new = "lin@example.test", "lin.new@example.test"
+    signed = httpx.post(
+        f"{demo.server.url}/auth/register",
+        json={"email": old, "password": "correct horse battery"},
+    ).json()
+    asked = httpx.post(
+        f"{demo.server.url}/auth/email/change/request",
+        json={"email": new},
+        headers={"Authorization": f"Bearer {signed['access_token']}"},
+    )
+    assert asked.status_code == 202, asked.text
+    link = demo.mail_link(new, "Confirm your new email address")
+    assert link.startswith(f"{demo.url}/change-email?token=")
+
+    page = context.new_page()
+    page.goto(link)
+
+    expect(page.locator("#notice")).to_contain_text(f"The account's address is now {new}.")
+    assert "token" not in page.url
+    assert demo.mail_link(old, "Your email address was changed").startswith(
+        f"{demo.url}/secure-account?token="
+    )

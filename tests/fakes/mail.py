@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from domain.errors import EmailTaken
 from domain.ports import (
     AccountEmail,
     AuditEvent,
@@ -100,7 +101,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             return None
         if token.user_id not in self.users_repo.users:
             return None
-        return Held(token.user_id, token.expires_at)
+        return Held(token.user_id, token.expires_at, token.email, token.session_id)
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         for key, (token, used) in list(self.token_rows.items()):
@@ -142,6 +143,21 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         await self._tell(told, user_id, now)
         if verified:
             await self.mark_verified(user_id, now)
+
+    async def change_email(
+        self, user_id: int, email: str, now: datetime, told: AuditEvent | None = None
+    ) -> str | None:
+        user = self.users_repo.users.get(user_id)
+        if user is None:
+            return None
+        if any(u.email == email for u in self.users_repo.users.values() if u.id != user_id):
+            raise EmailTaken()
+        verified_at = user.email_verified_at or now
+        self.users_repo.users[user_id] = replace(
+            user, email=email, email_verified_at=verified_at, updated_at=now
+        )
+        await self._tell(told, user_id, now)
+        return user.email
 
     async def replace_password(
         self,

@@ -208,6 +208,7 @@ MAIL_POLICY = MailPolicy(
     reset_url="https://app.example.test/reset-password?token={token}",
     sign_in_url="https://app.example.test/email-sign-in?token={token}",
     secure_url="https://app.example.test/secure-account?token={token}",
+    change_url="https://app.example.test/change-email?token={token}",
 )
 
 

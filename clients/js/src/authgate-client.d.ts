@@ -215,6 +215,10 @@ export class AuthClient extends EventTarget {
   deleteAccount(): Promise<void>;
   requestVerificationEmail(): Promise<void>;
   verifyEmail(token: string): Promise<User>;
+  /** Mails a link to the new address (step-up applies); nothing changes until it is opened. */
+  requestEmailChange(email: string): Promise<void>;
+  /** The token mailed to the new address; the user with its new address, verified. */
+  changeEmail(token: string): Promise<User>;
   forgotPassword(email: string, options?: { turnstileToken?: string }): Promise<void>;
   resetPassword(token: string, newPassword: string): Promise<void>;
   /** "This wasn't me": every session ends, the password is blocked until a reset. */

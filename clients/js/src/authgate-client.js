@@ -294,6 +294,17 @@ export class AuthClient extends EventTarget {
     return (await this.#post("/auth/email/verify", { token })).user;
   }
 
+  /** Mails a confirmation link to the new address (step-up applies); nothing changes
+   * until it is opened. */
+  async requestEmailChange(email) {
+    await this.#authorized("/auth/email/change/request", { method: "POST", body: { email } });
+  }
+
+  /** The token from the link mailed to the new address; returns the user with it. */
+  async changeEmail(token) {
+    return (await this.#post("/auth/email/change", { token })).user;
+  }
+
   /** Always resolves the same way, whether or not the address has an account. */
   async forgotPassword(email, { turnstileToken } = {}) {
     const body = { email };

@@ -2,14 +2,16 @@
 factors added since that sign-in, forgets the devices first seen since (the intruder's next
 sign-in from theirs mails the owner again) and blocks the password until a reset (OWASP ASVS
 5.0 V6.3.7, V7.4.5: the user can end every session; V6.4.3: no attacker's authenticator
-stays)."""
+stays). The same link in the notice of an email change, mailed to the old address, also
+gives that address back (``application.email.address``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.client import ClientInfo, change_event
+from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
 from application.email.messages import MailPolicy
 from application.email.notices import Notice
@@ -20,6 +22,7 @@ from application.revocation import SessionRevoker
 from domain.entities import User
 from domain.errors import InvalidSecureToken
 from domain.ports import (
+    AuditEvent,
     AuditLog,
     Clock,
     KnownDevices,
@@ -79,6 +82,7 @@ class SecureAccount:
             await self._remove_factors_since(user, since, command.client)
         await self._devices.forget_since(user_id, since)
         secured = change_event("account_secured", command.client, user_id=user_id)
+        restore, restored = await self._restorable(user, held.email, command.client)
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.SECURE_ACCOUNT, now) is None:
                 raise InvalidSecureToken()  # spent meanwhile: that click does the rest
@@ -87,13 +91,37 @@ class SecureAccount:
             # another notice has no more to do and dies too.
             await work.accounts.set_password(user_id, None, now, verified=False, told=secured)
             await work.tokens.discard(user_id, MailKind.SECURE_ACCOUNT, now)
+            if user is not None and held.email is not None:
+                # The notice of an email change: the old address comes back, and the reset
+                # mail goes there whatever the account's address is now.
+                if restore:
+                    await work.accounts.change_email(user_id, held.email, now, restored)
+                user = dataclasses.replace(user, email=held.email)
             if user is not None:
                 await self._queue.send_in(work, user, MailKind.RESET_PASSWORD)
         self._audit.record(secured)
+        if restored is not None:
+            self._audit.record(restored)
         # A sign-in with the password between the first end and its blocking: ended too.
         await quietly(
             self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
         )
+
+    async def _restorable(
+        self, user: User | None, email: str | None, client: ClientInfo
+    ) -> tuple[bool, AuditEvent | None]:
+        """Whether the link's old address can come back, and the event telling it did."""
+        if user is None or email is None or email == user.email:
+            return False, None
+        holder = await self._users.get_by_email(email)
+        if holder is not None:
+            # Taken since (registered by whoever knew it was free): the account keeps the
+            # address it has; the reset mail still goes to the old one, whose owner this is.
+            audit_event(
+                self._audit, "email_restore_failed", client, user_id=user.id, reason="email_taken"
+            )
+            return False, None
+        return True, change_event("email_restored", client, user_id=user.id)
 
     async def _remove_factors_since(self, user: User, since: datetime, client: ClientInfo) -> None:
         """Whoever signed in at ``since`` (the notice's link was made with that sign-in) had a

@@ -17,9 +17,12 @@ class MailPolicy:
     reset_url: str
     sign_in_url: str
     secure_url: str
+    change_url: str
     verify_ttl: timedelta = timedelta(hours=24)
     reset_ttl: timedelta = timedelta(minutes=30)
     secure_ttl: timedelta = timedelta(days=7)
+    # As short as a reset's scale allows: the link moves where every reset mail goes.
+    change_ttl: timedelta = timedelta(hours=1)
     require_verified: bool = False  # AUTH_REQUIRE_VERIFIED_EMAIL
 
     def ttl(self, kind: MailKind) -> timedelta:
@@ -27,6 +30,7 @@ class MailPolicy:
             MailKind.VERIFY_EMAIL: self.verify_ttl,
             MailKind.RESET_PASSWORD: self.reset_ttl,
             MailKind.SECURE_ACCOUNT: self.secure_ttl,
+            MailKind.CHANGE_EMAIL: self.change_ttl,
         }[kind]
 
     def link(self, kind: MailKind, token: str) -> str:
@@ -34,6 +38,7 @@ class MailPolicy:
             MailKind.VERIFY_EMAIL: self.verify_url,
             MailKind.RESET_PASSWORD: self.reset_url,
             MailKind.SECURE_ACCOUNT: self.secure_url,
+            MailKind.CHANGE_EMAIL: self.change_url,
         }[kind]
         return template.replace("{token}", token)
 
@@ -53,6 +58,17 @@ def compose(policy: MailPolicy, kind: MailKind, recipient: str, token: str) -> O
             f"The link works once and expires in {expiry}.",
             f"If you did not create a {product} account, ignore this message: nothing"
             " happens unless the link is opened.",
+        ]
+    elif kind is MailKind.CHANGE_EMAIL:
+        subject = f"Confirm your new email address for {product}"
+        paragraphs = [
+            f"Someone signed in to a {product} account asked to make {recipient} its email"
+            " address.",
+            "Open this link to confirm it:",
+            link,
+            f"The link works once and expires in {expiry}.",
+            "If you did not ask for this, ignore this message: nothing changes unless the"
+            " link is opened.",
         ]
     else:
         subject = f"Reset your {product} password"

@@ -133,7 +133,9 @@ class EmailSignIn:
             user = await self._created(grant, client)
         else:
             user = await self._users.get(grant.user_id)
-        if user is None:  # deleted since the mail went out
+        if user is None or user.email != grant.email:
+            # Deleted since the mail went out, or its address changed: a code or link mailed
+            # to the old address proves that mailbox, not the account's.
             raise refused
         if user.email_verified:
             return user

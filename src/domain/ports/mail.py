@@ -19,7 +19,8 @@ from domain.ports.audit import AuditEvent
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
-    SECURE_ACCOUNT = "secure_account"  # "this wasn't me", in a new-device notice
+    SECURE_ACCOUNT = "secure_account"  # "this wasn't me", in a new-device or address notice
+    CHANGE_EMAIL = "change_email"  # mailed to the new address of an email change
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,14 +29,21 @@ class MailToken:
     user_id: int
     kind: MailKind
     expires_at: datetime
+    # The address it is about: an email change's new one; for "this wasn't me" in the
+    # notice of a change, the old one it gives back.
+    email: str | None = None
+    session_id: str | None = None  # the session that asked for it, if it dies with it
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A live token's user, and its expiry (its issue, less the kind's lifetime)."""
+    """A live token's user, its expiry (its issue, less the kind's lifetime), and the
+    address and session it carries, if any."""
 
     user_id: int
     expires_at: datetime
+    email: str | None = None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +129,14 @@ class AccountEmail(Protocol):
         account had none, a first password); False, writing nothing, when it is not that any
         more (a reset or "this wasn't me" meanwhile, a concurrent first password: of
         concurrent callers exactly one gets True)."""
+        ...
+
+    async def change_email(
+        self, user_id: int, email: str, now: datetime, told: AuditEvent | None
+    ) -> str | None:
+        """Give the account this address, proven by the mail just redeemed (verified from
+        now if it was not yet); the address it had, or None when the account is gone.
+        Raises ``EmailTaken`` when another account has the address, writing nothing."""
         ...
 
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:

@@ -181,6 +181,8 @@ class Settings:
     email_signin_url: LinkTemplate | None = None
     # The "this wasn't me" link of the new-device notice.
     secure_account_url: LinkTemplate | None = None
+    # The confirmation link mailed to the new address of an email change.
+    email_change_url: LinkTemplate | None = None
     product_name: str = "authgate"
     outbox_give_up_after: Lifetime = 172800
     # Resource servers that may call POST /auth/introspect (RFC 7662); none: it answers 404.
@@ -235,8 +237,8 @@ class Settings:
 
     def mail_link(self, page: str) -> str:
         """A page of the app (``verify-email``, ``reset-password``, ``email-sign-in``,
-        ``secure-account``) that POSTs the token; with no AUTH_APP_URL, the same path on the
-        service's own issuer."""
+        ``secure-account``, ``change-email``) that POSTs the token; with no AUTH_APP_URL, the
+        same path on the service's own issuer."""
         return f"{(self.app_url or self.issuer).rstrip('/')}/{page}?token={{token}}"
 
     @property

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+from domain.errors import EmailTaken
 from domain.ports import (
     AccountEmail,
     AuditEvent,
@@ -20,7 +21,13 @@ from domain.ports import (
     WebhookEvent,
 )
 from infrastructure.persistence.account_events import record_event
-from infrastructure.persistence.database import Database, Tx, as_datetime, skip_locked
+from infrastructure.persistence.database import (
+    Database,
+    Tx,
+    UniqueViolation,
+    as_datetime,
+    skip_locked,
+)
 
 
 class _Tokens(MailTokens):
@@ -30,11 +37,14 @@ class _Tokens(MailTokens):
 
     async def issue(self, token: MailToken) -> None:
         await self._tx.execute(
-            "INSERT INTO mail_tokens (hash, user_id, kind, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO mail_tokens (hash, user_id, kind, expires_at, email, session_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             token.token_hash,
             token.user_id,
             token.kind.value,
             token.expires_at,
+            token.email,
+            token.session_id,
         )
 
     async def redeem(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
@@ -50,13 +60,17 @@ class _Tokens(MailTokens):
 
     async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> Held | None:
         row = await self._tx.fetchone(
-            "SELECT user_id, expires_at FROM mail_tokens WHERE hash = $1 AND kind = $2"
+            "SELECT user_id, expires_at, email, session_id FROM mail_tokens"
+            " WHERE hash = $1 AND kind = $2"
             " AND used_at IS NULL AND expires_at > $3",
             token_hash,
             kind.value,
             now,
         )
-        return None if row is None else Held(int(row["user_id"]), as_datetime(row["expires_at"]))
+        if row is None:
+            return None
+        expires_at = as_datetime(row["expires_at"])
+        return Held(int(row["user_id"]), expires_at, row["email"], row["session_id"])
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         await self._tx.execute(
@@ -137,6 +151,35 @@ class _Accounts(AccountEmail):
         await record_event(self._tx, WebhookEvent.PASSWORD_CHANGED, user_id, now, told=told)
         if verified:
             await self.mark_verified(user_id, now)
+
+    async def change_email(
+        self, user_id: int, email: str, now: datetime, told: AuditEvent | None = None
+    ) -> str | None:
+        row = await self._tx.fetchone("SELECT email FROM users WHERE id = $1", user_id)
+        if row is None:
+            return None
+        try:
+            await self._tx.execute(
+                "UPDATE users SET email = $2, updated_at = $3,"
+                " email_verified_at = COALESCE(email_verified_at, $3) WHERE id = $1",
+                user_id,
+                email,
+                now,
+            )
+        except UniqueViolation as e:
+            raise EmailTaken() from e
+        self.changed.add(user_id)
+        previous = str(row["email"])
+        await record_event(
+            self._tx,
+            WebhookEvent.USER_UPDATED,
+            user_id,
+            now,
+            told=told,
+            email=email,
+            previous_email=previous,
+        )
+        return previous
 
     async def replace_password(
         self,

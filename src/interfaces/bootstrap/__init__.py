@@ -99,6 +99,7 @@ def policies(settings: Settings) -> Policies:
             reset_url=settings.reset_password_url or settings.mail_link("reset-password"),
             sign_in_url=settings.email_signin_url or settings.mail_link("email-sign-in"),
             secure_url=settings.secure_account_url or settings.mail_link("secure-account"),
+            change_url=settings.email_change_url or settings.mail_link("change-email"),
             require_verified=settings.require_verified_email,
         ),
         webhooks=WebhookPolicy(allow_http=settings.webhook_allow_http),

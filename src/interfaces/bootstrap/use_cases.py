@@ -18,6 +18,7 @@ from application.breached_passwords import BreachedPasswordCheck
 from application.caller_session import CallerSession
 from application.devices.notice import NewDeviceNotice
 from application.devices.secure import SecureAccount
+from application.email.address import ChangeEmail, RequestEmailChange
 from application.email.breach_notice import BreachNotice
 from application.email.change import ChangePassword, SetPassword
 from application.email.messages import MailPolicy
@@ -112,6 +113,8 @@ class UseCases:
     # the mailbox and the password
     request_verification: RequestVerification
     verify_email: VerifyEmail
+    request_email_change: RequestEmailChange
+    change_email: ChangeEmail
     forgot_password: ForgotPassword
     reset_password: ResetPassword
     change_password: ChangePassword
@@ -351,6 +354,24 @@ def build(p: Ports, policies: Policies) -> UseCases:
             mail=p.mail,
             caller_session=caller_session,
             proof=proof,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        request_email_change=RequestEmailChange(
+            step_up=step_up,
+            users=p.users,
+            mail=p.mail,
+            throttle=throttle,
+            policy=policies.mail,
+            clock=p.clock,
+            audit=p.audit,
+        ),
+        change_email=ChangeEmail(
+            mail=p.mail,
+            grants=p.grants,
+            caller_session=caller_session,
+            proof=proof,
+            policy=policies.mail,
             clock=p.clock,
             audit=p.audit,
         ),

@@ -23,13 +23,15 @@ from interfaces.http.assets import CSS, HTML, JAVASCRIPT, STATIC, Asset, IfNoneM
 PAGES = STATIC / "demo"
 TURNSTILE_ORIGIN = "https://challenges.cloudflare.com"
 # Each page: its path under /demo and its file. The mail links name all but the first
-# (Settings.mail_link: verify-email, reset-password, email-sign-in, secure-account).
+# (Settings.mail_link: verify-email, reset-password, email-sign-in, secure-account,
+# change-email).
 ROUTES = {
     "/": "index.html",
     "/verify-email": "verify-email.html",
     "/reset-password": "reset-password.html",
     "/email-sign-in": "email-sign-in.html",
     "/secure-account": "secure-account.html",
+    "/change-email": "change-email.html",
 }
 # Each asset: its path under /demo and its file. The QR encoder draws the authenticator-app
 # link in the page itself: the secret in it never goes to another service.

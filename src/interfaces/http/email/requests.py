@@ -34,3 +34,11 @@ class ChangePasswordRequest(msgspec.Struct, frozen=True):
 
 class SetPasswordRequest(msgspec.Struct, frozen=True):
     new_password: NewPassword
+
+
+class EmailChangeRequest(msgspec.Struct, frozen=True):
+    email: Email
+
+
+class ChangeEmailRequest(msgspec.Struct, frozen=True):
+    token: MailToken

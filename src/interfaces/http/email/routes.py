@@ -1,5 +1,5 @@
-"""Email ownership and account recovery: verify the address, forget, reset and change the
-password. Mails are only queued here; the outbox sender delivers them."""
+"""Email ownership and account recovery: verify and change the address, forget, reset and
+change the password. Mails are only queued here; the outbox sender delivers them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from application.email.address import (
+    ChangeEmail,
+    ChangeEmailCommand,
+    RequestEmailChange,
+    RequestEmailChangeCommand,
+)
 from application.email.change import (
     ChangePassword,
     ChangePasswordCommand,
@@ -29,7 +35,9 @@ from application.email.verification import (
 from domain import errors as e
 from interfaces.http.documentation import BODY, COOKIE, problems
 from interfaces.http.email.requests import (
+    ChangeEmailRequest,
     ChangePasswordRequest,
+    EmailChangeRequest,
     ForgotPasswordRequest,
     ResetPasswordRequest,
     SetPasswordRequest,
@@ -48,6 +56,7 @@ from interfaces.http.responses import AcceptedBody, MeBody, UserBody
 
 VERIFICATION_QUEUED = AcceptedBody("accepted", "A verification mail is on its way.")
 # The same answer whether or not the address has an account (no enumeration).
+CHANGE_QUEUED = AcceptedBody("accepted", "A link to confirm the new address is on its way to it.")
 RESET_QUEUED = AcceptedBody("accepted", "If an account uses this address, a mail is on its way.")
 BEARER = (e.InvalidAccessToken, e.StorageUnavailable)
 
@@ -90,6 +99,59 @@ class EmailController(Controller):
     ) -> Response[MeBody]:
         user = await verify_email.execute(
             VerifyEmailCommand(
+                token=data.token,
+                client=client,
+                refresh_token=refresh_cookie,
+                bearer_token=bearer_token,
+            )
+        )
+        return Response(MeBody(user=UserBody.of(user)), headers=NO_STORE)
+
+    @post(
+        "/change/request",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Ask to change the email address: a confirmation link goes to the new one",
+        description="A sensitive action (step-up). Nothing changes until the link mailed to "
+        "the new address is opened (`POST /auth/email/change`); only the last link asked for "
+        "works, for an hour, and only while the session that asked lives. An address another "
+        "account has answers 409 `email_taken`, as at sign-up.",
+        responses=problems(
+            e.InsufficientUserAuthentication, *BODY, *BEARER, e.EmailTaken, e.TooManyRequests
+        ),
+    )
+    async def request_change(
+        self,
+        data: JSONBody[EmailChangeRequest],
+        caller: Caller,
+        request_email_change: Inject[RequestEmailChange],
+        client: Client,
+    ) -> Response[AcceptedBody]:
+        await request_email_change.execute(
+            RequestEmailChangeCommand(caller=caller, email=data.email, client=client)
+        )
+        return Response(CHANGE_QUEUED, status_code=HTTP_202_ACCEPTED, headers=NO_STORE)
+
+    @post(
+        "/change",
+        status_code=200,
+        guards=[same_origin],  # it reads the refresh cookie, as /verify does
+        summary="Change the email address with the token mailed to the new one",
+        description="The account takes the new address, verified. The old address gets a "
+        'notice with a "this wasn\'t me" link (`POST /auth/account/secure`) that gives it '
+        "back; reset and verification links mailed to it die. Every session of the account "
+        "ends but the caller's own (its refresh cookie or Bearer token, when it sends one).",
+        responses=problems(*BODY, *COOKIE, e.InvalidVerificationToken, e.EmailTaken),
+    )
+    async def change(
+        self,
+        data: JSONBody[ChangeEmailRequest],
+        change_email: Inject[ChangeEmail],
+        client: Client,
+        bearer_token: BearerToken,
+        refresh_cookie: RefreshCookie,
+    ) -> Response[MeBody]:
+        user = await change_email.execute(
+            ChangeEmailCommand(
                 token=data.token,
                 client=client,
                 refresh_token=refresh_cookie,

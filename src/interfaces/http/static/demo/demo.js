@@ -314,6 +314,18 @@ async function verifyEmail() {
   });
 }
 
+async function changeEmail() {
+  const token = takeToken();
+  if (!token) {
+    notify("This link carries no token: open the link from the mail as it is.", "error");
+    return;
+  }
+  await attempt(async () => {
+    const user = await auth.changeEmail(token);
+    notify(`The account's address is now ${user.email}.`, "success");
+  });
+}
+
 function resetPassword() {
   const token = takeToken();
   const form = byId("reset-form");
@@ -383,6 +395,7 @@ function secureAccount() {
 const pages = {
   home,
   "verify-email": verifyEmail,
+  "change-email": changeEmail,
   "reset-password": resetPassword,
   "email-sign-in": emailSignIn,
   "secure-account": secureAccount,

@@ -1,0 +1,116 @@
+"""An email change in the stores: the change token keeps its new address and the session
+that asked (``MailTokens.holder``), and ``AccountEmail.change_email`` moves the address,
+marks it verified, answers the old one, and refuses an address another account has,
+writing nothing; on the memory fake, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from domain.entities import NewUser
+from domain.errors import EmailTaken
+from domain.ports import Held, MailKind, MailToken, MailUnitOfWork, UserRepository
+from infrastructure.persistence.mail_work import SqlMailUnitOfWork
+from infrastructure.persistence.users import SqlUserRepository
+from tests.contract.conftest import OWNERS_CREATED, adapters, sql_database
+from tests.fakes.mail import MemoryMail
+from tests.fakes.repositories import MemoryUserRepository
+
+NOW = OWNERS_CREATED + timedelta(days=1)
+
+
+@dataclass
+class Stores:
+    users: UserRepository
+    mail: Callable[[], MailUnitOfWork]
+    ada: int  # unverified
+    bob: int
+
+
+def user(email: str) -> NewUser:
+    return NewUser(
+        email=email, password_hash="h", name=None, role="user", created_at=OWNERS_CREATED
+    )
+
+
+@pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stores]:
+    if request.param == "memory":
+        users = MemoryUserRepository()
+        shared = MemoryMail(users)
+        ada, bob = (
+            await users.add(user("ada@example.com")),
+            await users.add(user("bob@example.com")),
+        )
+        yield Stores(users, lambda: shared, ada.id, bob.id)
+        return
+    async with sql_database(request.param, request, tmp_path) as database:
+        repository = SqlUserRepository(database)
+        ada = await repository.add(user("ada@example.com"))
+        bob = await repository.add(user("bob@example.com"))
+        yield Stores(repository, lambda: SqlMailUnitOfWork(database), ada.id, bob.id)
+
+
+async def change(stores: Stores, user_id: int, email: str) -> str | None:
+    async with stores.mail().begin() as work:
+        return await work.accounts.change_email(user_id, email, NOW, None)
+
+
+async def issue_and_change(stores: Stores, token: MailToken, email: str) -> None:
+    """A token issued, then the address changed, in one unit of work."""
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(token)
+        await work.accounts.change_email(stores.ada, email, NOW, None)
+
+
+async def test_the_change_token_keeps_its_address_and_session(stores: Stores) -> None:
+    token = MailToken(
+        token_hash="c" * 64,
+        user_id=stores.ada,
+        kind=MailKind.CHANGE_EMAIL,
+        expires_at=NOW + timedelta(hours=1),
+        email="ada@new.example.com",
+        session_id="s-1",
+    )
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(token)
+    async with stores.mail().begin() as work:
+        held = await work.tokens.holder(token.token_hash, MailKind.CHANGE_EMAIL, NOW)
+        other_kind = await work.tokens.holder(token.token_hash, MailKind.VERIFY_EMAIL, NOW)
+
+    assert held == Held(stores.ada, token.expires_at, "ada@new.example.com", "s-1")
+    assert other_kind is None
+
+
+async def test_the_address_moves_verified_and_the_old_one_is_answered(stores: Stores) -> None:
+    assert await change(stores, stores.ada, "ada@new.example.com") == "ada@example.com"
+
+    moved = await stores.users.get(stores.ada)
+    assert moved is not None
+    assert (moved.email, moved.email_verified_at) == ("ada@new.example.com", NOW)
+    assert await stores.users.get_by_email("ada@example.com") is None
+    assert await change(stores, 10_000, "nobody@example.com") is None  # no such account
+
+
+async def test_an_address_another_account_has_is_refused_and_nothing_is_written(
+    stores: Stores,
+) -> None:
+    issued = MailToken(
+        token_hash="d" * 64,
+        user_id=stores.ada,
+        kind=MailKind.RESET_PASSWORD,
+        expires_at=NOW + timedelta(hours=1),
+    )
+    with pytest.raises(EmailTaken):
+        await issue_and_change(stores, issued, "bob@example.com")
+
+    kept = await stores.users.get(stores.ada)
+    assert kept is not None
+    assert (kept.email, kept.email_verified_at) == ("ada@example.com", None)
+    async with stores.mail().begin() as work:
+        assert await work.tokens.holder(issued.token_hash, MailKind.RESET_PASSWORD, NOW) is None
