@@ -6,6 +6,7 @@ links mailed to the old address, a race for one link."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from infrastructure.config import Settings
 from tests.fakes.clock import FakeClock
+from tests.http.admin_helpers import an_admin
 from tests.http.helpers import (
     PASSWORD,
     assert_access_rejected,
@@ -22,6 +25,7 @@ from tests.http.helpers import (
     sign_in,
     sign_up,
 )
+from tests.http.mfa_helpers import enable_totp, rows
 from tests.servers.smtp import SmtpSink, link_token, text_of
 
 Client = AsyncTestClient[Any]
@@ -321,3 +325,53 @@ async def test_of_two_confirmations_at_once_one_changes_the_address(
         await smtp.wait_for_subject(ADA, CHANGED, 1)
         await asyncio.sleep(0.3)
         assert len(smtp.about(ADA, CHANGED)) == 1
+
+
+@pytest.mark.every_deployment
+async def test_the_apps_hear_of_it_as_user_updated_with_both_addresses(
+    app: Client, smtp: SmtpSink, settings: Settings
+) -> None:
+    admin = await an_admin(app, settings)
+    hooked = await app.post(
+        "/admin/webhooks",
+        json={"url": "https://hooks.example.test/authgate", "events": ["user.updated"]},
+        headers=admin.headers,
+    )
+    assert hooked.status_code == 201, hooked.text
+    ada = await sign_up(app, ADA)
+    await ask(app, ada.headers)
+
+    await app.post("/auth/email/change", json={"token": await change_link(smtp)})
+
+    [announced] = [
+        d for d in await rows(settings, "webhook_deliveries") if d["type"] == "user.updated"
+    ]
+    data = json.loads(announced["payload"])["data"]
+    assert (data["email"], data["previous_email"]) == (NEW, ADA)
+
+
+async def test_this_wasnt_me_removes_the_app_the_intruder_added_before_moving_the_address(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The intruder signs in, turns on an authenticator app of their own, and only then moves
+    the address. Taking the address back must take the app too: otherwise, once the owner
+    resets the password, the intruder's app is the second factor of the owner's account."""
+    await sign_up(app, ADA, verified=True)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        intruder = await sign_in(elsewhere, ADA)
+        clock.advance(60)
+        theirs = await enable_totp(elsewhere, intruder, clock)
+        clock.advance(60)
+        await ask(elsewhere, theirs.device.headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+    secure = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    secured = await app.post("/auth/account/secure", json={"token": secure})
+
+    assert secured.status_code == 204, secured.text
+    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", 1))
+    done = await app.post(
+        "/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204, done.text
+    await sign_in(app, ADA, NEW_PASSWORD)  # one step: no app of the intruder's asks for a code

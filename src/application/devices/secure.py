@@ -28,6 +28,7 @@ from domain.ports import (
     KnownDevices,
     MailKind,
     MailUnitOfWork,
+    SessionRepository,
     UserRepository,
 )
 
@@ -44,6 +45,7 @@ class SecureAccount:
         *,
         mail: MailUnitOfWork,
         users: UserRepository,
+        sessions: SessionRepository,
         factors: FactorRemoval,
         devices: KnownDevices,
         revoker: SessionRevoker,
@@ -53,6 +55,7 @@ class SecureAccount:
         audit: AuditLog,
     ) -> None:
         self._factors = factors
+        self._sessions = sessions
         self._devices = devices
         self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
         self._mail = mail
@@ -77,6 +80,11 @@ class SecureAccount:
         # passkey outlives a spent link.
         await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
         since = held.expires_at - self._ttl  # the reported sign-in's time
+        if held.session_id is not None:
+            # The notice of an email change: since the sign-in of the session that asked.
+            asking = await self._sessions.get(held.session_id)
+            if asking is not None:
+                since = min(since, asking.created_at)
         user = await self._users.get(user_id)
         if user is not None:
             await self._remove_factors_since(user, since, command.client)

@@ -175,6 +175,9 @@ class ChangeEmail:
                     kind=MailKind.SECURE_ACCOUNT,
                     expires_at=now + self._policy.ttl(MailKind.SECURE_ACCOUNT),
                     email=previous,
+                    # Whoever asked may have added factors since their sign-in, before the
+                    # change: the link removes those too.
+                    session_id=held.session_id,
                 )
             )
             notice = compose_email_changed(self._policy, previous, email, secure)

@@ -401,6 +401,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         secure_account=SecureAccount(
             mail=p.mail,
             users=p.users,
+            sessions=p.sessions,
             factors=removal,
             devices=p.devices,
             revoker=revoker,
