@@ -139,6 +139,11 @@ class Throttle:
     async def verification(self, user_id: int, client: ClientInfo) -> None:
         await self._hit(f"verify:user:{user_id}", self._limits.verification, HOUR, client)
 
+    async def email_change(self, user_id: int, client: ClientInfo) -> None:
+        """Links to a new address, as many as verification mails but counted apart: typos
+        in a new address must not keep the user from a verification mail."""
+        await self._hit(f"email-change:user:{user_id}", self._limits.verification, HOUR, client)
+
     async def _hit_all(self, hits: list[RateLimit], client: ClientInfo) -> None:
         """Every hit of one attempt in one round trip, the first refusal answered."""
         refused = await self._limiter.hit_all(hits, self._clock.now())

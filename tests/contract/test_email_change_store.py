@@ -1,12 +1,13 @@
 """An email change in the stores: the change token keeps its new address and the session
 that asked (``MailTokens.holder``), and ``AccountEmail.change_email`` moves the address,
 marks it verified, answers the old one, and refuses an address another account has,
-writing nothing; on the memory fake, SQLite and PostgreSQL."""
+writing nothing; an address a live way back holds is taken for every other account (at
+sign-up too); on the memory fake, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,3 +115,39 @@ async def test_an_address_another_account_has_is_refused_and_nothing_is_written(
     assert (kept.email, kept.email_verified_at) == ("ada@example.com", None)
     async with stores.mail().begin() as work:
         assert await work.tokens.holder(issued.token_hash, MailKind.RESET_PASSWORD, NOW) is None
+
+
+async def test_an_address_held_for_a_way_back_is_taken_for_everyone_else(stores: Stores) -> None:
+    held = MailToken(
+        token_hash="e" * 64,
+        user_id=stores.ada,
+        kind=MailKind.RESTORE_EMAIL,
+        expires_at=NOW + timedelta(days=7),
+        email="ada@old.example.com",
+    )
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(held)
+    later = replace(user("ada@old.example.com"), created_at=NOW)
+
+    with pytest.raises(EmailTaken):
+        await stores.users.add(later, None)
+    with pytest.raises(EmailTaken):
+        await change(stores, stores.bob, "ada@old.example.com")
+    assert await change(stores, stores.ada, "ada@old.example.com") == "ada@example.com"
+
+
+async def test_the_address_is_free_once_its_way_back_died(stores: Stores) -> None:
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(
+            MailToken(
+                token_hash="f" * 64,
+                user_id=stores.ada,
+                kind=MailKind.RESTORE_EMAIL,
+                expires_at=NOW,
+                email="ada@old.example.com",
+            )
+        )
+
+    added = await stores.users.add(replace(user("ada@old.example.com"), created_at=NOW), None)
+
+    assert added.email == "ada@old.example.com"

@@ -56,6 +56,17 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         self.rows: dict[int, Row] = {}  # by mail id, never reused (as a SQL sequence)
         self.next_id = itertools.count()
         self.breach_mailed: set[int] = set()
+        users.held = self.held_for_another
+
+    def held_for_another(self, email: str, now: datetime, user_id: int) -> bool:
+        return any(
+            token.email == email
+            and token.kind is MailKind.RESTORE_EMAIL
+            and used is None
+            and token.expires_at > now
+            and token.user_id != user_id
+            for token, used in self.token_rows.values()
+        )
 
     @property
     def tokens(self) -> MailTokens:
@@ -151,6 +162,8 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         if user is None:
             return None
         if any(u.email == email for u in self.users_repo.users.values() if u.id != user_id):
+            raise EmailTaken()
+        if self.held_for_another(email, now, user_id):
             raise EmailTaken()
         verified_at = user.email_verified_at or now
         self.users_repo.users[user_id] = replace(

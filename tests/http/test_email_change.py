@@ -35,6 +35,8 @@ EVE = "eve@example.test"
 CONFIRM = "Confirm your new email address"
 CHANGED = "Your email address was changed"
 NEW_PASSWORD = "a much better passphrase"
+THEIRS = "the intruder's own passphrase"
+NOTICE = "New sign-in to your authgate account"
 CHANGE_LINK = re.compile(r"/change-email\?token=([A-Za-z0-9_-]+)")
 
 
@@ -281,31 +283,114 @@ async def test_this_wasnt_me_in_the_notice_gives_the_old_address_back(
     assert {"email_changed", "email_restored", "account_secured"} <= set(types)
 
 
-async def test_this_wasnt_me_still_mails_the_reset_to_the_old_address_if_it_was_taken(
-    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
-) -> None:
-    """The intruder also registers the freed address, so it cannot come back: the account
-    keeps the one it has, but the reset still goes to the owner's mailbox."""
-    await sign_up(app, ADA, verified=True)
+async def intruder_moves_address_to_eve(make_client: Callable[..., Client], smtp: SmtpSink) -> None:
+    """The intruder knows Ada's password: signs in elsewhere, moves the address to EVE."""
     async with make_client(smtp_url=smtp.url) as elsewhere:
         intruder = await sign_in(elsewhere, ADA)
-        await ask(elsewhere, intruder.headers, EVE)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
-        await sign_up(elsewhere, ADA, "another passphrase entirely")
-    secure = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+        assert (await ask(elsewhere, intruder.headers, EVE)).status_code == 202
+        taken = await elsewhere.post(
+            "/auth/email/change",
+            json={"token": await change_link(smtp, EVE)},
+            headers=intruder.headers,
+        )
+        assert taken.status_code == 200, taken.text
 
-    secured = await app.post("/auth/account/secure", json={"token": secure})
+
+async def test_the_old_address_is_kept_for_the_way_back_nobody_can_register_it(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """The intruder registers the address they freed, so it cannot come back, and the
+    account stays at theirs, where they ask for reset after reset."""
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+
+    squatted = await app.post("/auth/register", json={"email": ADA, "password": PASSWORD})
+
+    assert_problem(squatted, 409, "email_taken")
+    secure = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+    assert (await app.post("/auth/account/secure", json={"token": secure})).status_code == 204
+    assert (await app.post("/auth/password/forgot", json={"email": EVE})).status_code == 202
+    await asyncio.sleep(0.3)
+    assert smtp.about(EVE, "Reset") == []  # EVE is nobody's address any more
+
+
+async def test_the_intruders_own_notice_cannot_take_the_owners_way_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """After the move the intruder signs in on yet another device: its new-device notice
+    goes to their address, and its "this wasn't me" would end every other link of the
+    account. The owner's way back, in the old mailbox, must outlive it."""
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+    owners_way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+    async with make_client(smtp_url=smtp.url) as third_device:
+        await sign_in(third_device, EVE)
+    own_notice = link_token(await smtp.wait_for_subject(EVE, NOTICE, 1))
+    assert (await app.post("/auth/account/secure", json={"token": own_notice})).status_code == 204
+    intruders_reset = link_token(await smtp.wait_for_subject(EVE, "Reset", 1))
+    done = await app.post(
+        "/auth/password/reset", json={"token": intruders_reset, "new_password": THEIRS}
+    )
+    assert done.status_code == 204, done.text
+
+    owner = await app.post("/auth/account/secure", json={"token": owners_way_back})
+
+    assert owner.status_code == 204, owner.text
+    for email, password in ((EVE, THEIRS), (ADA, THEIRS), (ADA, PASSWORD)):
+        blocked = await app.post("/auth/login", json={"email": email, "password": password})
+        assert_problem(blocked, 401, "invalid_credentials")
+    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", 1))
+    await app.post("/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD})
+    await sign_in(app, ADA, NEW_PASSWORD)
+
+
+async def test_a_reset_link_the_intruder_got_at_their_address_dies_with_the_way_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+    assert (await app.post("/auth/password/forgot", json={"email": EVE})).status_code == 202
+    intruders_reset = link_token(await smtp.wait_for_subject(EVE, "Reset", 1))
+    secure = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+    assert (await app.post("/auth/account/secure", json={"token": secure})).status_code == 204
+
+    used = await app.post(
+        "/auth/password/reset", json={"token": intruders_reset, "new_password": THEIRS}
+    )
+
+    assert_problem(used, 400, "invalid_reset_token")
+    blocked = await app.post("/auth/login", json={"email": ADA, "password": THEIRS})
+    assert_problem(blocked, 401, "invalid_credentials")
+
+
+async def test_the_new_device_notice_clicked_after_the_move_mails_the_reset_to_the_owner(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """The owner reacts to the first mail that alarms them, the notice of the intruder's
+    sign-in (mailed to the old address before the move): the reset must come to them, not
+    to the address the account has now, and the change notice's way back still works."""
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+    device_notice = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    secured = await app.post("/auth/account/secure", json={"token": device_notice})
 
     assert secured.status_code == 204, secured.text
-    blocked = await app.post("/auth/login", json={"email": EVE, "password": PASSWORD})
-    assert_problem(blocked, 401, "invalid_credentials")
-    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", 1))
+    await smtp.wait_for_subject(ADA, "Reset", 1)
+    await asyncio.sleep(0.3)
     assert smtp.about(EVE, "Reset") == []
+    back = await app.post("/auth/account/secure", json={"token": way_back})
+    assert back.status_code == 204, back.text
+    # Two resets came, one per click; the second link is the live one.
+    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", 2))
     done = await app.post(
         "/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD}
     )
     assert done.status_code == 204, done.text
-    await sign_in(app, EVE, NEW_PASSWORD)  # the owner is back in, and can move the address
+    mine = await sign_in(app, ADA, NEW_PASSWORD)
+    user = (await app.get("/auth/me", headers=mine.headers)).json()["user"]
+    assert user["email"] == ADA
 
 
 @pytest.mark.every_deployment

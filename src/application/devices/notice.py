@@ -80,6 +80,7 @@ class NewDeviceNotice:
                     user_id=user.id,
                     kind=MailKind.SECURE_ACCOUNT,
                     expires_at=now + self._policy.ttl(MailKind.SECURE_ACCOUNT),
+                    email=user.email,
                 )
             )
             await work.outbox.enqueue(

@@ -32,6 +32,13 @@ from domain.ports import (
     UserRepository,
 )
 
+_DIE_WITH_IT = (
+    MailKind.SECURE_ACCOUNT,
+    MailKind.RESET_PASSWORD,
+    MailKind.VERIFY_EMAIL,
+    MailKind.CHANGE_EMAIL,
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SecureAccountCommand:
@@ -70,7 +77,11 @@ class SecureAccount:
             raise InvalidSecureToken()
         token_hash, now = digest(command.token), self._clock.now()
         async with self._mail.begin() as work:
-            held = await work.tokens.holder(token_hash, MailKind.SECURE_ACCOUNT, now)
+            kind = MailKind.SECURE_ACCOUNT
+            held = await work.tokens.holder(token_hash, kind, now)
+            if held is None:
+                kind = MailKind.RESTORE_EMAIL
+                held = await work.tokens.holder(token_hash, kind, now)
         if held is None:
             raise InvalidSecureToken()
         user_id = held.user_id
@@ -90,23 +101,30 @@ class SecureAccount:
             await self._remove_factors_since(user, since, command.client)
         await self._devices.forget_since(user_id, since)
         secured = change_event("account_secured", command.client, user_id=user_id)
-        restore, restored = await self._restorable(user, held.email, command.client)
+        gives_back = held.email if kind is MailKind.RESTORE_EMAIL else None
+        restore, restored = await self._restorable(user, gives_back, command.client)
         async with self._mail.begin() as work:
-            if await work.tokens.redeem(token_hash, MailKind.SECURE_ACCOUNT, now) is None:
+            if await work.tokens.redeem(token_hash, kind, now) is None:
                 raise InvalidSecureToken()  # spent meanwhile: that click does the rest
             # Whoever signed in knew the password: it stops working at once. The owner
-            # sets a new one through the reset mail, queued with the change; a link of
-            # another notice has no more to do and dies too.
+            # sets a new one through the reset mail, queued with the change.
             await work.accounts.set_password(user_id, None, now, verified=False, told=secured)
-            await work.tokens.discard(user_id, MailKind.SECURE_ACCOUNT, now)
-            if user is not None and held.email is not None:
-                # The notice of an email change: the old address comes back, and the reset
-                # mail goes there whatever the account's address is now.
-                if restore:
-                    await work.accounts.change_email(user_id, held.email, now, restored)
-                user = dataclasses.replace(user, email=held.email)
+            # Every link that could still change the account dies: other notices' (their
+            # work is done), and reset, verification and address-change links, one of which
+            # may sit in the intruder's mailbox (a reset asked at the address they moved the
+            # account to). The way back of an address change stays: only the old address's
+            # owner holds it, and the intruder's own notice must not take it from them.
+            for dead in _DIE_WITH_IT:
+                await work.tokens.discard(user_id, dead, now)
+            if restore and gives_back is not None:
+                await work.accounts.change_email(user_id, gives_back, now, restored)
             if user is not None:
-                await self._queue.send_in(work, user, MailKind.RESET_PASSWORD)
+                # The reset goes to the mailbox that clicked, whatever the account's
+                # address is by now (an older notice's token carries none).
+                to = held.email or user.email
+                await self._queue.send_in(
+                    work, dataclasses.replace(user, email=to), MailKind.RESET_PASSWORD
+                )
         self._audit.record(secured)
         if restored is not None:
             self._audit.record(restored)
@@ -118,7 +136,9 @@ class SecureAccount:
     async def _restorable(
         self, user: User | None, email: str | None, client: ClientInfo
     ) -> tuple[bool, AuditEvent | None]:
-        """Whether the link's old address can come back, and the event telling it did."""
+        """Whether the link's old address can come back, and the event telling it did (the
+        address is kept for the link while it lives: only an account made some other way,
+        an operator's import, can hold it)."""
         if user is None or email is None or email == user.email:
             return False, None
         holder = await self._users.get_by_email(email)

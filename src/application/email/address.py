@@ -74,10 +74,12 @@ class RequestEmailChange:
             raise ValidationFailed([FieldError("email", str(e))]) from e
         if email == user.email:
             raise ValidationFailed([FieldError("email", "is already the account's address")])
+        # Counted before the look below: past the limit, a taken address is answered like a
+        # free one (429), not probed without end.
+        await self._throttle.email_change(user.id, command.client)
         # Taken is said as at sign-up (409 there too); confirming checks again.
         if await self._users.get_by_email(email) is not None:
             raise EmailTaken()
-        await self._throttle.verification(user.id, command.client)
         token, now = new_token(), self._clock.now()
         async with self._mail.begin() as work:
             await work.tokens.discard(user.id, MailKind.CHANGE_EMAIL, now)
@@ -172,8 +174,8 @@ class ChangeEmail:
                 MailToken(
                     token_hash=digest(secure),
                     user_id=user_id,
-                    kind=MailKind.SECURE_ACCOUNT,
-                    expires_at=now + self._policy.ttl(MailKind.SECURE_ACCOUNT),
+                    kind=MailKind.RESTORE_EMAIL,
+                    expires_at=now + self._policy.ttl(MailKind.RESTORE_EMAIL),
                     email=previous,
                     # Whoever asked may have added factors since their sign-in, before the
                     # change: the link removes those too.
@@ -194,7 +196,7 @@ class ChangeEmail:
 def compose_email_changed(
     policy: MailPolicy, previous: str, email: str, token: str
 ) -> OutgoingMail:
-    product, link = policy.product, policy.link(MailKind.SECURE_ACCOUNT, token)
+    product, link = policy.product, policy.link(MailKind.RESTORE_EMAIL, token)
     subject = f"Your email address was changed — {product}"
     paragraphs = [
         f"The email address of the {product} account for {previous} was changed to"
@@ -204,7 +206,7 @@ def compose_email_changed(
         " out on every device and blocks the password until you choose a new one (a reset"
         " link follows by mail, to this address):",
         link,
-        f"The link works once and expires in {duration(policy.ttl(MailKind.SECURE_ACCOUNT))}.",
+        f"The link works once and expires in {duration(policy.ttl(MailKind.RESTORE_EMAIL))}.",
     ]
     return outgoing(previous, subject, paragraphs, product, link=link)
 

@@ -31,6 +31,7 @@ class MailPolicy:
             MailKind.RESET_PASSWORD: self.reset_ttl,
             MailKind.SECURE_ACCOUNT: self.secure_ttl,
             MailKind.CHANGE_EMAIL: self.change_ttl,
+            MailKind.RESTORE_EMAIL: self.secure_ttl,
         }[kind]
 
     def link(self, kind: MailKind, token: str) -> str:
@@ -39,6 +40,7 @@ class MailPolicy:
             MailKind.RESET_PASSWORD: self.reset_url,
             MailKind.SECURE_ACCOUNT: self.secure_url,
             MailKind.CHANGE_EMAIL: self.change_url,
+            MailKind.RESTORE_EMAIL: self.secure_url,
         }[kind]
         return template.replace("{token}", token)
 

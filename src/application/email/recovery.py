@@ -139,10 +139,13 @@ class ResetPassword:
             user_id = await work.tokens.redeem(digest(command.token), MailKind.RESET_PASSWORD, now)
             if user_id is None:
                 raise InvalidResetToken()
-            # The mail proved the address; every other reset link dies with this one.
+            # The mail proved the address; every other reset link dies with this one, and
+            # so does an address change under way (every session ends below, the one that
+            # asked for it too, whoever held it).
             reset = change_event("password_reset", command.client, user_id=user_id)
             await work.accounts.set_password(user_id, password_hash, now, verified=True, told=reset)
             await work.tokens.discard(user_id, MailKind.RESET_PASSWORD, now)
+            await work.tokens.discard(user_id, MailKind.CHANGE_EMAIL, now)
         # OWASP Forgot Password Cheat Sheet: after a reset, end every session (refresh grants
         # and, through the denylist, access tokens at once); factors planted before the
         # mailbox was proven go too.

@@ -19,8 +19,11 @@ from domain.ports.audit import AuditEvent
 class MailKind(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
-    SECURE_ACCOUNT = "secure_account"  # "this wasn't me", in a new-device or address notice
+    SECURE_ACCOUNT = "secure_account"  # "this wasn't me", in a new-device notice
     CHANGE_EMAIL = "change_email"  # mailed to the new address of an email change
+    # "This wasn't me" in the notice of an email change, to the old address: it also gives
+    # the address back, and the address is kept for it meanwhile.
+    RESTORE_EMAIL = "restore_email"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,8 +32,9 @@ class MailToken:
     user_id: int
     kind: MailKind
     expires_at: datetime
-    # The address it is about: an email change's new one; for "this wasn't me" in the
-    # notice of a change, the old one it gives back.
+    # The address it went to, where that matters: an email change's new one; the old one
+    # for the change's "this wasn't me" (it gives it back); a new-device notice's (the reset
+    # its "this wasn't me" sends goes there, whatever the account's address is by then).
     email: str | None = None
     session_id: str | None = None  # the session that asked for it, if it dies with it
 

@@ -28,6 +28,7 @@ from infrastructure.persistence.database import (
     as_datetime,
     skip_locked,
 )
+from infrastructure.persistence.users import HELD_FOR_ANOTHER
 
 
 class _Tokens(MailTokens):
@@ -158,6 +159,8 @@ class _Accounts(AccountEmail):
         row = await self._tx.fetchone("SELECT email FROM users WHERE id = $1", user_id)
         if row is None:
             return None
+        if await self._tx.fetchone(HELD_FOR_ANOTHER, email, now, user_id) is not None:
+            raise EmailTaken()
         try:
             await self._tx.execute(
                 "UPDATE users SET email = $2, updated_at = $3,"

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from domain.entities import ExternalIdentity, NewUser, User
 from domain.errors import EmailTaken
-from domain.ports import AuditEvent, UserRepository, WebhookEvent
+from domain.ports import AuditEvent, MailKind, UserRepository, WebhookEvent
 from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import (
     Database,
@@ -44,9 +44,20 @@ def user_of(row: Row) -> User:
     )
 
 
+# An address an account gave up by an email change is kept for it while the "this wasn't
+# me" link of that change lives: the link gives it back (``application.email.address``).
+HELD_FOR_ANOTHER = (
+    f"SELECT 1 FROM mail_tokens WHERE email = $1 AND kind = '{MailKind.RESTORE_EMAIL.value}'"
+    " AND used_at IS NULL AND expires_at > $2 AND user_id <> $3"
+)
+
+
 async def insert_user(tx: Tx, user: NewUser, told: AuditEvent | None = None) -> Row:
     """The new user's row, its ``user.created`` webhook and the sign-up's activity row
-    (``told``) in the same transaction."""
+    (``told``) in the same transaction. An address held for an account's way back is
+    taken."""
+    if await tx.fetchone(HELD_FOR_ANOTHER, user.email, user.created_at, 0) is not None:
+        raise EmailTaken()
     row = await tx.fetchone(
         "INSERT INTO users (email, password_hash, name, role, created_at, updated_at,"
         " email_verified_at)"

@@ -1,0 +1,89 @@
+"""Changing the address, its rules on the fakes: the old address kept for the way back while
+its link lives, the way back when an operator's import took the address all the same, and
+the limits of asking (tests/http/test_email_change.py has the flows over HTTP)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from application.devices.secure import SecureAccountCommand
+from application.email.address import ChangeEmailCommand, RequestEmailChangeCommand
+from application.email.verification import RequestVerificationCommand
+from domain.entities import User
+from domain.errors import EmailTaken, TooManyRequests
+from tests.unit.world import CLIENT, World
+
+ADA = "ada@example.test"
+NEW = "ada.new@example.test"
+LINK = re.compile(r"token=([A-Za-z0-9_-]+)")
+
+
+def last_link(world: World, to: str, subject: str) -> str:
+    [mail, *_] = [m for m in reversed(world.mail.queued_to(to)) if m.subject.startswith(subject)]
+    found = LINK.search(mail.text)
+    assert found, mail.text
+    return found.group(1)
+
+
+async def moved(world: World) -> int:
+    """Ada's account, moved to NEW; its id."""
+    signed_up = await world.sign_up(ADA)
+    caller = await world.claims(signed_up.tokens.access_token)
+    await world.request_email_change.execute(
+        RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)
+    )
+    token = last_link(world, NEW, "Confirm your new email address")
+    await world.change_email.execute(ChangeEmailCommand(token=token, client=CLIENT))
+    return signed_up.user.id
+
+
+async def test_the_old_address_is_kept_for_the_way_back_while_its_link_lives(world: World):
+    await moved(world)
+
+    with pytest.raises(EmailTaken):
+        await world.sign_up(ADA)
+    world.clock.advance(7 * 24 * 3600 + 1)  # the link died: the address is free
+    assert (await world.sign_up(ADA)).user.email == ADA
+
+
+async def test_an_address_an_import_took_meanwhile_stays_taken_and_the_reset_goes_there(
+    world: World,
+):
+    user_id = await moved(world)
+    way_back = last_link(world, ADA, "Your email address was changed")
+    # An operator's import does not look at the links (it writes rows in bulk).
+    imported = replace(world.users.users[user_id], id=99, email=ADA)
+    world.users.users[imported.id] = imported
+
+    await world.secure_account.execute(SecureAccountCommand(token=way_back, client=CLIENT))
+
+    account: User = world.users.users[user_id]
+    assert account.email == NEW
+    assert account.password_hash is None  # blocked until the reset
+    assert [e.reason for e in world.audit.named("email_restore_failed")] == ["email_taken"]
+    assert last_link(world, ADA, "Reset your")  # to the mailbox that clicked, not to NEW
+    assert [m for m in world.mail.queued_to(NEW) if m.subject.startswith("Reset")] == []
+
+
+async def test_asking_is_limited_apart_from_verification_mails_and_before_any_look(
+    world: World,
+):
+    signed_up = await world.sign_up(ADA)
+    await world.sign_up("taken@example.test")
+    caller = await world.claims(signed_up.tokens.access_token)
+    for n in range(3):
+        await world.request_email_change.execute(
+            RequestEmailChangeCommand(caller=caller, email=f"typo{n}@example.test", client=CLIENT)
+        )
+
+    with pytest.raises(TooManyRequests):  # a taken address answers as any other
+        await world.request_email_change.execute(
+            RequestEmailChangeCommand(caller=caller, email="taken@example.test", client=CLIENT)
+        )
+    # Verification mails have their own count: the typos used none of it.
+    await world.request_verification.execute(
+        RequestVerificationCommand(caller=caller, client=CLIENT)
+    )
