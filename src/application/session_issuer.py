@@ -11,7 +11,7 @@ from application.client import ClientInfo, change_event
 from application.devices.notice import NewDeviceNotice
 from application.revocation import SessionRevoker
 from application.session_policy import SessionPolicy
-from domain.assurance import PASSWORD, Assurance
+from domain.assurance import AAL2, PASSWORD, Assurance
 from domain.entities import RefreshGrant, Session, User
 from domain.errors import AccountDisabled, InvalidCredentials, InvalidPasskey, StorageUnavailable
 from domain.ports import (
@@ -23,6 +23,7 @@ from domain.ports import (
     RefreshGrantStore,
     RefreshTokens,
     SessionRepository,
+    TotpCredentials,
     UserRepository,
 )
 
@@ -74,9 +75,11 @@ class SessionIssuer:
         policy: SessionPolicy,
         revoker: SessionRevoker,
         devices: NewDeviceNotice,
+        totp: TotpCredentials,
         audit: AuditLog,
     ) -> None:
         self._devices = devices
+        self._totp = totp
         self._audit = audit
         self._users = users
         self._sessions = sessions
@@ -178,6 +181,16 @@ class SessionIssuer:
         if PASSWORD[0] in amr and current.password_hash != user.password_hash:
             await self._revoker.revoke_quietly(session_id, user.id, "password_changed", client)
             raise InvalidCredentials()
+        if (
+            current.updated_at != user.updated_at
+            and Assurance(current.updated_at, amr).acr != AAL2
+            and await self._app_turned_on(user.id)
+        ):
+            # The authenticator app was turned on while this one-factor sign-in was under
+            # way: its gate found none, and the turning on ended every other session but
+            # could not see this one (ASVS 5.0 V7.4.3). A sign-in now meets the second step.
+            await self._revoker.revoke_quietly(session_id, user.id, "mfa_enabled", client)
+            raise InvalidCredentials()
         if passkey_kept is not None and not await passkey_kept():
             # Removed meanwhile (the mailbox's owner taking over an account someone signed
             # up for with their passkey, "this wasn't me"): as a replaced password.
@@ -197,6 +210,10 @@ class SessionIssuer:
                 await self._revoker.revoke_quietly(session_id, user.id, "grant_not_stored", client)
                 raise
         return role
+
+    async def _app_turned_on(self, user_id: int) -> bool:
+        credential = await self._totp.get(user_id)
+        return credential is not None and credential.active
 
     def tokens(
         self,

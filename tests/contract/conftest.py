@@ -491,6 +491,7 @@ class SecondFactorStores:
     totp: TotpCredentials
     recovery: RecoveryCodes
     passkeys: Passkeys
+    users: UserRepository  # the owners, whose ``updated_at`` an activation moves
 
 
 @pytest.fixture(params=adapters(["memory", "sqlite", "postgres"]))
@@ -499,7 +500,20 @@ async def second_factor_clients(
 ) -> AsyncIterator[Callable[[], SecondFactorStores]]:
     if request.param == "memory":
         recovery = MemoryRecoveryCodes()
-        stores = SecondFactorStores(MemoryTotpCredentials(recovery), recovery, MemoryPasskeys())
+        users = MemoryUserRepository()
+        for email in SESSION_OWNERS:
+            await users.add(
+                NewUser(
+                    email=email,
+                    password_hash="h",
+                    name=None,
+                    role="user",
+                    created_at=OWNERS_CREATED,
+                )
+            )
+        stores = SecondFactorStores(
+            MemoryTotpCredentials(recovery, None, users), recovery, MemoryPasskeys(), users
+        )
         yield lambda: stores
         return
     opened: list[Database] = []
@@ -524,7 +538,10 @@ async def second_factor_clients(
                 database = PostgresDatabase(request.getfixturevalue("postgres_url"))
             opened.append(database)
             return SecondFactorStores(
-                SqlTotpCredentials(database), SqlRecoveryCodes(database), SqlPasskeys(database)
+                SqlTotpCredentials(database),
+                SqlRecoveryCodes(database),
+                SqlPasskeys(database),
+                SqlUserRepository(database),
             )
 
         try:

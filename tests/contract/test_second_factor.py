@@ -12,7 +12,7 @@ import pytest
 
 from domain.entities import NewPasskey
 from domain.errors import PasskeyExists
-from tests.contract.conftest import SecondFactorStores
+from tests.contract.conftest import OWNERS_CREATED, SecondFactorStores
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ADA, BOB = 1, 2
@@ -61,6 +61,18 @@ async def test_a_new_secret_is_pending_until_activated(second_factors: SecondFac
     assert (active.sealed_secret, active.active, active.last_step) == ("second", True, STEP)
     assert active.confirmed_at == NOW
     assert await totp.get(BOB) is None
+
+
+async def test_turning_the_app_on_moves_the_owners_updated_at(second_factors: SecondFactorStores):
+    """A one-factor sign-in under way sees the change in the user row it reads once more."""
+    assert await second_factors.totp.start(ADA, "sealed", NOW)
+    assert await second_factors.totp.activate(ADA, "sealed", STEP, CODES, NOW, told=None)
+
+    owner = await second_factors.users.get(ADA)
+    other = await second_factors.users.get(BOB)
+    assert owner is not None
+    assert other is not None
+    assert (owner.updated_at, other.updated_at) == (NOW, OWNERS_CREATED)
 
 
 async def test_an_active_secret_is_not_replaced_nor_activated_again(

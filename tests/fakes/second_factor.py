@@ -65,11 +65,15 @@ class MemoryRecoveryCodes(_Telling, RecoveryCodes):
 
 class MemoryTotpCredentials(_Telling, TotpCredentials):
     def __init__(
-        self, recovery: MemoryRecoveryCodes, activity: MemorySecurityActivity | None = None
+        self,
+        recovery: MemoryRecoveryCodes,
+        activity: MemorySecurityActivity | None = None,
+        users: MemoryUserRepository | None = None,
     ) -> None:
         self.credentials: dict[int, TotpCredential] = {}
         self._recovery = recovery
         self.activity = activity
+        self._users = users  # whose ``updated_at`` an activation moves
 
     async def get(self, user_id: int) -> TotpCredential | None:
         return self.credentials.get(user_id)
@@ -96,6 +100,9 @@ class MemoryTotpCredentials(_Telling, TotpCredentials):
         if current is None or current.active or current.sealed_secret != sealed_secret:
             return False
         self.credentials[user_id] = replace(current, confirmed_at=now, last_step=step)
+        user = None if self._users is None else self._users.users.get(user_id)
+        if self._users is not None and user is not None:
+            self._users.users[user_id] = replace(user, updated_at=now)
         await self._recovery.replace(user_id, recovery_digests, now)
         await self._tell(told, user_id, now)
         return True

@@ -17,7 +17,13 @@ from application.email.change import ChangePasswordCommand
 from application.email.recovery import ResetPasswordCommand
 from application.mfa.passkey_sign_in import PasskeySignInCommand
 from application.mfa.totp import DisableTotpCommand, TotpCodeCommand
-from domain.errors import InvalidAccessToken, InvalidCredentials, InvalidMfaCode, InvalidPasskey
+from domain.errors import (
+    InvalidAccessToken,
+    InvalidCredentials,
+    InvalidMfaCode,
+    InvalidPasskey,
+    MfaRequired,
+)
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.unit.test_email_sign_in import ADA, ask, with_code
@@ -310,3 +316,36 @@ async def test_a_promotion_and_a_demotion_during_a_sign_in_leave_no_session_an_a
     for refresh_token in (signed_in.tokens.refresh_token, older.tokens.refresh_token):
         refreshed = await world.rotate(refresh_token)
         assert (await world.claims(refreshed.access_token)).role == "user"
+
+
+async def test_the_app_turned_on_after_the_gate_looked_ends_the_one_factor_sign_in(
+    clock: FakeClock,
+) -> None:
+    """The gate of a password sign-in found no app; the owner turns one on in another
+    session before this sign-in's session exists, so the turning on, which ends every other
+    session, cannot see it. The sign-in's second look must: else a one-factor session lives
+    on in an account whose every sign-in now needs the app."""
+    world = build_world(clock)
+    owner = await world.sign_up_verified(ADA)
+    claims = await world.claims(owner.tokens.access_token)
+    setup = await world.setup_totp.execute(claims)
+    clock.advance(1)
+    confirm = TotpCodeCommand(caller=claims, code=pyotp.TOTP(setup.secret).now(), client=CLIENT)
+    real_get = world.totp.get
+    armed = [True]
+
+    async def get_then_turn_the_app_on(user_id: int) -> Any:
+        found = await real_get(user_id)
+        if armed.pop() if armed else False:
+            await world.confirm_totp.execute(confirm)
+        return found
+
+    world.totp.get = get_then_turn_the_app_on  # type: ignore[method-assign]
+
+    with pytest.raises(InvalidCredentials):
+        await world.sign_in(ADA, PASSWORD)
+
+    revoked = [s.revoked_reason for s in world.sessions.sessions.values() if s.revoked_reason]
+    assert "mfa_enabled" in revoked
+    with pytest.raises(MfaRequired):  # from now on, the second step
+        await world.sign_in(ADA, PASSWORD)

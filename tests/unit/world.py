@@ -239,7 +239,7 @@ def build_world(
         "refresh_tokens": HmacRefreshTokens(secret=b"x" * 32),
         "mail": MemoryMail(users, activity),
         "mailer": RecordingMailer(),
-        "totp": MemoryTotpCredentials(recovery_codes, activity),
+        "totp": MemoryTotpCredentials(recovery_codes, activity, users),
         "recovery_codes": recovery_codes,
         "passkeys": MemoryPasskeys(activity),
         "breaches": FakeBreaches(),

@@ -36,9 +36,9 @@ class TotpCredentials(Protocol):
         told: AuditEvent | None,
     ) -> bool:
         """Confirm the pending secret with the time step of a code, and replace the user's
-        recovery codes with these, in one transaction. False when that secret (the one the
-        code was checked against) is not the one pending: nothing pending, or another setup
-        replaced it meanwhile."""
+        recovery codes with these, in one transaction; the user's ``updated_at`` moves to
+        ``now`` with them. False when that secret (the one the code was checked against) is
+        not the one pending: nothing pending, or another setup replaced it meanwhile."""
         ...
 
     async def use_step(self, user_id: int, step: int) -> bool:

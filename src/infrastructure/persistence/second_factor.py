@@ -68,6 +68,9 @@ class SqlTotpCredentials(TotpCredentials):
             )
             if row is None:
                 return False
+            # The account changed: a single-factor sign-in under way looks at the user row
+            # once its session is stored, and sees it (``application.session_issuer``).
+            await tx.execute("UPDATE users SET updated_at = $2 WHERE id = $1", user_id, now)
             await replace_codes(tx, user_id, recovery_digests, now)
             await record_event(tx, WebhookEvent.MFA_ENABLED, user_id, now, told=told, factor="totp")
         return True

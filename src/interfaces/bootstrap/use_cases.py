@@ -174,6 +174,7 @@ def session_services(
         devices=NewDeviceNotice(
             devices=p.devices, mail=p.mail, policy=mail, clock=p.clock, audit=p.audit
         ),
+        totp=p.totp,
         audit=p.audit,
     )
     return revoker, issuer
