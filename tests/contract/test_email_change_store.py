@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from domain.entities import NewUser
 from domain.errors import EmailTaken
-from domain.ports import Held, MailKind, MailToken, MailUnitOfWork, UserRepository
+from domain.ports import (
+    Held,
+    MailKind,
+    MailToken,
+    MailUnitOfWork,
+    PreviousAddress,
+    UserRepository,
+)
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.users import SqlUserRepository
 from tests.contract.conftest import OWNERS_CREATED, adapters, sql_database
@@ -58,8 +65,10 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 async def change(stores: Stores, user_id: int, email: str) -> str | None:
+    """The address the account had, or None."""
     async with stores.mail().begin() as work:
-        return await work.accounts.change_email(user_id, email, NOW, None)
+        previous = await work.accounts.change_email(user_id, email, NOW, None)
+    return None if previous is None else previous.email
 
 
 async def issue_and_change(stores: Stores, token: MailToken, email: str) -> None:
@@ -151,3 +160,60 @@ async def test_the_address_is_free_once_its_way_back_died(stores: Stores) -> Non
     added = await stores.users.add(replace(user("ada@old.example.com"), created_at=NOW), None)
 
     assert added.email == "ada@old.example.com"
+
+
+def restore(user_id: int, hash_char: str, issued: datetime, email: str) -> MailToken:
+    return MailToken(
+        token_hash=hash_char * 64,
+        user_id=user_id,
+        kind=MailKind.RESTORE_EMAIL,
+        expires_at=issued + timedelta(days=7),
+        email=email,
+        since=issued - timedelta(hours=1),
+    )
+
+
+async def test_ways_back_issued_later_die_the_earlier_ones_stay(stores: Stores) -> None:
+    first = restore(stores.ada, "1", NOW, "ada@one.example.com")
+    later = restore(stores.ada, "2", NOW + timedelta(minutes=1), "ada@two.example.com")
+    bobs = restore(stores.bob, "3", NOW + timedelta(minutes=1), "bob@two.example.com")
+    async with stores.mail().begin() as work:
+        for token in (first, later, bobs):
+            await work.tokens.issue(token)
+    async with stores.mail().begin() as work:
+        oldest = await work.tokens.oldest_expiry(stores.ada, MailKind.RESTORE_EMAIL, NOW)
+        await work.tokens.discard_expiring_after(
+            stores.ada, MailKind.RESTORE_EMAIL, first.expires_at, NOW
+        )
+
+    assert oldest == first.expires_at
+    async with stores.mail().begin() as work:
+        kept = await work.tokens.holder(first.token_hash, MailKind.RESTORE_EMAIL, NOW)
+        gone = await work.tokens.holder(later.token_hash, MailKind.RESTORE_EMAIL, NOW)
+        other = await work.tokens.holder(bobs.token_hash, MailKind.RESTORE_EMAIL, NOW)
+        none = await work.tokens.oldest_expiry(stores.bob, MailKind.SECURE_ACCOUNT, NOW)
+    assert kept == Held(stores.ada, first.expires_at, "ada@one.example.com", None, first.since)
+    assert (gone, none) == (None, None)
+    assert other is not None
+
+
+async def test_a_way_back_holds_its_address_against_everyone_but_its_own_account(
+    stores: Stores,
+) -> None:
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(restore(stores.ada, "4", NOW, "ada@old.example.com"))
+    async with stores.mail().begin() as work:
+        for_bob = await work.tokens.holds("ada@old.example.com", NOW, stores.bob)
+        for_ada = await work.tokens.holds("ada@old.example.com", NOW, stores.ada)
+        later = await work.tokens.holds("ada@old.example.com", NOW + timedelta(days=8), 0)
+
+    assert (for_bob, for_ada, later) == (True, False, False)
+
+
+async def test_the_change_answers_whether_the_old_address_was_verified(stores: Stores) -> None:
+    async with stores.mail().begin() as work:
+        unproven = await work.accounts.change_email(stores.ada, "ada@two.example.com", NOW, None)
+        proven = await work.accounts.change_email(stores.ada, "ada@three.example.com", NOW, None)
+
+    assert unproven == PreviousAddress("ada@example.com", verified=False)
+    assert proven == PreviousAddress("ada@two.example.com", verified=True)  # verified by it

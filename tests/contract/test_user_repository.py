@@ -111,3 +111,30 @@ async def test_a_linked_identity_finds_its_user_and_relinking_is_a_no_op(
     assert await users.get_by_identity("google", "sub-1") == ann
     assert await users.get_by_identity("google", "sub-2") is None
     assert await users.get_by_identity("other", "sub-1") is None
+
+
+async def test_identities_linked_since_a_moment_are_unlinked_the_older_stay(
+    users: UserRepository,
+) -> None:
+    ann = await users.add(new_user(), told=None)
+    bob = await users.add(new_user("bob@example.com"), told=None)
+    for provider, user_id, at in (
+        ("google", ann.id, T0),
+        ("github", ann.id, T0 + timedelta(hours=2)),
+        ("gitlab", bob.id, T0 + timedelta(hours=2)),
+    ):
+        await users.link_identity(
+            ExternalIdentity(
+                provider=provider, subject="s", user_id=user_id, email=None, created_at=at
+            )
+        )
+
+    unlinked = await users.unlink_identities_since(
+        ann.id, T0 + timedelta(hours=1), T0 + timedelta(hours=3), None
+    )
+
+    assert unlinked == ["github"]
+    assert await users.get_by_identity("google", "s") == ann
+    assert await users.get_by_identity("github", "s") is None
+    assert await users.get_by_identity("gitlab", "s") == bob
+    assert await users.unlink_identities_since(ann.id, T0, T0, None) == ["google"]

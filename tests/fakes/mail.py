@@ -25,6 +25,7 @@ from domain.ports import (
     Outbox,
     OutboxDelivery,
     OutgoingMail,
+    PreviousAddress,
     QueuedMail,
 )
 from tests.fakes.repositories import MemoryUserRepository
@@ -112,12 +113,32 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             return None
         if token.user_id not in self.users_repo.users:
             return None
-        return Held(token.user_id, token.expires_at, token.email, token.session_id)
+        return Held(token.user_id, token.expires_at, token.email, token.session_id, token.since)
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         for key, (token, used) in list(self.token_rows.items()):
             if token.user_id == user_id and token.kind is kind and used is None:
                 self.token_rows[key] = (token, now)
+
+    async def discard_expiring_after(
+        self, user_id: int, kind: MailKind, after: datetime, now: datetime
+    ) -> None:
+        for key, (token, used) in list(self.token_rows.items()):
+            if (token.user_id, token.kind, used) == (user_id, kind, None) and (
+                token.expires_at > after
+            ):
+                self.token_rows[key] = (token, now)
+
+    async def oldest_expiry(self, user_id: int, kind: MailKind, now: datetime) -> datetime | None:
+        live = [
+            token.expires_at
+            for token, used in self.token_rows.values()
+            if (token.user_id, token.kind, used) == (user_id, kind, None) and token.expires_at > now
+        ]
+        return min(live, default=None)
+
+    async def holds(self, email: str, now: datetime, user_id: int) -> bool:
+        return self.held_for_another(email, now, user_id)
 
     async def delete_expired(self, before: datetime, limit: int) -> int:
         expired = [k for k, (t, _) in self.token_rows.items() if t.expires_at < before][:limit]
@@ -157,7 +178,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
 
     async def change_email(
         self, user_id: int, email: str, now: datetime, told: AuditEvent | None = None
-    ) -> str | None:
+    ) -> PreviousAddress | None:
         user = self.users_repo.users.get(user_id)
         if user is None:
             return None
@@ -170,7 +191,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             user, email=email, email_verified_at=verified_at, updated_at=now
         )
         await self._tell(told, user_id, now)
-        return user.email
+        return PreviousAddress(user.email, user.email_verified_at is not None)
 
     async def replace_password(
         self,

@@ -77,6 +77,20 @@ class MemoryUserRepository(UserRepository):
     async def link_identity(self, identity: ExternalIdentity) -> None:
         self.identities.setdefault((identity.provider, identity.subject), identity)
 
+    async def unlink_identities_since(
+        self, user_id: int, since: datetime, now: datetime, told: AuditEvent | None = None
+    ) -> list[str]:
+        gone = {
+            key: identity
+            for key, identity in self.identities.items()
+            if identity.user_id == user_id and identity.created_at >= since
+        }
+        for key in gone:
+            del self.identities[key]
+        if gone and self.activity is not None:
+            await self.activity.tell(told, user_id, now)
+        return sorted(identity.provider for identity in gone.values())
+
     async def rehash_password(
         self, user_id: int, verified: str, password_hash: str, now: datetime
     ) -> None:

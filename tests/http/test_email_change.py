@@ -60,7 +60,7 @@ async def change_link(smtp: SmtpSink, email: str = NEW, number: int = 1) -> str:
 async def test_the_new_mailbox_confirms_and_the_account_signs_in_with_it(
     app: Client, smtp: SmtpSink
 ) -> None:
-    ada = await sign_up(app, ADA)
+    ada = await sign_up(app, ADA, verified=True)
     asked = await ask(app, ada.headers)
     assert asked.status_code == 202, asked.text
     token = await change_link(smtp)
@@ -398,7 +398,7 @@ async def test_of_two_confirmations_at_once_one_changes_the_address(
     concurrent_client: Callable[..., Any], smtp: SmtpSink
 ) -> None:
     async with concurrent_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as served:
-        ada = await sign_up(served, ADA)
+        ada = await sign_up(served, ADA, verified=True)
         await ask(served, ada.headers)
         token = await change_link(smtp)
 
@@ -460,3 +460,20 @@ async def test_this_wasnt_me_removes_the_app_the_intruder_added_before_moving_th
     )
     assert done.status_code == 204, done.text
     await sign_in(app, ADA, NEW_PASSWORD)  # one step: no app of the intruder's asks for a code
+
+
+async def test_an_address_nobody_proved_gets_no_notice_and_is_kept_for_nobody(
+    app: Client, smtp: SmtpSink
+) -> None:
+    """Whoever signed up with someone else's address (never verified) and moved to their
+    own must not hold it against its owner for a week, nor mail them about it."""
+    squatter = await sign_up(app, ADA)
+    await ask(app, squatter.headers, EVE)
+    changed = await app.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+    assert changed.status_code == 200, changed.text
+
+    owner = await app.post("/auth/register", json={"email": ADA, "password": NEW_PASSWORD})
+
+    assert owner.status_code == 201, owner.text
+    await asyncio.sleep(0.3)
+    assert smtp.about(ADA, CHANGED) == []

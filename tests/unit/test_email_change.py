@@ -29,8 +29,8 @@ def last_link(world: World, to: str, subject: str) -> str:
 
 
 async def moved(world: World) -> int:
-    """Ada's account, moved to NEW; its id."""
-    signed_up = await world.sign_up(ADA)
+    """Ada's account (its address verified), moved to NEW; its id."""
+    signed_up = await world.sign_up_verified(ADA)
     caller = await world.claims(signed_up.tokens.access_token)
     await world.request_email_change.execute(
         RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)

@@ -25,13 +25,14 @@ from domain.ports import (
     AuditEvent,
     AuditLog,
     Clock,
+    Held,
     KnownDevices,
     MailKind,
     MailUnitOfWork,
-    SessionRepository,
     UserRepository,
 )
 
+_NOTICE = MailKind.SECURE_ACCOUNT
 _DIE_WITH_IT = (
     MailKind.SECURE_ACCOUNT,
     MailKind.RESET_PASSWORD,
@@ -52,7 +53,6 @@ class SecureAccount:
         *,
         mail: MailUnitOfWork,
         users: UserRepository,
-        sessions: SessionRepository,
         factors: FactorRemoval,
         devices: KnownDevices,
         revoker: SessionRevoker,
@@ -62,7 +62,6 @@ class SecureAccount:
         audit: AuditLog,
     ) -> None:
         self._factors = factors
-        self._sessions = sessions
         self._devices = devices
         self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
         self._mail = mail
@@ -82,6 +81,9 @@ class SecureAccount:
             if held is None:
                 kind = MailKind.RESTORE_EMAIL
                 held = await work.tokens.holder(token_hash, kind, now)
+            oldest = None
+            if held is not None:
+                oldest = await work.tokens.oldest_expiry(held.user_id, _NOTICE, now)
         if held is None:
             raise InvalidSecureToken()
         user_id = held.user_id
@@ -90,19 +92,18 @@ class SecureAccount:
         # finish by clicking again (the link still works), and no intruder's session or
         # passkey outlives a spent link.
         await self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
-        since = held.expires_at - self._ttl  # the reported sign-in's time
-        if held.session_id is not None:
-            # The notice of an email change: since the sign-in of the session that asked.
-            asking = await self._sessions.get(held.session_id)
-            if asking is not None:
-                since = min(since, asking.created_at)
+        since = self._since(held, oldest)
         user = await self._users.get(user_id)
         if user is not None:
             await self._remove_factors_since(user, since, command.client)
+            await self._unlink_identities_since(user, since, command.client)
         await self._devices.forget_since(user_id, since)
         secured = change_event("account_secured", command.client, user_id=user_id)
-        gives_back = held.email if kind is MailKind.RESTORE_EMAIL else None
-        restore, restored = await self._restorable(user, gives_back, command.client)
+        # A link mailed to an address the account no longer has was its owner's before the
+        # change: the address comes back (the change's own way back, or a notice of a
+        # sign-in from before it).
+        gives_back = held.email if user is not None and held.email != user.email else None
+        restored = await self._restorable(user, gives_back, command.client)
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, kind, now) is None:
                 raise InvalidSecureToken()  # spent meanwhile: that click does the rest
@@ -112,11 +113,15 @@ class SecureAccount:
             # Every link that could still change the account dies: other notices' (their
             # work is done), and reset, verification and address-change links, one of which
             # may sit in the intruder's mailbox (a reset asked at the address they moved the
-            # account to). The way back of an address change stays: only the old address's
-            # owner holds it, and the intruder's own notice must not take it from them.
+            # account to). So do the ways back of changes made after this link's: the
+            # intruder's own (a change from their address to another of theirs). A way back
+            # from before stays: the intruder's click must not take the owner's.
             for dead in _DIE_WITH_IT:
                 await work.tokens.discard(user_id, dead, now)
-            if restore and gives_back is not None:
+            await work.tokens.discard_expiring_after(
+                user_id, MailKind.RESTORE_EMAIL, held.expires_at, now
+            )
+            if restored is not None and gives_back is not None:
                 await work.accounts.change_email(user_id, gives_back, now, restored)
             if user is not None:
                 # The reset goes to the mailbox that clicked, whatever the account's
@@ -133,23 +138,41 @@ class SecureAccount:
             self._revoker.revoke_all(user_id, None, command.client, reason="account_secured")
         )
 
+    def _since(self, held: Held, oldest: datetime | None) -> datetime:
+        """The sign-in this link reaches back to (a new-device notice's: its own, made one
+        lifetime before it dies; an email change's: the asking session's start), or an
+        earlier one another live notice reports: whoever signed in then may have planted
+        the factor the asking session used to sign in again."""
+        since = held.since or held.expires_at - self._ttl
+        return since if oldest is None else min(since, oldest - self._ttl)
+
     async def _restorable(
         self, user: User | None, email: str | None, client: ClientInfo
-    ) -> tuple[bool, AuditEvent | None]:
-        """Whether the link's old address can come back, and the event telling it did (the
-        address is kept for the link while it lives: only an account made some other way,
-        an operator's import, can hold it)."""
-        if user is None or email is None or email == user.email:
-            return False, None
-        holder = await self._users.get_by_email(email)
-        if holder is not None:
-            # Taken since (registered by whoever knew it was free): the account keeps the
-            # address it has; the reset mail still goes to the old one, whose owner this is.
+    ) -> AuditEvent | None:
+        """The event of the old address coming back, if it can (it is kept for its way back
+        while that lives: only an account made some other way, an operator's import, can
+        have it)."""
+        if user is None or email is None:
+            return None
+        if await self._users.get_by_email(email) is not None:
+            # The account keeps the address it has; the reset still goes to the old one,
+            # whose owner clicked.
             audit_event(
                 self._audit, "email_restore_failed", client, user_id=user.id, reason="email_taken"
             )
-            return False, None
-        return True, change_event("email_restored", client, user_id=user.id)
+            return None
+        return change_event("email_restored", client, user_id=user.id)
+
+    async def _unlink_identities_since(
+        self, user: User, since: datetime, client: ClientInfo
+    ) -> None:
+        """A provider account linked since (by its verified email, the address the intruder
+        moved the account to) would sign them in again."""
+        unlinked = change_event(
+            "identity_unlinked", client, user_id=user.id, reason="account_secured"
+        )
+        if await self._users.unlink_identities_since(user.id, since, self._clock.now(), unlinked):
+            self._audit.record(unlinked)
 
     async def _remove_factors_since(self, user: User, since: datetime, client: ClientInfo) -> None:
         """Whoever signed in at ``since`` (the notice's link was made with that sign-in) had a

@@ -31,6 +31,7 @@ from domain.ports import (
     MailUnitOfWork,
     OutgoingMail,
     RefreshGrantStore,
+    SessionRepository,
     UserRepository,
 )
 from domain.values import Email
@@ -82,6 +83,8 @@ class RequestEmailChange:
             raise EmailTaken()
         token, now = new_token(), self._clock.now()
         async with self._mail.begin() as work:
+            if await work.tokens.holds(email, now, user.id):
+                raise EmailTaken()  # kept for another account's way back, as at sign-up
             await work.tokens.discard(user.id, MailKind.CHANGE_EMAIL, now)
             await work.tokens.issue(
                 MailToken(
@@ -121,6 +124,7 @@ class ChangeEmail:
         *,
         mail: MailUnitOfWork,
         grants: RefreshGrantStore,
+        sessions: SessionRepository,
         caller_session: CallerSession,
         proof: MailboxProof,
         policy: MailPolicy,
@@ -129,6 +133,7 @@ class ChangeEmail:
     ) -> None:
         self._mail = mail
         self._grants = grants
+        self._sessions = sessions
         self._caller_session = caller_session
         self._proof = proof
         self._policy = policy
@@ -158,6 +163,7 @@ class ChangeEmail:
             )
             raise InvalidVerificationToken()
         changed = change_event("email_changed", command.client, user_id=user_id)
+        asking = await self._sessions.get(held.session_id)
         secure = new_token()
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.CHANGE_EMAIL, now) is None:
@@ -169,21 +175,25 @@ class ChangeEmail:
             # the account back from the new mailbox without a word to it.
             await work.tokens.discard(user_id, MailKind.RESET_PASSWORD, now)
             await work.tokens.discard(user_id, MailKind.VERIFY_EMAIL, now)
-            # The old address is told, with the way back (7 days, as a new-device notice's).
-            await work.tokens.issue(
-                MailToken(
-                    token_hash=digest(secure),
-                    user_id=user_id,
-                    kind=MailKind.RESTORE_EMAIL,
-                    expires_at=now + self._policy.ttl(MailKind.RESTORE_EMAIL),
-                    email=previous,
-                    # Whoever asked may have added factors since their sign-in, before the
-                    # change: the link removes those too.
-                    session_id=held.session_id,
+            if previous.verified:
+                # The old address is told, with the way back (7 days, as a new-device
+                # notice's), which keeps it meanwhile. An address nobody proved gets no
+                # mail and is kept for nobody: whoever signed up with someone else's
+                # address and moved away must not hold it against its owner.
+                await work.tokens.issue(
+                    MailToken(
+                        token_hash=digest(secure),
+                        user_id=user_id,
+                        kind=MailKind.RESTORE_EMAIL,
+                        expires_at=now + self._policy.ttl(MailKind.RESTORE_EMAIL),
+                        email=previous.email,
+                        # Whoever asked may have added factors since their sign-in, before
+                        # the change: the way back removes those too.
+                        since=asking.created_at if asking is not None else now,
+                    )
                 )
-            )
-            notice = compose_email_changed(self._policy, previous, email, secure)
-            await work.outbox.enqueue(notice, due_at=now)
+                notice = compose_email_changed(self._policy, previous.email, email, secure)
+                await work.outbox.enqueue(notice, due_at=now)
         self._audit.record(changed)
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
         keep = caller.session_id if caller is not None and caller.user_id == user_id else None

@@ -43,6 +43,7 @@ from domain.ports.mail import (
     Outbox,
     OutboxDelivery,
     OutgoingMail,
+    PreviousAddress,
     QueuedMail,
 )
 from domain.ports.second_factor import (
@@ -124,6 +125,7 @@ __all__ = [
     "PasskeyCeremonies",
     "Passkeys",
     "PasswordHasher",
+    "PreviousAddress",
     "QueuedMail",
     "RateLimit",
     "RateLimiter",

@@ -37,17 +37,27 @@ class MailToken:
     # its "this wasn't me" sends goes there, whatever the account's address is by then).
     email: str | None = None
     session_id: str | None = None  # the session that asked for it, if it dies with it
+    # The sign-in a "this wasn't me" reaches back to, when not its own issue (an email
+    # change's: the asking session's start).
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
     """A live token's user, its expiry (its issue, less the kind's lifetime), and the
-    address and session it carries, if any."""
+    address, session and sign-in it carries, if any."""
 
     user_id: int
     expires_at: datetime
     email: str | None = None
     session_id: str | None = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousAddress:
+    email: str
+    verified: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +100,23 @@ class MailTokens(Protocol):
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         """Every still-usable token of the user and kind dies."""
+        ...
+
+    async def discard_expiring_after(
+        self, user_id: int, kind: MailKind, after: datetime, now: datetime
+    ) -> None:
+        """Every still-usable token of the user and kind that expires after ``after`` (of one
+        lifetime: issued later) dies."""
+        ...
+
+    async def oldest_expiry(self, user_id: int, kind: MailKind, now: datetime) -> datetime | None:
+        """When the user's first still-usable token of ``kind`` expires (of one lifetime:
+        the oldest one's); None when there is none."""
+        ...
+
+    async def holds(self, email: str, now: datetime, user_id: int) -> bool:
+        """Whether a live way back of an email change (``RESTORE_EMAIL``) of another user
+        than ``user_id`` keeps this address."""
         ...
 
     async def delete_expired(self, before: datetime, limit: int) -> int:
@@ -137,10 +164,11 @@ class AccountEmail(Protocol):
 
     async def change_email(
         self, user_id: int, email: str, now: datetime, told: AuditEvent | None
-    ) -> str | None:
+    ) -> PreviousAddress | None:
         """Give the account this address, proven by the mail just redeemed (verified from
-        now if it was not yet); the address it had, or None when the account is gone.
-        Raises ``EmailTaken`` when another account has the address, writing nothing."""
+        now if it was not yet); the address it had and whether that was verified, or None
+        when the account is gone. Raises ``EmailTaken`` when another account has the
+        address or a live way back of another account keeps it, writing nothing."""
         ...
 
     async def mark_breach_mailed(self, user_id: int, now: datetime) -> bool:

@@ -28,6 +28,13 @@ class UserRepository(Protocol):
         """Attach (provider, subject) to a user; a second link of the same pair is a no-op."""
         ...
 
+    async def unlink_identities_since(
+        self, user_id: int, since: datetime, now: datetime, told: AuditEvent | None
+    ) -> list[str]:
+        """Detach the user's provider identities linked at or after ``since``; the providers
+        of those detached (``told`` is written to the activity when there were any)."""
+        ...
+
     async def rehash_password(
         self, user_id: int, verified: str, password_hash: str, now: datetime
     ) -> None:

@@ -18,6 +18,7 @@ from domain.ports import (
     MailWork,
     Outbox,
     OutgoingMail,
+    PreviousAddress,
     WebhookEvent,
 )
 from infrastructure.persistence.account_events import record_event
@@ -26,6 +27,7 @@ from infrastructure.persistence.database import (
     Tx,
     UniqueViolation,
     as_datetime,
+    as_optional_datetime,
     skip_locked,
 )
 from infrastructure.persistence.users import HELD_FOR_ANOTHER
@@ -38,14 +40,16 @@ class _Tokens(MailTokens):
 
     async def issue(self, token: MailToken) -> None:
         await self._tx.execute(
-            "INSERT INTO mail_tokens (hash, user_id, kind, expires_at, email, session_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO mail_tokens"
+            " (hash, user_id, kind, expires_at, email, session_id, since)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
             token.token_hash,
             token.user_id,
             token.kind.value,
             token.expires_at,
             token.email,
             token.session_id,
+            token.since,
         )
 
     async def redeem(self, token_hash: str, kind: MailKind, now: datetime) -> int | None:
@@ -61,7 +65,7 @@ class _Tokens(MailTokens):
 
     async def holder(self, token_hash: str, kind: MailKind, now: datetime) -> Held | None:
         row = await self._tx.fetchone(
-            "SELECT user_id, expires_at, email, session_id FROM mail_tokens"
+            "SELECT user_id, expires_at, email, session_id, since FROM mail_tokens"
             " WHERE hash = $1 AND kind = $2"
             " AND used_at IS NULL AND expires_at > $3",
             token_hash,
@@ -70,8 +74,13 @@ class _Tokens(MailTokens):
         )
         if row is None:
             return None
-        expires_at = as_datetime(row["expires_at"])
-        return Held(int(row["user_id"]), expires_at, row["email"], row["session_id"])
+        return Held(
+            int(row["user_id"]),
+            as_datetime(row["expires_at"]),
+            row["email"],
+            row["session_id"],
+            as_optional_datetime(row["since"]),
+        )
 
     async def discard(self, user_id: int, kind: MailKind, now: datetime) -> None:
         await self._tx.execute(
@@ -83,6 +92,31 @@ class _Tokens(MailTokens):
         )
         # Housekeeping: tokens past their expiry are worth nothing.
         await self._tx.execute("DELETE FROM mail_tokens WHERE expires_at <= $1", now)
+
+    async def discard_expiring_after(
+        self, user_id: int, kind: MailKind, after: datetime, now: datetime
+    ) -> None:
+        await self._tx.execute(
+            "UPDATE mail_tokens SET used_at = $4 WHERE user_id = $1 AND kind = $2"
+            " AND used_at IS NULL AND expires_at > $3",
+            user_id,
+            kind.value,
+            after,
+            now,
+        )
+
+    async def oldest_expiry(self, user_id: int, kind: MailKind, now: datetime) -> datetime | None:
+        row = await self._tx.fetchone(
+            "SELECT MIN(expires_at) AS oldest FROM mail_tokens WHERE user_id = $1"
+            " AND kind = $2 AND used_at IS NULL AND expires_at > $3",
+            user_id,
+            kind.value,
+            now,
+        )
+        return None if row is None else as_optional_datetime(row["oldest"])
+
+    async def holds(self, email: str, now: datetime, user_id: int) -> bool:
+        return await self._tx.fetchone(HELD_FOR_ANOTHER, email, now, user_id) is not None
 
     async def delete_expired(self, before: datetime, limit: int) -> int:
         return await self._tx.execute(
@@ -155,8 +189,10 @@ class _Accounts(AccountEmail):
 
     async def change_email(
         self, user_id: int, email: str, now: datetime, told: AuditEvent | None = None
-    ) -> str | None:
-        row = await self._tx.fetchone("SELECT email FROM users WHERE id = $1", user_id)
+    ) -> PreviousAddress | None:
+        row = await self._tx.fetchone(
+            "SELECT email, email_verified_at FROM users WHERE id = $1", user_id
+        )
         if row is None:
             return None
         if await self._tx.fetchone(HELD_FOR_ANOTHER, email, now, user_id) is not None:
@@ -172,7 +208,7 @@ class _Accounts(AccountEmail):
         except UniqueViolation as e:
             raise EmailTaken() from e
         self.changed.add(user_id)
-        previous = str(row["email"])
+        previous = PreviousAddress(str(row["email"]), row["email_verified_at"] is not None)
         await record_event(
             self._tx,
             WebhookEvent.USER_UPDATED,
@@ -180,7 +216,7 @@ class _Accounts(AccountEmail):
             now,
             told=told,
             email=email,
-            previous_email=previous,
+            previous_email=previous.email,
         )
         return previous
 

@@ -64,6 +64,12 @@ class CachedProfiles(UserRepository, UserProfiles):
         self._cache.pop(identity.user_id, None)
         await self._users.link_identity(identity)
 
+    async def unlink_identities_since(
+        self, user_id: int, since: datetime, now: datetime, told: AuditEvent | None = None
+    ) -> list[str]:
+        self._cache.pop(user_id, None)
+        return await self._users.unlink_identities_since(user_id, since, now, told)
+
     async def rehash_password(
         self, user_id: int, verified: str, password_hash: str, now: datetime
     ) -> None:

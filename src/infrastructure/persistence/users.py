@@ -124,6 +124,20 @@ class SqlUserRepository(UserRepository):
                 identity.created_at,
             )
 
+    async def unlink_identities_since(
+        self, user_id: int, since: datetime, now: datetime, told: AuditEvent | None = None
+    ) -> list[str]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "DELETE FROM user_identities WHERE user_id = $1 AND created_at >= $2"
+                " RETURNING provider",
+                user_id,
+                since,
+            )
+            if rows:
+                await record_event(tx, None, user_id, now, told=told)
+        return sorted(str(row["provider"]) for row in rows)
+
     async def rehash_password(
         self, user_id: int, verified: str, password_hash: str, now: datetime
     ) -> None:

@@ -370,6 +370,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         change_email=ChangeEmail(
             mail=p.mail,
             grants=p.grants,
+            sessions=p.sessions,
             caller_session=caller_session,
             proof=proof,
             policy=policies.mail,
@@ -402,7 +403,6 @@ def build(p: Ports, policies: Policies) -> UseCases:
         secure_account=SecureAccount(
             mail=p.mail,
             users=p.users,
-            sessions=p.sessions,
             factors=removal,
             devices=p.devices,
             revoker=revoker,

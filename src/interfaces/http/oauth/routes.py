@@ -65,6 +65,7 @@ class OAuthController(Controller):
             e.IdentityProviderError,
             e.UnknownProvider,
             e.UnverifiedEmail,
+            e.EmailTaken,
             e.IdentityProviderUnavailable,
             e.StorageUnavailable,
             e.MfaRequired,

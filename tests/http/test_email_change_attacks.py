@@ -1,0 +1,263 @@
+"""An intruder who moved the account to their own address, and what the owner's way back
+(the "this wasn't me" link mailed to the old address) must leave them: nothing. A chain of
+changes, a provider account linked at their address, a passkey planted in an earlier
+session, the owner who clicks only the new-device notice; and the held address refused
+cleanly everywhere an account can be made (tests/http/test_email_change.py has the flow)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.fakes.authenticator import SoftAuthenticator
+from tests.fakes.clock import FakeClock
+from tests.http.helpers import BASE_URL, PASSWORD, assert_problem, bearer, sign_in, sign_up
+from tests.http.test_email_change import (
+    ADA,
+    CHANGED,
+    EVE,
+    NEW_PASSWORD,
+    NOTICE,
+    ask,
+    change_link,
+    intruder_moves_address_to_eve,
+)
+from tests.http.test_mfa_admin import passkey_sign_in
+from tests.http.test_oauth import (
+    APP_URL,
+    REDIRECT_URI,
+    google,
+    sign_in_with_google,
+    signed_in_user,
+)
+from tests.http.test_passkey_sign_up import options_for, verify
+from tests.servers.oidc import FakeOidcProvider, FakeProfile
+from tests.servers.smtp import SmtpSink, link_token, text_of
+
+Client = AsyncTestClient[Any]
+MAL = "mallory@example.test"
+
+
+@pytest.fixture
+async def app(make_client: Callable[..., Client], smtp: SmtpSink) -> AsyncIterator[Client]:
+    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as client:
+        yield client
+
+
+async def address_after_reset(app: Client, smtp: SmtpSink, resets: int = 1) -> str:
+    """The owner uses the ``resets``-th reset mail at ADA and signs in: the address then."""
+    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", resets))
+    done = await app.post(
+        "/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204, done.text
+    mine = await sign_in(app, ADA, NEW_PASSWORD)
+    return str((await app.get("/auth/me", headers=mine.headers)).json()["user"]["email"])
+
+
+@pytest.mark.every_deployment
+async def test_the_way_back_ends_the_intruders_own_way_back_of_a_later_change(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The intruder moves ADA to EVE, then EVE to MAL, both theirs: the second change's
+    notice, with a way back to EVE, goes to them. Once the owner took the account back, that
+    link must not move it to EVE again and mail the reset there."""
+    await sign_up(app, ADA, verified=True)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        intruder = await sign_in(elsewhere, ADA)
+        await ask(elsewhere, intruder.headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+        clock.advance(60)
+        await ask(elsewhere, intruder.headers, MAL)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+    owners = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+    intruders = link_token(await smtp.wait_for_subject(EVE, CHANGED, 1))
+    assert (await app.post("/auth/account/secure", json={"token": owners})).status_code == 204
+
+    late = await app.post("/auth/account/secure", json={"token": intruders})
+
+    assert_problem(late, 400, "invalid_secure_token")
+    assert await address_after_reset(app, smtp) == ADA
+    await asyncio.sleep(0.3)
+    assert smtp.about(EVE, "Reset") == []
+
+
+async def test_the_intruders_way_back_of_a_later_change_leaves_the_owners(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The other order: the intruder clicks their own way back first; the owner's, from
+    the earlier change, still gives the owner the account."""
+    await sign_up(app, ADA, verified=True)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        intruder = await sign_in(elsewhere, ADA)
+        await ask(elsewhere, intruder.headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+        clock.advance(60)
+        await ask(elsewhere, intruder.headers, MAL)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+    intruders = link_token(await smtp.wait_for_subject(EVE, CHANGED, 1))
+    assert (await app.post("/auth/account/secure", json={"token": intruders})).status_code == 204
+    owners = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    mine = await app.post("/auth/account/secure", json={"token": owners})
+
+    assert mine.status_code == 204, mine.text
+    assert await address_after_reset(app, smtp) == ADA
+
+
+async def test_a_provider_account_linked_at_the_intruders_address_goes_with_the_way_back(
+    make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """At EVE, the intruder signs in with their own Google account for EVE (its email
+    verified): it links to the owner's account. After the way back, it must not reach it."""
+    with FakeOidcProvider(redirect_uri=REDIRECT_URI) as idp:
+        async with (
+            httpx.AsyncClient(trust_env=False) as browser,
+            make_client(
+                smtp_url=smtp.url,
+                outbox_poll_interval=0.02,
+                oidc_providers=(google(idp),),
+                app_url=APP_URL,
+                return_to_allowlist=("/dashboard",),
+            ) as app,
+        ):
+            app.follow_redirects = False
+            owner = await sign_up(app, ADA, verified=True)
+            owner_id = owner.body["user"]["id"]
+            await intruder_moves_address_to_eve(make_client, smtp)
+            idp.profile = FakeProfile(sub="eves-google-account", email=EVE, name="Eve")
+            await sign_in_with_google(app, browser)
+            assert (await signed_in_user(app))["id"] == owner_id  # linked, by its address
+            app.cookies.clear()
+            way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+            secured = await app.post("/auth/account/secure", json={"token": way_back})
+
+            assert secured.status_code == 204, secured.text
+            again = await sign_in_with_google(app, browser)
+            assert again.status_code == 302, again.text
+            assert (await signed_in_user(app))["id"] != owner_id  # a new account of theirs
+            activity = await app.get(
+                "/auth/activity", headers=(await sign_in_after_reset(app, smtp)).headers
+            )
+            types = [entry["type"] for entry in activity.json()["activity"]]
+            assert "identity_unlinked" in types
+
+
+async def sign_in_after_reset(app: Client, smtp: SmtpSink) -> Any:
+    reset = link_token(await smtp.wait_for_subject(ADA, "Reset", 1))
+    await app.post("/auth/password/reset", json={"token": reset, "new_password": NEW_PASSWORD})
+    return await sign_in(app, ADA, NEW_PASSWORD)
+
+
+async def test_the_new_device_notice_alone_gives_the_old_address_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """The owner clicks only the first mail that alarmed them, the notice of the intruder's
+    sign-in, mailed to ADA before the move. Left at EVE, the account would be the intruder's
+    again at their next forgot-password."""
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+    device_notice = link_token(await smtp.wait_for_subject(ADA, NOTICE, 1))
+
+    secured = await app.post("/auth/account/secure", json={"token": device_notice})
+
+    assert secured.status_code == 204, secured.text
+    assert await address_after_reset(app, smtp) == ADA
+    assert (await app.post("/auth/password/forgot", json={"email": EVE})).status_code == 202
+    await asyncio.sleep(0.3)
+    assert smtp.about(EVE, "Reset") == []
+
+
+async def test_a_passkey_planted_in_an_earlier_session_goes_with_the_way_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The intruder signs in with the password (a new-device notice goes out) and adds a
+    passkey; later signs in with that passkey and asks the change from that second session.
+    The way back reaches back to the first sign-in the live notice reports."""
+    await sign_up(app, ADA, verified=True)
+    theirs = SoftAuthenticator(BASE_URL)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        first = await sign_in(elsewhere, ADA)
+        clock.advance(60)
+        options = await elsewhere.post("/auth/passkeys/register/options", headers=first.headers)
+        added = await elsewhere.post(
+            "/auth/passkeys/register/verify",
+            json={"credential": theirs.create(options.json())},
+            headers=first.headers,
+        )
+        assert added.status_code == 201, added.text
+        clock.advance(60)
+        second = await passkey_sign_in(elsewhere, theirs)
+        assert second.status_code == 200, second.text
+        headers = bearer(second.json()["access_token"])
+        clock.advance(60)
+        await ask(elsewhere, headers, EVE)
+        changed = await elsewhere.post(
+            "/auth/email/change", json={"token": await change_link(smtp, EVE)}
+        )
+        assert changed.status_code == 200, changed.text
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
+
+    async with make_client() as later:
+        again = await passkey_sign_in(later, theirs)
+    assert again.status_code == 401, again.text
+
+
+async def test_asking_for_an_address_held_for_a_way_back_answers_taken(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    await sign_up(app, ADA, verified=True)
+    await intruder_moves_address_to_eve(make_client, smtp)
+    other = await sign_up(app, MAL, verified=True)
+
+    asked = await ask(app, other.headers, ADA)
+
+    assert_problem(asked, 409, "email_taken")
+    await asyncio.sleep(0.3)
+    assert smtp.about(ADA, "Confirm your new email address") == []
+
+
+@pytest.mark.every_deployment
+async def test_every_sign_up_of_a_held_address_is_a_clean_refusal(
+    make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    with FakeOidcProvider(redirect_uri=REDIRECT_URI) as idp:
+        async with (
+            httpx.AsyncClient(trust_env=False) as browser,
+            make_client(
+                smtp_url=smtp.url,
+                outbox_poll_interval=0.02,
+                email_signin=True,
+                email_signup=True,
+                oidc_providers=(google(idp),),
+                app_url=APP_URL,
+                return_to_allowlist=("/dashboard",),
+            ) as app,
+        ):
+            app.follow_redirects = False
+            await sign_up(app, ADA, verified=True)
+            await intruder_moves_address_to_eve(make_client, smtp)
+
+            registered = await app.post("/auth/register", json={"email": ADA, "password": PASSWORD})
+            credential = SoftAuthenticator(BASE_URL).create(await options_for(app, ADA))
+            by_passkey = await verify(app, credential)
+            idp.profile = FakeProfile(sub="adas-google", email=ADA)
+            by_google = await sign_in_with_google(app, browser)
+            await app.post("/auth/email/signin/request", json={"email": ADA})
+            mail = await smtp.wait_for_subject(ADA, "Your authgate sign-in code", 1)
+            found = re.search(r"/email-sign-in\?token=([A-Za-z0-9_-]+)", text_of(mail))
+            assert found, text_of(mail)
+            by_link = await app.post("/auth/email/signin", json={"token": found.group(1)})
+
+    for answer in (registered, by_passkey, by_google):
+        assert_problem(answer, 409, "email_taken")
+    assert_problem(by_link, 400, "invalid_email_link")
