@@ -367,6 +367,17 @@ SESSION_OWNERS = ("one@example.com", "two@example.com")  # users 1 and 2
 OWNERS_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+async def add_owners(users: UserRepository) -> None:
+    """Users 1 and 2, whom sessions and second factors belong to."""
+    for email in SESSION_OWNERS:
+        await users.add(
+            NewUser(
+                email=email, password_hash="h", name=None, role="user", created_at=OWNERS_CREATED
+            ),
+            None,
+        )
+
+
 @pytest.fixture(params=adapters(["memory", "sqlite", "postgres", "sqlite-write-behind"]))
 async def sessions(
     request: pytest.FixtureRequest, tmp_path: Path
@@ -377,16 +388,7 @@ async def sessions(
     dialect = request.param.removesuffix("-write-behind")
     async with sql_database(dialect, request, tmp_path) as database:
         owners = SqlUserRepository(database)  # sessions reference real users in SQL
-        for email in SESSION_OWNERS:
-            await owners.add(
-                NewUser(
-                    email=email,
-                    password_hash="h",
-                    name=None,
-                    role="user",
-                    created_at=OWNERS_CREATED,
-                )
-            )
+        await add_owners(owners)
         if dialect == request.param:
             yield SqlSessionRepository(database)
             return
@@ -455,16 +457,7 @@ async def mail_clients(
     opened: list[Database] = []
     async with sql_database(request.param, request, tmp_path) as first:
         owners = SqlUserRepository(first)
-        for email in SESSION_OWNERS:
-            await owners.add(
-                NewUser(
-                    email=email,
-                    password_hash="h",
-                    name=None,
-                    role="user",
-                    created_at=OWNERS_CREATED,
-                )
-            )
+        await add_owners(owners)
 
         def another() -> Database:
             database: Database
@@ -501,16 +494,7 @@ async def second_factor_clients(
     if request.param == "memory":
         recovery = MemoryRecoveryCodes()
         users = MemoryUserRepository()
-        for email in SESSION_OWNERS:
-            await users.add(
-                NewUser(
-                    email=email,
-                    password_hash="h",
-                    name=None,
-                    role="user",
-                    created_at=OWNERS_CREATED,
-                )
-            )
+        await add_owners(users)
         stores = SecondFactorStores(
             MemoryTotpCredentials(recovery, None, users), recovery, MemoryPasskeys(), users
         )
@@ -519,16 +503,7 @@ async def second_factor_clients(
     opened: list[Database] = []
     async with sql_database(request.param, request, tmp_path) as first:
         owners = SqlUserRepository(first)
-        for email in SESSION_OWNERS:
-            await owners.add(
-                NewUser(
-                    email=email,
-                    password_hash="h",
-                    name=None,
-                    role="user",
-                    created_at=OWNERS_CREATED,
-                )
-            )
+        await add_owners(owners)
 
         def another() -> SecondFactorStores:
             database: Database

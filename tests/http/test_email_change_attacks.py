@@ -61,6 +61,19 @@ async def address_after_reset(app: Client, smtp: SmtpSink, resets: int = 1) -> s
     return str((await app.get("/auth/me", headers=mine.headers)).json()["user"]["email"])
 
 
+async def chain_of_changes(
+    make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The intruder moves the account from ADA to EVE, and a minute later to MAL."""
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        intruder = await sign_in(elsewhere, ADA)
+        await ask(elsewhere, intruder.headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+        clock.advance(60)
+        await ask(elsewhere, intruder.headers, MAL)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+
+
 @pytest.mark.every_deployment
 async def test_the_way_back_ends_the_intruders_own_way_back_of_a_later_change(
     app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
@@ -69,13 +82,7 @@ async def test_the_way_back_ends_the_intruders_own_way_back_of_a_later_change(
     notice, with a way back to EVE, goes to them. Once the owner took the account back, that
     link must not move it to EVE again and mail the reset there."""
     await sign_up(app, ADA, verified=True)
-    async with make_client(smtp_url=smtp.url) as elsewhere:
-        intruder = await sign_in(elsewhere, ADA)
-        await ask(elsewhere, intruder.headers, EVE)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
-        clock.advance(60)
-        await ask(elsewhere, intruder.headers, MAL)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+    await chain_of_changes(make_client, smtp, clock)
     owners = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
     intruders = link_token(await smtp.wait_for_subject(EVE, CHANGED, 1))
     assert (await app.post("/auth/account/secure", json={"token": owners})).status_code == 204
@@ -94,13 +101,7 @@ async def test_the_intruders_way_back_of_a_later_change_leaves_the_owners(
     """The other order: the intruder clicks their own way back first; the owner's, from
     the earlier change, still gives the owner the account."""
     await sign_up(app, ADA, verified=True)
-    async with make_client(smtp_url=smtp.url) as elsewhere:
-        intruder = await sign_in(elsewhere, ADA)
-        await ask(elsewhere, intruder.headers, EVE)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
-        clock.advance(60)
-        await ask(elsewhere, intruder.headers, MAL)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+    await chain_of_changes(make_client, smtp, clock)
     intruders = link_token(await smtp.wait_for_subject(EVE, CHANGED, 1))
     assert (await app.post("/auth/account/secure", json={"token": intruders})).status_code == 204
     owners = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
