@@ -150,7 +150,9 @@ class SessionIssuer:
         except StorageUnavailable:
             await self._revoker.revoke_quietly(session.id, user.id, "grant_not_stored", client)
             raise
-        role = await self._end_if_changed_meanwhile(user, amr, session.id, client, passkey_kept)
+        role = await self._end_if_changed_meanwhile(
+            user, assurance, session.id, client, passkey_kept
+        )
         device = await self._devices.signed_in(user, client, amr)
         tokens = self.tokens(user.id, role, session.id, refresh_token, idle, now, assurance)
         return dataclasses.replace(tokens, device=device)
@@ -158,7 +160,7 @@ class SessionIssuer:
     async def _end_if_changed_meanwhile(
         self,
         user: User,
-        amr: tuple[str, ...],
+        assurance: Assurance,
         session_id: str,
         client: ClientInfo,
         passkey_kept: Callable[[], Awaitable[bool]] | None,
@@ -178,12 +180,12 @@ class SessionIssuer:
         if current is None or current.disabled:
             await self._revoker.revoke_quietly(session_id, user.id, "account_disabled", client)
             raise AccountDisabled()
-        if PASSWORD[0] in amr and current.password_hash != user.password_hash:
+        if PASSWORD[0] in assurance.amr and current.password_hash != user.password_hash:
             await self._revoker.revoke_quietly(session_id, user.id, "password_changed", client)
             raise InvalidCredentials()
         if (
             current.updated_at != user.updated_at
-            and Assurance(current.updated_at, amr).acr != AAL2
+            and assurance.acr != AAL2
             and await self._app_turned_on(user.id)
         ):
             # The authenticator app was turned on while this one-factor sign-in was under

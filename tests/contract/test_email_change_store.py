@@ -21,13 +21,15 @@ from domain.ports import (
     MailToken,
     MailUnitOfWork,
     PreviousAddress,
+    UserAdministration,
     UserRepository,
 )
+from infrastructure.persistence.administration import SqlUserAdministration
 from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.users import SqlUserRepository
 from tests.contract.conftest import OWNERS_CREATED, adapters, sql_database
 from tests.fakes.mail import MemoryMail
-from tests.fakes.repositories import MemoryUserRepository
+from tests.fakes.repositories import MemoryUserAdministration, MemoryUserRepository
 
 NOW = OWNERS_CREATED + timedelta(days=1)
 
@@ -38,6 +40,7 @@ class Stores:
     mail: Callable[[], MailUnitOfWork]
     ada: int  # unverified
     bob: int
+    admin: UserAdministration
 
 
 def user(email: str) -> NewUser:
@@ -55,13 +58,14 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             await users.add(user("ada@example.com")),
             await users.add(user("bob@example.com")),
         )
-        yield Stores(users, lambda: shared, ada.id, bob.id)
+        yield Stores(users, lambda: shared, ada.id, bob.id, MemoryUserAdministration(users))
         return
     async with sql_database(request.param, request, tmp_path) as database:
         repository = SqlUserRepository(database)
         ada = await repository.add(user("ada@example.com"))
         bob = await repository.add(user("bob@example.com"))
-        yield Stores(repository, lambda: SqlMailUnitOfWork(database), ada.id, bob.id)
+        admin = SqlUserAdministration(database)
+        yield Stores(repository, lambda: SqlMailUnitOfWork(database), ada.id, bob.id, admin)
 
 
 async def change(stores: Stores, user_id: int, email: str) -> str | None:
@@ -217,3 +221,22 @@ async def test_the_change_answers_whether_the_old_address_was_verified(stores: S
 
     assert unproven == PreviousAddress("ada@example.com", verified=False)
     assert proven == PreviousAddress("ada@two.example.com", verified=True)  # verified by it
+
+
+async def test_an_erased_accounts_way_back_holds_nothing(stores: Stores) -> None:
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(restore(stores.ada, "5", NOW, "ada@old.example.com"))
+
+    assert await stores.admin.erase(stores.ada, NOW)
+
+    async with stores.mail().begin() as work:
+        assert not await work.tokens.holds("ada@old.example.com", NOW, stores.bob)
+
+
+async def test_an_operators_import_does_not_look_at_the_ways_back(stores: Stores) -> None:
+    async with stores.mail().begin() as work:
+        await work.tokens.issue(restore(stores.ada, "6", NOW, "ada@old.example.com"))
+
+    made = await stores.admin.insert_new([replace(user("ada@old.example.com"), created_at=NOW)])
+
+    assert made == {"ada@old.example.com"}

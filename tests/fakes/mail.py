@@ -66,6 +66,7 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             and used is None
             and token.expires_at > now
             and token.user_id != user_id
+            and token.user_id in self.users_repo.users  # an erased account's went with it
             for token, used in self.token_rows.values()
         )
 

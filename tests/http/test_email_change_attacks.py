@@ -42,6 +42,7 @@ from tests.servers.smtp import SmtpSink, link_token, text_of
 
 Client = AsyncTestClient[Any]
 MAL = "mallory@example.test"
+TYPO = "ada@exmaple.test"  # someone else's mailbox, mistyped by Ada at sign-up
 
 
 @pytest.fixture
@@ -262,3 +263,61 @@ async def test_every_sign_up_of_a_held_address_is_a_clean_refusal(
     for answer in (registered, by_passkey, by_google):
         assert_problem(answer, 409, "email_taken")
     assert_problem(by_link, 400, "invalid_email_link")
+
+
+@pytest.mark.every_deployment
+async def test_an_old_notice_at_a_never_verified_address_takes_nothing_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """Ada signs up with a typo, someone else's mailbox, never verified; signs in on her phone
+    (the new-device notice goes to that mailbox), then fixes her address. The stranger who
+    reads the typo'd mailbox clicks the old notice: it may sign Ada out, but must neither
+    give the account their address nor mail them its reset."""
+    ada = await sign_up(app, TYPO)
+    async with make_client(smtp_url=smtp.url) as phone:
+        await sign_in(phone, TYPO)
+    notice = link_token(await smtp.wait_for_subject(TYPO, NOTICE, 1))
+    clock.advance(60)
+    await ask(app, ada.headers, ADA)
+    await app.post(
+        "/auth/email/change", json={"token": await change_link(smtp, ADA)}, headers=ada.headers
+    )
+
+    clicked = await app.post("/auth/account/secure", json={"token": notice})
+
+    assert clicked.status_code == 204, clicked.text
+    await smtp.wait_for_subject(ADA, "Reset", 1)  # to the account's proven address
+    await asyncio.sleep(0.3)
+    assert smtp.about(TYPO, "Reset") == []
+    assert await address_after_reset(app, smtp) == ADA
+
+
+async def test_a_passkey_planted_from_a_session_no_notice_reported_goes_with_the_way_back(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """A stolen fresh session (or the password typed on the owner's own computer: a known
+    device, no notice) adds a passkey; the intruder signs in with it elsewhere and asks the
+    change from there. The way back reaches back to every session live at the change."""
+    owner = await sign_up(app, ADA, verified=True)  # the session the intruder steals
+    theirs = SoftAuthenticator(BASE_URL)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        options = await elsewhere.post("/auth/passkeys/register/options", headers=owner.headers)
+        added = await elsewhere.post(
+            "/auth/passkeys/register/verify",
+            json={"credential": theirs.create(options.json())},
+            headers=owner.headers,
+        )
+        assert added.status_code == 201, added.text
+        clock.advance(60)
+        second = await passkey_sign_in(elsewhere, theirs)
+        clock.advance(60)
+        headers = bearer(second.json()["access_token"])
+        await ask(elsewhere, headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
+
+    async with make_client() as later:
+        again = await passkey_sign_in(later, theirs)
+    assert again.status_code == 401, again.text

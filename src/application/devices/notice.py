@@ -80,7 +80,10 @@ class NewDeviceNotice:
                     user_id=user.id,
                     kind=MailKind.SECURE_ACCOUNT,
                     expires_at=now + self._policy.ttl(MailKind.SECURE_ACCOUNT),
-                    email=user.email,
+                    # Where the reset of its "this wasn't me" goes, and the address it gives
+                    # back should the account have moved: only a proven one. A mistyped,
+                    # never-verified address is a stranger's mailbox.
+                    email=user.email if user.email_verified else None,
                 )
             )
             await work.outbox.enqueue(
@@ -109,7 +112,9 @@ def compose_new_device(
         f"How: {method(amr)}",
         "If this was you, there is nothing to do.",
         "If it was not you, open this link: it signs the account out on every device and"
-        " blocks the password until you choose a new one (a reset link follows by mail):",
+        " blocks the password until you choose a new one (a reset link follows by mail to"
+        " this address, which the account gets back should its address have been changed"
+        " meanwhile):",
         link,
         f"The link works once and expires in {duration(policy.ttl(MailKind.SECURE_ACCOUNT))}.",
     ]

@@ -149,12 +149,13 @@ class SecureAccount:
     async def _restorable(
         self, user: User | None, email: str | None, client: ClientInfo
     ) -> AuditEvent | None:
-        """The event of the old address coming back, if it can (it is kept for its way back
-        while that lives: only an account made some other way, an operator's import, can
-        have it)."""
+        """The event of the old address coming back, if it can: neither another account's
+        (an operator's import can make one with it) nor kept for another's way back."""
         if user is None or email is None:
             return None
-        if await self._users.get_by_email(email) is not None:
+        async with self._mail.begin() as work:
+            held = await work.tokens.holds(email, self._clock.now(), user.id)
+        if held or await self._users.get_by_email(email) is not None:
             # The account keeps the address it has; the reset still goes to the old one,
             # whose owner clicked.
             audit_event(

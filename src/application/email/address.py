@@ -163,7 +163,11 @@ class ChangeEmail:
             )
             raise InvalidVerificationToken()
         changed = change_event("email_changed", command.client, user_id=user_id)
-        asking = await self._sessions.get(held.session_id)
+        # The way back undoes what anyone signed in at the change could have added: the
+        # asking session may have signed in with a passkey planted from another session,
+        # one that no notice reported (a stolen one, the owner's own device).
+        live = await self._sessions.list_live(user_id, now)
+        since = min((session.created_at for session in live), default=now)
         secure = new_token()
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.CHANGE_EMAIL, now) is None:
@@ -187,9 +191,7 @@ class ChangeEmail:
                         kind=MailKind.RESTORE_EMAIL,
                         expires_at=now + self._policy.ttl(MailKind.RESTORE_EMAIL),
                         email=previous.email,
-                        # Whoever asked may have added factors since their sign-in, before
-                        # the change: the way back removes those too.
-                        since=asking.created_at if asking is not None else now,
+                        since=since,
                     )
                 )
                 notice = compose_email_changed(self._policy, previous.email, email, secure)

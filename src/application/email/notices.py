@@ -33,7 +33,7 @@ _WHAT = {
     ),
     Notice.RECENT_FACTORS_REMOVED: (
         "Second factors were removed",
-        "were removed: they were added after the sign-in you reported as not yours",
+        "were removed: they were added while whoever you reported could have been signed in",
     ),
     Notice.PASSWORD_CHANGED: ("Your password was changed", "was changed"),
     Notice.PASSWORD_SET: ("A password was set", "was set: the account can sign in with it"),
