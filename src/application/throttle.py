@@ -141,8 +141,17 @@ class Throttle:
 
     async def email_change(self, user_id: int, client: ClientInfo) -> None:
         """Links to a new address, as many as verification mails but counted apart: typos
-        in a new address must not keep the user from a verification mail."""
-        await self._hit(f"email-change:user:{user_id}", self._limits.verification, HOUR, client)
+        in a new address must not keep the user from a verification mail. Any address of
+        the user's choice gets one: each IP asks for 4x one account's, as at forgot
+        password, so throwaway accounts do not make a mail cannon."""
+        limit = self._limits.verification
+        await self._hit_all(
+            [
+                RateLimit(key=f"email-change:ip:{_network(client)}", limit=4 * limit, window=HOUR),
+                RateLimit(key=f"email-change:user:{user_id}", limit=limit, window=HOUR),
+            ],
+            client,
+        )
 
     async def _hit_all(self, hits: list[RateLimit], client: ClientInfo) -> None:
         """Every hit of one attempt in one round trip, the first refusal answered."""

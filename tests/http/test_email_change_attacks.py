@@ -321,3 +321,67 @@ async def test_a_passkey_planted_from_a_session_no_notice_reported_goes_with_the
     async with make_client() as later:
         again = await passkey_sign_in(later, theirs)
     assert again.status_code == 401, again.text
+
+
+async def test_a_passkey_planted_from_a_stolen_session_the_intruder_then_ended_goes_too(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """As above, but from the passkey's session the intruder signs every other session
+    out, the stolen one with it, before asking: none older than the passkey is live at the
+    change. The way back reaches back a week before the change all the same."""
+    owner = await sign_up(app, ADA, verified=True)  # the session the intruder steals
+    theirs = SoftAuthenticator(BASE_URL)
+    async with make_client(smtp_url=smtp.url) as elsewhere:
+        options = await elsewhere.post("/auth/passkeys/register/options", headers=owner.headers)
+        await elsewhere.post(
+            "/auth/passkeys/register/verify",
+            json={"credential": theirs.create(options.json())},
+            headers=owner.headers,
+        )
+        clock.advance(60)
+        second = await passkey_sign_in(elsewhere, theirs)
+        headers = bearer(second.json()["access_token"])
+        out = await elsewhere.post("/auth/revoke", json={"keep_current": True}, headers=headers)
+        assert out.status_code == 204, out.text
+        clock.advance(60)
+        await ask(elsewhere, headers, EVE)
+        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
+
+    assert await address_after_reset(app, smtp) == ADA
+    async with make_client() as later:
+        again = await passkey_sign_in(later, theirs)
+    assert again.status_code == 401, again.text
+
+
+async def test_the_address_replaced_by_the_way_back_is_told(app: Client, smtp: SmtpSink) -> None:
+    """The owner moved away from a mailbox someone else reads now; that reader clicks the
+    way back within the week. The owner, at the new address, must hear of it."""
+    ada = await sign_up(app, ADA, verified=True)
+    await ask(app, ada.headers, MAL)
+    await app.post("/auth/email/change", json={"token": await change_link(smtp, MAL)})
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+
+    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
+
+    told = await smtp.wait_for_subject(MAL, "Your account's address was given back", 1)
+    assert "a***@example.test" in text_of(told)
+
+
+async def test_one_address_asks_for_a_few_change_links_whatever_the_accounts(
+    app: Client, smtp: SmtpSink
+) -> None:
+    """Throwaway accounts from one address must not make a mail cannon: 4x one account's
+    links per hour from one IP, whatever the accounts."""
+    answers = []
+    for n in range(5):
+        account = await sign_up(app, f"throwaway{n}@example.test")
+        for m in range(3):
+            answers.append(
+                (await ask(app, account.headers, f"victim{n}{m}@example.test")).status_code
+            )
+
+    assert answers.count(202) == 12
+    assert answers[12:] == [429, 429, 429]

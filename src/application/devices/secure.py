@@ -13,7 +13,7 @@ from datetime import datetime
 
 from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
-from application.email.messages import MailPolicy
+from application.email.messages import MailPolicy, masked, outgoing
 from application.email.notices import Notice
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
@@ -29,6 +29,7 @@ from domain.ports import (
     KnownDevices,
     MailKind,
     MailUnitOfWork,
+    OutgoingMail,
     UserRepository,
 )
 
@@ -64,6 +65,7 @@ class SecureAccount:
         self._factors = factors
         self._devices = devices
         self._ttl = policy.ttl(MailKind.SECURE_ACCOUNT)  # a link is made this long before it dies
+        self._product = policy.product
         self._mail = mail
         self._users = users
         self._revoker = revoker
@@ -121,8 +123,12 @@ class SecureAccount:
             await work.tokens.discard_expiring_after(
                 user_id, MailKind.RESTORE_EMAIL, held.expires_at, now
             )
-            if restored is not None and gives_back is not None:
+            if restored is not None and gives_back is not None and user is not None:
                 await work.accounts.change_email(user_id, gives_back, now, restored)
+                # The address replaced hears of it: an owner who moved away from a mailbox
+                # someone else now reads learns who took the account back.
+                replaced = compose_address_given_back(self._product, user.email, gives_back)
+                await work.outbox.enqueue(replaced, due_at=now)
             if user is not None:
                 # The reset goes to the mailbox that clicked, whatever the account's
                 # address is by now (an older notice's token carries none).
@@ -185,3 +191,15 @@ class SecureAccount:
 
         if await self._factors.remove(user, client, "account_secured", added_since):
             await self._queue.notify(user, Notice.RECENT_FACTORS_REMOVED)
+
+
+def compose_address_given_back(product: str, recipient: str, old: str) -> OutgoingMail:
+    subject = f"Your account's address was given back — {product}"
+    paragraphs = [
+        f"The {product} account for {recipient} was given back its earlier address,"
+        f" {masked(old)}, with the link mailed there when the address changed. Every"
+        " session ended and the password was blocked; the reset link went to that address.",
+        "If that was you, there is nothing to do here.",
+        f"If it was not, whoever reads {masked(old)} now has the account: contact us.",
+    ]
+    return outgoing(recipient, subject, paragraphs, product)

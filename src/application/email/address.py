@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from application.caller_session import CallerSession
 from application.client import ClientInfo, audit_event, change_event
-from application.email.messages import MailPolicy, compose, duration, outgoing
+from application.email.messages import MailPolicy, compose, duration, masked, outgoing
 from application.email.tokens import TOKEN_MAX, digest, new_token
 from application.mfa.planted import MailboxProof
 from application.step_up import StepUp
@@ -163,11 +163,14 @@ class ChangeEmail:
             )
             raise InvalidVerificationToken()
         changed = change_event("email_changed", command.client, user_id=user_id)
-        # The way back undoes what anyone signed in at the change could have added: the
-        # asking session may have signed in with a passkey planted from another session,
-        # one that no notice reported (a stolen one, the owner's own device).
+        # The way back undoes what anyone signed in at the change, or in the week before,
+        # could have added: the asking session may have signed in with a passkey planted
+        # from another one that no notice reported (a stolen one, the owner's own device),
+        # and ended since by the intruder, who chooses which sessions are live.
         live = await self._sessions.list_live(user_id, now)
-        since = min((session.created_at for session in live), default=now)
+        floor = now - self._policy.ttl(MailKind.RESTORE_EMAIL)
+        since = min((session.created_at for session in live), default=floor)
+        since = min(since, floor)
         secure = new_token()
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.CHANGE_EMAIL, now) is None:
@@ -221,10 +224,3 @@ def compose_email_changed(
         f"The link works once and expires in {duration(policy.ttl(MailKind.RESTORE_EMAIL))}.",
     ]
     return outgoing(previous, subject, paragraphs, product, link=link)
-
-
-def masked(email: str) -> str:
-    """``j***@example.com``: enough for the owner to recognise, little for whoever reads
-    the old mailbox now."""
-    local, _, domain = email.rpartition("@")
-    return f"{local[:1]}***@{domain}"

@@ -131,3 +131,10 @@ def compose_breach_notice(policy: MailPolicy, recipient: str) -> OutgoingMail:
         "If you did not sign in just now, change your password at once.",
     ]
     return outgoing(recipient, subject, paragraphs, product)
+
+
+def masked(email: str) -> str:
+    """``j***@example.com``: enough for the owner to recognise, little for whoever reads
+    the old mailbox now."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}"
