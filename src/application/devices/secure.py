@@ -145,10 +145,10 @@ class SecureAccount:
         )
 
     def _since(self, held: Held, oldest: datetime | None) -> datetime:
-        """The sign-in this link reaches back to (a new-device notice's: its own, made one
-        lifetime before it dies; an email change's: the asking session's start), or an
-        earlier one another live notice reports: whoever signed in then may have planted
-        the factor the asking session used to sign in again."""
+        """How far back this link undoes (a new-device notice's: its own sign-in, one
+        lifetime before it dies; an email change's: a week before the change, or an older
+        session then live), or an earlier sign-in another live notice reports: whoever
+        signed in then may have planted the factor a later session signed in with."""
         since = held.since or held.expires_at - self._ttl
         return since if oldest is None else min(since, oldest - self._ttl)
 
