@@ -361,3 +361,38 @@ async def test_authgate_migrate_seals_the_secrets_with_the_services_key(
     finally:
         await database.close()
     assert (endpoint.secret, endpoint.previous_secret) == (PLAIN, PREVIOUS)
+
+
+async def test_0018_gives_each_queued_mail_the_account_that_had_its_address(
+    empty_database: Database, folder: Path
+) -> None:
+    migrations = {m.version: m for m in read_migrations(bundled(empty_database.dialect))}
+    for version, migration in migrations.items():
+        if version < "0018":
+            write(folder, migration.file_name, migration.script)
+    await migrate(empty_database, folder)
+    made, before, after = (datetime(2026, 1, d, tzinfo=UTC) for d in (2, 1, 3))
+    async with empty_database.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (email, role, created_at, updated_at)"
+            " VALUES ('ada@example.com', 'user', $1, $1)",
+            made,
+        )
+        for recipient, at in (
+            ("ada@example.com", before),  # a previous account's, at the same address
+            ("ada@example.com", after),
+            ("nobody@example.com", after),
+        ):
+            await tx.execute(
+                "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at)"
+                " VALUES ($1, 's', 't', 'h', $2, $2)",
+                recipient,
+                at,
+            )
+    change = migrations["0018_email_change"]
+    write(folder, change.file_name, change.script)
+
+    assert await migrate(empty_database, folder) == ["0018_email_change"]
+    async with empty_database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT user_id FROM outbox ORDER BY id")
+    assert [row["user_id"] for row in rows] == [None, 1, None]

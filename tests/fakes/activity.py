@@ -61,11 +61,8 @@ class MemoryMailHistory(MailHistory):
         self._mail = mail
 
     async def sent_to(self, user_id: int) -> list[SentMail]:
-        user = self._users.users.get(user_id)
-        if user is None:
-            return []
         return [
             SentMail(subject=row.mail.subject, created_at=row.created_at, sent_at=row.sent_at)
             for row in self._mail.rows.values()
-            if row.mail.recipient == user.email and row.created_at >= user.created_at
+            if row.mail.user_id == user_id
         ]

@@ -477,3 +477,40 @@ async def test_an_address_nobody_proved_gets_no_notice_and_is_kept_for_nobody(
     assert owner.status_code == 201, owner.text
     await asyncio.sleep(0.3)
     assert smtp.about(ADA, CHANGED) == []
+
+
+async def test_the_export_keeps_the_mails_sent_to_the_old_address(
+    app: Client, smtp: SmtpSink
+) -> None:
+    ada = await sign_up(app, ADA, verified=True)
+    await ask(app, ada.headers)
+    changed = await app.post(
+        "/auth/email/change", json={"token": await change_link(smtp)}, headers=ada.headers
+    )
+    assert changed.status_code == 200, changed.text
+
+    export = await app.get("/auth/account/export", headers=ada.headers)
+
+    assert export.status_code == 200, export.text
+    subjects = [mail["subject"] for mail in export.json()["mails"]]
+    assert any(s.startswith("Confirm your email address") for s in subjects)  # to ADA
+    assert any(s.startswith(CONFIRM) for s in subjects)  # to NEW
+    assert any(s.startswith(CHANGED) for s in subjects)  # to ADA, after the change
+
+
+async def test_deleting_the_account_erases_the_mails_to_the_old_address_too(
+    app: Client, smtp: SmtpSink, settings: Settings
+) -> None:
+    ada = await sign_up(app, ADA, verified=True)
+    await ask(app, ada.headers)
+    await app.post(
+        "/auth/email/change", json={"token": await change_link(smtp)}, headers=ada.headers
+    )
+    await smtp.wait_for_subject(ADA, CHANGED, 1)
+
+    deleted = await app.delete("/auth/account", headers=ada.headers)
+
+    assert deleted.status_code == 204, deleted.text
+    left = [(m["recipient"], m["subject"]) for m in await rows(settings, "outbox")]
+    assert [r for r, _ in left] == [NEW]  # the farewell, to the address the account had
+    assert left[0][1].startswith("Your account was deleted")

@@ -86,9 +86,8 @@ class NewDeviceNotice:
                     email=user.email if user.email_verified else None,
                 )
             )
-            await work.outbox.enqueue(
-                compose_new_device(self._policy, user.email, token, client, amr, now), due_at=now
-            )
+            mail = compose_new_device(self._policy, user.email, token, client, amr, now)
+            await work.outbox.enqueue(mail.about(user.id), due_at=now)
 
 
 def compose_new_device(

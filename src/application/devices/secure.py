@@ -128,6 +128,7 @@ class SecureAccount:
                 # The address replaced hears of it: an owner who moved away from a mailbox
                 # someone else now reads learns who took the account back.
                 replaced = compose_address_given_back(self._product, user.email, gives_back)
+                replaced = replaced.about(user_id)
                 await work.outbox.enqueue(replaced, due_at=now)
             if user is not None:
                 # The reset goes to the mailbox that clicked, whatever the account's

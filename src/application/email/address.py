@@ -96,7 +96,7 @@ class RequestEmailChange:
                     session_id=command.caller.session_id,
                 )
             )
-            mail = compose(self._policy, MailKind.CHANGE_EMAIL, email, token)
+            mail = compose(self._policy, MailKind.CHANGE_EMAIL, email, token).about(user.id)
             await work.outbox.enqueue(mail, due_at=now)
         audit_event(
             self._audit,
@@ -198,6 +198,7 @@ class ChangeEmail:
                     )
                 )
                 notice = compose_email_changed(self._policy, previous.email, email, secure)
+                notice = notice.about(user_id)
                 await work.outbox.enqueue(notice, due_at=now)
         self._audit.record(changed)
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)

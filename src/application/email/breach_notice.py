@@ -36,4 +36,5 @@ class BreachNotice:
         async with self._mail.begin() as work:
             # The mark and the mail in one transaction: told once, and never marked untold.
             if await work.accounts.mark_breach_mailed(user.id, now):
-                await work.outbox.enqueue(compose_breach_notice(self._policy, user.email), now)
+                mail = compose_breach_notice(self._policy, user.email).about(user.id)
+                await work.outbox.enqueue(mail, now)

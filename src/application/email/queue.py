@@ -23,7 +23,7 @@ class MailQueue:
         """``send`` in the caller's own unit of work: the mail goes with its change or not
         at all."""
         token, now = new_token(), self._clock.now()
-        mail = compose(self._policy, kind, user.email, token)
+        mail = compose(self._policy, kind, user.email, token).about(user.id)
         await work.tokens.issue(
             MailToken(
                 token_hash=digest(token),
@@ -37,11 +37,11 @@ class MailQueue:
 
     def notice(self, user: User, notice: Notice) -> OutgoingMail:
         """A notice to enqueue in the caller's own unit of work."""
-        return compose_notice(self._policy.product, notice, user.email)
+        return compose_notice(self._policy.product, notice, user.email).about(user.id)
 
     def farewell(self, user: User) -> OutgoingMail:
         """The last mail of a deleted account, queued in the erasure's own transaction."""
-        return compose_farewell(self._policy.product, user.email)
+        return compose_farewell(self._policy.product, user.email).about(user.id)
 
     async def notify(self, user: User, notice: Notice) -> None:
         await self.enqueue(self.notice(user, notice))

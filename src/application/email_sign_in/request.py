@@ -93,7 +93,7 @@ class RequestEmailSignIn:
         try:
             mailed = await self._grants.open(request_id, email, user_id)
             mail = compose_sign_in(self._policy, email, mailed, new_account=user_id is None)
-            await self._queue.enqueue(mail)
+            await self._queue.enqueue(mail if user_id is None else mail.about(user_id))
         except StorageUnavailable as e:
             log.warning("sign-in mail not queued: %s", cause_of(e))
         except Exception:  # nobody awaits this after the answer: the log must see it

@@ -7,6 +7,7 @@ always has its mail queued.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,6 +67,12 @@ class OutgoingMail:
     subject: str
     text: str
     html: str
+    # The account it is about, if any: the account's export lists its mails by it, at
+    # whatever address they went (an email change moves the account, not its history).
+    user_id: int | None = None
+
+    def about(self, user_id: int) -> OutgoingMail:
+        return dataclasses.replace(self, user_id=user_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -70,12 +70,11 @@ class SqlMailHistory(MailHistory):
 
     async def sent_to(self, user_id: int) -> list[SentMail]:
         async with self._db.transaction(write=False) as tx:
-            # The account's own mails: to its address since it was made (a previous
-            # account's at the same address are not the business of whoever holds it now).
+            # The account's own mails, at whatever address they went (a previous account's
+            # at the same address are not the business of whoever holds it now; ids are
+            # never reused).
             rows = await tx.fetchall(
-                "SELECT o.subject, o.created_at, o.sent_at FROM outbox o JOIN users u"
-                " ON o.recipient = u.email AND o.created_at >= u.created_at"
-                " WHERE u.id = $1 ORDER BY o.id",
+                "SELECT subject, created_at, sent_at FROM outbox WHERE user_id = $1 ORDER BY id",
                 user_id,
             )
         return [

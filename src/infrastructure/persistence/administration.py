@@ -21,9 +21,10 @@ _ERASE = (
     "DELETE FROM totp_credentials WHERE user_id = $1",
     "DELETE FROM passkeys WHERE user_id = $1",
     "DELETE FROM security_activity WHERE user_id = $1",
-    # Every mail to the erased address goes too: those waiting (a body may hold a live
-    # token) and the record of those sent (GDPR Art. 17: the address is personal data).
-    "DELETE FROM outbox WHERE recipient = (SELECT email FROM users WHERE id = $1)",
+    # Every mail about the account (at an address it had before a change too) and every
+    # mail to its address goes: those waiting (a body may hold a live token) and the record
+    # of those sent (GDPR Art. 17: the address is personal data).
+    "DELETE FROM outbox WHERE user_id = $1 OR recipient = (SELECT email FROM users WHERE id = $1)",
     # The apps were told (their payloads name the address): the record of it goes. Those
     # still to go out (this erasure's user.deleted among them) are sent, then kept as long
     # as any (housekeeping's ``WEBHOOKS_KEPT``).

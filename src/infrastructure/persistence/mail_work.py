@@ -138,13 +138,14 @@ class _Outbox(Outbox):
 async def enqueue(tx: Tx, mail: OutgoingMail, due_at: datetime) -> None:
     """A mail into the outbox, in the caller's transaction."""
     await tx.execute(
-        "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at)"
-        " VALUES ($1, $2, $3, $4, $5, $5)",
+        "INSERT INTO outbox (recipient, subject, text, html, created_at, due_at, user_id)"
+        " VALUES ($1, $2, $3, $4, $5, $5, $6)",
         mail.recipient,
         mail.subject,
         mail.text,
         mail.html,
         due_at,
+        mail.user_id,
     )
 
 

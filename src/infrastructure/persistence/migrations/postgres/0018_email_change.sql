@@ -7,3 +7,10 @@ ALTER TABLE mail_tokens ADD COLUMN email TEXT;
 ALTER TABLE mail_tokens ADD COLUMN session_id TEXT;
 ALTER TABLE mail_tokens ADD COLUMN since TIMESTAMPTZ;
 CREATE INDEX mail_tokens_email ON mail_tokens (email);
+-- The account each mail is about, so its export lists them at whatever address they went;
+-- the mails already queued are the account's that had their address when they were made.
+ALTER TABLE outbox ADD COLUMN user_id INTEGER;
+UPDATE outbox SET user_id = (
+    SELECT u.id FROM users u WHERE u.email = outbox.recipient AND outbox.created_at >= u.created_at
+);
+CREATE INDEX outbox_user ON outbox (user_id);
