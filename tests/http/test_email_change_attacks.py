@@ -177,6 +177,49 @@ async def test_the_new_device_notice_alone_gives_the_old_address_back(
     assert smtp.about(EVE, "Reset") == []
 
 
+async def planted_and_moved(
+    client: Client,
+    headers: dict[str, str],
+    smtp: SmtpSink,
+    clock: FakeClock,
+    *,
+    sign_the_others_out: bool = False,
+) -> SoftAuthenticator:
+    """From the session of ``headers``, the intruder adds a passkey of theirs; a minute
+    later signs in with it (signing every other session out, if asked) and, a minute after,
+    moves the account to EVE from that session. Their authenticator."""
+    theirs = SoftAuthenticator(BASE_URL)
+    options = await client.post("/auth/passkeys/register/options", headers=headers)
+    added = await client.post(
+        "/auth/passkeys/register/verify",
+        json={"credential": theirs.create(options.json())},
+        headers=headers,
+    )
+    assert added.status_code == 201, added.text
+    clock.advance(60)
+    second = await passkey_sign_in(client, theirs)
+    assert second.status_code == 200, second.text
+    with_passkey = bearer(second.json()["access_token"])
+    if sign_the_others_out:
+        out = await client.post("/auth/revoke", json={"keep_current": True}, headers=with_passkey)
+        assert out.status_code == 204, out.text
+    clock.advance(60)
+    await ask(client, with_passkey, EVE)
+    changed = await client.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
+    assert changed.status_code == 200, changed.text
+    return theirs
+
+
+async def assert_the_way_back_takes_the_passkey(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink, theirs: SoftAuthenticator
+) -> None:
+    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
+    async with make_client() as later:
+        again = await passkey_sign_in(later, theirs)
+    assert again.status_code == 401, again.text
+
+
 async def test_a_passkey_planted_in_an_earlier_session_goes_with_the_way_back(
     app: Client, make_client: Callable[..., Client], smtp: SmtpSink, clock: FakeClock
 ) -> None:
@@ -184,34 +227,12 @@ async def test_a_passkey_planted_in_an_earlier_session_goes_with_the_way_back(
     passkey; later signs in with that passkey and asks the change from that second session.
     The way back reaches back to the first sign-in the live notice reports."""
     await sign_up(app, ADA, verified=True)
-    theirs = SoftAuthenticator(BASE_URL)
     async with make_client(smtp_url=smtp.url) as elsewhere:
         first = await sign_in(elsewhere, ADA)
         clock.advance(60)
-        options = await elsewhere.post("/auth/passkeys/register/options", headers=first.headers)
-        added = await elsewhere.post(
-            "/auth/passkeys/register/verify",
-            json={"credential": theirs.create(options.json())},
-            headers=first.headers,
-        )
-        assert added.status_code == 201, added.text
-        clock.advance(60)
-        second = await passkey_sign_in(elsewhere, theirs)
-        assert second.status_code == 200, second.text
-        headers = bearer(second.json()["access_token"])
-        clock.advance(60)
-        await ask(elsewhere, headers, EVE)
-        changed = await elsewhere.post(
-            "/auth/email/change", json={"token": await change_link(smtp, EVE)}
-        )
-        assert changed.status_code == 200, changed.text
-    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+        theirs = await planted_and_moved(elsewhere, first.headers, smtp, clock)
 
-    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
-
-    async with make_client() as later:
-        again = await passkey_sign_in(later, theirs)
-    assert again.status_code == 401, again.text
+    await assert_the_way_back_takes_the_passkey(app, make_client, smtp, theirs)
 
 
 async def test_asking_for_an_address_held_for_a_way_back_answers_taken(
@@ -299,28 +320,10 @@ async def test_a_passkey_planted_from_a_session_no_notice_reported_goes_with_the
     device, no notice) adds a passkey; the intruder signs in with it elsewhere and asks the
     change from there. The way back reaches back to every session live at the change."""
     owner = await sign_up(app, ADA, verified=True)  # the session the intruder steals
-    theirs = SoftAuthenticator(BASE_URL)
     async with make_client(smtp_url=smtp.url) as elsewhere:
-        options = await elsewhere.post("/auth/passkeys/register/options", headers=owner.headers)
-        added = await elsewhere.post(
-            "/auth/passkeys/register/verify",
-            json={"credential": theirs.create(options.json())},
-            headers=owner.headers,
-        )
-        assert added.status_code == 201, added.text
-        clock.advance(60)
-        second = await passkey_sign_in(elsewhere, theirs)
-        clock.advance(60)
-        headers = bearer(second.json()["access_token"])
-        await ask(elsewhere, headers, EVE)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
-    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+        theirs = await planted_and_moved(elsewhere, owner.headers, smtp, clock)
 
-    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
-
-    async with make_client() as later:
-        again = await passkey_sign_in(later, theirs)
-    assert again.status_code == 401, again.text
+    await assert_the_way_back_takes_the_passkey(app, make_client, smtp, theirs)
 
 
 async def test_a_passkey_planted_from_a_stolen_session_the_intruder_then_ended_goes_too(
@@ -330,30 +333,13 @@ async def test_a_passkey_planted_from_a_stolen_session_the_intruder_then_ended_g
     out, the stolen one with it, before asking: none older than the passkey is live at the
     change. The way back reaches back a week before the change all the same."""
     owner = await sign_up(app, ADA, verified=True)  # the session the intruder steals
-    theirs = SoftAuthenticator(BASE_URL)
     async with make_client(smtp_url=smtp.url) as elsewhere:
-        options = await elsewhere.post("/auth/passkeys/register/options", headers=owner.headers)
-        await elsewhere.post(
-            "/auth/passkeys/register/verify",
-            json={"credential": theirs.create(options.json())},
-            headers=owner.headers,
+        theirs = await planted_and_moved(
+            elsewhere, owner.headers, smtp, clock, sign_the_others_out=True
         )
-        clock.advance(60)
-        second = await passkey_sign_in(elsewhere, theirs)
-        headers = bearer(second.json()["access_token"])
-        out = await elsewhere.post("/auth/revoke", json={"keep_current": True}, headers=headers)
-        assert out.status_code == 204, out.text
-        clock.advance(60)
-        await ask(elsewhere, headers, EVE)
-        await elsewhere.post("/auth/email/change", json={"token": await change_link(smtp, EVE)})
-    way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
 
-    assert (await app.post("/auth/account/secure", json={"token": way_back})).status_code == 204
-
+    await assert_the_way_back_takes_the_passkey(app, make_client, smtp, theirs)
     assert await address_after_reset(app, smtp) == ADA
-    async with make_client() as later:
-        again = await passkey_sign_in(later, theirs)
-    assert again.status_code == 401, again.text
 
 
 async def test_the_address_replaced_by_the_way_back_is_told(app: Client, smtp: SmtpSink) -> None:
