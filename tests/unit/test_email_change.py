@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from application.devices.secure import SecureAccountCommand
 from application.email.address import ChangeEmailCommand, RequestEmailChangeCommand
 from application.email.verification import RequestVerificationCommand
 from domain.entities import User
-from domain.errors import EmailTaken, TooManyRequests
+from domain.errors import EmailTaken, InvalidAccessToken, StorageUnavailable, TooManyRequests
 from tests.unit.world import CLIENT, World
 
 ADA = "ada@example.test"
@@ -87,3 +88,33 @@ async def test_asking_is_limited_apart_from_verification_mails_and_before_any_lo
     await world.request_verification.execute(
         RequestVerificationCommand(caller=caller, client=CLIENT)
     )
+
+
+async def test_a_backend_down_as_the_sessions_end_leaves_the_link_to_open_again(world: World):
+    """Half-done would be the address moved with the other sessions still live, and the
+    spent link unable to finish it."""
+    signed_up = await world.sign_up_verified(ADA)
+    elsewhere = await world.sign_in(ADA)
+    caller = await world.claims(signed_up.tokens.access_token)
+    await world.request_email_change.execute(
+        RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)
+    )
+    token = last_link(world, NEW, "Confirm your new email address")
+    real_revoke_user = world.grants.revoke_user
+    failures = [StorageUnavailable("valkey")]
+
+    async def down_once(*args: Any) -> list[str]:
+        if failures:
+            raise failures.pop()
+        return await real_revoke_user(*args)
+
+    world.grants.revoke_user = down_once  # type: ignore[method-assign, assignment]
+    command = ChangeEmailCommand(token=token, client=CLIENT)
+
+    with pytest.raises(StorageUnavailable):
+        await world.change_email.execute(command)
+    assert world.users.users[signed_up.user.id].email == ADA  # nothing moved
+
+    assert (await world.change_email.execute(command)).email == NEW
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(elsewhere.tokens.access_token)

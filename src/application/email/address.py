@@ -13,6 +13,7 @@ from application.client import ClientInfo, audit_event, change_event
 from application.email.messages import MailPolicy, compose, duration, masked, outgoing
 from application.email.tokens import TOKEN_MAX, digest, new_token
 from application.mfa.planted import MailboxProof
+from application.revocation import SessionRevoker
 from application.step_up import StepUp
 from application.throttle import Throttle
 from domain.entities import User
@@ -125,6 +126,7 @@ class ChangeEmail:
         mail: MailUnitOfWork,
         grants: RefreshGrantStore,
         sessions: SessionRepository,
+        revoker: SessionRevoker,
         caller_session: CallerSession,
         proof: MailboxProof,
         policy: MailPolicy,
@@ -134,6 +136,7 @@ class ChangeEmail:
         self._mail = mail
         self._grants = grants
         self._sessions = sessions
+        self._revoker = revoker
         self._caller_session = caller_session
         self._proof = proof
         self._policy = policy
@@ -171,6 +174,12 @@ class ChangeEmail:
         floor = now - self._policy.ttl(MailKind.RESTORE_EMAIL)
         since = min((session.created_at for session in live), default=floor)
         since = min(since, floor)
+        caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
+        keep = caller.session_id if caller is not None and caller.user_id == user_id else None
+        # Every other session ends before the link is spent: should a backend fail on the
+        # way, nothing is half-done that opening the link again cannot finish (a moved
+        # address with the other sessions still live would be).
+        await self._revoker.revoke_all(user_id, keep, command.client, reason="email_changed")
         secure = new_token()
         async with self._mail.begin() as work:
             if await work.tokens.redeem(token_hash, MailKind.CHANGE_EMAIL, now) is None:
@@ -201,8 +210,8 @@ class ChangeEmail:
                 notice = notice.about(user_id)
                 await work.outbox.enqueue(notice, due_at=now)
         self._audit.record(changed)
-        caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
-        keep = caller.session_id if caller is not None and caller.user_id == user_id else None
+        # The new mailbox is proven: factors planted before the address was verified go,
+        # and a session begun meanwhile ends too.
         user = await self._proof.proven(user_id, keep, command.client, reason="email_changed")
         if user is None:  # deleted in between
             raise InvalidVerificationToken()

@@ -371,6 +371,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             mail=p.mail,
             grants=p.grants,
             sessions=p.sessions,
+            revoker=revoker,
             caller_session=caller_session,
             proof=proof,
             policy=policies.mail,
