@@ -514,3 +514,19 @@ async def test_deleting_the_account_erases_the_mails_to_the_old_address_too(
     left = [(m["recipient"], m["subject"]) for m in await rows(settings, "outbox")]
     assert [r for r, _ in left] == [NEW]  # the farewell, to the address the account had
     assert left[0][1].startswith("Your account was deleted")
+
+
+async def test_an_address_taken_meanwhile_ends_no_session(
+    app: Client, make_client: Callable[..., Client], smtp: SmtpSink
+) -> None:
+    """The link opened from a mail client (no session sent): refused as taken before
+    anything ends, so a change that cannot happen signs nobody out."""
+    ada = await sign_up(app, ADA, verified=True)
+    await ask(app, ada.headers)
+    token = await change_link(smtp)
+    await sign_up(app, NEW)
+    async with make_client() as mail_client:
+        late = await mail_client.post("/auth/email/change", json={"token": token})
+
+    assert_problem(late, 409, "email_taken")
+    await assert_access_works(app, ada.access_token)

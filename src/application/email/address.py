@@ -124,6 +124,7 @@ class ChangeEmail:
         self,
         *,
         mail: MailUnitOfWork,
+        users: UserRepository,
         grants: RefreshGrantStore,
         sessions: SessionRepository,
         revoker: SessionRevoker,
@@ -134,6 +135,7 @@ class ChangeEmail:
         audit: AuditLog,
     ) -> None:
         self._mail = mail
+        self._users = users
         self._grants = grants
         self._sessions = sessions
         self._revoker = revoker
@@ -149,8 +151,10 @@ class ChangeEmail:
         token_hash, now = digest(command.token), self._clock.now()
         async with self._mail.begin() as work:
             held = await work.tokens.holder(token_hash, MailKind.CHANGE_EMAIL, now)
-        if held is None or held.email is None:
-            raise InvalidVerificationToken()
+            if held is None or held.email is None:
+                raise InvalidVerificationToken()
+            # Kept for another account's way back since it was asked for.
+            kept = await work.tokens.holds(held.email, now, held.user_id)
         user_id, email = held.user_id, held.email
         if held.session_id is None or not await self._grants.with_grants([held.session_id]):
             # The session that asked ended (signed out everywhere, a reset, "this wasn't
@@ -174,6 +178,9 @@ class ChangeEmail:
         floor = now - self._policy.ttl(MailKind.RESTORE_EMAIL)
         since = min((session.created_at for session in live), default=floor)
         since = min(since, floor)
+        # Taken since it was asked for: said before anything ends (the change checks again).
+        if kept or await self._users.get_by_email(email) is not None:
+            raise EmailTaken()
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
         keep = caller.session_id if caller is not None and caller.user_id == user_id else None
         # Every other session ends before the link is spent: should a backend fail on the

@@ -369,6 +369,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         ),
         change_email=ChangeEmail(
             mail=p.mail,
+            users=p.users,
             grants=p.grants,
             sessions=p.sessions,
             revoker=revoker,
