@@ -13,6 +13,7 @@ from datetime import datetime
 
 from application.client import ClientInfo, audit_event, change_event
 from application.compensation import quietly
+from application.email.address import taken_for
 from application.email.messages import MailPolicy, masked, outgoing
 from application.email.notices import Notice
 from application.email.queue import MailQueue
@@ -160,9 +161,7 @@ class SecureAccount:
         (an operator's import can make one with it) nor kept for another's way back."""
         if user is None or email is None:
             return None
-        async with self._mail.begin() as work:
-            held = await work.tokens.holds(email, self._clock.now(), user.id)
-        if held or await self._users.get_by_email(email) is not None:
+        if await taken_for(user.id, email, self._clock.now(), users=self._users, mail=self._mail):
             # The account keeps the address it has; the reset still goes to the old one,
             # whose owner clicked.
             audit_event(

@@ -7,6 +7,7 @@ what recovers the account; V7.4.3: every other session ends)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from application.caller_session import CallerSession
 from application.client import ClientInfo, audit_event, change_event
@@ -79,13 +80,11 @@ class RequestEmailChange:
         # Counted before the look below: past the limit, a taken address is answered like a
         # free one (429), not probed without end.
         await self._throttle.email_change(user.id, command.client)
-        # Taken is said as at sign-up (409 there too); confirming checks again.
-        if await self._users.get_by_email(email) is not None:
-            raise EmailTaken()
         token, now = new_token(), self._clock.now()
+        # Taken is said as at sign-up (409 there too); confirming checks again.
+        if await taken_for(user.id, email, now, users=self._users, mail=self._mail):
+            raise EmailTaken()
         async with self._mail.begin() as work:
-            if await work.tokens.holds(email, now, user.id):
-                raise EmailTaken()  # kept for another account's way back, as at sign-up
             await work.tokens.discard(user.id, MailKind.CHANGE_EMAIL, now)
             await work.tokens.issue(
                 MailToken(
@@ -151,10 +150,8 @@ class ChangeEmail:
         token_hash, now = digest(command.token), self._clock.now()
         async with self._mail.begin() as work:
             held = await work.tokens.holder(token_hash, MailKind.CHANGE_EMAIL, now)
-            if held is None or held.email is None:
-                raise InvalidVerificationToken()
-            # Kept for another account's way back since it was asked for.
-            kept = await work.tokens.holds(held.email, now, held.user_id)
+        if held is None or held.email is None:
+            raise InvalidVerificationToken()
         user_id, email = held.user_id, held.email
         if held.session_id is None or not await self._grants.with_grants([held.session_id]):
             # The session that asked ended (signed out everywhere, a reset, "this wasn't
@@ -179,7 +176,7 @@ class ChangeEmail:
         since = min((session.created_at for session in live), default=floor)
         since = min(since, floor)
         # Taken since it was asked for: said before anything ends (the change checks again).
-        if kept or await self._users.get_by_email(email) is not None:
+        if await taken_for(user_id, email, now, users=self._users, mail=self._mail):
             raise EmailTaken()
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
         keep = caller.session_id if caller is not None and caller.user_id == user_id else None
@@ -223,6 +220,18 @@ class ChangeEmail:
         if user is None:  # deleted in between
             raise InvalidVerificationToken()
         return user
+
+
+async def taken_for(
+    user_id: int, email: str, now: datetime, *, users: UserRepository, mail: MailUnitOfWork
+) -> bool:
+    """Whether the address is another account's, or kept for another account's way back:
+    the rule the stores keep at every sign-up and change (``HELD_FOR_ANOTHER``), asked
+    before anything is done that the refusal would leave half-done."""
+    if await users.get_by_email(email) is not None:
+        return True
+    async with mail.begin() as work:
+        return await work.tokens.holds(email, now, user_id)
 
 
 def compose_email_changed(
