@@ -14,7 +14,13 @@ from application.devices.secure import SecureAccountCommand
 from application.email.address import ChangeEmailCommand, RequestEmailChangeCommand
 from application.email.verification import RequestVerificationCommand
 from domain.entities import User
-from domain.errors import EmailTaken, InvalidAccessToken, StorageUnavailable, TooManyRequests
+from domain.errors import (
+    EmailTaken,
+    InvalidAccessToken,
+    InvalidVerificationToken,
+    StorageUnavailable,
+    TooManyRequests,
+)
 from tests.unit.world import CLIENT, World
 
 ADA = "ada@example.test"
@@ -118,3 +124,31 @@ async def test_a_backend_down_as_the_sessions_end_leaves_the_link_to_open_again(
     assert (await world.change_email.execute(command)).email == NEW
     with pytest.raises(InvalidAccessToken):
         await world.claims(elsewhere.tokens.access_token)
+
+
+async def test_a_confirmation_beaten_by_its_twin_finds_its_link_spent_not_the_address_taken(
+    world: World,
+):
+    """Two opens of one link at once: the one that loses reads the link before the winner
+    spends it, then finds the address on its own account."""
+    signed_up = await world.sign_up_verified(ADA)
+    caller = await world.claims(signed_up.tokens.access_token)
+    await world.request_email_change.execute(
+        RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)
+    )
+    command = ChangeEmailCommand(token=last_link(world, NEW, "Confirm your new"), client=CLIENT)
+    real_list_live = world.sessions.list_live
+    twin: list[User] = []
+    started: list[bool] = []
+
+    async def twin_wins_meanwhile(*args: Any) -> Any:
+        if not started:
+            started.append(True)
+            twin.append(await world.change_email.execute(command))
+        return await real_list_live(*args)
+
+    world.sessions.list_live = twin_wins_meanwhile  # type: ignore[method-assign, assignment]
+
+    with pytest.raises(InvalidVerificationToken):
+        await world.change_email.execute(command)
+    assert [user.email for user in twin] == [NEW]

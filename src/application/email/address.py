@@ -228,8 +228,11 @@ async def taken_for(
     """Whether the address is another account's, or kept for another account's way back:
     the rule the stores keep at every sign-up and change (``HELD_FOR_ANOTHER``), asked
     before anything is done that the refusal would leave half-done."""
-    if await users.get_by_email(email) is not None:
-        return True
+    owner = await users.get_by_email(email)
+    if owner is not None:
+        # The account itself has it when a twin confirmation of the same link won the race:
+        # this one then finds its link spent, not the address taken.
+        return owner.id != user_id
     async with mail.begin() as work:
         return await work.tokens.holds(email, now, user_id)
 
