@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -140,6 +142,44 @@ async def test_a_denial_past_its_end_is_no_denial(processes: Processes) -> None:
     await until(lambda: processes.heard(sid) is True)
 
     assert not await processes.answering.is_denied(sid, UNTIL + timedelta(seconds=1))
+
+
+def revoke_in_another_process(backend: ValkeyBackend[Any], prefix: str, sid: str) -> None:
+    """A logout elsewhere, done and answered while this process's event loop stands still
+    (as it does while it serves a request): on a thread, with a loop and client of its own."""
+
+    async def revoke() -> None:
+        client = open_valkey(backend.url)
+        try:
+            await ValkeyGrantStore(client, NoSessions(), prefix).revoke_session(sid, UNTIL)
+        finally:
+            await client.aclose()
+
+    thread = threading.Thread(target=asyncio.run, args=(revoke(),))
+    thread.start()
+    thread.join()
+
+
+async def test_a_denial_that_arrived_unread_is_never_answered_not_denied(
+    processes: Processes, backend: ValkeyBackend[Any]
+) -> None:
+    """The logout has answered and its message waits on this process's socket, unread: the
+    event loop was busy serving. A request served before the message is applied must not be
+    answered from what memory knew before it (it reads through, and finds the denial)."""
+    sid = session()
+    assert not await processes.answering.is_denied(sid, NOW)  # learnt: not denied
+
+    revoke_in_another_process(backend, processes.prefix, sid)
+    time.sleep(0.05)  # the loop stands still: the message is on the socket by now
+
+    said: list[bool | None] = []
+    deadline = asyncio.get_running_loop().time() + 3
+    while (answer := processes.heard(sid)) is not True:
+        said.append(answer)
+        assert asyncio.get_running_loop().time() < deadline, said
+        await asyncio.sleep(0)  # one turn of the loop: read, parsed, applied, in steps
+    assert False not in said
+    assert await processes.answering.is_denied(sid, NOW)
 
 
 async def test_a_lost_subscription_forgets_and_reads_through_until_it_is_back(

@@ -17,11 +17,16 @@ while it can prove that it hears everything:
   another process's beat, or a denial, may come from a primary this process no longer
   writes to (a split after a failover), and proves nothing of the way its denials go;
 - a lost or unproven subscription forgets everything learned: until a new one is
-  confirmed, every answer reads through to Valkey, as without this cache.
+  confirmed, every answer reads through to Valkey, as without this cache;
+- "not denied" is answered from memory only while the subscription holds nothing unread
+  (``_Unread``): no bytes on its socket, none buffered by the connection or its parser.
 
 So a missed message can never let a revoked token in (OWASP ASVS 5.0 V7.4.1: a terminated
-session's tokens are refused at once). A logout's message reaches every process before the
-logout's own answer leaves Valkey; a request sent after that answer finds it applied.
+session's tokens are refused at once). Valkey writes a logout's message to every
+subscriber in the same turn as the logout's own answer, long before a request sent after
+that answer reaches another process. There it may wait, unread, while the event loop
+serves the request first (under load, or while this process publishes its heartbeat);
+the request then reads through instead of trusting memory that predates the message.
 A Valkey Cluster has no one place to hear every denial cheaply: there is no push there,
 and every answer reads through.
 """
@@ -31,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import select
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -74,6 +80,7 @@ class PushedDenylist:
         self._epoch = 0  # one per subscription: what was learnt under another is void
         self._live = False
         self._heard_at = 0.0  # when this process's own heartbeat came back last
+        self._unread: Callable[[], bool] = _always  # no subscription: all may be unread
         self._beat = secrets.token_hex(8).encode()  # this process's heartbeat, no other's
 
     def answer(self, key: str, now_us: int) -> bool | None:
@@ -81,7 +88,11 @@ class PushedDenylist:
         if not self._trusted():
             return None
         until = self._known.get(key)
-        return None if until is None else until > now_us
+        if until is None:
+            return None
+        if until > now_us:
+            return True  # a denial heard stays heard: nothing unread can undo it
+        return None if self._unread() else False
 
     def ticket(self) -> int | None:
         """Taken before a read from Valkey, given back to ``learn`` with its answer."""
@@ -124,6 +135,7 @@ class PushedDenylist:
                 raise TimeoutError("no confirmation of the subscription")
             self._epoch += 1
             self._known.clear()
+            self._unread = _Unread(pubsub.connection)
             self._heard_at = self._monotonic()  # live once its own beat comes back
             beaten_at = -self._heartbeat
             while not stop.is_set():
@@ -154,3 +166,37 @@ class PushedDenylist:
         self._live = False
         self._epoch += 1
         self._known.clear()
+        self._unread = _always
+
+
+def _always() -> bool:
+    return True
+
+
+class _Unread:
+    """Whether a subscription's connection holds input not yet applied: bytes on its socket
+    the event loop has not read, or read and not yet parsed. valkey-py has no public way to
+    ask (it asks the same of its own buffer, ``Connection._socket_is_empty``); the pieces
+    are looked up once here, and a version that moves them fails the subscription at once
+    (``run`` logs it), which leaves every answer reading through."""
+
+    __slots__ = ("_connection", "_parser", "_poll", "_stream")
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._stream: asyncio.StreamReader = connection._reader
+        self._parser: Any = connection._parser._reader  # libvalkey.Reader
+        self._stream._buffer  # noqa: B018  # there, or the subscription fails now
+        socket = connection._writer.transport.get_extra_info("socket")
+        self._poll = select.poll()
+        self._poll.register(socket.fileno(), select.POLLIN)
+
+    def __call__(self) -> bool:
+        if self._connection._reader is not self._stream:
+            return True  # connected again behind our back: whatever it missed is unknown
+        # A closed or broken socket answers the poll too (POLLHUP, POLLERR): unread.
+        return bool(
+            self._stream._buffer  # asyncio's, private
+            or self._parser.has_data()
+            or self._poll.poll(0)
+        )
