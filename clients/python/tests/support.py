@@ -18,9 +18,13 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -128,3 +132,36 @@ def wait_until_refused(server: Server, access_token: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("the server still accepts a token signed with a pulled key")
+
+
+@dataclass
+class Host:
+    """Another web server on loopback (another origin): what each request brought."""
+
+    url: str
+    authorizations: list[str | None] = field(default_factory=list)
+
+
+@contextmanager
+def another_host() -> Iterator[Host]:
+    host = Host(url="")
+
+    class Recording(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            host.authorizations.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    host.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield host
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -27,6 +27,7 @@ from support import (
     Sent,
     Server,
     Ticks,
+    another_host,
     new_email,
     pull_old_signing_keys,
     wait_until_refused,
@@ -67,6 +68,32 @@ def test_register_signs_in_over_the_body_transport_and_requests_carry_the_access
         assert sent.refreshes == []  # a fresh token is used as it is
         assert storage.get()
         assert not client.cookies  # no refresh cookie: the token came in the body
+
+
+def test_the_access_token_goes_to_authgate_and_the_apis_named_and_nowhere_else(server, sent):
+    """One httpx client for your API and for a third party: the third party gets no token,
+    and a token due for a refresh is not refreshed for it."""
+    ticks = Ticks()
+    with another_host() as api_host, another_host() as third_party:
+        _, client, _ = signed_in(server, sent, api_origins=[api_host.url], clock=ticks)
+
+        assert client.get(f"{api_host.url}/orders").status_code == 200
+        ticks.advance(ACCESS_TTL)
+        assert client.get(f"{third_party.url}/pixel.gif").status_code == 200
+
+        [bearer] = api_host.authorizations
+        assert (bearer or "").startswith("Bearer ")
+        assert third_party.authorizations == [None]
+        assert sent.refreshes == []
+        assert client.get("/auth/me").status_code == 200  # authgate's own: refreshed, sent
+        assert sent.refreshes == [200]
+
+
+def test_an_issuer_or_api_origin_that_is_no_http_url_is_refused():
+    with pytest.raises(ValueError, match="http"):
+        AuthgateAuth("127.0.0.1:8000")
+    with pytest.raises(ValueError, match="http"):
+        AuthgateAuth("http://127.0.0.1:8000", api_origins=["api.example.com"])
 
 
 def test_a_token_close_to_its_expiry_is_refreshed_before_the_request(server, sent):

@@ -22,6 +22,7 @@ from support import (
     Sent,
     Server,
     Ticks,
+    another_host,
     new_email,
     pull_old_signing_keys,
     wait_until_refused,
@@ -63,6 +64,23 @@ async def test_login_signs_in_and_requests_carry_the_access_token(server, sent):
     assert me.json()["user"] == user
     assert storage.get()
     assert sent.refreshes == []
+
+
+async def test_the_access_token_goes_to_authgate_and_the_apis_named_and_nowhere_else(server, sent):
+    ticks = Ticks()
+    with another_host() as api_host, another_host() as third_party:
+        _, client, _ = await signed_in(server, sent, api_origins=[api_host.url], clock=ticks)
+
+        assert (await client.get(f"{api_host.url}/orders")).status_code == 200
+        ticks.advance(ACCESS_TTL)
+        assert (await client.get(f"{third_party.url}/pixel.gif")).status_code == 200
+
+        [bearer] = api_host.authorizations
+        assert (bearer or "").startswith("Bearer ")
+        assert third_party.authorizations == [None]
+        assert sent.refreshes == []
+        assert (await client.get("/auth/me")).status_code == 200
+        assert sent.refreshes == [200]
 
 
 async def test_a_token_close_to_its_expiry_is_refreshed_before_the_request(server, sent):

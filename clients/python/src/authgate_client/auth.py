@@ -27,7 +27,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -86,13 +86,16 @@ class AuthgateAuth(httpx.Auth):
     ``SignedOut`` from a request when there is no session any more (the storage is cleared),
     ``AuthgateError`` when a refresh fails otherwise (429, 503: the session is kept).
     ``device_id``: which device this is to the server (16 to 128 URL-safe characters); a
-    new one when left out, readable as ``device_id`` to keep for the next run."""
+    new one when left out, readable as ``device_id`` to keep for the next run.
+    ``api_origins``: the other origins (your APIs) the access token may go to; a request to
+    any origin that is neither one of them nor the issuer's goes out as it is, without it."""
 
     def __init__(
         self,
         issuer: str,
         storage: RefreshTokenStorage | None = None,
         *,
+        api_origins: Iterable[str] = (),
         refresh_margin: float = 30.0,
         step_up: StepUpHook | None = None,
         device_id: str | None = None,
@@ -102,6 +105,10 @@ class AuthgateAuth(httpx.Auth):
             raise ValueError("device_id: 16 to 128 characters of A-Z, a-z, 0-9, '_' and '-'")
         self.device_id = device_id or secrets.token_urlsafe(24)
         self._issuer = issuer.rstrip("/")
+        # A bearer token is good for whoever holds it (RFC 6750 §5.2, "don't pass bearer
+        # tokens in... to any party other than the one it is meant for"): an httpx client
+        # shared with calls to a third party must not hand it over.
+        self._origins = _origins([issuer, *api_origins])
         self._storage = storage if storage is not None else MemoryStorage()
         self._margin = refresh_margin
         self._step_up = step_up
@@ -115,6 +122,9 @@ class AuthgateAuth(httpx.Auth):
         return self._storage.get() is not None
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        if _origin(request.url) not in self._origins:
+            yield request
+            return
         request.read()  # a streamed body is kept: after a 401 it goes out again
         refused: str | None = None  # the token a 401 came back for
         while True:
@@ -146,6 +156,9 @@ class AuthgateAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if _origin(request.url) not in self._origins:
+            yield request
+            return
         await request.aread()
         refused: str | None = None
         while True:
@@ -353,6 +366,22 @@ def _challenge(response: httpx.Response) -> StepUpChallenge | None:
         return None
     response.read()
     return StepUpChallenge.of(response)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """The origin (RFC 6454 §4) of an absolute URL: scheme, host and port."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def _origins(urls: Iterable[str]) -> set[tuple[str, str, int | None]]:
+    found = {_origin(httpx.URL(url)) for url in urls}
+    for scheme, host, _ in found:
+        if scheme not in _DEFAULT_PORTS or not host:
+            raise ValueError("issuer and api_origins: http(s) URLs with a host")
+    return found
 
 
 def _bearer(request: httpx.Request, token: str) -> httpx.Request:
