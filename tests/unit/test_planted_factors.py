@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import pyotp
 import pytest
@@ -16,7 +17,7 @@ from application.email.verification import VerifyEmailCommand
 from application.mfa.passkeys import RemovePasskeyCommand
 from application.mfa.totp import TotpCodeCommand
 from domain.entities import NewPasskey
-from domain.errors import EmailNotVerified, InvalidAccessToken
+from domain.errors import EmailNotVerified, InvalidAccessToken, StorageUnavailable
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.unit.world import CLIENT, ISSUER, PASSWORD, World
 
@@ -85,6 +86,32 @@ async def test_verifying_the_address_removes_planted_factors_and_ends_other_sess
         await world.claims(intruder.tokens.access_token)
     assert [e.reason for e in world.audit.named("passkey_removed")] == ["enrolled_unverified"]
     assert any("Second factors were removed" in s for s in subjects(world))
+
+
+async def test_a_backend_down_as_the_sessions_end_leaves_the_verification_link_to_open_again(
+    world: World,
+):
+    """Half-done would be the address verified with the sessions of whoever signed up with
+    it still live, and the spent link unable to end them."""
+    squatter = await world.sign_up(ADA)
+    real_revoke_user = world.grants.revoke_user
+    failures = [StorageUnavailable("valkey")]
+
+    async def down_once(*args: Any) -> list[str]:
+        if failures:
+            raise failures.pop()
+        return await real_revoke_user(*args)
+
+    world.grants.revoke_user = down_once  # type: ignore[method-assign, assignment]
+    command = VerifyEmailCommand(token=link_token(world, "Confirm"), client=CLIENT)
+
+    with pytest.raises(StorageUnavailable):
+        await world.verify_email.execute(command)
+    assert not world.users.users[squatter.user.id].email_verified  # nothing moved
+
+    assert (await world.verify_email.execute(command)).email_verified
+    with pytest.raises(InvalidAccessToken):
+        await world.claims(squatter.tokens.access_token)
 
 
 async def test_verifying_keeps_the_callers_own_session(world: World):

@@ -7,6 +7,7 @@ from application.client import ClientInfo, audit_event, change_event
 from application.email.queue import MailQueue
 from application.email.tokens import TOKEN_MAX, digest
 from application.mfa.planted import MailboxProof
+from application.revocation import SessionRevoker
 from application.throttle import Throttle
 from domain.entities import User
 from domain.errors import EmailAlreadyVerified, InvalidAccessToken, InvalidVerificationToken
@@ -56,12 +57,14 @@ class VerifyEmail:
         *,
         mail: MailUnitOfWork,
         caller_session: CallerSession,
+        revoker: SessionRevoker,
         proof: MailboxProof,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._mail = mail
         self._caller_session = caller_session
+        self._revoker = revoker
         self._proof = proof
         self._clock = clock
         self._audit = audit
@@ -69,15 +72,23 @@ class VerifyEmail:
     async def execute(self, command: VerifyEmailCommand) -> User:
         if not command.token or len(command.token) > TOKEN_MAX:
             raise InvalidVerificationToken()
-        now = self._clock.now()
+        token_hash, now = digest(command.token), self._clock.now()
         async with self._mail.begin() as work:
-            user_id = await work.tokens.redeem(digest(command.token), MailKind.VERIFY_EMAIL, now)
-            if user_id is None:
-                raise InvalidVerificationToken()
-            verified = change_event("email_verified", command.client, user_id=user_id)
-            await work.accounts.mark_verified(user_id, now, verified)
+            held = await work.tokens.holder(token_hash, MailKind.VERIFY_EMAIL, now)
+        if held is None:
+            raise InvalidVerificationToken()
+        user_id = held.user_id
         caller = await self._caller_session.of(command.refresh_token, command.bearer_token)
         keep = caller.session_id if caller is not None and caller.user_id == user_id else None
+        # Every other session (whoever signed up with the address may hold one) ends before
+        # the link is spent: should a backend fail on the way, opening the link again
+        # finishes it, where a verified address with those sessions live could not be.
+        await self._revoker.revoke_all(user_id, keep, command.client, reason="email_verified")
+        async with self._mail.begin() as work:
+            if await work.tokens.redeem(token_hash, MailKind.VERIFY_EMAIL, now) is None:
+                raise InvalidVerificationToken()  # spent meanwhile
+            verified = change_event("email_verified", command.client, user_id=user_id)
+            await work.accounts.mark_verified(user_id, now, verified)
         user = await self._proof.proven(user_id, keep, command.client, reason="email_verified")
         if user is None:  # deleted in between; its tokens went with it
             raise InvalidVerificationToken()

@@ -354,6 +354,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
         verify_email=VerifyEmail(
             mail=p.mail,
             caller_session=caller_session,
+            revoker=revoker,
             proof=proof,
             clock=p.clock,
             audit=p.audit,
