@@ -6,6 +6,7 @@ sign-up too); on the memory fake, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -240,3 +241,37 @@ async def test_an_operators_import_does_not_look_at_the_ways_back(stores: Stores
     made = await stores.admin.insert_new([replace(user("ada@old.example.com"), created_at=NOW)])
 
     assert made == {"ada@old.example.com"}
+
+
+async def test_the_address_is_the_accounts_until_the_work_that_saw_it_ends(
+    stores: Stores,
+) -> None:
+    """A mail about to go to the address sees it, and a change waits for that mail's work
+    (so the change ends the link it wrote, or the mail sees the new address)."""
+    async with stores.mail().begin() as work:
+        assert await work.accounts.has_address(stores.ada, "ada@example.com")
+        assert not await work.accounts.has_address(stores.ada, "bob@example.com")
+        assert not await work.accounts.has_address(10_000, "ada@example.com")
+
+    if isinstance(stores.users, MemoryUserRepository):
+        return  # one event loop, no second writer to wait for
+    seen = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def mail_about_to_go() -> None:
+        async with stores.mail().begin() as work:
+            assert await work.accounts.has_address(stores.ada, "ada@example.com")
+            seen.set()
+            await finish.wait()
+
+    mailing = asyncio.create_task(mail_about_to_go())
+    await seen.wait()
+    changing = asyncio.create_task(change(stores, stores.ada, "ada@new.example.com"))
+    await asyncio.sleep(0.2)
+    assert not changing.done()  # waits for the mail's work
+
+    finish.set()
+    await mailing
+    assert await changing == "ada@example.com"
+    async with stores.mail().begin() as work:
+        assert not await work.accounts.has_address(stores.ada, "ada@example.com")

@@ -177,6 +177,10 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
         if verified:
             await self.mark_verified(user_id, now)
 
+    async def has_address(self, user_id: int, email: str) -> bool:
+        user = self.users_repo.users.get(user_id)
+        return user is not None and user.email == email
+
     async def change_email(
         self, user_id: int, email: str, now: datetime, told: AuditEvent | None = None
     ) -> PreviousAddress | None:

@@ -12,6 +12,7 @@ import pytest
 
 from application.devices.secure import SecureAccountCommand
 from application.email.address import ChangeEmailCommand, RequestEmailChangeCommand
+from application.email.recovery import ForgotPasswordCommand
 from application.email.verification import RequestVerificationCommand
 from domain.entities import User
 from domain.errors import (
@@ -152,3 +153,26 @@ async def test_a_confirmation_beaten_by_its_twin_finds_its_link_spent_not_the_ad
     with pytest.raises(InvalidVerificationToken):
         await world.change_email.execute(command)
     assert [user.email for user in twin] == [NEW]
+
+
+async def test_a_reset_asked_at_the_old_address_as_the_change_lands_is_never_mailed_there(
+    world: World,
+):
+    """The forgot-password request read the account at ADA; its mail is written after the
+    answer, by when the change to NEW has ended every link at ADA: a reset link mailed
+    there then would take the account from the mailbox it just left."""
+    signed_up = await world.sign_up_verified(ADA)
+    caller = await world.claims(signed_up.tokens.access_token)
+    await world.request_email_change.execute(
+        RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)
+    )
+    after_answer = await world.forgot_password.execute(
+        ForgotPasswordCommand(email=ADA, captcha_token=None, client=CLIENT)
+    )
+    assert after_answer is not None
+    token = last_link(world, NEW, "Confirm your new email address")
+    await world.change_email.execute(ChangeEmailCommand(token=token, client=CLIENT))
+
+    await after_answer()
+
+    assert [m for m in world.mail.queued_to(ADA) if m.subject.startswith("Reset")] == []

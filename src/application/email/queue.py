@@ -15,9 +15,16 @@ class MailQueue:
         self._policy = policy
         self._clock = clock
 
-    async def send(self, user: User, kind: MailKind) -> None:
+    async def send(self, user: User, kind: MailKind) -> bool:
+        """Mails a link of ``kind`` to the account's address, if it still has the one read
+        into ``user``: a link mailed to an address changed meanwhile would outlive the
+        change (which ends the links there) and act on the account from a mailbox that is
+        no longer its own. False when nothing was mailed."""
         async with self._mail.begin() as work:
+            if not await work.accounts.has_address(user.id, user.email):
+                return False
             await self.send_in(work, user, kind)
+        return True
 
     async def send_in(self, work: MailWork, user: User, kind: MailKind) -> None:
         """``send`` in the caller's own unit of work: the mail goes with its change or not

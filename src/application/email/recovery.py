@@ -89,7 +89,8 @@ class ForgotPassword:
 
     async def _queue_reset(self, user: User) -> None:
         try:
-            await self._queue.send(user, MailKind.RESET_PASSWORD)
+            if not await self._queue.send(user, MailKind.RESET_PASSWORD):
+                log.info("reset mail not queued for user %s: its address changed", user.id)
         except StorageUnavailable as e:
             log.warning("reset mail not queued for user %s: %s", user.id, cause_of(e))
         except Exception:  # nobody awaits this after the answer: the log must see it

@@ -142,6 +142,11 @@ class AccountEmail(Protocol):
 
     async def mark_verified(self, user_id: int, now: datetime, told: AuditEvent | None) -> None: ...
 
+    async def has_address(self, user_id: int, email: str) -> bool:
+        """Whether the account has this address now, true until the unit of work ends: a
+        change of the address waits for it (or was made before and is seen)."""
+        ...
+
     async def set_password(
         self,
         user_id: int,

@@ -150,9 +150,18 @@ async def enqueue(tx: Tx, mail: OutgoingMail, due_at: datetime) -> None:
 
 
 class _Accounts(AccountEmail):
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: Tx, for_update: str) -> None:
         self._tx = tx
+        self._for_update = for_update
         self.changed: set[int] = set()
+
+    async def has_address(self, user_id: int, email: str) -> bool:
+        # The row locked (PostgreSQL; SQLite's write transaction holds the whole database):
+        # an address change waits until this work has written what it does with it.
+        row = await self._tx.fetchone(
+            f"SELECT 1 FROM users WHERE id = $1 AND email = $2{self._for_update}", user_id, email
+        )
+        return row is not None
 
     async def mark_verified(
         self, user_id: int, now: datetime, told: AuditEvent | None = None
@@ -257,10 +266,10 @@ class _Accounts(AccountEmail):
 
 
 class _Work(MailWork):
-    def __init__(self, tx: Tx, skip: str) -> None:
+    def __init__(self, tx: Tx, skip: str, for_update: str) -> None:
         self._tokens = _Tokens(tx, skip)
         self._outbox = _Outbox(tx)
-        self._accounts = _Accounts(tx)
+        self._accounts = _Accounts(tx, for_update)
 
     @property
     def tokens(self) -> MailTokens:
@@ -291,7 +300,7 @@ class SqlMailUnitOfWork(MailUnitOfWork):
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[MailWork]:
         async with self._db.transaction() as tx:
-            work = _Work(tx, self._skip_locked)
+            work = _Work(tx, self._skip_locked, self._db.for_update)
             yield work
         if self._changed is not None:
             for user_id in work.changed_users:
