@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.ports import SecretBox
+from domain.ports import MailKind, MailToken, SecretBox
 from infrastructure.persistence import migrations as migrations_package
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.mail_work import SqlMailUnitOfWork
 from infrastructure.persistence.migrations import (
     MigrationError,
     MigrationState,
@@ -396,3 +397,43 @@ async def test_0018_gives_each_queued_mail_the_account_that_had_its_address(
     async with empty_database.transaction(write=False) as tx:
         rows = await tx.fetchall("SELECT user_id FROM outbox ORDER BY id")
     assert [row["user_id"] for row in rows] == [None, 1, None]
+
+
+async def test_0019_numbers_the_tokens_there_are_and_new_ones_come_after(
+    empty_database: Database, folder: Path
+) -> None:
+    migrations = {m.version: m for m in read_migrations(bundled(empty_database.dialect))}
+    for version, migration in migrations.items():
+        if version < "0019":
+            write(folder, migration.file_name, migration.script)
+    await migrate(empty_database, folder)
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    async with empty_database.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO users (email, role, created_at, updated_at)"
+            " VALUES ('ada@example.com', 'user', $1, $1)",
+            made,
+        )
+        for name, day in (("first", 8), ("second", 9)):
+            await tx.execute(
+                "INSERT INTO mail_tokens (hash, user_id, kind, expires_at)"
+                " VALUES ($1, 1, 'restore_email', $2)",
+                name,
+                datetime(2026, 1, day, tzinfo=UTC),
+            )
+    order = migrations["0019_mail_token_order"]
+    write(folder, order.file_name, order.script)
+
+    assert await migrate(empty_database, folder) == ["0019_mail_token_order"]
+    async with SqlMailUnitOfWork(empty_database).begin() as work:
+        await work.tokens.issue(
+            MailToken(
+                token_hash="third",
+                user_id=1,
+                kind=MailKind.RESTORE_EMAIL,
+                expires_at=datetime(2026, 1, 7, tzinfo=UTC),  # a clock behind
+            )
+        )
+    async with empty_database.transaction(write=False) as tx:
+        rows = await tx.fetchall("SELECT hash FROM mail_tokens ORDER BY seq")
+    assert [row["hash"] for row in rows] == ["first", "second", "third"]

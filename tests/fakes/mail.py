@@ -121,13 +121,16 @@ class MemoryMail(MailUnitOfWork, OutboxDelivery, MailWork, MailTokens, Outbox, A
             if token.user_id == user_id and token.kind is kind and used is None:
                 self.token_rows[key] = (token, now)
 
-    async def discard_expiring_after(
-        self, user_id: int, kind: MailKind, after: datetime, now: datetime
-    ) -> None:
-        for key, (token, used) in list(self.token_rows.items()):
-            if (token.user_id, token.kind, used) == (user_id, kind, None) and (
-                token.expires_at > after
-            ):
+    async def discard_issued_after(self, token_hash: str, kind: MailKind, now: datetime) -> None:
+        # A dict keeps the order tokens were issued in.
+        this, _ = self.token_rows.get(token_hash, (None, None))
+        if this is None:
+            return
+        later = list(self.token_rows)[list(self.token_rows).index(token_hash) + 1 :]
+        for key in later:
+            token, used = self.token_rows[key]
+            same_mailbox = None not in (token.email, this.email) and token.email == this.email
+            if (token.user_id, token.kind, used) == (this.user_id, kind, None) and not same_mailbox:
                 self.token_rows[key] = (token, now)
 
     async def oldest_expiry(self, user_id: int, kind: MailKind, now: datetime) -> datetime | None:

@@ -18,6 +18,7 @@ from domain.entities import User
 from domain.errors import (
     EmailTaken,
     InvalidAccessToken,
+    InvalidSecureToken,
     InvalidVerificationToken,
     StorageUnavailable,
     TooManyRequests,
@@ -176,3 +177,28 @@ async def test_a_reset_asked_at_the_old_address_as_the_change_lands_is_never_mai
     await after_answer()
 
     assert [m for m in world.mail.queued_to(ADA) if m.subject.startswith("Reset")] == []
+
+
+async def test_the_owners_way_back_ends_a_later_one_whatever_the_workers_clocks_said(
+    world: World,
+):
+    """ADA → EVE → MAL, the second change confirmed on a worker whose clock runs two minutes
+    behind: its way back (to EVE, the intruder's) still counts as the later one."""
+    user_id = await moved(world)  # ADA → NEW ("EVE"), the owner's way back mailed to ADA
+    owners = last_link(world, ADA, "Your email address was changed")
+    again = await world.sign_in(NEW)
+    caller = await world.claims(again.tokens.access_token)
+    await world.request_email_change.execute(
+        RequestEmailChangeCommand(caller=caller, email="mal@example.test", client=CLIENT)
+    )
+    world.clock.advance(-120)
+    token = last_link(world, "mal@example.test", "Confirm your new email address")
+    await world.change_email.execute(ChangeEmailCommand(token=token, client=CLIENT))
+    intruders = last_link(world, NEW, "Your email address was changed")
+
+    await world.secure_account.execute(SecureAccountCommand(token=owners, client=CLIENT))
+
+    assert world.users.users[user_id].email == ADA
+    with pytest.raises(InvalidSecureToken):
+        await world.secure_account.execute(SecureAccountCommand(token=intruders, client=CLIENT))
+    assert world.users.users[user_id].email == ADA

@@ -118,12 +118,12 @@ class SecureAccount:
             # may sit in the intruder's mailbox (a reset asked at the address they moved the
             # account to). So do the ways back of changes made after this link's: the
             # intruder's own (a change from their address to another of theirs). A way back
-            # from before stays: the intruder's click must not take the owner's.
+            # from before stays: the intruder's click must not take the owner's; so does a
+            # later one to this link's own mailbox (a notice clicked before the change's way
+            # back, which reaches further back).
             for dead in _DIE_WITH_IT:
                 await work.tokens.discard(user_id, dead, now)
-            await work.tokens.discard_expiring_after(
-                user_id, MailKind.RESTORE_EMAIL, held.expires_at, now
-            )
+            await work.tokens.discard_issued_after(token_hash, MailKind.RESTORE_EMAIL, now)
             if restored is not None and gives_back is not None and user is not None:
                 await work.accounts.change_email(user_id, gives_back, now, restored)
                 # The address replaced hears of it: an owner who moved away from a mailbox

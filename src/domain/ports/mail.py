@@ -109,11 +109,11 @@ class MailTokens(Protocol):
         """Every still-usable token of the user and kind dies."""
         ...
 
-    async def discard_expiring_after(
-        self, user_id: int, kind: MailKind, after: datetime, now: datetime
-    ) -> None:
-        """Every still-usable token of the user and kind that expires after ``after`` (of one
-        lifetime: issued later) dies."""
+    async def discard_issued_after(self, token_hash: str, kind: MailKind, now: datetime) -> None:
+        """Every still-usable token of ``kind`` of the user ``token_hash``'s names, issued
+        after it, dies: after in the order the store issued them, never by a clock (workers'
+        clocks differ). Those mailed to the same address as ``token_hash`` stay: the mailbox
+        that used it keeps its own."""
         ...
 
     async def oldest_expiry(self, user_id: int, kind: MailKind, now: datetime) -> datetime | None:

@@ -39,10 +39,14 @@ class _Tokens(MailTokens):
         self._skip_locked = skip
 
     async def issue(self, token: MailToken) -> None:
+        # The next number: greater than that of every token committed before this work
+        # (two works at once may share one; nothing orders them anyway). SQLite's write
+        # transaction holds the whole database, so there they never do.
         await self._tx.execute(
             "INSERT INTO mail_tokens"
-            " (hash, user_id, kind, expires_at, email, session_id, since)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " (hash, user_id, kind, expires_at, email, session_id, since, seq)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7,"
+            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM mail_tokens))",
             token.token_hash,
             token.user_id,
             token.kind.value,
@@ -93,15 +97,16 @@ class _Tokens(MailTokens):
         # Housekeeping: tokens past their expiry are worth nothing.
         await self._tx.execute("DELETE FROM mail_tokens WHERE expires_at <= $1", now)
 
-    async def discard_expiring_after(
-        self, user_id: int, kind: MailKind, after: datetime, now: datetime
-    ) -> None:
+    async def discard_issued_after(self, token_hash: str, kind: MailKind, now: datetime) -> None:
         await self._tx.execute(
-            "UPDATE mail_tokens SET used_at = $4 WHERE user_id = $1 AND kind = $2"
-            " AND used_at IS NULL AND expires_at > $3",
-            user_id,
+            "UPDATE mail_tokens SET used_at = $3 FROM"
+            " (SELECT user_id, seq, email FROM mail_tokens WHERE hash = $1) AS this"
+            " WHERE mail_tokens.user_id = this.user_id AND mail_tokens.kind = $2"
+            " AND mail_tokens.used_at IS NULL AND mail_tokens.seq > this.seq"
+            " AND (mail_tokens.email IS NULL OR this.email IS NULL"
+            " OR mail_tokens.email <> this.email)",
+            token_hash,
             kind.value,
-            after,
             now,
         )
 
