@@ -1,6 +1,6 @@
-"""The one sender loop beside the requests: each round, every outbox (mail, webhooks)
-delivers what is due, side by side, so a slow receiver of one never starves the other for
-longer than its own timeout."""
+"""The sender loops beside the requests: each outbox (mail, webhooks) delivers what is
+due in a loop of its own, so a receiver that hangs until its timeout at every delivery
+slows its own outbox only, and a failure nobody foresaw ends a round, never the loop."""
 
 from __future__ import annotations
 
@@ -29,18 +29,26 @@ class OutboxLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set (the app's lifespan does that at shutdown)."""
-        unreachable = False
+        await asyncio.gather(*(self._follow(outbox, stop) for outbox in self._rounds))
+
+    async def _follow(self, outbox: OutboxRound, stop: asyncio.Event) -> None:
+        unreachable = failing = False
         while not stop.is_set():
+            claimed = 0
             try:
-                claimed = await asyncio.gather(*(r.deliver_due() for r in self._rounds))
+                claimed = await outbox.deliver_due()
             except StorageUnavailable as e:
                 # Once per outage, not once a poll: the outage log reports the database.
                 if not unreachable:
                     log.warning("outbox unreachable: %s", cause_of(e))
-                unreachable, claimed = True, []
+                unreachable = True
+            except Exception:
+                if not failing:  # once until a round succeeds again
+                    log.exception("outbox round failed; the next ones follow")
+                failing = True
             else:
-                if unreachable:
+                if unreachable or failing:
                     log.info("outbox reachable again")
-                unreachable = False
-            if max(claimed, default=0) < self._batch:
+                unreachable = failing = False
+            if claimed < self._batch:
                 await stopped(stop, self._poll_interval)

@@ -34,6 +34,11 @@ class Email:
         value = raw.strip().lower()
         if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
             raise ValueError("must be a valid email address")
+        if "=?" in value:
+            # An RFC 2047 encoded-word, which mail software decodes in a header: the
+            # address a mail would show is not this one (it may decode to CR LF and a
+            # header of the sender's choosing).
+            raise ValueError("must be a valid email address")
         return cls(value)
 
     def __str__(self) -> str:

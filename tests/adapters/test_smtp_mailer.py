@@ -33,6 +33,23 @@ async def test_a_mail_arrives_with_a_text_and_an_html_part(smtp: SmtpSink) -> No
     assert message["Date"]
 
 
+async def test_a_mail_whose_message_cannot_be_built_fails_for_good(smtp: SmtpSink) -> None:
+    """An address stored before encoded-words were refused: the email package will not
+    build its headers. Nothing is sent, and retrying would change nothing."""
+    poisoned = OutgoingMail(
+        recipient="=?utf-8?q?a=0D=0Abcc=3A_x=40evil.com?=@example.com",
+        subject="s",
+        text="t",
+        html="h",
+    )
+
+    with pytest.raises(MailDeliveryFailed) as failure:
+        await SmtpMailer(smtp.url, SENDER).send(poisoned)
+
+    assert not failure.value.temporary
+    assert smtp.messages == []
+
+
 async def test_a_server_that_is_down_is_a_temporary_failure() -> None:
     mailer = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", SENDER, timeout=2)
 

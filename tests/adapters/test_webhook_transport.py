@@ -12,7 +12,7 @@ import pytest
 from application.webhooks.signing import headers, new_secret
 from domain.ports import WebhookUnreachable
 from infrastructure.webhooks.http import HttpWebhookTransport
-from tests.servers.webhooks import HANG, WebhookReceiver
+from tests.servers.webhooks import ENDLESS, HANG, WebhookReceiver
 
 
 @pytest.fixture
@@ -54,6 +54,8 @@ async def test_http_to_loopback_goes_only_when_allowed(http: httpx.AsyncClient) 
         "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
         "https://[64:ff9b:1::808:808]/hooks",
         "https://[2002:7f00:1::]/hooks",
+        "https://[::ffff:0:a9fe:a9fe]/latest/meta-data",  # SIIT, RFC 2765
+        "https://[fec0::1]/hooks",  # site-local, deprecated
     ],
 )
 async def test_internal_targets_are_refused_at_delivery_time(
@@ -71,3 +73,14 @@ async def test_a_hanging_receiver_costs_the_timeout_and_no_more(http: httpx.Asyn
         with pytest.raises(WebhookUnreachable, match="timeout"):
             await transport(http, allow_http=True).post(receiver.url, signed, body)
         assert time.monotonic() - started < 2
+
+
+async def test_only_the_status_of_an_answer_is_read_never_its_body(
+    http: httpx.AsyncClient,
+) -> None:
+    """A receiver's body (a decompression bomb, or one without end) costs nothing: the
+    status line is all a delivery needs."""
+    secret, body = new_secret(), b'{"type":"user.created","data":{}}'
+    with WebhookReceiver(secret, ENDLESS) as receiver:
+        signed = headers((secret,), "msg_1", int(time.time()), body)
+        assert await transport(http, allow_http=True).post(receiver.url, signed, body) == 200

@@ -62,6 +62,11 @@ async def test_bad_endpoints_are_refused_as_problem_details(
         {"url": "https://user:pw@hooks.example.test/", "events": ["user.created"]},
         {"url": URL, "events": ["user.exploded"]},
         {"url": URL, "events": []},
+        # What no delivery could resolve or send: a name IDNA cannot encode, a control
+        # character httpx refuses.
+        {"url": "https://" + "\u00e4" * 70 + ".example/hook", "events": ["user.created"]},
+        {"url": URL + "\x01", "events": ["user.created"]},
+        {"url": "https://hooks.example.test/a b", "events": ["user.created"]},
     ):
         response = await client.post("/admin/webhooks", json=body, headers=admin.headers)
         assert_problem(response, 422, "validation_failed")

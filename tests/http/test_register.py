@@ -67,7 +67,17 @@ async def test_register_with_a_taken_email_in_any_case_answers_409_email_taken(c
 
 
 async def test_register_with_an_invalid_email_answers_422_on_the_email_field(client):
-    for email in ["not-an-email", "user@", "@site.com", "user@site", "user site@site.com", ""]:
+    # The last: an RFC 2047 encoded-word, which would decode to a header of the sender's.
+    encoded_word = "=?utf-8?q?a=0D=0Abcc=3A_x=40evil.com?=@example.com"
+    for email in [
+        "not-an-email",
+        "user@",
+        "@site.com",
+        "user@site",
+        "user site@site.com",
+        "",
+        encoded_word,
+    ]:
         response = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
 
         body = assert_problem(response, 422, "validation_failed")

@@ -1,7 +1,7 @@
 """A webhook receiver on loopback: verifies every request with the Standard Webhooks
 reference library (not our own code), records what it accepted in arrival order, and answers
-as told: a status, ``HANG`` (no answer until the test ends) or ``CLOSE`` (the connection
-closed without an answer)."""
+as told: a status, ``HANG`` (no answer until the test ends), ``CLOSE`` (the connection
+closed without an answer) or ``ENDLESS`` (200, then a body that never ends)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.servers.loopback import LoopbackFake, QuietHandler
 
 HANG = 0
 CLOSE = -1
+ENDLESS = -2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,14 @@ class _Handler(QuietHandler):
             return
         if answer == CLOSE:
             self.close_connection = True
+            return
+        if answer == ENDLESS:
+            self.send_response(200)
+            self.send_header("Content-Length", str(10**12))
+            self.end_headers()
+            self.wfile.write(b"x" * 65536)
+            self.wfile.flush()
+            receiver.closing.wait(30)
             return
         self.reply(answer, "text/plain", b"")
 

@@ -43,6 +43,8 @@ def test_email_parse_normalises_a_valid_address(raw: str, normalised: str) -> No
         "user@example.com.",
         "user@" + "x" * 64 + ".com",
         LONGEST_EMAIL[:-1] + "dd",
+        # An RFC 2047 encoded-word: a header decodes it (here to CR LF and a Bcc header).
+        "=?utf-8?q?a=0D=0Abcc=3A_x=40evil.com?=@example.com",
     ],
 )
 def test_email_parse_rejects_an_invalid_address(raw: str) -> None:

@@ -70,6 +70,12 @@ class OutboxSender:
         except MailDeliveryFailed as failure:
             await self._failed(queued, failure)
             return
+        except Exception as e:
+            # Whatever no mailer foresaw fails this mail, never the loop that sends every
+            # other: retried with backoff, then given up as any failure is.
+            log.exception("mail %d: unexpected failure", queued.id)
+            await self._failed(queued, MailDeliveryFailed(_unexpected(e), temporary=True))
+            return
         await self._outbox.sent(queued.id, self._clock.now())
 
     async def _failed(self, queued: QueuedMail, failure: MailDeliveryFailed) -> None:
@@ -82,3 +88,7 @@ class OutboxSender:
         log.error("mail %d given up after %d attempts: %s", queued.id, queued.attempts, failure)
         await self._outbox.give_up(queued.id, now, failure.reason)
         self._audit.record(AuditEvent(event="mail_given_up", reason=failure.reason[:200]))
+
+
+def _unexpected(error: Exception) -> str:
+    return f"unexpected {type(error).__name__}"

@@ -126,6 +126,12 @@ class ManageWebhooks:
             return ["not a URL"]
         if host is None or parts.username is not None or parts.password is not None:
             return ["an https:// URL with a host and no credentials"]
+        if any(c.isspace() or not c.isprintable() for c in url):
+            return ["not a URL"]
+        try:
+            host.encode("idna")  # what resolving it takes, at every delivery
+        except UnicodeError:
+            return ["the host is not a valid domain name"]
         if parts.scheme == "https":
             return []
         if parts.scheme == "http" and self._policy.allow_http and _loopback(host):

@@ -83,6 +83,12 @@ class WebhookSender:
         except WebhookUnreachable as failure:
             await self._failed(webhook, failure.reason, None)
             return
+        except Exception as e:
+            # Whatever the transport did not foresee fails this delivery, never the loop
+            # that sends every other (and the mail): retried, then given up as any failure.
+            log.exception("webhook delivery %d: unexpected failure", delivery.id)
+            await self._failed(webhook, f"unexpected {type(e).__name__}", None)
+            return
         if 200 <= status < 300:
             await self._outbox.delivered(delivery.id, self._clock.now(), status)
         elif status == GONE:

@@ -60,6 +60,10 @@ class SmtpMailer(Mailer):
         self._tls_context = tls_context
 
     async def send(self, mail: OutgoingMail) -> None:
+        try:
+            message = mime_message(mail, self._sender)
+        except (ValueError, UnicodeError) as e:  # the email package's refusals
+            raise MailDeliveryFailed(f"message not built: {e}", temporary=False) from e
         target = self._target
         client = aiosmtplib.SMTP(
             hostname=target.host,
@@ -75,7 +79,8 @@ class SmtpMailer(Mailer):
         try:
             await client.connect()
             await self._authenticate(client)
-            await client.send_message(mime_message(mail, self._sender))
+            # The envelope names the recipient itself, never what its header decodes to.
+            await client.send_message(message, recipients=[mail.recipient])
         except aiosmtplib.SMTPRecipientsRefused as e:
             codes = [refused.code for refused in e.recipients]
             raise _failed(min(codes, default=550), str(e)) from e

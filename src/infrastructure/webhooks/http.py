@@ -25,11 +25,14 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052, the well-known prefix
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a network's own translator
 _COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 §2.5.5.1, deprecated
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 §2.1, SIIT
+# Python before 3.11.10 (CVE-2024-4032) counts these global; they are not.
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # RFC 3879, deprecated, still routed
 
 
 def _internal(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
-        if address in _LOCAL_NAT64:
+        if address in _LOCAL_NAT64 or address in _SITE_LOCAL:
             return True
         carried = _carried_ipv4(address)
         if carried is not None and _internal(carried):
@@ -44,7 +47,7 @@ def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
         return address.sixtofour
     if address.teredo is not None:  # 2001::/32, RFC 4380: the client's address
         return address.teredo[1]
-    if address in _NAT64 or address in _COMPATIBLE:
+    if address in _NAT64 or address in _COMPATIBLE or address in _TRANSLATED:
         return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
     return None
 
@@ -76,27 +79,35 @@ class HttpWebhookTransport(WebhookTransport):
         if parts.port is not None:
             pinned += f":{parts.port}"
         try:
-            # A receiver that hangs costs ``timeout`` seconds in all, never more.
-            async with asyncio.timeout(self._timeout):
-                response = await self._client.post(
+            # A receiver that hangs costs ``timeout`` seconds in all, never more. Only the
+            # status line is read: the answer's body (a decompression bomb, say) never is.
+            async with (
+                asyncio.timeout(self._timeout),
+                self._client.stream(
+                    "POST",
                     urlunsplit(parts._replace(netloc=pinned)),
                     content=body,
-                    headers={**headers, "Host": parts.netloc.rpartition("@")[2]},
+                    headers={
+                        **headers,
+                        "Host": parts.netloc.rpartition("@")[2],
+                        "Accept-Encoding": "identity",
+                    },
                     extensions={"sni_hostname": host},
                     timeout=self._timeout,
-                )
+                ) as response,
+            ):
+                return response.status_code
         except (TimeoutError, httpx.TimeoutException) as e:
             raise WebhookUnreachable("timeout") from e
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
             raise WebhookUnreachable(f"unreachable: {type(e).__name__}") from e
-        return response.status_code
 
     async def _checked_address(self, host: str, port: int | None, scheme: str) -> Address:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port or (443 if scheme == "https" else 80), type=socket.SOCK_STREAM
             )
-        except OSError as e:
+        except (OSError, UnicodeError) as e:  # UnicodeError: a name IDNA cannot encode
             raise WebhookUnreachable("unresolvable") from e
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         if not addresses:

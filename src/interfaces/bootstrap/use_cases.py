@@ -146,7 +146,7 @@ class UseCases:
     import_users: BulkImportUsers
     reset_second_factor: ResetSecondFactor
     # beside the requests (started by the HTTP lifespan, or once by a CLI command)
-    send_outboxes: OutboxLoop  # mail and webhooks, one loop
+    send_outboxes: OutboxLoop  # mail and webhooks, a loop each
     manage_webhooks: ManageWebhooks
     recover_grants: RecoverLostGrants
     purge_expired: PurgeExpired
