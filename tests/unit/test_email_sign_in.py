@@ -25,6 +25,7 @@ from tests.fakes.clock import FakeClock
 from tests.unit.world import CLIENT, World, build_world
 
 ADA = "ada@example.test"
+EVE = "eve@example.test"
 LINK = re.compile(r"/email-sign-in\?token=([A-Za-z0-9_-]+)")
 CODE = re.compile(r"Your code is (\d{6})\.")
 
@@ -256,3 +257,27 @@ async def test_with_sign_up_on_the_first_code_creates_a_verified_account_without
     assert signed_in.user.email == "new@example.test"
     assert signed_in.user.email_verified
     assert signed_in.user.password_hash is None
+
+
+async def test_tries_with_anothers_address_on_ones_own_code_never_use_up_their_day(
+    clock: FakeClock,
+) -> None:
+    """Eve asks codes for her own account and types Ada's address with them: each is a wrong
+    try at Eve's code, counted against Eve's mailed codes, never against Ada's day (Ada got
+    no mail, and her own right code must still sign her in)."""
+    cap = 10  # the default is 50: ten of Eve's own mails instead of two
+    world = build_world(clock, limits=Limits(mfa_failures=cap))
+    await world.sign_up_verified(ADA)
+    await world.sign_up_verified(EVE)
+    for round_ in range(cap // 5):
+        own = await ask(world, EVE)
+        for n in range(5):
+            elsewhere = ClientInfo(ip_address=f"203.0.113.{10 * round_ + n}")
+            command = with_code(own, "000000", email=ADA)
+            with pytest.raises(InvalidEmailCode):
+                await world.email_sign_in.execute(dataclasses.replace(command, client=elsewhere))
+
+    mail = await ask(world, ADA)
+    signed_in = await world.email_sign_in.execute(with_code(mail))
+
+    assert signed_in.user.email == ADA

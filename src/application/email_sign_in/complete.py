@@ -99,9 +99,11 @@ class EmailSignIn:
         # enough addresses (NIST SP 800-63B §5.2.2: at most 100 failed attempts on one
         # account). Only a try at a code that was mailed counts: one without any (no mail,
         # no request id) guesses nothing and must not use up the owner's day; the cap is
-        # the mailed codes' own, so the app's second step is never locked by it.
+        # the mailed codes' own, so the app's second step is never locked by it. It is the
+        # cap of the address the code went to: a try with another address typed is a wrong
+        # try at this code, never one at the other address's (which got no mail).
         try:
-            await self._throttle.mailed_code(email, command.client)
+            await self._throttle.mailed_code(grant.email, command.client)
         except TooManyRequests:
             await quietly(self._grants.give_back(command.request_id, grant))
             raise
