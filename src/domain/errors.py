@@ -153,7 +153,9 @@ class WebhookNotFound(DomainError):
 
 class OwnAccount(DomainError):
     code = "own_account"
-    message = "Admins cannot disable, delete or demote their own account."
+    message = (
+        "Admins cannot disable, delete or demote their own account, nor reset its second factors."
+    )
 
 
 class LastAdmin(DomainError):

@@ -68,6 +68,19 @@ async def test_only_an_admin_may_reset_and_only_an_existing_user(
     assert await count_rows(settings, "passkeys", user_id) == 1
 
 
+async def test_an_admin_cannot_reset_its_own_second_factors_over_the_api(
+    client: Any, settings: Settings
+) -> None:
+    """Its own factors go as any user's do, with a recent proof: an admin token left in a tab
+    (past the step-up's max age) must not make the admin's account one a password opens."""
+    admin = await an_admin(client, settings)
+    admin_id = admin.body["user"]["id"]
+
+    own = await client.post(f"/admin/users/{admin_id}/mfa-reset", headers=admin.headers)
+
+    assert_problem(own, 409, "own_account")
+
+
 async def test_deleting_a_user_erases_its_second_factors(
     client: Any, settings: Settings, clock: FakeClock
 ) -> None:

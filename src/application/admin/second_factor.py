@@ -6,7 +6,7 @@ from __future__ import annotations
 from application.admin.commands import AdminCommand, admin_event
 from application.email.notices import Notice
 from application.email.queue import MailQueue
-from domain.errors import UserNotFound
+from domain.errors import OwnAccount, UserNotFound
 from domain.ports import AuditLog, Clock, Passkeys, TotpCredentials, UserRepository
 
 
@@ -31,6 +31,11 @@ class ResetSecondFactor:
         self._clock = clock
 
     async def execute(self, command: AdminCommand) -> None:
+        if command.actor.admin_id == command.user_id:
+            # Its own factors an admin removes as any user does, with a recent proof (step-up,
+            # RFC 9470): an admin token left in a tab must not turn its account into one a
+            # password alone opens.
+            raise OwnAccount()
         user = await self._users.get(command.user_id)
         if user is None:
             raise UserNotFound()

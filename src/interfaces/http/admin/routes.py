@@ -106,7 +106,7 @@ class AdminController(Controller):
         "/{user_id:int}/mfa-reset",
         status_code=HTTP_204_NO_CONTENT,
         summary="Remove the user's authenticator app, recovery codes and passkeys",
-        responses=problems(*ONE_USER),
+        responses=problems(*ONE_USER, e.OwnAccount),
     )
     async def mfa_reset(
         self,
