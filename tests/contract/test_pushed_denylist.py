@@ -24,7 +24,7 @@ from valkey.asyncio import Valkey
 from domain.errors import StorageUnavailable
 from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
 from infrastructure.grants.valkey.client import micros
-from infrastructure.grants.valkey.denylist import PushedDenylist
+from infrastructure.grants.valkey.denylist import MAX_KNOWN, PushedDenylist
 from infrastructure.grants.valkey.grant_store import session_keys
 from tests.contract.conftest import VALKEYS, ValkeyBackend, adapters
 from tests.servers.proxy import CuttableProxy
@@ -286,3 +286,40 @@ async def test_only_its_own_heartbeat_proves_the_channel(
         stop.set()
         await asyncio.gather(following_task, beating)
         await client.aclose()
+
+
+async def test_a_read_learnt_as_the_memory_fills_never_undoes_a_denial_heard_meanwhile(
+    valkey_backend: ValkeyBackend[Valkey],
+) -> None:
+    """A read finds the session not denied; before its request applies it, the logout lands
+    and is heard. The memory is full (``MAX_KNOWN``, as in any busy process), and forgetting
+    it all must not leave that older read standing alone as "not denied"."""
+    prefix = valkey_backend.fresh_prefix()
+    client = valkey_backend.another_client()
+    assert isinstance(client, Valkey)
+    async with following(client, prefix) as denylist:
+        answering = ValkeyGrantStore(client, NoSessions(), prefix, denylist=denylist)
+        revoker = ValkeyGrantStore(valkey_backend.client, NoSessions(), prefix)
+        sid = session()
+        key = session_keys(prefix, sid).denied
+        for n in range(MAX_KNOWN - 1):  # a busy process knows this many other sessions
+            denylist.learn(f"{prefix}other{n}", None, denylist.ticket())
+        read, resume = asyncio.Event(), asyncio.Event()
+        real_get = client.get
+
+        async def read_then_wait(name: Any) -> Any:
+            found = await real_get(name)
+            read.set()
+            await resume.wait()
+            return found
+
+        client.get = read_then_wait  # type: ignore[method-assign]
+        asking = asyncio.create_task(answering.is_denied(sid, NOW))
+        await read.wait()
+        client.get = real_get  # type: ignore[method-assign]
+        await revoker.revoke_session(sid, UNTIL)
+        await until(lambda: denylist.answer(key, micros(NOW)) is True)
+        resume.set()
+        assert await asking is False  # read before the logout: right for that request
+
+        assert [await answering.is_denied(sid, NOW) for _ in range(20)] == [True] * 20

@@ -23,10 +23,13 @@ while it can prove that it hears everything:
 
 So a missed message can never let a revoked token in (OWASP ASVS 5.0 V7.4.1: a terminated
 session's tokens are refused at once). Valkey writes a logout's message to every
-subscriber in the same turn as the logout's own answer, long before a request sent after
-that answer reaches another process. There it may wait, unread, while the event loop
-serves the request first (under load, or while this process publishes its heartbeat);
-the request then reads through instead of trusting memory that predates the message.
+subscriber in the same turn as the logout's own answer, in practice long before a request
+sent after that answer reaches another process. There it may wait, unread, while the event
+loop serves the request first (under load, or while this process publishes its heartbeat);
+the request then reads through instead of trusting memory that predates the message. What
+no process can see is a message still on the network (a lost segment waiting for its
+retransmission): that is bounded by ``LIVENESS``, since the heartbeat that follows the same
+way is late too and the memory stops being trusted.
 A Valkey Cluster has no one place to hear every denial cheaply: there is no push there,
 and every answer reads through.
 """
@@ -102,7 +105,11 @@ class PushedDenylist:
         if ticket is None or ticket != self._epoch or not self._live:
             return
         if len(self._known) >= MAX_KNOWN:
+            # Forgotten, so is what every read in flight would teach: this read may predate
+            # a denial just heard and just forgotten with the rest.
             self._known.clear()
+            self._epoch += 1
+            return
         self._known[key] = max(until_us or _NOT_DENIED, self._known.get(key, _NOT_DENIED))
 
     @property
