@@ -15,6 +15,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from application.devices import notice as notice_module
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import BASE_URL, PASSWORD, assert_problem, bearer, sign_in, sign_up
@@ -371,3 +372,49 @@ async def test_one_address_asks_for_a_few_change_links_whatever_the_accounts(
 
     assert answers.count(202) == 12
     assert answers[12:] == [429, 429, 429]
+
+
+@pytest.mark.every_deployment
+async def test_a_notice_written_after_the_way_back_never_reaches_the_intruders_address(
+    concurrent_client: Callable[..., Any], smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intruder moved the account to EVE and signs in once more from a new device; that
+    sign-in has passed its last look when the owner's way back runs (every "this wasn't me"
+    link dies, ADA comes back). Its notice, written after, must not put a live link at EVE:
+    clicking it would give EVE back, with the reset."""
+    async with concurrent_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as app:
+        await sign_up(app, ADA, verified=True)
+        intruder = await sign_in(app, ADA, headers={"X-Device-Id": "i" * 24})
+        assert (await ask(app, intruder.headers, EVE)).status_code == 202
+        token = await change_link(smtp, EVE)
+        taken = await app.post(
+            "/auth/email/change", json={"token": token}, headers=intruder.headers
+        )
+        assert taken.status_code == 200, taken.text
+        checked, go_on = asyncio.Event(), asyncio.Event()
+        real = notice_module.NewDeviceNotice._mail_owner
+
+        async def slow_to_mail(self: Any, user: Any, *args: Any) -> bool:
+            if user.email == EVE:
+                checked.set()
+                await go_on.wait()
+            return await real(self, user, *args)
+
+        monkeypatch.setattr(notice_module.NewDeviceNotice, "_mail_owner", slow_to_mail)
+        app.cookies.clear()  # the intruder's own browser
+        login = asyncio.create_task(
+            app.post(
+                "/auth/login",
+                json={"email": EVE, "password": PASSWORD},
+                headers={"X-Device-Id": "n" * 24},
+            )
+        )
+        await asyncio.wait_for(checked.wait(), 10)
+        way_back = link_token(await smtp.wait_for_subject(ADA, CHANGED, 1))
+        owner = await app.post("/auth/account/secure", json={"token": way_back})
+        assert owner.status_code == 204, owner.text
+        go_on.set()
+        await login
+
+        await asyncio.sleep(0.5)  # the outbox delivers
+        assert smtp.about(EVE, NOTICE) == []

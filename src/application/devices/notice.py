@@ -60,8 +60,8 @@ class NewDeviceNotice:
         device = sent if sent and DEVICE_ID.fullmatch(sent) else secrets.token_urlsafe(24)
         now = self._clock.now()
         try:
-            if await self._devices.remember(user.id, digest(device), now) is DeviceSeen.NEW:
-                await self._mail_owner(user, client, amr, now)
+            new = await self._devices.remember(user.id, digest(device), now) is DeviceSeen.NEW
+            if new and await self._mail_owner(user, client, amr, now):
                 audit_event(self._audit, "new_device_notice", client, user_id=user.id)
         except StorageUnavailable as e:
             # The session is open already; a notice that could not be written is logged,
@@ -71,9 +71,14 @@ class NewDeviceNotice:
 
     async def _mail_owner(
         self, user: User, client: ClientInfo, amr: tuple[str, ...], now: datetime
-    ) -> None:
+    ) -> bool:
+        """Whether the notice was queued."""
         token = new_token()
         async with self._mail.begin() as work:
+            if not await work.accounts.has_address(user.id, user.email):
+                # The address moved since the sign-in read it (a way back took the account
+                # from an intruder's address): a link there would give it back to them.
+                return False
             await work.tokens.issue(
                 MailToken(
                     token_hash=digest(token),
@@ -88,6 +93,7 @@ class NewDeviceNotice:
             )
             mail = compose_new_device(self._policy, user.email, token, client, amr, now)
             await work.outbox.enqueue(mail.about(user.id), due_at=now)
+        return True
 
 
 def compose_new_device(
