@@ -136,10 +136,14 @@ def wait_until_refused(server: Server, access_token: str) -> None:
 
 @dataclass
 class Host:
-    """Another web server on loopback (another origin): what each request brought."""
+    """Another web server on loopback (another origin): what each request brought. It
+    answers 200, or ``status`` with ``headers`` and ``body`` when told."""
 
     url: str
     authorizations: list[str | None] = field(default_factory=list)
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 @contextmanager
@@ -149,9 +153,12 @@ def another_host() -> Iterator[Host]:
     class Recording(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             host.authorizations.append(self.headers.get("Authorization"))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
+            self.send_response(host.status)
+            for name, value in host.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(host.body)))
             self.end_headers()
+            self.wfile.write(host.body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -89,6 +89,30 @@ def test_the_access_token_goes_to_authgate_and_the_apis_named_and_nowhere_else(s
         assert sent.refreshes == [200]
 
 
+def test_an_answer_redirected_to_a_third_party_sets_off_no_refresh_and_no_step_up(server, sent):
+    """Your API redirects (an open redirect) to a third party that answers 401 asking for a
+    fresh proof: the client must not refresh for it, nor ask the user for a password."""
+    asked: list[StepUpChallenge] = []
+
+    def step_up(challenge: StepUpChallenge) -> dict[str, str]:
+        asked.append(challenge)
+        return {"password": PASSWORD}
+
+    with another_host() as api_host, another_host() as third_party:
+        api_host.status, api_host.headers = 302, {"Location": f"{third_party.url}/x"}
+        third_party.status = 401
+        third_party.headers = {"Content-Type": "application/problem+json"}
+        third_party.body = b'{"code": "insufficient_user_authentication", "max_age": 300}'
+        _, client, _ = signed_in(server, sent, api_origins=[api_host.url], step_up=step_up)
+
+        answer = client.get(f"{api_host.url}/go", follow_redirects=True)
+
+        assert answer.status_code == 401
+        assert asked == []
+        assert sent.refreshes == []
+        assert third_party.authorizations == [None]
+
+
 def test_an_issuer_or_api_origin_that_is_no_http_url_is_refused():
     with pytest.raises(ValueError, match="http"):
         AuthgateAuth("127.0.0.1:8000")

@@ -138,6 +138,8 @@ class AuthgateAuth(httpx.Auth):
                         answer.read()
                         token = self._refreshed(answer, started)
             response = yield _bearer(request, token)
+            if not self._answered_by_ours(response):
+                return
             if self._step_up is not None and (challenge := _challenge(response)) is not None:
                 proof = self._step_up(challenge)
                 if inspect.isawaitable(proof):
@@ -172,6 +174,8 @@ class AuthgateAuth(httpx.Auth):
                         await answer.aread()
                         token = self._refreshed(answer, started)
             response = yield _bearer(request, token)
+            if not self._answered_by_ours(response):
+                return
             if self._step_up is not None:
                 await response.aread()
                 if (challenge := StepUpChallenge.of(response)) is not None:
@@ -188,6 +192,11 @@ class AuthgateAuth(httpx.Auth):
             if response.status_code != 401 or refused is not None:
                 return
             refused = token
+
+    def _answered_by_ours(self, response: httpx.Response) -> bool:
+        """Whether the answer came from an origin the token goes to: one redirected elsewhere
+        (an open redirect on your API) must not set off a refresh or ask for a password."""
+        return _origin(response.request.url) in self._origins
 
     def register(
         self,
