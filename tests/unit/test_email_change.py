@@ -108,15 +108,7 @@ async def test_a_backend_down_as_the_sessions_end_leaves_the_link_to_open_again(
         RequestEmailChangeCommand(caller=caller, email=NEW, client=CLIENT)
     )
     token = last_link(world, NEW, "Confirm your new email address")
-    real_revoke_user = world.grants.revoke_user
-    failures = [StorageUnavailable("valkey")]
-
-    async def down_once(*args: Any) -> list[str]:
-        if failures:
-            raise failures.pop()
-        return await real_revoke_user(*args)
-
-    world.grants.revoke_user = down_once  # type: ignore[method-assign, assignment]
+    world.grants_down_once()
     command = ChangeEmailCommand(token=token, client=CLIENT)
 
     with pytest.raises(StorageUnavailable):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 import pyotp
 import pytest
@@ -94,15 +93,7 @@ async def test_a_backend_down_as_the_sessions_end_leaves_the_verification_link_t
     """Half-done would be the address verified with the sessions of whoever signed up with
     it still live, and the spent link unable to end them."""
     squatter = await world.sign_up(ADA)
-    real_revoke_user = world.grants.revoke_user
-    failures = [StorageUnavailable("valkey")]
-
-    async def down_once(*args: Any) -> list[str]:
-        if failures:
-            raise failures.pop()
-        return await real_revoke_user(*args)
-
-    world.grants.revoke_user = down_once  # type: ignore[method-assign, assignment]
+    world.grants_down_once()
     command = VerifyEmailCommand(token=link_token(world, "Confirm"), client=CLIENT)
 
     with pytest.raises(StorageUnavailable):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from joserfc.jwk import ECKey, KeySet
 
@@ -33,6 +33,7 @@ from application.throttle import Limits
 from application.webhooks.sender import WebhookPolicy
 from domain import assurance
 from domain.assurance import Assurance
+from domain.errors import StorageUnavailable
 from domain.ports import AccessClaims, CaptchaVerifier
 from infrastructure.grants.memory import (
     MemoryGrantStore,
@@ -147,6 +148,19 @@ class World(UseCases):
             PasskeySignInCommand(credential=authenticator.get(dict(options)), client=CLIENT)
         )
         return signed_in.tokens.access_token
+
+    def grants_down_once(self) -> None:
+        """The grant store fails the next time a user's sessions are ended (a backend down
+        in the middle of a flow), then works again."""
+        real_revoke_user = self.grants.revoke_user
+        failures = [StorageUnavailable("valkey")]
+
+        async def down_once(*args: Any) -> list[str]:
+            if failures:
+                raise failures.pop()
+            return await real_revoke_user(*args)
+
+        self.grants.revoke_user = down_once  # type: ignore[method-assign, assignment]
 
     async def verified(self, user_id: int) -> None:
         """The address counts as verified from now, as if its mail had been opened (no
