@@ -104,17 +104,22 @@ class SessionIssuer:
         *,
         session_id: str | None = None,
         passkey_kept: Callable[[], Awaitable[bool]] | None = None,
+        authenticated_at: datetime | None = None,
     ) -> IssuedTokens:
         """``amr``: how the user proved who they are just now (``domain.assurance``).
         ``session_id``: one drawn by ``new_session_id``, else a new one. ``passkey_kept``:
         for a passkey sign-in, whether its passkey is still the account's, asked once the
-        grant exists (as a password sign-in's password is compared)."""
+        grant exists (as a password sign-in's password is compared). ``authenticated_at``:
+        when the user proved it, if that was before now (an identity provider's sign-in)."""
         if user.disabled:
             # Every sign-in path ends here, after the credentials were checked, so only
             # someone who proved the account learns that it is disabled.
             raise AccountDisabled()
         now = self._clock.now()
-        assurance = Assurance(now, amr)
+        # auth_time is when the user authenticated, not when we heard of it (OIDC Core §2):
+        # a provider's silent sign-in on a month-old session is no recent proof (step-up).
+        when = now if authenticated_at is None else min(now, authenticated_at)
+        assurance = Assurance(when, amr)
         absolute = now + self._policy.max_age
         idle = min(now + self._policy.idle_ttl, absolute)
         session = Session(

@@ -31,6 +31,10 @@ class Email:
 
     @classmethod
     def parse(cls, raw: str) -> Email:
+        # ASCII before lower(): it folds some non-ASCII letters into ASCII ones (the Kelvin
+        # sign U+212A into "k"), which would make another mailbox's address this one.
+        if not raw.isascii():
+            raise ValueError("must be a valid email address")
         value = raw.strip().lower()
         if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
             raise ValueError("must be a valid email address")

@@ -4,6 +4,7 @@ as a password: no session, the browser sent to the app with ``?mfa=required`` an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from tests.fakes.clock import FakeClock
 from tests.http.helpers import (
     assert_problem,
     assert_refresh_cookie,
+    bearer,
     jwt_parts,
     no_refresh_cookie,
     set_cookies,
@@ -160,3 +162,46 @@ async def test_without_an_app_url_the_callback_answers_mfa_required_like_a_passw
         body = assert_problem(answer, 401, "mfa_required")
         assert body["methods"] == ["totp", "recovery_code"]
         assert no_refresh_cookie(answer)
+
+
+A_MONTH = 30 * 86400
+
+
+async def test_a_silent_provider_sign_in_on_a_month_old_login_passes_no_step_up(
+    with_google: Callable[..., Client], idp: FakeOidcProvider, browser: httpx.AsyncClient
+) -> None:
+    """The provider signed the user in a month ago and says so (``auth_time``); its silent
+    sign-in now is no recent proof: a sensitive action asks for one (RFC 9470)."""
+    idp.claims = {"auth_time": int(time.time()) - A_MONTH}
+    async with with_google() as app:
+        await sign_in_with_google(app, browser)
+        token = (await app.post("/auth/refresh")).json()["access_token"]
+
+        assert jwt_parts(token)[1]["auth_time"] <= int(time.time()) - A_MONTH + 60
+        setup = await app.post("/auth/mfa/totp/setup", headers=bearer(token))
+        assert_problem(setup, 401, "insufficient_user_authentication")
+
+
+async def test_a_trusted_providers_month_old_second_factor_is_no_recent_proof(
+    with_google: Callable[..., Client],
+    idp: FakeOidcProvider,
+    browser: httpx.AsyncClient,
+    clock: FakeClock,
+) -> None:
+    idp.claims = {"amr": ["pwd", "mfa"], "auth_time": int(time.time()) - A_MONTH}
+    async with trusting_google(with_google, idp, trust=True) as app:
+        await ada_with_an_app(app, clock)
+        await sign_in_with_google(app, browser)
+        token = (await app.post("/auth/refresh")).json()["access_token"]
+
+        moved = await app.post(
+            "/auth/email/change/request",
+            json={"email": "mallory@example.test"},
+            headers=bearer(token),
+        )
+        assert_problem(moved, 401, "insufficient_user_authentication")
+        assert_problem(
+            await app.get("/auth/account/export", headers=bearer(token)),
+            401,
+            "insufficient_user_authentication",
+        )

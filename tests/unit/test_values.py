@@ -45,6 +45,8 @@ def test_email_parse_normalises_a_valid_address(raw: str, normalised: str) -> No
         LONGEST_EMAIL[:-1] + "dd",
         # An RFC 2047 encoded-word: a header decodes it (here to CR LF and a Bcc header).
         "=?utf-8?q?a=0D=0Abcc=3A_x=40evil.com?=@example.com",
+        # Lower-cased, the Kelvin sign is "k": another mailbox, never kate@example.com.
+        "\u212aate@example.com",
     ],
 )
 def test_email_parse_rejects_an_invalid_address(raw: str) -> None:

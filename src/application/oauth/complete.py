@@ -165,6 +165,7 @@ class CompleteOAuth:
                 command.client,
                 amr,
                 session_id=None if registered is None else registered.session_id,
+                authenticated_at=profile.authenticated_at,
             )
         except StorageUnavailable:
             if created:

@@ -74,11 +74,11 @@ class WebhookSender:
     async def _deliver(self, webhook: ClaimedWebhook) -> None:
         delivery, endpoint = webhook.delivery, webhook.endpoint
         now = self._clock.now()
-        body = delivery.payload.encode()
-        signed = headers(
-            endpoint.signing_secrets(now), delivery.message_id, int(now.timestamp()), body
-        )
         try:
+            body = delivery.payload.encode()
+            signed = headers(
+                endpoint.signing_secrets(now), delivery.message_id, int(now.timestamp()), body
+            )
             status = await self._transport.post(endpoint.url, signed, body)
         except WebhookUnreachable as failure:
             await self._failed(webhook, failure.reason, None)

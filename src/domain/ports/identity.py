@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.errors import IdentityProviderError, IdentityProviderUnavailable
@@ -22,6 +23,7 @@ class ExternalProfile:
     email_verified: bool
     name: str | None
     amr: tuple[str, ...] = ()  # how the provider says it authenticated them (RFC 8176)
+    authenticated_at: datetime | None = None  # when, if it says (the ID token's auth_time)
 
 
 class IdentityProvider(Protocol):

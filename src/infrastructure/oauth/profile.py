@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.ports.identity import ExternalProfile
@@ -17,6 +18,7 @@ def profile_of(discovery: Discovery, claims: dict[str, Any]) -> ExternalProfile:
     verified = claims.get("email_verified")
     name = claims.get("name")
     amr = claims.get("amr")
+    auth_time = claims.get("auth_time")
     return ExternalProfile(
         issuer=discovery.issuer,
         subject=claims["sub"],
@@ -27,4 +29,13 @@ def profile_of(discovery: Discovery, claims: dict[str, Any]) -> ExternalProfile:
         name=name if isinstance(name, str) and name else None,
         # OpenID Connect Core §2: a JSON array of strings; anything else says nothing.
         amr=tuple(a for a in amr if isinstance(a, str)) if isinstance(amr, list) else (),
+        # OpenID Connect Core §2: seconds since the epoch, when the user last authenticated
+        # at the provider (a silent sign-in there may be a month old).
+        authenticated_at=(
+            datetime.fromtimestamp(auth_time, UTC)
+            if isinstance(auth_time, int | float)
+            and not isinstance(auth_time, bool)
+            and 0 < auth_time < 2**33
+            else None
+        ),
     )
