@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 
+from infrastructure.config import Settings
 from tests.fakes.clock import FakeClock
+from tests.http.admin_helpers import count_rows
 from tests.http.helpers import (
     assert_problem,
     assert_refresh_cookie,
@@ -205,3 +207,24 @@ async def test_a_trusted_providers_month_old_second_factor_is_no_recent_proof(
             401,
             "insufficient_user_authentication",
         )
+
+
+async def test_the_identity_is_linked_only_once_the_second_step_is_passed(
+    with_google: Callable[..., Client],
+    browser: httpx.AsyncClient,
+    clock: FakeClock,
+    settings: Settings,
+) -> None:
+    """A provider account with the account's verified address that never gives the app's
+    code keeps nothing: no identity that would let it in by itself later."""
+    async with with_google() as app:
+        authenticator = await ada_with_an_app(app, clock)
+        user_id = 1  # Ada's, the first account
+        answer = await sign_in_with_google(app, browser)
+        assert answer.headers["location"].endswith("mfa=required")
+        assert await count_rows(settings, "user_identities", user_id) == 0
+
+        passed = await app.post("/auth/login/mfa", json={"code": authenticator.next_code()})
+
+        assert passed.status_code == 200, passed.text
+        assert await count_rows(settings, "user_identities", user_id) == 1

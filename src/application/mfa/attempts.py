@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.assurance import PASSWORD
-from domain.entities import User
+from domain.entities import ExternalIdentity, User
 from domain.errors import InvalidMfaToken
 from domain.ports import Clock, OneTimeStore
 
@@ -38,6 +38,9 @@ class Pending:
     # record of the version before it (a deploy lasts longer than five minutes): that one
     # is checked by the issuer's look at the password alone, as before.
     password: str | None = None
+    # The provider identity (issuer, subject, email) a provider's first step would link to
+    # the account: linked only once the second step is passed, never before.
+    link: list[str | None] | None = None
 
     def encode(self) -> bytes:
         fields = dataclasses.asdict(self) | {"expires_at": self.expires_at.isoformat()}
@@ -61,7 +64,9 @@ class MfaAttempts:
         self._store = store
         self._clock = clock
 
-    async def open(self, user: User, first: tuple[str, ...]) -> str:
+    async def open(
+        self, user: User, first: tuple[str, ...], link: ExternalIdentity | None = None
+    ) -> str:
         token = secrets.token_urlsafe(32)
         expires_at = self._clock.now() + MFA_TOKEN_TTL
         pending = Pending(
@@ -71,6 +76,7 @@ class MfaAttempts:
             password=_digest(user.password_hash) if PASSWORD[0] in first else None,
             wrong=0,
             expires_at=expires_at,
+            link=None if link is None else [link.provider, link.subject, link.email],
         )
         await self._store.put(_key(token), pending.encode(), expires_at)
         return token

@@ -16,7 +16,7 @@ from application.mfa.attempts import MAX_WRONG_CODES, MfaAttempts, Pending
 from application.mfa.factors import SecondFactors
 from application.session_issuer import PasswordSignIn, SessionIssuer
 from application.throttle import Throttle
-from domain.entities import User
+from domain.entities import ExternalIdentity, User
 from domain.errors import (
     FieldError,
     InvalidMfaCode,
@@ -25,7 +25,7 @@ from domain.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from domain.ports import AuditLog, Passkeys, UserRepository
+from domain.ports import AuditLog, Clock, Passkeys, UserRepository
 
 
 class SecondFactorGate:
@@ -38,14 +38,17 @@ class SecondFactorGate:
         self._passkeys = passkeys
         self._attempts = attempts
 
-    async def check(self, user: User, first: tuple[str, ...]) -> None:
-        """``first``: the ``amr`` of the factor the user has shown, kept for the second step."""
+    async def check(
+        self, user: User, first: tuple[str, ...], *, link: ExternalIdentity | None = None
+    ) -> None:
+        """``first``: the ``amr`` of the factor the user has shown, kept for the second step;
+        ``link``: a provider's identity, linked to the account once that step is passed."""
         if await self._factors.active(user.id) is None:
             return
         methods: tuple[str, ...] = ("totp", "recovery_code")
         if await self._passkeys.of_user(user.id):
             methods += ("passkey",)  # a passkey sign-in would do instead
-        raise MfaRequired(await self._attempts.open(user, first), methods)
+        raise MfaRequired(await self._attempts.open(user, first, link), methods)
 
     async def password_breached(self, mfa_token: str) -> None:
         await self._attempts.note_password_breached(mfa_token)
@@ -70,8 +73,10 @@ class CompleteMfaSignIn:
         throttle: Throttle,
         queue: MailQueue,
         notice: BreachNotice,
+        clock: Clock,
         audit: AuditLog,
     ) -> None:
+        self._clock = clock
         self._notice = notice
         self._users = users
         self._factors = factors
@@ -111,6 +116,17 @@ class CompleteMfaSignIn:
         amr = await self._factors.completes(user.id, second, pending.first_factor, used)
         if amr is None:
             await self._refuse(command, pending, method)
+        if pending.link is not None:
+            provider, subject, email = pending.link
+            await self._users.link_identity(
+                ExternalIdentity(
+                    provider=str(provider),
+                    subject=str(subject),
+                    user_id=user.id,
+                    email=email,
+                    created_at=self._clock.now(),
+                )
+            )
         tokens = await self._issuer.start(user, command.client, amr)
         await self._throttle.login_succeeded(pending.email, command.client)
         if method == codes.RECOVERY:

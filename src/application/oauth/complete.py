@@ -145,21 +145,23 @@ class CompleteOAuth:
     ) -> SignedIn:
         """``registered``: the sign-up's event when the account was made just now."""
         created = registered is not None
+        identity = ExternalIdentity(
+            provider=profile.issuer,
+            subject=profile.subject,
+            user_id=user.id,
+            email=profile.email,
+            created_at=self._clock.now(),
+        )
         try:
-            await self._users.link_identity(
-                ExternalIdentity(
-                    provider=profile.issuer,
-                    subject=profile.subject,
-                    user_id=user.id,
-                    email=profile.email,
-                    created_at=self._clock.now(),
-                )
-            )
             amr: tuple[str, ...] = assurance.FEDERATED
             if self._vouched_for_second_factor(profile, command.provider):
                 amr = assurance.with_trusted_provider_mfa(amr)
             else:
-                await self._second_factor.check(user, amr)
+                # ASVS 5.0 V6.3.3: the account's second factor before anything is kept,
+                # the link included (it would let this provider account in by its identity
+                # from then on, past the choice by verified address).
+                await self._second_factor.check(user, amr, link=identity)
+            await self._users.link_identity(identity)
             tokens = await self._issuer.start(
                 user,
                 command.client,

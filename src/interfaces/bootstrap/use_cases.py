@@ -252,6 +252,7 @@ def build(p: Ports, policies: Policies) -> UseCases:
             throttle=throttle,
             queue=queue,
             notice=notice,
+            clock=p.clock,
             audit=p.audit,
         ),
         start_passkey_sign_in=StartPasskeySignIn(assertions=assertions, throttle=throttle),
