@@ -29,26 +29,34 @@ class OutboxLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set (the app's lifespan does that at shutdown)."""
-        await asyncio.gather(*(self._follow(outbox, stop) for outbox in self._rounds))
+        unreachable: set[int] = set()  # the outboxes that found the database down
+        await asyncio.gather(
+            *(self._follow(n, outbox, unreachable, stop) for n, outbox in enumerate(self._rounds))
+        )
 
-    async def _follow(self, outbox: OutboxRound, stop: asyncio.Event) -> None:
-        unreachable = failing = False
+    async def _follow(
+        self, n: int, outbox: OutboxRound, unreachable: set[int], stop: asyncio.Event
+    ) -> None:
+        failing = False
         while not stop.is_set():
             claimed = 0
             try:
                 claimed = await outbox.deliver_due()
             except StorageUnavailable as e:
-                # Once per outage, not once a poll: the outage log reports the database.
+                # Once per outage, not once a poll nor once an outbox: the outage log
+                # reports the database.
                 if not unreachable:
                     log.warning("outbox unreachable: %s", cause_of(e))
-                unreachable = True
+                unreachable.add(n)
             except Exception:
                 if not failing:  # once until a round succeeds again
                     log.exception("outbox round failed; the next ones follow")
                 failing = True
             else:
-                if unreachable or failing:
-                    log.info("outbox reachable again")
-                unreachable = failing = False
+                if n in unreachable:
+                    unreachable.discard(n)
+                    if not unreachable:
+                        log.info("outbox reachable again")
+                failing = False
             if claimed < self._batch:
                 await stopped(stop, self._poll_interval)
