@@ -24,7 +24,7 @@ from valkey.asyncio import Valkey
 from domain.errors import StorageUnavailable
 from infrastructure.grants.valkey import ValkeyGrantStore, open_valkey
 from infrastructure.grants.valkey.client import micros
-from infrastructure.grants.valkey.denylist import MAX_KNOWN, PushedDenylist
+from infrastructure.grants.valkey.denylist import MAX_KNOWN, PushedDenylist, channel_of
 from infrastructure.grants.valkey.grant_store import session_keys
 from tests.contract.conftest import VALKEYS, ValkeyBackend, adapters
 from tests.servers.proxy import CuttableProxy
@@ -323,3 +323,28 @@ async def test_a_read_learnt_as_the_memory_fills_never_undoes_a_denial_heard_mea
         assert await asking is False  # read before the logout: right for that request
 
         assert [await answering.is_denied(sid, NOW) for _ in range(20)] == [True] * 20
+
+
+async def test_beats_go_where_only_their_process_listens_and_denials_to_all(
+    valkey_backend: ValkeyBackend[Valkey],
+) -> None:
+    """Another process's heartbeat on the shared channel would sit unread now and then when
+    a request is served, and send it reading through: each beat has a channel of its own."""
+    prefix = valkey_backend.fresh_prefix()
+    one, other = valkey_backend.another_client(), valkey_backend.another_client()
+    assert isinstance(one, Valkey)
+    assert isinstance(other, Valkey)
+    listener = valkey_backend.client.pubsub()
+    await listener.subscribe(channel_of(prefix))
+    async with following(one, prefix), following(other, prefix):
+        await asyncio.sleep(3 * HEARTBEAT)
+        await ValkeyGrantStore(one, NoSessions(), prefix).revoke_session(session(), UNTIL)
+        heard: list[bytes] = []
+        for _ in range(20):  # a second of listening, beats every 0.1 s
+            message = await listener.get_message(timeout=0.05)
+            if message is not None and message["type"] == "message":
+                heard.append(bytes(message["data"]))
+    await listener.aclose()
+
+    assert len(heard) == 1  # the denial, and no beat
+    assert b" " in heard[0]

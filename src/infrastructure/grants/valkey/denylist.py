@@ -9,9 +9,11 @@ while it can prove that it hears everything:
 - an answer learned from Valkey (``learn``) counts only if it was asked after this
   subscription was confirmed: Valkey runs one command at a time, so a denial after that
   read is published to a subscriber that is already listening;
-- this process's own heartbeat, published every ``HEARTBEAT`` seconds, must keep coming
-  back: without it for ``LIVENESS`` seconds (a half-open connection, a stalled server, a
-  subscription left on a primary that failed over) the subscription is presumed lost. The
+- this process's own heartbeat, published every ``HEARTBEAT`` seconds on a channel of its
+  own that the same connection follows (so no other process wakes for it, and a beat
+  comes after every denial published before it), must keep coming back: without it for
+  ``LIVENESS`` seconds (a half-open connection, a stalled server, a subscription left on
+  a primary that failed over) the subscription is presumed lost. The
   heartbeat is published, not a PING on the subscription: it goes the way a denial goes,
   through the client that writes denials to the current primary. Only its own counts:
   another process's beat, or a denial, may come from a primary this process no longer
@@ -85,6 +87,7 @@ class PushedDenylist:
         self._heard_at = 0.0  # when this process's own heartbeat came back last
         self._unread: Callable[[], bool] = _always  # no subscription: all may be unread
         self._beat = secrets.token_hex(8).encode()  # this process's heartbeat, no other's
+        self._beat_channel = f"{self.channel}:beat:{self._beat.decode()}"
 
     def answer(self, key: str, now_us: int) -> bool | None:
         """Whether the session of ``key`` is denied; ``None`` when memory cannot tell."""
@@ -136,10 +139,12 @@ class PushedDenylist:
     async def _follow(self, stop: asyncio.Event) -> None:
         pubsub = self._client.pubsub()
         try:
-            await pubsub.subscribe(self.channel)
-            confirmed = await pubsub.get_message(timeout=self._liveness)
-            if confirmed is None or confirmed["type"] != "subscribe":
-                raise TimeoutError("no confirmation of the subscription")
+            # One command: both channels are followed from the same instant on.
+            await pubsub.subscribe(self.channel, self._beat_channel)
+            for _ in range(2):
+                confirmed = await pubsub.get_message(timeout=self._liveness)
+                if confirmed is None or confirmed["type"] != "subscribe":
+                    raise TimeoutError("no confirmation of the subscription")
             self._epoch += 1
             self._known.clear()
             self._unread = _Unread(pubsub.connection)
@@ -148,7 +153,7 @@ class PushedDenylist:
             while not stop.is_set():
                 if self._monotonic() - beaten_at >= self._heartbeat:
                     beaten_at = self._monotonic()
-                    await self._client.publish(self.channel, self._beat)
+                    await self._client.publish(self._beat_channel, self._beat)
                 message = await pubsub.get_message(timeout=self._heartbeat)
                 if message is not None:
                     self._heard(message)
@@ -161,9 +166,10 @@ class PushedDenylist:
         if message["type"] != "message":
             return
         data = bytes(message["data"])
-        if data == self._beat:
-            self._heard_at = self._monotonic()
-            self._live = True
+        if _text(message["channel"]) == self._beat_channel:
+            if data == self._beat:
+                self._heard_at = self._monotonic()
+                self._live = True
             return
         key, _, until = data.decode(errors="replace").rpartition(" ")
         if key and until.isdigit():
@@ -174,6 +180,10 @@ class PushedDenylist:
         self._epoch += 1
         self._known.clear()
         self._unread = _always
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _always() -> bool:
