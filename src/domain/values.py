@@ -31,17 +31,17 @@ class Email:
 
     @classmethod
     def parse(cls, raw: str) -> Email:
-        # ASCII before lower(): it folds some non-ASCII letters into ASCII ones (the Kelvin
-        # sign U+212A into "k"), which would make another mailbox's address this one.
-        if not raw.isascii():
-            raise ValueError("must be a valid email address")
         value = raw.strip().lower()
-        if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(value):
-            raise ValueError("must be a valid email address")
-        if "=?" in value:
-            # An RFC 2047 encoded-word, which mail software decodes in a header: the
-            # address a mail would show is not this one (it may decode to CR LF and a
-            # header of the sender's choosing).
+        if (
+            # ASCII before lower(): it folds some non-ASCII letters into ASCII ones (the
+            # Kelvin sign U+212A into "k"), which would make another mailbox's address this.
+            not raw.isascii()
+            or len(value) > MAX_EMAIL_LENGTH
+            or not _EMAIL.fullmatch(value)
+            # An RFC 2047 encoded-word, which mail software decodes in a header: the address
+            # a mail would show is not this one (it may decode to CR LF and a header).
+            or "=?" in value
+        ):
             raise ValueError("must be a valid email address")
         return cls(value)
 

@@ -74,7 +74,8 @@ class OutboxSender:
             # Whatever no mailer foresaw fails this mail, never the loop that sends every
             # other: retried with backoff, then given up as any failure is.
             log.exception("mail %d: unexpected failure", queued.id)
-            await self._failed(queued, MailDeliveryFailed(_unexpected(e), temporary=True))
+            unexpected = MailDeliveryFailed(f"unexpected {type(e).__name__}", temporary=True)
+            await self._failed(queued, unexpected)
             return
         await self._outbox.sent(queued.id, self._clock.now())
 
@@ -88,7 +89,3 @@ class OutboxSender:
         log.error("mail %d given up after %d attempts: %s", queued.id, queued.attempts, failure)
         await self._outbox.give_up(queued.id, now, failure.reason)
         self._audit.record(AuditEvent(event="mail_given_up", reason=failure.reason[:200]))
-
-
-def _unexpected(error: Exception) -> str:
-    return f"unexpected {type(error).__name__}"

@@ -87,7 +87,7 @@ class PushedDenylist:
         self._heard_at = 0.0  # when this process's own heartbeat came back last
         self._unread: Callable[[], bool] = _always  # no subscription: all may be unread
         self._beat = secrets.token_hex(8).encode()  # this process's heartbeat, no other's
-        self._beat_channel = f"{self.channel}:beat:{self._beat.decode()}"
+        self._beat_channel = f"{self.channel}:beat:{self._beat.decode()}".encode()
 
     def answer(self, key: str, now_us: int) -> bool | None:
         """Whether the session of ``key`` is denied; ``None`` when memory cannot tell."""
@@ -166,7 +166,7 @@ class PushedDenylist:
         if message["type"] != "message":
             return
         data = bytes(message["data"])
-        if _text(message["channel"]) == self._beat_channel:
+        if bytes(message["channel"]) == self._beat_channel:
             if data == self._beat:
                 self._heard_at = self._monotonic()
                 self._live = True
@@ -180,10 +180,6 @@ class PushedDenylist:
         self._epoch += 1
         self._known.clear()
         self._unread = _always
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _always() -> bool:
