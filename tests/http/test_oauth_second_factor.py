@@ -184,6 +184,22 @@ async def test_a_silent_provider_sign_in_on_a_month_old_login_passes_no_step_up(
         assert_problem(setup, 401, "insufficient_user_authentication")
 
 
+async def test_a_provider_login_a_minute_old_is_a_recent_proof(
+    with_google: Callable[..., Client], idp: FakeOidcProvider, browser: httpx.AsyncClient
+) -> None:
+    """The other side: a provider that says the user just signed in there gives a session
+    that passes step-up, and a time in the future counts as now."""
+    for auth_time in (int(time.time()) - 60, int(time.time()) + 3600):
+        idp.claims = {"auth_time": auth_time}
+        async with with_google() as app:
+            await sign_in_with_google(app, browser)
+            token = (await app.post("/auth/refresh")).json()["access_token"]
+
+            assert jwt_parts(token)[1]["auth_time"] <= int(time.time())
+            setup = await app.post("/auth/mfa/totp/setup", headers=bearer(token))
+            assert setup.status_code == 200, setup.text
+
+
 async def test_a_trusted_providers_month_old_second_factor_is_no_recent_proof(
     with_google: Callable[..., Client],
     idp: FakeOidcProvider,
@@ -227,4 +243,5 @@ async def test_the_identity_is_linked_only_once_the_second_step_is_passed(
         passed = await app.post("/auth/login/mfa", json={"code": authenticator.next_code()})
 
         assert passed.status_code == 200, passed.text
+        assert passed.json()["user"]["id"] == user_id
         assert await count_rows(settings, "user_identities", user_id) == 1

@@ -83,6 +83,30 @@ async def test_the_access_token_goes_to_authgate_and_the_apis_named_and_nowhere_
         assert sent.refreshes == [200]
 
 
+async def test_an_answer_redirected_to_a_third_party_sets_off_no_refresh_and_no_step_up(
+    server, sent
+):
+    asked: list[StepUpChallenge] = []
+
+    async def step_up(challenge: StepUpChallenge) -> dict[str, str]:
+        asked.append(challenge)
+        return {"password": PASSWORD}
+
+    with another_host() as api_host, another_host() as third_party:
+        api_host.status, api_host.headers = 302, {"Location": f"{third_party.url}/x"}
+        third_party.status = 401
+        third_party.headers = {"Content-Type": "application/problem+json"}
+        third_party.body = b'{"code": "insufficient_user_authentication", "max_age": 300}'
+        _, client, _ = await signed_in(server, sent, api_origins=[api_host.url], step_up=step_up)
+
+        answer = await client.get(f"{api_host.url}/go", follow_redirects=True)
+
+        assert answer.status_code == 401
+        assert asked == []
+        assert sent.refreshes == []
+        assert third_party.authorizations == [None]
+
+
 async def test_a_token_close_to_its_expiry_is_refreshed_before_the_request(server, sent):
     ticks = Ticks()
     storage = MemoryStorage()
