@@ -25,6 +25,7 @@ from infrastructure.persistence.private_files import create_private
 from infrastructure.persistence.sqlite_statements import (
     BUSY_TIMEOUT_MS,
     LOOP_BUSY_MS,
+    WRITER_BUSY_MS,
     Done,
     ReadTx,
     Work,
@@ -374,5 +375,9 @@ _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
 )
-# The writer's connection only: ``Checkpoints`` runs them.
-_WRITER_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA wal_autocheckpoint=0")
+# The writer's connection only: ``Checkpoints`` runs them; the busy timeout last.
+_WRITER_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA wal_autocheckpoint=0",
+    f"PRAGMA busy_timeout={WRITER_BUSY_MS}",
+)
