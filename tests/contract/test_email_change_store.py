@@ -245,13 +245,24 @@ async def test_an_erased_accounts_way_back_holds_nothing(stores: Stores) -> None
         assert not await work.tokens.holds("ada@old.example.com", NOW, stores.bob)
 
 
-async def test_an_operators_import_does_not_look_at_the_ways_back(stores: Stores) -> None:
+async def test_an_operators_import_skips_an_address_a_way_back_keeps(stores: Stores) -> None:
+    """Else the imported account would have the address, and the way back, finding it
+    taken, could never give it back to its owner."""
     async with stores.mail().begin() as work:
         await work.tokens.issue(restore(stores.ada, "6", NOW, "ada@old.example.com"))
+    imported = [
+        replace(user("ada@old.example.com"), created_at=NOW),
+        replace(user("carol@example.com"), created_at=NOW),
+    ]
 
-    made = await stores.admin.insert_new([replace(user("ada@old.example.com"), created_at=NOW)])
-
-    assert made == {"ada@old.example.com"}
+    assert await stores.admin.taken([u.email for u in imported], NOW) == {"ada@old.example.com"}
+    assert await stores.admin.insert_new(imported, NOW) == {"carol@example.com"}
+    assert await stores.users.get_by_email("ada@old.example.com") is None
+    # Once the way back has died, the address is free for an import too.
+    later = NOW + timedelta(days=8)
+    assert await stores.admin.taken(["ada@old.example.com"], later) == set()
+    again = [replace(imported[0], created_at=later)]
+    assert await stores.admin.insert_new(again, later) == {"ada@old.example.com"}
 
 
 async def test_the_address_is_the_accounts_until_the_work_that_saw_it_ends(

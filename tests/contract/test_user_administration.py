@@ -35,19 +35,22 @@ async def administration(
 async def test_insert_new_skips_taken_emails_and_says_which_went_in(
     administration: UserAdministration,
 ) -> None:
-    assert await administration.insert_new([new("a@x.com"), new("b@x.com")]) == {
+    assert await administration.insert_new([new("a@x.com"), new("b@x.com")], NOW) == {
         "a@x.com",
         "b@x.com",
     }
-    assert await administration.insert_new([new("b@x.com"), new("c@x.com")]) == {"c@x.com"}
-    assert await administration.taken(["a@x.com", "c@x.com", "d@x.com"]) == {"a@x.com", "c@x.com"}
-    assert await administration.insert_new([]) == set()
+    assert await administration.insert_new([new("b@x.com"), new("c@x.com")], NOW) == {"c@x.com"}
+    assert await administration.taken(["a@x.com", "c@x.com", "d@x.com"], NOW) == {
+        "a@x.com",
+        "c@x.com",
+    }
+    assert await administration.insert_new([], NOW) == set()
 
 
 async def test_pages_go_by_id_and_email_matches_exactly(
     administration: UserAdministration,
 ) -> None:
-    await administration.insert_new([new(f"u{n}@x.com") for n in range(5)])
+    await administration.insert_new([new(f"u{n}@x.com") for n in range(5)], NOW)
 
     first = await administration.page(after=None, limit=2, email=None)
     second = await administration.page(after=first[-1].id, limit=10, email=None)
@@ -60,7 +63,7 @@ async def test_pages_go_by_id_and_email_matches_exactly(
 async def test_disabling_keeps_the_first_time_and_enabling_clears_it(
     administration: UserAdministration,
 ) -> None:
-    await administration.insert_new([new("a@x.com")])
+    await administration.insert_new([new("a@x.com")], NOW)
     (user,) = await administration.page(after=None, limit=1, email="a@x.com")
     later = NOW + timedelta(hours=1)
 
@@ -78,7 +81,7 @@ async def test_disabling_keeps_the_first_time_and_enabling_clears_it(
 async def test_set_role_and_erase_report_an_unknown_user(
     administration: UserAdministration,
 ) -> None:
-    await administration.insert_new([new("a@x.com")])
+    await administration.insert_new([new("a@x.com")], NOW)
     (user,) = await administration.page(after=None, limit=1, email="a@x.com")
 
     assert await administration.set_role(user.id, "admin", NOW, told=None)
@@ -92,7 +95,7 @@ async def test_set_role_and_erase_report_an_unknown_user(
 async def test_the_last_active_admin_is_the_only_admin_not_disabled(
     administration: UserAdministration,
 ) -> None:
-    await administration.insert_new([new("a@x.com"), new("b@x.com")])
+    await administration.insert_new([new("a@x.com"), new("b@x.com")], NOW)
     a, b = await administration.page(after=None, limit=2, email=None)
     assert not await administration.last_active_admin(a.id)  # not an admin at all
 
@@ -110,7 +113,7 @@ async def test_two_admins_disabled_or_demoted_at_once_leave_one_active(
 ) -> None:
     """The change checks under one lock in its own transaction: of two changes that each
     saw the other admin still active, the second refuses (PostgreSQL runs them at once)."""
-    await administration.insert_new([new("a@x.com"), new("b@x.com")])
+    await administration.insert_new([new("a@x.com"), new("b@x.com")], NOW)
     a, b = await administration.page(after=None, limit=2, email=None)
     for admin in (a, b):
         await administration.set_role(admin.id, "admin", NOW, told=None)
@@ -134,7 +137,7 @@ async def test_erasing_a_user_erases_its_second_factors(
 ) -> None:
     async with sql_database(name, request, tmp_path) as database:
         administration = SqlUserAdministration(database)
-        await administration.insert_new([new("a@x.com"), new("b@x.com")])
+        await administration.insert_new([new("a@x.com"), new("b@x.com")], NOW)
         users = await administration.page(after=None, limit=2, email=None)
         totp, passkeys = SqlTotpCredentials(database), SqlPasskeys(database)
         for user in users:

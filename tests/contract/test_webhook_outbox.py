@@ -282,7 +282,10 @@ async def test_imported_users_are_announced_as_created_like_registered_ones(
     ]
 
     # one@example.com is taken: skipped, and not announced a second time.
-    assert await administration.insert_new(imported) == {"new@example.com", "other@example.com"}
+    assert await administration.insert_new(imported, NOW) == {
+        "new@example.com",
+        "other@example.com",
+    }
 
     listed = await endpoints.deliveries(endpoint.id, 10)
     announced = sorted(json.loads(d.payload)["data"]["email"] for d in listed)

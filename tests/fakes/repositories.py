@@ -268,16 +268,12 @@ class MemoryUserAdministration(UserAdministration):
             await self._outbox.enqueue(farewell, now)
         return True
 
-    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
-        fresh = [u for u in users if u.email not in await self.taken([u.email])]
-        held, self._users.held = self._users.held, lambda email, now, user_id: False
-        try:  # an import writes rows in bulk, as the SQL one: it does not look at the links
-            for user in fresh:
-                await self._users.add(user)
-        finally:
-            self._users.held = held
+    async def insert_new(self, users: Sequence[NewUser], now: datetime) -> set[str]:
+        fresh = [u for u in users if u.email not in await self.taken([u.email], now)]
+        for user in fresh:
+            await self._users.add(user)
         return {u.email for u in fresh}
 
-    async def taken(self, emails: Sequence[str]) -> set[str]:
+    async def taken(self, emails: Sequence[str], now: datetime) -> set[str]:
         known = {u.email for u in self._users.users.values()}
-        return {e for e in emails if e in known}
+        return {e for e in emails if e in known or self._users.held(e, now, 0)}

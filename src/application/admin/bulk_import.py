@@ -8,6 +8,7 @@ legacy one upgraded to argon2id, at that user's next login.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 
 from application.admin.import_lines import ImportReport, parse_line
@@ -50,17 +51,17 @@ class BulkImportUsers:
                     continue
                 seen.add(user.email)
                 fresh.append((number, user))
-            stored = await self._store([user for _, user in fresh], dry_run)
+            stored = await self._store([user for _, user in fresh], dry_run, self._clock.now())
             report.imported += len(stored)
             problems += [(number, TAKEN) for number, user in fresh if user.email not in stored]
             report.problems += [f"line {number}: {problem}" for number, problem in sorted(problems)]
             progress(len(batch))
         return report
 
-    async def _store(self, users: list[NewUser], dry_run: bool) -> set[str]:
+    async def _store(self, users: list[NewUser], dry_run: bool, now: datetime) -> set[str]:
         """The emails written, or on a dry run the emails that would be."""
         if dry_run:
             return {u.email for u in users} - await self._administration.taken(
-                [u.email for u in users]
+                [u.email for u in users], now
             )
-        return await self._administration.insert_new(users)
+        return await self._administration.insert_new(users, now)

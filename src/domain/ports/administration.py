@@ -53,10 +53,11 @@ class UserAdministration(Protocol):
         user (and nothing is queued)."""
         ...
 
-    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
-        """Insert, in one transaction, those whose email is free; the emails inserted."""
+    async def insert_new(self, users: Sequence[NewUser], now: datetime) -> set[str]:
+        """Insert, in one transaction, those whose email is free (no user has it and no live
+        way back keeps it); the emails inserted."""
         ...
 
-    async def taken(self, emails: Sequence[str]) -> set[str]:
-        """Which of these emails already belong to a user."""
+    async def taken(self, emails: Sequence[str], now: datetime) -> set[str]:
+        """Which of these emails already belong to a user, or a live way back keeps."""
         ...

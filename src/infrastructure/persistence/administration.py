@@ -5,7 +5,13 @@ from datetime import datetime
 
 from domain.entities import ADMIN_ROLE, ExternalIdentity, NewUser, User
 from domain.errors import LastAdmin
-from domain.ports import AuditEvent, OutgoingMail, UserAdministration, WebhookEvent
+from domain.ports import (
+    AuditEvent,
+    MailKind,
+    OutgoingMail,
+    UserAdministration,
+    WebhookEvent,
+)
 from infrastructure.persistence.account_events import record_event
 from infrastructure.persistence.database import Database, Tx, as_datetime
 from infrastructure.persistence.mail_work import enqueue
@@ -151,18 +157,25 @@ class SqlUserAdministration(UserAdministration):
                 await enqueue(tx, farewell, now)
         return self._committed(user_id, changed)
 
-    async def insert_new(self, users: Sequence[NewUser]) -> set[str]:
+    async def insert_new(self, users: Sequence[NewUser], now: datetime) -> set[str]:
         if not users:
             return set()
-        values = ", ".join(
-            "(" + ", ".join(f"${6 * n + k}" for k in range(1, 7)) + ")" for n in range(len(users))
-        )
-        args = [
-            value
-            for u in users
-            for value in (u.email, u.password_hash, u.name, u.role, u.created_at, u.created_at)
-        ]
         async with self._db.transaction() as tx:
+            # As at every sign-up (``insert_user``): an address kept for an account's way
+            # back is not free, whoever imports it.
+            held = await _held(tx, [u.email for u in users], now)
+            fresh = [u for u in users if u.email not in held]
+            if not fresh:
+                return set()
+            values = ", ".join(
+                "(" + ", ".join(f"${6 * n + k}" for k in range(1, 7)) + ")"
+                for n in range(len(fresh))
+            )
+            args = [
+                value
+                for u in fresh
+                for value in (u.email, u.password_hash, u.name, u.role, u.created_at, u.created_at)
+            ]
             rows = await tx.fetchall(
                 "INSERT INTO users (email, password_hash, name, role, created_at, updated_at)"
                 f" VALUES {values} ON CONFLICT (email) DO NOTHING RETURNING id, email",
@@ -170,7 +183,7 @@ class SqlUserAdministration(UserAdministration):
             )
             created = {row["email"]: int(row["id"]) for row in rows}
             # Announced like a sign-up, in file order and in the same transaction.
-            for user in users:
+            for user in fresh:
                 if user.email in created:
                     await record_event(
                         tx,
@@ -181,13 +194,25 @@ class SqlUserAdministration(UserAdministration):
                     )
         return {row["email"] for row in rows}
 
-    async def taken(self, emails: Sequence[str]) -> set[str]:
+    async def taken(self, emails: Sequence[str], now: datetime) -> set[str]:
         if not emails:
             return set()
         listed = ", ".join(f"${n}" for n in range(1, len(emails) + 1))
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetchall(f"SELECT email FROM users WHERE email IN ({listed})", *emails)
-        return {row["email"] for row in rows}
+            return {row["email"] for row in rows} | await _held(tx, emails, now)
+
+
+async def _held(tx: Tx, emails: Sequence[str], now: datetime) -> set[str]:
+    """Which of these addresses a live way back keeps (``HELD_FOR_ANOTHER``)."""
+    listed = ", ".join(f"${n}" for n in range(2, len(emails) + 2))
+    rows = await tx.fetchall(
+        f"SELECT DISTINCT email FROM mail_tokens WHERE email IN ({listed})"
+        f" AND kind = '{MailKind.RESTORE_EMAIL.value}' AND used_at IS NULL AND expires_at > $1",
+        now,
+        *emails,
+    )
+    return {row["email"] for row in rows}
 
 
 async def _last_active_admin(tx: Tx, user_id: int) -> bool:
