@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -73,6 +73,7 @@ class SessionRevoker:
         ended = await self._sessions.revoke_many(
             [s.session_id for s in sessions], now, reason, told
         )
+        await self._ended_grants_too(ended, now)
         users = {s.session_id: s.user_id for s in sessions}
         for session_id in ended:
             self._audit.record(replace(told, user_id=users[session_id], session_id=session_id))
@@ -85,12 +86,24 @@ class SessionRevoker:
         revoked = await self._grants.revoke_user(user_id, self._policy.deny_until(now), keep)
         told = _ended(reason, client, user_id)
         revoked_rows = await self._sessions.revoke_all(user_id, now, reason, keep, told=told)
+        await self._ended_grants_too(set(revoked_rows) - set(revoked), now)
         for session_id in sorted(set(revoked) | set(revoked_rows)):
             if session_id in revoked_rows:
                 self._audit.record(replace(told, session_id=session_id))
             else:  # a grant whose row had ended already (or was never written)
                 self._audit.record(replace(told, session_id=session_id, with_change=False))
         return revoked
+
+    async def _ended_grants_too(self, session_ids: Iterable[str], now: datetime) -> None:
+        """Once more, for rows ended here whose grant the first step did not find: a
+        sign-in under way (its row written, its grant not yet) stored its grant after that
+        step, or a grant dropped at its absolute expiry left an access token that still
+        lives. Without this, the one would refresh for its lifetime behind a row that says
+        revoked (listed nowhere, its logout a no-op), the other would go on being accepted
+        (ASVS 5.0 V7.4.1). A sign-in that stores its grant after this looks at its row
+        (``SessionIssuer``)."""
+        for session_id in sorted(session_ids):
+            await self._grants.revoke_session(session_id, self._policy.deny_until(now))
 
     async def _end_row(
         self, session: SessionRef, now: datetime, reason: str, client: ClientInfo

@@ -181,6 +181,13 @@ class SessionIssuer:
         rewrote the grants there were, not this one: it gets the role of now, which is
         returned for its tokens (else a demoted admin's session would say admin for its whole
         lifetime)."""
+        row = await self._sessions.get(session_id)
+        if row is None or row.revoked_at is not None:
+            # Ended meanwhile (sign out everywhere, an email change, ...): the ending dropped
+            # the grants it found, then the rows, this one among them, before the grant
+            # was stored. Else it would refresh behind a row that says revoked.
+            await self._revoker.revoke_quietly(session_id, user.id, "revoked", client)
+            raise InvalidCredentials()
         current = await self._users.get(user.id)
         if current is None or current.disabled:
             await self._revoker.revoke_quietly(session_id, user.id, "account_disabled", client)

@@ -88,8 +88,8 @@ class SqlSessionRepository(SessionRepository):
         await self._db.run(work)
 
     async def get(self, session_id: str) -> Session | None:
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetchone(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id)
+        # Every sign-in reads its own row back once its grant exists (``SessionIssuer``).
+        row = await self._db.read_key(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id)
         return _session(row) if row is not None else None
 
     async def touch(self, session_id: str, last_used_at: datetime, expires_at: datetime) -> None:
