@@ -1,9 +1,10 @@
 """ "This wasn't me": the link of a new-device notice ends every session, removes the second
-factors added since that sign-in, forgets the devices first seen since (the intruder's next
-sign-in from theirs mails the owner again) and blocks the password until a reset (OWASP ASVS
-5.0 V6.3.7, V7.4.5: the user can end every session; V6.4.3: no attacker's authenticator
-stays). The same link in the notice of an email change, mailed to the old address, also
-gives that address back (``application.email.address``)."""
+factors added since that sign-in (a factor-added notice's link: since that factor), forgets
+the devices first seen since (the intruder's next sign-in from theirs mails the owner again)
+and blocks the password until a reset (OWASP ASVS 5.0 V6.3.7, V7.4.5: the user can end every
+session; V6.4.3: no attacker's authenticator stays). The same link in the notice of an email
+change, mailed to the old address, also gives that address back
+(``application.email.address``)."""
 
 from __future__ import annotations
 
@@ -149,8 +150,9 @@ class SecureAccount:
     def _since(self, held: Held, oldest: datetime | None) -> datetime:
         """How far back this link undoes (a new-device notice's: its own sign-in, one
         lifetime before it dies; an email change's: a week before the change, or an older
-        session then live), or an earlier sign-in another live notice reports: whoever
-        signed in then may have planted the factor a later session signed in with."""
+        session then live), or an earlier sign-in or factor another live notice reports:
+        whoever signed in then, or added that factor, may have planted the factor a later
+        session signed in with."""
         since = held.since or held.expires_at - self._ttl
         return since if oldest is None else min(since, oldest - self._ttl)
 

@@ -1,12 +1,15 @@
 """Notices: a mail to the account's address whenever what protects the account changes (a
 second factor added or removed, the password changed), so its owner learns of a change
-they did not make (OWASP ASVS 5.0 V6.3.7, V6.4.4). No link, nothing to click."""
+they did not make (OWASP ASVS 5.0 V6.3.7, V6.4.4). A factor added carries the "this wasn't
+me" link of a new-device notice (``compose_factor_added``); the others have nothing to
+click."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
-from application.email.messages import outgoing
+from application.email.messages import duration, outgoing
 from domain.ports import OutgoingMail
 
 
@@ -65,6 +68,28 @@ def compose_notice(product: str, notice: Notice, recipient: str) -> OutgoingMail
         " factors and signed-in devices.",
     ]
     return outgoing(recipient, subject, paragraphs, product)
+
+
+FACTORS_ADDED = (Notice.APP_ADDED, Notice.PASSKEY_ADDED)
+
+
+def compose_factor_added(
+    product: str, notice: Notice, recipient: str, link: str, ttl: timedelta
+) -> OutgoingMail:
+    """A factor added, with a way out: whoever added it with a stolen access token, or the
+    password, holds the second factor that removing it takes (aal2), and a password reset
+    keeps it; the link removes it (``application.devices.secure``)."""
+    headline, what = _WHAT[notice]
+    paragraphs = [
+        f"{_THING[notice]} of the {product} account for {recipient} {what}.",
+        "If this was you, there is nothing to do.",
+        "If it was not you, open this link: it removes it and every second factor added"
+        " since, signs the account out on every device and blocks the password until you"
+        " choose a new one (a reset link follows by mail):",
+        link,
+        f"The link works once and expires in {duration(ttl)}.",
+    ]
+    return outgoing(recipient, f"{headline} — {product}", paragraphs, product, link=link)
 
 
 def compose_farewell(product: str, recipient: str) -> OutgoingMail:

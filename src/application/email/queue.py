@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from application.email.messages import MailPolicy, compose
-from application.email.notices import Notice, compose_farewell, compose_notice
+from application.email.notices import (
+    Notice,
+    compose_factor_added,
+    compose_farewell,
+    compose_notice,
+)
 from application.email.tokens import digest, new_token
 from domain.entities import User
 from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, MailWork, OutgoingMail
@@ -52,6 +59,31 @@ class MailQueue:
 
     async def notify(self, user: User, notice: Notice) -> None:
         await self.enqueue(self.notice(user, notice))
+
+    async def factor_added(self, user: User, notice: Notice, added_at: datetime) -> None:
+        """The notice of a factor added at ``added_at``, with the "this wasn't me" link of a
+        new-device notice, issued as of that instant as a new-device notice's is as of its
+        sign-in: it removes that factor, and while it lives any notice's link reaches back
+        to it (an intruder's sign-in with a passkey planted before it is reported by a
+        notice that must undo the passkey too). Only to the address the account still has."""
+        token, kind = new_token(), MailKind.SECURE_ACCOUNT
+        ttl = self._policy.ttl(kind)
+        link = self._policy.link(kind, token)
+        mail = compose_factor_added(self._policy.product, notice, user.email, link, ttl)
+        async with self._mail.begin() as work:
+            if not await work.accounts.has_address(user.id, user.email):
+                return
+            await work.tokens.issue(
+                MailToken(
+                    token_hash=digest(token),
+                    user_id=user.id,
+                    kind=kind,
+                    expires_at=added_at + ttl,
+                    # Where its reset goes: enrolment needs a verified address.
+                    email=user.email if user.email_verified else None,
+                )
+            )
+            await work.outbox.enqueue(mail.about(user.id), due_at=self._clock.now())
 
     async def enqueue(self, mail: OutgoingMail) -> None:
         async with self._mail.begin() as work:

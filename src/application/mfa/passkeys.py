@@ -148,7 +148,7 @@ class FinishPasskeyRegistration:
                 self._audit.record(gone)
             raise InvalidAccessToken()
         self._audit.record(added)
-        await self._queue.notify(user, Notice.PASSKEY_ADDED)
+        await self._queue.factor_added(user, Notice.PASSKEY_ADDED, passkey.created_at)
         return passkey
 
 

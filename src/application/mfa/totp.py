@@ -168,7 +168,7 @@ class ConfirmTotp:
         await self._revoker.revoke_all(
             user.id, command.caller.session_id, command.client, reason="mfa_enabled"
         )
-        await self._queue.notify(user, Notice.APP_ADDED)
+        await self._queue.factor_added(user, Notice.APP_ADDED, credential.created_at)
         # The new token lives no longer than the caller's: the code proves an app the
         # caller was just given, not the first factor, so a stolen access token cycling
         # setup, confirm and disable never outlives itself.
