@@ -10,10 +10,12 @@ timestamps alone tell which ones go.
 A passkey-first account's own passkey, made with the account (``at_sign_up``), is older than
 the verification too, but it is the account's credential, where a password would be: proving
 the mailbox by the verification link keeps it, as it keeps a password (removing it would lock
-the owner out). A proof that replaces or drops the account's credentials while the address was
-still unverified (a password reset, an identity provider taking the address over) removes it,
-as it replaces the password: whoever signed up with an address they do not own is locked out
-(the pre-registration takeover, OWASP ASVS 5.0 V6.4.3)."""
+the owner out). A proof that replaces or drops the account's credentials (a password reset, an
+identity provider taking the address over) removes it, as it replaces the password: whoever
+signed up with an address they do not own is locked out (the pre-registration takeover, OWASP
+ASVS 5.0 V6.4.3), even once the owner has opened the verification mail their sign-up sent (a
+click proves the mailbox, not who made the passkey). A passkey-first owner who wants a
+password beside their passkey sets one (``POST /auth/password/set``)."""
 
 from __future__ import annotations
 
@@ -58,12 +60,7 @@ class MailboxProof:
         user = await self._users.get(user_id)
         if user is None:
             return None
-        # The address was unverified until this very proof (marking it verified stamps the
-        # instant only when it was not yet): the sign-up passkey was never confirmed.
-        sign_up_replaced = (
-            credentials_replaced_at is not None
-            and user.email_verified_at == credentials_replaced_at
-        )
+        sign_up_replaced = credentials_replaced_at is not None
         removed = await self._remove_planted(user, client, sign_up_replaced)
         await self._revoker.revoke_all(user_id, keep, client, reason=reason)
         if removed:
