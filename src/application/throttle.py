@@ -57,22 +57,37 @@ class Throttle:
 
     async def login(self, email: str, client: ClientInfo) -> None:
         ip = _network(client)
-        limit = self._limits.login
-        tiers = ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
         await self._hit_all(
             [
-                RateLimit(key=f"login:ip:{ip}", limit=10 * limit, window=5 * MINUTE),
-                *(
-                    RateLimit(key=key, limit=count, window=window)
-                    for key, (count, window) in zip(_account_keys(email, ip), tiers, strict=True)
-                ),
+                RateLimit(key=f"login:ip:{ip}", limit=10 * self._limits.login, window=5 * MINUTE),
+                *self._account_tiers(email, client),
             ],
             client,
         )
 
     async def login_succeeded(self, email: str, client: ClientInfo) -> None:
         """Take the account's counted attempts back: only failures stay counted."""
-        await quietly(self._limiter.reset_all(_account_keys(email, _network(client))))
+        keys = [tier.key for tier in self._account_tiers(email, client)]
+        await quietly(self._limiter.reset_all(keys))
+
+    def _account_tiers(self, email: str, client: ClientInfo) -> list[RateLimit]:
+        """The account's failed logins from the client's network, in tiers; from an IPv6
+        client, from its site too (the /48 around it, ``SITE_FACTOR`` times as many): an end
+        site is given a /56 or a /48 (RFC 6177), and counted per /64 alone it would have 256
+        or 65,536 budgets of guesses at one account (a /48 is free from tunnel brokers)."""
+        limit, account = self._limits.login, _account(email)
+        tiers = ((limit, 5 * MINUTE), (2 * limit, HOUR), (4 * limit, 24 * HOUR))
+        networks = [(_network(client), 1)]
+        site = _site(client)
+        if site is not None:
+            networks.append((site, SITE_FACTOR))
+        return [
+            RateLimit(
+                key=f"login:account:{tier}:{account}:{where}", limit=factor * count, window=window
+            )
+            for where, factor in networks
+            for tier, (count, window) in enumerate(tiers)
+        ]
 
     async def second_factor(self, email: str, client: ClientInfo) -> None:
         """One code tried for the account, from wherever: past the day's cap, 429."""
@@ -188,8 +203,19 @@ def _network(client: ClientInfo) -> str:
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-def _account_keys(email: str, ip: str) -> list[str]:
-    return [f"login:account:{tier}:{_account(email)}:{ip}" for tier in range(3)]
+# How many networks' worth of failed logins an IPv6 site (a /48) may make at one account.
+SITE_FACTOR = 4
+
+
+def _site(client: ClientInfo) -> str | None:
+    """The /48 around an IPv6 client's /64 (None for IPv4, and for IPv4 carried in IPv6)."""
+    try:
+        network = ipaddress.ip_network(_network(client))
+    except ValueError:
+        return None
+    if network.version == 4:
+        return None
+    return str(network.supernet(new_prefix=48))
 
 
 def _codes_key(email: str) -> str:

@@ -6,7 +6,7 @@ from application.client import ClientInfo
 from application.login import LoginCommand
 from application.refresh import RefreshCommand
 from application.register import RegisterCommand
-from application.throttle import Limits, Throttle
+from application.throttle import SITE_FACTOR, Limits, Throttle
 from domain.errors import InvalidCredentials, TooManyRequests
 from infrastructure.grants.memory import MemoryRateLimiter
 from tests.fakes.clock import FakeClock
@@ -213,3 +213,41 @@ async def test_ipv4_clients_through_a_nat64_translator_are_told_apart(strict: Wo
             await strict.login.execute(from_ipv6(client))
     with pytest.raises(InvalidCredentials):  # 198.51.100.2: another client
         await strict.login.execute(from_ipv6("64:ff9b::c633:6402"))
+
+
+async def test_the_64s_of_one_ipv6_site_share_a_larger_limit_at_one_account(
+    strict: World,
+) -> None:
+    """A site is given a /56 or a /48 (RFC 6177): counted per /64 alone, one delegation had
+    256 or 65,536 budgets of guesses at one account. Its /48 counts them all, at
+    ``SITE_FACTOR`` times one network's limit; another site is not held back by it."""
+    await strict.sign_up()
+    limit = 2  # the strict world's login limit
+    for n in range(SITE_FACTOR):  # each /64 of the site up to its own limit
+        for _ in range(limit):
+            with pytest.raises(InvalidCredentials):
+                await strict.login.execute(from_ipv6(f"2001:db8:1:{n:x}::a"))
+
+    with pytest.raises(TooManyRequests):  # a fresh /64 of the same /48
+        await strict.login.execute(from_ipv6("2001:db8:1:ff::a"))
+    with pytest.raises(InvalidCredentials):  # another site
+        await strict.login.execute(from_ipv6("2001:db8:2::a"))
+
+
+async def test_the_owners_sign_in_takes_back_the_failures_counted_for_its_site(
+    strict: World,
+) -> None:
+    await strict.sign_up()
+    limit = 2  # the strict world's login limit
+    for n in range(SITE_FACTOR):
+        for _ in range(limit - 1):
+            with pytest.raises(InvalidCredentials):
+                await strict.login.execute(from_ipv6(f"2001:db8:1:{n:x}::a"))
+    client = ClientInfo(ip_address="2001:db8:1:ff::a", user_agent="pytest")
+    await strict.login.execute(
+        LoginCommand(email="ada@example.test", password=PASSWORD, client=client)
+    )
+
+    for n in range(SITE_FACTOR):  # the site's count starts again; each /64 keeps its own
+        with pytest.raises(InvalidCredentials):
+            await strict.login.execute(from_ipv6(f"2001:db8:1:{n:x}::a"))
