@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -30,13 +31,14 @@ from tests.http.test_oauth import (
     APP_URL,
     Client,
     browser,
+    come_back,
     google,
     idp,
     sign_in_with_google,
     signed_in_user,
     with_google,
 )
-from tests.servers.oidc import FakeOidcProvider
+from tests.servers.oidc import OMIT, FakeOidcProvider
 
 __all__ = ["browser", "idp", "with_google"]  # fixtures
 
@@ -198,6 +200,59 @@ async def test_a_provider_login_a_minute_old_is_a_recent_proof(
             assert jwt_parts(token)[1]["auth_time"] <= int(time.time())
             setup = await app.post("/auth/mfa/totp/setup", headers=bearer(token))
             assert setup.status_code == 200, setup.text
+
+
+async def test_a_sign_in_asked_with_max_age_is_a_fresh_proof_at_a_provider_that_says_auth_time(
+    with_google: Callable[..., Client], idp: FakeOidcProvider, browser: httpx.AsyncClient
+) -> None:
+    """An account with no password nor passkey steps up through its provider: the start
+    asks for ``max_age`` (OpenID Connect Core §3.1.2.1), the provider signs the user in
+    again there, and says when; the new session passes step-up. Without it, a provider that
+    names a month-old sign-in left such an account no way to a recent proof."""
+    idp.claims = {"auth_time": int(time.time()) - A_MONTH}
+    async with with_google() as app:
+        await sign_in_with_google(app, browser)
+        stale = (await app.post("/auth/refresh")).json()["access_token"]
+        setup = await app.post("/auth/mfa/totp/setup", headers=bearer(stale))
+        assert_problem(setup, 401, "insufficient_user_authentication")
+        idp.claims = {}
+        idp.signed_in_at = time.time() - A_MONTH
+
+        started = await app.get("/auth/google/start", params={"max_age": 300})
+        assert started.status_code == 302, started.text
+        assert parse_qs(urlsplit(started.headers["location"]).query)["max_age"] == ["300"]
+        answer = await app.get(await come_back(browser, started.headers["location"]))
+
+        assert answer.status_code == 302, answer.text
+        fresh = (await app.post("/auth/refresh")).json()["access_token"]
+        assert jwt_parts(fresh)[1]["auth_time"] >= int(time.time()) - 60
+        setup = await app.post("/auth/mfa/totp/setup", headers=bearer(fresh))
+        assert setup.status_code == 200, setup.text
+
+
+async def test_a_provider_that_ignores_max_age_signs_nobody_in(
+    with_google: Callable[..., Client], idp: FakeOidcProvider, browser: httpx.AsyncClient
+) -> None:
+    """Asked with max_age, an ID token without auth_time shows no recent proof: refused,
+    rather than taken as a sign-in made now."""
+    idp.claims = {"auth_time": OMIT}
+    async with with_google() as app:
+        started = await app.get("/auth/google/start", params={"max_age": 0})
+        answer = await app.get(await come_back(browser, started.headers["location"]))
+
+        assert_problem(answer, 400, "auth_time_missing")  # the refusal's own code
+        assert no_refresh_cookie(answer)
+
+
+async def test_a_max_age_that_is_no_number_of_seconds_is_refused(
+    with_google: Callable[..., Client], idp: FakeOidcProvider
+) -> None:
+    async with with_google() as app:
+        for bad in ("-1", "soon", "1.5", str(400 * 86400)):
+            answer = await app.get("/auth/google/start", params={"max_age": bad})
+            assert answer.status_code == 400 or answer.status_code == 422, answer.text
+            assert answer.headers["content-type"].startswith("application/problem+json")
+        assert idp.authorizations == []
 
 
 async def test_a_trusted_providers_month_old_second_factor_is_no_recent_proof(

@@ -126,6 +126,7 @@ class _Grant:
     nonce: str
     code_challenge: str
     profile: FakeProfile
+    auth_time: int | None = None  # said when the sign-in asked for max_age
     used: bool = False
 
 
@@ -161,6 +162,9 @@ class FakeOidcProvider:
         self.discovery_overrides: dict[str, Any] = {}
         self.token_overrides: dict[str, Any] = {}
         self.now: Callable[[], float] = time.time
+        # When the user last signed in at the provider (None: not yet). A sign-in asked
+        # with max_age signs them in again if that is older, and says when in auth_time.
+        self.signed_in_at: float | None = None
         self.hits: Counter[Endpoint] = Counter()
         self.authorizations: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
@@ -280,7 +284,13 @@ class FakeOidcProvider:
                 {"error": "invalid_request", "error_description": problem, "state": state},
             )
         code = secrets.token_urlsafe(24)
+        now = self.now()
         with self._lock:
+            max_age = query.get("max_age")
+            if self.signed_in_at is None or (
+                max_age is not None and now - self.signed_in_at > int(max_age)
+            ):
+                self.signed_in_at = now  # the user authenticates here again
             self._grants[code] = _Grant(
                 client_id=query["client_id"],
                 redirect_uri=redirect_uri,
@@ -288,6 +298,7 @@ class FakeOidcProvider:
                 nonce=query["nonce"],
                 code_challenge=query["code_challenge"],
                 profile=self.profile,
+                auth_time=None if max_age is None else int(self.signed_in_at),
             )
         return _redirect(redirect_uri, {"code": code, "state": state})
 
@@ -345,6 +356,8 @@ class FakeOidcProvider:
             claims["email_verified"] = profile.email_verified
         if profile.name is not None:
             claims["name"] = profile.name
+        if grant.auth_time is not None:
+            claims["auth_time"] = grant.auth_time  # OpenID Connect Core §3.1.2.1
         claims = _merge(claims, self.claims)
         with self._lock:
             key = self._keys[-1]
@@ -396,6 +409,8 @@ def _authorize_problem(query: dict[str, str]) -> str | None:
             return f"{required} is required"
     if query.get("code_challenge_method") != "S256":
         return "code_challenge_method must be S256"
+    if not query.get("max_age", "0").isdigit():
+        return "max_age must be a number of seconds"
     return None
 
 

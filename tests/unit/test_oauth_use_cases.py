@@ -66,10 +66,16 @@ class FakeProvider(IdentityProvider):
         self.asked: dict[str, dict[str, str]] = {}  # code -> what /authorize was given
         self.exchanges: list[str] = []
 
-    async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str:
+    async def authorization_url(
+        self, *, state: str, nonce: str, code_challenge: str, max_age: int | None = None
+    ) -> str:
         if self.outage:
             raise IdentityProviderUnavailable()
-        self.asked[self.code_for(state)] = {"nonce": nonce, "challenge": code_challenge}
+        self.asked[self.code_for(state)] = {
+            "nonce": nonce,
+            "challenge": code_challenge,
+            "max_age": str(max_age),
+        }
         return f"https://idp.example/{self.name}/authorize?state={state}"
 
     async def complete(self, *, code: str, code_verifier: str, nonce: str) -> ExternalProfile:

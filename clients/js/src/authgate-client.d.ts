@@ -201,7 +201,9 @@ export class AuthClient extends EventTarget {
   /** The mailed link's token, on any device. */
   signInWithEmailLink(token: string): Promise<User>;
   /** Leaves the page for the provider's sign-in. */
-  signInWith(provider: string, options?: { returnTo?: string }): void;
+  /** `maxAge`: seconds; the provider signs the user in again if their last sign-in there is
+   * older (a step-up for an account with neither a password nor a passkey). */
+  signInWith(provider: string, options?: { returnTo?: string; maxAge?: number }): void;
   logout(): Promise<void>;
   logoutEverywhere(options?: { keepCurrent?: boolean }): Promise<void>;
 

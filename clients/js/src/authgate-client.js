@@ -222,9 +222,12 @@ export class AuthClient extends EventTarget {
   /** Sign in with an identity provider ("google", or an AUTH_OIDC_<NAME> name): the browser
    * leaves for the provider and comes back to the app with the refresh cookie set; the page
    * it lands on calls `restore()`. No token ever travels in the URL. */
-  signInWith(provider, { returnTo } = {}) {
+  signInWith(provider, { returnTo, maxAge } = {}) {
     const start = new URL(`${this.#baseUrl}/auth/${encodeURIComponent(provider)}/start`);
     if (returnTo) start.searchParams.set("return_to", returnTo);
+    // A recent proof (step-up without a password or passkey): the provider signs the user
+    // in again if their last sign-in there is older than this many seconds.
+    if (maxAge !== undefined && maxAge !== null) start.searchParams.set("max_age", String(maxAge));
     globalThis.location.assign(start.href);
   }
 

@@ -254,3 +254,26 @@ describe("AuthClient against authgate", { skip }, () => {
     assert.equal(again.signedIn, true);
   });
 });
+
+describe("signInWith", () => {
+  test("sends the browser to the provider's start, with return_to and max_age", () => {
+    const went = [];
+    const saved = Object.getOwnPropertyDescriptor(globalThis, "location");
+    Object.defineProperty(globalThis, "location", {
+      value: { assign: (href) => went.push(href) },
+      configurable: true,
+    });
+    try {
+      const auth = new AuthClient({ baseUrl: "https://auth.example.test" });
+      auth.signInWith("google", { returnTo: "/settings", maxAge: 0 });
+      auth.signInWith("google");
+    } finally {
+      if (saved) Object.defineProperty(globalThis, "location", saved);
+      else delete globalThis.location;
+    }
+    assert.deepEqual(went, [
+      "https://auth.example.test/auth/google/start?return_to=%2Fsettings&max_age=0",
+      "https://auth.example.test/auth/google/start",
+    ]);
+  });
+});

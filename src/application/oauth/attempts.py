@@ -25,14 +25,16 @@ class Attempt:
     nonce: str
     verifier: str
     return_to: str
+    max_age: int | None = None  # asked of the provider: its ID token must carry auth_time
 
     @classmethod
-    def new(cls, provider: str, return_to: str) -> Attempt:
+    def new(cls, provider: str, return_to: str, max_age: int | None = None) -> Attempt:
         return cls(
             provider=provider,
             nonce=secrets.token_urlsafe(32),
             verifier=secrets.token_urlsafe(48),
             return_to=return_to,
+            max_age=max_age,
         )
 
     def encode(self) -> bytes:

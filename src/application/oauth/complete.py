@@ -94,6 +94,10 @@ class CompleteOAuth:
         attempt = await self._attempts.take(command.provider, command.state, command.browser_state)
         try:
             profile = await self._profile(provider, attempt, command)
+            if attempt.max_age is not None and profile.authenticated_at is None:
+                # OpenID Connect Core §3.1.2.1: asked with max_age, the ID token must say when
+                # the user authenticated; without it nothing shows the recent proof asked for.
+                raise refused(command.provider, "auth_time_missing")
             # Written with the account if this sign-in makes one, naming its first session.
             registered = change_event(
                 "user_registered",

@@ -17,6 +17,9 @@ class StartOAuthCommand:
     provider: str
     client: ClientInfo
     return_to: str | None = None
+    # A sign-in that must be a recent proof (step-up of an account with no password): the
+    # provider authenticates the user again if their last sign-in there is older.
+    max_age: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,10 +50,13 @@ class StartOAuth:
         # sign-ins as it may make (else a loop of starts fills the store).
         await self._throttle.sign_in_begun(command.client)
         state = secrets.token_urlsafe(32)
-        attempt = Attempt.new(command.provider, return_to)
+        attempt = Attempt.new(command.provider, return_to, command.max_age)
         # Asked before anything is stored: an unreachable provider leaves nothing behind.
         url = await provider.authorization_url(
-            state=state, nonce=attempt.nonce, code_challenge=s256(attempt.verifier)
+            state=state,
+            nonce=attempt.nonce,
+            code_challenge=s256(attempt.verifier),
+            max_age=command.max_age,
         )
         await self._attempts.keep(state, attempt)
         return OAuthStarted(authorization_url=url, state=state)

@@ -31,7 +31,13 @@ class IdentityProvider(Protocol):
 
     name: str
 
-    async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str: ...
+    async def authorization_url(
+        self, *, state: str, nonce: str, code_challenge: str, max_age: int | None = None
+    ) -> str:
+        """``max_age``: seconds since the user last authenticated at the provider beyond which
+        it must authenticate them again, and name the time in the ID token's ``auth_time``
+        (OpenID Connect Core §3.1.2.1)."""
+        ...
 
     async def complete(self, *, code: str, code_verifier: str, nonce: str) -> ExternalProfile:
         """Exchange the code and verify the ID token; raise ``IdentityProviderError`` with

@@ -15,6 +15,7 @@ def authorization_url(
     state: str,
     nonce: str,
     code_challenge: str,
+    max_age: int | None = None,
 ) -> str:
     """``endpoint`` with our parameters; a query it carries already is kept, except for
     the parameters we set ourselves (never sent twice)."""
@@ -30,6 +31,8 @@ def authorization_url(
         "code_challenge": code_challenge,
         "code_challenge_method": "S256",
     }
+    if max_age is not None:
+        ours["max_age"] = str(max_age)
     parts = urlsplit(endpoint)
     kept = [
         (key, value)

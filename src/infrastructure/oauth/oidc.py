@@ -67,7 +67,9 @@ class OidcProvider:
             leeway=leeway,
         )
 
-    async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str:
+    async def authorization_url(
+        self, *, state: str, nonce: str, code_challenge: str, max_age: int | None = None
+    ) -> str:
         discovery = await self._discovery.get()
         return authorization_url(
             discovery.authorization_endpoint,
@@ -76,6 +78,7 @@ class OidcProvider:
             state=state,
             nonce=nonce,
             code_challenge=code_challenge,
+            max_age=max_age,
         )
 
     async def complete(self, *, code: str, code_verifier: str, nonce: str) -> ExternalProfile:

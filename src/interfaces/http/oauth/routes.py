@@ -25,6 +25,9 @@ STATE_COOKIE = "oauth_state"
 # "state" is a name Litestar reserves for the application state, hence the aliases.
 OAuthState = Annotated[str | None, QueryParameter(name="state")]
 KeptState = Annotated[str | None, CookieParameter(name=STATE_COOKIE)]
+# Seconds: the provider signs the user in again if their last sign-in there is older
+# (OpenID Connect Core §3.1.2.1), for a session that passes step-up; at most a year.
+MaxAge = Annotated[int | None, QueryParameter(ge=0, le=366 * 86400)]
 
 
 class OAuthController(Controller):
@@ -46,9 +49,12 @@ class OAuthController(Controller):
         settings: Inject[Settings],
         client: Client,
         return_to: FromQuery[str | None] = None,
+        max_age: MaxAge = None,
     ) -> Redirect:
         started = await start_oauth.execute(
-            StartOAuthCommand(provider=provider, client=client, return_to=return_to)
+            StartOAuthCommand(
+                provider=provider, client=client, return_to=return_to, max_age=max_age
+            )
         )
         return Redirect(
             started.authorization_url,
