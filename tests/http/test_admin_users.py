@@ -10,7 +10,7 @@ from infrastructure.config import Settings
 from infrastructure.persistence.users import SqlUserRepository
 from interfaces.bootstrap.backends import open_database
 from tests.http.admin_helpers import ADMIN_EMAIL, an_admin, set_role
-from tests.http.helpers import assert_problem, bearer, sign_in, sign_up
+from tests.http.helpers import assert_problem, bearer, refresh_with, sign_in, sign_up
 
 ADMIN_KEYS = {"id", "email", "name", "role", "is_admin", "created_at", "email_verified", "disabled"}
 
@@ -42,7 +42,37 @@ async def test_a_demoted_admin_is_refused_at_once_even_with_its_admin_token(
     await set_role(settings, other.body["user"]["id"], "admin")  # not the last admin then
     await set_role(settings, admin.body["user"]["id"], "user")
 
-    assert_problem(await client.get("/admin/users", headers=admin.headers), 403, "forbidden")
+    # Its sessions ended with the demotion: the token is no one's any more.
+    assert_problem(await client.get("/admin/users", headers=admin.headers), 401, "invalid_token")
+    # Signed in again, a user: the role is read from the database on every admin request.
+    again = await sign_in(client, ADMIN_EMAIL)
+    assert_problem(await client.get("/admin/users", headers=again.headers), 403, "forbidden")
+
+
+INTROSPECTOR = ("orders", "orders-secret-0123456789abcdefghijkl")
+
+
+async def test_a_demoted_admins_sessions_end_so_no_resource_server_takes_its_token_as_admin(
+    make_client: Any, settings: Settings
+) -> None:
+    """Its access token said ``admin`` until it expired, and introspection (the resource
+    servers' source of truth) vouched for it. Every session of a demoted admin ends: the
+    token is refused everywhere at once. A promotion ends nothing."""
+    name, secret = INTROSPECTOR
+    async with make_client(introspection_clients=(f"{name}:{secret}",)) as client:
+        admin = await an_admin(client, settings)
+        other = await sign_up(client, "other-admin@site.com")
+        await set_role(settings, other.body["user"]["id"], "admin")  # not the last admin then
+        assert (await refresh_with(client, other.refresh_token)).status_code == 200
+
+        await set_role(settings, admin.body["user"]["id"], "user")
+
+        answer = await client.post(
+            "/auth/introspect", data={"token": admin.access_token}, auth=(name, secret)
+        )
+        assert answer.json() == {"active": False}
+        assert (await client.get("/auth/me", headers=admin.headers)).status_code == 401
+        assert (await refresh_with(client, admin.refresh_token)).status_code == 401
 
 
 async def test_users_come_a_page_at_a_time_until_next_cursor_is_null(

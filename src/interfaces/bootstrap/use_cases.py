@@ -540,7 +540,12 @@ def build(p: Ports, policies: Policies) -> UseCases:
             users=p.users, administration=p.administration, eraser=eraser, audit=p.audit
         ),
         set_role=SetRole(
-            administration=p.administration, grants=p.grants, clock=p.clock, audit=p.audit
+            administration=p.administration,
+            users=p.users,
+            grants=p.grants,
+            revoker=revoker,
+            clock=p.clock,
+            audit=p.audit,
         ),
         import_users=BulkImportUsers(administration=p.administration, clock=p.clock),
         reset_second_factor=ResetSecondFactor(
