@@ -453,6 +453,10 @@ export class AuthClient extends EventTarget {
     const token = this.#token;
     const response = await this.#send(request, token);
     if (response.status !== 401 || token === null) return response;
+    // Only our origins' 401s are heeded: one from a third party reached through a redirect
+    // (an open redirect on an API) must not spend a refresh, nor ask the user to prove it
+    // again (their password going to /auth/reauthenticate for a stranger's challenge).
+    if (!this.#origins.has(new URL(response.url || request.url).origin)) return response;
     const stepUp = await stepUpOf(response);
     if (stepUp !== null) return this.#steppedUp(request, response, stepUp);
     if (!(await refusesToken(response))) return response;

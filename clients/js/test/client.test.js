@@ -193,6 +193,39 @@ describe("AuthClient against authgate", { skip }, () => {
     }
   });
 
+  test("a 401 from a third party an API redirects to is left alone: no refresh, no step-up", async () => {
+    const stranger = createServer((request, response) => {
+      response.writeHead(401, { "Content-Type": "application/problem+json" });
+      const challenge = { code: "insufficient_user_authentication", acr_values: "aal2", max_age: 0 };
+      response.end(JSON.stringify(request.url === "/challenge" ? challenge : {}));
+    });
+    const api = createServer((request, response) => {
+      // An open redirect on a trusted API: /go?to=<anywhere>
+      response.writeHead(302, { Location: new URL(request.url, "http://x").searchParams.get("to") });
+      response.end();
+    });
+    await Promise.all([stranger, api].map((s) => new Promise((resolve) => s.listen(0, "127.0.0.1", resolve))));
+    const [elsewhere, origin] = [stranger, api].map((s) => `http://127.0.0.1:${s.address().port}`);
+    try {
+      const asked = [];
+      const { auth, browser } = await signedUp({
+        apiOrigins: [origin],
+        onStepUp: async (challenge) => asked.push(challenge) && { password: PASSWORD },
+      });
+      browser.calls.length = 0;
+
+      for (const path of ["/challenge", "/plain"]) {
+        const answer = await auth.fetch(`${origin}/go?to=${encodeURIComponent(elsewhere + path)}`);
+        assert.equal(answer.status, 401);
+      }
+
+      assert.deepEqual(asked, []);
+      assert.deepEqual(browser.calls.filter(([, path]) => path.startsWith("/auth")), []);
+    } finally {
+      await Promise.all([stranger, api].map((s) => new Promise((resolve) => s.close(resolve))));
+    }
+  });
+
   test("a sensitive action past the max age asks onStepUp, proves it and goes once more", async () => {
     const asked = [];
     const { auth, browser } = await signedUp({
