@@ -56,9 +56,13 @@ class SqlRateLimiter(RateLimiter):
         await self.reset_all([key])
 
     async def reset_all(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        listed = ", ".join(f"${n}" for n in range(1, len(keys) + 1))
+
         async def work(tx: Tx) -> None:
-            for key in keys:
-                await tx.execute("DELETE FROM rate_limit_hits WHERE key = $1", key)
+            # One statement for every key (a sign-in's success clears three to six).
+            await tx.execute(f"DELETE FROM rate_limit_hits WHERE key IN ({listed})", *keys)
 
         await self._db.run(work)
 
