@@ -39,7 +39,11 @@ class OAuthController(Controller):
         status_code=302,
         summary="Sign in with an identity provider",
         responses=problems(
-            e.UnknownProvider, e.InvalidReturnTo, e.TooManyRequests, e.StorageUnavailable
+            e.UnknownProvider,
+            e.InvalidReturnTo,
+            e.ValidationFailed,
+            e.TooManyRequests,
+            e.StorageUnavailable,
         ),
     )
     async def start(
