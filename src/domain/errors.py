@@ -22,7 +22,7 @@ class FieldError:
 
 class ValidationFailed(DomainError):
     code = "validation_failed"
-    message = "The request body is not valid."
+    message = "The request is not valid."  # its errors name the field, body or query
 
     def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
         super().__init__(message)

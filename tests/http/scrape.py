@@ -11,7 +11,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 async def scrape(client: httpx.AsyncClient) -> Samples:
     response = await client.get("/metrics")
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     return parse(response.text)
 
 

@@ -18,7 +18,7 @@ from domain import errors as e
 from domain.entities import User
 from domain.values import MAX_ID
 from interfaces.http.admin.responses import AdminUserBody, AdminUserDetailsBody, UsersPageBody
-from interfaces.http.documentation import problems
+from interfaces.http.documentation import SIGNED_IN, problems
 from interfaces.http.providers import NO_STORE, Caller, Client, Inject
 
 Admin = NamedDependency[SkipValidation[User]]
@@ -41,6 +41,7 @@ class AdminController(Controller):
     path = "/admin/users"
     tags = ("admin",)
     dependencies = {"admin": Provide(admin)}  # noqa: RUF012 - Litestar reads it once, at start
+    security = SIGNED_IN
 
     @get("/", summary="Users, a page at a time", responses=problems(*GUARDED, e.ValidationFailed))
     async def list_users(

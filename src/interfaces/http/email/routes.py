@@ -33,7 +33,7 @@ from application.email.verification import (
     VerifyEmailCommand,
 )
 from domain import errors as e
-from interfaces.http.documentation import BODY, COOKIE, problems
+from interfaces.http.documentation import BODY, COOKIE, SIGNED_IN, problems
 from interfaces.http.email.requests import (
     ChangeEmailRequest,
     ChangePasswordRequest,
@@ -69,6 +69,7 @@ class EmailController(Controller):
         "/verify/request",
         status_code=HTTP_202_ACCEPTED,
         summary="Queue a new verification mail for the signed-in user",
+        security=SIGNED_IN,
         responses=problems(*BEARER, e.EmailAlreadyVerified, e.TooManyRequests),
     )
     async def request_verification(
@@ -111,6 +112,7 @@ class EmailController(Controller):
         "/change/request",
         status_code=HTTP_202_ACCEPTED,
         summary="Ask to change the email address: a confirmation link goes to the new one",
+        security=SIGNED_IN,
         description="A sensitive action (step-up). Nothing changes until the link mailed to "
         "the new address is opened (`POST /auth/email/change`); only the last link asked for "
         "works, for an hour, and only while the session that asked lives. An address another "
@@ -211,6 +213,7 @@ class PasswordController(Controller):
         "/change",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change the password; every other session ends",
+        security=SIGNED_IN,
         responses=problems(
             e.InsufficientUserAuthentication,
             *BODY,
@@ -241,6 +244,7 @@ class PasswordController(Controller):
         "/set",
         status_code=HTTP_204_NO_CONTENT,
         summary="Set a first password (an account without one); every other session ends",
+        security=SIGNED_IN,
         description="For an account that signs in with a passkey or a provider only. A "
         "sensitive action: a recent proof (step-up) stands in for the current password. An "
         "account with a password answers 409 `password_already_set`: change it at "

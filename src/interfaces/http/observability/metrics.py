@@ -21,7 +21,9 @@ from infrastructure.metrics import PREFIX, exposition
 @get("/metrics", include_in_schema=False, sync_to_thread=True)
 def metrics() -> Response[bytes]:
     body, content_type = exposition()
-    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+    # Litestar appends the charset of a text type itself: said once, not twice.
+    media_type = content_type.removesuffix("; charset=utf-8")
+    return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
 
 
 APP_NAME = "authgate"

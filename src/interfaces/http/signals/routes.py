@@ -122,7 +122,9 @@ class SignalsController(Controller):
         guards=[signal_receiver],
         security=RECEIVING,
         summary="The caller's streams, or the one named by `stream_id` (SSF 1.0 §8.1.1.2)",
-        responses=problems(e.InvalidReceiver, e.SignalStreamNotFound, SIGNALS_OFF),
+        responses=problems(
+            e.InvalidReceiver, e.SignalStreamNotFound, e.ValidationFailed, SIGNALS_OFF
+        ),
     )
     async def streams(
         self,
@@ -141,7 +143,9 @@ class SignalsController(Controller):
         guards=[signal_receiver],
         security=RECEIVING,
         summary="Close a stream: its process stops verifying (SSF 1.0 §8.1.1.5)",
-        responses=problems(e.InvalidReceiver, e.SignalStreamNotFound, SIGNALS_OFF),
+        responses=problems(
+            e.InvalidReceiver, e.SignalStreamNotFound, e.ValidationFailed, SIGNALS_OFF
+        ),
     )
     async def close_stream(
         self,

@@ -17,7 +17,7 @@ from application.webhooks.endpoints import AddWebhookCommand, ManageWebhooks
 from domain import errors as e
 from domain.values import MAX_ID
 from interfaces.http.admin.routes import GUARDED, Admin, admin
-from interfaces.http.documentation import problems
+from interfaces.http.documentation import SIGNED_IN, problems
 from interfaces.http.providers import NO_STORE, Client, Inject
 from interfaces.http.webhooks.bodies import (
     AddWebhookBody,
@@ -44,6 +44,7 @@ class WebhooksController(Controller):
     path = "/admin/webhooks"
     tags = ("admin",)
     dependencies = {"admin": Provide(admin)}  # noqa: RUF012 - Litestar reads it once, at start
+    security = SIGNED_IN
 
     @post(
         "/",
