@@ -23,6 +23,7 @@ from tests.http.helpers import (
     assert_access_rejected,
     assert_access_works,
     b64encode,
+    bearer,
     jwt_parts,
     register,
 )
@@ -218,3 +219,23 @@ async def test_a_real_key_signed_token_typed_jwt_instead_of_at_jwt_is_rejected(
             header["typ"] = typ
 
         await assert_access_rejected(client, sign(service_key, header, issued["claims"]))
+
+
+async def test_a_request_with_two_authorization_lines_is_refused_whichever_comes_first(
+    concurrent_client: Any,
+) -> None:
+    """Authorization is no list (RFC 9110 §11.6.2): the first line signed in, while a proxy
+    or firewall reading the last judged another credential. RFC 6750 §3.1: 400
+    ``invalid_request``. (``concurrent_client`` hands the app each line as its own, as
+    granian does; the test client folds them into one.)"""
+    async with concurrent_client() as client:
+        token = (await register(client))["access_token"]
+        for lines in (
+            [("authorization", f"Bearer {token}"), ("authorization", "Bearer forged")],
+            [("authorization", "Bearer forged"), ("authorization", f"Bearer {token}")],
+        ):
+            refused = await client.get("/auth/me", headers=lines)
+            assert refused.status_code == 400, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.json()["code"] == "invalid_request"
+        assert (await client.get("/auth/me", headers=bearer(token))).status_code == 200

@@ -105,6 +105,7 @@ class RingProblem:
 BAD_REQUEST = RingProblem(400, "bad_request", "The request could not be understood.")
 MALFORMED_JSON = RingProblem(400, "malformed_json", "The body is not valid UTF-8 JSON.")
 MALFORMED_FORM = RingProblem(400, "malformed_body", "The form body is not valid.")
+TWO_CREDENTIALS = RingProblem(400, "invalid_request", "Send one Authorization header, not several.")
 FOREIGN_ORIGIN = RingProblem(
     403, "origin_not_allowed", "Requests from this origin are not allowed."
 )

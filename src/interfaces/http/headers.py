@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from interfaces.http.errors import TWO_CREDENTIALS
+
 if TYPE_CHECKING:
     from litestar.types import Scope
 
@@ -16,6 +18,20 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def authorization(scope: Scope) -> str | None:
+    """The one ``Authorization`` line; a request with several is refused (400
+    ``invalid_request``): the field is no list (RFC 9110 §11.6.2), and RFC 6750 §3.1 answers
+    more than one way of sending a token so. Were the first read, a proxy or firewall reading
+    the last would have judged another credential than the one that signs in."""
+    found = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            if found is not None:
+                raise TWO_CREDENTIALS.error()
+            found = value.decode("latin-1")
+    return found
 
 
 def header_list(scope: Scope, name: bytes) -> str | None:

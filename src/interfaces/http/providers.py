@@ -21,7 +21,7 @@ from infrastructure.config import Settings
 from interfaces.bootstrap import Check, Service, UseCases
 from interfaces.http.client_ip import client_ip
 from interfaces.http.cookies import DEVICE
-from interfaces.http.headers import header, header_list
+from interfaces.http.headers import authorization, header_list
 
 T = TypeVar("T")
 # Explicit name-based injection; our own objects need no validation by the signature model.
@@ -34,10 +34,6 @@ BodyTransport = NamedDependency[SkipValidation[bool]]
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_USER_AGENT = 512
 
-# Documented as the bearer security scheme (documentation.SIGNED_IN), not as a header.
-Authorization = Annotated[
-    str | None, HeaderParameter(name="authorization", include_in_schema=False)
-]
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent")]
 # "body": the refresh token travels in the JSON body instead of a cookie (spec: Body transport).
 TransportHeader = Annotated[
@@ -61,7 +57,7 @@ def provide(settings: Settings) -> dict[str, Provide]:
         "health_checks": Provide(health_checks, sync_to_thread=False),
         "caller": Provide(caller),
         "client": Provide(_client(settings), sync_to_thread=False),
-        "bearer_token": Provide(bearer_token, sync_to_thread=False),
+        "bearer_token": Provide(bearer_of, sync_to_thread=False),
         "body_transport": Provide(body_transport, sync_to_thread=False),
         "refresh_cookie": Provide(
             _refresh_cookie_named(settings.cookie_name), sync_to_thread=False
@@ -87,22 +83,22 @@ def _use_case(name: str) -> Any:
     return use_case
 
 
-def bearer_token(authorization: Authorization = None) -> str | None:
+def bearer_in(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 async def caller(request: Request[Any, Any, Any]) -> AccessClaims:
-    # The header is read here rather than through ``bearer_token``: with no dependency of
-    # its own it resolves without a task group on every request.
+    # The header is read here rather than through the ``bearer_token`` dependency: with no
+    # dependency of its own it resolves without a task group on every request.
     opened: Service = request.app.state.service
     return await opened.cases.authenticate.execute(bearer_of(request))
 
 
 def bearer_of(request: Request[Any, Any, Any]) -> str | None:
     """The request's bearer token, read from the scope (``headers``): every signed-in
-    request asks for it."""
-    return bearer_token(header(request.scope, b"authorization"))
+    request asks for it. One Authorization line only (``authorization``)."""
+    return bearer_in(authorization(request.scope))
 
 
 def _client(settings: Settings) -> Any:

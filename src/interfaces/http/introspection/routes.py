@@ -14,6 +14,7 @@ from domain import errors as e
 from interfaces.bootstrap import Service
 from interfaces.http.documentation import BODY, INTROSPECTING, FormOrJsonBody, problems
 from interfaces.http.errors import INTROSPECTION_OFF, MALFORMED_FORM
+from interfaces.http.headers import authorization
 from interfaces.http.introspection.basic_auth import basic_credentials
 from interfaces.http.introspection.requests import IntrospectRequest
 from interfaces.http.introspection.responses import IntrospectionBody
@@ -30,7 +31,7 @@ def introspection_client(
     clients = service.cases.introspection_clients
     if not clients.enabled:
         raise INTROSPECTION_OFF.error()
-    clients.authenticate(*basic_credentials(connection.headers.get("authorization")))
+    clients.authenticate(*basic_credentials(authorization(connection.scope)))
 
 
 class IntrospectionController(Controller):

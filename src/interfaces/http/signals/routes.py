@@ -27,7 +27,8 @@ from infrastructure.config import Settings
 from interfaces.bootstrap import Service
 from interfaces.http.documentation import BODY, RECEIVING, problems
 from interfaces.http.errors import SIGNALS_OFF
-from interfaces.http.providers import NO_STORE, Inject, bearer_token
+from interfaces.http.headers import authorization
+from interfaces.http.providers import NO_STORE, Inject, bearer_in
 from interfaces.http.signals.requests import PollRequest, StreamRequest
 from interfaces.http.signals.responses import (
     AuthorizationScheme,
@@ -57,7 +58,7 @@ def signal_receiver(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     """A configured receiver's bearer token (RFC 8936 §3: the poll is authorized), checked
     before the body is read; the receiver's name is kept for the handler."""
     receivers = _service(connection).cases.signal_receivers
-    token = bearer_token(connection.headers.get("authorization"))
+    token = bearer_in(authorization(connection.scope))
     connection.scope["state"]["signal_receiver"] = receivers.authenticate(token)
 
 
