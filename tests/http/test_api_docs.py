@@ -11,11 +11,21 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.http.helpers import assert_problem
+
 SIGNED_IN_OPERATIONS = [
     ("get", "/auth/me"),
     ("post", "/auth/revoke"),
     ("get", "/auth/sessions"),
     ("delete", "/auth/sessions/{session_id}"),
+    ("post", "/auth/email/verify/request"),
+    ("post", "/auth/email/change/request"),
+    ("post", "/auth/password/change"),
+    ("post", "/auth/password/set"),
+    ("get", "/admin/users"),
+    ("delete", "/admin/users/{user_id}"),
+    ("get", "/admin/webhooks"),
+    ("post", "/admin/webhooks"),
 ]
 
 
@@ -71,6 +81,11 @@ async def test_the_docs_page_renders_the_openapi_3_1_document_with_swagger_ui_5(
 
 async def test_a_missing_asset_is_a_404(client):
     assert (await client.get("/schema/assets/nope.js")).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/schema/redoc", "/schema/nope", "/schema/openapi.yaml"])
+async def test_an_unknown_path_under_the_docs_is_a_404_problem_as_anywhere(client, path):
+    assert_problem(await client.get(path), 404, "not_found")
 
 
 async def test_the_bearer_scheme_is_declared_once_as_a_jwt_beside_introspections_basic(

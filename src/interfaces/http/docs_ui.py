@@ -9,9 +9,12 @@ Litestar writes; the PyPI ``swagger-ui-bundle`` ships 4.15 (OpenAPI 3.0 only).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from litestar import Router
+from litestar import Response, Router
 from litestar.datastructures import ResponseHeader
+from litestar.enums import MediaType
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
@@ -44,7 +47,16 @@ def docs_router() -> Router:
         route_handlers=[assets],
         include_in_schema=False,
         response_headers=[ResponseHeader(name=k, value=v) for k, v in HEADERS.items()],
+        after_request=_not_found_as_problem,
     )
+
+
+def _not_found_as_problem(response: Response[Any]) -> Response[Any]:
+    """Litestar's OpenAPI router answers an unknown path under it with a page of HTML: a
+    404 as every other one here, problem details (the code ``not_found``)."""
+    if response.status_code == 404 and response.media_type == MediaType.HTML:
+        raise NotFoundException()
+    return response
 
 
 def swagger_ui() -> SwaggerRenderPlugin:
