@@ -117,3 +117,30 @@ async def test_the_app_turned_on_notice_undoes_an_app_planted_with_a_stolen_acce
     assert (
         await app.post("/auth/login", json={"email": OWNER, "password": PASSWORD})
     ).status_code == 401
+
+
+async def test_an_app_set_up_a_week_before_its_first_code_still_gets_a_live_link(
+    app: Client, smtp: SmtpSink, clock: FakeClock
+) -> None:
+    """The link reaches back to the app's setup; issued as of then, it died before it was
+    mailed. It lives a day at least."""
+    owner = await sign_up(app, OWNER, verified=True)
+    setup = await app.post("/auth/mfa/totp/setup", headers=owner.headers)
+    assert setup.status_code == 200, setup.text
+    clock.advance(8 * 86400)
+    again = await app.post("/auth/login", json={"email": OWNER, "password": PASSWORD})
+    assert again.status_code == 200, again.text
+    fresh = bearer(again.json()["access_token"])
+    code = App(setup.json()["secret"], clock).code()
+    confirmed = await app.post("/auth/mfa/totp/confirm", json={"code": code}, headers=fresh)
+    assert confirmed.status_code == 200, confirmed.text
+    notice = await smtp.wait_for_subject(OWNER, "An authenticator app was turned on", 1)
+    assert "expires in 24 hours" in text_of(notice)
+
+    secured = await app.post("/auth/account/secure", json={"token": link_token(notice)})
+
+    assert secured.status_code == 204, secured.text
+    reset = {"token": await reset_token(app, smtp, OWNER), "new_password": NEW}
+    assert (await app.post("/auth/password/reset", json=reset)).status_code == 204
+    login = await app.post("/auth/login", json={"email": OWNER, "password": NEW})
+    assert login.status_code == 200, login.text  # the app went: no code asked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from application.email.messages import MailPolicy, compose
 from application.email.notices import (
@@ -14,6 +14,8 @@ from application.email.notices import (
 from application.email.tokens import digest, new_token
 from domain.entities import User
 from domain.ports import Clock, MailKind, MailToken, MailUnitOfWork, MailWork, OutgoingMail
+
+LEAST_LIFE = timedelta(days=1)  # of a factor-added notice's "this wasn't me" link
 
 
 class MailQueue:
@@ -66,10 +68,14 @@ class MailQueue:
         sign-in: it removes that factor, and while it lives any notice's link reaches back
         to it (an intruder's sign-in with a passkey planted before it is reported by a
         notice that must undo the passkey too). Only to the address the account still has."""
-        token, kind = new_token(), MailKind.SECURE_ACCOUNT
+        token, kind, now = new_token(), MailKind.SECURE_ACCOUNT, self._clock.now()
         ttl = self._policy.ttl(kind)
+        # An app set up long before its first code would make a link dead on arrival: it
+        # lives a day at least, reaching back to the factor all the same (``since``).
+        expires_at = max(added_at + ttl, now + LEAST_LIFE)
+        lifetime = ttl if expires_at == added_at + ttl else LEAST_LIFE
         link = self._policy.link(kind, token)
-        mail = compose_factor_added(self._policy.product, notice, user.email, link, ttl)
+        mail = compose_factor_added(self._policy.product, notice, user.email, link, lifetime)
         async with self._mail.begin() as work:
             if not await work.accounts.has_address(user.id, user.email):
                 return
@@ -78,12 +84,13 @@ class MailQueue:
                     token_hash=digest(token),
                     user_id=user.id,
                     kind=kind,
-                    expires_at=added_at + ttl,
+                    expires_at=expires_at,
                     # Where its reset goes: enrolment needs a verified address.
                     email=user.email if user.email_verified else None,
+                    since=added_at,
                 )
             )
-            await work.outbox.enqueue(mail.about(user.id), due_at=self._clock.now())
+            await work.outbox.enqueue(mail.about(user.id), due_at=now)
 
     async def enqueue(self, mail: OutgoingMail) -> None:
         async with self._mail.begin() as work:
