@@ -70,9 +70,6 @@ def compose_notice(product: str, notice: Notice, recipient: str) -> OutgoingMail
     return outgoing(recipient, subject, paragraphs, product)
 
 
-FACTORS_ADDED = (Notice.APP_ADDED, Notice.PASSKEY_ADDED)
-
-
 def compose_factor_added(
     product: str, notice: Notice, recipient: str, link: str, ttl: timedelta
 ) -> OutgoingMail:
