@@ -7,17 +7,15 @@ it lives, any notice's link reaches back to it (OWASP ASVS 5.0 V6.4.3, V6.3.7)."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.fakes.authenticator import SoftAuthenticator
 from tests.fakes.clock import FakeClock
 from tests.http.helpers import BASE_URL, PASSWORD, bearer, sign_up
 from tests.http.mfa_helpers import App
-from tests.http.test_email_recovery import reset_token
+from tests.http.test_email_recovery import app, reset_token
 from tests.http.test_passkeys import login_options, sign_in_with
 from tests.servers.smtp import SmtpSink, link_token, text_of
 
@@ -25,11 +23,7 @@ Client = AsyncTestClient[Any]
 OWNER = "ada@example.test"
 NEW = "the owner's new password"
 
-
-@pytest.fixture
-async def app(make_client: Callable[..., Client], smtp: SmtpSink) -> AsyncIterator[Client]:
-    async with make_client(smtp_url=smtp.url, outbox_poll_interval=0.02) as client:
-        yield client
+__all__ = ["app"]  # the fixture: a client whose mail goes to the SMTP sink
 
 
 async def thief_adds_a_passkey(app: Client, stolen: dict[str, str]) -> SoftAuthenticator:

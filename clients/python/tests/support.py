@@ -172,3 +172,15 @@ def another_host() -> Iterator[Host]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def an_api_redirecting_to_a_challenge() -> Iterator[tuple[Host, Host]]:
+    """Your API (an open redirect on it) and the third party it sends the client to, which
+    answers 401 asking for a fresh proof."""
+    with another_host() as api_host, another_host() as third_party:
+        api_host.status, api_host.headers = 302, {"Location": f"{third_party.url}/x"}
+        third_party.status = 401
+        third_party.headers = {"Content-Type": "application/problem+json"}
+        third_party.body = b'{"code": "insufficient_user_authentication", "max_age": 300}'
+        yield api_host, third_party

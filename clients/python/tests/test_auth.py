@@ -27,6 +27,7 @@ from support import (
     Sent,
     Server,
     Ticks,
+    an_api_redirecting_to_a_challenge,
     another_host,
     new_email,
     pull_old_signing_keys,
@@ -98,11 +99,7 @@ def test_an_answer_redirected_to_a_third_party_sets_off_no_refresh_and_no_step_u
         asked.append(challenge)
         return {"password": PASSWORD}
 
-    with another_host() as api_host, another_host() as third_party:
-        api_host.status, api_host.headers = 302, {"Location": f"{third_party.url}/x"}
-        third_party.status = 401
-        third_party.headers = {"Content-Type": "application/problem+json"}
-        third_party.body = b'{"code": "insufficient_user_authentication", "max_age": 300}'
+    with an_api_redirecting_to_a_challenge() as (api_host, third_party):
         _, client, _ = signed_in(server, sent, api_origins=[api_host.url], step_up=step_up)
 
         answer = client.get(f"{api_host.url}/go", follow_redirects=True)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from application.client import ClientInfo, audit_event
 from application.devices.described import device_of
 from application.email.messages import MailPolicy, duration, outgoing
-from application.email.tokens import digest, new_token
+from application.email.queue import MailQueue
+from application.email.tokens import digest
 from domain.entities import User
 from domain.errors import StorageUnavailable, cause_of
 from domain.ports import (
@@ -28,8 +29,6 @@ from domain.ports import (
     DeviceSeen,
     KnownDevices,
     MailKind,
-    MailToken,
-    MailUnitOfWork,
     OutgoingMail,
 )
 
@@ -42,13 +41,13 @@ class NewDeviceNotice:
         self,
         *,
         devices: KnownDevices,
-        mail: MailUnitOfWork,
+        queue: MailQueue,
         policy: MailPolicy,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
         self._devices = devices
-        self._mail = mail
+        self._queue = queue
         self._policy = policy
         self._clock = clock
         self._audit = audit
@@ -73,27 +72,11 @@ class NewDeviceNotice:
         self, user: User, client: ClientInfo, amr: tuple[str, ...], now: datetime
     ) -> bool:
         """Whether the notice was queued."""
-        token = new_token()
-        async with self._mail.begin() as work:
-            if not await work.accounts.has_address(user.id, user.email):
-                # The address moved since the sign-in read it (a way back took the account
-                # from an intruder's address): a link there would give it back to them.
-                return False
-            await work.tokens.issue(
-                MailToken(
-                    token_hash=digest(token),
-                    user_id=user.id,
-                    kind=MailKind.SECURE_ACCOUNT,
-                    expires_at=now + self._policy.ttl(MailKind.SECURE_ACCOUNT),
-                    # Where the reset of its "this wasn't me" goes, and the address it gives
-                    # back should the account have moved: only a proven one. A mistyped,
-                    # never-verified address is a stranger's mailbox.
-                    email=user.email if user.email_verified else None,
-                )
-            )
-            mail = compose_new_device(self._policy, user.email, token, client, amr, now)
-            await work.outbox.enqueue(mail.about(user.id), due_at=now)
-        return True
+
+        def compose(token: str, lifetime: timedelta) -> OutgoingMail:
+            return compose_new_device(self._policy, user.email, token, client, amr, now)
+
+        return await self._queue.with_way_out(user, now, compose)
 
 
 def compose_new_device(

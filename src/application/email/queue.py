@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from application.email.messages import MailPolicy, compose
@@ -63,34 +64,49 @@ class MailQueue:
         await self.enqueue(self.notice(user, notice))
 
     async def factor_added(self, user: User, notice: Notice, added_at: datetime) -> None:
-        """The notice of a factor added at ``added_at``, with the "this wasn't me" link of a
-        new-device notice, issued as of that instant as a new-device notice's is as of its
-        sign-in: it removes that factor, and while it lives any notice's link reaches back
-        to it (an intruder's sign-in with a passkey planted before it is reported by a
-        notice that must undo the passkey too). Only to the address the account still has."""
+        """The notice of a factor added at ``added_at``, with a "this wasn't me" link that
+        reaches back to it: it removes that factor, and while it lives any notice's link
+        reaches back to it (an intruder's sign-in with a passkey planted before it is
+        reported by a notice that must undo the passkey too)."""
+
+        def compose(token: str, lifetime: timedelta) -> OutgoingMail:
+            link = self._policy.link(MailKind.SECURE_ACCOUNT, token)
+            return compose_factor_added(self._policy.product, notice, user.email, link, lifetime)
+
+        await self.with_way_out(user, added_at, compose)
+
+    async def with_way_out(
+        self, user: User, since: datetime, compose: Callable[[str, timedelta], OutgoingMail]
+    ) -> bool:
+        """A notice carrying a "this wasn't me" link (``SECURE_ACCOUNT``, undone from
+        ``since``: ``application.devices.secure``), ``compose``d from its token and the
+        time it lives; False when nothing was queued. Only to the address the account still
+        has: one that moved since it was read (a way back took the account from an
+        intruder's address) would hand the intruder a link that gives it back to them."""
         token, kind, now = new_token(), MailKind.SECURE_ACCOUNT, self._clock.now()
         ttl = self._policy.ttl(kind)
-        # An app set up long before its first code would make a link dead on arrival: it
-        # lives a day at least, reaching back to the factor all the same (``since``).
-        expires_at = max(added_at + ttl, now + LEAST_LIFE)
-        lifetime = ttl if expires_at == added_at + ttl else LEAST_LIFE
-        link = self._policy.link(kind, token)
-        mail = compose_factor_added(self._policy.product, notice, user.email, link, lifetime)
+        # Issued as of ``since``; one reaching far back (an app set up long before its
+        # first code) would be dead on arrival: it lives a day at least.
+        expires_at = max(since + ttl, now + LEAST_LIFE)
+        lifetime = ttl if expires_at == since + ttl else LEAST_LIFE
         async with self._mail.begin() as work:
             if not await work.accounts.has_address(user.id, user.email):
-                return
+                return False
             await work.tokens.issue(
                 MailToken(
                     token_hash=digest(token),
                     user_id=user.id,
                     kind=kind,
                     expires_at=expires_at,
-                    # Where its reset goes: enrolment needs a verified address.
+                    # Where the reset of its "this wasn't me" goes, and the address it gives
+                    # back should the account have moved: only a proven one. A mistyped,
+                    # never-verified address is a stranger's mailbox.
                     email=user.email if user.email_verified else None,
-                    since=added_at,
+                    since=since,
                 )
             )
-            await work.outbox.enqueue(mail.about(user.id), due_at=now)
+            await work.outbox.enqueue(compose(token, lifetime).about(user.id), due_at=now)
+        return True
 
     async def enqueue(self, mail: OutgoingMail) -> None:
         async with self._mail.begin() as work:

@@ -172,7 +172,11 @@ def session_services(
         policy=policy,
         revoker=revoker,
         devices=NewDeviceNotice(
-            devices=p.devices, mail=p.mail, policy=mail, clock=p.clock, audit=p.audit
+            devices=p.devices,
+            queue=MailQueue(mail=p.mail, policy=mail, clock=p.clock),
+            policy=mail,
+            clock=p.clock,
+            audit=p.audit,
         ),
         totp=p.totp,
         audit=p.audit,
